@@ -1,0 +1,88 @@
+// The video service: published videos, their processing status, the feed and publish lists.
+namespace go video
+
+enum VideoStatus {
+    Processing = 1
+    Ready = 2
+    Failed = 3
+}
+
+struct VideoRecord {
+    1: i64 id
+    2: i64 author_id
+    // play_url and cover_url are absolute URLs, empty until the video is ready.
+    3: string play_url
+    4: string cover_url
+    5: string title
+    // created_at is the publish time in Unix milliseconds.
+    6: i64 created_at
+    7: VideoStatus status
+}
+
+struct CreateVideoRequest {
+    1: i64 author_id
+    2: string title
+    // source_key names the uploaded file in blob storage.
+    3: string source_key
+}
+
+struct CreateVideoResponse {
+    1: i64 video_id
+}
+
+struct FeedRequest {
+    // latest_time in Unix milliseconds: videos published strictly before it; 0 means now.
+    1: i64 latest_time
+    2: i32 limit
+}
+
+struct FeedResponse {
+    1: list<VideoRecord> videos
+    // next_time is the publish time of the oldest video returned, 0 when there is none.
+    2: i64 next_time
+}
+
+struct PublishListRequest {
+    1: i64 author_id
+}
+
+struct PublishListResponse {
+    1: list<VideoRecord> videos
+}
+
+struct MGetVideosRequest {
+    1: list<i64> video_ids
+}
+
+struct MGetVideosResponse {
+    // videos holds the ready videos among the ids; others are absent.
+    1: map<i64, VideoRecord> videos
+}
+
+struct MGetWorkCountsRequest {
+    1: list<i64> user_ids
+}
+
+struct MGetWorkCountsResponse {
+    1: map<i64, i64> work_counts
+}
+
+struct CompleteProcessingRequest {
+    1: i64 video_id
+    2: VideoStatus status
+    3: string play_key
+    4: string cover_key
+    5: string failure_reason
+}
+
+struct CompleteProcessingResponse {}
+
+service VideoService {
+    CreateVideoResponse CreateVideo(1: CreateVideoRequest req)
+    FeedResponse Feed(1: FeedRequest req)
+    PublishListResponse PublishList(1: PublishListRequest req)
+    MGetVideosResponse MGetVideos(1: MGetVideosRequest req)
+    MGetWorkCountsResponse MGetWorkCounts(1: MGetWorkCountsRequest req)
+    // CompleteProcessing is called by the media worker when a video is ready or has failed.
+    CompleteProcessingResponse CompleteProcessing(1: CompleteProcessingRequest req)
+}
