@@ -25,5 +25,5 @@ go run ./tools/cmd/kitexadapter kitex_gen "$module"
 
 # slim: plain structs for JSON/form binding; no Thrift codec is needed at the HTTP edge.
 hz model --idl idl/api.thrift --module "$module" --model_dir gateway/internal/apimodel \
-  --unset_omitempty -t template=slim >/dev/null
+  --unset_omitempty -t template=slim -t gen_setter >/dev/null
 echo "generated kitex_gen/ and gateway/internal/apimodel/ from idl/"

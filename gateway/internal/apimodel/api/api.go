@@ -38,6 +38,12 @@ func (p *FeedRequest) GetToken() (v string) {
 	}
 	return *p.Token
 }
+func (p *FeedRequest) SetLatestTime(val *int64) {
+	p.LatestTime = val
+}
+func (p *FeedRequest) SetToken(val *string) {
+	p.Token = val
+}
 
 func (p *FeedRequest) IsSetLatestTime() bool {
 	return p.LatestTime != nil
@@ -84,6 +90,18 @@ func (p *FeedResponse) GetVideoList() (v []*base.Video) {
 func (p *FeedResponse) GetNextTime() (v int64) {
 	return p.NextTime
 }
+func (p *FeedResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *FeedResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+func (p *FeedResponse) SetVideoList(val []*base.Video) {
+	p.VideoList = val
+}
+func (p *FeedResponse) SetNextTime(val int64) {
+	p.NextTime = val
+}
 
 func (p *FeedResponse) String() string {
 	if p == nil {
@@ -110,6 +128,12 @@ func (p *UserRegisterRequest) GetUsername() (v string) {
 
 func (p *UserRegisterRequest) GetPassword() (v string) {
 	return p.Password
+}
+func (p *UserRegisterRequest) SetUsername(val string) {
+	p.Username = val
+}
+func (p *UserRegisterRequest) SetPassword(val string) {
+	p.Password = val
 }
 
 func (p *UserRegisterRequest) String() string {
@@ -148,6 +172,18 @@ func (p *UserRegisterResponse) GetUserID() (v int64) {
 func (p *UserRegisterResponse) GetToken() (v string) {
 	return p.Token
 }
+func (p *UserRegisterResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *UserRegisterResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+func (p *UserRegisterResponse) SetUserID(val int64) {
+	p.UserID = val
+}
+func (p *UserRegisterResponse) SetToken(val string) {
+	p.Token = val
+}
 
 func (p *UserRegisterResponse) String() string {
 	if p == nil {
@@ -174,6 +210,12 @@ func (p *UserLoginRequest) GetUsername() (v string) {
 
 func (p *UserLoginRequest) GetPassword() (v string) {
 	return p.Password
+}
+func (p *UserLoginRequest) SetUsername(val string) {
+	p.Username = val
+}
+func (p *UserLoginRequest) SetPassword(val string) {
+	p.Password = val
 }
 
 func (p *UserLoginRequest) String() string {
@@ -212,6 +254,18 @@ func (p *UserLoginResponse) GetUserID() (v int64) {
 func (p *UserLoginResponse) GetToken() (v string) {
 	return p.Token
 }
+func (p *UserLoginResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *UserLoginResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+func (p *UserLoginResponse) SetUserID(val int64) {
+	p.UserID = val
+}
+func (p *UserLoginResponse) SetToken(val string) {
+	p.Token = val
+}
 
 func (p *UserLoginResponse) String() string {
 	if p == nil {
@@ -249,6 +303,12 @@ func (p *UserRequest) GetToken() (v string) {
 		return UserRequest_Token_DEFAULT
 	}
 	return *p.Token
+}
+func (p *UserRequest) SetUserID(val *int64) {
+	p.UserID = val
+}
+func (p *UserRequest) SetToken(val *string) {
+	p.Token = val
 }
 
 func (p *UserRequest) IsSetUserID() bool {
@@ -295,6 +355,15 @@ func (p *UserResponse) GetUser() (v *base.User) {
 	}
 	return p.User
 }
+func (p *UserResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *UserResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+func (p *UserResponse) SetUser(val *base.User) {
+	p.User = val
+}
 
 func (p *UserResponse) IsSetUser() bool {
 	return p.User != nil
@@ -327,6 +396,12 @@ func (p *PublishActionRequest) GetToken() (v string) {
 func (p *PublishActionRequest) GetTitle() (v string) {
 	return p.Title
 }
+func (p *PublishActionRequest) SetToken(val string) {
+	p.Token = val
+}
+func (p *PublishActionRequest) SetTitle(val string) {
+	p.Title = val
+}
 
 func (p *PublishActionRequest) String() string {
 	if p == nil {
@@ -353,6 +428,12 @@ func (p *PublishActionResponse) GetStatusCode() (v int32) {
 
 func (p *PublishActionResponse) GetStatusMsg() (v string) {
 	return p.StatusMsg
+}
+func (p *PublishActionResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *PublishActionResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
 }
 
 func (p *PublishActionResponse) String() string {
@@ -385,6 +466,12 @@ func (p *PublishListRequest) GetToken() (v string) {
 		return PublishListRequest_Token_DEFAULT
 	}
 	return *p.Token
+}
+func (p *PublishListRequest) SetUserID(val int64) {
+	p.UserID = val
+}
+func (p *PublishListRequest) SetToken(val *string) {
+	p.Token = val
 }
 
 func (p *PublishListRequest) IsSetToken() bool {
@@ -422,6 +509,15 @@ func (p *PublishListResponse) GetStatusMsg() (v string) {
 func (p *PublishListResponse) GetVideoList() (v []*base.Video) {
 	return p.VideoList
 }
+func (p *PublishListResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *PublishListResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+func (p *PublishListResponse) SetVideoList(val []*base.Video) {
+	p.VideoList = val
+}
 
 func (p *PublishListResponse) String() string {
 	if p == nil {
@@ -455,6 +551,15 @@ func (p *FavoriteActionRequest) GetVideoID() (v int64) {
 func (p *FavoriteActionRequest) GetActionType() (v int32) {
 	return p.ActionType
 }
+func (p *FavoriteActionRequest) SetToken(val string) {
+	p.Token = val
+}
+func (p *FavoriteActionRequest) SetVideoID(val int64) {
+	p.VideoID = val
+}
+func (p *FavoriteActionRequest) SetActionType(val int32) {
+	p.ActionType = val
+}
 
 func (p *FavoriteActionRequest) String() string {
 	if p == nil {
@@ -481,6 +586,12 @@ func (p *FavoriteActionResponse) GetStatusCode() (v int32) {
 
 func (p *FavoriteActionResponse) GetStatusMsg() (v string) {
 	return p.StatusMsg
+}
+func (p *FavoriteActionResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *FavoriteActionResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
 }
 
 func (p *FavoriteActionResponse) String() string {
@@ -513,6 +624,12 @@ func (p *FavoriteListRequest) GetToken() (v string) {
 		return FavoriteListRequest_Token_DEFAULT
 	}
 	return *p.Token
+}
+func (p *FavoriteListRequest) SetUserID(val int64) {
+	p.UserID = val
+}
+func (p *FavoriteListRequest) SetToken(val *string) {
+	p.Token = val
 }
 
 func (p *FavoriteListRequest) IsSetToken() bool {
@@ -549,6 +666,15 @@ func (p *FavoriteListResponse) GetStatusMsg() (v string) {
 
 func (p *FavoriteListResponse) GetVideoList() (v []*base.Video) {
 	return p.VideoList
+}
+func (p *FavoriteListResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *FavoriteListResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+func (p *FavoriteListResponse) SetVideoList(val []*base.Video) {
+	p.VideoList = val
 }
 
 func (p *FavoriteListResponse) String() string {
@@ -603,6 +729,21 @@ func (p *CommentActionRequest) GetCommentID() (v int64) {
 	}
 	return *p.CommentID
 }
+func (p *CommentActionRequest) SetToken(val string) {
+	p.Token = val
+}
+func (p *CommentActionRequest) SetVideoID(val int64) {
+	p.VideoID = val
+}
+func (p *CommentActionRequest) SetActionType(val int32) {
+	p.ActionType = val
+}
+func (p *CommentActionRequest) SetCommentText(val *string) {
+	p.CommentText = val
+}
+func (p *CommentActionRequest) SetCommentID(val *int64) {
+	p.CommentID = val
+}
 
 func (p *CommentActionRequest) IsSetCommentText() bool {
 	return p.CommentText != nil
@@ -649,6 +790,15 @@ func (p *CommentActionResponse) GetComment() (v *base.Comment) {
 	}
 	return p.Comment
 }
+func (p *CommentActionResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *CommentActionResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+func (p *CommentActionResponse) SetComment(val *base.Comment) {
+	p.Comment = val
+}
 
 func (p *CommentActionResponse) IsSetComment() bool {
 	return p.Comment != nil
@@ -684,6 +834,12 @@ func (p *CommentListRequest) GetToken() (v string) {
 		return CommentListRequest_Token_DEFAULT
 	}
 	return *p.Token
+}
+func (p *CommentListRequest) SetVideoID(val int64) {
+	p.VideoID = val
+}
+func (p *CommentListRequest) SetToken(val *string) {
+	p.Token = val
 }
 
 func (p *CommentListRequest) IsSetToken() bool {
@@ -721,6 +877,15 @@ func (p *CommentListResponse) GetStatusMsg() (v string) {
 func (p *CommentListResponse) GetCommentList() (v []*base.Comment) {
 	return p.CommentList
 }
+func (p *CommentListResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *CommentListResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+func (p *CommentListResponse) SetCommentList(val []*base.Comment) {
+	p.CommentList = val
+}
 
 func (p *CommentListResponse) String() string {
 	if p == nil {
@@ -754,6 +919,15 @@ func (p *RelationActionRequest) GetToUserID() (v int64) {
 func (p *RelationActionRequest) GetActionType() (v int32) {
 	return p.ActionType
 }
+func (p *RelationActionRequest) SetToken(val string) {
+	p.Token = val
+}
+func (p *RelationActionRequest) SetToUserID(val int64) {
+	p.ToUserID = val
+}
+func (p *RelationActionRequest) SetActionType(val int32) {
+	p.ActionType = val
+}
 
 func (p *RelationActionRequest) String() string {
 	if p == nil {
@@ -780,6 +954,12 @@ func (p *RelationActionResponse) GetStatusCode() (v int32) {
 
 func (p *RelationActionResponse) GetStatusMsg() (v string) {
 	return p.StatusMsg
+}
+func (p *RelationActionResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *RelationActionResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
 }
 
 func (p *RelationActionResponse) String() string {
@@ -812,6 +992,12 @@ func (p *RelationListRequest) GetToken() (v string) {
 		return RelationListRequest_Token_DEFAULT
 	}
 	return *p.Token
+}
+func (p *RelationListRequest) SetUserID(val int64) {
+	p.UserID = val
+}
+func (p *RelationListRequest) SetToken(val *string) {
+	p.Token = val
 }
 
 func (p *RelationListRequest) IsSetToken() bool {
@@ -849,6 +1035,15 @@ func (p *RelationListResponse) GetStatusMsg() (v string) {
 func (p *RelationListResponse) GetUserList() (v []*base.User) {
 	return p.UserList
 }
+func (p *RelationListResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *RelationListResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+func (p *RelationListResponse) SetUserList(val []*base.User) {
+	p.UserList = val
+}
 
 func (p *RelationListResponse) String() string {
 	if p == nil {
@@ -881,6 +1076,12 @@ func (p *FriendListRequest) GetUserID() (v int64) {
 
 func (p *FriendListRequest) GetToken() (v string) {
 	return p.Token
+}
+func (p *FriendListRequest) SetUserID(val *int64) {
+	p.UserID = val
+}
+func (p *FriendListRequest) SetToken(val string) {
+	p.Token = val
 }
 
 func (p *FriendListRequest) IsSetUserID() bool {
@@ -917,6 +1118,15 @@ func (p *FriendListResponse) GetStatusMsg() (v string) {
 
 func (p *FriendListResponse) GetUserList() (v []*base.FriendUser) {
 	return p.UserList
+}
+func (p *FriendListResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *FriendListResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+func (p *FriendListResponse) SetUserList(val []*base.FriendUser) {
+	p.UserList = val
 }
 
 func (p *FriendListResponse) String() string {
@@ -956,6 +1166,18 @@ func (p *MessageActionRequest) GetActionType() (v int32) {
 func (p *MessageActionRequest) GetContent() (v string) {
 	return p.Content
 }
+func (p *MessageActionRequest) SetToken(val string) {
+	p.Token = val
+}
+func (p *MessageActionRequest) SetToUserID(val int64) {
+	p.ToUserID = val
+}
+func (p *MessageActionRequest) SetActionType(val int32) {
+	p.ActionType = val
+}
+func (p *MessageActionRequest) SetContent(val string) {
+	p.Content = val
+}
 
 func (p *MessageActionRequest) String() string {
 	if p == nil {
@@ -982,6 +1204,12 @@ func (p *MessageActionResponse) GetStatusCode() (v int32) {
 
 func (p *MessageActionResponse) GetStatusMsg() (v string) {
 	return p.StatusMsg
+}
+func (p *MessageActionResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *MessageActionResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
 }
 
 func (p *MessageActionResponse) String() string {
@@ -1021,6 +1249,15 @@ func (p *MessageChatRequest) GetPreMsgTime() (v int64) {
 	}
 	return *p.PreMsgTime
 }
+func (p *MessageChatRequest) SetToken(val string) {
+	p.Token = val
+}
+func (p *MessageChatRequest) SetToUserID(val int64) {
+	p.ToUserID = val
+}
+func (p *MessageChatRequest) SetPreMsgTime(val *int64) {
+	p.PreMsgTime = val
+}
 
 func (p *MessageChatRequest) IsSetPreMsgTime() bool {
 	return p.PreMsgTime != nil
@@ -1056,6 +1293,15 @@ func (p *MessageChatResponse) GetStatusMsg() (v string) {
 
 func (p *MessageChatResponse) GetMessageList() (v []*base.Message) {
 	return p.MessageList
+}
+func (p *MessageChatResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *MessageChatResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+func (p *MessageChatResponse) SetMessageList(val []*base.Message) {
+	p.MessageList = val
 }
 
 func (p *MessageChatResponse) String() string {

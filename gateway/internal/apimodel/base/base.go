@@ -182,6 +182,39 @@ func (p *User) GetWorkCount() (v int64) {
 func (p *User) GetFavoriteCount() (v int64) {
 	return p.FavoriteCount
 }
+func (p *User) SetID(val int64) {
+	p.ID = val
+}
+func (p *User) SetName(val string) {
+	p.Name = val
+}
+func (p *User) SetFollowCount(val int64) {
+	p.FollowCount = val
+}
+func (p *User) SetFollowerCount(val int64) {
+	p.FollowerCount = val
+}
+func (p *User) SetIsFollow(val bool) {
+	p.IsFollow = val
+}
+func (p *User) SetAvatar(val string) {
+	p.Avatar = val
+}
+func (p *User) SetBackgroundImage(val string) {
+	p.BackgroundImage = val
+}
+func (p *User) SetSignature(val string) {
+	p.Signature = val
+}
+func (p *User) SetTotalFavorited(val int64) {
+	p.TotalFavorited = val
+}
+func (p *User) SetWorkCount(val int64) {
+	p.WorkCount = val
+}
+func (p *User) SetFavoriteCount(val int64) {
+	p.FavoriteCount = val
+}
 
 func (p *User) String() string {
 	if p == nil {
@@ -244,6 +277,30 @@ func (p *Video) GetIsFavorite() (v bool) {
 func (p *Video) GetTitle() (v string) {
 	return p.Title
 }
+func (p *Video) SetID(val int64) {
+	p.ID = val
+}
+func (p *Video) SetAuthor(val *User) {
+	p.Author = val
+}
+func (p *Video) SetPlayURL(val string) {
+	p.PlayURL = val
+}
+func (p *Video) SetCoverURL(val string) {
+	p.CoverURL = val
+}
+func (p *Video) SetFavoriteCount(val int64) {
+	p.FavoriteCount = val
+}
+func (p *Video) SetCommentCount(val int64) {
+	p.CommentCount = val
+}
+func (p *Video) SetIsFavorite(val bool) {
+	p.IsFavorite = val
+}
+func (p *Video) SetTitle(val string) {
+	p.Title = val
+}
 
 func (p *Video) IsSetAuthor() bool {
 	return p.Author != nil
@@ -291,6 +348,18 @@ func (p *Comment) GetContent() (v string) {
 func (p *Comment) GetCreateDate() (v string) {
 	return p.CreateDate
 }
+func (p *Comment) SetID(val int64) {
+	p.ID = val
+}
+func (p *Comment) SetUser(val *User) {
+	p.User = val
+}
+func (p *Comment) SetContent(val string) {
+	p.Content = val
+}
+func (p *Comment) SetCreateDate(val string) {
+	p.CreateDate = val
+}
 
 func (p *Comment) IsSetUser() bool {
 	return p.User != nil
@@ -337,6 +406,21 @@ func (p *Message) GetContent() (v string) {
 
 func (p *Message) GetCreateTime() (v int64) {
 	return p.CreateTime
+}
+func (p *Message) SetID(val int64) {
+	p.ID = val
+}
+func (p *Message) SetToUserID(val int64) {
+	p.ToUserID = val
+}
+func (p *Message) SetFromUserID(val int64) {
+	p.FromUserID = val
+}
+func (p *Message) SetContent(val string) {
+	p.Content = val
+}
+func (p *Message) SetCreateTime(val int64) {
+	p.CreateTime = val
 }
 
 func (p *Message) String() string {
@@ -421,6 +505,45 @@ func (p *FriendUser) GetMessage() (v string) {
 
 func (p *FriendUser) GetMsgType() (v int64) {
 	return p.MsgType
+}
+func (p *FriendUser) SetID(val int64) {
+	p.ID = val
+}
+func (p *FriendUser) SetName(val string) {
+	p.Name = val
+}
+func (p *FriendUser) SetFollowCount(val int64) {
+	p.FollowCount = val
+}
+func (p *FriendUser) SetFollowerCount(val int64) {
+	p.FollowerCount = val
+}
+func (p *FriendUser) SetIsFollow(val bool) {
+	p.IsFollow = val
+}
+func (p *FriendUser) SetAvatar(val string) {
+	p.Avatar = val
+}
+func (p *FriendUser) SetBackgroundImage(val string) {
+	p.BackgroundImage = val
+}
+func (p *FriendUser) SetSignature(val string) {
+	p.Signature = val
+}
+func (p *FriendUser) SetTotalFavorited(val int64) {
+	p.TotalFavorited = val
+}
+func (p *FriendUser) SetWorkCount(val int64) {
+	p.WorkCount = val
+}
+func (p *FriendUser) SetFavoriteCount(val int64) {
+	p.FavoriteCount = val
+}
+func (p *FriendUser) SetMessage(val string) {
+	p.Message = val
+}
+func (p *FriendUser) SetMsgType(val int64) {
+	p.MsgType = val
 }
 
 func (p *FriendUser) String() string {

@@ -1,0 +1,126 @@
+// Command douyin is the whole backend in one binary: -target selects the modules this
+// process runs (all of them by default, on embedded defaults).
+//
+//	douyin [flags]            run the server
+//	douyin migrate [flags]    create or update the database schema
+//	douyin seed [flags]       write the demo users and videos (once)
+//	douyin version            print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // comment dates use a configured zone even on images without zoneinfo
+
+	"github.com/douyin-backend/douyin/internal/app"
+	"github.com/douyin-backend/douyin/internal/config"
+	"github.com/douyin-backend/douyin/internal/db"
+)
+
+// version is set at link time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	command := "serve"
+	if len(args) > 0 && (args[0] == "migrate" || args[0] == "seed" || args[0] == "version") {
+		command, args = args[0], args[1:]
+	}
+	if command == "version" {
+		fmt.Fprintln(stdout, "douyin", version)
+		return 0
+	}
+
+	fs := flag.NewFlagSet("douyin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg app.Config
+	cfg.RegisterFlags(fs)
+	fs.String(config.FileFlag, "", "YAML config file; its keys are the flag names (nested or dotted)")
+	printConfig := fs.Bool("print-config", false, "print the effective configuration and exit")
+	verifyConfig := fs.Bool("verify-config", false, "validate the configuration and exit")
+	if err := config.Load(fs, args, os.LookupEnv, app.Secrets()); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "douyin:", err)
+		return 2
+	}
+	if *printConfig {
+		fmt.Fprint(stdout, config.Print(fs, app.Secrets()))
+		return 0
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "douyin: invalid configuration:", err)
+		return 2
+	}
+	if *verifyConfig {
+		fmt.Fprintln(stdout, "configuration is valid")
+		return 0
+	}
+
+	log := slog.New(slog.NewJSONHandler(stderr, nil)).With("version", version)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var err error
+	switch command {
+	case "migrate":
+		err = migrate(cfg)
+	case "seed":
+		err = seedOnce(ctx, cfg, log, stdout)
+	default:
+		err = serve(ctx, cfg, log)
+	}
+	if err != nil {
+		log.Error("exit", "command", command, "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, cfg app.Config, log *slog.Logger) error {
+	a, err := app.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	log.Info("serving", "target", cfg.Target, "http", cfg.HTTP.Addr, "data_dir", cfg.DataDir)
+	return a.Run(ctx)
+}
+
+func migrate(cfg app.Config) error {
+	gdb, err := db.Open(cfg.DB, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close(gdb)
+	return app.Migrate(gdb)
+}
+
+func seedOnce(ctx context.Context, cfg app.Config, log *slog.Logger, stdout io.Writer) error {
+	cfg.Seed = false // seed explicitly below, and report what happened
+	a, err := app.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	seeded, err := a.Seed(ctx)
+	if err != nil {
+		return err
+	}
+	if seeded {
+		fmt.Fprintln(stdout, "seeded demo users and videos")
+	} else {
+		fmt.Fprintln(stdout, "demo content already present; nothing to do")
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+
+	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
+	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
+	"github.com/douyin-backend/douyin/internal/errs"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
+	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
+)
+
+// Comment actions of the app.
+const (
+	commentPost   = 1
+	commentDelete = 2
+)
+
+func (g *Gateway) commentAction(ctx context.Context, c *app.RequestContext) {
+	resp := &api.CommentActionResponse{}
+	g.reply(ctx, c, resp, g.doCommentAction(ctx, c, resp))
+}
+
+func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, resp *api.CommentActionResponse) error {
+	var req api.CommentActionRequest
+	if err := g.binder.bind(c, &req); err != nil {
+		return err
+	}
+	userID, err := g.viewer(c, req.Token, true)
+	if err != nil {
+		return err
+	}
+	if req.VideoID <= 0 {
+		return errs.Invalid("video_id must be a positive integer")
+	}
+	switch req.ActionType {
+	case commentPost:
+		if req.CommentText == nil {
+			return errs.Invalid("comment_text is required to post a comment")
+		}
+		posted, err := g.deps.Comments.PostComment(ctx, &commentapi.PostCommentRequest{UserId: userID, VideoId: req.VideoID, Content: *req.CommentText})
+		if err != nil {
+			return wrap("post comment", err)
+		}
+		comments, err := g.comments(ctx, c, userID, []*commentapi.CommentRecord{posted.Comment})
+		if err != nil {
+			return err
+		}
+		if len(comments) == 0 {
+			return errs.New(basecode.ErrCode_UserNotFound, "user not found")
+		}
+		resp.Comment = comments[0]
+		return nil
+	case commentDelete:
+		if orZero(req.CommentID) <= 0 {
+			return errs.Invalid("comment_id must be a positive integer")
+		}
+		_, err := g.deps.Comments.DeleteComment(ctx, &commentapi.DeleteCommentRequest{UserId: userID, VideoId: req.VideoID, CommentId: *req.CommentID})
+		return wrap("delete comment", err)
+	default:
+		return errs.Invalid("action_type must be 1 (post) or 2 (delete)")
+	}
+}
+
+func (g *Gateway) commentList(ctx context.Context, c *app.RequestContext) {
+	resp := &api.CommentListResponse{CommentList: []*base.Comment{}}
+	g.reply(ctx, c, resp, g.doCommentList(ctx, c, resp))
+}
+
+func (g *Gateway) doCommentList(ctx context.Context, c *app.RequestContext, resp *api.CommentListResponse) error {
+	var req api.CommentListRequest
+	if err := g.binder.bind(c, &req); err != nil {
+		return err
+	}
+	if req.VideoID <= 0 {
+		return errs.Invalid("video_id must be a positive integer")
+	}
+	viewer, err := g.viewer(c, orEmpty(req.Token), false)
+	if err != nil {
+		return err
+	}
+	list, err := g.deps.Comments.ListComments(ctx, &commentapi.ListCommentsRequest{VideoId: req.VideoID})
+	if err != nil {
+		return wrap("list comments", err)
+	}
+	comments, err := g.comments(ctx, c, viewer, list.Comments)
+	if err != nil {
+		return err
+	}
+	resp.CommentList = comments
+	return nil
+}
+
+// comments assembles comments with their authors in one batch.
+func (g *Gateway) comments(ctx context.Context, c *app.RequestContext, viewer int64, records []*commentapi.CommentRecord) ([]*base.Comment, error) {
+	authorIDs := make([]int64, len(records))
+	for i, r := range records {
+		authorIDs[i] = r.UserId
+	}
+	authors, err := g.users(ctx, c, viewer, authorIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*base.Comment, 0, len(records))
+	for _, r := range records {
+		author, ok := authors[r.UserId]
+		if !ok {
+			continue
+		}
+		out = append(out, &base.Comment{
+			ID:         r.Id,
+			User:       author,
+			Content:    r.Content,
+			CreateDate: time.UnixMilli(r.CreatedAt).In(g.location).Format("01-02"),
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,172 @@
+// Package gateway is the Hertz HTTP edge of the app's /douyin/ API: it binds and validates
+// requests, authenticates tokens, calls the services, assembles the app's objects in
+// batches, maps errors in one table, and in the embedded mode serves the stored media.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/app/server"
+
+	"github.com/douyin-backend/douyin/internal/auth"
+	"github.com/douyin-backend/douyin/internal/blob"
+	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
+	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
+	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
+	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
+	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+)
+
+// Config holds the edge settings.
+type Config struct {
+	Addr           string
+	PublicBaseURL  string
+	MaxUploadBytes int64
+	TimeZone       string
+	ShutdownGrace  time.Duration
+}
+
+// RegisterFlags registers the edge settings.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "http.addr", ":8080", "HTTP listen address of the gateway")
+	fs.StringVar(&c.PublicBaseURL, "http.public-base-url", "", "base URL the app reaches this server at (e.g. http://192.168.1.7:8080), used to build absolute media and avatar URLs; empty: the scheme and Host of each request")
+	fs.Int64Var(&c.MaxUploadBytes, "http.max-upload-bytes", 100<<20, "largest accepted video upload in bytes")
+	fs.StringVar(&c.TimeZone, "http.time-zone", "Asia/Shanghai", "time zone of comment dates (mm-dd)")
+	fs.DurationVar(&c.ShutdownGrace, "http.shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
+}
+
+// Validate checks the settings.
+func (c *Config) Validate() error {
+	if c.MaxUploadBytes < 1<<10 {
+		return fmt.Errorf("http.max-upload-bytes must be at least 1024")
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		return fmt.Errorf("http.time-zone: %w", err)
+	}
+	return nil
+}
+
+// Deps are the services and stores the edge calls. In one process they are the services
+// themselves; in many they are Kitex clients behind the same interfaces.
+type Deps struct {
+	Users     userapi.UserService
+	Videos    videoapi.VideoService
+	Favorites favoriteapi.FavoriteService
+	Comments  commentapi.CommentService
+	Relations relationapi.RelationService
+	Messages  messageapi.MessageService
+	Blobs     blob.Store
+	// LocalMediaDir, when set, is served under blob.MediaPathPrefix (the embedded blob store).
+	LocalMediaDir string
+	Tokens        *auth.Tokens
+	// Ready reports whether the dependencies answer; it backs /readyz.
+	Ready  func(context.Context) error
+	Logger *slog.Logger
+}
+
+// Gateway is the HTTP edge.
+type Gateway struct {
+	cfg      Config
+	deps     Deps
+	location *time.Location
+	binder   binder
+	images   staticImages
+	server   *server.Hertz
+}
+
+// New builds the edge and its routes; Run serves them.
+func New(cfg Config, deps Deps) (*Gateway, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	loc, _ := time.LoadLocation(cfg.TimeZone)
+	images, err := newStaticImages()
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{cfg: cfg, deps: deps, location: loc, images: images}
+	g.server = server.New(
+		server.WithHostPorts(cfg.Addr),
+		// The upload limit is enforced by the publish handler; leave room for the form fields.
+		server.WithMaxRequestBodySize(int(cfg.MaxUploadBytes)+1<<20),
+		server.WithRedirectTrailingSlash(false),
+		server.WithRedirectFixedPath(false),
+		server.WithExitWaitTime(cfg.ShutdownGrace),
+		server.WithDisablePrintRoute(true),
+		server.WithReadTimeout(5*time.Minute),
+	)
+	g.routes()
+	return g, nil
+}
+
+// Handler exposes the router for in-process tests.
+func (g *Gateway) Handler() *server.Hertz { return g.server }
+
+// Run serves until ctx is cancelled, then drains in-flight requests.
+func (g *Gateway) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- g.server.Run() }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownGrace)
+	defer cancel()
+	if err := g.server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	return nil
+}
+
+// routes is the route table. Every path answers with and without its trailing slash, never
+// with a redirect (a 307 on a POST with a body is not followed by common clients).
+func (g *Gateway) routes() {
+	h := g.server
+	h.Use(g.recoverPanics, g.accessLog)
+	api := map[string]struct {
+		method  string
+		handler app.HandlerFunc
+	}{
+		"/douyin/feed/":                   {"GET", g.feed},
+		"/douyin/user/register/":          {"POST", g.register},
+		"/douyin/user/login/":             {"POST", g.login},
+		"/douyin/user/":                   {"GET", g.userInfo},
+		"/douyin/publish/action/":         {"POST", g.publish},
+		"/douyin/publish/list/":           {"GET", g.publishList},
+		"/douyin/favorite/action/":        {"POST", g.favoriteAction},
+		"/douyin/favorite/list/":          {"GET", g.favoriteList},
+		"/douyin/comment/action/":         {"POST", g.commentAction},
+		"/douyin/comment/list/":           {"GET", g.commentList},
+		"/douyin/relation/action/":        {"POST", g.relationAction},
+		"/douyin/relation/follow/list/":   {"GET", g.followList},
+		"/douyin/relation/follower/list/": {"GET", g.followerList},
+		"/douyin/relation/friend/list/":   {"GET", g.friendList},
+		"/douyin/message/action/":         {"POST", g.messageAction},
+		"/douyin/message/chat/":           {"GET", g.messageChat},
+	}
+	for path, r := range api {
+		for _, p := range []string{path, path[:len(path)-1]} {
+			h.Handle(r.method, p, r.handler)
+			// Some clients send the app's POST calls as GET with the same query and vice versa;
+			// both carry their parameters in the query, so both methods are served.
+			if r.method == "GET" {
+				h.Handle("POST", p, r.handler)
+			}
+		}
+	}
+	h.GET("/healthz", g.healthz)
+	h.GET("/readyz", g.readyz)
+	h.GET(avatarPath, g.images.serveAvatar)
+	h.GET(backgroundPath, g.images.serveBackground)
+	if g.deps.LocalMediaDir != "" {
+		g.serveLocalMedia(g.deps.LocalMediaDir)
+	}
+}

@@ -1,0 +1,68 @@
+package gateway
+
+import (
+	"context"
+
+	"github.com/cloudwego/hertz/pkg/app"
+
+	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
+	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
+	"github.com/douyin-backend/douyin/internal/errs"
+	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
+)
+
+// messageSend is the only message action of the app.
+const messageSend = 1
+
+func (g *Gateway) messageAction(ctx context.Context, c *app.RequestContext) {
+	resp := &api.MessageActionResponse{}
+	g.reply(ctx, c, resp, g.doMessageAction(ctx, c))
+}
+
+func (g *Gateway) doMessageAction(ctx context.Context, c *app.RequestContext) error {
+	var req api.MessageActionRequest
+	if err := g.binder.bind(c, &req); err != nil {
+		return err
+	}
+	from, err := g.viewer(c, req.Token, true)
+	if err != nil {
+		return err
+	}
+	if req.ActionType != messageSend {
+		return errs.Invalid("action_type must be 1 (send)")
+	}
+	if req.ToUserID <= 0 {
+		return errs.Invalid("to_user_id must be a positive integer")
+	}
+	_, err = g.deps.Messages.SendMessage(ctx, &messageapi.SendMessageRequest{FromUserId: from, ToUserId: req.ToUserID, Content: req.Content})
+	return wrap("send message", err)
+}
+
+func (g *Gateway) messageChat(ctx context.Context, c *app.RequestContext) {
+	resp := &api.MessageChatResponse{MessageList: []*base.Message{}}
+	g.reply(ctx, c, resp, g.doMessageChat(ctx, c, resp))
+}
+
+func (g *Gateway) doMessageChat(ctx context.Context, c *app.RequestContext, resp *api.MessageChatResponse) error {
+	var req api.MessageChatRequest
+	if err := g.binder.bind(c, &req); err != nil {
+		return err
+	}
+	viewer, err := g.viewer(c, req.Token, true)
+	if err != nil {
+		return err
+	}
+	if req.ToUserID <= 0 {
+		return errs.Invalid("to_user_id must be a positive integer")
+	}
+	chat, err := g.deps.Messages.Chat(ctx, &messageapi.ChatRequest{UserId: viewer, PeerId: req.ToUserID, PreMsgTime: max(orZero(req.PreMsgTime), 0)})
+	if err != nil {
+		return wrap("chat", err)
+	}
+	for _, m := range chat.Messages {
+		resp.MessageList = append(resp.MessageList, &base.Message{
+			ID: m.Id, ToUserID: m.ToUserId, FromUserID: m.FromUserId, Content: m.Content, CreateTime: m.CreateTime,
+		})
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+
+	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
+)
+
+// envelope is what every generated response model has.
+type envelope interface {
+	SetStatusCode(int32)
+	SetStatusMsg(string)
+}
+
+// reply writes resp with the status of err. Every response keeps its full shape on failure
+// too (lists as [], ids as 0), because the app reads every field.
+func (g *Gateway) reply(ctx context.Context, c *app.RequestContext, resp envelope, err error) {
+	code, msg := errs.Code(err)
+	o := outcomeOf(code)
+	if msg == "" {
+		msg = o.message
+	}
+	if code == base.ErrCode_InternalError || o.httpStatus >= 500 {
+		g.deps.Logger.ErrorContext(ctx, "request failed", "path", string(c.Path()), "request_id", requestID(c), "err", err)
+	}
+	resp.SetStatusCode(int32(code))
+	resp.SetStatusMsg(msg)
+	c.JSON(o.httpStatus, resp)
+}
+
+// viewer resolves the requesting user from the token parameter or an Authorization: Bearer
+// header. It returns 0 for an anonymous request when the token is optional; a token that is
+// present but invalid is always an error, never silently anonymous.
+func (g *Gateway) viewer(c *app.RequestContext, token string, required bool) (int64, error) {
+	if token == "" {
+		if h := string(c.Request.Header.Peek("Authorization")); strings.HasPrefix(h, "Bearer ") {
+			token = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+		}
+	}
+	if token == "" {
+		if required {
+			return 0, errs.New(base.ErrCode_Unauthenticated, "login required: the token is missing")
+		}
+		return 0, nil
+	}
+	id, err := g.deps.Tokens.Verify(token)
+	if err != nil {
+		return 0, errs.New(base.ErrCode_Unauthenticated, "invalid or expired token, please log in again")
+	}
+	return id, nil
+}
+
+func orEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func orZero(n *int64) int64 {
+	if n == nil {
+		return 0
+	}
+	return *n
+}
+
+const requestIDKey = "request_id"
+
+func requestID(c *app.RequestContext) string { return c.GetString(requestIDKey) }
+
+// accessLog logs one line per request. It logs the path and never the query string: the
+// app's tokens travel there.
+func (g *Gateway) accessLog(ctx context.Context, c *app.RequestContext) {
+	start := time.Now()
+	id := string(c.Request.Header.Peek("X-Request-Id"))
+	if id == "" || len(id) > 64 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set(requestIDKey, id)
+	c.Response.Header.Set("X-Request-Id", id)
+	c.Next(ctx)
+	g.deps.Logger.LogAttrs(ctx, slog.LevelInfo, "http",
+		slog.String("request_id", id),
+		slog.String("method", string(c.Method())),
+		slog.String("path", string(c.Path())),
+		slog.Int("status", c.Response.StatusCode()),
+		slog.Duration("latency", time.Since(start)),
+		slog.String("client_ip", c.ClientIP()),
+	)
+}
+
+// recoverPanics turns a panic into a 500 with the JSON envelope; the stack goes to the log only.
+func (g *Gateway) recoverPanics(ctx context.Context, c *app.RequestContext) {
+	defer func() {
+		if r := recover(); r != nil {
+			g.deps.Logger.ErrorContext(ctx, "panic", "path", string(c.Path()), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.AbortWithStatusJSON(http.StatusInternalServerError, map[string]any{
+				"status_code": int32(base.ErrCode_InternalError),
+				"status_msg":  outcomeOf(base.ErrCode_InternalError).message,
+			})
+		}
+	}()
+	c.Next(ctx)
+}
+
+func (g *Gateway) healthz(_ context.Context, c *app.RequestContext) {
+	c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (g *Gateway) readyz(ctx context.Context, c *app.RequestContext) {
+	if g.deps.Ready != nil {
+		checkCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := g.deps.Ready(checkCtx); err != nil {
+			g.deps.Logger.WarnContext(ctx, "not ready", "err", err)
+			c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+			return
+		}
+	}
+	c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// absoluteURL resolves a path-only URL from a service ("/media/…", "/static/…") against the
+// public base URL, or, when none is configured, against the scheme and host the client used,
+// which is by construction an address the phone can reach.
+func (g *Gateway) absoluteURL(c *app.RequestContext, u string) string {
+	if !strings.HasPrefix(u, "/") {
+		return u
+	}
+	if g.cfg.PublicBaseURL != "" {
+		return strings.TrimRight(g.cfg.PublicBaseURL, "/") + u
+	}
+	scheme := "http"
+	if p := c.Request.Header.Peek("X-Forwarded-Proto"); bytes.Equal(p, []byte("https")) {
+		scheme = "https"
+	}
+	return scheme + "://" + string(c.Host()) + u
+}

@@ -1,0 +1,89 @@
+package gateway
+
+import (
+	"context"
+
+	"github.com/cloudwego/hertz/pkg/app"
+
+	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
+	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
+	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
+)
+
+func (g *Gateway) register(ctx context.Context, c *app.RequestContext) {
+	resp := &api.UserRegisterResponse{}
+	g.reply(ctx, c, resp, g.doRegister(ctx, c, resp))
+}
+
+func (g *Gateway) doRegister(ctx context.Context, c *app.RequestContext, resp *api.UserRegisterResponse) error {
+	var req api.UserRegisterRequest
+	if err := g.binder.bind(c, &req); err != nil {
+		return err
+	}
+	out, err := g.deps.Users.Register(ctx, &userapi.RegisterRequest{Username: req.Username, Password: req.Password})
+	if err != nil {
+		return wrap("register", err)
+	}
+	token, err := g.deps.Tokens.Issue(out.UserId)
+	if err != nil {
+		return wrap("issue token", err)
+	}
+	resp.UserID, resp.Token = out.UserId, token
+	return nil
+}
+
+func (g *Gateway) login(ctx context.Context, c *app.RequestContext) {
+	resp := &api.UserLoginResponse{}
+	g.reply(ctx, c, resp, g.doLogin(ctx, c, resp))
+}
+
+func (g *Gateway) doLogin(ctx context.Context, c *app.RequestContext, resp *api.UserLoginResponse) error {
+	var req api.UserLoginRequest
+	if err := g.binder.bind(c, &req); err != nil {
+		return err
+	}
+	out, err := g.deps.Users.Login(ctx, &userapi.LoginRequest{Username: req.Username, Password: req.Password})
+	if err != nil {
+		return wrap("login", err)
+	}
+	token, err := g.deps.Tokens.Issue(out.UserId)
+	if err != nil {
+		return wrap("issue token", err)
+	}
+	resp.UserID, resp.Token = out.UserId, token
+	return nil
+}
+
+func (g *Gateway) userInfo(ctx context.Context, c *app.RequestContext) {
+	resp := &api.UserResponse{}
+	g.reply(ctx, c, resp, g.doUserInfo(ctx, c, resp))
+}
+
+func (g *Gateway) doUserInfo(ctx context.Context, c *app.RequestContext, resp *api.UserResponse) error {
+	var req api.UserRequest
+	if err := g.binder.bind(c, &req); err != nil {
+		return err
+	}
+	target := orZero(req.UserID)
+	if target < 0 {
+		return errs.Invalid("user_id must be a positive integer")
+	}
+	viewer, err := g.viewer(c, orEmpty(req.Token), target == 0)
+	if err != nil {
+		return err
+	}
+	if target == 0 {
+		target = viewer
+	}
+	users, err := g.users(ctx, c, viewer, []int64{target})
+	if err != nil {
+		return err
+	}
+	u, ok := users[target]
+	if !ok {
+		return errs.New(base.ErrCode_UserNotFound, "user not found")
+	}
+	resp.User = u
+	return nil
+}

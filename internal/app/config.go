@@ -1,0 +1,65 @@
+package app
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/douyin-backend/douyin/gateway"
+	"github.com/douyin-backend/douyin/internal/auth"
+	"github.com/douyin-backend/douyin/internal/db"
+)
+
+// Config is the whole process configuration, composed of each package's own.
+type Config struct {
+	Target  string
+	DataDir string
+	Seed    bool
+	HTTP    gateway.Config
+	DB      db.Config
+	Auth    auth.Config
+}
+
+// Secrets are the settings accepted only from the environment (config.Load enforces it).
+func Secrets() []string { return []string{auth.SecretFlag} }
+
+// RegisterFlags registers every setting of the process.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Target, "target", All, "comma-separated modules to run in this process: "+strings.Join(Targets(), ", "))
+	fs.StringVar(&c.DataDir, "data.dir", "./data", "directory of the embedded mode's SQLite file, blobs and token key")
+	fs.BoolVar(&c.Seed, "seed.enabled", true, "seed demo users and videos on the first start of the embedded mode")
+	c.HTTP.RegisterFlags(fs)
+	c.DB.RegisterFlags(fs)
+	c.Auth.RegisterFlags(fs)
+}
+
+// Validate checks the composed configuration.
+func (c *Config) Validate() error {
+	for _, t := range c.Targets() {
+		if !isTarget(t) {
+			return fmt.Errorf("-target: unknown module %q (want one of %s)", t, strings.Join(Targets(), ", "))
+		}
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("data.dir must not be empty")
+	}
+	if err := c.HTTP.Validate(); err != nil {
+		return err
+	}
+	return c.DB.Validate()
+}
+
+// Targets splits -target into module names.
+func (c *Config) Targets() []string {
+	var out []string
+	for _, t := range strings.Split(c.Target, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Embedded reports whether the process runs on the embedded defaults (SQLite, in-process
+// cache and queue, local blobs): the only mode in which every module shares one process.
+func (c *Config) Embedded() bool { return c.DB.Driver == db.DriverSQLite }

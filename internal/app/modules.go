@@ -1,0 +1,100 @@
+package app
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+)
+
+// Module names. Components are what -target selects; the rest are resources they share.
+const (
+	Gateway  = "gateway"
+	User     = "user"
+	Video    = "video"
+	Favorite = "favorite"
+	Comment  = "comment"
+	Relation = "relation"
+	Message  = "message"
+	Media    = "media"
+	// All is every component in one process.
+	All = "all"
+
+	database = "db"
+	cacheKV  = "cache"
+	queue    = "queue"
+	blobs    = "blob"
+	tokens   = "tokens"
+	seeding  = "seed"
+)
+
+// module is one node of the graph: its dependencies and the constructor that builds it.
+type module struct {
+	deps []string
+	init func() error
+}
+
+// moduleTable is the whole wiring of the system in one place.
+func (a *App) moduleTable() map[string]module {
+	return map[string]module{
+		database: {init: a.initDB},
+		cacheKV:  {init: a.initCache},
+		queue:    {init: a.initQueue},
+		blobs:    {init: a.initBlobs},
+		tokens:   {init: a.initTokens},
+
+		User:     {deps: []string{database}, init: a.initUser},
+		Video:    {deps: []string{database, queue, blobs}, init: a.initVideo},
+		Favorite: {deps: []string{database, queue, Video}, init: a.initFavorite},
+		Comment:  {deps: []string{database, Video}, init: a.initComment},
+		Relation: {deps: []string{database, User}, init: a.initRelation},
+		Message:  {deps: []string{database, cacheKV, User}, init: a.initMessage},
+		Media:    {deps: []string{queue, blobs, Video}, init: a.initMedia},
+		Gateway:  {deps: []string{User, Video, Favorite, Comment, Relation, Message, blobs, tokens}, init: a.initGateway},
+		seeding:  {deps: []string{Gateway, Media}, init: a.initSeed},
+
+		All: {deps: []string{Gateway, Media, seeding}},
+	}
+}
+
+// Targets lists the modules -target accepts.
+func Targets() []string {
+	return []string{All, Gateway, User, Video, Favorite, Comment, Relation, Message, Media}
+}
+
+func isTarget(name string) bool { return slices.Contains(Targets(), name) }
+
+// initOrder returns the modules needed by targets, each after its dependencies.
+func initOrder(table map[string]module, targets []string) ([]string, error) {
+	var order []string
+	state := map[string]int{} // 1: visiting, 2: done
+	var visit func(name string, path []string) error
+	visit = func(name string, path []string) error {
+		switch state[name] {
+		case 2:
+			return nil
+		case 1:
+			return fmt.Errorf("module cycle: %v", append(path, name))
+		}
+		m, ok := table[name]
+		if !ok {
+			return fmt.Errorf("unknown module %q", name)
+		}
+		state[name] = 1
+		deps := slices.Clone(m.deps)
+		sort.Strings(deps) // deterministic order
+		for _, d := range deps {
+			if err := visit(d, append(path, name)); err != nil {
+				return err
+			}
+		}
+		state[name] = 2
+		order = append(order, name)
+		return nil
+	}
+	for _, t := range targets {
+		if err := visit(t, nil); err != nil {
+			return nil, err
+		}
+	}
+	return order, nil
+}

@@ -1,0 +1,183 @@
+// Package favorite is the favorite service: likes, their counters and the liked-videos list.
+package favorite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/ids"
+	"github.com/douyin-backend/douyin/internal/mq"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
+	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+)
+
+// consumerGroup is the group whose consumer writes likes to the database.
+const consumerGroup = "favorite-store"
+
+// maxListVideos caps the liked-videos list: the app has no paging, so it shows the newest 1000.
+const maxListVideos = 1000
+
+// LikeEvent is the message on mq.TopicFavorite: one like or unlike, applied by the consumer.
+type LikeEvent struct {
+	UserID   int64 `json:"user_id"`
+	VideoID  int64 `json:"video_id"`
+	AuthorID int64 `json:"author_id"`
+	Liked    bool  `json:"liked"`
+	// Seq orders the events of one (user, video) pair: the consumer ignores an event whose
+	// seq is not greater than the last one applied, so redelivery and reordering are harmless.
+	Seq int64 `json:"seq"`
+	// At is when the user acted, in Unix milliseconds; the liked list is ordered by it.
+	At int64 `json:"at"`
+}
+
+// Service implements favoriteapi.FavoriteService.
+type Service struct {
+	store  Store
+	videos videoapi.VideoService
+	queue  mq.Producer
+	// lastSeq keeps the seqs this process hands out strictly increasing, even for two taps
+	// within one clock tick.
+	lastSeq atomic.Int64
+}
+
+var _ favoriteapi.FavoriteService = (*Service)(nil)
+
+// New returns the favorite service. Call Subscribe to start writing likes to the store.
+func New(store Store, videos videoapi.VideoService, queue mq.Producer) *Service {
+	return &Service{store: store, videos: videos, queue: queue}
+}
+
+// Subscribe registers the consumer that applies like events to the store.
+func (s *Service) Subscribe(c mq.Consumer) error {
+	return c.Subscribe(mq.TopicFavorite, consumerGroup, s.handleLike)
+}
+
+// FavoriteAction enqueues a like or unlike of an existing video. The request fails when the
+// event cannot be published, so an acknowledged like is never lost.
+func (s *Service) FavoriteAction(ctx context.Context, req *favoriteapi.FavoriteActionRequest) (*favoriteapi.FavoriteActionResponse, error) {
+	if req.UserId <= 0 {
+		return nil, errs.Invalid("user_id must be positive")
+	}
+	if req.VideoId <= 0 {
+		return nil, errs.Invalid("video_id must be positive")
+	}
+	if req.ActionType != favoriteapi.FavoriteActionType_Like && req.ActionType != favoriteapi.FavoriteActionType_Unlike {
+		return nil, errs.Invalid("action_type must be 1 (like) or 2 (unlike)")
+	}
+	got, err := s.videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{req.VideoId}})
+	if err != nil {
+		return nil, fmt.Errorf("look up video %d: %w", req.VideoId, err)
+	}
+	v, ok := got.Videos[req.VideoId]
+	if !ok {
+		return nil, errs.New(base.ErrCode_VideoNotFound, "video not found")
+	}
+	now := time.Now()
+	body, err := json.Marshal(LikeEvent{
+		UserID:   req.UserId,
+		VideoID:  req.VideoId,
+		AuthorID: v.AuthorId,
+		Liked:    req.ActionType == favoriteapi.FavoriteActionType_Like,
+		Seq:      s.nextSeq(now),
+		At:       now.UnixMilli(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode like event: %w", err)
+	}
+	// Keying by the pair keeps one user's taps on one video in order.
+	key := fmt.Sprintf("%d:%d", req.UserId, req.VideoId)
+	if err := s.queue.Publish(ctx, mq.TopicFavorite, key, body); err != nil {
+		return nil, fmt.Errorf("publish like event: %w", err)
+	}
+	return &favoriteapi.FavoriteActionResponse{}, nil
+}
+
+// nextSeq returns now in Unix nanoseconds, or one more than the last seq if the clock has
+// not moved past it.
+func (s *Service) nextSeq(now time.Time) int64 {
+	for {
+		last, seq := s.lastSeq.Load(), now.UnixNano()
+		if seq <= last {
+			seq = last + 1
+		}
+		if s.lastSeq.CompareAndSwap(last, seq) {
+			return seq
+		}
+	}
+}
+
+// handleLike applies one event; an error asks the queue to redeliver it.
+func (s *Service) handleLike(ctx context.Context, body []byte) error {
+	var e LikeEvent
+	if err := json.Unmarshal(body, &e); err != nil {
+		return fmt.Errorf("decode like event: %w", err)
+	}
+	if e.UserID <= 0 || e.VideoID <= 0 || e.AuthorID <= 0 || e.Seq <= 0 {
+		return fmt.Errorf("malformed like event %s", body)
+	}
+	_, err := s.store.ApplyLike(ctx, e)
+	return err
+}
+
+// FavoriteList returns the ids of the videos the user likes, newest like first.
+func (s *Service) FavoriteList(ctx context.Context, req *favoriteapi.FavoriteListRequest) (*favoriteapi.FavoriteListResponse, error) {
+	if req.UserId <= 0 {
+		return nil, errs.Invalid("user_id must be positive")
+	}
+	videoIDs, err := s.store.ListLikedVideos(ctx, req.UserId, maxListVideos)
+	if err != nil {
+		return nil, err
+	}
+	if videoIDs == nil {
+		videoIDs = []int64{}
+	}
+	return &favoriteapi.FavoriteListResponse{VideoIds: videoIDs}, nil
+}
+
+// MGetVideoFavorites returns the like count of every requested video and whether the viewer
+// (0: anonymous) likes it, in at most two queries.
+func (s *Service) MGetVideoFavorites(ctx context.Context, req *favoriteapi.MGetVideoFavoritesRequest) (*favoriteapi.MGetVideoFavoritesResponse, error) {
+	want := ids.Unique(req.VideoIds)
+	if len(want) > ids.MaxBatch {
+		return nil, errs.Invalid("at most %d video_ids per request", ids.MaxBatch)
+	}
+	counts, err := s.store.MGetVideoCounts(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	liked := map[int64]bool{}
+	if req.ViewerId > 0 {
+		if liked, err = s.store.LikedAmong(ctx, req.ViewerId, want); err != nil {
+			return nil, err
+		}
+	}
+	out := make(map[int64]*favoriteapi.VideoFavoriteInfo, len(want))
+	for _, id := range want {
+		out[id] = &favoriteapi.VideoFavoriteInfo{FavoriteCount: counts[id], IsFavorite: liked[id]}
+	}
+	return &favoriteapi.MGetVideoFavoritesResponse{Videos: out}, nil
+}
+
+// MGetUserFavoriteStats returns the like counters of every requested user, zero for users
+// without any.
+func (s *Service) MGetUserFavoriteStats(ctx context.Context, req *favoriteapi.MGetUserFavoriteStatsRequest) (*favoriteapi.MGetUserFavoriteStatsResponse, error) {
+	want := ids.Unique(req.UserIds)
+	if len(want) > ids.MaxBatch {
+		return nil, errs.Invalid("at most %d user_ids per request", ids.MaxBatch)
+	}
+	counts, err := s.store.MGetUserCounts(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*favoriteapi.UserFavoriteStats, len(want))
+	for _, id := range want {
+		c := counts[id]
+		out[id] = &favoriteapi.UserFavoriteStats{FavoriteCount: c.FavoriteCount, TotalFavorited: c.TotalFavorited}
+	}
+	return &favoriteapi.MGetUserFavoriteStatsResponse{Users: out}, nil
+}

@@ -1,0 +1,146 @@
+package favorite
+
+import (
+	"context"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/douyin-backend/douyin/internal/db"
+)
+
+func openDB(t *testing.T) *gorm.DB {
+	t.Helper()
+	gdb, err := db.Open(db.Config{Driver: db.DriverSQLite, MaxOpenConns: 8, MaxIdleConns: 8}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(gdb) })
+	if err := Migrate(gdb); err != nil {
+		t.Fatal(err)
+	}
+	return gdb
+}
+
+// countQueries counts the SELECTs gdb runs from now on.
+func countQueries(t *testing.T, gdb *gorm.DB) *int {
+	t.Helper()
+	n := new(int)
+	if err := gdb.Callback().Query().After("gorm:query").Register("test:count_queries", func(*gorm.DB) { *n++ }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestMigrateDeclaresQueryIndexes(t *testing.T) {
+	gdb := openDB(t)
+	for _, idx := range []string{"uk_favorites_user_video", "idx_favorites_user_liked_updated", "idx_favorites_video"} {
+		if !gdb.Migrator().HasIndex(&Favorite{}, idx) {
+			t.Errorf("index %s missing", idx)
+		}
+	}
+	if err := Migrate(gdb); err != nil {
+		t.Fatalf("second migration: %v", err)
+	}
+}
+
+func TestApplyLikeIsIdempotentAndOrdered(t *testing.T) {
+	const user, video, author = 1, 10, 2
+	ev := func(liked bool, seq int64) LikeEvent {
+		return LikeEvent{UserID: user, VideoID: video, AuthorID: author, Liked: liked, Seq: seq, At: seq}
+	}
+	like, unlike := true, false
+	cases := []struct {
+		name      string
+		events    []LikeEvent
+		wantLiked bool
+		wantFlips int
+	}{
+		{"like", []LikeEvent{ev(like, 1)}, true, 1},
+		{"redelivered like", []LikeEvent{ev(like, 1), ev(like, 1)}, true, 1},
+		{"liking twice counts once", []LikeEvent{ev(like, 1), ev(like, 2)}, true, 1},
+		{"unlike of nothing", []LikeEvent{ev(unlike, 1)}, false, 0},
+		{"like then unlike", []LikeEvent{ev(like, 1), ev(unlike, 2)}, false, 2},
+		{"older unlike after newer like is ignored", []LikeEvent{ev(like, 2), ev(unlike, 1)}, true, 1},
+		{"older like after newer unlike is ignored", []LikeEvent{ev(unlike, 2), ev(like, 1)}, false, 0},
+		{"like unlike like", []LikeEvent{ev(like, 1), ev(unlike, 2), ev(like, 3)}, true, 3},
+		{"redelivered unlike", []LikeEvent{ev(like, 1), ev(unlike, 2), ev(unlike, 2)}, false, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := NewSQLStore(openDB(t))
+			flips := 0
+			for _, e := range tc.events {
+				flipped, err := st.ApplyLike(ctx, e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if flipped {
+					flips++
+				}
+			}
+			if flips != tc.wantFlips {
+				t.Errorf("%d flips, want %d", flips, tc.wantFlips)
+			}
+			want := int64(0)
+			if tc.wantLiked {
+				want = 1
+			}
+			liked, _ := st.LikedAmong(ctx, user, []int64{video})
+			vc, _ := st.MGetVideoCounts(ctx, []int64{video})
+			uc, _ := st.MGetUserCounts(ctx, []int64{user, author})
+			if liked[video] != tc.wantLiked || vc[video] != want || uc[user].FavoriteCount != want || uc[author].TotalFavorited != want {
+				t.Fatalf("liked=%v video count=%d user favorite_count=%d author total_favorited=%d; want liked=%v counts %d",
+					liked[video], vc[video], uc[user].FavoriteCount, uc[author].TotalFavorited, tc.wantLiked, want)
+			}
+			if uc[user].TotalFavorited != 0 || uc[author].FavoriteCount != 0 {
+				t.Fatalf("counters crossed users: %+v", uc)
+			}
+		})
+	}
+}
+
+func TestApplyLikeOfOwnVideo(t *testing.T) {
+	ctx := context.Background()
+	st := NewSQLStore(openDB(t))
+	if _, err := st.ApplyLike(ctx, LikeEvent{UserID: 3, VideoID: 30, AuthorID: 3, Liked: true, Seq: 1, At: 1}); err != nil {
+		t.Fatal(err)
+	}
+	uc, err := st.MGetUserCounts(ctx, []int64{3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uc[3].FavoriteCount != 1 || uc[3].TotalFavorited != 1 {
+		t.Fatalf("self like counters %+v, want favorite_count 1 total_favorited 1", uc[3])
+	}
+}
+
+func TestListLikedVideosNewestLikeFirst(t *testing.T) {
+	ctx := context.Background()
+	st := NewSQLStore(openDB(t))
+	apply := func(video int64, liked bool, at int64) {
+		t.Helper()
+		if _, err := st.ApplyLike(ctx, LikeEvent{UserID: 1, VideoID: video, AuthorID: 9, Liked: liked, Seq: at, At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(100, true, 10)
+	apply(200, true, 20)
+	apply(300, true, 30)
+	apply(200, false, 40) // unliked: leaves the list
+	apply(100, true, 50)  // already liked: a repeat like still moves it to the top
+	if _, err := st.ApplyLike(ctx, LikeEvent{UserID: 2, VideoID: 400, AuthorID: 9, Liked: true, Seq: 1, At: 60}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.ListLikedVideos(ctx, 1, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != 100 || got[1] != 300 {
+		t.Fatalf("liked list %v, want [100 300]", got)
+	}
+	if got, _ := st.ListLikedVideos(ctx, 1, 1); len(got) != 1 || got[0] != 100 {
+		t.Fatalf("capped list %v, want [100]", got)
+	}
+}

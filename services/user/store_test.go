@@ -1,0 +1,36 @@
+package user
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+func TestSQLStore(t *testing.T) {
+	ctx := context.Background()
+	store := NewSQLStore(openDB(t))
+	a := &Account{Name: "Gina", UsernameKey: "gina", PasswordHash: "h", CreatedAt: 1}
+	if err := store.CreateAccount(ctx, a); err != nil || a.ID <= 0 {
+		t.Fatalf("create: id %d, %v", a.ID, err)
+	}
+	if err := store.CreateAccount(ctx, &Account{Name: "GINA", UsernameKey: "gina", PasswordHash: "h"}); !errors.Is(err, ErrUsernameTaken) {
+		t.Fatalf("duplicate key: %v, want ErrUsernameTaken", err)
+	}
+	got, err := store.AccountByUsernameKey(ctx, "gina")
+	if err != nil || got == nil || got.ID != a.ID || got.PasswordHash != "h" {
+		t.Fatalf("by key: %+v %v", got, err)
+	}
+	if got, err := store.AccountByUsernameKey(ctx, "nobody"); got != nil || err != nil {
+		t.Fatalf("missing key: %+v %v, want nil nil", got, err)
+	}
+	rows, err := store.AccountsByIDs(ctx, []int64{a.ID, a.ID + 100})
+	if err != nil || len(rows) != 1 || rows[0].Name != "Gina" {
+		t.Fatalf("by ids: %+v %v", rows, err)
+	}
+	if rows[0].PasswordHash != "" {
+		t.Fatal("profile read loaded the password hash")
+	}
+	if rows, err := store.AccountsByIDs(ctx, nil); err != nil || rows == nil || len(rows) != 0 {
+		t.Fatalf("no ids: %#v %v", rows, err)
+	}
+}

@@ -1,0 +1,228 @@
+// Package video is the video service: publishing, processing status, the feed and publish lists.
+package video
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/douyin-backend/douyin/internal/blob"
+	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/ids"
+	"github.com/douyin-backend/douyin/internal/mq"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+)
+
+const (
+	maxTitleRunes = 100
+	// feedPageSize is both the default and the largest feed page the app asks for.
+	feedPageSize = 30
+	// maxListVideos caps a publish list: the app has no paging, so it shows the newest 1000.
+	maxListVideos = 1000
+	// maxReasonBytes is the size of the failure_reason column.
+	maxReasonBytes = 255
+)
+
+// URLResolver turns a blob key into the URL clients fetch; a blob.Store satisfies it.
+type URLResolver interface {
+	URL(key string) string
+}
+
+// PublishEvent is the message on mq.TopicPublish asking the media worker to process an upload.
+type PublishEvent struct {
+	VideoID   int64  `json:"video_id"`
+	SourceKey string `json:"source_key"`
+}
+
+// Service implements videoapi.VideoService.
+type Service struct {
+	store Store
+	queue mq.Producer
+	urls  URLResolver
+	now   func() int64 // Unix milliseconds; replaced in tests to order videos deterministically
+}
+
+var _ videoapi.VideoService = (*Service)(nil)
+
+// New returns the video service.
+func New(store Store, queue mq.Producer, urls URLResolver) *Service {
+	return &Service{store: store, queue: queue, urls: urls, now: db.NowMillis}
+}
+
+// CreateVideo records an uploaded video as processing and enqueues it for the media worker.
+// If it cannot be enqueued the record is removed again and the error returned, so the caller
+// can delete the upload and nothing half-created survives.
+func (s *Service) CreateVideo(ctx context.Context, req *videoapi.CreateVideoRequest) (*videoapi.CreateVideoResponse, error) {
+	if req.AuthorId <= 0 {
+		return nil, errs.Invalid("author_id must be positive")
+	}
+	title := strings.TrimSpace(req.Title)
+	if n := utf8.RuneCountInString(title); n < 1 || n > maxTitleRunes || !utf8.ValidString(title) {
+		return nil, errs.Invalid("title must be 1-%d characters", maxTitleRunes)
+	}
+	if req.SourceKey == "" || !blob.ValidKey(req.SourceKey) {
+		return nil, errs.Invalid("source_key must be a valid object key")
+	}
+	v := &Video{
+		AuthorID:  req.AuthorId,
+		Title:     title,
+		SourceKey: req.SourceKey,
+		Status:    statusProcessing,
+		CreatedAt: s.now(),
+	}
+	if err := s.store.CreateVideo(ctx, v); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(PublishEvent{VideoID: v.ID, SourceKey: v.SourceKey})
+	if err == nil {
+		err = s.queue.Publish(ctx, mq.TopicPublish, strconv.FormatInt(v.ID, 10), body)
+	}
+	if err != nil {
+		err = fmt.Errorf("enqueue video %d: %w", v.ID, err)
+		// A cancelled request must not stop the cleanup.
+		if derr := s.store.DeleteVideo(context.WithoutCancel(ctx), v.ID); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return nil, err
+	}
+	return &videoapi.CreateVideoResponse{VideoId: v.ID}, nil
+}
+
+// CompleteProcessing records the media worker's result. Only a processing video changes
+// state, so a redelivered completion is a successful no-op.
+func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.CompleteProcessingRequest) (*videoapi.CompleteProcessingResponse, error) {
+	if req.VideoId <= 0 {
+		return nil, errs.Invalid("video_id must be positive")
+	}
+	var err error
+	switch req.Status {
+	case videoapi.VideoStatus_Ready:
+		if !blob.ValidKey(req.PlayKey) || !blob.ValidKey(req.CoverKey) {
+			return nil, errs.Invalid("play_key and cover_key must be valid object keys")
+		}
+		err = s.store.MarkReady(ctx, req.VideoId, req.PlayKey, req.CoverKey)
+	case videoapi.VideoStatus_Failed:
+		err = s.store.MarkFailed(ctx, req.VideoId, truncateUTF8(req.FailureReason, maxReasonBytes))
+	default:
+		return nil, errs.Invalid("status must be 2 (ready) or 3 (failed)")
+	}
+	if errors.Is(err, ErrVideoNotFound) {
+		return nil, errs.New(base.ErrCode_VideoNotFound, "video not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &videoapi.CompleteProcessingResponse{}, nil
+}
+
+// Feed returns ready videos published strictly before latest_time, newest first.
+func (s *Service) Feed(ctx context.Context, req *videoapi.FeedRequest) (*videoapi.FeedResponse, error) {
+	before := req.LatestTime
+	if before <= 0 {
+		// One past now, so a video published in this very millisecond is included.
+		before = s.now() + 1
+	}
+	limit := int(req.Limit)
+	switch {
+	case limit == 0 || limit > feedPageSize:
+		limit = feedPageSize
+	case limit < 1:
+		limit = 1
+	}
+	vs, err := s.store.ListFeed(ctx, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	resp := &videoapi.FeedResponse{Videos: s.records(vs)}
+	if len(vs) > 0 {
+		resp.NextTime = vs[len(vs)-1].CreatedAt
+	}
+	return resp, nil
+}
+
+// PublishList returns the author's ready videos, newest first, at most maxListVideos.
+func (s *Service) PublishList(ctx context.Context, req *videoapi.PublishListRequest) (*videoapi.PublishListResponse, error) {
+	if req.AuthorId <= 0 {
+		return nil, errs.Invalid("author_id must be positive")
+	}
+	vs, err := s.store.ListByAuthor(ctx, req.AuthorId, maxListVideos)
+	if err != nil {
+		return nil, err
+	}
+	return &videoapi.PublishListResponse{Videos: s.records(vs)}, nil
+}
+
+// MGetVideos returns the ready videos among the ids in one query; other ids are absent.
+func (s *Service) MGetVideos(ctx context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
+	want := ids.Unique(req.VideoIds)
+	if len(want) > ids.MaxBatch {
+		return nil, errs.Invalid("at most %d video_ids per request", ids.MaxBatch)
+	}
+	vs, err := s.store.MGetReady(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*videoapi.VideoRecord, len(vs))
+	for i := range vs {
+		out[vs[i].ID] = s.record(&vs[i])
+	}
+	return &videoapi.MGetVideosResponse{Videos: out}, nil
+}
+
+// MGetWorkCounts returns the work count of every requested user, 0 for users with none.
+func (s *Service) MGetWorkCounts(ctx context.Context, req *videoapi.MGetWorkCountsRequest) (*videoapi.MGetWorkCountsResponse, error) {
+	want := ids.Unique(req.UserIds)
+	if len(want) > ids.MaxBatch {
+		return nil, errs.Invalid("at most %d user_ids per request", ids.MaxBatch)
+	}
+	stored, err := s.store.MGetWorkCounts(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]int64, len(want))
+	for _, id := range want {
+		out[id] = stored[id]
+	}
+	return &videoapi.MGetWorkCountsResponse{WorkCounts: out}, nil
+}
+
+func (s *Service) records(vs []Video) []*videoapi.VideoRecord {
+	out := make([]*videoapi.VideoRecord, len(vs))
+	for i := range vs {
+		out[i] = s.record(&vs[i])
+	}
+	return out
+}
+
+func (s *Service) record(v *Video) *videoapi.VideoRecord {
+	r := &videoapi.VideoRecord{
+		Id:        v.ID,
+		AuthorId:  v.AuthorID,
+		Title:     v.Title,
+		CreatedAt: v.CreatedAt,
+		Status:    videoapi.VideoStatus(v.Status),
+	}
+	// Media URLs exist only once processing produced them.
+	if v.Status == statusReady {
+		r.PlayUrl = s.urls.URL(v.PlayKey)
+		r.CoverUrl = s.urls.URL(v.CoverKey)
+	}
+	return r
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

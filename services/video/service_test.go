@@ -1,0 +1,326 @@
+package video
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/ids"
+	"github.com/douyin-backend/douyin/internal/mq"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+)
+
+// recordingQueue records what is published, or fails every publish when err is set.
+type recordingQueue struct {
+	mu   sync.Mutex
+	err  error
+	sent []sentMessage
+}
+
+type sentMessage struct {
+	topic, key string
+	body       []byte
+}
+
+func (q *recordingQueue) Publish(_ context.Context, topic, key string, body []byte) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
+	q.sent = append(q.sent, sentMessage{topic, key, body})
+	return nil
+}
+
+type prefixURLs string
+
+func (p prefixURLs) URL(key string) string { return string(p) + key }
+
+type fixture struct {
+	svc   *Service
+	gdb   *gorm.DB
+	queue *recordingQueue
+	clock int64
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{gdb: openDB(t), queue: &recordingQueue{}, clock: 1_000_000}
+	f.svc = New(NewSQLStore(f.gdb), f.queue, prefixURLs("http://cdn/"))
+	// Each call advances the clock by one millisecond: publish order is creation order.
+	f.svc.now = func() int64 { f.clock++; return f.clock }
+	return f
+}
+
+// publish creates a video and completes it as ready.
+func (f *fixture) publish(t *testing.T, author int64, title string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	resp, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: author, Title: title, SourceKey: "uploads/a.mp4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.VideoId
+	if _, err := f.svc.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{
+		VideoId: id, Status: videoapi.VideoStatus_Ready, PlayKey: "uploads/a.mp4", CoverKey: "videos/" + strconv.FormatInt(id, 10) + "/cover.jpg",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestCreateVideoValidation(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct {
+		name string
+		req  *videoapi.CreateVideoRequest
+		msg  string
+	}{
+		{"no author", &videoapi.CreateVideoRequest{Title: "t", SourceKey: "uploads/a.mp4"}, "author_id must be positive"},
+		{"empty title", &videoapi.CreateVideoRequest{AuthorId: 1, Title: "", SourceKey: "uploads/a.mp4"}, "title must be 1-100 characters"},
+		{"blank title", &videoapi.CreateVideoRequest{AuthorId: 1, Title: " \t\n ", SourceKey: "uploads/a.mp4"}, "title must be 1-100 characters"},
+		{"long title", &videoapi.CreateVideoRequest{AuthorId: 1, Title: strings.Repeat("a", 101), SourceKey: "uploads/a.mp4"}, "title must be 1-100 characters"},
+		{"no source", &videoapi.CreateVideoRequest{AuthorId: 1, Title: "t"}, "source_key must be a valid object key"},
+		{"unsafe source", &videoapi.CreateVideoRequest{AuthorId: 1, Title: "t", SourceKey: "../etc/passwd"}, "source_key must be a valid object key"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.svc.CreateVideo(context.Background(), tc.req)
+			if code, msg := errs.Code(err); code != base.ErrCode_InvalidParam || msg != tc.msg {
+				t.Fatalf("CreateVideo = %v %q, want InvalidParam %q", code, msg, tc.msg)
+			}
+		})
+	}
+	if len(f.queue.sent) != 0 {
+		t.Fatalf("invalid requests published %d events", len(f.queue.sent))
+	}
+	// 100 multi-byte characters are within the limit: it counts characters, not bytes.
+	if _, err := f.svc.CreateVideo(context.Background(), &videoapi.CreateVideoRequest{
+		AuthorId: 1, Title: "  " + strings.Repeat("视", 100) + " ", SourceKey: "uploads/a.mp4",
+	}); err != nil {
+		t.Fatalf("100-character title rejected: %v", err)
+	}
+}
+
+func TestCreateVideoEnqueuesProcessingVideo(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	resp, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: 5, Title: "  hello  ", SourceKey: "uploads/a.mp4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.queue.sent) != 1 {
+		t.Fatalf("published %d events, want 1", len(f.queue.sent))
+	}
+	m := f.queue.sent[0]
+	var ev PublishEvent
+	if err := json.Unmarshal(m.body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if m.topic != mq.TopicPublish || m.key != strconv.FormatInt(resp.VideoId, 10) ||
+		ev != (PublishEvent{VideoID: resp.VideoId, SourceKey: "uploads/a.mp4"}) {
+		t.Fatalf("published %s %s %s, want the video on %s keyed by its id", m.topic, m.key, m.body, mq.TopicPublish)
+	}
+	var v Video
+	if err := f.gdb.Take(&v, resp.VideoId).Error; err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != statusProcessing || v.Title != "hello" || v.AuthorID != 5 {
+		t.Fatalf("stored %+v, want a processing video titled %q", v, "hello")
+	}
+	// A processing video is invisible everywhere.
+	feed, _ := f.svc.Feed(ctx, &videoapi.FeedRequest{})
+	got, _ := f.svc.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{resp.VideoId}})
+	list, _ := f.svc.PublishList(ctx, &videoapi.PublishListRequest{AuthorId: 5})
+	if len(feed.Videos) != 0 || len(got.Videos) != 0 || len(list.Videos) != 0 {
+		t.Fatalf("processing video visible: feed %d, mget %d, list %d", len(feed.Videos), len(got.Videos), len(list.Videos))
+	}
+}
+
+func TestCreateVideoPublishFailureLeavesNothing(t *testing.T) {
+	f := newFixture(t)
+	f.queue.err = errors.New("broker down")
+	_, err := f.svc.CreateVideo(context.Background(), &videoapi.CreateVideoRequest{AuthorId: 1, Title: "t", SourceKey: "uploads/a.mp4"})
+	if err == nil {
+		t.Fatal("CreateVideo succeeded with the queue down")
+	}
+	if code, _ := errs.Code(err); code != base.ErrCode_InternalError {
+		t.Fatalf("error code %v, want InternalError", code)
+	}
+	var n int64
+	f.gdb.Model(&Video{}).Count(&n)
+	if n != 0 {
+		t.Fatalf("%d video rows left after a failed publish, want 0", n)
+	}
+}
+
+func TestCompleteProcessing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	create := func() int64 {
+		resp, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: 9, Title: "t", SourceKey: "uploads/a.mp4"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.VideoId
+	}
+	ready, failed := create(), create()
+	complete := func(id int64, st videoapi.VideoStatus) error {
+		_, err := f.svc.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{
+			VideoId: id, Status: st, PlayKey: "uploads/a.mp4", CoverKey: "videos/1/cover.jpg", FailureReason: strings.Repeat("é", 200),
+		})
+		return err
+	}
+	cases := []struct {
+		name string
+		id   int64
+		st   videoapi.VideoStatus
+		want base.ErrCode
+	}{
+		{"ready", ready, videoapi.VideoStatus_Ready, base.ErrCode_Success},
+		{"ready again is a no-op", ready, videoapi.VideoStatus_Ready, base.ErrCode_Success},
+		{"failed after ready is a no-op", ready, videoapi.VideoStatus_Failed, base.ErrCode_Success},
+		{"failed (long reason is truncated)", failed, videoapi.VideoStatus_Failed, base.ErrCode_Success},
+		{"ready after failed is a no-op", failed, videoapi.VideoStatus_Ready, base.ErrCode_Success},
+		{"unknown video", 12345, videoapi.VideoStatus_Ready, base.ErrCode_VideoNotFound},
+		{"processing is not a result", ready, videoapi.VideoStatus_Processing, base.ErrCode_InvalidParam},
+		{"no video id", 0, videoapi.VideoStatus_Ready, base.ErrCode_InvalidParam},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, msg := errs.Code(complete(tc.id, tc.st)); code != tc.want {
+				t.Fatalf("CompleteProcessing = %v %q, want %v", code, msg, tc.want)
+			}
+		})
+	}
+	_, err := f.svc.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{VideoId: create(), Status: videoapi.VideoStatus_Ready, PlayKey: "", CoverKey: "c.jpg"})
+	if code, _ := errs.Code(err); code != base.ErrCode_InvalidParam {
+		t.Fatalf("ready without play_key: %v, want InvalidParam", code)
+	}
+
+	got, err := f.svc.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{ready, failed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := got.Videos[ready]
+	if len(got.Videos) != 1 || !ok || r.Status != videoapi.VideoStatus_Ready ||
+		r.PlayUrl != "http://cdn/uploads/a.mp4" || r.CoverUrl != "http://cdn/videos/1/cover.jpg" {
+		t.Fatalf("MGetVideos = %v, want only the ready video with its URLs", got.Videos)
+	}
+	var fv Video
+	if err := f.gdb.Take(&fv, failed).Error; err != nil {
+		t.Fatal(err)
+	}
+	if fv.Status != statusFailed || len(fv.FailureReason) > 255 || !strings.HasPrefix(fv.FailureReason, "éé") {
+		t.Fatalf("failed video stored as status %d reason %d bytes", fv.Status, len(fv.FailureReason))
+	}
+	counts, err := f.svc.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: []int64{9, 9, 10, -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts.WorkCounts) != 2 || counts.WorkCounts[9] != 1 || counts.WorkCounts[10] != 0 {
+		t.Fatalf("work counts %v, want 9:1 10:0", counts.WorkCounts)
+	}
+}
+
+func TestFeedPagesNewestFirst(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	empty, err := f.svc.Feed(ctx, &videoapi.FeedRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty.Videos == nil || len(empty.Videos) != 0 || empty.NextTime != 0 {
+		t.Fatalf("empty feed = %+v, want a non-nil empty list and next_time 0", empty)
+	}
+	var published []int64
+	for i := range 35 {
+		published = append(published, f.publish(t, int64(1+i%3), "v"+strconv.Itoa(i)))
+	}
+	page, err := f.svc.Feed(ctx, &videoapi.FeedRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Videos) != 30 {
+		t.Fatalf("default page has %d videos, want 30", len(page.Videos))
+	}
+	for i, v := range page.Videos {
+		if want := published[34-i]; v.Id != want {
+			t.Fatalf("feed[%d] = %d, want %d (newest first)", i, v.Id, want)
+		}
+	}
+	if page.NextTime != page.Videos[29].CreatedAt {
+		t.Fatalf("next_time %d, want the oldest returned created_at %d", page.NextTime, page.Videos[29].CreatedAt)
+	}
+	rest, err := f.svc.Feed(ctx, &videoapi.FeedRequest{LatestTime: page.NextTime, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest.Videos) != 5 || rest.Videos[0].Id != published[4] || rest.Videos[4].Id != published[0] {
+		t.Fatalf("second page %d videos, want the 5 oldest", len(rest.Videos))
+	}
+	for _, tc := range []struct {
+		limit int32
+		want  int
+	}{{0, 30}, {1, 1}, {7, 7}, {31, 30}, {-3, 1}} {
+		p, err := f.svc.Feed(ctx, &videoapi.FeedRequest{Limit: tc.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Videos) != tc.want {
+			t.Errorf("Feed(limit %d) returned %d, want %d", tc.limit, len(p.Videos), tc.want)
+		}
+	}
+}
+
+func TestPublishList(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	first := f.publish(t, 4, "first")
+	f.publish(t, 5, "other author")
+	second := f.publish(t, 4, "second")
+	if _, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: 4, Title: "processing", SourceKey: "uploads/b.mp4"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.svc.PublishList(ctx, &videoapi.PublishListRequest{AuthorId: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Videos) != 2 || list.Videos[0].Id != second || list.Videos[1].Id != first || list.Videos[0].Title != "second" {
+		t.Fatalf("publish list %v, want [%d %d]", list.Videos, second, first)
+	}
+	none, err := f.svc.PublishList(ctx, &videoapi.PublishListRequest{AuthorId: 77})
+	if err != nil || none.Videos == nil || len(none.Videos) != 0 {
+		t.Fatalf("publish list of a user without videos = %v, %v; want a non-nil empty list", none, err)
+	}
+	if _, err := f.svc.PublishList(ctx, &videoapi.PublishListRequest{}); !errs.Is(err, base.ErrCode_InvalidParam) {
+		t.Fatalf("publish list without author: %v, want InvalidParam", err)
+	}
+}
+
+func TestBatchLimits(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tooMany := make([]int64, ids.MaxBatch+1)
+	for i := range tooMany {
+		tooMany[i] = int64(i + 1)
+	}
+	if _, err := f.svc.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: tooMany}); !errs.Is(err, base.ErrCode_InvalidParam) {
+		t.Errorf("MGetVideos(%d ids) = %v, want InvalidParam", len(tooMany), err)
+	}
+	if _, err := f.svc.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: tooMany}); !errs.Is(err, base.ErrCode_InvalidParam) {
+		t.Errorf("MGetWorkCounts(%d ids) = %v, want InvalidParam", len(tooMany), err)
+	}
+	got, err := f.svc.MGetVideos(ctx, &videoapi.MGetVideosRequest{})
+	if err != nil || got.Videos == nil {
+		t.Fatalf("MGetVideos(no ids) = %v, %v; want a non-nil empty map", got, err)
+	}
+}

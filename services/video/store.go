@@ -1,0 +1,217 @@
+package video
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/douyin-backend/douyin/internal/db"
+)
+
+// Stored video states; the values are the IDL enum VideoStatus.
+const (
+	statusProcessing int8 = 1
+	statusReady      int8 = 2
+	statusFailed     int8 = 3
+)
+
+// ErrVideoNotFound is returned by the store for an unknown video id.
+var ErrVideoNotFound = errors.New("video not found")
+
+// Store persists videos and the per-author work counters.
+type Store interface {
+	// CreateVideo inserts v and sets v.ID.
+	CreateVideo(ctx context.Context, v *Video) error
+	// DeleteVideo removes a video, taking it out of its author's work count if it was ready,
+	// so a publish that could not be enqueued leaves nothing behind. A missing video is not an error.
+	DeleteVideo(ctx context.Context, id int64) error
+	// MarkReady moves a processing video to ready with its media keys and counts it for its
+	// author, in one transaction. A video that is no longer processing is left unchanged, so a
+	// redelivered completion never counts twice. Unknown ids give ErrVideoNotFound.
+	MarkReady(ctx context.Context, id int64, playKey, coverKey string) error
+	// MarkFailed moves a processing video to failed with the reason; other states are left
+	// unchanged. Unknown ids give ErrVideoNotFound.
+	MarkFailed(ctx context.Context, id int64, reason string) error
+	// ListFeed returns up to limit ready videos created strictly before beforeMillis, newest first.
+	ListFeed(ctx context.Context, beforeMillis int64, limit int) ([]Video, error)
+	// ListByAuthor returns up to limit ready videos of the author, newest first.
+	ListByAuthor(ctx context.Context, authorID int64, limit int) ([]Video, error)
+	// MGetReady returns the ready videos among ids, in no particular order.
+	MGetReady(ctx context.Context, ids []int64) ([]Video, error)
+	// MGetWorkCounts returns the stored work counts of the users that have one.
+	MGetWorkCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error)
+}
+
+// Video is a published video. The feed reads (status, created_at) and publish lists read
+// (author_id, status, created_at), each from its own index.
+type Video struct {
+	ID            int64  `gorm:"primaryKey"`
+	AuthorID      int64  `gorm:"not null;index:idx_videos_author_status_created,priority:1"`
+	Title         string `gorm:"size:400;not null"`
+	SourceKey     string `gorm:"size:255;not null"`
+	PlayKey       string `gorm:"size:255;not null;default:''"`
+	CoverKey      string `gorm:"size:255;not null;default:''"`
+	Status        int8   `gorm:"not null;index:idx_videos_status_created,priority:1;index:idx_videos_author_status_created,priority:2"`
+	FailureReason string `gorm:"size:255;not null;default:''"`
+	// CreatedAt is Unix milliseconds, set by the service (GORM's own timestamps are seconds).
+	CreatedAt int64 `gorm:"not null;autoCreateTime:false;index:idx_videos_status_created,priority:2;index:idx_videos_author_status_created,priority:3"`
+}
+
+// TableName names the table.
+func (Video) TableName() string { return "videos" }
+
+// WorkCount is the number of ready videos a user has published.
+type WorkCount struct {
+	UserID    int64 `gorm:"primaryKey;autoIncrement:false"`
+	WorkCount int64 `gorm:"not null;default:0"`
+}
+
+// TableName names the table.
+func (WorkCount) TableName() string { return "video_work_counts" }
+
+// Migrate creates or updates the video tables.
+func Migrate(gdb *gorm.DB) error {
+	if err := gdb.AutoMigrate(&Video{}, &WorkCount{}); err != nil {
+		return fmt.Errorf("migrate video tables: %w", err)
+	}
+	return nil
+}
+
+type sqlStore struct {
+	db *gorm.DB
+}
+
+// NewSQLStore returns the GORM-backed Store.
+func NewSQLStore(gdb *gorm.DB) Store {
+	return &sqlStore{db: gdb}
+}
+
+func (s *sqlStore) CreateVideo(ctx context.Context, v *Video) error {
+	if err := s.db.WithContext(ctx).Create(v).Error; err != nil {
+		return fmt.Errorf("insert video: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) DeleteVideo(ctx context.Context, id int64) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var v Video
+		err := tx.Select("id", "author_id", "status").Take(&v, id).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res := tx.Delete(&Video{}, id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 1 && v.Status == statusReady {
+			return db.AddCounters(tx, WorkCount{}.TableName(), "user_id", v.AuthorID, map[string]int64{"work_count": -1})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete video %d: %w", id, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) MarkReady(ctx context.Context, id int64, playKey, coverKey string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		authorID, processing, err := s.processingAuthor(tx, id)
+		if err != nil || !processing {
+			return err
+		}
+		// The status condition makes the transition happen once even when two completions
+		// race: only the one whose UPDATE matched may count the video.
+		res := tx.Model(&Video{}).Where("id = ? AND status = ?", id, statusProcessing).
+			Updates(map[string]any{"status": statusReady, "play_key": playKey, "cover_key": coverKey})
+		if res.Error != nil {
+			return fmt.Errorf("mark video %d ready: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		return db.AddCounters(tx, WorkCount{}.TableName(), "user_id", authorID, map[string]int64{"work_count": 1})
+	})
+}
+
+func (s *sqlStore) MarkFailed(ctx context.Context, id int64, reason string) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if _, processing, err := s.processingAuthor(tx, id); err != nil || !processing {
+			return err
+		}
+		err := tx.Model(&Video{}).Where("id = ? AND status = ?", id, statusProcessing).
+			Updates(map[string]any{"status": statusFailed, "failure_reason": reason}).Error
+		if err != nil {
+			return fmt.Errorf("mark video %d failed: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// processingAuthor reads the author of video id and whether it is still processing.
+func (s *sqlStore) processingAuthor(tx *gorm.DB, id int64) (authorID int64, processing bool, err error) {
+	var v Video
+	err = tx.Select("id", "author_id", "status").Take(&v, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return 0, false, ErrVideoNotFound
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read video %d: %w", id, err)
+	}
+	return v.AuthorID, v.Status == statusProcessing, nil
+}
+
+func (s *sqlStore) ListFeed(ctx context.Context, beforeMillis int64, limit int) ([]Video, error) {
+	var vs []Video
+	err := s.db.WithContext(ctx).
+		Where("status = ? AND created_at < ?", statusReady, beforeMillis).
+		Order("created_at DESC, id DESC").Limit(limit).Find(&vs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list feed: %w", err)
+	}
+	return vs, nil
+}
+
+func (s *sqlStore) ListByAuthor(ctx context.Context, authorID int64, limit int) ([]Video, error) {
+	var vs []Video
+	err := s.db.WithContext(ctx).
+		Where("author_id = ? AND status = ?", authorID, statusReady).
+		Order("created_at DESC, id DESC").Limit(limit).Find(&vs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list videos of author %d: %w", authorID, err)
+	}
+	return vs, nil
+}
+
+func (s *sqlStore) MGetReady(ctx context.Context, ids []int64) ([]Video, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var vs []Video
+	err := s.db.WithContext(ctx).Where("id IN ? AND status = ?", ids, statusReady).Find(&vs).Error
+	if err != nil {
+		return nil, fmt.Errorf("get videos: %w", err)
+	}
+	return vs, nil
+}
+
+func (s *sqlStore) MGetWorkCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error) {
+	counts := make(map[int64]int64, len(userIDs))
+	if len(userIDs) == 0 {
+		return counts, nil
+	}
+	var rows []WorkCount
+	if err := s.db.WithContext(ctx).Where("user_id IN ?", userIDs).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("get work counts: %w", err)
+	}
+	for _, r := range rows {
+		counts[r.UserID] = r.WorkCount
+	}
+	return counts, nil
+}

@@ -1,0 +1,181 @@
+package video
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/douyin-backend/douyin/internal/db"
+)
+
+func openDB(t *testing.T) *gorm.DB {
+	t.Helper()
+	gdb, err := db.Open(db.Config{Driver: db.DriverSQLite, MaxOpenConns: 8, MaxIdleConns: 8}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(gdb) })
+	if err := Migrate(gdb); err != nil {
+		t.Fatal(err)
+	}
+	return gdb
+}
+
+func newProcessing(t *testing.T, st Store, author, createdAt int64) int64 {
+	t.Helper()
+	v := &Video{AuthorID: author, Title: "t", SourceKey: "uploads/x.mp4", Status: statusProcessing, CreatedAt: createdAt}
+	if err := st.CreateVideo(context.Background(), v); err != nil {
+		t.Fatal(err)
+	}
+	return v.ID
+}
+
+func workCount(t *testing.T, st Store, user int64) int64 {
+	t.Helper()
+	m, err := st.MGetWorkCounts(context.Background(), []int64{user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m[user]
+}
+
+func TestMigrateDeclaresQueryIndexes(t *testing.T) {
+	gdb := openDB(t)
+	for _, idx := range []string{"idx_videos_status_created", "idx_videos_author_status_created"} {
+		if !gdb.Migrator().HasIndex(&Video{}, idx) {
+			t.Errorf("index %s missing", idx)
+		}
+	}
+	// Migrating again must be a no-op, as every deploy runs it.
+	if err := Migrate(gdb); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMarkReadyCountsOnceUnderConcurrency(t *testing.T) {
+	ctx := context.Background()
+	st := NewSQLStore(openDB(t))
+	id := newProcessing(t, st, 7, 1000)
+
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := st.MarkReady(ctx, id, "uploads/x.mp4", "videos/1/cover.jpg"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := workCount(t, st, 7); got != 1 {
+		t.Fatalf("work count after 20 completions = %d, want 1", got)
+	}
+	// A late failure report must not undo a ready video.
+	if err := st.MarkFailed(ctx, id, "late"); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := st.MGetReady(ctx, []int64{id})
+	if err != nil || len(vs) != 1 || vs[0].CoverKey != "videos/1/cover.jpg" {
+		t.Fatalf("MGetReady = %+v, %v; want the ready video", vs, err)
+	}
+	if err := st.MarkReady(ctx, 999, "a", "b"); !errors.Is(err, ErrVideoNotFound) {
+		t.Fatalf("MarkReady(unknown) = %v, want ErrVideoNotFound", err)
+	}
+	if err := st.MarkFailed(ctx, 999, "x"); !errors.Is(err, ErrVideoNotFound) {
+		t.Fatalf("MarkFailed(unknown) = %v, want ErrVideoNotFound", err)
+	}
+}
+
+func TestDeleteVideoUndoesWorkCount(t *testing.T) {
+	ctx := context.Background()
+	st := NewSQLStore(openDB(t))
+	ready := newProcessing(t, st, 3, 1)
+	processing := newProcessing(t, st, 3, 2)
+	if err := st.MarkReady(ctx, ready, "p", "c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteVideo(ctx, processing); err != nil {
+		t.Fatal(err)
+	}
+	if got := workCount(t, st, 3); got != 1 {
+		t.Fatalf("work count after deleting a processing video = %d, want 1", got)
+	}
+	if err := st.DeleteVideo(ctx, ready); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteVideo(ctx, ready); err != nil {
+		t.Fatalf("deleting a missing video: %v", err)
+	}
+	if got := workCount(t, st, 3); got != 0 {
+		t.Fatalf("work count after deleting the ready video = %d, want 0", got)
+	}
+}
+
+func TestListFeedAndByAuthor(t *testing.T) {
+	ctx := context.Background()
+	st := NewSQLStore(openDB(t))
+	// Two videos share created_at 300: id breaks the tie, newest id first.
+	a := newProcessing(t, st, 1, 100)
+	b := newProcessing(t, st, 2, 300)
+	c := newProcessing(t, st, 1, 300)
+	d := newProcessing(t, st, 1, 400) // stays processing
+	e := newProcessing(t, st, 1, 500) // fails
+	for _, id := range []int64{a, b, c} {
+		if err := st.MarkReady(ctx, id, "p", "c"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.MarkFailed(ctx, e, "bad"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		before int64
+		limit  int
+		want   []int64
+	}{
+		{1000, 30, []int64{c, b, a}},
+		{1000, 2, []int64{c, b}},
+		{300, 30, []int64{a}},
+		{100, 30, nil},
+	}
+	for _, tc := range cases {
+		vs, err := st.ListFeed(ctx, tc.before, tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := videoIDs(vs); !equalIDs(got, tc.want) {
+			t.Errorf("ListFeed(%d, %d) = %v, want %v", tc.before, tc.limit, got, tc.want)
+		}
+	}
+	vs, err := st.ListByAuthor(ctx, 1, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := videoIDs(vs); !equalIDs(got, []int64{c, a}) {
+		t.Errorf("ListByAuthor(1) = %v, want %v (ready only, newest first; d=%d e=%d excluded)", got, []int64{c, a}, d, e)
+	}
+}
+
+func videoIDs(vs []Video) []int64 {
+	out := make([]int64, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, v.ID)
+	}
+	return out
+}
+
+func equalIDs(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
