@@ -29,7 +29,7 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	userID, err := g.viewer(c, req.Token, true)
+	userID, err := g.writer(c, req.Token)
 	if err != nil {
 		return err
 	}

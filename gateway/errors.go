@@ -12,32 +12,41 @@ type outcome struct {
 	message    string // used when the service gave none
 }
 
-// errorTable is the one place that maps business codes to what the app sees. Business
+// outcomeOf is the one place that maps business codes to what the app sees. Business
 // failures answer HTTP 200 with a non-zero status_code, because the fixed app reads failures
 // from the JSON body and shows status_msg; protocol failures use their HTTP status and keep
-// the JSON envelope.
-var errorTable = map[base.ErrCode]outcome{
-	base.ErrCode_Success:           {http.StatusOK, "success"},
-	base.ErrCode_InternalError:     {http.StatusInternalServerError, "internal error, please retry later"},
-	base.ErrCode_InvalidParam:      {http.StatusOK, "invalid parameter"},
-	base.ErrCode_Unauthenticated:   {http.StatusUnauthorized, "login required"},
-	base.ErrCode_UserAlreadyExists: {http.StatusOK, "username already exists"},
-	base.ErrCode_LoginFailed:       {http.StatusOK, "wrong username or password"},
-	base.ErrCode_UserNotFound:      {http.StatusOK, "user not found"},
-	base.ErrCode_VideoNotFound:     {http.StatusOK, "video not found"},
-	base.ErrCode_CommentNotFound:   {http.StatusOK, "comment not found"},
-	base.ErrCode_PermissionDenied:  {http.StatusOK, "permission denied"},
-	base.ErrCode_FollowSelf:        {http.StatusOK, "you cannot follow yourself"},
-	base.ErrCode_UnsupportedMedia:  {http.StatusOK, "the upload is not a supported video"},
-	base.ErrCode_PayloadTooLarge:   {http.StatusRequestEntityTooLarge, "the upload is too large"},
-	base.ErrCode_RateLimited:       {http.StatusTooManyRequests, "too many requests, slow down"},
-	base.ErrCode_Unavailable:       {http.StatusServiceUnavailable, "service unavailable, please retry later"},
-}
-
-// outcomeOf returns how to answer code; an unknown code is an internal fault.
+// the JSON envelope. An unknown code is an internal fault.
 func outcomeOf(code base.ErrCode) outcome {
-	if o, ok := errorTable[code]; ok {
-		return o
+	switch code {
+	case base.ErrCode_Success:
+		return outcome{http.StatusOK, "success"}
+	case base.ErrCode_InvalidParam:
+		return outcome{http.StatusOK, "invalid parameter"}
+	case base.ErrCode_Unauthenticated:
+		return outcome{http.StatusUnauthorized, "login required"}
+	case base.ErrCode_UserAlreadyExists:
+		return outcome{http.StatusOK, "username already exists"}
+	case base.ErrCode_LoginFailed:
+		return outcome{http.StatusOK, "wrong username or password"}
+	case base.ErrCode_UserNotFound:
+		return outcome{http.StatusOK, "user not found"}
+	case base.ErrCode_VideoNotFound:
+		return outcome{http.StatusOK, "video not found"}
+	case base.ErrCode_CommentNotFound:
+		return outcome{http.StatusOK, "comment not found"}
+	case base.ErrCode_PermissionDenied:
+		return outcome{http.StatusOK, "permission denied"}
+	case base.ErrCode_FollowSelf:
+		return outcome{http.StatusOK, "you cannot follow yourself"}
+	case base.ErrCode_UnsupportedMedia:
+		return outcome{http.StatusOK, "the upload is not a supported video"}
+	case base.ErrCode_PayloadTooLarge:
+		return outcome{http.StatusRequestEntityTooLarge, "the upload is too large"}
+	case base.ErrCode_RateLimited:
+		return outcome{http.StatusTooManyRequests, "too many requests, slow down"}
+	case base.ErrCode_Unavailable:
+		return outcome{http.StatusServiceUnavailable, "service unavailable, please retry later"}
+	default:
+		return outcome{http.StatusInternalServerError, "internal error, please retry later"}
 	}
-	return errorTable[base.ErrCode_InternalError]
 }

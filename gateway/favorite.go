@@ -21,7 +21,7 @@ func (g *Gateway) doFavoriteAction(ctx context.Context, c *app.RequestContext) e
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	userID, err := g.viewer(c, req.Token, true)
+	userID, err := g.writer(c, req.Token)
 	if err != nil {
 		return err
 	}

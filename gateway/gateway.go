@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/blob"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
 	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
@@ -31,6 +33,10 @@ type Config struct {
 	MaxUploadBytes int64
 	TimeZone       string
 	ShutdownGrace  time.Duration
+	// Rate limits: sign-ups and logins per client IP, writes per user (0 disables).
+	AuthPerMinute     float64
+	WritesPerMinute   float64
+	TrustForwardedFor bool
 }
 
 // RegisterFlags registers the edge settings.
@@ -40,12 +46,18 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxUploadBytes, "http.max-upload-bytes", 100<<20, "largest accepted video upload in bytes")
 	fs.StringVar(&c.TimeZone, "http.time-zone", "Asia/Shanghai", "time zone of comment dates (mm-dd)")
 	fs.DurationVar(&c.ShutdownGrace, "http.shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
+	fs.Float64Var(&c.AuthPerMinute, "http.auth-rate-per-minute", 30, "registrations and logins allowed per client IP per minute, in bursts of up to 10 (0: unlimited)")
+	fs.Float64Var(&c.WritesPerMinute, "http.write-rate-per-minute", 1200, "likes, comments, follows, messages and uploads allowed per user per minute, in bursts of up to 100 (0: unlimited)")
+	fs.BoolVar(&c.TrustForwardedFor, "http.trust-forwarded-for", false, "take the client IP from X-Forwarded-For (only behind a proxy that sets it, e.g. the Istio ingress)")
 }
 
 // Validate checks the settings.
 func (c *Config) Validate() error {
 	if c.MaxUploadBytes < 1<<10 {
 		return fmt.Errorf("http.max-upload-bytes must be at least 1024")
+	}
+	if c.AuthPerMinute < 0 || c.WritesPerMinute < 0 {
+		return fmt.Errorf("rate limits must not be negative")
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		return fmt.Errorf("http.time-zone: %w", err)
@@ -79,6 +91,8 @@ type Gateway struct {
 	binder   binder
 	images   staticImages
 	server   *server.Hertz
+	// authLimit is keyed by client IP, writeLimit by user id.
+	authLimit, writeLimit *limiter
 }
 
 // New builds the edge and its routes; Run serves them.
@@ -91,13 +105,18 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, deps: deps, location: loc, images: images}
+	g := &Gateway{
+		cfg: cfg, deps: deps, location: loc, images: images,
+		authLimit:  newLimiter(cfg.AuthPerMinute, 10),
+		writeLimit: newLimiter(cfg.WritesPerMinute, 100),
+	}
 	g.server = server.New(
 		server.WithHostPorts(cfg.Addr),
 		// The upload limit is enforced by the publish handler; leave room for the form fields.
 		server.WithMaxRequestBodySize(int(cfg.MaxUploadBytes)+1<<20),
 		server.WithRedirectTrailingSlash(false),
 		server.WithRedirectFixedPath(false),
+		server.WithHandleMethodNotAllowed(true),
 		server.WithExitWaitTime(cfg.ShutdownGrace),
 		server.WithDisablePrintRoute(true),
 		server.WithReadTimeout(5*time.Minute),
@@ -162,6 +181,13 @@ func (g *Gateway) routes() {
 			}
 		}
 	}
+	// Unknown paths and methods keep the JSON envelope too.
+	h.NoRoute(func(_ context.Context, c *app.RequestContext) {
+		c.JSON(http.StatusNotFound, map[string]any{"status_code": int32(basecode.ErrCode_InvalidParam), "status_msg": "no such endpoint"})
+	})
+	h.NoMethod(func(_ context.Context, c *app.RequestContext) {
+		c.JSON(http.StatusMethodNotAllowed, map[string]any{"status_code": int32(basecode.ErrCode_InvalidParam), "status_msg": "method not allowed on this endpoint"})
+	})
 	h.GET("/healthz", g.healthz)
 	h.GET("/readyz", g.readyz)
 	h.GET(avatarPath, g.images.serveAvatar)

@@ -24,7 +24,7 @@ func (g *Gateway) doMessageAction(ctx context.Context, c *app.RequestContext) er
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	from, err := g.viewer(c, req.Token, true)
+	from, err := g.writer(c, req.Token)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func (g *Gateway) doPublish(ctx context.Context, c *app.RequestContext) error {
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	author, err := g.viewer(c, req.Token, true)
+	author, err := g.writer(c, req.Token)
 	if err != nil {
 		return err
 	}

@@ -7,13 +7,16 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
 
+	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 )
@@ -62,6 +65,44 @@ func (g *Gateway) viewer(c *app.RequestContext, token string, required bool) (in
 	return id, nil
 }
 
+// writer resolves the user of a mutation and applies the per-user write rate limit.
+func (g *Gateway) writer(c *app.RequestContext, token string) (int64, error) {
+	id, err := g.viewer(c, token, true)
+	if err != nil {
+		return 0, err
+	}
+	if !g.writeLimit.allow(strconv.FormatInt(id, 10)) {
+		return 0, errs.New(base.ErrCode_RateLimited, "too many actions, please slow down")
+	}
+	return id, nil
+}
+
+// limitByIP applies the per-IP limit of sign-ups and logins, which guess passwords otherwise.
+func (g *Gateway) limitByIP(next app.HandlerFunc) app.HandlerFunc {
+	return func(ctx context.Context, c *app.RequestContext) {
+		if !g.authLimit.allow(g.clientIP(c)) {
+			g.reply(ctx, c, &api.UserLoginResponse{}, errs.New(base.ErrCode_RateLimited, "too many attempts, please wait a minute"))
+			return
+		}
+		next(ctx, c)
+	}
+}
+
+// clientIP is the peer address, or the first X-Forwarded-For hop when a trusted proxy sets it.
+func (g *Gateway) clientIP(c *app.RequestContext) string {
+	if g.cfg.TrustForwardedFor {
+		if xff := string(c.Request.Header.Peek("X-Forwarded-For")); xff != "" {
+			first, _, _ := strings.Cut(xff, ",")
+			return strings.TrimSpace(first)
+		}
+	}
+	host, _, err := net.SplitHostPort(c.RemoteAddr().String())
+	if err != nil {
+		return c.RemoteAddr().String()
+	}
+	return host
+}
+
 func orEmpty(s *string) string {
 	if s == nil {
 		return ""
@@ -99,7 +140,7 @@ func (g *Gateway) accessLog(ctx context.Context, c *app.RequestContext) {
 		slog.String("path", string(c.Path())),
 		slog.Int("status", c.Response.StatusCode()),
 		slog.Duration("latency", time.Since(start)),
-		slog.String("client_ip", c.ClientIP()),
+		slog.String("client_ip", g.clientIP(c)),
 	)
 }
 

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/cloudwego/kitex/client"
+	"github.com/cloudwego/kitex/server"
 	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 
@@ -19,13 +21,20 @@ import (
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/mq"
+	"github.com/douyin-backend/douyin/internal/rpc"
 	"github.com/douyin-backend/douyin/internal/seed"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
+	"github.com/douyin-backend/douyin/kitex_gen/comment/commentservice"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
+	"github.com/douyin-backend/douyin/kitex_gen/favorite/favoriteservice"
 	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
+	"github.com/douyin-backend/douyin/kitex_gen/message/messageservice"
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
+	"github.com/douyin-backend/douyin/kitex_gen/relation/relationservice"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
+	"github.com/douyin-backend/douyin/kitex_gen/user/userservice"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+	"github.com/douyin-backend/douyin/kitex_gen/video/videoservice"
 	"github.com/douyin-backend/douyin/services/comment"
 	"github.com/douyin-backend/douyin/services/favorite"
 	"github.com/douyin-backend/douyin/services/media"
@@ -40,15 +49,18 @@ const embeddedCacheEntries = 1 << 20
 
 // App holds what the modules built, in the order they were built.
 type App struct {
-	cfg Config
-	log *slog.Logger
+	cfg       Config
+	log       *slog.Logger
+	inProcess bool     // -target=all: every component here, calls stay in-process
+	targets   []string // the components this process runs
 
-	gdb    *gorm.DB
-	kv     cache.KV
-	memQ   *mq.Memory
-	blobs  blob.Store
-	local  *blob.Local
-	tokens *auth.Tokens
+	gdb        *gorm.DB
+	kv         cache.KV
+	producer   mq.Producer
+	consumer   mq.Consumer
+	blobs      blob.Store
+	localBlobs *blob.Local
+	tokens     *auth.Tokens
 
 	users     userapi.UserService
 	videos    videoapi.VideoService
@@ -67,12 +79,12 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	targets := cfg.Targets()
-	if !cfg.Embedded() || !slices.Equal(targets, []string{All}) {
-		return nil, errors.New("components in separate processes need the production backends (MySQL, Redis, RocketMQ, Consul), which this build does not wire yet: run -target=all with db.driver=sqlite")
+	a := &App{cfg: cfg, log: log, inProcess: slices.Contains(targets, All), targets: targets}
+	if !a.inProcess && cfg.Embedded() {
+		return nil, errors.New("components in separate processes share no SQLite file or in-process queue: set db.driver=mysql, mq.backend=rocketmq and rpc.discovery=consul or dns, or run -target=all")
 	}
-	a := &App{cfg: cfg, log: log}
 	table := a.moduleTable()
-	order, err := initOrder(table, targets)
+	order, err := initOrder(table, targets, a.local)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +154,8 @@ func (a *App) initCache() error {
 }
 
 func (a *App) initQueue() error {
-	a.memQ = mq.NewMemory()
+	q := mq.NewMemory()
+	a.producer, a.consumer = q, q
 	return nil
 }
 
@@ -151,7 +164,7 @@ func (a *App) initBlobs() error {
 	if err != nil {
 		return err
 	}
-	a.local, a.blobs = local, local
+	a.localBlobs, a.blobs = local, local
 	return nil
 }
 
@@ -164,42 +177,106 @@ func (a *App) initTokens() error {
 	return nil
 }
 
-func (a *App) initUser() error {
-	a.users = user.New(user.NewSQLStore(a.gdb), user.DefaultConfig())
-	return nil
+// local reports whether component runs in this process.
+func (a *App) local(component string) bool {
+	return a.inProcess || slices.Contains(a.targets, component)
 }
 
-func (a *App) initVideo() error {
-	a.videos = video.New(video.NewSQLStore(a.gdb), a.memQ, a.blobs)
-	return nil
+// Each service module builds the service when it runs here (and serves it over Kitex unless
+// every component shares this process), or else a Kitex client behind the same interface.
+
+func (a *App) initUser() (err error) {
+	if !a.local(User) {
+		a.users, err = remote(a, User, userservice.NewClient, userservice.NewServiceAdapter)
+		return err
+	}
+	svc := user.New(user.NewSQLStore(a.gdb), user.DefaultConfig())
+	a.users = svc
+	return a.serve(User, func(s server.Server) error { return userservice.RegisterService(s, svc) })
 }
 
-func (a *App) initFavorite() error {
-	svc := favorite.New(favorite.NewSQLStore(a.gdb), a.videos, a.memQ)
-	if err := svc.Subscribe(a.memQ); err != nil {
+func (a *App) initVideo() (err error) {
+	if !a.local(Video) {
+		a.videos, err = remote(a, Video, videoservice.NewClient, videoservice.NewServiceAdapter)
+		return err
+	}
+	svc := video.New(video.NewSQLStore(a.gdb), a.producer, a.blobs)
+	a.videos = svc
+	return a.serve(Video, func(s server.Server) error { return videoservice.RegisterService(s, svc) })
+}
+
+func (a *App) initFavorite() (err error) {
+	if !a.local(Favorite) {
+		a.favorites, err = remote(a, Favorite, favoriteservice.NewClient, favoriteservice.NewServiceAdapter)
+		return err
+	}
+	svc := favorite.New(favorite.NewSQLStore(a.gdb), a.videos, a.producer)
+	if err := svc.Subscribe(a.consumer); err != nil {
 		return err
 	}
 	a.favorites = svc
-	return nil
+	return a.serve(Favorite, func(s server.Server) error { return favoriteservice.RegisterService(s, svc) })
 }
 
-func (a *App) initComment() error {
-	a.comments = comment.New(comment.NewSQLStore(a.gdb), a.videos)
-	return nil
+func (a *App) initComment() (err error) {
+	if !a.local(Comment) {
+		a.comments, err = remote(a, Comment, commentservice.NewClient, commentservice.NewServiceAdapter)
+		return err
+	}
+	svc := comment.New(comment.NewSQLStore(a.gdb), a.videos)
+	a.comments = svc
+	return a.serve(Comment, func(s server.Server) error { return commentservice.RegisterService(s, svc) })
 }
 
-func (a *App) initRelation() error {
-	a.relations = relation.New(relation.NewSQLStore(a.gdb), a.users)
-	return nil
+func (a *App) initRelation() (err error) {
+	if !a.local(Relation) {
+		a.relations, err = remote(a, Relation, relationservice.NewClient, relationservice.NewServiceAdapter)
+		return err
+	}
+	svc := relation.New(relation.NewSQLStore(a.gdb), a.users)
+	a.relations = svc
+	return a.serve(Relation, func(s server.Server) error { return relationservice.RegisterService(s, svc) })
 }
 
-func (a *App) initMessage() error {
-	a.messages = message.New(message.NewSQLStore(a.gdb), a.kv, a.users)
+func (a *App) initMessage() (err error) {
+	if !a.local(Message) {
+		a.messages, err = remote(a, Message, messageservice.NewClient, messageservice.NewServiceAdapter)
+		return err
+	}
+	svc := message.New(message.NewSQLStore(a.gdb), a.kv, a.users)
+	a.messages = svc
+	return a.serve(Message, func(s server.Server) error { return messageservice.RegisterService(s, svc) })
+}
+
+// remote returns a Kitex client of component, adapted to its service interface.
+func remote[C, S any](a *App, component string, newClient func(string, ...client.Option) (C, error), adapt func(C) S) (S, error) {
+	var zero S
+	opts, err := rpc.ClientOptions(a.cfg.RPC, component)
+	if err != nil {
+		return zero, err
+	}
+	c, err := newClient(rpc.ServiceName(component), opts...)
+	if err != nil {
+		return zero, fmt.Errorf("%s client: %w", component, err)
+	}
+	return adapt(c), nil
+}
+
+// serve exposes a local service over Kitex when other processes may call it.
+func (a *App) serve(component string, register func(server.Server) error) error {
+	if a.inProcess {
+		return nil
+	}
+	srv, err := rpc.NewServer(a.cfg.RPC, component, register)
+	if err != nil {
+		return err
+	}
+	a.runners = append(a.runners, srv.Run)
 	return nil
 }
 
 func (a *App) initMedia() error {
-	return media.New(a.blobs, a.videos, media.DefaultConfig()).Subscribe(a.memQ)
+	return media.New(a.blobs, a.videos, media.DefaultConfig()).Subscribe(a.consumer)
 }
 
 func (a *App) initGateway() error {
@@ -208,8 +285,8 @@ func (a *App) initGateway() error {
 		Relations: a.relations, Messages: a.messages, Blobs: a.blobs, Tokens: a.tokens,
 		Ready: a.ready, Logger: a.log.With("module", Gateway),
 	}
-	if a.local != nil {
-		deps.LocalMediaDir = a.local.Root()
+	if a.localBlobs != nil {
+		deps.LocalMediaDir = a.localBlobs.Root()
 	}
 	g, err := gateway.New(a.cfg.HTTP, deps)
 	if err != nil {

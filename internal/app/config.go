@@ -8,6 +8,7 @@ import (
 	"github.com/douyin-backend/douyin/gateway"
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/rpc"
 )
 
 // Config is the whole process configuration, composed of each package's own.
@@ -18,6 +19,7 @@ type Config struct {
 	HTTP    gateway.Config
 	DB      db.Config
 	Auth    auth.Config
+	RPC     rpc.Config
 }
 
 // Secrets are the settings accepted only from the environment (config.Load enforces it).
@@ -31,6 +33,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.HTTP.RegisterFlags(fs)
 	c.DB.RegisterFlags(fs)
 	c.Auth.RegisterFlags(fs)
+	c.RPC.RegisterFlags(fs)
 }
 
 // Validate checks the composed configuration.
@@ -44,6 +47,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("data.dir must not be empty")
 	}
 	if err := c.HTTP.Validate(); err != nil {
+		return err
+	}
+	if err := c.RPC.Validate(); err != nil {
 		return err
 	}
 	return c.DB.Validate()

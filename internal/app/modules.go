@@ -63,8 +63,9 @@ func Targets() []string {
 
 func isTarget(name string) bool { return slices.Contains(Targets(), name) }
 
-// initOrder returns the modules needed by targets, each after its dependencies.
-func initOrder(table map[string]module, targets []string) ([]string, error) {
+// initOrder returns the modules needed by targets, each after its dependencies. A component
+// that runs elsewhere (local reports false) is a leaf: this process only builds its client.
+func initOrder(table map[string]module, targets []string, local func(string) bool) ([]string, error) {
 	var order []string
 	state := map[string]int{} // 1: visiting, 2: done
 	var visit func(name string, path []string) error
@@ -80,7 +81,10 @@ func initOrder(table map[string]module, targets []string) ([]string, error) {
 			return fmt.Errorf("unknown module %q", name)
 		}
 		state[name] = 1
-		deps := slices.Clone(m.deps)
+		var deps []string
+		if !isTarget(name) || local(name) {
+			deps = slices.Clone(m.deps)
+		}
 		sort.Strings(deps) // deterministic order
 		for _, d := range deps {
 			if err := visit(d, append(path, name)); err != nil {

@@ -7,7 +7,7 @@ import (
 
 func TestModuleGraph(t *testing.T) {
 	table := (&App{}).moduleTable()
-	order, err := initOrder(table, []string{All})
+	order, err := initOrder(table, []string{All}, everywhere)
 	if err != nil {
 		t.Fatalf("the module graph is not a DAG: %v", err)
 	}
@@ -36,21 +36,36 @@ func TestModuleGraph(t *testing.T) {
 
 func TestInitOrderDetectsCycles(t *testing.T) {
 	table := map[string]module{"a": {deps: []string{"b"}}, "b": {deps: []string{"a"}}}
-	if _, err := initOrder(table, []string{"a"}); err == nil {
+	if _, err := initOrder(table, []string{"a"}, everywhere); err == nil {
 		t.Fatal("cycle not detected")
 	}
-	if _, err := initOrder(table, []string{"nope"}); err == nil {
+	if _, err := initOrder(table, []string{"nope"}, everywhere); err == nil {
 		t.Fatal("unknown module accepted")
 	}
 }
 
-func TestTargetOnlyBuildsItsDependencies(t *testing.T) {
-	order, err := initOrder((&App{}).moduleTable(), []string{Relation})
-	if err != nil {
-		t.Fatal(err)
+func everywhere(string) bool { return true }
+
+func TestTargetBuildsOnlyWhatItRuns(t *testing.T) {
+	table := (&App{}).moduleTable()
+	cases := []struct {
+		targets []string
+		want    []string
+	}{
+		// The relation process serves relation and calls user remotely: no user store here.
+		{[]string{Relation}, []string{database, User, Relation}},
+		// The gateway process opens no database: every service is a client.
+		{[]string{Gateway}, []string{blobs, Comment, Favorite, Message, Relation, tokens, User, Video, Gateway}},
+		{[]string{Media}, []string{blobs, queue, Video, Media}},
 	}
-	want := []string{database, User, Relation}
-	if !slices.Equal(order, want) {
-		t.Fatalf("initOrder(relation) = %v, want %v", order, want)
+	for _, tc := range cases {
+		local := func(name string) bool { return slices.Contains(tc.targets, name) }
+		order, err := initOrder(table, tc.targets, local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(order, tc.want) {
+			t.Errorf("initOrder(%v) = %v, want %v", tc.targets, order, tc.want)
+		}
 	}
 }

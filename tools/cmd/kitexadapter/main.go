@@ -53,7 +53,9 @@ func writeAdapter(clientFile, module string) error {
 	if err != nil {
 		return err
 	}
-	text := func(n ast.Node) string { return string(src[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset]) }
+	text := func(n ast.Node) string {
+		return string(src[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset])
+	}
 
 	var methods []method
 	ast.Inspect(file, func(n ast.Node) bool {

@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// maxUploadEnv overrides the upload limit the suite assumes (the server's default: 100 MiB).
+const maxUploadEnv = "DOUYIN_E2E_MAX_UPLOAD_BYTES"
+
+func TestPublishVideo(t *testing.T) {
+	t.Parallel()
+	u := api.register(t, "pub")
+	title := "e2e 视频 🎬 first"
+
+	if got := api.publishList(t, "", u.ID); len(got) != 0 {
+		t.Fatalf("new user's publish list has %d videos, want []", len(got))
+	}
+	first := api.publish(t, u, title, "testsrc.mp4")
+
+	if first.Title != title {
+		t.Errorf("title = %q, want %q", first.Title, title)
+	}
+	if first.Author.ID != u.ID || first.Author.Name != u.Name {
+		t.Errorf("author = {id %d, name %q}, want {id %d, name %q}", first.Author.ID, first.Author.Name, u.ID, u.Name)
+	}
+	if first.FavoriteCount != 0 || first.CommentCount != 0 || first.IsFavorite {
+		t.Errorf("new video: favorite_count %d comment_count %d is_favorite %v, want 0 0 false",
+			first.FavoriteCount, first.CommentCount, first.IsFavorite)
+	}
+	if first.Author.WorkCount != 1 {
+		t.Errorf("author.work_count in the publish list = %d, want 1", first.Author.WorkCount)
+	}
+	api.wantCounts(t, "after the first publish", u.ID, counts{Work: 1})
+
+	api.checkPlayable(t, "play_url", first.PlayURL)
+	api.checkRange(t, "play_url", first.PlayURL)
+	api.checkImage(t, "cover_url", first.CoverURL, true)
+
+	inFeed := api.mustFindInFeed(t, "", first.ID)
+	if inFeed != first {
+		t.Errorf("feed shows %+v, publish list shows %+v; want the same video", inFeed, first)
+	}
+
+	// A second upload, announced as a generic binary: the server sniffs the content.
+	secondTitle := strings.Repeat("t", 100) // the longest allowed title
+	api.publishRaw(t, map[string]string{"token": u.Token, "title": secondTitle},
+		&upload{filename: "clip.mp4", contentType: "application/octet-stream", data: fixture(t, "mandelbrot.mp4")}, nil).mustOK(t)
+	second := api.waitPublished(t, u, secondTitle)
+
+	list := api.publishList(t, u.Token, u.ID)
+	if got, want := videoIDs(list), []int64{second.ID, first.ID}; !equalIDs(got, want) {
+		t.Errorf("publish list = %v, want newest first %v", got, want)
+	}
+	if anon := api.publishList(t, "", u.ID); !equalIDs(videoIDs(anon), videoIDs(list)) {
+		t.Errorf("anonymous publish list = %v, owner's = %v; want the same", videoIDs(anon), videoIDs(list))
+	}
+	api.wantCounts(t, "after the second publish", u.ID, counts{Work: 2})
+	api.checkPlayable(t, "second play_url", second.PlayURL)
+	api.checkImage(t, "second cover_url", second.CoverURL, true)
+}
+
+func TestPublishRejects(t *testing.T) {
+	t.Parallel()
+	u := api.register(t, "pubrej")
+	notVideo := &upload{filename: "x.mp4", contentType: "video/mp4", data: []byte(strings.Repeat("this is plain text, not a video\n", 64))}
+	clip := mp4Upload(t, "testsrc.mp4")
+
+	cases := []struct {
+		name       string
+		fields     map[string]string
+		file       *upload
+		httpStatus int
+		code       int64
+	}{
+		{"missing file", map[string]string{"token": u.Token, "title": "no file"}, nil, http.StatusOK, codeInvalidParam},
+		{"text file named x.mp4", map[string]string{"token": u.Token, "title": "not a video"}, notVideo, http.StatusOK, codeNotVideo},
+		{"empty title", map[string]string{"token": u.Token, "title": ""}, clip, http.StatusOK, codeInvalidParam},
+		{"whitespace title", map[string]string{"token": u.Token, "title": "  \t \n "}, clip, http.StatusOK, codeInvalidParam},
+		{"101-char title", map[string]string{"token": u.Token, "title": strings.Repeat("t", 101)}, clip, http.StatusOK, codeInvalidParam},
+		{"missing token", map[string]string{"title": "no token"}, clip, http.StatusUnauthorized, codeUnauthenticated},
+		{"garbage token", map[string]string{"token": garbageToken, "title": "bad token"}, clip, http.StatusUnauthorized, codeUnauthenticated},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			api.publishRaw(t, tc.fields, tc.file, nil).wantErr(t, tc.httpStatus, tc.code)
+		})
+	}
+
+	// Nothing was published.
+	api.wantCounts(t, "after rejected uploads", u.ID, counts{})
+	if got := api.publishList(t, u.Token, u.ID); len(got) != 0 {
+		t.Errorf("after rejected uploads the publish list has %d videos (%v), want []", len(got), videoIDs(got))
+	}
+}
+
+// TestPublishTooLarge uploads a file one byte over the limit (streamed, not held in memory).
+func TestPublishTooLarge(t *testing.T) {
+	t.Parallel()
+	limit := int64(100 << 20)
+	if v := os.Getenv(maxUploadEnv); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			t.Fatalf("%s=%q: want a positive byte count", maxUploadEnv, v)
+		}
+		limit = n
+	}
+	u := api.register(t, "pubbig")
+	api.publishStreamed(t, u.Token, "too large", fixture(t, "testsrc.mp4"), limit+1).wantErr(t, http.StatusRequestEntityTooLarge, codeTooLarge)
+
+	api.wantCounts(t, "after an oversize upload", u.ID, counts{})
+	if got := api.publishList(t, u.Token, u.ID); len(got) != 0 {
+		t.Errorf("after an oversize upload the publish list has %d videos, want []", len(got))
+	}
+}
+
+func TestPublishListErrors(t *testing.T) {
+	t.Parallel()
+	api.get(t, pathPublishList, vals()).wantInvalid(t)
+	api.get(t, pathPublishList, vals("user_id", "abc")).wantInvalid(t)
+}
