@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/gen.sh >/dev/null
-changes=$(git status --porcelain -- kitex_gen gateway/internal/apimodel)
+paths=(kitex_gen gateway/internal/apimodel config.example.yaml)
+changes=$(git diff --name-status -- "${paths[@]}"; git ls-files --others --exclude-standard -- "${paths[@]}")
 if [ -n "$changes" ]; then
   echo "generated code is stale or edited by hand; run 'make gen' and commit:" >&2
   echo "$changes" >&2

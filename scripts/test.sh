@@ -1,9 +1,39 @@
 #!/usr/bin/env bash
-# The one test command (make test): installs what the tests need, checks formatting, vet and
-# generated code, then runs every test — unit tests and the black-box e2e suite.
+# The one test command (make test): installs and starts what the tests need (deps.sh), checks
+# formatting, vet and generated code, runs every unit and adapter test against the real servers,
+# the black-box e2e suite against one embedded process, then again against every target as its
+# own process (scripts/up.sh), and the like reliability test with consumer kills.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
 scripts/deps.sh
 scripts/lint.sh
 scripts/check-gen.sh
-go test -race -count=1 -timeout 20m ./... ./tools/...
+
+echo "== unit, adapter and embedded e2e tests"
+go test -race -count=1 -timeout 30m ./... ./tools/...
+
+echo "== service store and service tests again on MariaDB"
+DOUYIN_TEST_DB=mysql go test -count=1 -timeout 20m ./services/...
+
+echo "== multi-process deployment (MariaDB, Redis, RocketMQ, Consul)"
+export DOUYIN_UP_DIR=${DOUYIN_UP_DIR:-$PWD/.run/test-up}
+# Apart from a developer's own scripts/up.sh deployment: other ports, and a fresh database (and
+# so a fresh cache namespace) per run, dropped at the end.
+export DOUYIN_UP_PORT_BASE=${DOUYIN_UP_PORT_BASE:-28000}
+export DOUYIN_UP_DATABASE=douyin_test_up_$(date +%s)
+scripts/down.sh >/dev/null 2>&1 || true
+cleanup() {
+  scripts/down.sh
+  mysql -h127.0.0.1 -udouyin -pdouyin-local-test -e "DROP DATABASE IF EXISTS \`$DOUYIN_UP_DATABASE\`" 2>/dev/null || true
+}
+trap cleanup EXIT
+gateway=$(scripts/up.sh | tail -n 1)
+gateway=${gateway#GATEWAY=}
+export DOUYIN_E2E_BASE_URL=$gateway
+
+echo "== e2e against $gateway"
+go test -count=1 -timeout 15m ./test/e2e/
+
+echo "== like reliability (consumer killed with SIGKILL mid-run)"
+go test -count=1 -timeout 15m -tags reliability -run TestLikesSurviveConsumerKills -v ./test/e2e/ | grep -v '^time='

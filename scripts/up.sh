@@ -3,7 +3,8 @@
 # RocketMQ, Consul, started by deps.sh), finding each other through Consul. Waits until the
 # gateway is ready and prints GATEWAY=http://127.0.0.1:PORT as its last line.
 # State (pids, logs, secrets) lives in $DOUYIN_UP_DIR (default ./.run/up); scripts/down.sh stops
-# exactly the processes started here.
+# exactly the processes started here. The RocketMQ topics are shared: run one deployment per
+# broker at a time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,7 +27,8 @@ go build -o "$state/douyin" ./cmd/douyin
 
 export DOUYIN_DB_DRIVER=mysql
 export DOUYIN_DB_DSN="douyin:douyin-local-test@tcp(127.0.0.1:3306)/${database}"
-export DOUYIN_CACHE_BACKEND=redis DOUYIN_CACHE_REDIS_ADDR=127.0.0.1:6379
+# The cache is namespaced by database: another deployment's cached rows never leak in.
+export DOUYIN_CACHE_BACKEND=redis DOUYIN_CACHE_REDIS_ADDR=127.0.0.1:6379 DOUYIN_CACHE_REDIS_KEY_PREFIX="douyin:${database}:"
 export DOUYIN_MQ_BACKEND=rocketmq DOUYIN_MQ_ROCKETMQ_NAMESERVERS=127.0.0.1:9876
 export DOUYIN_RPC_DISCOVERY=consul DOUYIN_RPC_CONSUL_ADDR=127.0.0.1:8500
 export DOUYIN_AUTH_SECRET
@@ -35,16 +37,24 @@ export DOUYIN_DATA_DIR="$state/data" DOUYIN_SEED_ENABLED=false
 # The e2e suite signs up many users from 127.0.0.1; the per-IP sign-up limit would refuse them.
 export DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=${DOUYIN_HTTP_AUTH_RATE_PER_MINUTE:-0}
 
+echo "$DOUYIN_DB_DSN" >"$state/mysql.dsn" # for tests that check the SQL rows behind the API
 "$state/douyin" migrate >"$state/logs/migrate.log" 2>&1 || { cat "$state/logs/migrate.log" >&2; exit 1; }
 
 : >"$state/pids"
 port=$((base + 1))
 for target in "${targets[@]}"; do
-  rpc_addr="127.0.0.1:$port"
-  http_addr="127.0.0.1:$((base + 80))"
-  DOUYIN_RPC_LISTEN_ADDR=$rpc_addr DOUYIN_HTTP_ADDR=$http_addr \
-    nohup "$state/douyin" -target="$target" >"$state/logs/$target.log" 2>&1 &
-  echo "$! $target" >>"$state/pids"
+  # Each target gets a start script, so tests can kill a process and start it again exactly
+  # as it was (scripts/down.sh still stops it: the script appends the new pid).
+  cat >"$state/start-$target.sh" <<START
+#!/usr/bin/env bash
+set -euo pipefail
+$(export -p | grep ' DOUYIN_')
+export DOUYIN_RPC_LISTEN_ADDR=127.0.0.1:$port DOUYIN_HTTP_ADDR=127.0.0.1:$((base + 80))
+nohup "$state/douyin" -target=$target >>"$state/logs/$target.log" 2>&1 &
+echo "\$! $target" >>"$state/pids"
+START
+  chmod 700 "$state/start-$target.sh"
+  "$state/start-$target.sh"
   port=$((port + 1))
 done
 

@@ -75,7 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch command {
 	case "migrate":
-		err = migrate(cfg)
+		err = migrate(ctx, cfg)
 	case "seed":
 		err = seedOnce(ctx, cfg, log, stdout)
 	default:
@@ -97,7 +97,14 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger) error {
 	return a.Run(ctx)
 }
 
-func migrate(cfg app.Config) error {
+func migrate(ctx context.Context, cfg app.Config) error {
+	// Schema checks are reads: on a lagging replica they would miss what was just created.
+	cfg.DB.Replicas = nil
+	if cfg.DB.Driver == db.DriverMySQL {
+		if err := db.EnsureDatabase(ctx, cfg.DB); err != nil {
+			return err
+		}
+	}
 	gdb, err := db.Open(cfg.DB, cfg.DataDir)
 	if err != nil {
 		return err

@@ -56,6 +56,7 @@ type App struct {
 
 	gdb        *gorm.DB
 	kv         cache.KV
+	redis      *cache.Redis // nil in the embedded mode: the services then read SQL directly
 	producer   mq.Producer
 	consumer   mq.Consumer
 	blobs      blob.Store
@@ -69,6 +70,7 @@ type App struct {
 	relations relationapi.RelationService
 	messages  messageapi.MessageService
 
+	start   []func() error // after every module is built
 	runners []func(context.Context) error
 	closers []func() error
 }
@@ -98,6 +100,12 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("init %s: %w", name, err)
 		}
 	}
+	for _, start := range a.start {
+		if err := start(); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
@@ -105,6 +113,11 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 func (a *App) Run(ctx context.Context) error {
 	defer a.Close()
 	grp, gctx := errgroup.WithContext(ctx)
+	// A process of consumers only (the media worker) has no runner: it lives until stopped.
+	grp.Go(func() error {
+		<-gctx.Done()
+		return nil
+	})
 	for _, run := range a.runners {
 		grp.Go(func() error { return run(gctx) })
 	}
@@ -149,22 +162,50 @@ func Migrate(gdb *gorm.DB) error {
 }
 
 func (a *App) initCache() error {
-	a.kv = cache.NewMemory(embeddedCacheEntries)
+	kv, r, err := cache.Open(a.cfg.Cache, embeddedCacheEntries)
+	if err != nil {
+		return err
+	}
+	a.kv, a.redis = kv, r
+	if r != nil {
+		a.closers = append(a.closers, r.Close)
+	}
 	return nil
 }
 
 func (a *App) initQueue() error {
-	q := mq.NewMemory()
+	if a.cfg.MQ.Backend != mq.BackendRocketMQ {
+		q := mq.NewMemory()
+		a.producer, a.consumer = q, q
+		return nil
+	}
+	q, err := mq.NewRocketMQ(a.cfg.MQ.RocketMQ)
+	if err != nil {
+		return err
+	}
 	a.producer, a.consumer = q, q
+	a.closers = append(a.closers, q.Close)
+	// Consumers start once every module has subscribed: the last step of New.
+	a.start = append(a.start, q.Start)
 	return nil
 }
 
 func (a *App) initBlobs() error {
-	local, err := blob.NewLocal(filepath.Join(a.cfg.DataDir, "blobs"))
-	if err != nil {
-		return err
+	switch a.cfg.Blob.Backend {
+	case blob.BackendQiniu:
+		q, err := blob.NewQiniu(a.cfg.Blob.Qiniu)
+		if err != nil {
+			return err
+		}
+		a.blobs = q
+	default:
+		// Local blobs are served by the gateway; several processes share them only on one machine.
+		local, err := blob.NewLocal(filepath.Join(a.cfg.DataDir, "blobs"))
+		if err != nil {
+			return err
+		}
+		a.localBlobs, a.blobs = local, local
 	}
-	a.localBlobs, a.blobs = local, local
 	return nil
 }
 
@@ -190,7 +231,11 @@ func (a *App) initUser() (err error) {
 		a.users, err = remote(a, User, userservice.NewClient, userservice.NewServiceAdapter)
 		return err
 	}
-	svc := user.New(user.NewSQLStore(a.gdb), user.DefaultConfig())
+	opts := []user.Option{user.WithLogger(a.log.With("module", User))}
+	if a.redis != nil {
+		opts = append(opts, user.WithProfileCache(user.NewRedisProfileCache(a.redis, a.cfg.Cache.TTL)))
+	}
+	svc := user.New(user.NewSQLStore(a.gdb), user.DefaultConfig(), opts...)
 	a.users = svc
 	return a.serve(User, func(s server.Server) error { return userservice.RegisterService(s, svc) })
 }
@@ -200,7 +245,11 @@ func (a *App) initVideo() (err error) {
 		a.videos, err = remote(a, Video, videoservice.NewClient, videoservice.NewServiceAdapter)
 		return err
 	}
-	svc := video.New(video.NewSQLStore(a.gdb), a.producer, a.blobs)
+	opts := []video.Option{video.WithLogger(a.log.With("module", Video))}
+	if a.redis != nil {
+		opts = append(opts, video.WithRecordCache(video.NewRedisRecordCache(a.redis, a.cfg.Cache.TTL)))
+	}
+	svc := video.New(video.NewSQLStore(a.gdb), a.producer, a.blobs, opts...)
 	a.videos = svc
 	return a.serve(Video, func(s server.Server) error { return videoservice.RegisterService(s, svc) })
 }
@@ -210,7 +259,11 @@ func (a *App) initFavorite() (err error) {
 		a.favorites, err = remote(a, Favorite, favoriteservice.NewClient, favoriteservice.NewServiceAdapter)
 		return err
 	}
-	svc := favorite.New(favorite.NewSQLStore(a.gdb), a.videos, a.producer)
+	opts := []favorite.Option{favorite.WithLogger(a.log.With("module", Favorite))}
+	if a.redis != nil {
+		opts = append(opts, favorite.WithReadModel(favorite.NewRedisReadModel(a.redis, a.cfg.Cache.TTL, a.cfg.Cache.CounterTTL)))
+	}
+	svc := favorite.New(favorite.NewSQLStore(a.gdb), a.videos, a.producer, opts...)
 	if err := svc.Subscribe(a.consumer); err != nil {
 		return err
 	}
@@ -233,7 +286,11 @@ func (a *App) initRelation() (err error) {
 		a.relations, err = remote(a, Relation, relationservice.NewClient, relationservice.NewServiceAdapter)
 		return err
 	}
-	svc := relation.New(relation.NewSQLStore(a.gdb), a.users)
+	opts := []relation.Option{relation.WithLogger(a.log.With("module", Relation))}
+	if a.redis != nil {
+		opts = append(opts, relation.WithCache(relation.NewRedisCache(a.redis, a.cfg.Cache.TTL, a.cfg.Cache.CounterTTL)))
+	}
+	svc := relation.New(relation.NewSQLStore(a.gdb), a.users, opts...)
 	a.relations = svc
 	return a.serve(Relation, func(s server.Server) error { return relationservice.RegisterService(s, svc) })
 }

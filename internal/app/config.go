@@ -7,7 +7,10 @@ import (
 
 	"github.com/douyin-backend/douyin/gateway"
 	"github.com/douyin-backend/douyin/internal/auth"
+	"github.com/douyin-backend/douyin/internal/blob"
+	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/internal/rpc"
 )
 
@@ -20,10 +23,19 @@ type Config struct {
 	DB      db.Config
 	Auth    auth.Config
 	RPC     rpc.Config
+	Blob    blob.Config
+	MQ      mq.Config
+	Cache   cache.Config
 }
 
 // Secrets are the settings accepted only from the environment (config.Load enforces it).
-func Secrets() []string { return []string{auth.SecretFlag} }
+func Secrets() []string {
+	var c Config
+	secrets := []string{auth.SecretFlag}
+	secrets = append(secrets, blob.SecretFlags()...)
+	secrets = append(secrets, c.Cache.SecretFlags()...)
+	return append(secrets, db.SecretFlags()...)
+}
 
 // RegisterFlags registers every setting of the process.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
@@ -34,6 +46,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.DB.RegisterFlags(fs)
 	c.Auth.RegisterFlags(fs)
 	c.RPC.RegisterFlags(fs)
+	c.Blob.RegisterFlags(fs)
+	c.MQ.RegisterFlags(fs)
+	c.Cache.RegisterFlags(fs)
 }
 
 // Validate checks the composed configuration.
@@ -50,6 +65,15 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.RPC.Validate(); err != nil {
+		return err
+	}
+	if err := c.Blob.Validate(); err != nil {
+		return err
+	}
+	if err := c.MQ.Validate(); err != nil {
+		return err
+	}
+	if err := c.Cache.Validate(); err != nil {
 		return err
 	}
 	return c.DB.Validate()

@@ -53,7 +53,7 @@ func TestTargetBuildsOnlyWhatItRuns(t *testing.T) {
 		want    []string
 	}{
 		// The relation process serves relation and calls user remotely: no user store here.
-		{[]string{Relation}, []string{database, User, Relation}},
+		{[]string{Relation}, []string{cacheKV, database, User, Relation}},
 		// The gateway process opens no database: every service is a client.
 		{[]string{Gateway}, []string{blobs, Comment, Favorite, Message, Relation, tokens, User, Video, Gateway}},
 		{[]string{Media}, []string{blobs, queue, Video, Media}},

@@ -125,16 +125,25 @@ func flatten(prefix string, node any, out map[string]string) {
 	}
 }
 
-// Print writes the effective value of every flag as a flat YAML document, secrets redacted.
+// Print writes the effective value of every flag as a flat YAML document that Load accepts
+// back as a config file. Secrets are never printed: they appear as comments naming the
+// environment variable that sets them.
 func Print(fs *flag.FlagSet, secrets []string) string {
 	var lines []string
 	fs.VisitAll(func(f *flag.Flag) {
-		v := f.Value.String()
-		if slices.Contains(secrets, f.Name) && v != "" {
-			v = "<redacted>"
+		if f.Name == FileFlag {
+			return
 		}
-		lines = append(lines, fmt.Sprintf("%s: %q  # %s", f.Name, v, f.Usage))
+		if slices.Contains(secrets, f.Name) {
+			state := "unset"
+			if f.Value.String() != "" {
+				state = "set"
+			}
+			lines = append(lines, fmt.Sprintf("# %s: secret (%s), only from $%s  # %s", f.Name, state, EnvName(f.Name), f.Usage))
+			return
+		}
+		lines = append(lines, fmt.Sprintf("%s: %q  # %s", f.Name, f.Value.String(), f.Usage))
 	})
-	sort.Strings(lines)
+	sort.Slice(lines, func(i, j int) bool { return strings.TrimPrefix(lines[i], "# ") < strings.TrimPrefix(lines[j], "# ") })
 	return strings.Join(lines, "\n") + "\n"
 }

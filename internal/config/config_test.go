@@ -44,8 +44,21 @@ func TestPrecedence(t *testing.T) {
 	if *secret != "s3" {
 		t.Errorf("secret from env: %q", *secret)
 	}
-	if out := Print(fs, []string{"auth.secret"}); strings.Contains(out, "s3") || !strings.Contains(out, "<redacted>") {
-		t.Errorf("Print leaks the secret:\n%s", out)
+	out := Print(fs, []string{"auth.secret"})
+	if strings.Contains(out, "s3") || !strings.Contains(out, "# auth.secret: secret (set), only from $DOUYIN_AUTH_SECRET") {
+		t.Errorf("Print leaks the secret or hides where it comes from:\n%s", out)
+	}
+	// What Print writes is a config file Load takes back.
+	printed := filepath.Join(t.TempDir(), "printed.yaml")
+	if err := os.WriteFile(printed, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, addr2, driver2, conns2, _ := newFlags()
+	if err := Load(again, []string{"-config.file", printed}, envOf(nil), []string{"auth.secret"}); err != nil {
+		t.Fatalf("Load(Print output): %v\n%s", err, out)
+	}
+	if *addr2 != *addr || *driver2 != *driver || *conns2 != *conns {
+		t.Errorf("round trip changed values: %s %s %d", *addr2, *driver2, *conns2)
 	}
 }
 

@@ -2,9 +2,13 @@ package db
 
 import (
 	"errors"
+	"flag"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -65,10 +69,115 @@ func TestSQLiteConcurrentWritersAndUniqueErrors(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	for _, c := range []Config{{Driver: "pg", MaxOpenConns: 1}, {Driver: DriverMySQL, MaxOpenConns: 1}, {Driver: DriverSQLite}} {
-		if c.Validate() == nil {
-			t.Errorf("Validate(%+v) = nil, want error", c)
+	const dsn = "u:secret@tcp(db:3306)/douyin"
+	bad := map[string]Config{
+		"unknown driver":         {Driver: "pg", MaxOpenConns: 1},
+		"mysql without dsn":      {Driver: DriverMySQL, MaxOpenConns: 1},
+		"dsn and dsn file":       {Driver: DriverMySQL, DSN: dsn, DSNFile: "/run/dsn", MaxOpenConns: 1},
+		"no pool":                {Driver: DriverSQLite},
+		"no database name":       {Driver: DriverMySQL, DSN: "u:secret@tcp(db:3306)/", MaxOpenConns: 1},
+		"malformed dsn":          {Driver: DriverMySQL, DSN: "u:secret@tcp(db:3306", MaxOpenConns: 1},
+		"clientFoundRows":        {Driver: DriverMySQL, DSN: dsn + "?clientFoundRows=true", MaxOpenConns: 1},
+		"latin1":                 {Driver: DriverMySQL, DSN: dsn + "?charset=latin1", MaxOpenConns: 1},
+		"utf8mb3 collation":      {Driver: DriverMySQL, DSN: dsn + "?collation=utf8_general_ci", MaxOpenConns: 1},
+		"bad replica":            {Driver: DriverMySQL, DSN: dsn, Replicas: []string{"u:secret@tcp(r:3306)/"}, MaxOpenConns: 1},
+		"sqlite with replicas":   {Driver: DriverSQLite, Replicas: []string{dsn}, MaxOpenConns: 1},
+		"negative conn lifetime": {Driver: DriverSQLite, MaxOpenConns: 1, ConnMaxLifetime: -1},
+	}
+	for name, c := range bad {
+		err := c.Validate()
+		if err == nil {
+			t.Errorf("%s: Validate(%+v) = nil, want error", name, c)
+		} else if strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: the error leaks the password: %v", name, err)
 		}
+	}
+	good := []Config{
+		{Driver: DriverSQLite, MaxOpenConns: 1},
+		{Driver: DriverMySQL, DSN: dsn, Replicas: []string{dsn, dsn}, MaxOpenConns: 1},
+		{Driver: DriverMySQL, DSN: dsn + "?charset=utf8mb4&collation=utf8mb4_bin", MaxOpenConns: 1},
+		{Driver: DriverMySQL, DSNFile: "/run/secrets/dsn", MaxOpenConns: 1},
+	}
+	for _, c := range good {
+		if err := c.Validate(); err != nil {
+			t.Errorf("Validate(%+v) = %v, want nil", c, err)
+		}
+	}
+}
+
+func TestMySQLDefaults(t *testing.T) {
+	cfg, err := mysqlConfig("u:p@tcp(db:3306)/douyin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Collation != "utf8mb4_bin" || cfg.Timeout != 5*time.Second || cfg.ReadTimeout != 30*time.Second ||
+		cfg.WriteTimeout != 30*time.Second || !cfg.InterpolateParams || cfg.Loc != time.UTC || cfg.ClientFoundRows {
+		t.Fatalf("defaults not applied: %+v", cfg)
+	}
+	// What the DSN says wins, including explicit zero values.
+	cfg, err = mysqlConfig("u:p@tcp(db:3306)/douyin?timeout=1s&readTimeout=0&writeTimeout=2m&interpolateParams=false&collation=utf8mb4_unicode_ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Collation != "utf8mb4_unicode_ci" || cfg.Timeout != time.Second || cfg.ReadTimeout != 0 ||
+		cfg.WriteTimeout != 2*time.Minute || cfg.InterpolateParams {
+		t.Fatalf("DSN settings overridden: %+v", cfg)
+	}
+	// A password holding '?' and '/' is not mistaken for parameters.
+	if cfg, err = mysqlConfig("u:a?b/c@tcp(db:3306)/douyin"); err != nil || cfg.Passwd != "a?b/c" || cfg.Timeout != 5*time.Second {
+		t.Fatalf("password with ? and /: %+v %v", cfg, err)
+	}
+}
+
+func TestSecretsAndFlags(t *testing.T) {
+	var c Config
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c.RegisterFlags(fs)
+	for _, name := range append(SecretFlags(), "db.dsn-file") {
+		if fs.Lookup(name) == nil {
+			t.Errorf("flag %s not registered", name)
+		}
+	}
+	if err := fs.Parse([]string{"-db.replicas", " a:b@tcp(r1)/d , ,c:d@tcp(r2)/d"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Replicas) != 2 || c.Replicas[0] != "a:b@tcp(r1)/d" || c.Replicas[1] != "c:d@tcp(r2)/d" {
+		t.Fatalf("replicas %q", c.Replicas)
+	}
+}
+
+func TestDSNFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "dsn")
+	if err := os.WriteFile(file, []byte("  u:p@tcp(db:3306)/douyin\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Config{Driver: DriverMySQL, DSNFile: file, MaxOpenConns: 1}
+	if dsn, err := c.PrimaryDSN(); err != nil || dsn != "u:p@tcp(db:3306)/douyin" {
+		t.Fatalf("PrimaryDSN = %q, %v", dsn, err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{empty, filepath.Join(dir, "absent")} {
+		c.DSNFile = f
+		if _, err := Open(c, dir); err == nil {
+			t.Errorf("Open with DSN file %s succeeded", f)
+		}
+	}
+	// An SQLite path may come from the file too.
+	path := filepath.Join(dir, "from-file.db")
+	if err := os.WriteFile(file, []byte(path), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gdb, err := Open(Config{Driver: DriverSQLite, DSNFile: file, MaxOpenConns: 1}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Close(gdb)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("SQLite file from db.dsn-file not created: %v", err)
 	}
 }
 

@@ -7,24 +7,23 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
 func openDB(t *testing.T) *gorm.DB {
 	t.Helper()
-	gdb, err := db.Open(db.Config{Driver: db.DriverSQLite, MaxOpenConns: 8, MaxIdleConns: 8}, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close(gdb) })
+	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
+	gdb := dbtest.Open(t)
 	if err := Migrate(gdb); err != nil {
 		t.Fatal(err)
 	}
 	return gdb
 }
 
-func TestMigrateDeclaresListIndex(t *testing.T) {
-	gdb := openDB(t)
+func TestMigrateDeclaresListIndex(t *testing.T) { dbtest.Run(t, testMigrateDeclaresListIndex) }
+
+func testMigrateDeclaresListIndex(t *testing.T, open dbtest.Opener) {
+	gdb := openOn(t, open)
 	if !gdb.Migrator().HasIndex(&Comment{}, "idx_comments_video_created") {
 		t.Fatal("index idx_comments_video_created missing")
 	}
@@ -33,9 +32,11 @@ func TestMigrateDeclaresListIndex(t *testing.T) {
 	}
 }
 
-func TestStoreCountsFollowRows(t *testing.T) {
+func TestStoreCountsFollowRows(t *testing.T) { dbtest.Run(t, testStoreCountsFollowRows) }
+
+func testStoreCountsFollowRows(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openDB(t))
+	st := NewSQLStore(openOn(t, open))
 	a := &Comment{VideoID: 1, UserID: 5, Content: "a", CreatedAt: 10}
 	b := &Comment{VideoID: 1, UserID: 6, Content: "b", CreatedAt: 10}
 	c := &Comment{VideoID: 2, UserID: 5, Content: "c", CreatedAt: 20}

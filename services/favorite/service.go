@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -43,13 +44,21 @@ type Service struct {
 	// lastSeq keeps the seqs this process hands out strictly increasing, even for two taps
 	// within one clock tick.
 	lastSeq atomic.Int64
+	// readModel serves likes ahead of SQL; nil in the embedded mode.
+	readModel ReadModel
+	log       *slog.Logger
 }
 
 var _ favoriteapi.FavoriteService = (*Service)(nil)
 
-// New returns the favorite service. Call Subscribe to start writing likes to the store.
-func New(store Store, videos videoapi.VideoService, queue mq.Producer) *Service {
-	return &Service{store: store, videos: videos, queue: queue}
+// New returns the favorite service; opts add a read model (production) or a logger. Call
+// Subscribe to start writing likes to the store.
+func New(store Store, videos videoapi.VideoService, queue mq.Producer, opts ...Option) *Service {
+	s := &Service{store: store, videos: videos, queue: queue, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Subscribe registers the consumer that applies like events to the store.
@@ -57,8 +66,9 @@ func (s *Service) Subscribe(c mq.Consumer) error {
 	return c.Subscribe(mq.TopicFavorite, consumerGroup, s.handleLike)
 }
 
-// FavoriteAction enqueues a like or unlike of an existing video. The request fails when the
-// event cannot be published, so an acknowledged like is never lost.
+// FavoriteAction applies a like or unlike of an existing video to the read model and enqueues
+// it. The request fails when the event cannot be published, so an acknowledged like is never
+// lost.
 func (s *Service) FavoriteAction(ctx context.Context, req *favoriteapi.FavoriteActionRequest) (*favoriteapi.FavoriteActionResponse, error) {
 	if req.UserId <= 0 {
 		return nil, errs.Invalid("user_id must be positive")
@@ -77,24 +87,32 @@ func (s *Service) FavoriteAction(ctx context.Context, req *favoriteapi.FavoriteA
 	if !ok {
 		return nil, errs.New(base.ErrCode_VideoNotFound, "video not found")
 	}
-	now := time.Now()
+	c := Change{UserID: req.UserId, VideoID: req.VideoId, AuthorID: v.AuthorId, Liked: req.ActionType == favoriteapi.FavoriteActionType_Like}
+	if err := s.act(ctx, c); err != nil {
+		return nil, err
+	}
+	return &favoriteapi.FavoriteActionResponse{}, nil
+}
+
+// publish hands the change to the consumer that writes it to SQL.
+func (s *Service) publish(ctx context.Context, c Change, seq int64, now time.Time) error {
 	body, err := json.Marshal(LikeEvent{
-		UserID:   req.UserId,
-		VideoID:  req.VideoId,
-		AuthorID: v.AuthorId,
-		Liked:    req.ActionType == favoriteapi.FavoriteActionType_Like,
-		Seq:      s.nextSeq(now),
+		UserID:   c.UserID,
+		VideoID:  c.VideoID,
+		AuthorID: c.AuthorID,
+		Liked:    c.Liked,
+		Seq:      seq,
 		At:       now.UnixMilli(),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("encode like event: %w", err)
+		return fmt.Errorf("encode like event: %w", err)
 	}
 	// Keying by the pair keeps one user's taps on one video in order.
-	key := fmt.Sprintf("%d:%d", req.UserId, req.VideoId)
+	key := fmt.Sprintf("%d:%d", c.UserID, c.VideoID)
 	if err := s.queue.Publish(ctx, mq.TopicFavorite, key, body); err != nil {
-		return nil, fmt.Errorf("publish like event: %w", err)
+		return fmt.Errorf("publish like event: %w", err)
 	}
-	return &favoriteapi.FavoriteActionResponse{}, nil
+	return nil
 }
 
 // nextSeq returns now in Unix nanoseconds, or one more than the last seq if the clock has
@@ -120,8 +138,14 @@ func (s *Service) handleLike(ctx context.Context, body []byte) error {
 	if e.UserID <= 0 || e.VideoID <= 0 || e.AuthorID <= 0 || e.Seq <= 0 {
 		return fmt.Errorf("malformed like event %s", body)
 	}
-	_, err := s.store.ApplyLike(ctx, e)
-	return err
+	flipped, err := s.store.ApplyLike(ctx, e)
+	if err != nil {
+		return err
+	}
+	if flipped && s.readModel != nil {
+		s.syncCommitted(ctx, Change{UserID: e.UserID, VideoID: e.VideoID, AuthorID: e.AuthorID, Liked: e.Liked})
+	}
+	return nil
 }
 
 // FavoriteList returns the ids of the videos the user likes, newest like first.
@@ -145,6 +169,11 @@ func (s *Service) MGetVideoFavorites(ctx context.Context, req *favoriteapi.MGetV
 	want := ids.Unique(req.VideoIds)
 	if len(want) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d video_ids per request", ids.MaxBatch)
+	}
+	if len(want) > 0 && s.readModel != nil {
+		if resp, served, err := s.cachedVideoFavorites(ctx, req.ViewerId, want); served {
+			return resp, err
+		}
 	}
 	counts, err := s.store.MGetVideoCounts(ctx, want)
 	if err != nil {
@@ -170,9 +199,19 @@ func (s *Service) MGetUserFavoriteStats(ctx context.Context, req *favoriteapi.MG
 	if len(want) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d user_ids per request", ids.MaxBatch)
 	}
-	counts, err := s.store.MGetUserCounts(ctx, want)
-	if err != nil {
-		return nil, err
+	var counts map[int64]UserCount
+	served := false
+	if len(want) > 0 && s.readModel != nil {
+		var err error
+		if counts, served, err = s.cachedUserStats(ctx, want); err != nil {
+			return nil, err
+		}
+	}
+	if !served {
+		var err error
+		if counts, err = s.store.MGetUserCounts(ctx, want); err != nil {
+			return nil, err
+		}
 	}
 	out := make(map[int64]*favoriteapi.UserFavoriteStats, len(want))
 	for _, id := range want {

@@ -22,6 +22,9 @@ type Store interface {
 	MGetVideoCounts(ctx context.Context, videoIDs []int64) (map[int64]int64, error)
 	// LikedAmong returns which of videoIDs the user likes.
 	LikedAmong(ctx context.Context, userID int64, videoIDs []int64) (map[int64]bool, error)
+	// LikedVideoIDs returns every video the user likes, in no order: what the read model
+	// caches as the user's liked set.
+	LikedVideoIDs(ctx context.Context, userID int64) ([]int64, error)
 	// MGetUserCounts returns the stored like counters of the users that have them.
 	MGetUserCounts(ctx context.Context, userIDs []int64) (map[int64]UserCount, error)
 }
@@ -89,7 +92,7 @@ func NewSQLStore(gdb *gorm.DB) Store {
 }
 
 func (s *sqlStore) ApplyLike(ctx context.Context, e LikeEvent) (bool, error) {
-	for range maxApplyAttempts {
+	for attempt := range maxApplyAttempts {
 		var flipped bool
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			var err error
@@ -97,7 +100,11 @@ func (s *sqlStore) ApplyLike(ctx context.Context, e LikeEvent) (bool, error) {
 			return err
 		})
 		// A duplicate key means a concurrent first event for the pair inserted the row:
-		// retrying reads it and orders against it.
+		// retrying reads it and orders against it. A deadlock (MySQL: concurrent counter
+		// upserts) rolled everything back, so the whole event is applied again.
+		if db.IsRetryable(err) && db.Backoff(ctx, attempt+1) == nil {
+			continue
+		}
 		if errors.Is(err, errConflict) || errors.Is(err, gorm.ErrDuplicatedKey) {
 			continue
 		}
@@ -198,6 +205,17 @@ func (s *sqlStore) LikedAmong(ctx context.Context, userID int64, videoIDs []int6
 		liked[id] = true
 	}
 	return liked, nil
+}
+
+func (s *sqlStore) LikedVideoIDs(ctx context.Context, userID int64) ([]int64, error) {
+	videoIDs := []int64{}
+	// Served by idx_favorites_user_liked_updated (user_id, liked, ...).
+	err := s.db.WithContext(ctx).Model(&Favorite{}).
+		Where("user_id = ? AND liked = ?", userID, true).Pluck("video_id", &videoIDs).Error
+	if err != nil {
+		return nil, fmt.Errorf("load liked videos of user %d: %w", userID, err)
+	}
+	return videoIDs, nil
 }
 
 func (s *sqlStore) MGetUserCounts(ctx context.Context, userIDs []int64) (map[int64]UserCount, error) {

@@ -6,16 +6,13 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
 func openDB(t *testing.T) *gorm.DB {
 	t.Helper()
-	gdb, err := db.Open(db.Config{Driver: db.DriverSQLite, MaxOpenConns: 8, MaxIdleConns: 8}, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close(gdb) })
+	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
+	gdb := dbtest.Open(t)
 	if err := Migrate(gdb); err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +29,10 @@ func countQueries(t *testing.T, gdb *gorm.DB) *int {
 	return n
 }
 
-func TestMigrateDeclaresQueryIndexes(t *testing.T) {
-	gdb := openDB(t)
+func TestMigrateDeclaresQueryIndexes(t *testing.T) { dbtest.Run(t, testMigrateDeclaresQueryIndexes) }
+
+func testMigrateDeclaresQueryIndexes(t *testing.T, open dbtest.Opener) {
+	gdb := openOn(t, open)
 	for _, idx := range []string{"uk_favorites_user_video", "idx_favorites_user_liked_updated", "idx_favorites_video"} {
 		if !gdb.Migrator().HasIndex(&Favorite{}, idx) {
 			t.Errorf("index %s missing", idx)
@@ -45,6 +44,10 @@ func TestMigrateDeclaresQueryIndexes(t *testing.T) {
 }
 
 func TestApplyLikeIsIdempotentAndOrdered(t *testing.T) {
+	dbtest.Run(t, testApplyLikeIsIdempotentAndOrdered)
+}
+
+func testApplyLikeIsIdempotentAndOrdered(t *testing.T, open dbtest.Opener) {
 	const user, video, author = 1, 10, 2
 	ev := func(liked bool, seq int64) LikeEvent {
 		return LikeEvent{UserID: user, VideoID: video, AuthorID: author, Liked: liked, Seq: seq, At: seq}
@@ -69,7 +72,7 @@ func TestApplyLikeIsIdempotentAndOrdered(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			st := NewSQLStore(openDB(t))
+			st := NewSQLStore(openOn(t, open))
 			flips := 0
 			for _, e := range tc.events {
 				flipped, err := st.ApplyLike(ctx, e)
@@ -101,9 +104,11 @@ func TestApplyLikeIsIdempotentAndOrdered(t *testing.T) {
 	}
 }
 
-func TestApplyLikeOfOwnVideo(t *testing.T) {
+func TestApplyLikeOfOwnVideo(t *testing.T) { dbtest.Run(t, testApplyLikeOfOwnVideo) }
+
+func testApplyLikeOfOwnVideo(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openDB(t))
+	st := NewSQLStore(openOn(t, open))
 	if _, err := st.ApplyLike(ctx, LikeEvent{UserID: 3, VideoID: 30, AuthorID: 3, Liked: true, Seq: 1, At: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -117,8 +122,12 @@ func TestApplyLikeOfOwnVideo(t *testing.T) {
 }
 
 func TestListLikedVideosNewestLikeFirst(t *testing.T) {
+	dbtest.Run(t, testListLikedVideosNewestLikeFirst)
+}
+
+func testListLikedVideosNewestLikeFirst(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openDB(t))
+	st := NewSQLStore(openOn(t, open))
 	apply := func(video int64, liked bool, at int64) {
 		t.Helper()
 		if _, err := st.ApplyLike(ctx, LikeEvent{UserID: 1, VideoID: video, AuthorID: 9, Liked: liked, Seq: at, At: at}); err != nil {

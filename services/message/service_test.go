@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/douyin-backend/douyin/internal/cache"
-	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
@@ -84,11 +84,8 @@ func (c *countingStore) LatestMessages(ctx context.Context, keys []string) ([]Me
 
 func openDB(t *testing.T) *gorm.DB {
 	t.Helper()
-	gdb, err := db.Open(db.Config{Driver: db.DriverSQLite, MaxOpenConns: 8, MaxIdleConns: 8}, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close(gdb) })
+	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
+	gdb := dbtest.Open(t)
 	if err := Migrate(gdb); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/douyin-backend/douyin/internal/db"
 )
 
 // Store persists chat messages.
@@ -50,8 +52,10 @@ func Migrate(gdb *gorm.DB) error {
 	return nil
 }
 
-// insertAttempts bounds the retries of an insert that lost a race for a created_at value.
-const insertAttempts = 5
+// insertAttempts bounds the retries of an insert that lost a race for a created_at value
+// or, on MySQL, a deadlock: InnoDB's gap locks make concurrent senders of one conversation
+// deadlock and retry, a few times each when many send at once.
+const insertAttempts = 40
 
 type sqlStore struct {
 	gdb *gorm.DB
@@ -64,7 +68,12 @@ func NewSQLStore(gdb *gorm.DB) Store {
 
 func (s *sqlStore) InsertMessage(ctx context.Context, m *Message) error {
 	var err error
-	for range insertAttempts {
+	for attempt := range insertAttempts {
+		if attempt > 0 && db.IsRetryable(err) {
+			if waitErr := db.Backoff(ctx, attempt); waitErr != nil {
+				return err
+			}
+		}
 		err = s.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			// The locking read (MySQL; SQLite serialises writers anyway) makes concurrent
 			// senders of one conversation commit in created_at order.
@@ -83,8 +92,9 @@ func (s *sqlStore) InsertMessage(ctx context.Context, m *Message) error {
 			return nil
 		})
 		// A duplicate (conversation_key, created_at) means another sender took that time
-		// between our read and insert: read again.
-		if !errors.Is(err, gorm.ErrDuplicatedKey) {
+		// between our read and insert: read again. So does a deadlock: on MySQL the locking
+		// read takes a gap lock that concurrent senders share, then each inserts into the gap.
+		if !errors.Is(err, gorm.ErrDuplicatedKey) && !db.IsRetryable(err) {
 			return err
 		}
 	}
@@ -93,8 +103,10 @@ func (s *sqlStore) InsertMessage(ctx context.Context, m *Message) error {
 
 func (s *sqlStore) ConversationMessages(ctx context.Context, conversationKey string, after int64, limit int) ([]Message, error) {
 	rows := []Message{}
+	// created_at is unique within a conversation, so it alone orders the rows; an id
+	// tie-break would make MySQL sort them all instead of reading the unique index backwards.
 	err := s.gdb.WithContext(ctx).Where("conversation_key = ? AND created_at > ?", conversationKey, after).
-		Order("created_at DESC, id DESC").Limit(limit).Find(&rows).Error
+		Order("created_at DESC").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("read conversation: %w", err)
 	}

@@ -2,12 +2,15 @@ package message
 
 import (
 	"context"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"testing"
 )
 
-func TestSQLStore(t *testing.T) {
+func TestSQLStore(t *testing.T) { dbtest.Run(t, testSQLStore) }
+
+func testSQLStore(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	store := NewSQLStore(openDB(t))
+	store := NewSQLStore(openOn(t, open))
 	if latest, err := store.LatestTime(ctx, "1_2"); err != nil || latest != 0 {
 		t.Fatalf("latest of an empty conversation = %d %v, want 0", latest, err)
 	}

@@ -4,6 +4,7 @@ package relation
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
@@ -20,13 +21,21 @@ const listLimit = 1000
 type Service struct {
 	store Store
 	users userapi.UserService
+	// cache serves counters and is_follow; nil in the embedded mode.
+	cache Cache
+	log   *slog.Logger
 }
 
 var _ relationapi.RelationService = (*Service)(nil)
 
-// New returns the relation service; users is asked whether a followed user exists.
-func New(store Store, users userapi.UserService) *Service {
-	return &Service{store: store, users: users}
+// New returns the relation service; users is asked whether a followed user exists. opts add
+// a cache (production) or a logger.
+func New(store Store, users userapi.UserService, opts ...Option) *Service {
+	s := &Service{store: store, users: users, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // RelationAction follows or unfollows to_user_id. Repeating either action succeeds and
@@ -49,14 +58,21 @@ func (s *Service) RelationAction(ctx context.Context, req *relationapi.RelationA
 	if err := s.requireUser(ctx, to); err != nil {
 		return nil, err
 	}
-	var err error
-	if action == relationapi.RelationActionType_Follow {
-		_, err = s.store.Follow(ctx, from, to)
+	var (
+		changed bool
+		err     error
+	)
+	follow := action == relationapi.RelationActionType_Follow
+	if follow {
+		changed, err = s.store.Follow(ctx, from, to)
 	} else {
-		_, err = s.store.Unfollow(ctx, from, to)
+		changed, err = s.store.Unfollow(ctx, from, to)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if changed && s.cache != nil {
+		s.syncCommitted(ctx, from, to, follow)
 	}
 	return &relationapi.RelationActionResponse{}, nil
 }
@@ -117,14 +133,26 @@ func (s *Service) MGetRelations(ctx context.Context, req *relationapi.MGetRelati
 	if len(userIDs) == 0 {
 		return resp, nil
 	}
-	counts, err := s.store.Counts(ctx, userIDs)
-	if err != nil {
-		return nil, err
-	}
-	followed := map[int64]bool{}
-	if viewer > 0 {
-		if followed, err = s.store.FollowedAmong(ctx, viewer, userIDs); err != nil {
+	var (
+		counts   map[int64]Counts
+		followed map[int64]bool
+		served   bool
+		err      error
+	)
+	if s.cache != nil {
+		if counts, followed, served, err = s.cachedRelations(ctx, viewer, userIDs); err != nil {
 			return nil, err
+		}
+	}
+	if !served {
+		if counts, err = s.store.Counts(ctx, userIDs); err != nil {
+			return nil, err
+		}
+		followed = map[int64]bool{}
+		if viewer > 0 {
+			if followed, err = s.store.FollowedAmong(ctx, viewer, userIDs); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, id := range userIDs {

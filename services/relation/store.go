@@ -28,6 +28,9 @@ type Store interface {
 	Counts(ctx context.Context, userIDs []int64) (map[int64]Counts, error)
 	// FollowedAmong returns the ids among userIDs that followerID follows.
 	FollowedAmong(ctx context.Context, followerID int64, userIDs []int64) (map[int64]bool, error)
+	// FolloweeSet returns every id userID follows, in no order: what the cache keeps as the
+	// user's following set.
+	FolloweeSet(ctx context.Context, userID int64) ([]int64, error)
 }
 
 // Follow is a row of the follows table: FollowerID follows FolloweeID.
@@ -76,7 +79,10 @@ func NewSQLStore(gdb *gorm.DB) Store {
 
 func (s *sqlStore) Follow(ctx context.Context, followerID, followeeID int64) (bool, error) {
 	inserted := false
-	err := s.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// Transact reruns the transaction when MySQL breaks a deadlock (mutual follows lock the
+	// two counter rows in opposite orders), so the result is set afresh on each run.
+	err := db.Transact(ctx, s.gdb, func(tx *gorm.DB) error {
+		inserted = false
 		row := Follow{FollowerID: followerID, FolloweeID: followeeID, CreatedAt: db.NowMillis()}
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
 		if res.Error != nil {
@@ -93,7 +99,8 @@ func (s *sqlStore) Follow(ctx context.Context, followerID, followeeID int64) (bo
 
 func (s *sqlStore) Unfollow(ctx context.Context, followerID, followeeID int64) (bool, error) {
 	deleted := false
-	err := s.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.Transact(ctx, s.gdb, func(tx *gorm.DB) error {
+		deleted = false
 		res := tx.Where("follower_id = ? AND followee_id = ?", followerID, followeeID).Delete(&Follow{})
 		if res.Error != nil {
 			return fmt.Errorf("delete follow: %w", res.Error)
@@ -162,6 +169,16 @@ func (s *sqlStore) Counts(ctx context.Context, userIDs []int64) (map[int64]Count
 	}
 	for _, r := range rows {
 		out[r.UserID] = r
+	}
+	return out, nil
+}
+
+func (s *sqlStore) FolloweeSet(ctx context.Context, userID int64) ([]int64, error) {
+	out := []int64{}
+	// Served by idx_follows_follower_created (follower_id, ...).
+	err := s.gdb.WithContext(ctx).Model(&Follow{}).Where("follower_id = ?", userID).Pluck("followee_id", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("load followees of user %d: %w", userID, err)
 	}
 	return out, nil
 }

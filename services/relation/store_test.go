@@ -2,12 +2,15 @@ package relation
 
 import (
 	"context"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"testing"
 )
 
-func TestSQLStoreFollowReportsChanges(t *testing.T) {
+func TestSQLStoreFollowReportsChanges(t *testing.T) { dbtest.Run(t, testSQLStoreFollowReportsChanges) }
+
+func testSQLStoreFollowReportsChanges(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	store := NewSQLStore(openDB(t))
+	store := NewSQLStore(openOn(t, open))
 	steps := []struct {
 		name        string
 		do          func(context.Context, int64, int64) (bool, error)

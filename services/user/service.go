@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -49,15 +50,21 @@ func DefaultConfig() Config {
 
 // Service implements the user service.
 type Service struct {
-	store Store
-	cfg   Config
+	store    Store
+	cfg      Config
+	profiles ProfileCache
+	log      *slog.Logger
 }
 
 var _ userapi.UserService = (*Service)(nil)
 
-// New returns the user service over store.
-func New(store Store, cfg Config) *Service {
-	return &Service{store: store, cfg: cfg}
+// New returns the user service over store; opts add a profile cache (production) or a logger.
+func New(store Store, cfg Config, opts ...Option) *Service {
+	s := &Service{store: store, cfg: cfg, profiles: noProfileCache{}, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Register creates an account and returns its id.
@@ -135,7 +142,7 @@ func (s *Service) MGetUsers(ctx context.Context, req *userapi.MGetUsersRequest) 
 	if len(userIDs) == 0 {
 		return resp, nil
 	}
-	accounts, err := s.store.AccountsByIDs(ctx, userIDs)
+	accounts, err := s.accountsByIDs(ctx, userIDs)
 	if err != nil {
 		return nil, err
 	}

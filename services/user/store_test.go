@@ -3,12 +3,15 @@ package user
 import (
 	"context"
 	"errors"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"testing"
 )
 
-func TestSQLStore(t *testing.T) {
+func TestSQLStore(t *testing.T) { dbtest.Run(t, testSQLStore) }
+
+func testSQLStore(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	store := NewSQLStore(openDB(t))
+	store := NewSQLStore(openOn(t, open))
 	a := &Account{Name: "Gina", UsernameKey: "gina", PasswordHash: "h", CreatedAt: 1}
 	if err := store.CreateAccount(ctx, a); err != nil || a.ID <= 0 {
 		t.Fatalf("create: id %d, %v", a.ID, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -46,13 +47,20 @@ type Service struct {
 	queue mq.Producer
 	urls  URLResolver
 	now   func() int64 // Unix milliseconds; replaced in tests to order videos deterministically
+	// recordCache caches ready video records (noRecordCache in the embedded mode).
+	recordCache RecordCache
+	log         *slog.Logger
 }
 
 var _ videoapi.VideoService = (*Service)(nil)
 
-// New returns the video service.
-func New(store Store, queue mq.Producer, urls URLResolver) *Service {
-	return &Service{store: store, queue: queue, urls: urls, now: db.NowMillis}
+// New returns the video service; opts add a record cache (production) or a logger.
+func New(store Store, queue mq.Producer, urls URLResolver, opts ...Option) *Service {
+	s := &Service{store: store, queue: queue, urls: urls, now: db.NowMillis, recordCache: noRecordCache{}, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // CreateVideo records an uploaded video as processing and enqueues it for the media worker.
@@ -118,6 +126,9 @@ func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.Complete
 	if err != nil {
 		return nil, err
 	}
+	// Only ready records are cached and a processing one never is, so this is a guard: no
+	// cached copy may outlive a state change.
+	s.forgetRecord(ctx, req.VideoId)
 	return &videoapi.CompleteProcessingResponse{}, nil
 }
 
@@ -164,7 +175,7 @@ func (s *Service) MGetVideos(ctx context.Context, req *videoapi.MGetVideosReques
 	if len(want) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d video_ids per request", ids.MaxBatch)
 	}
-	vs, err := s.store.MGetReady(ctx, want)
+	vs, err := s.readyVideos(ctx, want)
 	if err != nil {
 		return nil, err
 	}

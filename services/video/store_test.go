@@ -8,16 +8,13 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
 func openDB(t *testing.T) *gorm.DB {
 	t.Helper()
-	gdb, err := db.Open(db.Config{Driver: db.DriverSQLite, MaxOpenConns: 8, MaxIdleConns: 8}, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close(gdb) })
+	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
+	gdb := dbtest.Open(t)
 	if err := Migrate(gdb); err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +39,10 @@ func workCount(t *testing.T, st Store, user int64) int64 {
 	return m[user]
 }
 
-func TestMigrateDeclaresQueryIndexes(t *testing.T) {
-	gdb := openDB(t)
+func TestMigrateDeclaresQueryIndexes(t *testing.T) { dbtest.Run(t, testMigrateDeclaresQueryIndexes) }
+
+func testMigrateDeclaresQueryIndexes(t *testing.T, open dbtest.Opener) {
+	gdb := openOn(t, open)
 	for _, idx := range []string{"idx_videos_status_created", "idx_videos_author_status_created"} {
 		if !gdb.Migrator().HasIndex(&Video{}, idx) {
 			t.Errorf("index %s missing", idx)
@@ -56,8 +55,12 @@ func TestMigrateDeclaresQueryIndexes(t *testing.T) {
 }
 
 func TestMarkReadyCountsOnceUnderConcurrency(t *testing.T) {
+	dbtest.Run(t, testMarkReadyCountsOnceUnderConcurrency)
+}
+
+func testMarkReadyCountsOnceUnderConcurrency(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openDB(t))
+	st := NewSQLStore(openOn(t, open))
 	id := newProcessing(t, st, 7, 1000)
 
 	var wg sync.WaitGroup
@@ -90,9 +93,11 @@ func TestMarkReadyCountsOnceUnderConcurrency(t *testing.T) {
 	}
 }
 
-func TestDeleteVideoUndoesWorkCount(t *testing.T) {
+func TestDeleteVideoUndoesWorkCount(t *testing.T) { dbtest.Run(t, testDeleteVideoUndoesWorkCount) }
+
+func testDeleteVideoUndoesWorkCount(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openDB(t))
+	st := NewSQLStore(openOn(t, open))
 	ready := newProcessing(t, st, 3, 1)
 	processing := newProcessing(t, st, 3, 2)
 	if err := st.MarkReady(ctx, ready, "p", "c"); err != nil {
@@ -115,9 +120,11 @@ func TestDeleteVideoUndoesWorkCount(t *testing.T) {
 	}
 }
 
-func TestListFeedAndByAuthor(t *testing.T) {
+func TestListFeedAndByAuthor(t *testing.T) { dbtest.Run(t, testListFeedAndByAuthor) }
+
+func testListFeedAndByAuthor(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openDB(t))
+	st := NewSQLStore(openOn(t, open))
 	// Two videos share created_at 300: id breaks the tie, newest id first.
 	a := newProcessing(t, st, 1, 100)
 	b := newProcessing(t, st, 2, 300)

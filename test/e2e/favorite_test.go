@@ -4,13 +4,29 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 )
+
+// favoriteApplyTimeout bounds how long a like may take to reach the durable favorite list: in
+// the multi-process placement a consumer applies it from the queue.
+const favoriteApplyTimeout = 10 * time.Second
+
+// waitFavoriteApplied waits until the liker's favorite list shows the like state, so the
+// consumer has committed it and every counter derived from it is settled.
+func waitFavoriteApplied(t *testing.T, liker *testUser, videoID int64, liked bool) {
+	t.Helper()
+	eventually(t, favoriteApplyTimeout, 20*time.Millisecond, "the like to reach the favorite list", func() bool {
+		_, found := findVideo(api.favoriteList(t, liker.Token, liker.ID), videoID)
+		return found == liked
+	})
+}
 
 // wantLikeState asserts the like state of one video everywhere it shows: the publish list (as
 // the liker and anonymously), the feed (as the liker), the liker's favorite list (as the liker
 // and anonymously) and both users' counters.
 func wantLikeState(t *testing.T, ctx string, author, liker *testUser, videoID int64, liked bool) {
 	t.Helper()
+	waitFavoriteApplied(t, liker, videoID, liked)
 	var n int64
 	if liked {
 		n = 1
@@ -78,7 +94,12 @@ func TestFavoriteListNewestFirst(t *testing.T) {
 
 	wantFavs := func(u *testUser, want ...int64) {
 		t.Helper()
-		list := api.favoriteList(t, u.Token, u.ID)
+		var list []Video
+		// Likes reach the durable list through the queue: wait for it (at once when embedded).
+		eventually(t, favoriteApplyTimeout, 20*time.Millisecond, "the favorite list to show the likes", func() bool {
+			list = api.favoriteList(t, u.Token, u.ID)
+			return equalIDs(videoIDs(list), want)
+		})
 		if got := videoIDs(list); !equalIDs(got, want) {
 			t.Errorf("favorite list of %s = %v, want newest like first %v", u.Name, got, want)
 		}

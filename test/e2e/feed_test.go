@@ -177,6 +177,7 @@ func TestFeedPerViewerFlags(t *testing.T) {
 	other := api.register(t, "feedother")
 	v := api.publish(t, author, "flags video", "mandelbrot.mp4")
 	api.like(t, fan, v.ID)
+	waitFavoriteApplied(t, fan, v.ID, true)
 	api.follow(t, fan, author.ID)
 
 	cases := []struct {

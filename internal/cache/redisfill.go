@@ -1,0 +1,76 @@
+package cache
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// SetLoaded is the member that marks a cached id set as loaded from SQL. With it an empty set
+// is cacheable (Redis deletes empty sets), and a set without it is a miss even if an
+// increment-style step left members in it. Ids are positive integers, so it never collides.
+const SetLoaded = "~loaded"
+
+// fillSetScript creates a set only if it does not exist: a set that exists is at least as new
+// as the SQL rows just read (every change applies to it atomically), so it must win.
+// ARGV: ttl ms, then members. SADD goes in chunks because Lua's unpack has a stack limit.
+var fillSetScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SADD', KEYS[1], ARGV[2])
+local n = #ARGV
+local i = 3
+while i <= n do
+  local j = math.min(i + 4999, n)
+  redis.call('SADD', KEYS[1], unpack(ARGV, i, j))
+  i = j + 1
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`)
+
+// FillSet creates key as the set of members plus SetLoaded, expiring after ttl, unless key
+// already exists. It returns the command so it can be queued on a pipeline.
+func FillSet(ctx context.Context, c redis.Scripter, key string, members []int64, ttl time.Duration) *redis.Cmd {
+	args := make([]any, 0, len(members)+2)
+	args = append(args, ttl.Milliseconds(), SetLoaded)
+	for _, m := range members {
+		args = append(args, m)
+	}
+	// Eval rather than EvalSha: a fill may be queued on a pipeline, where the NOSCRIPT
+	// fallback of Script.Run cannot happen. Fills only follow misses, so the bytes are cheap.
+	return fillSetScript.Eval(ctx, c, []string{key}, args...)
+}
+
+// fillHashScript creates a hash of counters only if it does not exist, so a counter that a
+// concurrent write already moved is never overwritten by an older SQL read. ARGV: ttl ms,
+// then field, value pairs.
+var fillHashScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`)
+
+// FillHash creates key as a hash of the given fields, expiring after ttl, unless key already
+// exists. It returns the command so it can be queued on a pipeline.
+func FillHash(ctx context.Context, c redis.Scripter, key string, ttl time.Duration, fields map[string]int64) *redis.Cmd {
+	args := make([]any, 0, 2*len(fields)+1)
+	args = append(args, ttl.Milliseconds())
+	for f, v := range fields {
+		args = append(args, f, v)
+	}
+	return fillHashScript.Eval(ctx, c, []string{key}, args...)
+}
+
+// ParseCounter reads an optional integer reply (GET, HMGET): ok is false for a missing or
+// malformed value, which callers treat as a miss.
+func ParseCounter(v any) (n int64, ok bool) {
+	s, isString := v.(string)
+	if !isString {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}

@@ -1,0 +1,389 @@
+package mq
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	rocketmq "github.com/apache/rocketmq-client-go/v2"
+	"github.com/apache/rocketmq-client-go/v2/consumer"
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+	"github.com/apache/rocketmq-client-go/v2/producer"
+	"github.com/apache/rocketmq-client-go/v2/rlog"
+)
+
+// RocketMQConfig tunes the RocketMQ backend.
+type RocketMQConfig struct {
+	// NameServers are the host:port addresses of the name servers.
+	NameServers []string
+	// GroupPrefix starts every group name, so deployments can share a cluster.
+	GroupPrefix string
+	// SendTimeout bounds one Publish, retries included.
+	SendTimeout time.Duration
+	// MaxReconsume is how many times a failing message is retried before it is parked in
+	// the group's dead-letter topic.
+	MaxReconsume int32
+	// RetryBackoff is the pause before the first retry of a failed message; it doubles with
+	// each further failure, up to maxRetryBackoff.
+	RetryBackoff time.Duration
+}
+
+// maxRetryBackoff caps the pause between retries: the queue is blocked meanwhile (orderly
+// consumption), so a recovered dependency should not wait minutes to be noticed.
+const maxRetryBackoff = 30 * time.Second
+
+// groupName is what the broker accepts as a group or topic name.
+var groupName = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
+// RegisterFlags registers the RocketMQ settings.
+func (c *RocketMQConfig) RegisterFlags(fs *flag.FlagSet) {
+	c.NameServers = []string{"127.0.0.1:9876"}
+	fs.Var((*addrList)(&c.NameServers), "mq.rocketmq.nameservers", "comma-separated host:port of the RocketMQ name servers")
+	fs.StringVar(&c.GroupPrefix, "mq.rocketmq.group-prefix", "douyin", "prefix of the producer and consumer group names (<prefix>-<group>), so several deployments can share a cluster")
+	fs.DurationVar(&c.SendTimeout, "mq.rocketmq.send-timeout", 3*time.Second, "maximum time of one publish, retries included; past it the request that published fails")
+	c.MaxReconsume = 16 // before fs.Var, which records the current value as the default
+	fs.Var((*int32Value)(&c.MaxReconsume), "mq.rocketmq.max-reconsume", "retries of a failing message before it goes to the group's dead-letter topic %DLQ%<group>")
+	fs.DurationVar(&c.RetryBackoff, "mq.rocketmq.retry-backoff", time.Second, "pause before retrying a failed message, doubled per further failure up to 30s; the message's queue waits meanwhile")
+}
+
+// Validate checks the settings.
+func (c *RocketMQConfig) Validate() error {
+	if len(c.NameServers) == 0 {
+		return fmt.Errorf("mq.rocketmq.nameservers must name at least one name server")
+	}
+	for _, addr := range c.NameServers {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || host == "" {
+			return fmt.Errorf("mq.rocketmq.nameservers: %q is not host:port", addr)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("mq.rocketmq.nameservers: %q has no valid port", addr)
+		}
+	}
+	if !groupName.MatchString(c.GroupPrefix) {
+		return fmt.Errorf("mq.rocketmq.group-prefix %q: want letters, digits, '-' or '_'", c.GroupPrefix)
+	}
+	if c.SendTimeout <= 0 {
+		return fmt.Errorf("mq.rocketmq.send-timeout must be positive")
+	}
+	if c.MaxReconsume < 1 {
+		return fmt.Errorf("mq.rocketmq.max-reconsume must be at least 1")
+	}
+	if c.RetryBackoff <= 0 || c.RetryBackoff > maxRetryBackoff {
+		return fmt.Errorf("mq.rocketmq.retry-backoff must be in (0, %s]", maxRetryBackoff)
+	}
+	return nil
+}
+
+// RocketMQ is the production queue. It implements Producer and Consumer over one client
+// connection set: Subscribe everything, then Start, and Close at shutdown.
+type RocketMQ struct {
+	cfg      RocketMQConfig
+	instance string
+	producer rocketmq.Producer
+
+	mu       sync.Mutex
+	groups   map[string]*rmqGroup // consumer group (prefixed) → its consumer
+	order    []string             // groups in Subscribe order, for Start and Close
+	started  bool
+	startErr error // a consumer that failed to start cannot be started again
+	closed   bool
+
+	// Close stops handler calls (closing), waits for those in progress (inflight), then
+	// shuts the consumers down, so the offsets they commit reach the broker and no handler
+	// runs on after Close returns.
+	handling sync.RWMutex
+	closing  bool
+	inflight sync.WaitGroup
+}
+
+// rmqGroup is one push consumer. RocketMQ expects every member of a group to subscribe the
+// same topics, and one client may hold a group only once, so all topics of a group share
+// one consumer; each topic keeps its own queues, offsets and handler.
+type rmqGroup struct {
+	consumer rocketmq.PushConsumer
+	topics   map[string]bool
+	started  bool
+}
+
+// NewRocketMQ starts the producer. No connection is made yet: the first Publish or Start
+// looks the routes up on the name servers.
+func NewRocketMQ(cfg RocketMQConfig) (*RocketMQ, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// The client logs every heartbeat and rebalance at info level to stdout through a
+	// package-level logrus logger. The level is the library's global state, not ours; every
+	// RocketMQ sets the same value, so setting it here again is harmless.
+	rlog.SetLogLevel("warn")
+
+	// The client library shares one connection set per "instance name" across the whole
+	// process and refuses a second one with other name servers; a name of our own keeps
+	// each RocketMQ (and each test) independent.
+	suffix := make([]byte, 6)
+	if _, err := rand.Read(suffix); err != nil {
+		return nil, fmt.Errorf("rocketmq instance name: %w", err)
+	}
+	r := &RocketMQ{
+		cfg:      cfg,
+		instance: cfg.GroupPrefix + "-" + hex.EncodeToString(suffix),
+		groups:   map[string]*rmqGroup{},
+	}
+	p, err := rocketmq.NewProducer(
+		producer.WithNsResolver(primitive.NewPassthroughResolver(cfg.NameServers)),
+		producer.WithGroupName(cfg.GroupPrefix+"-producer"),
+		producer.WithInstanceName(r.instance),
+		// Same key → same queue, the half of per-key order the producer owns. The selector
+		// ignores the broker that failed on a retry, so retries keep the key's queue too.
+		producer.WithQueueSelector(producer.NewHashQueueSelector()),
+		producer.WithSendMsgTimeout(cfg.SendTimeout),
+		producer.WithRetry(2),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create rocketmq producer: %w", err)
+	}
+	if err := p.Start(); err != nil {
+		return nil, fmt.Errorf("start rocketmq producer: %w", err)
+	}
+	r.producer = p
+	return r, nil
+}
+
+// Publish sends body to topic and returns once the broker has stored it (SEND_OK). key
+// chooses the queue, so messages with the same key keep their order; an empty key spreads
+// messages over the queues with no order.
+func (r *RocketMQ) Publish(ctx context.Context, topic, key string, body []byte) error {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return fmt.Errorf("publish %s: rocketmq is closed", topic)
+	}
+	msg := primitive.NewMessage(topic, body)
+	if key != "" {
+		msg.WithShardingKey(key)
+		msg.WithKeys([]string{key}) // indexed by the broker: lets operators find a key's events
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.SendTimeout)
+	defer cancel()
+	res, err := r.producer.SendSync(ctx, msg)
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", topic, err)
+	}
+	// The client returns a nil result with some errors and a non-nil one with others; a
+	// nil result with no error would be a client bug, and must not count as stored.
+	if res == nil {
+		return fmt.Errorf("publish %s: no send result", topic)
+	}
+	// FLUSH_DISK_TIMEOUT and the slave statuses mean stored on the master but not as
+	// durable as configured: not an acknowledgement we may pass on to a client.
+	if res.Status != primitive.SendOK {
+		return fmt.Errorf("publish %s: broker answered %s", topic, sendStatus(res.Status))
+	}
+	return nil
+}
+
+// Subscribe registers h as the handler of group for topic. Call it before Start. Messages of
+// one queue are handled one at a time, in order; an error from h retries the message after
+// a back-off while the later messages of its queue wait.
+func (r *RocketMQ) Subscribe(topic, group string, h Handler) error {
+	if !groupName.MatchString(group) {
+		return fmt.Errorf("subscribe %s: group %q: want letters, digits, '-' or '_'", topic, group)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || r.started {
+		return fmt.Errorf("subscribe %s/%s: subscriptions must precede Start", topic, group)
+	}
+	name := r.cfg.GroupPrefix + "-" + group
+	g := r.groups[name]
+	if g == nil {
+		c, err := rocketmq.NewPushConsumer(
+			consumer.WithNsResolver(primitive.NewPassthroughResolver(r.cfg.NameServers)),
+			consumer.WithGroupName(name),
+			consumer.WithInstance(r.instance),
+			consumer.WithConsumerModel(consumer.Clustering),
+			// Only a group without a committed offset uses this: it starts at the oldest
+			// retained message, so events published before the group first ran still count.
+			consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
+			consumer.WithConsumerOrder(true),
+			consumer.WithConsumeMessageBatchMaxSize(1),
+			// The client parks a message once it has been retried more than this many
+			// times, i.e. after MaxReconsumeTimes+1 retries: shift it so the setting counts
+			// exactly the retries.
+			consumer.WithMaxReconsumeTimes(r.cfg.MaxReconsume-1),
+		)
+		if err != nil {
+			return fmt.Errorf("create rocketmq consumer %s: %w", name, err)
+		}
+		g = &rmqGroup{consumer: c, topics: map[string]bool{}}
+		r.groups[name] = g
+		r.order = append(r.order, name)
+	}
+	if g.topics[topic] {
+		return fmt.Errorf("mq: group %s already subscribed to %s", group, topic)
+	}
+	if err := g.consumer.Subscribe(topic, consumer.MessageSelector{Type: consumer.TAG, Expression: "*"}, r.consume(topic, group, h)); err != nil {
+		return fmt.Errorf("subscribe %s/%s: %w", topic, name, err)
+	}
+	g.topics[topic] = true
+	return nil
+}
+
+// consume adapts h to the client's orderly callback.
+func (r *RocketMQ) consume(topic, group string, h Handler) func(context.Context, ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+	return func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
+		r.handling.RLock()
+		if r.closing {
+			r.handling.RUnlock()
+			// Not handled, so not acknowledged: the group's next consumer gets it.
+			if oc, ok := primitive.GetOrderlyCtx(ctx); ok {
+				oc.SuspendCurrentQueueTimeMillis = int(time.Second.Milliseconds())
+			}
+			return consumer.SuspendCurrentQueueAMoment, nil
+		}
+		r.inflight.Add(1)
+		r.handling.RUnlock()
+		defer r.inflight.Done()
+		for _, m := range msgs {
+			if err := h(ctx, m.Body); err != nil {
+				// The client's default pause is none at all: without this a failing handler
+				// would spin on its message.
+				if oc, ok := primitive.GetOrderlyCtx(ctx); ok {
+					oc.SuspendCurrentQueueTimeMillis = int(r.backoff(m.ReconsumeTimes).Milliseconds())
+				}
+				// The client logs this error (at warn) with the message and queue.
+				return consumer.SuspendCurrentQueueAMoment, fmt.Errorf("handle %s for %s (attempt %d): %w", topic, group, m.ReconsumeTimes+1, err)
+			}
+		}
+		return consumer.ConsumeSuccess, nil
+	}
+}
+
+// backoff is the pause before retrying a message that failed 1+failures times.
+func (r *RocketMQ) backoff(failures int32) time.Duration {
+	d := r.cfg.RetryBackoff
+	for i := int32(0); i < failures && d < maxRetryBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxRetryBackoff)
+}
+
+// Start starts every consumer. A topic must exist on the broker first (scripts/deps.sh and
+// the deployment create them): the client refuses to subscribe to an unknown one.
+func (r *RocketMQ) Start() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return errors.New("start rocketmq: closed")
+	}
+	if r.started {
+		return r.startErr
+	}
+	r.started = true
+	for _, name := range r.order {
+		g := r.groups[name]
+		if err := g.consumer.Start(); err != nil {
+			// The client has already shut this consumer down; Close stops the others.
+			r.startErr = fmt.Errorf("start rocketmq consumer %s: %w", name, err)
+			return r.startErr
+		}
+		g.started = true
+	}
+	return nil
+}
+
+// Close lets the handler calls in progress finish and starts no new one, stops the
+// consumers, committing the offsets of every message handled, then stops the producer. It
+// is idempotent.
+func (r *RocketMQ) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.handling.Lock()
+	r.closing = true
+	r.handling.Unlock()
+	r.inflight.Wait()
+	var errs []error
+	for _, name := range r.order {
+		// A consumer never started must not be shut down: the client would dereference
+		// state that only Start creates.
+		if g := r.groups[name]; g.started {
+			if err := g.consumer.Shutdown(); err != nil {
+				errs = append(errs, fmt.Errorf("shut down rocketmq consumer %s: %w", name, err))
+			}
+		}
+	}
+	if err := r.producer.Shutdown(); err != nil {
+		errs = append(errs, fmt.Errorf("shut down rocketmq producer: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func sendStatus(s primitive.SendStatus) string {
+	switch s {
+	case primitive.SendOK:
+		return "SEND_OK"
+	case primitive.SendFlushDiskTimeout:
+		return "FLUSH_DISK_TIMEOUT"
+	case primitive.SendFlushSlaveTimeout:
+		return "FLUSH_SLAVE_TIMEOUT"
+	case primitive.SendSlaveNotAvailable:
+		return "SLAVE_NOT_AVAILABLE"
+	default:
+		return "status " + strconv.Itoa(int(s))
+	}
+}
+
+// addrList is a comma-separated flag value; the config file's YAML lists arrive joined with
+// commas too.
+type addrList []string
+
+func (a *addrList) String() string {
+	if a == nil {
+		return ""
+	}
+	return strings.Join(*a, ",")
+}
+
+func (a *addrList) Set(v string) error {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	*a = out
+	return nil
+}
+
+// int32Value is an int32 flag value (package flag has none).
+type int32Value int32
+
+func (v *int32Value) String() string {
+	if v == nil {
+		return "0"
+	}
+	return strconv.FormatInt(int64(*v), 10)
+}
+
+func (v *int32Value) Set(s string) error {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
+	if err != nil {
+		return fmt.Errorf("want a 32-bit integer: %w", err)
+	}
+	*v = int32Value(n)
+	return nil
+}

@@ -1,0 +1,640 @@
+package favorite
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	"github.com/douyin-backend/douyin/internal/mq"
+	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
+)
+
+const (
+	like   = favoriteapi.FavoriteActionType_Like
+	unlike = favoriteapi.FavoriteActionType_Unlike
+)
+
+// switchQueue delivers through the in-process queue, counts publishes, and fails while down.
+type switchQueue struct {
+	*mq.Memory
+	down      atomic.Bool
+	published atomic.Int64
+}
+
+func (q *switchQueue) Publish(ctx context.Context, topic, key string, body []byte) error {
+	if q.down.Load() {
+		return errors.New("broker down")
+	}
+	q.published.Add(1)
+	return q.Memory.Publish(ctx, topic, key, body)
+}
+
+// heldQueue keeps messages until the test delivers them: the queue delay made explicit.
+type heldQueue struct {
+	mu      sync.Mutex
+	bodies  [][]byte
+	handler mq.Handler
+}
+
+func (q *heldQueue) Subscribe(_, _ string, h mq.Handler) error { q.handler = h; return nil }
+
+func (q *heldQueue) Publish(_ context.Context, _, _ string, body []byte) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.bodies = append(q.bodies, body)
+	return nil
+}
+
+func (q *heldQueue) deliver(t *testing.T) {
+	t.Helper()
+	q.mu.Lock()
+	bodies := q.bodies
+	q.bodies = nil
+	q.mu.Unlock()
+	for _, b := range bodies {
+		if err := q.handler(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// orderedQueue delivers asynchronously on a few workers, each message to the worker its key
+// hashes to, like RocketMQ's ordered queues: in order per key, concurrently across keys.
+type orderedQueue struct {
+	workers   []chan []byte
+	published atomic.Int64
+	handled   atomic.Int64
+	mu        sync.Mutex
+	errs      []error
+}
+
+func newOrderedQueue(t *testing.T, workers int) *orderedQueue {
+	q := &orderedQueue{workers: make([]chan []byte, workers)}
+	for i := range q.workers {
+		q.workers[i] = make(chan []byte, 1024)
+	}
+	t.Cleanup(func() {
+		for _, w := range q.workers {
+			close(w)
+		}
+	})
+	return q
+}
+
+func (q *orderedQueue) Subscribe(_, _ string, h mq.Handler) error {
+	for _, w := range q.workers {
+		go func() {
+			for body := range w {
+				if err := h(context.Background(), body); err != nil {
+					q.mu.Lock()
+					q.errs = append(q.errs, err)
+					q.mu.Unlock()
+				}
+				q.handled.Add(1)
+			}
+		}()
+	}
+	return nil
+}
+
+func (q *orderedQueue) Publish(_ context.Context, _, key string, body []byte) error {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	q.published.Add(1)
+	q.workers[int(h.Sum32())%len(q.workers)] <- body
+	return nil
+}
+
+// drain waits until every published message was handled.
+func (q *orderedQueue) drain(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for q.handled.Load() != q.published.Load() {
+		if time.Now().After(deadline) {
+			t.Fatalf("queue did not drain: %d of %d handled", q.handled.Load(), q.published.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.errs) > 0 {
+		t.Fatalf("consumer failed: %v", q.errs)
+	}
+}
+
+type rmFixture struct {
+	svc *Service
+	gdb *gorm.DB
+	r   *cache.Redis
+	rt  *cachetest.RoundTrips
+	rm  *RedisReadModel
+}
+
+// newRMFixture wires the service to a real Redis read model and the given queue.
+func newRMFixture(t *testing.T, queue mq.Producer, consumer mq.Consumer) *rmFixture {
+	t.Helper()
+	r, rt := cachetest.New(t)
+	f := &rmFixture{gdb: openDB(t), r: r, rt: rt, rm: NewRedisReadModel(r, time.Hour, 10*time.Minute)}
+	f.svc = New(NewSQLStore(f.gdb), testVideos, queue, WithReadModel(f.rm))
+	if err := f.svc.Subscribe(consumer); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *rmFixture) act(user, video int64, a favoriteapi.FavoriteActionType) error {
+	_, err := f.svc.FavoriteAction(context.Background(), &favoriteapi.FavoriteActionRequest{UserId: user, VideoId: video, ActionType: a})
+	return err
+}
+
+func (f *rmFixture) mustAct(t *testing.T, user, video int64, a favoriteapi.FavoriteActionType) {
+	t.Helper()
+	if err := f.act(user, video, a); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var allVideos = []int64{10, 11, 20}
+
+// truth derives every counter from the favorite rows, the durable record.
+type truth struct {
+	videos map[int64]int64
+	users  map[int64]favoriteapi.UserFavoriteStats
+	liked  map[int64][]int64 // user → sorted liked videos
+}
+
+func readTruth(t *testing.T, gdb *gorm.DB) truth {
+	t.Helper()
+	var rows []Favorite
+	if err := gdb.Where("liked = ?", true).Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	tr := truth{videos: map[int64]int64{}, users: map[int64]favoriteapi.UserFavoriteStats{}, liked: map[int64][]int64{}}
+	for _, r := range rows {
+		tr.videos[r.VideoID]++
+		u := tr.users[r.UserID]
+		u.FavoriteCount++
+		tr.users[r.UserID] = u
+		a := tr.users[r.AuthorID]
+		a.TotalFavorited++
+		tr.users[r.AuthorID] = a
+		tr.liked[r.UserID] = append(tr.liked[r.UserID], r.VideoID)
+	}
+	for _, l := range tr.liked {
+		slices.Sort(l)
+	}
+	return tr
+}
+
+// assertAPIMatchesSQL checks that what the service answers (through the read model) equals
+// the counts derived from the favorite rows, for every viewer and user given.
+func (f *rmFixture) assertAPIMatchesSQL(t *testing.T, viewers, users []int64) {
+	t.Helper()
+	ctx := context.Background()
+	tr := readTruth(t, f.gdb)
+	for _, viewer := range viewers {
+		resp, err := f.svc.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: allVideos})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range allVideos {
+			got := resp.Videos[v]
+			if got.FavoriteCount != tr.videos[v] {
+				t.Errorf("video %d: favorite_count %d, rows say %d", v, got.FavoriteCount, tr.videos[v])
+			}
+			if want := slices.Contains(tr.liked[viewer], v); got.IsFavorite != want {
+				t.Errorf("viewer %d video %d: is_favorite %v, rows say %v", viewer, v, got.IsFavorite, want)
+			}
+		}
+	}
+	stats, err := f.svc.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if got, want := *stats.Users[u], tr.users[u]; got != want {
+			t.Errorf("user %d stats %+v, rows say %+v", u, got, want)
+		}
+	}
+}
+
+// snapshot reads the raw read-model keys of the users and videos.
+func (f *rmFixture) snapshot(t *testing.T, users, videos []int64) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	c := f.r.Client()
+	out := map[string]string{}
+	for _, u := range users {
+		m := c.SMembers(ctx, f.rm.likedKey(u)).Val()
+		sort.Strings(m)
+		out[fmt.Sprintf("liked %d", u)] = strings.Join(m, ",")
+		out[fmt.Sprintf("stats %d", u)] = fmt.Sprint(c.HGetAll(ctx, f.rm.statsKey(u)).Val())
+	}
+	for _, v := range videos {
+		out[fmt.Sprintf("count %d", v)] = c.Get(ctx, f.rm.countKey(v)).Val()
+	}
+	return out
+}
+
+func TestReadModelLikeTwiceCountsOnceAndUnlikeOfNothingIsANoop(t *testing.T) {
+	q := &switchQueue{Memory: mq.NewMemory()}
+	f := newRMFixture(t, q, q)
+	users := []int64{1, 2, 3}
+	f.assertAPIMatchesSQL(t, []int64{1}, users) // loads counters and user 1's set
+
+	f.mustAct(t, 1, 10, like)
+	f.mustAct(t, 1, 10, like)
+	if n := q.published.Load(); n != 2 {
+		t.Fatalf("liking twice published %d events, want 2 (every acknowledged action reaches the queue)", n)
+	}
+	f.assertAPIMatchesSQL(t, []int64{1, 2}, users)
+	snap := f.snapshot(t, users, allVideos)
+	if snap["count 10"] != "1" || snap["stats 1"] != "map[favorite_count:1 total_favorited:0]" || snap["stats 2"] != "map[favorite_count:0 total_favorited:1]" {
+		t.Fatalf("read model after liking twice (and reading): %v", snap)
+	}
+
+	f.mustAct(t, 1, 11, unlike)
+	if n := q.published.Load(); n != 3 {
+		t.Fatalf("published %d events, want 3", n)
+	}
+	if after := f.snapshot(t, users, allVideos); !maps.Equal(after, snap) {
+		t.Fatalf("unliking a video not liked changed the read model:\nbefore %v\nafter  %v", snap, after)
+	}
+
+	f.mustAct(t, 1, 10, unlike)
+	f.mustAct(t, 1, 10, unlike)
+	if n := q.published.Load(); n != 5 {
+		t.Fatalf("published %d events, want 5", n)
+	}
+	if got := f.snapshot(t, users, allVideos)["count 10"]; got != "0" && got != "" {
+		t.Fatalf("count after unlike = %s", got)
+	}
+	f.assertAPIMatchesSQL(t, []int64{1, 2}, users)
+}
+
+func TestReadModelSurvivesFlush(t *testing.T) {
+	ctx := context.Background()
+	q := &switchQueue{Memory: mq.NewMemory()}
+	f := newRMFixture(t, q, q)
+	users := []int64{1, 2, 3, 5}
+	steps := []struct {
+		user, video int64
+		action      favoriteapi.FavoriteActionType
+	}{{1, 10, like}, {5, 10, like}, {1, 20, like}, {5, 11, like}, {1, 10, unlike}, {2, 20, like}, {5, 10, unlike}, {1, 10, like}}
+	for i, s := range steps {
+		f.mustAct(t, s.user, s.video, s.action)
+		if i%3 == 1 {
+			// Redis restarted or flushed between requests: reads reload from SQL.
+			if err := cachetest.Flush(ctx, f.r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.assertAPIMatchesSQL(t, []int64{1, 5}, users)
+	}
+}
+
+// A read model reloaded from SQL while a like is still in the queue lacks it; the consumer's
+// step after the commit must bring it back in line.
+func TestReadModelReloadedBeforeCommitConverges(t *testing.T) {
+	ctx := context.Background()
+	q := &heldQueue{}
+	f := newRMFixture(t, q, q)
+	users := []int64{1, 2, 5}
+	f.assertAPIMatchesSQL(t, []int64{1, 5}, users)
+
+	f.mustAct(t, 1, 10, like)
+	f.mustAct(t, 5, 10, like)
+	resp, err := f.svc.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: 1, VideoIds: []int64{10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := resp.Videos[10]; v.FavoriteCount != 2 || !v.IsFavorite {
+		t.Fatalf("acknowledged likes not visible before the commit: %+v", v)
+	}
+
+	if err := cachetest.Flush(ctx, f.r); err != nil {
+		t.Fatal(err)
+	}
+	// Reload now, before the consumer ran: the read model equals SQL, which has no likes yet.
+	f.assertAPIMatchesSQL(t, []int64{1}, users)
+
+	q.deliver(t)
+	f.assertAPIMatchesSQL(t, []int64{1, 5}, users)
+	if got := f.snapshot(t, nil, []int64{10})["count 10"]; got != "2" {
+		t.Fatalf("cached count after the commit = %q, want 2", got)
+	}
+}
+
+func TestReadModelRollsBackWhenPublishFails(t *testing.T) {
+	ctx := context.Background()
+	q := &switchQueue{Memory: mq.NewMemory()}
+	f := newRMFixture(t, q, q)
+	users := []int64{1, 2, 3}
+	f.mustAct(t, 1, 10, like)
+	f.assertAPIMatchesSQL(t, []int64{1}, users) // every key the failing actions touch is cached
+	before := f.snapshot(t, users, allVideos)
+	rows := readTruth(t, f.gdb)
+
+	q.down.Store(true)
+	for _, a := range []struct {
+		video  int64
+		action favoriteapi.FavoriteActionType
+	}{{20, like}, {10, unlike}} {
+		if err := f.act(1, a.video, a.action); err == nil {
+			t.Fatalf("action on video %d succeeded with the broker down", a.video)
+		}
+	}
+	if after := f.snapshot(t, users, allVideos); !maps.Equal(after, before) {
+		t.Fatalf("failed actions left the read model changed:\nbefore %v\nafter  %v", before, after)
+	}
+	if after := readTruth(t, f.gdb); fmt.Sprint(after) != fmt.Sprint(rows) {
+		t.Fatalf("failed actions changed SQL")
+	}
+
+	// From a cold read model too: the set loaded for the action is left as SQL has it.
+	if err := cachetest.Flush(ctx, f.r); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.act(1, 20, like); err == nil {
+		t.Fatal("like succeeded with the broker down")
+	}
+	q.down.Store(false)
+	f.assertAPIMatchesSQL(t, []int64{1}, users)
+}
+
+func TestReadModelConcurrentLikesMatchSQL(t *testing.T) {
+	q := newOrderedQueue(t, 4)
+	f := newRMFixture(t, q, q)
+	var users []int64
+	for u := int64(101); u <= 110; u++ {
+		users = append(users, u)
+	}
+	everyone := append([]int64{2, 3}, users...)
+	f.assertAPIMatchesSQL(t, users, everyone) // counters and sets cached before the storm
+
+	// 20 goroutines, two per user, so one user's taps on one video also race each other.
+	var wg sync.WaitGroup
+	for g := range 20 {
+		user := users[g%len(users)]
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for range 25 {
+				a := like
+				if rng.IntN(2) == 0 {
+					a = unlike
+				}
+				if err := f.act(user, allVideos[rng.IntN(len(allVideos))], a); err != nil {
+					t.Error(err)
+					return
+				}
+				if rng.IntN(4) == 0 {
+					if _, err := f.svc.MGetVideoFavorites(context.Background(), &favoriteapi.MGetVideoFavoritesRequest{ViewerId: user, VideoIds: allVideos}); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	q.drain(t)
+
+	// The raw Redis state, not only the API, must equal the rows: a cached counter holds the
+	// committed value (an absent one is reloaded from the rows on its next read).
+	tr := readTruth(t, f.gdb)
+	snap := f.snapshot(t, everyone, allVideos)
+	for _, v := range allVideos {
+		got := snap[fmt.Sprintf("count %d", v)]
+		if want := fmt.Sprint(tr.videos[v]); got != "" && got != want {
+			t.Errorf("redis count of video %d = %s, rows say %s", v, got, want)
+		}
+	}
+	for _, u := range everyone {
+		want := fmt.Sprintf("map[favorite_count:%d total_favorited:%d]", tr.users[u].FavoriteCount, tr.users[u].TotalFavorited)
+		if got := snap[fmt.Sprintf("stats %d", u)]; got != "map[]" && got != want {
+			t.Errorf("redis stats of user %d = %s, rows say %s", u, got, want)
+		}
+	}
+	f.assertAPIMatchesSQL(t, everyone, everyone)
+	for _, u := range users {
+		members := []string{cache.SetLoaded}
+		for _, v := range tr.liked[u] {
+			members = append(members, fmt.Sprint(v))
+		}
+		sort.Strings(members)
+		if got := snap[fmt.Sprintf("liked %d", u)]; got != strings.Join(members, ",") {
+			t.Errorf("redis liked set of user %d = %s, rows say %v", u, got, members)
+		}
+	}
+	// The store's own counters agree with the rows too.
+	counts, err := NewSQLStore(f.gdb).MGetVideoCounts(context.Background(), allVideos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range allVideos {
+		if counts[v] != tr.videos[v] {
+			t.Errorf("SQL counter of video %d = %d, rows say %d", v, counts[v], tr.videos[v])
+		}
+	}
+	f.assertAPIMatchesSQL(t, users, everyone)
+}
+
+func TestReadModelBatchReadsAreOneRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	q := &switchQueue{Memory: mq.NewMemory()}
+	f := newRMFixture(t, q, q)
+	f.mustAct(t, 1, 10, like)
+	f.mustAct(t, 5, 20, like)
+	queries := countQueries(t, f.gdb)
+	videos := []int64{10, 11, 20, 404}
+	users := []int64{1, 2, 3, 5, 6}
+
+	// Cold: one query for the missing counts and one for the viewer's set, however many ids.
+	*queries = 0
+	if _, err := f.svc.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: 1, VideoIds: videos}); err != nil {
+		t.Fatal(err)
+	}
+	if *queries > 2 {
+		t.Fatalf("cold MGetVideoFavorites ran %d SQL queries, want at most 2", *queries)
+	}
+
+	*queries = 0
+	before := f.rt.Count()
+	resp, err := f.svc.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: 1, VideoIds: videos})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.rt.Count() - before; n != 1 {
+		t.Fatalf("warm MGetVideoFavorites took %d Redis round trips, want 1", n)
+	}
+	if *queries != 0 {
+		t.Fatalf("warm MGetVideoFavorites ran %d SQL queries", *queries)
+	}
+	if v := resp.Videos[10]; v.FavoriteCount != 1 || !v.IsFavorite || resp.Videos[20].IsFavorite || resp.Videos[20].FavoriteCount != 1 {
+		t.Fatalf("warm read = %v", resp.Videos)
+	}
+
+	if _, err := f.svc.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: users}); err != nil {
+		t.Fatal(err)
+	}
+	*queries = 0
+	before = f.rt.Count()
+	stats, err := f.svc.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.rt.Count() - before; n != 1 {
+		t.Fatalf("warm MGetUserFavoriteStats took %d Redis round trips, want 1", n)
+	}
+	if *queries != 0 {
+		t.Fatalf("warm MGetUserFavoriteStats ran %d SQL queries", *queries)
+	}
+	if stats.Users[2].TotalFavorited != 1 || stats.Users[1].FavoriteCount != 1 || stats.Users[6].FavoriteCount != 0 {
+		t.Fatalf("stats = %v", stats.Users)
+	}
+
+	// A like with the user's set cached is one script call, and the consumer's idempotent
+	// step after the commit is one more.
+	before = f.rt.Count()
+	f.mustAct(t, 1, 11, like)
+	if n := f.rt.Count() - before; n != 2 {
+		t.Fatalf("a warm like took %d Redis round trips, want 2", n)
+	}
+}
+
+func TestReadModelSeqIsStrictlyIncreasing(t *testing.T) {
+	ctx := context.Background()
+	r, _ := cachetest.New(t)
+	rm := NewRedisReadModel(r, time.Hour, time.Minute)
+	if err := rm.FillLiked(ctx, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	for i := range 50 {
+		a, err := rm.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: i%2 == 0})
+		if err != nil || !a.Changed {
+			t.Fatalf("Apply #%d = %+v, %v", i, a, err)
+		}
+		if a.Seq <= last {
+			t.Fatalf("seq %d after %d", a.Seq, last)
+		}
+		last = a.Seq
+	}
+	if d := time.Duration(time.Now().UnixNano() - last); d < -time.Minute || d > time.Minute {
+		t.Fatalf("seq %d is not a nanosecond clock reading near now (off by %v)", last, d)
+	}
+	// A server clock that steps back must not reorder: the seq continues past the last one.
+	future := time.Now().Add(time.Hour).UnixMicro()
+	r.Client().Set(ctx, r.Key("fav:seq"), future, 0)
+	a, err := rm.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true})
+	if err != nil || a.Seq != (future+1)*1000 {
+		t.Fatalf("after a clock step back: seq %d, want %d (%v)", a.Seq, (future+1)*1000, err)
+	}
+	// A set that is not loaded is reported, and nothing is touched.
+	if _, err := rm.Apply(ctx, Change{UserID: 9, VideoID: 10, AuthorID: 2, Liked: true}); !errors.Is(err, ErrNotLoaded) {
+		t.Fatalf("Apply on an unloaded set = %v, want ErrNotLoaded", err)
+	}
+	if n := r.Client().Exists(ctx, rm.likedKey(9)).Val(); n != 0 {
+		t.Fatal("Apply created an unloaded set")
+	}
+}
+
+func TestReadModelEventsCarryReadModelOrder(t *testing.T) {
+	q := &heldQueue{}
+	f := newRMFixture(t, q, q)
+	f.mustAct(t, 1, 10, like)
+	f.mustAct(t, 1, 10, unlike)
+	f.mustAct(t, 1, 10, like)
+	var seqs []int64
+	for _, b := range q.bodies {
+		var e LikeEvent
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, e.Seq)
+	}
+	if len(seqs) != 3 || !slices.IsSorted(seqs) || seqs[0] == seqs[1] || seqs[1] == seqs[2] {
+		t.Fatalf("event seqs %v, want 3 strictly increasing", seqs)
+	}
+	q.deliver(t)
+	f.assertAPIMatchesSQL(t, []int64{1}, []int64{1, 2})
+}
+
+func TestReadModelDownDegradesToSQL(t *testing.T) {
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { dead.Close() })
+	q := mq.NewMemory()
+	gdb := openDB(t)
+	s := New(NewSQLStore(gdb), testVideos, q, WithReadModel(NewRedisReadModel(cache.NewRedis(dead, "x:"), time.Hour, time.Minute)))
+	if err := s.Subscribe(q); err != nil {
+		t.Fatal(err)
+	}
+	act(t, s, 1, 10, like) // published without the read model, durable through the queue
+	act(t, s, 5, 10, like)
+	resp, err := s.MGetVideoFavorites(context.Background(), &favoriteapi.MGetVideoFavoritesRequest{ViewerId: 1, VideoIds: []int64{10, 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := resp.Videos[10]; v.FavoriteCount != 2 || !v.IsFavorite || resp.Videos[20].FavoriteCount != 0 {
+		t.Fatalf("read with Redis down = %v", resp.Videos)
+	}
+	stats, err := s.MGetUserFavoriteStats(context.Background(), &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: []int64{1, 2}})
+	if err != nil || stats.Users[2].TotalFavorited != 2 || stats.Users[1].FavoriteCount != 1 {
+		t.Fatalf("stats with Redis down = %v, %v", stats, err)
+	}
+}
+
+// Two instances whose clocks disagree must still apply one user's taps in the order the read
+// model took them: the seq comes from the read model, not from the instance's clock.
+func TestReadModelOrdersAcrossInstancesWithSkewedClocks(t *testing.T) {
+	q := mq.NewMemory()
+	f := newRMFixture(t, q, q)
+	ahead := New(NewSQLStore(f.gdb), testVideos, q, WithReadModel(f.rm))
+	ahead.lastSeq.Store(time.Now().Add(time.Hour).UnixNano()) // this instance's clock runs an hour fast
+	if _, err := ahead.FavoriteAction(context.Background(), &favoriteapi.FavoriteActionRequest{UserId: 1, VideoId: 10, ActionType: like}); err != nil {
+		t.Fatal(err)
+	}
+	f.mustAct(t, 1, 10, unlike) // the user's last word, through the other instance
+	tr := readTruth(t, f.gdb)
+	if len(tr.liked[1]) != 0 {
+		t.Fatalf("SQL kept the like: the later unlike was ordered before it")
+	}
+	f.assertAPIMatchesSQL(t, []int64{1}, []int64{1, 2})
+}
+
+// TestRetryAfterCrashBeforePublishReachesSQL: the first attempt's read-model step lands, then
+// the process dies before publishing, so the client sees an error and retries. The retry finds
+// the read model already changed; it must still publish, or SQL never learns of the like and
+// the acknowledged like vanishes when the cache expires.
+func TestRetryAfterCrashBeforePublishReachesSQL(t *testing.T) {
+	q := &switchQueue{Memory: mq.NewMemory()}
+	f := newRMFixture(t, q, q)
+	users := []int64{1, 2, 3}
+	f.assertAPIMatchesSQL(t, []int64{1}, users) // loads user 1's set
+	if _, err := f.rm.Apply(context.Background(), Change{UserID: 1, VideoID: 10, AuthorID: testVideos.authors[10], Liked: true}); err != nil {
+		t.Fatal(err)
+	}
+	f.mustAct(t, 1, 10, like) // the retry, acknowledged
+	if tr := readTruth(t, f.gdb); tr.videos[10] != 1 || !slices.Contains(tr.liked[1], 10) {
+		t.Fatalf("the acknowledged like never reached SQL: %+v", tr)
+	}
+	if err := cachetest.Flush(context.Background(), f.r); err != nil { // the cache expires: SQL is all that is left
+		t.Fatal(err)
+	}
+	f.assertAPIMatchesSQL(t, []int64{1}, users)
+}

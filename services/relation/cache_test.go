@@ -1,0 +1,231 @@
+package relation
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
+)
+
+// readCounter counts the store reads behind MGetRelations.
+type readCounter struct {
+	Store
+	reads atomic.Int64
+}
+
+func (c *readCounter) Counts(ctx context.Context, ids []int64) (map[int64]Counts, error) {
+	c.reads.Add(1)
+	return c.Store.Counts(ctx, ids)
+}
+
+func (c *readCounter) FollowedAmong(ctx context.Context, viewer int64, ids []int64) (map[int64]bool, error) {
+	c.reads.Add(1)
+	return c.Store.FollowedAmong(ctx, viewer, ids)
+}
+
+func (c *readCounter) FolloweeSet(ctx context.Context, viewer int64) ([]int64, error) {
+	c.reads.Add(1)
+	return c.Store.FolloweeSet(ctx, viewer)
+}
+
+type relFixture struct {
+	svc   *Service
+	gdb   *gorm.DB
+	store *readCounter
+	r     *cache.Redis
+	rt    *cachetest.RoundTrips
+	c     *RedisCache
+}
+
+func newRelFixture(t *testing.T, users int64) *relFixture {
+	t.Helper()
+	r, rt := cachetest.New(t)
+	f := &relFixture{gdb: openDB(t), r: r, rt: rt, c: NewRedisCache(r, time.Hour, 10*time.Minute)}
+	f.store = &readCounter{Store: NewSQLStore(f.gdb)}
+	f.svc = New(f.store, fakeUsers{n: users}, WithCache(f.c))
+	return f
+}
+
+func (f *relFixture) act(from, to int64, follow bool) error {
+	a := relationapi.RelationActionType_Unfollow
+	if follow {
+		a = relationapi.RelationActionType_Follow
+	}
+	_, err := f.svc.RelationAction(context.Background(), &relationapi.RelationActionRequest{UserId: from, ToUserId: to, ActionType: a})
+	return err
+}
+
+func (f *relFixture) mustAct(t *testing.T, from, to int64, follow bool) {
+	t.Helper()
+	if err := f.act(from, to, follow); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assertMatchesRows checks MGetRelations for every viewer against counts derived from the
+// follows rows.
+func (f *relFixture) assertMatchesRows(t *testing.T, viewers, users []int64) {
+	t.Helper()
+	var rows []Follow
+	if err := f.gdb.Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	follows, followers := map[int64]int64{}, map[int64]int64{}
+	edge := map[[2]int64]bool{}
+	for _, r := range rows {
+		follows[r.FollowerID]++
+		followers[r.FolloweeID]++
+		edge[[2]int64{r.FollowerID, r.FolloweeID}] = true
+	}
+	for _, viewer := range viewers {
+		resp, err := f.svc.MGetRelations(context.Background(), &relationapi.MGetRelationsRequest{ViewerId: viewer, UserIds: users})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			got := resp.Users[u]
+			want := relationapi.UserRelationInfo{FollowCount: follows[u], FollowerCount: followers[u], IsFollow: edge[[2]int64{viewer, u}]}
+			if *got != want {
+				t.Errorf("viewer %d, user %d: %+v, rows say %+v", viewer, u, *got, want)
+			}
+		}
+	}
+}
+
+func (f *relFixture) rawCounts(t *testing.T, u int64) string {
+	t.Helper()
+	return fmt.Sprint(f.r.Client().HGetAll(context.Background(), f.c.countsKey(u)).Val())
+}
+
+func TestRelationCacheFollowFlow(t *testing.T) {
+	ctx := context.Background()
+	f := newRelFixture(t, 10)
+	users := []int64{1, 2, 3, 4, 5}
+	f.assertMatchesRows(t, []int64{1, 2}, users) // cold: loads counters and both viewers' sets
+
+	steps := []struct {
+		from, to int64
+		follow   bool
+	}{{1, 2, true}, {1, 2, true}, {1, 3, true}, {2, 1, true}, {3, 2, true}, {1, 2, false}, {1, 2, false}, {4, 5, false}, {1, 4, true}}
+	for i, s := range steps {
+		f.mustAct(t, s.from, s.to, s.follow)
+		f.assertMatchesRows(t, []int64{1, 2, 3}, users)
+		if i == 4 {
+			if err := cachetest.Flush(ctx, f.r); err != nil {
+				t.Fatal(err)
+			}
+			f.assertMatchesRows(t, []int64{1, 2, 3}, users)
+		}
+	}
+	// Counters stay cached and are moved in place, not reloaded.
+	if got := f.rawCounts(t, 1); got != "map[follow_count:2 follower_count:1]" {
+		t.Fatalf("cached counters of user 1 = %s", got)
+	}
+
+	// Warm batch read: one Redis round trip, no SQL.
+	f.store.reads.Store(0)
+	before := f.rt.Count()
+	if _, err := f.svc.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: 1, UserIds: users}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.rt.Count() - before; n != 1 {
+		t.Fatalf("warm MGetRelations took %d Redis round trips, want 1", n)
+	}
+	if n := f.store.reads.Load(); n != 0 {
+		t.Fatalf("warm MGetRelations made %d SQL reads", n)
+	}
+
+	// Cold batch read: one SQL read for the counters, one for the viewer's set.
+	if err := cachetest.Flush(ctx, f.r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: 1, UserIds: users}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.store.reads.Load(); n != 2 {
+		t.Fatalf("cold MGetRelations made %d SQL reads, want 2", n)
+	}
+}
+
+// When the post-commit step fails, the keys are dropped and the next read reloads from SQL.
+func TestRelationCacheFailureDropsKeys(t *testing.T) {
+	ctx := context.Background()
+	f := newRelFixture(t, 10)
+	f.assertMatchesRows(t, []int64{1}, []int64{1, 2})
+	// A corrupt counter makes HINCRBY, and with it the whole script, fail on the real server.
+	f.r.Client().HSet(ctx, f.c.countsKey(2), fieldFollowerCount, "not a number")
+	f.mustAct(t, 1, 2, true)
+	for _, k := range []string{f.c.followingKey(1), f.c.countsKey(1), f.c.countsKey(2)} {
+		if f.r.Client().Exists(ctx, k).Val() != 0 {
+			t.Fatalf("key %s survived a failed cache update", k)
+		}
+	}
+	f.assertMatchesRows(t, []int64{1, 2}, []int64{1, 2})
+}
+
+func TestRelationCacheConcurrentFollowsMatchSQL(t *testing.T) {
+	f := newRelFixture(t, 40)
+	var followers, targets []int64
+	for u := int64(1); u <= 20; u++ {
+		followers = append(followers, u)
+	}
+	for u := int64(21); u <= 25; u++ {
+		targets = append(targets, u)
+	}
+	everyone := append(slices.Clone(followers), targets...)
+	f.assertMatchesRows(t, followers, everyone) // counters and sets cached before the storm
+
+	var wg sync.WaitGroup
+	for _, from := range followers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(from), 3))
+			for range 15 {
+				if err := f.act(from, targets[rng.IntN(len(targets))], rng.IntN(2) == 0); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Raw Redis counters equal the store's counters, which equal the rows.
+	stored, err := NewSQLStore(f.gdb).Counts(context.Background(), everyone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range everyone {
+		want := fmt.Sprintf("map[follow_count:%d follower_count:%d]", stored[u].FollowCount, stored[u].FollowerCount)
+		if got := f.rawCounts(t, u); got != want {
+			t.Errorf("redis counters of user %d = %s, SQL says %s", u, got, want)
+		}
+	}
+	f.assertMatchesRows(t, followers, everyone)
+}
+
+func TestRelationCacheDownDegradesToSQL(t *testing.T) {
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { dead.Close() })
+	gdb := openDB(t)
+	s := New(NewSQLStore(gdb), fakeUsers{n: 5}, WithCache(NewRedisCache(cache.NewRedis(dead, "x:"), time.Hour, time.Minute)))
+	if _, err := s.RelationAction(context.Background(), &relationapi.RelationActionRequest{UserId: 1, ToUserId: 2, ActionType: relationapi.RelationActionType_Follow}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.MGetRelations(context.Background(), &relationapi.MGetRelationsRequest{ViewerId: 1, UserIds: []int64{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := resp.Users[2]; u.FollowerCount != 1 || !u.IsFollow || resp.Users[1].FollowCount != 1 {
+		t.Fatalf("read with Redis down = %v", resp.Users)
+	}
+}

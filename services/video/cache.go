@@ -1,0 +1,187 @@
+package video
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/douyin-backend/douyin/internal/cache"
+)
+
+// RecordCache keeps ready video records in front of SQL. Only ready records are cached: a
+// processing video changes state, a ready one does not, so a cached record never goes stale
+// through the normal flow. It is only a cache: the service stays correct when it is empty.
+type RecordCache interface {
+	// MGet returns the cached videos among ids and, in request order, the ids it lacks.
+	MGet(ctx context.Context, ids []int64) (found map[int64]Video, missing []int64, err error)
+	// MSet caches ready videos.
+	MSet(ctx context.Context, videos []Video) error
+	// Delete drops the cached records of ids.
+	Delete(ctx context.Context, ids []int64) error
+}
+
+// Option configures the service.
+type Option func(*Service)
+
+// WithRecordCache puts c in front of MGetVideos. Without it (the embedded mode) every read
+// goes to SQL.
+func WithRecordCache(c RecordCache) Option {
+	return func(s *Service) { s.recordCache = c }
+}
+
+// WithLogger sets where degraded cache operations are reported (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Service) { s.log = l }
+}
+
+// noRecordCache is the embedded mode's cache: it holds nothing.
+type noRecordCache struct{}
+
+func (noRecordCache) MGet(_ context.Context, ids []int64) (map[int64]Video, []int64, error) {
+	return nil, ids, nil
+}
+func (noRecordCache) MSet(context.Context, []Video) error   { return nil }
+func (noRecordCache) Delete(context.Context, []int64) error { return nil }
+
+// readyVideos is the cache-aside read of MGetVideos: cached records first, the misses from
+// SQL in one query, then the ready ones written back. A failing cache costs speed only.
+func (s *Service) readyVideos(ctx context.Context, ids []int64) ([]Video, error) {
+	found, missing, err := s.recordCache.MGet(ctx, ids)
+	if err != nil {
+		s.log.WarnContext(ctx, "video cache read failed; reading SQL", "err", err)
+		found, missing = nil, ids
+	}
+	out := make([]Video, 0, len(ids))
+	for _, v := range found {
+		if v.Status == statusReady {
+			out = append(out, v)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	loaded, err := s.store.MGetReady(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	ready := loaded[:0:0]
+	for _, v := range loaded {
+		if v.Status == statusReady {
+			ready = append(ready, v)
+		}
+	}
+	if len(ready) > 0 {
+		if err := s.recordCache.MSet(ctx, ready); err != nil {
+			s.log.WarnContext(ctx, "video cache fill failed", "err", err)
+		}
+	}
+	return append(out, ready...), nil
+}
+
+// forgetRecord drops a video's cached record after its state changed. A failure is logged:
+// the record's TTL bounds how long a stale copy can be served.
+func (s *Service) forgetRecord(ctx context.Context, id int64) {
+	if err := s.recordCache.Delete(context.WithoutCancel(ctx), []int64{id}); err != nil {
+		s.log.WarnContext(ctx, "video cache delete failed", "video_id", id, "err", err)
+	}
+}
+
+// RedisRecordCache is the RecordCache on Redis: one JSON string per video under
+// "video:r:{id}", read with one MGET and written with one pipeline.
+type RedisRecordCache struct {
+	r   *cache.Redis
+	ttl time.Duration
+}
+
+var _ RecordCache = (*RedisRecordCache)(nil)
+
+// NewRedisRecordCache returns the cache on r; each record lives for ttl with jitter.
+func NewRedisRecordCache(r *cache.Redis, ttl time.Duration) *RedisRecordCache {
+	return &RedisRecordCache{r: r, ttl: ttl}
+}
+
+// cachedVideo holds blob keys, not URLs: URLs are resolved at read time because signed
+// storage URLs expire.
+type cachedVideo struct {
+	ID        int64  `json:"id"`
+	AuthorID  int64  `json:"au"`
+	Title     string `json:"t"`
+	PlayKey   string `json:"p"`
+	CoverKey  string `json:"c"`
+	Status    int8   `json:"s"`
+	CreatedAt int64  `json:"at"`
+}
+
+func (c *RedisRecordCache) key(id int64) string {
+	return c.r.Key("video:r:" + strconv.FormatInt(id, 10))
+}
+
+// MGet reads all ids with one MGET; an undecodable value counts as a miss and is refilled.
+func (c *RedisRecordCache) MGet(ctx context.Context, ids []int64) (map[int64]Video, []int64, error) {
+	if len(ids) == 0 {
+		return map[int64]Video{}, nil, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = c.key(id)
+	}
+	vals, err := c.r.Client().MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis mget videos: %w", err)
+	}
+	found := make(map[int64]Video, len(ids))
+	var missing []int64
+	for i, v := range vals {
+		var cv cachedVideo
+		s, ok := v.(string)
+		if !ok || json.Unmarshal([]byte(s), &cv) != nil || cv.ID != ids[i] {
+			missing = append(missing, ids[i])
+			continue
+		}
+		found[cv.ID] = Video{ID: cv.ID, AuthorID: cv.AuthorID, Title: cv.Title, PlayKey: cv.PlayKey,
+			CoverKey: cv.CoverKey, Status: cv.Status, CreatedAt: cv.CreatedAt}
+	}
+	return found, missing, nil
+}
+
+// MSet writes the records in one pipeline, each with its own jittered expiry.
+func (c *RedisRecordCache) MSet(ctx context.Context, videos []Video) error {
+	if len(videos) == 0 {
+		return nil
+	}
+	_, err := c.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, v := range videos {
+			body, err := json.Marshal(cachedVideo{ID: v.ID, AuthorID: v.AuthorID, Title: v.Title, PlayKey: v.PlayKey,
+				CoverKey: v.CoverKey, Status: v.Status, CreatedAt: v.CreatedAt})
+			if err != nil {
+				return err
+			}
+			p.Set(ctx, c.key(v.ID), body, cache.TTL(c.ttl))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redis set videos: %w", err)
+	}
+	return nil
+}
+
+// Delete drops the records of ids in one DEL.
+func (c *RedisRecordCache) Delete(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = c.key(id)
+	}
+	if err := c.r.Client().Del(ctx, keys...).Err(); err != nil {
+		return fmt.Errorf("redis delete videos: %w", err)
+	}
+	return nil
+}

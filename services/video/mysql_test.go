@@ -1,0 +1,52 @@
+package video
+
+import (
+	"context"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
+)
+
+// openOn returns a migrated database on the backend of open.
+func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
+	t.Helper()
+	gdb := open(t)
+	if err := Migrate(gdb); err != nil {
+		t.Fatal(err)
+	}
+	return gdb
+}
+
+// TestMySQLHotQueriesUseIndexes checks with EXPLAIN on MariaDB that the feed and the publish
+// list read their index in order, on enough rows that a full scan would not be chosen anyway.
+func TestMySQLHotQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	gdb := openOn(t, dbtest.OpenMySQL)
+	var videos []Video
+	for i := range 2000 {
+		status := statusReady
+		if i%10 == 0 {
+			status = statusProcessing
+		}
+		videos = append(videos, Video{AuthorID: int64(i%50 + 1), Title: "t", SourceKey: "s", Status: status, CreatedAt: int64(1000 + i)})
+	}
+	if err := gdb.CreateInBatches(videos, 500).Error; err != nil {
+		t.Fatal(err)
+	}
+	dbtest.Analyze(t, gdb, Video{}.TableName())
+	st := NewSQLStore(gdb)
+	dbtest.RequireIndexed(t, gdb, "feed", func() error {
+		_, err := st.ListFeed(ctx, 2500, 30)
+		return err
+	})
+	dbtest.RequireIndexed(t, gdb, "publish list", func() error {
+		_, err := st.ListByAuthor(ctx, 7, 30)
+		return err
+	})
+	dbtest.RequireIndexed(t, gdb, "videos by id", func() error {
+		_, err := st.MGetReady(ctx, []int64{1, 2, 3})
+		return err
+	})
+}
