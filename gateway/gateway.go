@@ -8,8 +8,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -31,8 +34,12 @@ type Config struct {
 	Addr           string
 	PublicBaseURL  string
 	MaxUploadBytes int64
-	TimeZone       string
-	ShutdownGrace  time.Duration
+	// UploadTempDir holds uploads while they are checked; empty: the system temporary directory.
+	UploadTempDir string
+	// FFprobePath checks that an upload holds a video stream; empty: magic bytes only.
+	FFprobePath   string
+	TimeZone      string
+	ShutdownGrace time.Duration
 	// Rate limits: sign-ups and logins per client IP, writes per user (0 disables).
 	AuthPerMinute     float64
 	WritesPerMinute   float64
@@ -44,6 +51,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "http.addr", ":8080", "HTTP listen address of the gateway")
 	fs.StringVar(&c.PublicBaseURL, "http.public-base-url", "", "base URL the app reaches this server at (e.g. http://192.168.1.7:8080), used to build absolute media and avatar URLs; empty: the scheme and Host of each request")
 	fs.Int64Var(&c.MaxUploadBytes, "http.max-upload-bytes", 100<<20, "largest accepted video upload in bytes")
+	fs.StringVar(&c.UploadTempDir, "http.upload-temp-dir", "", "directory uploads are spooled to while they are checked (empty: the system temporary directory)")
+	ffprobe, _ := exec.LookPath("ffprobe")
+	fs.StringVar(&c.FFprobePath, "http.ffprobe", ffprobe, "path of ffprobe, which rejects uploads without a video stream (default: found on PATH; empty: magic bytes only)")
 	fs.StringVar(&c.TimeZone, "http.time-zone", "Asia/Shanghai", "time zone of comment dates (mm-dd)")
 	fs.DurationVar(&c.ShutdownGrace, "http.shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.Float64Var(&c.AuthPerMinute, "http.auth-rate-per-minute", 30, "registrations and logins allowed per client IP per minute, in bursts of up to 10 (0: unlimited)")
@@ -81,6 +91,10 @@ type Deps struct {
 	// Ready reports whether the dependencies answer; it backs /readyz.
 	Ready  func(context.Context) error
 	Logger *slog.Logger
+	// Metrics records every request by route (nil: not measured).
+	Metrics interface {
+		ObserveHTTP(route, method string, code int, took time.Duration)
+	}
 }
 
 // Gateway is the HTTP edge.
@@ -112,8 +126,13 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	}
 	g.server = server.New(
 		server.WithHostPorts(cfg.Addr),
-		// The upload limit is enforced by the publish handler; leave room for the form fields.
-		server.WithMaxRequestBodySize(int(cfg.MaxUploadBytes)+1<<20),
+		// Bodies are streamed so an upload goes to disk, never whole into memory. Hertz then
+		// buffers bodies up to the max size and streams larger ones, bypassing the limit: the
+		// publish handler enforces the upload limit, limitBodies the limit of other requests.
+		// Multipart forms are not pre-parsed, so the publish handler reads the stream itself.
+		server.WithStreamBody(true),
+		server.WithDisablePreParseMultipartForm(true),
+		server.WithMaxRequestBodySize(maxSmallBodyBytes),
 		server.WithRedirectTrailingSlash(false),
 		server.WithRedirectFixedPath(false),
 		server.WithHandleMethodNotAllowed(true),
@@ -149,7 +168,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 // with a redirect (a 307 on a POST with a body is not followed by common clients).
 func (g *Gateway) routes() {
 	h := g.server
-	h.Use(g.recoverPanics, g.accessLog)
+	h.Use(g.recoverPanics, g.accessLog, g.limitBodies)
 	api := map[string]struct {
 		method  string
 		handler app.HandlerFunc
@@ -195,4 +214,30 @@ func (g *Gateway) routes() {
 	if g.deps.LocalMediaDir != "" {
 		g.serveLocalMedia(g.deps.LocalMediaDir)
 	}
+}
+
+// maxSmallBodyBytes is the largest body of any request but a publish: the API's forms and
+// JSON bodies are a few hundred bytes.
+const maxSmallBodyBytes = 1 << 20
+
+// limitBodies reads the body of every request but a publish into memory, refusing one over
+// maxSmallBodyBytes with 413: with streamed bodies Hertz no longer enforces a limit, and the
+// binder would read any stream whole.
+func (g *Gateway) limitBodies(ctx context.Context, c *app.RequestContext) {
+	path := string(c.Request.URI().Path())
+	if strings.HasPrefix(path, "/douyin/publish/action") {
+		c.Next(ctx)
+		return
+	}
+	if c.Request.IsBodyStream() {
+		body, err := io.ReadAll(io.LimitReader(c.RequestBodyStream(), maxSmallBodyBytes+1))
+		if err != nil || len(body) > maxSmallBodyBytes {
+			c.SetConnectionClose()
+			c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, map[string]any{
+				"status_code": int32(basecode.ErrCode_PayloadTooLarge), "status_msg": "the request body is too large"})
+			return
+		}
+		c.Request.SetBody(body)
+	}
+	c.Next(ctx)
 }

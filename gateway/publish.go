@@ -7,72 +7,234 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/cloudwego/hertz/pkg/app"
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
+	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/errs"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
+
+// probeTimeout bounds the upload check; ffprobe reads a sane file's header in milliseconds.
+const probeTimeout = 20 * time.Second
 
 func (g *Gateway) publish(ctx context.Context, c *app.RequestContext) {
 	resp := &api.PublishActionResponse{}
 	g.reply(ctx, c, resp, g.doPublish(ctx, c))
 }
 
-// doPublish stores the upload and registers the video as processing; the media worker makes
-// it ready. Whatever fails after the upload is stored removes it again.
-func (g *Gateway) doPublish(ctx context.Context, c *app.RequestContext) error {
-	var req api.PublishActionRequest
-	if err := g.binder.bind(c, &req); err != nil {
-		return err
+// Limits of the publish form besides the file: the text fields are tiny, and whatever
+// precedes or follows the file part must not make the server buffer much.
+const (
+	maxFormFieldBytes = 64 << 10
+	maxFormParts      = 16
+	// formOverheadBytes is what a request may carry beyond the file: part headers, boundaries
+	// and the text fields. A Content-Length above the upload limit plus this is refused unread.
+	formOverheadBytes = 1 << 20
+	maxTitleRunes     = 100
+	// drainLimit bounds how much of a rejected body is read and discarded so the client sees
+	// the answer instead of a reset connection; beyond it the connection is closed.
+	drainLimit = 256 << 20
+)
+
+// doPublish streams the upload to a temporary file (never holding it in memory), checks it,
+// stores it and registers the video as processing; the media worker makes it ready. Every
+// failure removes the temporary file and, once stored, the object.
+func (g *Gateway) doPublish(ctx context.Context, c *app.RequestContext) (err error) {
+	defer func() {
+		if err != nil {
+			g.drainBody(c)
+		}
+	}()
+	if cl := c.Request.Header.ContentLength(); cl > 0 && int64(cl) > g.cfg.MaxUploadBytes+formOverheadBytes {
+		return errTooLarge()
 	}
-	author, err := g.writer(c, req.Token)
+	form, err := g.readPublishForm(c)
+	if form.file != nil {
+		defer func() {
+			form.file.Close()
+			os.Remove(form.file.Name())
+		}()
+	}
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(req.Title) == "" {
-		return errs.Invalid("title must not be empty")
-	}
-	file, err := c.FormFile("data")
+	author, err := g.writer(c, form.token)
 	if err != nil {
+		return err
+	}
+	title := strings.TrimSpace(form.title)
+	if n := utf8.RuneCountInString(title); n == 0 || n > maxTitleRunes || !utf8.ValidString(title) {
+		return errs.Invalid("title must be 1-%d characters", maxTitleRunes)
+	}
+	if form.file == nil {
 		return errs.Invalid("data (the video file) is required as a multipart form file")
 	}
-	if file.Size > g.cfg.MaxUploadBytes {
-		return errs.New(basecode.ErrCode_PayloadTooLarge, "the video is larger than the upload limit")
-	}
-	src, err := file.Open()
+	ext, err := g.checkVideo(ctx, form.file)
 	if err != nil {
-		return wrap("open upload", err)
-	}
-	defer src.Close()
-
-	head := make([]byte, 512)
-	n, err := io.ReadFull(src, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return wrap("read upload", err)
-	}
-	ext, ok := videoExtension(head[:n])
-	if !ok {
-		return errs.New(basecode.ErrCode_UnsupportedMedia, "the file is not a video (MP4, MOV, WebM, MKV, AVI or FLV expected)")
+		return err
 	}
 	key := "uploads/" + randomHex(16) + ext
-	body := io.MultiReader(bytes.NewReader(head[:n]), src)
-	if _, err := g.deps.Blobs.Put(ctx, key, io.LimitReader(body, g.cfg.MaxUploadBytes+1)); err != nil {
+	if _, err := g.deps.Blobs.Put(ctx, key, form.file); err != nil {
+		g.removeUpload(ctx, key) // a partly written object
 		return wrap("store upload", err)
 	}
-	_, err = g.deps.Videos.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: author, Title: req.Title, SourceKey: key})
-	if err != nil {
-		if delErr := g.deps.Blobs.Delete(context.WithoutCancel(ctx), key); delErr != nil {
-			g.deps.Logger.WarnContext(ctx, "remove rejected upload", "key", key, "err", delErr)
-		}
+	if _, err := g.deps.Videos.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: author, Title: title, SourceKey: key}); err != nil {
+		g.removeUpload(ctx, key)
 		return wrap("create video", err)
 	}
 	return nil
+}
+
+func errTooLarge() error {
+	return errs.New(basecode.ErrCode_PayloadTooLarge, "the video is larger than the upload limit")
+}
+
+func (g *Gateway) removeUpload(ctx context.Context, key string) {
+	// A cancelled request must not stop the cleanup.
+	if err := g.deps.Blobs.Delete(context.WithoutCancel(ctx), key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		g.deps.Logger.WarnContext(ctx, "remove rejected upload", "key", key, "err", err)
+	}
+}
+
+// drainBody discards the unread rest of a rejected request, up to drainLimit, so the client
+// reads the answer rather than a reset; the connection is closed either way, as what is left
+// of the stream is unknown.
+func (g *Gateway) drainBody(c *app.RequestContext) {
+	c.SetConnectionClose()
+	if c.Request.IsBodyStream() {
+		_, _ = io.Copy(io.Discard, io.LimitReader(c.RequestBodyStream(), drainLimit))
+	}
+}
+
+// publishForm is the parsed publish request; file is the spooled video, positioned at 0.
+type publishForm struct {
+	token, title string
+	file         *os.File
+}
+
+// readPublishForm parses the multipart body as a stream. Parts may come in any order (some
+// clients send the file before the token and title); the token and title may also come in
+// the query string, as the app sends them.
+func (g *Gateway) readPublishForm(c *app.RequestContext) (publishForm, error) {
+	form := publishForm{token: string(c.QueryArgs().Peek("token")), title: string(c.QueryArgs().Peek("title"))}
+	boundary := string(c.Request.Header.MultipartFormBoundary())
+	if boundary == "" {
+		return form, errs.Invalid("the upload must be multipart/form-data with the video in field data")
+	}
+	mr := multipart.NewReader(c.RequestBodyStream(), boundary)
+	for parts := 0; ; parts++ {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return form, errs.Invalid("malformed multipart body: %v", err)
+		}
+		if parts >= maxFormParts {
+			return form, errs.Invalid("too many form fields")
+		}
+		switch name := part.FormName(); name {
+		case "data":
+			if form.file != nil {
+				return form, errs.Invalid("only one file may be uploaded")
+			}
+			if form.file, err = g.spool(part); err != nil {
+				return form, err
+			}
+		case "token", "title":
+			b, err := io.ReadAll(io.LimitReader(part, maxFormFieldBytes+1))
+			if err != nil {
+				return form, errs.Invalid("malformed multipart body: %v", err)
+			}
+			if len(b) > maxFormFieldBytes {
+				return form, errs.Invalid("form field %s is too long", name)
+			}
+			if name == "token" {
+				form.token = string(b)
+			} else {
+				form.title = string(b)
+			}
+		default:
+			// Unknown fields are skipped, within the overall size limits.
+			if _, err := io.Copy(io.Discard, io.LimitReader(part, maxFormFieldBytes)); err != nil {
+				return form, errs.Invalid("malformed multipart body: %v", err)
+			}
+		}
+		part.Close()
+	}
+	return form, nil
+}
+
+// spool copies the file part to a temporary file, failing with PayloadTooLarge past the limit.
+// The returned file is rewound; on error nothing is left on disk.
+func (g *Gateway) spool(part io.Reader) (*os.File, error) {
+	f, err := os.CreateTemp(g.cfg.UploadTempDir, "upload-*")
+	if err != nil {
+		return nil, wrap("create upload file", err)
+	}
+	n, err := io.Copy(f, io.LimitReader(part, g.cfg.MaxUploadBytes+1))
+	if err == nil && n > g.cfg.MaxUploadBytes {
+		err = errTooLarge()
+	} else if err != nil {
+		err = errs.Invalid("the upload was interrupted: %v", err)
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
+}
+
+// checkVideo accepts the spooled file by its magic bytes and, when ffprobe is configured,
+// by a decodable video stream, and returns the object extension. The file is rewound.
+func (g *Gateway) checkVideo(ctx context.Context, f *os.File) (string, error) {
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return "", wrap("read upload", err)
+	}
+	ext, ok := videoExtension(head[:n])
+	if !ok {
+		return "", errNotVideo()
+	}
+	if g.cfg.FFprobePath != "" {
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		defer cancel()
+		out, err := exec.CommandContext(pctx, g.cfg.FFprobePath, "-v", "error", "-select_streams", "v:0",
+			"-show_entries", "stream=codec_type", "-of", "csv=p=0", f.Name()).Output()
+		var exit *exec.ExitError
+		switch {
+		case errors.As(err, &exit) || (err == nil && strings.TrimSpace(string(out)) != "video"):
+			return "", errNotVideo()
+		case err != nil && ctx.Err() == nil && pctx.Err() != nil:
+			return "", errNotVideo() // ffprobe chewing on it for this long: not a sane video
+		case err != nil:
+			return "", wrap("probe upload", err)
+		}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", wrap("rewind upload", err)
+	}
+	return ext, nil
+}
+
+func errNotVideo() error {
+	return errs.New(basecode.ErrCode_UnsupportedMedia, "the file is not a video (MP4, MOV, WebM, MKV, AVI or FLV expected)")
 }
 
 // videoExtension recognises video containers by their magic bytes, never by file name.

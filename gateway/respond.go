@@ -134,6 +134,13 @@ func (g *Gateway) accessLog(ctx context.Context, c *app.RequestContext) {
 	c.Set(requestIDKey, id)
 	c.Response.Header.Set("X-Request-Id", id)
 	c.Next(ctx)
+	if g.deps.Metrics != nil {
+		route := c.FullPath() // the registered pattern, so ids never explode the label set
+		if route == "" {
+			route = "unmatched"
+		}
+		g.deps.Metrics.ObserveHTTP(route, string(c.Method()), c.Response.StatusCode(), time.Since(start))
+	}
 	g.deps.Logger.LogAttrs(ctx, slog.LevelInfo, "http",
 		slog.String("request_id", id),
 		slog.String("method", string(c.Method())),

@@ -35,5 +35,5 @@ export DOUYIN_E2E_BASE_URL=$gateway
 echo "== e2e against $gateway"
 go test -count=1 -timeout 15m ./test/e2e/
 
-echo "== like reliability (consumer killed with SIGKILL mid-run)"
-go test -count=1 -timeout 15m -tags reliability -run TestLikesSurviveConsumerKills -v ./test/e2e/ | grep -v '^time='
+echo "== reliability: like consumer and media worker killed with SIGKILL mid-run"
+go test -count=1 -timeout 15m -tags reliability -run "TestLikesSurviveConsumerKills|TestTranscodeSurvivesWorkerKill" -v ./test/e2e/ | grep -v '^time='

@@ -3,8 +3,8 @@
 # RocketMQ, Consul, started by deps.sh), finding each other through Consul. Waits until the
 # gateway is ready and prints GATEWAY=http://127.0.0.1:PORT as its last line.
 # State (pids, logs, secrets) lives in $DOUYIN_UP_DIR (default ./.run/up); scripts/down.sh stops
-# exactly the processes started here. The RocketMQ topics are shared: run one deployment per
-# broker at a time.
+# exactly the processes started here. Run one deployment per machine at a time: they share the
+# RocketMQ consumer groups (each skips the other's messages, see mq.rocketmq.origin).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -29,7 +29,10 @@ export DOUYIN_DB_DRIVER=mysql
 export DOUYIN_DB_DSN="douyin:douyin-local-test@tcp(127.0.0.1:3306)/${database}"
 # The cache is namespaced by database: another deployment's cached rows never leak in.
 export DOUYIN_CACHE_BACKEND=redis DOUYIN_CACHE_REDIS_ADDR=127.0.0.1:6379 DOUYIN_CACHE_REDIS_KEY_PREFIX="douyin:${database}:"
-export DOUYIN_MQ_BACKEND=rocketmq DOUYIN_MQ_ROCKETMQ_NAMESERVERS=127.0.0.1:9876
+# Deployments on this machine share the broker's topics and consumer groups (a new group would
+# take a slow first rebalance): each applies only the messages it published itself, and skips
+# what an earlier deployment left unconsumed.
+export DOUYIN_MQ_BACKEND=rocketmq DOUYIN_MQ_ROCKETMQ_NAMESERVERS=127.0.0.1:9876 DOUYIN_MQ_ROCKETMQ_ORIGIN="$database"
 export DOUYIN_RPC_DISCOVERY=consul DOUYIN_RPC_CONSUL_ADDR=127.0.0.1:8500
 export DOUYIN_AUTH_SECRET
 DOUYIN_AUTH_SECRET=$(cat "$state/auth.secret")
@@ -49,7 +52,7 @@ for target in "${targets[@]}"; do
 #!/usr/bin/env bash
 set -euo pipefail
 $(export -p | grep ' DOUYIN_')
-export DOUYIN_RPC_LISTEN_ADDR=127.0.0.1:$port DOUYIN_HTTP_ADDR=127.0.0.1:$((base + 80))
+export DOUYIN_RPC_LISTEN_ADDR=127.0.0.1:$port DOUYIN_HTTP_ADDR=127.0.0.1:$((base + 80)) DOUYIN_ADMIN_ADDR=127.0.0.1:$((port + 100))
 nohup "$state/douyin" -target=$target >>"$state/logs/$target.log" 2>&1 &
 echo "\$! $target" >>"$state/pids"
 START
@@ -69,6 +72,19 @@ for target in user video favorite comment relation message; do
     fi
     sleep 0.2
   done
+done
+# Every process, the media worker included, answers /readyz on its admin port.
+port=$((base + 101))
+for target in "${targets[@]}"; do
+  until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "up: $target is not ready on its admin port $port; see $state/logs/$target.log" >&2
+      tail -20 "$state/logs/$target.log" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  port=$((port + 1))
 done
 gateway="http://127.0.0.1:$((base + 80))"
 until curl -sf "$gateway/readyz" >/dev/null; do

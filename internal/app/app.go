@@ -23,6 +23,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/internal/rpc"
 	"github.com/douyin-backend/douyin/internal/seed"
+	"github.com/douyin-backend/douyin/internal/telemetry"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 	"github.com/douyin-backend/douyin/kitex_gen/comment/commentservice"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
@@ -71,6 +72,7 @@ type App struct {
 	messages  messageapi.MessageService
 
 	start   []func() error // after every module is built
+	metrics *telemetry.Metrics
 	runners []func(context.Context) error
 	closers []func() error
 }
@@ -81,7 +83,7 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	targets := cfg.Targets()
-	a := &App{cfg: cfg, log: log, inProcess: slices.Contains(targets, All), targets: targets}
+	a := &App{cfg: cfg, log: log, inProcess: slices.Contains(targets, All), targets: targets, metrics: telemetry.New()}
 	if !a.inProcess && cfg.Embedded() {
 		return nil, errors.New("components in separate processes share no SQLite file or in-process queue: set db.driver=mysql, mq.backend=rocketmq and rpc.discovery=consul or dns, or run -target=all")
 	}
@@ -99,6 +101,9 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 			a.Close()
 			return nil, fmt.Errorf("init %s: %w", name, err)
 		}
+	}
+	if a.cfg.Telemetry.AdminAddr != "" {
+		a.runners = append(a.runners, telemetry.NewAdmin(a.cfg.Telemetry.AdminAddr, a.metrics, a.ready).Run)
 	}
 	for _, start := range a.start {
 		if err := start(); err != nil {
@@ -141,6 +146,9 @@ func (a *App) initDB() error {
 	}
 	a.closers = append(a.closers, func() error { return db.Close(gdb) })
 	a.gdb = gdb
+	if sqlDB, err := gdb.DB(); err == nil {
+		a.metrics.WatchDB(a.cfg.DB.Driver, sqlDB)
+	}
 	if a.cfg.Embedded() {
 		// The embedded mode keeps its schema current by itself; production runs `douyin migrate`.
 		return Migrate(gdb)
@@ -176,14 +184,14 @@ func (a *App) initCache() error {
 func (a *App) initQueue() error {
 	if a.cfg.MQ.Backend != mq.BackendRocketMQ {
 		q := mq.NewMemory()
-		a.producer, a.consumer = q, q
+		a.producer, a.consumer = a.metrics.Producer(q), a.metrics.Consumer(q)
 		return nil
 	}
 	q, err := mq.NewRocketMQ(a.cfg.MQ.RocketMQ)
 	if err != nil {
 		return err
 	}
-	a.producer, a.consumer = q, q
+	a.producer, a.consumer = a.metrics.Producer(q), a.metrics.Consumer(q)
 	a.closers = append(a.closers, q.Close)
 	// Consumers start once every module has subscribed: the last step of New.
 	a.start = append(a.start, q.Start)
@@ -233,7 +241,7 @@ func (a *App) initUser() (err error) {
 	}
 	opts := []user.Option{user.WithLogger(a.log.With("module", User))}
 	if a.redis != nil {
-		opts = append(opts, user.WithProfileCache(user.NewRedisProfileCache(a.redis, a.cfg.Cache.TTL)))
+		opts = append(opts, user.WithProfileCache(user.NewRedisProfileCache(a.redis, a.cfg.Cache.TTL, a.metrics)))
 	}
 	svc := user.New(user.NewSQLStore(a.gdb), user.DefaultConfig(), opts...)
 	a.users = svc
@@ -247,10 +255,15 @@ func (a *App) initVideo() (err error) {
 	}
 	opts := []video.Option{video.WithLogger(a.log.With("module", Video))}
 	if a.redis != nil {
-		opts = append(opts, video.WithRecordCache(video.NewRedisRecordCache(a.redis, a.cfg.Cache.TTL)))
+		opts = append(opts, video.WithRecordCache(video.NewRedisRecordCache(a.redis, a.cfg.Cache.TTL, a.metrics)))
 	}
+	sweep := a.cfg.Sweeper
+	// The in-process queue loses queued work on a restart: re-enqueue every processing video.
+	sweep.SweepAllAtStart = a.cfg.MQ.Backend == mq.BackendMemory
+	opts = append(opts, video.WithSweeper(sweep))
 	svc := video.New(video.NewSQLStore(a.gdb), a.producer, a.blobs, opts...)
 	a.videos = svc
+	a.runners = append(a.runners, svc.RunSweeper)
 	return a.serve(Video, func(s server.Server) error { return videoservice.RegisterService(s, svc) })
 }
 
@@ -324,7 +337,7 @@ func (a *App) serve(component string, register func(server.Server) error) error 
 	if a.inProcess {
 		return nil
 	}
-	srv, err := rpc.NewServer(a.cfg.RPC, component, register)
+	srv, err := rpc.NewServer(a.cfg.RPC, component, register, server.WithMiddleware(a.metrics.RPCMiddleware(component)))
 	if err != nil {
 		return err
 	}
@@ -333,14 +346,22 @@ func (a *App) serve(component string, register func(server.Server) error) error 
 }
 
 func (a *App) initMedia() error {
-	return media.New(a.blobs, a.videos, media.DefaultConfig()).Subscribe(a.consumer)
+	w := media.New(a.blobs, a.videos, a.cfg.Media, a.log.With("module", Media))
+	if a.cfg.MQ.Backend == mq.BackendMemory {
+		// The in-process queue runs handlers inside Publish, i.e. inside the upload request:
+		// queue the work for a pool instead of transcoding there.
+		a.runners = append(a.runners, w.Run)
+		return w.SubscribeQueued(a.consumer)
+	}
+	// A broker commits the message once the handler returns: process synchronously.
+	return w.Subscribe(a.consumer)
 }
 
 func (a *App) initGateway() error {
 	deps := gateway.Deps{
 		Users: a.users, Videos: a.videos, Favorites: a.favorites, Comments: a.comments,
 		Relations: a.relations, Messages: a.messages, Blobs: a.blobs, Tokens: a.tokens,
-		Ready: a.ready, Logger: a.log.With("module", Gateway),
+		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics,
 	}
 	if a.localBlobs != nil {
 		deps.LocalMediaDir = a.localBlobs.Root()
@@ -375,12 +396,19 @@ func (a *App) Seed(ctx context.Context) (bool, error) {
 
 // ready checks the dependencies this process talks to.
 func (a *App) ready(ctx context.Context) error {
-	if a.gdb == nil {
-		return nil
+	if a.gdb != nil {
+		sqlDB, err := a.gdb.DB()
+		if err != nil {
+			return err
+		}
+		if err := sqlDB.PingContext(ctx); err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
 	}
-	sqlDB, err := a.gdb.DB()
-	if err != nil {
-		return err
+	if a.redis != nil {
+		if err := a.redis.Client().Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
 	}
-	return sqlDB.PingContext(ctx)
+	return nil
 }

@@ -12,20 +12,26 @@ import (
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/internal/rpc"
+	"github.com/douyin-backend/douyin/internal/telemetry"
+	"github.com/douyin-backend/douyin/services/media"
+	"github.com/douyin-backend/douyin/services/video"
 )
 
 // Config is the whole process configuration, composed of each package's own.
 type Config struct {
-	Target  string
-	DataDir string
-	Seed    bool
-	HTTP    gateway.Config
-	DB      db.Config
-	Auth    auth.Config
-	RPC     rpc.Config
-	Blob    blob.Config
-	MQ      mq.Config
-	Cache   cache.Config
+	Target    string
+	DataDir   string
+	Seed      bool
+	HTTP      gateway.Config
+	DB        db.Config
+	Auth      auth.Config
+	RPC       rpc.Config
+	Blob      blob.Config
+	MQ        mq.Config
+	Cache     cache.Config
+	Telemetry telemetry.Config
+	Media     media.Config
+	Sweeper   video.SweeperConfig
 }
 
 // Secrets are the settings accepted only from the environment (config.Load enforces it).
@@ -49,6 +55,12 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Blob.RegisterFlags(fs)
 	c.MQ.RegisterFlags(fs)
 	c.Cache.RegisterFlags(fs)
+	c.Telemetry.RegisterFlags(fs)
+	// Both take their defaults from the receiver (media finds ffmpeg on PATH).
+	c.Media = media.DefaultConfig()
+	c.Media.RegisterFlags(fs)
+	c.Sweeper = video.DefaultSweeperConfig()
+	c.Sweeper.RegisterFlags(fs)
 }
 
 // Validate checks the composed configuration.
@@ -74,6 +86,12 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Cache.Validate(); err != nil {
+		return err
+	}
+	if err := c.Media.Validate(); err != nil {
+		return err
+	}
+	if err := c.Sweeper.Validate(); err != nil {
 		return err
 	}
 	return c.DB.Validate()

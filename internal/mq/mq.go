@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Topics.
@@ -69,6 +70,7 @@ func (m *Memory) Publish(ctx context.Context, topic, _ string, body []byte) erro
 	if len(groups) == 0 {
 		return fmt.Errorf("mq: no consumer for topic %s", topic)
 	}
+	ctx = WithBornAt(ctx, time.Now())
 	for _, h := range groups {
 		if err := h(ctx, body); err != nil {
 			return fmt.Errorf("mq: handle %s: %w", topic, err)

@@ -35,7 +35,14 @@ type RocketMQConfig struct {
 	// RetryBackoff is the pause before the first retry of a failed message; it doubles with
 	// each further failure, up to maxRetryBackoff.
 	RetryBackoff time.Duration
+	// Origin, when set, stamps every published message, and consumers acknowledge and skip
+	// messages stamped by another origin: deployments sharing topics (a test deployment
+	// beside a developer's) never apply each other's events. Give each its own GroupPrefix too.
+	Origin string
 }
+
+// originProperty is the message property holding the publishing deployment's Origin.
+const originProperty = "DOUYIN_ORIGIN"
 
 // maxRetryBackoff caps the pause between retries: the queue is blocked meanwhile (orderly
 // consumption), so a recovered dependency should not wait minutes to be noticed.
@@ -53,6 +60,7 @@ func (c *RocketMQConfig) RegisterFlags(fs *flag.FlagSet) {
 	c.MaxReconsume = 16 // before fs.Var, which records the current value as the default
 	fs.Var((*int32Value)(&c.MaxReconsume), "mq.rocketmq.max-reconsume", "retries of a failing message before it goes to the group's dead-letter topic %DLQ%<group>")
 	fs.DurationVar(&c.RetryBackoff, "mq.rocketmq.retry-backoff", time.Second, "pause before retrying a failed message, doubled per further failure up to 30s; the message's queue waits meanwhile")
+	fs.StringVar(&c.Origin, "mq.rocketmq.origin", "", "name of this deployment when several share the topics: messages are stamped with it and messages of other origins are skipped (empty: no stamp, no filter)")
 }
 
 // Validate checks the settings.
@@ -169,6 +177,9 @@ func (r *RocketMQ) Publish(ctx context.Context, topic, key string, body []byte) 
 		return fmt.Errorf("publish %s: rocketmq is closed", topic)
 	}
 	msg := primitive.NewMessage(topic, body)
+	if r.cfg.Origin != "" {
+		msg.WithProperty(originProperty, r.cfg.Origin)
+	}
 	if key != "" {
 		msg.WithShardingKey(key)
 		msg.WithKeys([]string{key}) // indexed by the broker: lets operators find a key's events
@@ -255,7 +266,10 @@ func (r *RocketMQ) consume(topic, group string, h Handler) func(context.Context,
 		r.handling.RUnlock()
 		defer r.inflight.Done()
 		for _, m := range msgs {
-			if err := h(ctx, m.Body); err != nil {
+			if r.cfg.Origin != "" && m.GetProperty(originProperty) != r.cfg.Origin {
+				continue // another deployment's message on a shared topic: not ours to apply
+			}
+			if err := h(WithBornAt(ctx, time.UnixMilli(m.BornTimestamp)), m.Body); err != nil {
 				// The client's default pause is none at all: without this a failing handler
 				// would spin on its message.
 				if oc, ok := primitive.GetOrderlyCtx(ctx); ok {

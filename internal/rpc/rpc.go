@@ -110,8 +110,8 @@ type Server struct {
 }
 
 // NewServer builds the Kitex server of component; register adds the handler to it (the
-// generated <svc>service.RegisterService).
-func NewServer(cfg Config, component string, register func(server.Server) error) (*Server, error) {
+// generated <svc>service.RegisterService); extra options add middleware.
+func NewServer(cfg Config, component string, register func(server.Server) error, extra ...server.Option) (*Server, error) {
 	addr, err := net.ResolveTCPAddr("tcp", cfg.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("rpc.listen-addr: %w", err)
@@ -125,6 +125,7 @@ func NewServer(cfg Config, component string, register func(server.Server) error)
 		// The process owns signals: the server stops when Run's context ends.
 		server.WithExitSignal(func() <-chan error { return s.stop }),
 	}
+	opts = append(opts, extra...)
 	if cfg.Discovery == DiscoveryConsul {
 		reg, info, err := consulRegistration(cfg, component, addr)
 		if err != nil {

@@ -2,20 +2,22 @@
 package media
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/jpeg"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/douyin-backend/douyin/internal/blob"
@@ -28,11 +30,17 @@ import (
 
 const (
 	consumerGroup = "media"
-	// toolTimeout bounds one ffprobe/ffmpeg run; a file that keeps them busy longer is
-	// treated as unplayable rather than redelivered forever.
-	toolTimeout = 2 * time.Minute
+	// probeTimeout bounds ffprobe and the cover extraction, which take well under a second on
+	// a sane file; transcoding is bounded by Config.TranscodeTimeout.
+	probeTimeout = 2 * time.Minute
 	// Placeholder covers have the app's portrait video shape.
 	placeholderWidth, placeholderHeight = 360, 640
+	// The playable rendition fits a 720p box: 1280x720 for landscape clips, 720x1280 for the
+	// portrait clips the app mostly shows, so a vertical video is not shrunk to 405x720.
+	maxLongSide, maxShortSide = 1280, 720
+	// coverPosition is where the cover frame is taken, as a fraction of the duration: past
+	// fade-ins and black lead-in frames, still early enough to represent the clip.
+	coverPosition = 0.10
 
 	reasonNotPlayable   = "not a playable video"
 	reasonSourceMissing = "uploaded file is missing"
@@ -41,60 +49,257 @@ const (
 // errUnplayable marks a file the tools reject: the video is marked failed, not retried.
 var errUnplayable = errors.New(reasonNotPlayable)
 
-// Config locates the media tools.
+// Config holds the worker's tools and limits.
 type Config struct {
-	// FFmpegPath extracts covers; empty means a generated placeholder cover.
+	// FFmpegPath transcodes and extracts covers; empty means the upload is played as is with
+	// a generated placeholder cover (the embedded mode without ffmpeg, design §4).
 	FFmpegPath string
-	// FFprobePath checks that an upload holds a video stream; empty skips the check.
+	// FFprobePath checks that an upload holds a video stream and reads its codecs; empty
+	// skips the check and always transcodes.
 	FFprobePath string
+	// NicePath runs the tools at a lower CPU priority; empty runs them at normal priority.
+	NicePath string
 	// TempDir holds working copies; empty means the system temporary directory.
 	TempDir string
+	// Concurrency is how many videos are processed at once.
+	Concurrency int
+	// Threads caps ffmpeg's threads per transcode (0: ffmpeg's choice, one per core).
+	Threads int
+	// Niceness is the CPU priority adjustment of the tools (0: unchanged).
+	Niceness int
+	// TranscodeTimeout bounds one transcode; a file that takes longer is treated as unplayable.
+	TranscodeTimeout time.Duration
+	// QueueSize bounds the videos waiting for the in-process pool (SubscribeQueued).
+	QueueSize int
+	// RetryBackoff is the first pause before the in-process pool retries a transient failure;
+	// it doubles per attempt. After RetryAttempts the video is left to the video service's
+	// sweeper, which re-enqueues it later.
+	RetryBackoff  time.Duration
+	RetryAttempts int
 }
 
-// DefaultConfig finds ffmpeg and ffprobe on PATH; each is empty when not installed.
+// DefaultConfig finds ffmpeg, ffprobe and nice on PATH (each empty when not installed) and
+// sets limits that keep two cores responsive while a video is transcoded.
 func DefaultConfig() Config {
-	var cfg Config
-	if p, err := exec.LookPath("ffmpeg"); err == nil {
-		cfg.FFmpegPath = p
+	cfg := Config{
+		Concurrency: 1, Threads: 2, Niceness: 10, TranscodeTimeout: 10 * time.Minute,
+		QueueSize: 256, RetryBackoff: time.Second, RetryAttempts: 5,
 	}
-	if p, err := exec.LookPath("ffprobe"); err == nil {
-		cfg.FFprobePath = p
-	}
+	cfg.FFmpegPath, _ = exec.LookPath("ffmpeg")
+	cfg.FFprobePath, _ = exec.LookPath("ffprobe")
+	cfg.NicePath, _ = exec.LookPath("nice")
 	return cfg
 }
 
-// Worker processes published videos: probe, cover, then CompleteProcessing on the video service.
+// RegisterFlags registers the worker's settings with the receiver's values as defaults, so
+// call it on DefaultConfig().
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.FFmpegPath, "media.ffmpeg", c.FFmpegPath, "path of ffmpeg, which transcodes uploads and extracts covers (empty: play uploads as they are, with placeholder covers)")
+	fs.StringVar(&c.FFprobePath, "media.ffprobe", c.FFprobePath, "path of ffprobe, which checks uploads and picks remux or transcode (empty: always transcode)")
+	fs.StringVar(&c.TempDir, "media.temp-dir", c.TempDir, "directory for working copies of videos (empty: the system temporary directory)")
+	fs.IntVar(&c.Concurrency, "media.concurrency", c.Concurrency, "videos processed at once by this process")
+	fs.IntVar(&c.Threads, "media.ffmpeg-threads", c.Threads, "threads per ffmpeg transcode (0: one per core); with media.concurrency it bounds the CPU the worker takes")
+	fs.IntVar(&c.Niceness, "media.nice", c.Niceness, "CPU niceness of ffmpeg and ffprobe (0-19, 0: normal priority), so requests stay responsive while transcoding")
+	fs.DurationVar(&c.TranscodeTimeout, "media.transcode-timeout", c.TranscodeTimeout, "longest transcode of one video; a file taking longer is marked failed")
+	fs.IntVar(&c.QueueSize, "media.queue-size", c.QueueSize, "videos waiting for processing in the embedded mode before uploads wait")
+	fs.DurationVar(&c.RetryBackoff, "media.retry-backoff", c.RetryBackoff, "first pause before the embedded mode retries a transient failure, doubled per attempt")
+	fs.IntVar(&c.RetryAttempts, "media.retry-attempts", c.RetryAttempts, "attempts of the embedded mode per video before it is left to the video sweeper")
+}
+
+// Validate checks the limits.
+func (c *Config) Validate() error {
+	switch {
+	case c.Concurrency < 1:
+		return errors.New("media.concurrency must be at least 1")
+	case c.Threads < 0:
+		return errors.New("media.ffmpeg-threads must not be negative")
+	case c.Niceness < 0 || c.Niceness > 19:
+		return errors.New("media.nice must be in 0..19")
+	case c.TranscodeTimeout <= 0:
+		return errors.New("media.transcode-timeout must be positive")
+	case c.QueueSize < 1:
+		return errors.New("media.queue-size must be at least 1")
+	case c.RetryBackoff <= 0 || c.RetryAttempts < 1:
+		return errors.New("media.retry-backoff must be positive and media.retry-attempts at least 1")
+	}
+	return nil
+}
+
+// Worker processes published videos: probe, transcode, cover, then CompleteProcessing on the
+// video service.
 type Worker struct {
 	blobs  blob.Store
 	videos videoapi.VideoService
 	cfg    Config
+	log    *slog.Logger
+	// slots is the concurrency limit shared by every way work arrives.
+	slots chan struct{}
+	// jobs feeds the in-process pool (SubscribeQueued); pending holds the ids queued or in
+	// progress there, so a sweeper's re-enqueue of a video being processed is dropped.
+	jobs    chan video.PublishEvent
+	mu      sync.Mutex
+	pending map[int64]bool
+	// running is set while Run's pool works; before that the queued handler processes inline.
+	running atomic.Bool
 }
 
-// New returns a worker reading and writing media in blobs and reporting to videos.
-func New(blobs blob.Store, videos videoapi.VideoService, cfg Config) *Worker {
-	return &Worker{blobs: blobs, videos: videos, cfg: cfg}
+// New returns a worker reading and writing media in blobs and reporting to videos. Limits
+// left at zero take DefaultConfig's values; a nil log means slog.Default().
+func New(blobs blob.Store, videos videoapi.VideoService, cfg Config, log *slog.Logger) *Worker {
+	def := DefaultConfig()
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = def.Concurrency
+	}
+	if cfg.TranscodeTimeout <= 0 {
+		cfg.TranscodeTimeout = def.TranscodeTimeout
+	}
+	if cfg.QueueSize < 1 {
+		cfg.QueueSize = def.QueueSize
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = def.RetryBackoff
+	}
+	if cfg.RetryAttempts < 1 {
+		cfg.RetryAttempts = def.RetryAttempts
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Worker{
+		blobs: blobs, videos: videos, cfg: cfg, log: log,
+		slots:   make(chan struct{}, cfg.Concurrency),
+		jobs:    make(chan video.PublishEvent, cfg.QueueSize),
+		pending: map[int64]bool{},
+	}
 }
 
-// Subscribe registers the worker as the consumer of published videos.
+// Subscribe registers the worker as the synchronous consumer of published videos: the
+// handler returns once the video is processed, so a broker (RocketMQ) commits the message
+// only then and a worker killed mid-transcode gets it again after restart.
 func (w *Worker) Subscribe(c mq.Consumer) error {
 	return c.Subscribe(mq.TopicPublish, consumerGroup, w.handle)
+}
+
+// SubscribeQueued registers a handler that only queues the video for Run's pool. It is for
+// the in-process queue, which runs handlers inside Publish: processing there would hold the
+// upload request for the whole transcode. Durability comes from the video row, which stays
+// processing until the worker finishes, and from the video service's sweeper.
+//
+// Until Run starts, the handler processes inline instead: start-up work such as seeding
+// demo content publishes videos and then likes them, which needs them ready.
+func (w *Worker) SubscribeQueued(c mq.Consumer) error {
+	return c.Subscribe(mq.TopicPublish, consumerGroup, func(ctx context.Context, body []byte) error {
+		ev, err := decodeEvent(body)
+		if err != nil {
+			return err
+		}
+		if !w.running.Load() {
+			return w.Process(ctx, ev)
+		}
+		return w.enqueue(ctx, ev)
+	})
+}
+
+// enqueue hands ev to the pool, waiting while the queue is full (back-pressure on uploads).
+func (w *Worker) enqueue(ctx context.Context, ev video.PublishEvent) error {
+	w.mu.Lock()
+	if w.pending[ev.VideoID] {
+		w.mu.Unlock()
+		return nil
+	}
+	w.pending[ev.VideoID] = true
+	w.mu.Unlock()
+	select {
+	case w.jobs <- ev:
+		return nil
+	case <-ctx.Done():
+		w.done(ev.VideoID)
+		return fmt.Errorf("queue video %d: %w", ev.VideoID, ctx.Err())
+	}
+}
+
+func (w *Worker) done(id int64) {
+	w.mu.Lock()
+	delete(w.pending, id)
+	w.mu.Unlock()
+}
+
+// Run is the in-process pool behind SubscribeQueued: it processes queued videos until ctx
+// ends, retrying transient failures with exponential backoff. A video unfinished at shutdown
+// stays processing, and the sweeper re-enqueues it on the next start.
+func (w *Worker) Run(ctx context.Context) error {
+	w.running.Store(true)
+	defer w.running.Store(false)
+	var wg sync.WaitGroup
+	for range w.cfg.Concurrency {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev := <-w.jobs:
+					w.processWithRetries(ctx, ev)
+					w.done(ev.VideoID)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+func (w *Worker) processWithRetries(ctx context.Context, ev video.PublishEvent) {
+	backoff := w.cfg.RetryBackoff
+	for attempt := 1; ; attempt++ {
+		err := w.Process(ctx, ev)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		if attempt >= w.cfg.RetryAttempts {
+			w.log.ErrorContext(ctx, "process video: left to the sweeper", "video_id", ev.VideoID, "attempts", attempt, "err", err)
+			return
+		}
+		w.log.WarnContext(ctx, "process video: will retry", "video_id", ev.VideoID, "attempt", attempt, "backoff", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
 }
 
 // handle processes one publish event. It returns an error, asking for redelivery, only for
 // transient failures (storage, RPC); a bad file is marked failed and acknowledged.
 func (w *Worker) handle(ctx context.Context, body []byte) error {
-	var ev video.PublishEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
-		return fmt.Errorf("decode publish event: %w", err)
-	}
-	if ev.VideoID <= 0 || !blob.ValidKey(ev.SourceKey) {
-		return fmt.Errorf("malformed publish event %s", body)
+	ev, err := decodeEvent(body)
+	if err != nil {
+		return err
 	}
 	return w.Process(ctx, ev)
 }
 
-// Process turns the uploaded source of ev into a ready (or failed) video.
+func decodeEvent(body []byte) (video.PublishEvent, error) {
+	var ev video.PublishEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return ev, fmt.Errorf("decode publish event: %w", err)
+	}
+	if ev.VideoID <= 0 || !blob.ValidKey(ev.SourceKey) {
+		return ev, fmt.Errorf("malformed publish event %s", body)
+	}
+	return ev, nil
+}
+
+// Process turns the uploaded source of ev into a ready (or failed) video: the playable MP4
+// at videos/<id>/play.mp4 and the cover at videos/<id>/cover.jpg. It is idempotent: outputs
+// are overwritten and only a processing video changes state.
 func (w *Worker) Process(ctx context.Context, ev video.PublishEvent) error {
+	select {
+	case w.slots <- struct{}{}:
+		defer func() { <-w.slots }()
+	case <-ctx.Done():
+		return fmt.Errorf("wait for a media slot: %w", ctx.Err())
+	}
 	dir, err := os.MkdirTemp(w.cfg.TempDir, "media-*")
 	if err != nil {
 		return fmt.Errorf("create work dir: %w", err)
@@ -109,53 +314,77 @@ func (w *Worker) Process(ctx context.Context, ev video.PublishEvent) error {
 	if err != nil {
 		return err
 	}
-	if w.cfg.FFprobePath != "" {
-		if err := w.probe(ctx, src); errors.Is(err, errUnplayable) {
-			return w.fail(ctx, ev.VideoID, reasonNotPlayable)
-		} else if err != nil {
-			return err
-		}
-	}
-	playKey, err := w.playbackKey(ctx, ev, src)
-	if err != nil {
-		return err
-	}
-	cover := filepath.Join(dir, "cover.jpg")
-	if w.cfg.FFmpegPath != "" {
-		err = w.extractCover(ctx, src, cover)
-	} else {
-		err = writePlaceholderCover(cover, ev.VideoID)
-	}
+	playKey, coverKey, err := w.render(ctx, ev, dir, src)
 	if errors.Is(err, errUnplayable) {
+		w.log.InfoContext(ctx, "video not playable", "video_id", ev.VideoID, "err", err)
 		return w.fail(ctx, ev.VideoID, reasonNotPlayable)
 	}
 	if err != nil {
-		return err
-	}
-	coverKey := fmt.Sprintf("videos/%d/cover.jpg", ev.VideoID)
-	if err := w.upload(ctx, coverKey, cover); err != nil {
 		return err
 	}
 	_, err = w.videos.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{
 		VideoId: ev.VideoID, Status: videoapi.VideoStatus_Ready, PlayKey: playKey, CoverKey: coverKey,
 	})
 	if errs.Is(err, base.ErrCode_VideoNotFound) {
-		// The publish was rolled back after enqueueing: nothing will show this cover.
-		if derr := w.blobs.Delete(ctx, coverKey); derr != nil {
-			return derr
+		// The publish was rolled back after enqueueing: nothing will show these outputs.
+		for _, key := range []string{coverKey, playKey} {
+			if key == ev.SourceKey {
+				continue
+			}
+			if derr := w.blobs.Delete(ctx, key); derr != nil {
+				return derr
+			}
 		}
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("complete video %d: %w", ev.VideoID, err)
 	}
+	if playKey != ev.SourceKey {
+		// Nothing references the upload any more; a failed delete only wastes space.
+		if derr := w.blobs.Delete(ctx, ev.SourceKey); derr != nil {
+			w.log.WarnContext(ctx, "remove processed upload", "key", ev.SourceKey, "err", derr)
+		}
+	}
 	return nil
 }
 
-// playbackKey returns the object clients play. Today that is the upload itself; the
-// transcode to H.264/AAC with +faststart (design §5) slots in here, writing a new object.
-func (w *Worker) playbackKey(_ context.Context, ev video.PublishEvent, _ string) (string, error) {
-	return ev.SourceKey, nil
+// render stores the playable video and the cover of src and returns their keys.
+func (w *Worker) render(ctx context.Context, ev video.PublishEvent, dir, src string) (playKey, coverKey string, err error) {
+	coverKey = fmt.Sprintf("videos/%d/cover.jpg", ev.VideoID)
+	cover := filepath.Join(dir, "cover.jpg")
+	if w.cfg.FFmpegPath == "" {
+		if err := writePlaceholderCover(cover, ev.VideoID); err != nil {
+			return "", "", err
+		}
+		if err := w.upload(ctx, coverKey, cover); err != nil {
+			return "", "", err
+		}
+		return ev.SourceKey, coverKey, nil
+	}
+	var info probeInfo
+	if w.cfg.FFprobePath != "" {
+		if info, err = w.probe(ctx, src); err != nil {
+			return "", "", err
+		}
+	}
+	play := filepath.Join(dir, "play.mp4")
+	if err := w.transcode(ctx, src, play, info); err != nil {
+		return "", "", err
+	}
+	// The cover comes from the rendition clients play, so it has the same size and is
+	// decoded from at most 720p.
+	if err := w.extractCover(ctx, play, cover, info.Duration); err != nil {
+		return "", "", err
+	}
+	playKey = fmt.Sprintf("videos/%d/play.mp4", ev.VideoID)
+	if err := w.upload(ctx, playKey, play); err != nil {
+		return "", "", err
+	}
+	if err := w.upload(ctx, coverKey, cover); err != nil {
+		return "", "", err
+	}
+	return playKey, coverKey, nil
 }
 
 // fail marks the video failed. A video that no longer exists needs nothing.
@@ -192,80 +421,13 @@ func (w *Worker) download(ctx context.Context, key, path string) error {
 func (w *Worker) upload(ctx context.Context, key, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("open cover: %w", err)
+		return fmt.Errorf("open output: %w", err)
 	}
 	defer f.Close()
 	if _, err := w.blobs.Put(ctx, key, f); err != nil {
-		return fmt.Errorf("store cover: %w", err)
+		return fmt.Errorf("store %s: %w", key, err)
 	}
 	return nil
-}
-
-// probe returns errUnplayable unless ffprobe finds a video stream in path.
-func (w *Worker) probe(ctx context.Context, path string) error {
-	out, err := runTool(ctx, w.cfg.FFprobePath, "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", path)
-	if err != nil {
-		return err
-	}
-	for _, line := range strings.Split(out, "\n") {
-		if strings.TrimSpace(line) == "video" {
-			return nil
-		}
-	}
-	return errUnplayable
-}
-
-// extractCover writes a JPEG frame of src to dst: at one second, which skips black lead-in
-// frames, or at the start for clips shorter than that.
-func (w *Worker) extractCover(ctx context.Context, src, dst string) error {
-	var err error
-	for _, at := range []string{"1", "0"} {
-		os.Remove(dst)
-		// -ss before -i seeks the input quickly. A seek past the end exits 0 but writes
-		// nothing, hence the size check.
-		_, err = runTool(ctx, w.cfg.FFmpegPath, "-hide_banner", "-loglevel", "error", "-y",
-			"-ss", at, "-i", src, "-frames:v", "1", "-q:v", "3", dst)
-		if err != nil && !errors.Is(err, errUnplayable) {
-			return err
-		}
-		if err == nil {
-			if st, serr := os.Stat(dst); serr == nil && st.Size() > 0 {
-				return nil
-			}
-		}
-	}
-	return errUnplayable
-}
-
-// runTool runs a media tool and returns its stdout. A tool that rejects the file (non-zero
-// exit, or our own time limit) gives errUnplayable; failing to run it at all, or the
-// caller's cancellation, is a transient error.
-func runTool(ctx context.Context, path string, args ...string) (string, error) {
-	tctx, cancel := context.WithTimeout(ctx, toolTimeout)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(tctx, path, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err == nil {
-		return stdout.String(), nil
-	}
-	if ctx.Err() != nil {
-		return "", fmt.Errorf("%s: %w", filepath.Base(path), ctx.Err())
-	}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) || tctx.Err() != nil {
-		return "", fmt.Errorf("%w: %s: %s", errUnplayable, filepath.Base(path), lastLine(stderr.String()))
-	}
-	return "", fmt.Errorf("run %s: %w", filepath.Base(path), err)
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }
 
 // placeholderPalette holds the cover colours when ffmpeg is absent; the video id picks one,

@@ -63,7 +63,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 	}
 	f := &fixture{blobs: blobs, videos: &fakeVideos{}, tmp: t.TempDir()}
 	cfg.TempDir = f.tmp
-	f.worker = New(blobs, f.videos, cfg)
+	f.worker = New(blobs, f.videos, cfg, nil)
 	return f
 }
 
@@ -131,7 +131,7 @@ func TestProcessRealClips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A 0.5 s clip: the seek to one second finds nothing and the worker falls back to the start.
+	// A 0.5 s clip: a seek into it can find no frame, and the worker falls back to the start.
 	short := filepath.Join(t.TempDir(), "short.mp4")
 	gen := exec.Command(cfg.FFmpegPath, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=0.5",
 		"-pix_fmt", "yuv420p", short)
@@ -160,8 +160,12 @@ func TestProcessRealClips(t *testing.T) {
 			}
 			call := f.videos.only(t)
 			wantCover := "videos/" + strconv.FormatInt(tc.id, 10) + "/cover.jpg"
-			if call.VideoId != tc.id || call.Status != videoapi.VideoStatus_Ready || call.PlayKey != "uploads/clip.mp4" || call.CoverKey != wantCover {
-				t.Fatalf("CompleteProcessing(%+v), want ready with play_key uploads/clip.mp4 cover_key %s", call, wantCover)
+			wantPlay := "videos/" + strconv.FormatInt(tc.id, 10) + "/play.mp4"
+			if call.VideoId != tc.id || call.Status != videoapi.VideoStatus_Ready || call.PlayKey != wantPlay || call.CoverKey != wantCover {
+				t.Fatalf("CompleteProcessing(%+v), want ready with play_key %s cover_key %s", call, wantPlay, wantCover)
+			}
+			if _, err := f.blobs.Open(context.Background(), "uploads/clip.mp4"); !errors.Is(err, blob.ErrNotFound) {
+				t.Errorf("the processed upload is still stored: %v", err)
 			}
 			if w, h := f.cover(t, wantCover); w != tc.width || h != tc.height {
 				t.Fatalf("cover is %dx%d, want the clip's %dx%d", w, h, tc.width, tc.height)
@@ -302,7 +306,7 @@ func (unreachableBlobs) Open(context.Context, string) (io.ReadCloser, error) {
 
 func TestStorageFailureIsRedelivered(t *testing.T) {
 	f := newFixture(t, Config{})
-	w := New(unreachableBlobs{f.blobs}, f.videos, Config{TempDir: f.tmp})
+	w := New(unreachableBlobs{f.blobs}, f.videos, Config{TempDir: f.tmp}, nil)
 	if err := w.Process(context.Background(), video.PublishEvent{VideoID: 2, SourceKey: "uploads/a.mp4"}); err == nil {
 		t.Fatal("Process succeeded with storage down; want an error so the event is redelivered")
 	}

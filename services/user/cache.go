@@ -2,13 +2,8 @@ package user
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/douyin-backend/douyin/internal/cache"
 )
@@ -77,19 +72,23 @@ func (s *Service) accountsByIDs(ctx context.Context, ids []int64) ([]Account, er
 // RedisProfileCache is the ProfileCache on Redis: one JSON string per user under
 // "user:p:{id}", read with one MGET and written with one pipeline.
 type RedisProfileCache struct {
-	r   *cache.Redis
-	ttl time.Duration
+	records *cache.Records[cachedProfile]
 }
 
 var _ ProfileCache = (*RedisProfileCache)(nil)
 
 // NewRedisProfileCache returns the cache on r; each profile lives for ttl with jitter.
-func NewRedisProfileCache(r *cache.Redis, ttl time.Duration) *RedisProfileCache {
-	return &RedisProfileCache{r: r, ttl: ttl}
+// Lookups are counted by o when it is not nil.
+func NewRedisProfileCache(r *cache.Redis, ttl time.Duration, o cache.LookupObserver) *RedisProfileCache {
+	records := cache.NewRecords(r, "user:p", ttl, func(p cachedProfile) int64 { return p.ID })
+	if o != nil {
+		records.Observe(o)
+	}
+	return &RedisProfileCache{records: records}
 }
 
 // cachedProfile is the stored form: the raw columns, so the configured defaults still apply
-// at read time and a changed default shows at once.
+// at read time and a changed default shows at once. The password hash is never cached.
 type cachedProfile struct {
 	ID              int64  `json:"id"`
 	Name            string `json:"n"`
@@ -98,69 +97,29 @@ type cachedProfile struct {
 	Signature       string `json:"s,omitempty"`
 }
 
-func (c *RedisProfileCache) key(id int64) string {
-	return c.r.Key("user:p:" + strconv.FormatInt(id, 10))
-}
-
-// MGet reads all ids with one MGET; an undecodable value counts as a miss and is refilled.
+// MGet reads all ids with one MGET.
 func (c *RedisProfileCache) MGet(ctx context.Context, ids []int64) (map[int64]Account, []int64, error) {
-	if len(ids) == 0 {
-		return map[int64]Account{}, nil, nil
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = c.key(id)
-	}
-	vals, err := c.r.Client().MGet(ctx, keys...).Result()
+	cached, missing, err := c.records.MGet(ctx, ids)
 	if err != nil {
-		return nil, nil, fmt.Errorf("redis mget profiles: %w", err)
+		return nil, nil, err
 	}
-	found := make(map[int64]Account, len(ids))
-	var missing []int64
-	for i, v := range vals {
-		var p cachedProfile
-		s, ok := v.(string)
-		if !ok || json.Unmarshal([]byte(s), &p) != nil || p.ID != ids[i] {
-			missing = append(missing, ids[i])
-			continue
-		}
-		found[p.ID] = Account{ID: p.ID, Name: p.Name, Avatar: p.Avatar, BackgroundImage: p.BackgroundImage, Signature: p.Signature}
+	found := make(map[int64]Account, len(cached))
+	for id, p := range cached {
+		found[id] = Account{ID: p.ID, Name: p.Name, Avatar: p.Avatar, BackgroundImage: p.BackgroundImage, Signature: p.Signature}
 	}
 	return found, missing, nil
 }
 
-// MSet writes the profiles in one pipeline, each with its own jittered expiry.
+// MSet writes the profiles in one pipeline.
 func (c *RedisProfileCache) MSet(ctx context.Context, accounts []Account) error {
-	if len(accounts) == 0 {
-		return nil
+	cached := make([]cachedProfile, len(accounts))
+	for i, a := range accounts {
+		cached[i] = cachedProfile{ID: a.ID, Name: a.Name, Avatar: a.Avatar, BackgroundImage: a.BackgroundImage, Signature: a.Signature}
 	}
-	_, err := c.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, a := range accounts {
-			body, err := json.Marshal(cachedProfile{ID: a.ID, Name: a.Name, Avatar: a.Avatar, BackgroundImage: a.BackgroundImage, Signature: a.Signature})
-			if err != nil {
-				return err
-			}
-			p.Set(ctx, c.key(a.ID), body, cache.TTL(c.ttl))
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("redis set profiles: %w", err)
-	}
-	return nil
+	return c.records.MSet(ctx, cached)
 }
 
-// Delete drops the profiles of ids in one DEL.
+// Delete drops the profiles of ids.
 func (c *RedisProfileCache) Delete(ctx context.Context, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = c.key(id)
-	}
-	if err := c.r.Client().Del(ctx, keys...).Err(); err != nil {
-		return fmt.Errorf("redis delete profiles: %w", err)
-	}
-	return nil
+	return c.records.Delete(ctx, ids)
 }

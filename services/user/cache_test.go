@@ -54,7 +54,7 @@ func TestProfileCacheAside(t *testing.T) {
 	gdb := openDB(t)
 	store := &batchRecordingStore{Store: NewSQLStore(gdb)}
 	ttl := time.Hour
-	s := New(store, DefaultConfig(), WithProfileCache(NewRedisProfileCache(r, ttl)))
+	s := New(store, DefaultConfig(), WithProfileCache(NewRedisProfileCache(r, ttl, nil)))
 
 	a := register(t, s, "alice", "secret1")
 	b := register(t, s, "bob", "secret1")
@@ -109,7 +109,7 @@ func TestProfileCacheAside(t *testing.T) {
 	// Defaults apply at read time, so a changed default shows through cached profiles.
 	cfg := DefaultConfig()
 	cfg.DefaultSignature = "new default"
-	s2 := New(store, cfg, WithProfileCache(NewRedisProfileCache(r, ttl)))
+	s2 := New(store, cfg, WithProfileCache(NewRedisProfileCache(r, ttl, nil)))
 	if got := mget(t, s2, a); got[a].Signature != "new default" {
 		t.Fatalf("cached profile kept the old default: %q", got[a].Signature)
 	}
@@ -136,7 +136,7 @@ func TestProfileCacheAside(t *testing.T) {
 	}
 
 	// Delete drops entries.
-	pc := NewRedisProfileCache(r, ttl)
+	pc := NewRedisProfileCache(r, ttl, nil)
 	if err := pc.Delete(ctx, []int64{a, b}); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestProfileCacheDownDegradesToSQL(t *testing.T) {
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { dead.Close() })
 	var logs strings.Builder
-	s := New(NewSQLStore(gdb), DefaultConfig(), WithProfileCache(NewRedisProfileCache(cache.NewRedis(dead, "x:"), time.Hour)),
+	s := New(NewSQLStore(gdb), DefaultConfig(), WithProfileCache(NewRedisProfileCache(cache.NewRedis(dead, "x:"), time.Hour, nil)),
 		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	a := register(t, s, "alice", "secret1")
 	got := mget(t, s, a)

@@ -2,13 +2,8 @@ package video
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/douyin-backend/douyin/internal/cache"
 )
@@ -94,15 +89,19 @@ func (s *Service) forgetRecord(ctx context.Context, id int64) {
 // RedisRecordCache is the RecordCache on Redis: one JSON string per video under
 // "video:r:{id}", read with one MGET and written with one pipeline.
 type RedisRecordCache struct {
-	r   *cache.Redis
-	ttl time.Duration
+	records *cache.Records[cachedVideo]
 }
 
 var _ RecordCache = (*RedisRecordCache)(nil)
 
-// NewRedisRecordCache returns the cache on r; each record lives for ttl with jitter.
-func NewRedisRecordCache(r *cache.Redis, ttl time.Duration) *RedisRecordCache {
-	return &RedisRecordCache{r: r, ttl: ttl}
+// NewRedisRecordCache returns the cache on r; each record lives for ttl with jitter. Lookups
+// are counted by o when it is not nil.
+func NewRedisRecordCache(r *cache.Redis, ttl time.Duration, o cache.LookupObserver) *RedisRecordCache {
+	records := cache.NewRecords(r, "video:r", ttl, func(v cachedVideo) int64 { return v.ID })
+	if o != nil {
+		records.Observe(o)
+	}
+	return &RedisRecordCache{records: records}
 }
 
 // cachedVideo holds blob keys, not URLs: URLs are resolved at read time because signed
@@ -117,71 +116,31 @@ type cachedVideo struct {
 	CreatedAt int64  `json:"at"`
 }
 
-func (c *RedisRecordCache) key(id int64) string {
-	return c.r.Key("video:r:" + strconv.FormatInt(id, 10))
-}
-
-// MGet reads all ids with one MGET; an undecodable value counts as a miss and is refilled.
+// MGet reads all ids with one MGET.
 func (c *RedisRecordCache) MGet(ctx context.Context, ids []int64) (map[int64]Video, []int64, error) {
-	if len(ids) == 0 {
-		return map[int64]Video{}, nil, nil
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = c.key(id)
-	}
-	vals, err := c.r.Client().MGet(ctx, keys...).Result()
+	cached, missing, err := c.records.MGet(ctx, ids)
 	if err != nil {
-		return nil, nil, fmt.Errorf("redis mget videos: %w", err)
+		return nil, nil, err
 	}
-	found := make(map[int64]Video, len(ids))
-	var missing []int64
-	for i, v := range vals {
-		var cv cachedVideo
-		s, ok := v.(string)
-		if !ok || json.Unmarshal([]byte(s), &cv) != nil || cv.ID != ids[i] {
-			missing = append(missing, ids[i])
-			continue
-		}
-		found[cv.ID] = Video{ID: cv.ID, AuthorID: cv.AuthorID, Title: cv.Title, PlayKey: cv.PlayKey,
+	found := make(map[int64]Video, len(cached))
+	for id, cv := range cached {
+		found[id] = Video{ID: cv.ID, AuthorID: cv.AuthorID, Title: cv.Title, PlayKey: cv.PlayKey,
 			CoverKey: cv.CoverKey, Status: cv.Status, CreatedAt: cv.CreatedAt}
 	}
 	return found, missing, nil
 }
 
-// MSet writes the records in one pipeline, each with its own jittered expiry.
+// MSet writes the records in one pipeline.
 func (c *RedisRecordCache) MSet(ctx context.Context, videos []Video) error {
-	if len(videos) == 0 {
-		return nil
+	cached := make([]cachedVideo, len(videos))
+	for i, v := range videos {
+		cached[i] = cachedVideo{ID: v.ID, AuthorID: v.AuthorID, Title: v.Title, PlayKey: v.PlayKey,
+			CoverKey: v.CoverKey, Status: v.Status, CreatedAt: v.CreatedAt}
 	}
-	_, err := c.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, v := range videos {
-			body, err := json.Marshal(cachedVideo{ID: v.ID, AuthorID: v.AuthorID, Title: v.Title, PlayKey: v.PlayKey,
-				CoverKey: v.CoverKey, Status: v.Status, CreatedAt: v.CreatedAt})
-			if err != nil {
-				return err
-			}
-			p.Set(ctx, c.key(v.ID), body, cache.TTL(c.ttl))
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("redis set videos: %w", err)
-	}
-	return nil
+	return c.records.MSet(ctx, cached)
 }
 
-// Delete drops the records of ids in one DEL.
+// Delete drops the records of ids.
 func (c *RedisRecordCache) Delete(ctx context.Context, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = c.key(id)
-	}
-	if err := c.r.Client().Del(ctx, keys...).Err(); err != nil {
-		return fmt.Errorf("redis delete videos: %w", err)
-	}
-	return nil
+	return c.records.Delete(ctx, ids)
 }

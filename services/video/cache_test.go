@@ -3,6 +3,7 @@ package video
 import (
 	"context"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func TestRecordCacheAside(t *testing.T) {
 	r, rt := cachetest.New(t)
 	f := newFixture(t)
 	store := &readyBatchStore{Store: NewSQLStore(f.gdb)}
-	rc := NewRedisRecordCache(r, time.Hour)
+	rc := NewRedisRecordCache(r, time.Hour, nil)
 	f.svc.store = store
 	f.svc.recordCache = rc
 
@@ -70,7 +71,7 @@ func TestRecordCacheAside(t *testing.T) {
 	if b := store.take(); len(b) != 1 || len(b[0]) != 2 {
 		t.Fatalf("cold read SQL batches = %v, want one with both ids", b)
 	}
-	if n := r.Client().Exists(ctx, rc.key(processing)).Val(); n != 0 {
+	if n := r.Client().Exists(ctx, r.Key("video:r:"+strconv.FormatInt(processing, 10))).Val(); n != 0 {
 		t.Fatal("a processing video was cached")
 	}
 
@@ -124,7 +125,7 @@ func TestCompleteProcessingDropsCachedRecord(t *testing.T) {
 	ctx := context.Background()
 	r, _ := cachetest.New(t)
 	f := newFixture(t)
-	rc := NewRedisRecordCache(r, time.Hour)
+	rc := NewRedisRecordCache(r, time.Hour, nil)
 	f.svc.recordCache = rc
 	created, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: 7, Title: "t", SourceKey: "uploads/a.mp4"})
 	if err != nil {
@@ -138,7 +139,7 @@ func TestCompleteProcessingDropsCachedRecord(t *testing.T) {
 	if _, err := f.svc.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{VideoId: id, Status: videoapi.VideoStatus_Failed, FailureReason: "bad"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := r.Client().Exists(ctx, rc.key(id)).Val(); n != 0 {
+	if n := r.Client().Exists(ctx, r.Key("video:r:"+strconv.FormatInt(id, 10))).Val(); n != 0 {
 		t.Fatal("CompleteProcessing left the cached record")
 	}
 	if got := mgetVideos(t, f.svc, id); len(got) != 0 {
@@ -150,7 +151,7 @@ func TestRecordCacheDownDegradesToSQL(t *testing.T) {
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { dead.Close() })
 	f := newFixture(t)
-	f.svc.recordCache = NewRedisRecordCache(cache.NewRedis(dead, "x:"), time.Hour)
+	f.svc.recordCache = NewRedisRecordCache(cache.NewRedis(dead, "x:"), time.Hour, nil)
 	id := f.publish(t, 3, "t") // CompleteProcessing's cache delete fails and is only logged
 	if got := mgetVideos(t, f.svc, id); got[id] == nil {
 		t.Fatalf("read with Redis down = %v", got)

@@ -50,13 +50,14 @@ type Service struct {
 	// recordCache caches ready video records (noRecordCache in the embedded mode).
 	recordCache RecordCache
 	log         *slog.Logger
+	sweep       SweeperConfig
 }
 
 var _ videoapi.VideoService = (*Service)(nil)
 
 // New returns the video service; opts add a record cache (production) or a logger.
 func New(store Store, queue mq.Producer, urls URLResolver, opts ...Option) *Service {
-	s := &Service{store: store, queue: queue, urls: urls, now: db.NowMillis, recordCache: noRecordCache{}, log: slog.Default()}
+	s := &Service{store: store, queue: queue, urls: urls, now: db.NowMillis, recordCache: noRecordCache{}, log: slog.Default(), sweep: DefaultSweeperConfig()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -84,6 +85,7 @@ func (s *Service) CreateVideo(ctx context.Context, req *videoapi.CreateVideoRequ
 		Status:    statusProcessing,
 		CreatedAt: s.now(),
 	}
+	v.EnqueuedAt = v.CreatedAt
 	if err := s.store.CreateVideo(ctx, v); err != nil {
 		return nil, err
 	}

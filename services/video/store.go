@@ -42,6 +42,12 @@ type Store interface {
 	MGetReady(ctx context.Context, ids []int64) ([]Video, error)
 	// MGetWorkCounts returns the stored work counts of the users that have one.
 	MGetWorkCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error)
+	// ListStuck returns up to limit processing videos last enqueued before beforeMillis,
+	// oldest enqueue first.
+	ListStuck(ctx context.Context, beforeMillis int64, limit int) ([]Video, error)
+	// MarkRequeued records one more enqueue of a processing video at nowMillis. It reports
+	// false when the video is no longer processing (it finished meanwhile).
+	MarkRequeued(ctx context.Context, id, nowMillis int64) (bool, error)
 }
 
 // Video is a published video. The feed reads (status, created_at) and publish lists read
@@ -55,6 +61,11 @@ type Video struct {
 	CoverKey      string `gorm:"size:255;not null;default:''"`
 	Status        int8   `gorm:"not null;index:idx_videos_status_created,priority:1;index:idx_videos_author_status_created,priority:2"`
 	FailureReason string `gorm:"size:255;not null;default:''"`
+	// EnqueuedAt (Unix milliseconds) is when the video was last handed to the media worker and
+	// Requeues how often the sweeper did that again: a video stuck in processing is retried
+	// after a while, and one that keeps getting stuck is eventually marked failed.
+	EnqueuedAt int64 `gorm:"not null;default:0"`
+	Requeues   int32 `gorm:"not null;default:0"`
 	// CreatedAt is Unix milliseconds, set by the service (GORM's own timestamps are seconds).
 	CreatedAt int64 `gorm:"not null;autoCreateTime:false;index:idx_videos_status_created,priority:2;index:idx_videos_author_status_created,priority:3"`
 }
@@ -214,4 +225,25 @@ func (s *sqlStore) MGetWorkCounts(ctx context.Context, userIDs []int64) (map[int
 		counts[r.UserID] = r.WorkCount
 	}
 	return counts, nil
+}
+
+func (s *sqlStore) ListStuck(ctx context.Context, beforeMillis int64, limit int) ([]Video, error) {
+	var vs []Video
+	// Few videos are processing at any time, so the status index narrows this enough.
+	err := s.db.WithContext(ctx).
+		Where("status = ? AND enqueued_at < ?", statusProcessing, beforeMillis).
+		Order("enqueued_at, id").Limit(limit).Find(&vs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list stuck videos: %w", err)
+	}
+	return vs, nil
+}
+
+func (s *sqlStore) MarkRequeued(ctx context.Context, id, nowMillis int64) (bool, error) {
+	res := s.db.WithContext(ctx).Model(&Video{}).Where("id = ? AND status = ?", id, statusProcessing).
+		Updates(map[string]any{"enqueued_at": nowMillis, "requeues": gorm.Expr("requeues + 1")})
+	if res.Error != nil {
+		return false, fmt.Errorf("mark video %d requeued: %w", id, res.Error)
+	}
+	return res.RowsAffected == 1, nil
 }

@@ -142,7 +142,8 @@ func startServer(bin, dataDir, logPath string, extraArgs ...string) (*server, er
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	// The suite signs up many users from one address: lift the per-IP sign-up limit.
-	args := append([]string{"-http.addr", addr, "-data.dir", dataDir, "-http.auth-rate-per-minute=0"}, extraArgs...)
+	// Any free port for the admin server: several test servers run side by side.
+	args := append([]string{"-http.addr", addr, "-data.dir", dataDir, "-http.auth-rate-per-minute=0", "-admin.addr=127.0.0.1:0"}, extraArgs...)
 	args = append(args, strings.Fields(os.Getenv(serverArgsEnv))...)
 
 	logFile, err := os.Create(logPath)

@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,4 +126,88 @@ func TestPublishListErrors(t *testing.T) {
 	t.Parallel()
 	api.get(t, pathPublishList, vals()).wantInvalid(t)
 	api.get(t, pathPublishList, vals("user_id", "abc")).wantInvalid(t)
+}
+
+// TestPublishGeneratedClipBecomesPlayable publishes a clip made by ffmpeg that needs a real
+// transcode (MPEG-4 Part 2 and MP3 in Matroska, 1080p) and follows it to the feed: the cover
+// serves a JPEG, the play URL a faststart H.264 MP4 that honours Range.
+func TestPublishGeneratedClipBecomesPlayable(t *testing.T) {
+	t.Parallel()
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		t.Fatal("ffmpeg must be on PATH to generate the clip: run scripts/deps.sh")
+	}
+	clip := filepath.Join(t.TempDir(), "clip.mkv")
+	gen := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error",
+		"-f", "lavfi", "-i", "testsrc=duration=2:size=1920x1080:rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+		"-c:v", "mpeg4", "-q:v", "8", "-c:a", "libmp3lame", "-shortest", clip)
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("generate clip: %v: %s", err, out)
+	}
+	data, err := os.ReadFile(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := api.register(t, "pubgen")
+	title := "generated " + uniqueCore()
+	api.publishRaw(t, map[string]string{"token": u.Token, "title": title},
+		&upload{filename: "clip.mkv", contentType: "video/x-matroska", data: data}, nil).mustOK(t)
+	v := api.waitPublished(t, u, title)
+	inFeed := api.mustFindInFeed(t, "", v.ID)
+	if inFeed.PlayURL != v.PlayURL || inFeed.CoverURL != v.CoverURL {
+		t.Errorf("feed shows play %q cover %q, publish list %q %q", inFeed.PlayURL, inFeed.CoverURL, v.PlayURL, v.CoverURL)
+	}
+
+	resp, cover := api.fetch(t, v.CoverURL, nil)
+	if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(cover, jpegMagic) {
+		t.Errorf("GET cover_url %s: HTTP %d, starts % x; want 200 and a JPEG", v.CoverURL, resp.StatusCode, cover[:min(len(cover), 4)])
+	}
+	resp, full := api.fetch(t, v.PlayURL, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET play_url %s: HTTP %d", v.PlayURL, resp.StatusCode)
+	}
+	if boxes := mp4Boxes(full); indexOf(boxes, "moov") < 0 || indexOf(boxes, "moov") > indexOf(boxes, "mdat") {
+		t.Errorf("play_url top-level boxes %v: want moov before mdat (+faststart)", boxes)
+	}
+	if len(full) < 200 {
+		t.Fatalf("play_url serves %d bytes", len(full))
+	}
+	resp, part := api.fetch(t, v.PlayURL, http.Header{"Range": {"bytes=100-199"}})
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(part, full[100:200]) {
+		t.Errorf("Range bytes=100-199: HTTP %d, %d bytes (equal to the full body's: %v); want 206 with those 100 bytes",
+			resp.StatusCode, len(part), bytes.Equal(part, full[100:200]))
+	}
+	if cr, want := resp.Header.Get("Content-Range"), fmt.Sprintf("bytes 100-199/%d", len(full)); cr != want {
+		t.Errorf("Content-Range %q, want %q", cr, want)
+	}
+}
+
+// mp4Boxes lists the top-level box types of an MP4 file, stopping at a malformed size.
+func mp4Boxes(data []byte) []string {
+	var boxes []string
+	for off := uint64(0); off+8 <= uint64(len(data)); {
+		size := uint64(binary.BigEndian.Uint32(data[off:]))
+		switch {
+		case size == 0:
+			size = uint64(len(data)) - off
+		case size == 1 && off+16 <= uint64(len(data)):
+			size = binary.BigEndian.Uint64(data[off+8:])
+		}
+		if size < 8 {
+			break
+		}
+		boxes = append(boxes, string(data[off+4:off+8]))
+		off += size
+	}
+	return boxes
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
 }

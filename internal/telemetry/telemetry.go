@@ -1,0 +1,164 @@
+// Package telemetry measures every process the same way: RED metrics per HTTP route and per
+// RPC, queue publish/consume/lag, cache hits and the database pool, on a registry owned by
+// the process (no global state), served with /healthz and /readyz on the admin port.
+package telemetry
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config holds the admin server settings.
+type Config struct {
+	AdminAddr string
+}
+
+// RegisterFlags registers the admin settings.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.AdminAddr, "admin.addr", ":9090", "admin HTTP address of every process: /healthz, /readyz, /metrics (empty disables)")
+}
+
+// latencyBuckets suit an API whose requests take from 100 µs to seconds.
+func latencyBuckets() []float64 {
+	return []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
+}
+
+// Metrics are the process's collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
+	rpcRequests  *prometheus.CounterVec
+	rpcDuration  *prometheus.HistogramVec
+	mqPublished  *prometheus.CounterVec
+	mqConsumed   *prometheus.CounterVec
+	mqLag        *prometheus.HistogramVec
+	cacheLookups *prometheus.CounterVec
+}
+
+// New returns the metrics of one process, with the Go runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "douyin_http_requests_total", Help: "HTTP requests by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "douyin_http_request_duration_seconds", Help: "HTTP request latency by route and method.", Buckets: latencyBuckets(),
+		}, []string{"route", "method"}),
+		rpcRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "douyin_rpc_requests_total", Help: "RPCs served by component, method and result code (0 ok, business code, or error).",
+		}, []string{"component", "method", "code"}),
+		rpcDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "douyin_rpc_request_duration_seconds", Help: "RPC latency by component and method.", Buckets: latencyBuckets(),
+		}, []string{"component", "method"}),
+		mqPublished: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "douyin_mq_published_total", Help: "Queue messages published by topic and result.",
+		}, []string{"topic", "result"}),
+		mqConsumed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "douyin_mq_consumed_total", Help: "Queue messages handled by topic, group and result.",
+		}, []string{"topic", "group", "result"}),
+		mqLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "douyin_mq_consume_lag_seconds", Help: "Time from a message's publication to the start of its handling.",
+			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 10, 30, 60, 300},
+		}, []string{"topic", "group"}),
+		cacheLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "douyin_cache_requests_total", Help: "Cache lookups by cache and result (hit or miss).",
+		}, []string{"cache", "result"}),
+	}
+	m.Registry.MustRegister(
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.httpRequests, m.httpDuration, m.rpcRequests, m.rpcDuration, m.mqPublished, m.mqConsumed, m.mqLag, m.cacheLookups,
+	)
+	return m
+}
+
+// ObserveHTTP records one HTTP request.
+func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration) {
+	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+	m.httpDuration.WithLabelValues(route, method).Observe(took.Seconds())
+}
+
+// ObserveRPC records one served RPC; code is 0, a business code, or -1 for a failure.
+func (m *Metrics) ObserveRPC(component, method string, code int32, took time.Duration) {
+	m.rpcRequests.WithLabelValues(component, method, strconv.Itoa(int(code))).Inc()
+	m.rpcDuration.WithLabelValues(component, method).Observe(took.Seconds())
+}
+
+// CacheLookups counts hits and misses of one named cache.
+func (m *Metrics) CacheLookups(cache string, hits, misses int) {
+	if hits > 0 {
+		m.cacheLookups.WithLabelValues(cache, "hit").Add(float64(hits))
+	}
+	if misses > 0 {
+		m.cacheLookups.WithLabelValues(cache, "miss").Add(float64(misses))
+	}
+}
+
+// WatchDB exports the pool statistics of a database handle.
+func (m *Metrics) WatchDB(name string, db *sql.DB) {
+	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, name))
+}
+
+// Admin serves /healthz, /readyz and /metrics for one process.
+type Admin struct {
+	server *http.Server
+	addr   string
+}
+
+// NewAdmin builds the admin server; ready reports whether the process's dependencies answer.
+func NewAdmin(addr string, m *Metrics, ready func(context.Context) error) *Admin {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/json")
+		if ready != nil {
+			if err := ready(ctx); err != nil {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprint(w, `{"status":"not ready"}`)
+				return
+			}
+		}
+		fmt.Fprint(w, `{"status":"ready"}`)
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
+	return &Admin{addr: addr, server: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
+}
+
+// Run serves until ctx ends.
+func (a *Admin) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.addr)
+	if err != nil {
+		return fmt.Errorf("admin listen: %w", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("admin server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/douyin-backend/douyin/internal/mq"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, string(body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		time.Sleep(20 * time.Millisecond) // the listener may not be up yet
+	}
+}
+
+func TestAdminServesHealthReadinessAndMetrics(t *testing.T) {
+	m := New()
+	var notReady error
+	addr := freeAddr(t)
+	admin := NewAdmin(addr, m, func(context.Context) error { return notReady })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- admin.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("admin stop: %v", err)
+		}
+	}()
+
+	if code, body := get(t, "http://"+addr+"/healthz"); code != 200 || !strings.Contains(body, "ok") {
+		t.Fatalf("/healthz = %d %s", code, body)
+	}
+	if code, _ := get(t, "http://"+addr+"/readyz"); code != 200 {
+		t.Fatalf("/readyz = %d while ready", code)
+	}
+	notReady = errors.New("db down")
+	if code, body := get(t, "http://"+addr+"/readyz"); code != 503 || strings.Contains(body, "db down") {
+		t.Fatalf("/readyz = %d %q while not ready (and must not leak the cause)", code, body)
+	}
+
+	m.ObserveHTTP("/douyin/feed/", "GET", 200, 3*time.Millisecond)
+	m.ObserveRPC("video", "Feed", 0, time.Millisecond)
+	m.CacheLookups("profiles", 3, 1)
+	q := mq.NewMemory()
+	consumer, producer := m.Consumer(q), m.Producer(q)
+	if err := consumer.Subscribe(mq.TopicFavorite, "g", func(context.Context, []byte) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := producer.Publish(context.Background(), mq.TopicFavorite, "k", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	_, metrics := get(t, "http://"+addr+"/metrics")
+	for _, want := range []string{
+		`douyin_http_requests_total{code="200",method="GET",route="/douyin/feed/"} 1`,
+		`douyin_http_request_duration_seconds_count{method="GET",route="/douyin/feed/"} 1`,
+		`douyin_rpc_requests_total{code="0",component="video",method="Feed"} 1`,
+		`douyin_cache_requests_total{cache="profiles",result="hit"} 3`,
+		`douyin_mq_published_total{result="ok",topic="douyin-favorite"} 1`,
+		`douyin_mq_consumed_total{group="g",result="ok",topic="douyin-favorite"} 1`,
+		`douyin_mq_consume_lag_seconds_count{group="g",topic="douyin-favorite"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# Reproducible benchmark (issue 6): seeds synthetic data sets with cmd/loadgen, drives the HTTP
+# API of the embedded single process (small and large data set: the scale check) and of the
+# multi-process deployment on MariaDB/Redis/RocketMQ/Consul (scripts/up.sh), and writes
+# docs/benchmarks.md and docs/benchmarks.json. Not part of make test; about 6-9 minutes on 2 cores.
+#
+# Knobs (environment): BENCH_DURATION (per-endpoint runs, default 10s), BENCH_MIX_DURATION (15s),
+# BENCH_CONCURRENCY (64), BENCH_RATE (open-loop run, 1000 req/s), BENCH_LARGE (preset of the
+# scale check, default large), BENCH_MULTI=0 skips the multi-process part, BENCH_DIR (work dir,
+# default .run/bench), BENCH_DOCS (where the report goes, default docs), BENCH_REPORT_ONLY=1
+# rewrites the report from the last runs without measuring again.
+#
+# The servers run with -http.auth-rate-per-minute=0 and -http.write-rate-per-minute=0: all load
+# comes from 127.0.0.1 and a few accounts, which the per-IP and per-user limits would refuse.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+started=$SECONDS
+work=${BENCH_DIR:-$root/.run/bench}
+docs=${BENCH_DOCS:-$root/docs}
+dur=${BENCH_DURATION:-10s}
+mixdur=${BENCH_MIX_DURATION:-15s}
+conc=${BENCH_CONCURRENCY:-64}
+rate=${BENCH_RATE:-1000}
+large=${BENCH_LARGE:-large}
+multi=${BENCH_MULTI:-1}
+# The per-endpoint runs behind the issue's targets.
+targets=(feed-anon feed-auth like chat-poll)
+# The scale check: feed and lists, small data set versus large.
+scale_mix="feed-anon=1,feed-auth=1,publish-list=1,favorite-list=1,comment-list=1,follow-list=1,follower-list=1"
+
+# Other work on the machine skews every figure: the load averages are in the report.
+loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
+log() { echo "bench: $*" >&2; }
+# BENCH_REPORT_ONLY=1 rewrites the report from the runs of the last bench in $BENCH_DIR.
+report_only=${BENCH_REPORT_ONLY:-0}
+if [ "$report_only" != 1 ]; then
+rm -rf "$work"
+mkdir -p "$work/runs" "$docs"
+
+log "building"
+go build -o "$work/douyin" ./cmd/douyin
+go build -o "$work/loadgen" ./cmd/loadgen
+lg="$work/loadgen"
+
+server_pid=""
+up_started=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  if [ -n "$up_started" ]; then
+    DOUYIN_UP_DIR="$up_dir" scripts/down.sh >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+
+free_port() {
+  local p
+  for p in $(seq 39100 39400); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+  echo "bench: no free port in 39100-39400" >&2
+  exit 1
+}
+
+wait_ready() {
+  local url=$1 deadline=$((SECONDS + 60))
+  until curl -sf "$url/readyz" >/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "bench: $url never became ready" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+
+# run LABEL ARGS…: one measured loadgen run, JSON and markdown under $work/runs.
+run() {
+  local label=$1
+  shift
+  log "run $label"
+  echo "$(basename "$lg") run $*" | sed "s#$work#\$BENCH_DIR#g" >>"$work/commands.txt"
+  "$lg" run -label "$label" -json "$work/runs/$label.json" -md "$work/runs/$label.md" "$@" >/dev/null
+}
+
+# embedded PRESET: seed a fresh data dir, start the single process on it, run the scenarios.
+embedded() {
+  local preset=$1 dir="$work/embedded-$1" port url
+  mkdir -p "$dir"
+  log "seeding $preset into SQLite"
+  echo "loadgen seed -size $preset -data.dir \$BENCH_DIR/embedded-$preset/data -manifest …" >>"$work/commands.txt"
+  "$lg" seed -size "$preset" -data.dir "$dir/data" -manifest "$dir/manifest.json" 2>"$dir/seed.log"
+  port=$(free_port)
+  url="http://127.0.0.1:$port"
+  echo "douyin -data.dir \$BENCH_DIR/embedded-$preset/data -http.addr 127.0.0.1:$port -seed.enabled=false -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0" >>"$work/commands.txt"
+  "$work/douyin" -data.dir "$dir/data" -http.addr "127.0.0.1:$port" -seed.enabled=false \
+    -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0 >"$dir/server.log" 2>&1 &
+  server_pid=$!
+  wait_ready "$url"
+  local common=(-target "$url" -manifest "$dir/manifest.json" -tokens "$dir/tokens.json" -concurrency "$conc" -server-pid "$server_pid")
+  # Warm-up: logs the accounts in (cached for the later runs) and fills the caches.
+  "$lg" run "${common[@]}" -duration 3s >/dev/null
+  if [ "$preset" = small ]; then
+    for s in "${targets[@]}"; do
+      run "embedded-$s" "${common[@]}" -scenario "$s" -duration "$dur"
+    done
+    run "embedded-mix" "${common[@]}" -duration "$mixdur"
+    run "embedded-mix-open" "${common[@]}" -rate "$rate" -duration "$dur"
+  fi
+  run "embedded-scale-$preset" "${common[@]}" -mix "$scale_mix" -duration "$dur"
+  kill -TERM "$server_pid"
+  wait "$server_pid" || true
+  server_pid=""
+}
+
+embedded small
+embedded "$large"
+
+if [ "$multi" = 1 ]; then
+  ts=$(date +%Y%m%d%H%M%S)
+  database="douyin_bench_$ts"
+  up_dir="$root/.run/bench-up"
+  if [ -s "$up_dir/pids" ]; then
+    DOUYIN_UP_DIR="$up_dir" scripts/down.sh >/dev/null 2>&1 || true
+  fi
+  rm -rf "$up_dir"
+  mkdir -p "$up_dir/data"
+  # Seed before the deployment starts: its Redis caches (prefix douyin:<db>:) are then empty
+  # and every read sees the seeded rows.
+  scripts/deps.sh >"$work/deps.log" 2>&1 || { cat "$work/deps.log" >&2; exit 1; }
+  # Service names in Consul are not namespaced per deployment: while another deployment runs,
+  # our gateway would also call its services (and its database). Wait for it to stop.
+  deadline=$((SECONDS + ${BENCH_CONSUL_WAIT:-120}))
+  while curl -sf http://127.0.0.1:8500/v1/catalog/services | jq -e 'keys | any(startswith("douyin-"))' >/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "bench: another douyin deployment is registered in Consul (127.0.0.1:8500); the multi-process" >&2
+      echo "bench: run needs it stopped (its services would answer our gateway). Rerun, or BENCH_MULTI=0." >&2
+      exit 1
+    fi
+    log "waiting for another deployment's douyin-* services to leave Consul"
+    sleep 5
+  done
+  log "seeding small into MariaDB database $database"
+  echo "DOUYIN_DB_DSN='douyin:…@tcp(127.0.0.1:3306)/$database' loadgen seed -db.driver mysql -size small -blob-dir \$DOUYIN_UP_DIR/data/blobs -manifest …" >>"$work/commands.txt"
+  DOUYIN_DB_DSN="douyin:douyin-local-test@tcp(127.0.0.1:3306)/$database" \
+    "$lg" seed -db.driver mysql -size small -blob-dir "$up_dir/data/blobs" -manifest "$work/multi-manifest.json" 2>"$work/multi-seed.log"
+  log "starting the multi-process deployment"
+  echo "DOUYIN_UP_DATABASE=$database DOUYIN_UP_PORT_BASE=38000 DOUYIN_UP_DIR=.run/bench-up DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 scripts/up.sh" >>"$work/commands.txt"
+  up_started=1
+  gateway=$(DOUYIN_UP_DATABASE="$database" DOUYIN_UP_PORT_BASE=38000 DOUYIN_UP_DIR="$up_dir" \
+    DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 scripts/up.sh | sed -n 's/^GATEWAY=//p')
+  pids=$(awk '{print $1}' "$up_dir/pids" | paste -sd, -)
+  common=(-target "$gateway" -manifest "$work/multi-manifest.json" -tokens "$work/multi-tokens.json" -concurrency "$conc" -server-pid "$pids")
+  "$lg" run "${common[@]}" -duration 3s >/dev/null
+  for s in "${targets[@]}"; do
+    run "multi-$s" "${common[@]}" -scenario "$s" -duration "$dur"
+  done
+  run "multi-mix" "${common[@]}" -duration "$mixdur"
+  DOUYIN_UP_DIR="$up_dir" scripts/down.sh >/dev/null 2>&1 || true
+  up_started=""
+  # Leave nothing behind: the database and the deployment's cache keys.
+  mariadb -e "DROP DATABASE IF EXISTS \`$database\`" 2>/dev/null || log "could not drop $database (no root socket access); drop it by hand"
+  if command -v redis-cli >/dev/null; then
+    redis-cli --scan --pattern "douyin:$database:*" | xargs -r -n 500 redis-cli del >/dev/null || true
+  fi
+fi
+
+total=$((SECONDS - started))
+echo "$total" >"$work/total"
+echo "$loadavg0" >"$work/loadavg0"
+cut -d' ' -f1-3 /proc/loadavg >"$work/loadavg1"
+date -u +%FT%TZ >"$work/date"
+fi # report_only
+total=$(cat "$work/total")
+loadavg0=$(cat "$work/loadavg0")
+loadavg=$(cat "$work/loadavg1")
+lg="$work/loadgen"
+log "writing $docs/benchmarks.md and $docs/benchmarks.json (total ${total}s)"
+
+# Metadata: machine, versions, data sets, commands.
+commit=${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+dirty=""
+if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet HEAD; then dirty=" (with uncommitted changes)"; fi
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+gover=$(go env GOVERSION)
+mysqlver=$(mariadb --version 2>/dev/null | head -1 || echo "n/a")
+redisver=$(redis-server --version 2>/dev/null | head -1 || echo "n/a")
+jq -n --arg date "$(cat "$work/date")" --arg commit "$commit$dirty" --arg cpu "$cpu" --arg nproc "$(nproc)" \
+  --arg mem "$mem" --arg go "$gover" --arg kernel "$(uname -r)" --arg loadavg "$loadavg" --arg loadavg0 "$loadavg0" --arg mariadb "$mysqlver" --arg redis "$redisver" \
+  --argjson total "$total" --rawfile commands "$work/commands.txt" \
+  '{date:$date, commit:$commit, machine:{cpu:$cpu, nproc:($nproc|tonumber), memory:$mem, kernel:$kernel, loadavg_at_end:$loadavg, loadavg_at_start:$loadavg0},
+    versions:{go:$go, mariadb:$mariadb, redis:$redis}, total_seconds:$total, commands:($commands|split("\n")|map(select(.!="")))}' \
+  >"$work/meta.json"
+"$lg" combine -meta "$work/meta.json" -out "$docs/benchmarks.json" "$work"/runs/*.json
+
+# target ROW-LABEL SCENARIO MIN-RPS [MAX-P99]: one line of the targets table.
+target_row() {
+  local mode=$1 scenario=$2 want=$3 p99max=${4:-} f="$work/runs/$1-$2.json"
+  [ -f "$f" ] || return 0
+  jq -r --arg mode "$mode" --arg s "$scenario" --argjson want "$want" --arg p99max "$p99max" '
+    .total as $t
+    | ($t.rps >= $want and ($p99max == "" or $t.p99_ms <= ($p99max|tonumber)) and $t.errors == 0) as $ok
+    | (.server.cpu_seconds * 1000 / ($t.requests|if . == 0 then 1 else . end)) as $cpu
+    | (.loadgen.cpu_seconds * 1000 / ($t.requests|if . == 0 then 1 else . end)) as $lcpu
+    | "| \($mode) | \($s) | ≥ \($want) req/s\(if $p99max != "" then ", p99 ≤ \($p99max) ms" else "" end) | \($t.rps|floor) req/s, p99 \($t.p99_ms|floor) ms, \($t.errors) errors | \(.server.cores*100|floor/100) cores, \($cpu*1000|floor/1000) ms/req | \($lcpu*1000|floor/1000) ms/req | \(2000/($cpu+$lcpu)|floor) req/s | \(if $ok then "met" else "**not met**" end) |"' "$f"
+}
+
+# The hand-written profile findings at the end of the report survive regeneration.
+marker='<!-- findings: kept by scripts/bench.sh -->'
+findings=""
+if [ -f "$docs/benchmarks.md" ]; then
+  findings=$(awk -v m="$marker" '$0 == m {keep = 1} keep' "$docs/benchmarks.md")
+fi
+{
+  echo "# Benchmarks"
+  echo
+  echo "Latest figures of \`scripts/bench.sh\` (issue 6). Generated by the script, except the profile findings"
+  echo "at the end (below the findings marker), which it keeps."
+  echo
+  echo "## Machine and versions"
+  echo
+  echo "- date: $(jq -r .date "$work/meta.json"), commit \`$commit\`$dirty"
+  echo "- CPU: $cpu, $(nproc) cores; memory $mem; kernel $(uname -r)"
+  echo "- $gover; $mysqlver; $redisver; RocketMQ 5.3 and Consul 1.14 from scripts/deps.sh"
+  echo "- the load generator runs on the same machine and shares its cores with the server"
+  echo "  (in the multi-process mode also with MariaDB, Redis, the RocketMQ broker and Consul)"
+  echo "- load average (1/5/15 min) at start: $loadavg0, at end: $loadavg — anything above 0 is other work"
+  echo "  competing for the same cores"
+  echo "- total run time of scripts/bench.sh: **${total} s**"
+  echo
+  echo "## Data sets"
+  echo
+  echo "| data set | backend | users | videos | likes | comments | follows | messages | logged-in accounts | seed time |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for m in "$work"/embedded-*/manifest.json "$work/multi-manifest.json"; do
+    [ -f "$m" ] || continue
+    jq -r '"| \(.preset) | \(.driver) | \(.sizes.users) | \(.sizes.videos) | \(.sizes.likes) | \(.sizes.comments) | \(.sizes.follows) | \(.sizes.messages) | \(.sizes.accounts) | \(.seed_seconds*10|floor/10) s |"' "$m"
+  done
+  echo
+  echo "Every video points at one shared 4-second clip and cover; counters are computed from the"
+  echo "generated rows. Authors, liked videos and commented videos are skewed (a few popular ones)."
+  echo
+  echo "## Targets (issue 6, 64 connections)"
+  echo
+  echo "Server CPU per request (utime+stime of the server processes over the run divided by the"
+  echo "requests) is what bounds throughput here: with the load generator's own CPU per request it gives"
+  echo "the ceiling of the last column, what two otherwise idle cores could serve. In the multi-process"
+  echo "mode the server CPU excludes MariaDB, Redis, RocketMQ and Consul."
+  echo
+  echo "| mode | endpoint | target | measured | server CPU | load generator CPU | ceiling on 2 idle cores | |"
+  echo "|---|---|---|---|---|---|---:|---|"
+  target_row embedded feed-anon 5000 50
+  target_row embedded feed-auth 3000
+  target_row embedded like 5000
+  target_row embedded chat-poll 10000
+  target_row multi feed-anon 1667
+  target_row multi feed-auth 1000
+  target_row multi like 1667
+  target_row multi chat-poll 3334
+  echo
+  echo "## Scale check: feed and lists, small versus $large data set (embedded)"
+  echo
+  if [ -f "$work/runs/embedded-scale-small.json" ] && [ -f "$work/runs/embedded-scale-$large.json" ]; then
+    "$lg" compare "$work/runs/embedded-scale-small.json" "$work/runs/embedded-scale-$large.json"
+  fi
+  echo
+  echo "## All runs"
+  echo
+  echo "Closed loop: each connection sends its next request when the previous answered. Open loop"
+  echo "(\`-rate\`): requests on a fixed schedule, latency measured from the intended send time, so"
+  echo "queueing behind a slow server counts (no coordinated omission); requests that could not be"
+  echo "started within a one-second backlog are counted as dropped. Server CPU is utime+stime of"
+  echo "the server processes over the run (2.00 cores = the whole machine), peak RSS sampled every 200 ms."
+  echo
+  for f in "$work"/runs/*.md; do
+    cat "$f"
+    echo
+  done
+  echo "## How to reproduce"
+  echo
+  echo '```sh'
+  echo "scripts/bench.sh   # BENCH_DURATION, BENCH_MIX_DURATION, BENCH_CONCURRENCY, BENCH_RATE, BENCH_LARGE, BENCH_MULTI=0"
+  echo '```'
+  echo
+  echo "The exact commands of this run (\$BENCH_DIR = .run/bench):"
+  echo
+  echo '```sh'
+  cat "$work/commands.txt"
+  echo '```'
+  if [ -n "$findings" ]; then
+    echo
+    echo "$findings"
+  fi
+} >"$docs/benchmarks.md"
+log "done in ${total}s"
