@@ -52,8 +52,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PublicBaseURL, "http.public-base-url", "", "base URL the app reaches this server at (e.g. http://192.168.1.7:8080), used to build absolute media and avatar URLs; empty: the scheme and Host of each request")
 	fs.Int64Var(&c.MaxUploadBytes, "http.max-upload-bytes", 100<<20, "largest accepted video upload in bytes")
 	fs.StringVar(&c.UploadTempDir, "http.upload-temp-dir", "", "directory uploads are spooled to while they are checked (empty: the system temporary directory)")
-	ffprobe, _ := exec.LookPath("ffprobe")
-	fs.StringVar(&c.FFprobePath, "http.ffprobe", ffprobe, "path of ffprobe, which rejects uploads without a video stream (default: found on PATH; empty: magic bytes only)")
+	fs.StringVar(&c.FFprobePath, "http.ffprobe", "ffprobe", "ffprobe to run, a name looked up on PATH at start or a path; it rejects uploads without a video stream (empty or not found: magic bytes only)")
 	fs.StringVar(&c.TimeZone, "http.time-zone", "Asia/Shanghai", "time zone of comment dates (mm-dd)")
 	fs.DurationVar(&c.ShutdownGrace, "http.shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.Float64Var(&c.AuthPerMinute, "http.auth-rate-per-minute", 30, "registrations and logins allowed per client IP per minute, in bursts of up to 10 (0: unlimited)")
@@ -115,6 +114,13 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		return nil, err
 	}
 	loc, _ := time.LoadLocation(cfg.TimeZone)
+	if cfg.FFprobePath != "" {
+		if p, err := exec.LookPath(cfg.FFprobePath); err == nil {
+			cfg.FFprobePath = p
+		} else {
+			cfg.FFprobePath = "" // not installed: uploads are checked by their magic bytes only
+		}
+	}
 	images, err := newStaticImages()
 	if err != nil {
 		return nil, err

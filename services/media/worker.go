@@ -85,17 +85,29 @@ func DefaultConfig() Config {
 		Concurrency: 1, Threads: 2, Niceness: 10, TranscodeTimeout: 10 * time.Minute,
 		QueueSize: 256, RetryBackoff: time.Second, RetryAttempts: 5,
 	}
-	cfg.FFmpegPath, _ = exec.LookPath("ffmpeg")
-	cfg.FFprobePath, _ = exec.LookPath("ffprobe")
+	cfg.FFmpegPath, cfg.FFprobePath = "ffmpeg", "ffprobe"
 	cfg.NicePath, _ = exec.LookPath("nice")
 	return cfg
+}
+
+// lookTool resolves a tool name or path to an executable on PATH; "" when it is not there,
+// which the worker treats as the tool being absent.
+func lookTool(name string) string {
+	if name == "" {
+		return ""
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return ""
+	}
+	return p
 }
 
 // RegisterFlags registers the worker's settings with the receiver's values as defaults, so
 // call it on DefaultConfig().
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.FFmpegPath, "media.ffmpeg", c.FFmpegPath, "path of ffmpeg, which transcodes uploads and extracts covers (empty: play uploads as they are, with placeholder covers)")
-	fs.StringVar(&c.FFprobePath, "media.ffprobe", c.FFprobePath, "path of ffprobe, which checks uploads and picks remux or transcode (empty: always transcode)")
+	fs.StringVar(&c.FFmpegPath, "media.ffmpeg", c.FFmpegPath, "ffmpeg to run, a name looked up on PATH at start or a path; it transcodes uploads and extracts covers (empty or not found: play uploads as they are, with placeholder covers)")
+	fs.StringVar(&c.FFprobePath, "media.ffprobe", c.FFprobePath, "ffprobe to run, a name looked up on PATH at start or a path; it checks uploads and picks remux or transcode (empty or not found: always transcode)")
 	fs.StringVar(&c.TempDir, "media.temp-dir", c.TempDir, "directory for working copies of videos (empty: the system temporary directory)")
 	fs.IntVar(&c.Concurrency, "media.concurrency", c.Concurrency, "videos processed at once by this process")
 	fs.IntVar(&c.Threads, "media.ffmpeg-threads", c.Threads, "threads per ffmpeg transcode (0: one per core); with media.concurrency it bounds the CPU the worker takes")
@@ -146,6 +158,7 @@ type Worker struct {
 // New returns a worker reading and writing media in blobs and reporting to videos. Limits
 // left at zero take DefaultConfig's values; a nil log means slog.Default().
 func New(blobs blob.Store, videos videoapi.VideoService, cfg Config, log *slog.Logger) *Worker {
+	cfg.FFmpegPath, cfg.FFprobePath = lookTool(cfg.FFmpegPath), lookTool(cfg.FFprobePath)
 	def := DefaultConfig()
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = def.Concurrency

@@ -24,23 +24,8 @@ func TestTranscodeSurvivesWorkerKill(t *testing.T) {
 	if state == "" || os.Getenv(baseURLEnv) == "" {
 		t.Fatal("DOUYIN_UP_DIR and DOUYIN_E2E_BASE_URL must point at a running scripts/up.sh deployment")
 	}
-	ffmpeg, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		t.Fatal("ffmpeg is required (scripts/deps.sh installs it)")
-	}
 	// Long enough at 1080p MPEG-4 that the transcode to H.264 takes seconds, not milliseconds.
-	clip := filepath.Join(t.TempDir(), "long.mkv")
-	gen := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=duration=12:size=1920x1080:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=330:duration=12",
-		"-c:v", "mpeg4", "-q:v", "10", "-c:a", "libmp3lame", "-shortest", clip)
-	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("generate clip: %v: %s", err, out)
-	}
-	data, err := os.ReadFile(clip)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := generateClip(t, 12, "1920x1080")
 	u := api.register(t, "mediakill")
 	title := "killed mid-transcode " + uniqueCore()
 	api.publishRaw(t, map[string]string{"token": u.Token, "title": title},

@@ -133,22 +133,7 @@ func TestPublishListErrors(t *testing.T) {
 // serves a JPEG, the play URL a faststart H.264 MP4 that honours Range.
 func TestPublishGeneratedClipBecomesPlayable(t *testing.T) {
 	t.Parallel()
-	ffmpeg, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		t.Fatal("ffmpeg must be on PATH to generate the clip: run scripts/deps.sh")
-	}
-	clip := filepath.Join(t.TempDir(), "clip.mkv")
-	gen := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc=duration=2:size=1920x1080:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:duration=2",
-		"-c:v", "mpeg4", "-q:v", "8", "-c:a", "libmp3lame", "-shortest", clip)
-	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("generate clip: %v: %s", err, out)
-	}
-	data, err := os.ReadFile(clip)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := generateClip(t, 2, "1920x1080")
 	u := api.register(t, "pubgen")
 	title := "generated " + uniqueCore()
 	api.publishRaw(t, map[string]string{"token": u.Token, "title": title},
@@ -210,4 +195,27 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// generateClip makes a Matroska clip (MPEG-4 video, MP3 audio) of the given length and size
+// with ffmpeg's lavfi sources: a file the media worker must transcode, not only remux.
+func generateClip(t *testing.T, seconds int, size string) []byte {
+	t.Helper()
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		t.Fatal("ffmpeg is required (scripts/deps.sh installs it)")
+	}
+	clip := filepath.Join(t.TempDir(), "clip.mkv")
+	gen := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error",
+		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=duration=%d:size=%s:rate=25", seconds, size),
+		"-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:duration=%d", seconds),
+		"-c:v", "mpeg4", "-q:v", "8", "-c:a", "libmp3lame", "-shortest", clip)
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("generate clip: %v: %s", err, out)
+	}
+	data, err := os.ReadFile(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
