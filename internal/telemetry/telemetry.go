@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -112,7 +113,7 @@ func (m *Metrics) WatchDB(name string, db *sql.DB) {
 	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, name))
 }
 
-// Admin serves /healthz, /readyz and /metrics for one process.
+// Admin serves /healthz, /readyz, /metrics and /debug/pprof/ for one process.
 type Admin struct {
 	server *http.Server
 	addr   string
@@ -139,6 +140,12 @@ func NewAdmin(addr string, m *Metrics, ready func(context.Context) error) *Admin
 		fmt.Fprint(w, `{"status":"ready"}`)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
+	// Profiles on the admin port only, never on the public one: the benchmarks are read with them.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return &Admin{addr: addr, server: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 }
 

@@ -66,6 +66,9 @@ func TestAdminServesHealthReadinessAndMetrics(t *testing.T) {
 		t.Fatalf("/readyz = %d %q while not ready (and must not leak the cause)", code, body)
 	}
 
+	if code, body := get(t, "http://"+addr+"/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
+		t.Fatalf("/debug/pprof/ = %d", code)
+	}
 	m.ObserveHTTP("/douyin/feed/", "GET", 200, 3*time.Millisecond)
 	m.ObserveRPC("video", "Feed", 0, time.Millisecond)
 	m.CacheLookups("profiles", 3, 1)
