@@ -150,9 +150,6 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	return g, nil
 }
 
-// Handler exposes the router for in-process tests.
-func (g *Gateway) Handler() *server.Hertz { return g.server }
-
 // Run serves until ctx is cancelled, then drains in-flight requests.
 func (g *Gateway) Run(ctx context.Context) error {
 	errc := make(chan error, 1)

@@ -313,7 +313,7 @@ func (a *App) initMessage() (err error) {
 		a.messages, err = remote(a, Message, messageservice.NewClient, messageservice.NewServiceAdapter)
 		return err
 	}
-	svc := message.New(message.NewSQLStore(a.gdb), a.kv, a.users)
+	svc := message.New(message.NewSQLStore(a.gdb), a.kv, a.users, message.WithLogger(a.log.With("module", Message)))
 	a.messages = svc
 	return a.serve(Message, func(s server.Server) error { return messageservice.RegisterService(s, svc) })
 }

@@ -45,14 +45,27 @@ type Service struct {
 	store Store
 	kv    cache.KV
 	users userapi.UserService
+	log   *slog.Logger
 }
 
 var _ messageapi.MessageService = (*Service)(nil)
 
 // New returns the message service. kv caches each conversation's latest message time so idle
 // polls skip the database; users is asked whether a recipient exists.
-func New(store Store, kv cache.KV, users userapi.UserService) *Service {
-	return &Service{store: store, kv: kv, users: users}
+func New(store Store, kv cache.KV, users userapi.UserService, opts ...Option) *Service {
+	s := &Service{store: store, kv: kv, users: users, log: slog.Default()}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// Option configures the service.
+type Option func(*Service)
+
+// WithLogger sets where degraded cache operations are reported (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Service) { s.log = l }
 }
 
 // SendMessage stores a message from from_user_id to to_user_id and returns it.
@@ -85,9 +98,9 @@ func (s *Service) SendMessage(ctx context.Context, req *messageapi.SendMessageRe
 	// The message is stored: a cache failure must not fail the send (a retry would
 	// duplicate it). Dropping the key sends pollers to the database instead of a stale time.
 	if err := s.kv.SetIfGreater(ctx, latestKeyPrefix+key, m.CreatedAt, sentTTL); err != nil {
-		slog.WarnContext(ctx, "message: cache write failed, dropping the conversation's cached time", "error", err)
+		s.log.WarnContext(ctx, "message: cache write failed, dropping the conversation's cached time", "error", err)
 		if err := s.kv.Delete(ctx, latestKeyPrefix+key); err != nil {
-			slog.WarnContext(ctx, "message: cache delete failed", "error", err)
+			s.log.WarnContext(ctx, "message: cache delete failed", "error", err)
 		}
 	}
 	return &messageapi.SendMessageResponse{Message: toAPI(*m)}, nil
@@ -116,7 +129,7 @@ func (s *Service) Chat(ctx context.Context, req *messageapi.ChatRequest) (*messa
 	latest, known, err := cache.GetInt(ctx, s.kv, latestKeyPrefix+key)
 	cacheUp := err == nil
 	if !cacheUp {
-		slog.WarnContext(ctx, "message: cache read failed, reading the database", "error", err)
+		s.log.WarnContext(ctx, "message: cache read failed, reading the database", "error", err)
 	}
 	// A poll on a cache miss asks the store for the latest time only: one cheap indexed read
 	// that warms the cache, so the following idle polls cost nothing.
@@ -153,7 +166,7 @@ func (s *Service) Chat(ctx context.Context, req *messageapi.ChatRequest) (*messa
 // send's newer time.
 func (s *Service) learnLatest(ctx context.Context, key string, latest int64) {
 	if err := s.kv.SetIfGreater(ctx, latestKeyPrefix+key, latest, learntTTL); err != nil {
-		slog.WarnContext(ctx, "message: cache write failed", "error", err)
+		s.log.WarnContext(ctx, "message: cache write failed", "error", err)
 	}
 }
 
