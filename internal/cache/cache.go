@@ -18,41 +18,30 @@ type KV interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// Memory is the in-process cache, bounded by maxEntries: when full, expired entries are
-// dropped first, then arbitrary ones (it is a cache; every reader falls back to the store).
+// Memory is the in-process cache, bounded by maxEntries (see Bounded).
 type Memory struct {
-	mu         sync.RWMutex
-	entries    map[string]entry
-	maxEntries int
-	now        func() time.Time
-}
-
-type entry struct {
-	value   string
-	expires time.Time // zero: never
+	mu      sync.Mutex
+	entries *Bounded[string, string]
 }
 
 // NewMemory returns an in-process cache holding at most maxEntries keys.
 func NewMemory(maxEntries int) *Memory {
-	return &Memory{entries: map[string]entry{}, maxEntries: maxEntries, now: time.Now}
+	return &Memory{entries: NewBounded[string, string](maxEntries)}
 }
 
 // Get returns the live value of key.
 func (m *Memory) Get(_ context.Context, key string) (string, bool, error) {
-	m.mu.RLock()
-	e, ok := m.entries[key]
-	m.mu.RUnlock()
-	if !ok || (!e.expires.IsZero() && m.now().After(e.expires)) {
-		return "", false, nil
-	}
-	return e.value, true, nil
+	m.mu.Lock()
+	v, ok := m.entries.Get(key)
+	m.mu.Unlock()
+	return v, ok, nil
 }
 
 // Set stores value for ttl (0: no expiry).
 func (m *Memory) Set(_ context.Context, key, value string, ttl time.Duration) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.put(key, value, ttl)
+	m.entries.Put(key, value, ttl)
+	m.mu.Unlock()
 	return nil
 }
 
@@ -60,49 +49,19 @@ func (m *Memory) Set(_ context.Context, key, value string, ttl time.Duration) er
 func (m *Memory) SetIfGreater(_ context.Context, key string, value int64, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.entries[key]; ok && (e.expires.IsZero() || m.now().Before(e.expires)) {
-		if cur, err := parseInt(e.value); err == nil && cur > value {
+	if cur, ok := m.entries.Get(key); ok {
+		if n, err := parseInt(cur); err == nil && n > value {
 			return nil
 		}
 	}
-	m.put(key, formatInt(value), ttl)
+	m.entries.Put(key, formatInt(value), ttl)
 	return nil
 }
 
 // Delete removes key.
 func (m *Memory) Delete(_ context.Context, key string) error {
 	m.mu.Lock()
-	delete(m.entries, key)
+	m.entries.Delete(key)
 	m.mu.Unlock()
 	return nil
-}
-
-func (m *Memory) put(key, value string, ttl time.Duration) {
-	if _, exists := m.entries[key]; !exists && len(m.entries) >= m.maxEntries {
-		m.evict()
-	}
-	e := entry{value: value}
-	if ttl > 0 {
-		e.expires = m.now().Add(ttl)
-	}
-	m.entries[key] = e
-}
-
-// evict frees about a tenth of the capacity, expired entries first.
-func (m *Memory) evict() {
-	target := max(1, m.maxEntries/10)
-	now := m.now()
-	for k, e := range m.entries {
-		if !e.expires.IsZero() && now.After(e.expires) {
-			delete(m.entries, k)
-			target--
-		}
-	}
-	for k := range m.entries {
-		if target <= 0 {
-			return
-		}
-		delete(m.entries, k)
-		target--
-	}
 }

@@ -11,7 +11,7 @@ func TestMemory(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemory(100)
 	now := time.Unix(1000, 0)
-	m.now = func() time.Time { return now }
+	m.entries.now = func() time.Time { return now }
 
 	if _, ok, _ := m.Get(ctx, "a"); ok {
 		t.Fatal("hit on empty cache")
@@ -41,7 +41,7 @@ func TestMemory(t *testing.T) {
 	for i := range 500 {
 		_ = m.Set(ctx, fmt.Sprint(i), "x", 0)
 	}
-	if n := len(m.entries); n > 100 {
+	if n := m.entries.Len(); n > 100 {
 		t.Fatalf("cache grew to %d entries, bound is 100", n)
 	}
 }
