@@ -45,7 +45,7 @@ import (
 	"github.com/douyin-backend/douyin/services/video"
 )
 
-// embeddedCacheEntries bounds the in-process cache.
+// embeddedCacheEntries bounds each in-process cache of the embedded mode.
 const embeddedCacheEntries = 1 << 20
 
 // App holds what the modules built, in the order they were built.
@@ -57,7 +57,7 @@ type App struct {
 
 	gdb        *gorm.DB
 	kv         cache.KV
-	redis      *cache.Redis // nil in the embedded mode: the services then read SQL directly
+	redis      *cache.Redis // nil in the embedded mode: the services then use in-process caches
 	producer   mq.Producer
 	consumer   mq.Consumer
 	blobs      blob.Store
@@ -242,6 +242,8 @@ func (a *App) initUser() (err error) {
 	opts := []user.Option{user.WithLogger(a.log.With("module", User))}
 	if a.redis != nil {
 		opts = append(opts, user.WithProfileCache(user.NewRedisProfileCache(a.redis, a.cfg.Cache.TTL, a.metrics)))
+	} else {
+		opts = append(opts, user.WithProfileCache(user.NewMemoryProfileCache(a.cfg.Cache.TTL, embeddedCacheEntries, a.metrics)))
 	}
 	svc := user.New(user.NewSQLStore(a.gdb), user.DefaultConfig(), opts...)
 	a.users = svc
@@ -255,7 +257,15 @@ func (a *App) initVideo() (err error) {
 	}
 	opts := []video.Option{video.WithLogger(a.log.With("module", Video))}
 	if a.redis != nil {
-		opts = append(opts, video.WithRecordCache(video.NewRedisRecordCache(a.redis, a.cfg.Cache.TTL, a.metrics)))
+		opts = append(opts,
+			video.WithRecordCache(video.NewRedisRecordCache(a.redis, a.cfg.Cache.TTL, a.metrics)),
+			video.WithWorkCountCache(cache.NewRedisCounts(a.redis, "video:works", a.cfg.Cache.CounterTTL, a.metrics)),
+			video.WithTimeline(video.NewRedisTimeline(a.redis, video.DefaultTimelineSize, a.cfg.Cache.CounterTTL)))
+	} else {
+		opts = append(opts,
+			video.WithRecordCache(video.NewMemoryRecordCache(a.cfg.Cache.TTL, embeddedCacheEntries, a.metrics)),
+			video.WithWorkCountCache(cache.NewLocalCounts("video:works", a.cfg.Cache.CounterTTL, embeddedCacheEntries, a.metrics)),
+			video.WithTimeline(video.NewMemoryTimeline(video.DefaultTimelineSize)))
 	}
 	sweep := a.cfg.Sweeper
 	// The in-process queue loses queued work on a restart: re-enqueue every processing video.
@@ -275,6 +285,8 @@ func (a *App) initFavorite() (err error) {
 	opts := []favorite.Option{favorite.WithLogger(a.log.With("module", Favorite))}
 	if a.redis != nil {
 		opts = append(opts, favorite.WithReadModel(favorite.NewRedisReadModel(a.redis, a.cfg.Cache.TTL, a.cfg.Cache.CounterTTL)))
+	} else {
+		opts = append(opts, favorite.WithReadModel(favorite.NewMemoryReadModel(a.cfg.Cache.TTL, a.cfg.Cache.CounterTTL, embeddedCacheEntries)))
 	}
 	svc := favorite.New(favorite.NewSQLStore(a.gdb), a.videos, a.producer, opts...)
 	if err := svc.Subscribe(a.consumer); err != nil {
@@ -289,7 +301,11 @@ func (a *App) initComment() (err error) {
 		a.comments, err = remote(a, Comment, commentservice.NewClient, commentservice.NewServiceAdapter)
 		return err
 	}
-	svc := comment.New(comment.NewSQLStore(a.gdb), a.videos)
+	counts := cache.NewLocalCounts("comment:n", a.cfg.Cache.CounterTTL, embeddedCacheEntries, a.metrics)
+	if a.redis != nil {
+		counts = cache.NewRedisCounts(a.redis, "comment:n", a.cfg.Cache.CounterTTL, a.metrics)
+	}
+	svc := comment.New(comment.NewSQLStore(a.gdb), a.videos, comment.WithCountCache(counts), comment.WithLogger(a.log.With("module", Comment)))
 	a.comments = svc
 	return a.serve(Comment, func(s server.Server) error { return commentservice.RegisterService(s, svc) })
 }
@@ -302,6 +318,8 @@ func (a *App) initRelation() (err error) {
 	opts := []relation.Option{relation.WithLogger(a.log.With("module", Relation))}
 	if a.redis != nil {
 		opts = append(opts, relation.WithCache(relation.NewRedisCache(a.redis, a.cfg.Cache.TTL, a.cfg.Cache.CounterTTL)))
+	} else {
+		opts = append(opts, relation.WithCache(relation.NewMemoryCache(a.cfg.Cache.TTL, a.cfg.Cache.CounterTTL, embeddedCacheEntries)))
 	}
 	svc := relation.New(relation.NewSQLStore(a.gdb), a.users, opts...)
 	a.relations = svc

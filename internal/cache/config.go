@@ -67,15 +67,15 @@ func (c *Config) SecretFlags() []string { return []string{RedisPasswordFlag} }
 
 // Validate checks the settings.
 func (c *Config) Validate() error {
+	if c.TTL <= 0 || c.CounterTTL <= 0 {
+		return fmt.Errorf("cache.ttl and cache.counter-ttl must be positive")
+	}
 	switch c.Backend {
 	case BackendMemory:
 		return nil
 	case BackendRedis:
 	default:
 		return fmt.Errorf("cache.backend %q: want memory or redis", c.Backend)
-	}
-	if c.TTL <= 0 || c.CounterTTL <= 0 {
-		return fmt.Errorf("cache.ttl and cache.counter-ttl must be positive")
 	}
 	return c.Redis.Validate()
 }

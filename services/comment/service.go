@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
@@ -27,13 +29,29 @@ type Service struct {
 	store  Store
 	videos videoapi.VideoService
 	now    func() int64 // Unix milliseconds; replaced in tests to order comments deterministically
+	// counts caches comment counts (nil: read SQL); each commit that moves one drops it.
+	counts cache.CountCache
+	log    *slog.Logger
 }
 
 var _ commentapi.CommentService = (*Service)(nil)
 
+// Option configures the service.
+type Option func(*Service)
+
+// WithCountCache puts c in front of MGetCommentCounts.
+func WithCountCache(c cache.CountCache) Option { return func(s *Service) { s.counts = c } }
+
+// WithLogger sets where degraded cache operations are reported (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
 // New returns the comment service.
-func New(store Store, videos videoapi.VideoService) *Service {
-	return &Service{store: store, videos: videos, now: db.NowMillis}
+func New(store Store, videos videoapi.VideoService, opts ...Option) *Service {
+	s := &Service{store: store, videos: videos, now: db.NowMillis, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // PostComment adds a comment to an existing video and returns it.
@@ -59,6 +77,7 @@ func (s *Service) PostComment(ctx context.Context, req *commentapi.PostCommentRe
 	if err := s.store.CreateComment(ctx, c); err != nil {
 		return nil, err
 	}
+	cache.DropCounts(ctx, s.counts, []int64{c.VideoID}, s.log)
 	return &commentapi.PostCommentResponse{Comment: record(c)}, nil
 }
 
@@ -92,6 +111,7 @@ func (s *Service) DeleteComment(ctx context.Context, req *commentapi.DeleteComme
 	if err != nil {
 		return nil, err
 	}
+	cache.DropCounts(ctx, s.counts, []int64{c.VideoID}, s.log)
 	return &commentapi.DeleteCommentResponse{}, nil
 }
 
@@ -117,7 +137,7 @@ func (s *Service) MGetCommentCounts(ctx context.Context, req *commentapi.MGetCom
 	if len(want) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d video_ids per request", ids.MaxBatch)
 	}
-	stored, err := s.store.MGetCommentCounts(ctx, want)
+	stored, err := cache.CountsThrough(ctx, s.counts, want, s.store.MGetCommentCounts, s.log)
 	if err != nil {
 		return nil, err
 	}

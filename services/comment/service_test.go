@@ -5,9 +5,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/cache/cachetest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
@@ -31,14 +34,34 @@ func (f fakeVideos) MGetVideos(_ context.Context, req *videoapi.MGetVideosReques
 	return &videoapi.MGetVideosResponse{Videos: out}, nil
 }
 
-func newService(t *testing.T) (*Service, *gorm.DB) {
+func newService(t *testing.T, opts ...Option) (*Service, *gorm.DB) {
 	t.Helper()
 	gdb := openDB(t)
-	s := New(NewSQLStore(gdb), fakeVideos{ready: map[int64]bool{10: true, 20: true}})
+	s := New(NewSQLStore(gdb), fakeVideos{ready: map[int64]bool{10: true, 20: true}}, opts...)
 	clock := int64(1_000)
 	var mu sync.Mutex
 	s.now = func() int64 { mu.Lock(); defer mu.Unlock(); clock++; return clock }
 	return s, gdb
+}
+
+// countCaches are the ways the service is deployed: SQL only, the embedded mode's in-process
+// counters, Redis.
+var countCaches = map[string]func(t *testing.T) []Option{
+	"sql": func(*testing.T) []Option { return nil },
+	"memory": func(*testing.T) []Option {
+		return []Option{WithCountCache(cache.NewLocalCounts("comment:n", time.Hour, 1000, nil))}
+	},
+	"redis": func(t *testing.T) []Option {
+		r, _ := cachetest.New(t)
+		return []Option{WithCountCache(cache.NewRedisCounts(r, "comment:n", time.Hour, nil))}
+	},
+}
+
+// runVariants runs test once per deployment, each on a fresh database and key space.
+func runVariants(t *testing.T, test func(t *testing.T, opts []Option)) {
+	for name, opts := range countCaches {
+		t.Run(name, func(t *testing.T) { test(t, opts(t)) })
+	}
 }
 
 func post(t *testing.T, s *Service, user, video int64, content string) *commentapi.CommentRecord {
@@ -92,8 +115,10 @@ func TestPostCommentValidation(t *testing.T) {
 	}
 }
 
-func TestPostAndListComments(t *testing.T) {
-	s, _ := newService(t)
+func TestPostAndListComments(t *testing.T) { runVariants(t, testPostAndListComments) }
+
+func testPostAndListComments(t *testing.T, opts []Option) {
+	s, _ := newService(t, opts...)
 	ctx := context.Background()
 	first := post(t, s, 1, 10, "first")
 	second := post(t, s, 2, 10, "  second  ")
@@ -122,10 +147,17 @@ func TestPostAndListComments(t *testing.T) {
 	if len(counts.CommentCounts) != 3 || counts.CommentCounts[10] != 2 || counts.CommentCounts[20] != 1 || counts.CommentCounts[30] != 0 {
 		t.Fatalf("counts %v, want 10:2 20:1 30:0", counts.CommentCounts)
 	}
+	// The counts just read are cached now: a new comment must still show at once.
+	post(t, s, 3, 10, "third")
+	if n := commentCount(t, s, 10); n != 3 {
+		t.Fatalf("count after a third comment = %d, want 3", n)
+	}
 }
 
-func TestDeleteComment(t *testing.T) {
-	s, _ := newService(t)
+func TestDeleteComment(t *testing.T) { runVariants(t, testDeleteComment) }
+
+func testDeleteComment(t *testing.T, opts []Option) {
+	s, _ := newService(t, opts...)
 	ctx := context.Background()
 	mine := post(t, s, 1, 10, "mine")
 	post(t, s, 2, 10, "theirs")
@@ -165,8 +197,10 @@ func TestDeleteComment(t *testing.T) {
 
 // TestConcurrentPostsAndDeletes posts from 20 goroutines, then deletes every comment twice
 // concurrently: each delete must count once and the counter must match the rows.
-func TestConcurrentPostsAndDeletes(t *testing.T) {
-	s, gdb := newService(t)
+func TestConcurrentPostsAndDeletes(t *testing.T) { runVariants(t, testConcurrentPostsAndDeletes) }
+
+func testConcurrentPostsAndDeletes(t *testing.T, opts []Option) {
+	s, gdb := newService(t, opts...)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	posted := make(chan *commentapi.CommentRecord, 40)

@@ -89,8 +89,8 @@ type CachedVideoFavorites struct {
 // Option configures the service.
 type Option func(*Service)
 
-// WithReadModel serves likes from rm (production: Redis). Without it (the embedded mode)
-// every read goes to SQL and every action is published as is.
+// WithReadModel serves likes from rm (Redis, or MemoryReadModel in the embedded mode).
+// Without it every read goes to SQL and every action is published as is.
 func WithReadModel(rm ReadModel) Option {
 	return func(s *Service) { s.readModel = rm }
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/internal/mq"
@@ -19,6 +20,9 @@ import (
 
 // consumerGroup is the group whose consumer writes likes to the database.
 const consumerGroup = "favorite-store"
+
+// maxLikeBatch bounds the like events written in one transaction.
+const maxLikeBatch = 64
 
 // maxListVideos caps the liked-videos list: the app has no paging, so it shows the newest 1000.
 const maxListVideos = 1000
@@ -44,9 +48,11 @@ type Service struct {
 	// lastSeq keeps the seqs this process hands out strictly increasing, even for two taps
 	// within one clock tick.
 	lastSeq atomic.Int64
-	// readModel serves likes ahead of SQL; nil in the embedded mode.
+	// readModel serves likes ahead of SQL (nil: read SQL).
 	readModel ReadModel
-	log       *slog.Logger
+	// likes writes the consumed events in shared transactions.
+	likes *db.Batcher[LikeEvent, bool]
+	log   *slog.Logger
 }
 
 var _ favoriteapi.FavoriteService = (*Service)(nil)
@@ -55,6 +61,7 @@ var _ favoriteapi.FavoriteService = (*Service)(nil)
 // Subscribe to start writing likes to the store.
 func New(store Store, videos videoapi.VideoService, queue mq.Producer, opts ...Option) *Service {
 	s := &Service{store: store, videos: videos, queue: queue, log: slog.Default()}
+	s.likes = db.NewBatcher(maxLikeBatch, store.ApplyLikes)
 	for _, o := range opts {
 		o(s)
 	}
@@ -138,7 +145,7 @@ func (s *Service) handleLike(ctx context.Context, body []byte) error {
 	if e.UserID <= 0 || e.VideoID <= 0 || e.AuthorID <= 0 || e.Seq <= 0 {
 		return fmt.Errorf("malformed like event %s", body)
 	}
-	flipped, err := s.store.ApplyLike(ctx, e)
+	flipped, err := s.likes.Do(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,10 @@ type Store interface {
 	// event not newer than the stored one changes nothing, and counters move only when the
 	// liked state flips. It reports whether the liked state flipped.
 	ApplyLike(ctx context.Context, e LikeEvent) (flipped bool, err error)
+	// ApplyLikes applies events as ApplyLike does, in order, all in one transaction (group
+	// commit); when that transaction fails, each event is applied on its own, so one event's
+	// failure stays its own. It returns one result and one error per event.
+	ApplyLikes(ctx context.Context, events []LikeEvent) ([]bool, []error)
 	// ListLikedVideos returns the ids of the videos the user likes, newest like first.
 	ListLikedVideos(ctx context.Context, userID int64, limit int) ([]int64, error)
 	// MGetVideoCounts returns the stored favorite counts of the videos that have one.
@@ -114,6 +118,29 @@ func (s *sqlStore) ApplyLike(ctx context.Context, e LikeEvent) (bool, error) {
 		return flipped, nil
 	}
 	return false, fmt.Errorf("apply like of user %d on video %d: %w after %d attempts", e.UserID, e.VideoID, errConflict, maxApplyAttempts)
+}
+
+func (s *sqlStore) ApplyLikes(ctx context.Context, events []LikeEvent) ([]bool, []error) {
+	flipped, failed := make([]bool, len(events)), make([]error, len(events))
+	if len(events) > 1 {
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for i, e := range events {
+				var err error
+				if flipped[i], err = applyLike(tx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			return flipped, failed
+		}
+		clear(flipped) // rolled back: apply one by one, with ApplyLike's retries
+	}
+	for i, e := range events {
+		flipped[i], failed[i] = s.ApplyLike(ctx, e)
+	}
+	return flipped, failed
 }
 
 func applyLike(tx *gorm.DB, e LikeEvent) (bool, error) {

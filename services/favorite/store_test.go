@@ -69,38 +69,53 @@ func testApplyLikeIsIdempotentAndOrdered(t *testing.T, open dbtest.Opener) {
 		{"like unlike like", []LikeEvent{ev(like, 1), ev(unlike, 2), ev(like, 3)}, true, 3},
 		{"redelivered unlike", []LikeEvent{ev(like, 1), ev(unlike, 2), ev(unlike, 2)}, false, 2},
 	}
+	// Each case applied event by event, then as one group-committed batch: the same outcome.
+	apply := map[string]func(st Store, events []LikeEvent) ([]bool, []error){
+		"one by one": func(st Store, events []LikeEvent) ([]bool, []error) {
+			flipped, errs := make([]bool, len(events)), make([]error, len(events))
+			for i, e := range events {
+				flipped[i], errs[i] = st.ApplyLike(context.Background(), e)
+			}
+			return flipped, errs
+		},
+		"one batch": func(st Store, events []LikeEvent) ([]bool, []error) {
+			return st.ApplyLikes(context.Background(), events)
+		},
+	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			st := NewSQLStore(openOn(t, open))
-			flips := 0
-			for _, e := range tc.events {
-				flipped, err := st.ApplyLike(ctx, e)
-				if err != nil {
-					t.Fatal(err)
+		for mode, applyAll := range apply {
+			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+				ctx := context.Background()
+				st := NewSQLStore(openOn(t, open))
+				flips := 0
+				flipped, errs := applyAll(st, tc.events)
+				for i := range tc.events {
+					if errs[i] != nil {
+						t.Fatal(errs[i])
+					}
+					if flipped[i] {
+						flips++
+					}
 				}
-				if flipped {
-					flips++
+				if flips != tc.wantFlips {
+					t.Errorf("%d flips, want %d", flips, tc.wantFlips)
 				}
-			}
-			if flips != tc.wantFlips {
-				t.Errorf("%d flips, want %d", flips, tc.wantFlips)
-			}
-			want := int64(0)
-			if tc.wantLiked {
-				want = 1
-			}
-			liked, _ := st.LikedAmong(ctx, user, []int64{video})
-			vc, _ := st.MGetVideoCounts(ctx, []int64{video})
-			uc, _ := st.MGetUserCounts(ctx, []int64{user, author})
-			if liked[video] != tc.wantLiked || vc[video] != want || uc[user].FavoriteCount != want || uc[author].TotalFavorited != want {
-				t.Fatalf("liked=%v video count=%d user favorite_count=%d author total_favorited=%d; want liked=%v counts %d",
-					liked[video], vc[video], uc[user].FavoriteCount, uc[author].TotalFavorited, tc.wantLiked, want)
-			}
-			if uc[user].TotalFavorited != 0 || uc[author].FavoriteCount != 0 {
-				t.Fatalf("counters crossed users: %+v", uc)
-			}
-		})
+				want := int64(0)
+				if tc.wantLiked {
+					want = 1
+				}
+				liked, _ := st.LikedAmong(ctx, user, []int64{video})
+				vc, _ := st.MGetVideoCounts(ctx, []int64{video})
+				uc, _ := st.MGetUserCounts(ctx, []int64{user, author})
+				if liked[video] != tc.wantLiked || vc[video] != want || uc[user].FavoriteCount != want || uc[author].TotalFavorited != want {
+					t.Fatalf("liked=%v video count=%d user favorite_count=%d author total_favorited=%d; want liked=%v counts %d",
+						liked[video], vc[video], uc[user].FavoriteCount, uc[author].TotalFavorited, tc.wantLiked, want)
+				}
+				if uc[user].TotalFavorited != 0 || uc[author].FavoriteCount != 0 {
+					t.Fatalf("counters crossed users: %+v", uc)
+				}
+			})
+		}
 	}
 }
 

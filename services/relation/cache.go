@@ -49,8 +49,8 @@ type CachedRelations struct {
 // Option configures the service.
 type Option func(*Service)
 
-// WithCache serves counters and is_follow from c (production: Redis). Without it (the
-// embedded mode) every read goes to SQL.
+// WithCache serves counters and is_follow from c (Redis, or MemoryCache in the embedded
+// mode). Without it every read goes to SQL.
 func WithCache(c Cache) Option {
 	return func(s *Service) { s.cache = c }
 }

@@ -43,18 +43,69 @@ type relFixture struct {
 	svc   *Service
 	gdb   *gorm.DB
 	store *readCounter
-	r     *cache.Redis
-	rt    *cachetest.RoundTrips
-	c     *RedisCache
+	users int64
+	c     Cache
+	// flush empties the cache, the stand-in for a restart of Redis or of the process.
+	flush func(t *testing.T)
+	// Redis only (nil on the other backends): the server, its round trips, the cache on it.
+	r  *cache.Redis
+	rt *cachetest.RoundTrips
+	rc *RedisCache
 }
 
-func newRelFixture(t *testing.T, users int64) *relFixture {
+// relCaches are the Cache implementations the service-level tests run against.
+var relCaches = []struct {
+	name string
+	open func(t *testing.T, f *relFixture)
+}{
+	{"redis", func(t *testing.T, f *relFixture) {
+		f.r, f.rt = cachetest.New(t)
+		f.rc = NewRedisCache(f.r, time.Hour, 10*time.Minute)
+		f.c = f.rc
+		f.flush = func(t *testing.T) {
+			t.Helper()
+			if err := cachetest.Flush(context.Background(), f.r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}},
+	{"memory", func(t *testing.T, f *relFixture) {
+		f.c = NewMemoryCache(time.Hour, 10*time.Minute, 10_000)
+		f.flush = func(t *testing.T) {
+			t.Helper()
+			// Forget(u, u) drops u's set and counters: every key of every user.
+			for u := int64(1); u <= f.users; u++ {
+				if err := f.c.Forget(context.Background(), u, u); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}},
+}
+
+// newRelFixture returns the service on a fresh database and the named cache (see relCaches),
+// knowing the users 1..users.
+func newRelFixture(t *testing.T, backend string, users int64) *relFixture {
 	t.Helper()
-	r, rt := cachetest.New(t)
-	f := &relFixture{gdb: openDB(t), r: r, rt: rt, c: NewRedisCache(r, time.Hour, 10*time.Minute)}
+	f := &relFixture{gdb: openDB(t), users: users}
+	for _, b := range relCaches {
+		if b.name == backend {
+			b.open(t, f)
+		}
+	}
+	if f.c == nil {
+		t.Fatalf("no relation cache named %q", backend)
+	}
 	f.store = &readCounter{Store: NewSQLStore(f.gdb)}
 	f.svc = New(f.store, fakeUsers{n: users}, WithCache(f.c))
 	return f
+}
+
+// forEachRelCache runs test as one subtest per Cache implementation.
+func forEachRelCache(t *testing.T, test func(t *testing.T, backend string)) {
+	for _, b := range relCaches {
+		t.Run(b.name, func(t *testing.T) { test(t, b.name) })
+	}
 }
 
 func (f *relFixture) act(from, to int64, follow bool) error {
@@ -105,12 +156,48 @@ func (f *relFixture) assertMatchesRows(t *testing.T, viewers, users []int64) {
 
 func (f *relFixture) rawCounts(t *testing.T, u int64) string {
 	t.Helper()
-	return fmt.Sprint(f.r.Client().HGetAll(context.Background(), f.c.countsKey(u)).Val())
+	return fmt.Sprint(f.r.Client().HGetAll(context.Background(), f.rc.countsKey(u)).Val())
+}
+
+// assertCacheHoldsRows checks that the cache itself (not a reload behind it) holds every
+// user's counters and every viewer's following set, equal to the follows rows.
+func (f *relFixture) assertCacheHoldsRows(t *testing.T, viewers, users []int64) {
+	t.Helper()
+	stored, err := NewSQLStore(f.gdb).Counts(context.Background(), users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, viewer := range viewers {
+		view, err := f.c.Relations(context.Background(), viewer, users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(view.MissingCounts) > 0 || !view.FollowingLoaded {
+			t.Fatalf("viewer %d: cache lost counters %v or the set (loaded: %v)", viewer, view.MissingCounts, view.FollowingLoaded)
+		}
+		edges, err := NewSQLStore(f.gdb).FollowedAmong(context.Background(), viewer, users)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			want := Counts{UserID: u, FollowCount: stored[u].FollowCount, FollowerCount: stored[u].FollowerCount}
+			if got := view.Counts[u]; got != want {
+				t.Errorf("cached counters of user %d = %+v, SQL says %+v", u, got, want)
+			}
+			if view.Following[u] != edges[u] {
+				t.Errorf("cached set of %d says follows %d = %v, SQL says %v", viewer, u, view.Following[u], edges[u])
+			}
+		}
+	}
 }
 
 func TestRelationCacheFollowFlow(t *testing.T) {
+	forEachRelCache(t, testRelationCacheFollowFlow)
+}
+
+func testRelationCacheFollowFlow(t *testing.T, backend string) {
 	ctx := context.Background()
-	f := newRelFixture(t, 10)
+	f := newRelFixture(t, backend, 10)
 	users := []int64{1, 2, 3, 4, 5}
 	f.assertMatchesRows(t, []int64{1, 2}, users) // cold: loads counters and both viewers' sets
 
@@ -122,51 +209,63 @@ func TestRelationCacheFollowFlow(t *testing.T) {
 		f.mustAct(t, s.from, s.to, s.follow)
 		f.assertMatchesRows(t, []int64{1, 2, 3}, users)
 		if i == 4 {
-			if err := cachetest.Flush(ctx, f.r); err != nil {
-				t.Fatal(err)
-			}
+			f.flush(t)
 			f.assertMatchesRows(t, []int64{1, 2, 3}, users)
 		}
 	}
-	// Counters stay cached and are moved in place, not reloaded.
-	if got := f.rawCounts(t, 1); got != "map[follow_count:2 follower_count:1]" {
-		t.Fatalf("cached counters of user 1 = %s", got)
+	// Counters and sets stay cached and are moved in place, not reloaded.
+	f.assertCacheHoldsRows(t, []int64{1, 2, 3}, users)
+	if f.r != nil {
+		if got := f.rawCounts(t, 1); got != "map[follow_count:2 follower_count:1]" {
+			t.Fatalf("cached counters of user 1 = %s", got)
+		}
 	}
 
-	// Warm batch read: one Redis round trip, no SQL.
+	// Warm batch read: no SQL (and on Redis one round trip).
 	f.store.reads.Store(0)
-	before := f.rt.Count()
+	var before int64
+	if f.rt != nil {
+		before = f.rt.Count()
+	}
 	if _, err := f.svc.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: 1, UserIds: users}); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.rt.Count() - before; n != 1 {
-		t.Fatalf("warm MGetRelations took %d Redis round trips, want 1", n)
+	if f.rt != nil {
+		if n := f.rt.Count() - before; n != 1 {
+			t.Fatalf("warm MGetRelations took %d Redis round trips, want 1", n)
+		}
 	}
 	if n := f.store.reads.Load(); n != 0 {
 		t.Fatalf("warm MGetRelations made %d SQL reads", n)
 	}
 
 	// Cold batch read: one SQL read for the counters, one for the viewer's set.
-	if err := cachetest.Flush(ctx, f.r); err != nil {
-		t.Fatal(err)
-	}
+	f.flush(t)
 	if _, err := f.svc.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: 1, UserIds: users}); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.store.reads.Load(); n != 2 {
 		t.Fatalf("cold MGetRelations made %d SQL reads, want 2", n)
 	}
+	// ...which it cached: the next read makes none.
+	if _, err := f.svc.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: 1, UserIds: users}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.store.reads.Load(); n != 2 {
+		t.Fatalf("MGetRelations after the reload made %d more SQL reads, want 0", n-2)
+	}
 }
 
 // When the post-commit step fails, the keys are dropped and the next read reloads from SQL.
+// Redis only: the in-process cache has no failing step.
 func TestRelationCacheFailureDropsKeys(t *testing.T) {
 	ctx := context.Background()
-	f := newRelFixture(t, 10)
+	f := newRelFixture(t, "redis", 10)
 	f.assertMatchesRows(t, []int64{1}, []int64{1, 2})
 	// A corrupt counter makes HINCRBY, and with it the whole script, fail on the real server.
-	f.r.Client().HSet(ctx, f.c.countsKey(2), fieldFollowerCount, "not a number")
+	f.r.Client().HSet(ctx, f.rc.countsKey(2), fieldFollowerCount, "not a number")
 	f.mustAct(t, 1, 2, true)
-	for _, k := range []string{f.c.followingKey(1), f.c.countsKey(1), f.c.countsKey(2)} {
+	for _, k := range []string{f.rc.followingKey(1), f.rc.countsKey(1), f.rc.countsKey(2)} {
 		if f.r.Client().Exists(ctx, k).Val() != 0 {
 			t.Fatalf("key %s survived a failed cache update", k)
 		}
@@ -175,7 +274,11 @@ func TestRelationCacheFailureDropsKeys(t *testing.T) {
 }
 
 func TestRelationCacheConcurrentFollowsMatchSQL(t *testing.T) {
-	f := newRelFixture(t, 40)
+	forEachRelCache(t, testRelationCacheConcurrentFollowsMatchSQL)
+}
+
+func testRelationCacheConcurrentFollowsMatchSQL(t *testing.T, backend string) {
+	f := newRelFixture(t, backend, 40)
 	var followers, targets []int64
 	for u := int64(1); u <= 20; u++ {
 		followers = append(followers, u)
@@ -195,19 +298,27 @@ func TestRelationCacheConcurrentFollowsMatchSQL(t *testing.T) {
 					t.Error(err)
 					return
 				}
+				// Reads race the writes, as the feed does.
+				if _, err := f.svc.MGetRelations(context.Background(), &relationapi.MGetRelationsRequest{ViewerId: from, UserIds: targets}); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		})
 	}
 	wg.Wait()
-	// Raw Redis counters equal the store's counters, which equal the rows.
-	stored, err := NewSQLStore(f.gdb).Counts(context.Background(), everyone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range everyone {
-		want := fmt.Sprintf("map[follow_count:%d follower_count:%d]", stored[u].FollowCount, stored[u].FollowerCount)
-		if got := f.rawCounts(t, u); got != want {
-			t.Errorf("redis counters of user %d = %s, SQL says %s", u, got, want)
+	// The cached counters and sets equal the store's, which equal the rows.
+	f.assertCacheHoldsRows(t, followers, everyone)
+	if f.r != nil {
+		stored, err := NewSQLStore(f.gdb).Counts(context.Background(), everyone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range everyone {
+			want := fmt.Sprintf("map[follow_count:%d follower_count:%d]", stored[u].FollowCount, stored[u].FollowerCount)
+			if got := f.rawCounts(t, u); got != want {
+				t.Errorf("redis counters of user %d = %s, SQL says %s", u, got, want)
+			}
 		}
 	}
 	f.assertMatchesRows(t, followers, everyone)

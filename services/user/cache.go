@@ -22,7 +22,7 @@ type ProfileCache interface {
 // Option configures the service.
 type Option func(*Service)
 
-// WithProfileCache puts c in front of the profile reads. Without it (the embedded mode)
+// WithProfileCache puts c in front of the profile reads. Without it
 // every read goes to SQL.
 func WithProfileCache(c ProfileCache) Option {
 	return func(s *Service) { s.profiles = c }
@@ -33,7 +33,7 @@ func WithLogger(l *slog.Logger) Option {
 	return func(s *Service) { s.log = l }
 }
 
-// noProfileCache is the embedded mode's cache: it holds nothing.
+// noProfileCache holds nothing: every read goes to SQL.
 type noProfileCache struct{}
 
 func (noProfileCache) MGet(_ context.Context, ids []int64) (map[int64]Account, []int64, error) {
@@ -121,5 +121,42 @@ func (c *RedisProfileCache) MSet(ctx context.Context, accounts []Account) error 
 
 // Delete drops the profiles of ids.
 func (c *RedisProfileCache) Delete(ctx context.Context, ids []int64) error {
+	return c.records.Delete(ctx, ids)
+}
+
+// MemoryProfileCache is the ProfileCache of the embedded mode: profiles in process memory,
+// without the password hash (as in Redis: a cache never holds credentials).
+type MemoryProfileCache struct {
+	records *cache.LocalRecords[Account]
+}
+
+var _ ProfileCache = (*MemoryProfileCache)(nil)
+
+// NewMemoryProfileCache holds at most maxEntries profiles, each for ttl with jitter.
+func NewMemoryProfileCache(ttl time.Duration, maxEntries int, o cache.LookupObserver) *MemoryProfileCache {
+	records := cache.NewLocalRecords("user:p", ttl, maxEntries, func(a Account) int64 { return a.ID })
+	if o != nil {
+		records.Observe(o)
+	}
+	return &MemoryProfileCache{records: records}
+}
+
+// MGet returns the cached profiles among ids.
+func (c *MemoryProfileCache) MGet(ctx context.Context, ids []int64) (map[int64]Account, []int64, error) {
+	return c.records.MGet(ctx, ids)
+}
+
+// MSet caches the profiles.
+func (c *MemoryProfileCache) MSet(ctx context.Context, accounts []Account) error {
+	profiles := make([]Account, len(accounts))
+	for i, a := range accounts {
+		a.PasswordHash = ""
+		profiles[i] = a
+	}
+	return c.records.MSet(ctx, profiles)
+}
+
+// Delete drops the profiles of ids.
+func (c *MemoryProfileCache) Delete(ctx context.Context, ids []int64) error {
 	return c.records.Delete(ctx, ids)
 }

@@ -23,10 +23,20 @@ type RecordCache interface {
 // Option configures the service.
 type Option func(*Service)
 
-// WithRecordCache puts c in front of MGetVideos. Without it (the embedded mode) every read
+// WithRecordCache puts c in front of MGetVideos. Without it every read
 // goes to SQL.
 func WithRecordCache(c RecordCache) Option {
 	return func(s *Service) { s.recordCache = c }
+}
+
+// WithWorkCountCache puts c in front of MGetWorkCounts.
+func WithWorkCountCache(c cache.CountCache) Option {
+	return func(s *Service) { s.workCounts = c }
+}
+
+// WithTimeline serves feed pages near the top from t.
+func WithTimeline(t Timeline) Option {
+	return func(s *Service) { s.timeline = t }
 }
 
 // WithLogger sets where degraded cache operations are reported (default slog.Default()).
@@ -34,7 +44,7 @@ func WithLogger(l *slog.Logger) Option {
 	return func(s *Service) { s.log = l }
 }
 
-// noRecordCache is the embedded mode's cache: it holds nothing.
+// noRecordCache holds nothing: every read goes to SQL.
 type noRecordCache struct{}
 
 func (noRecordCache) MGet(_ context.Context, ids []int64) (map[int64]Video, []int64, error) {
@@ -76,6 +86,75 @@ func (s *Service) readyVideos(ctx context.Context, ids []int64) ([]Video, error)
 		}
 	}
 	return append(out, ready...), nil
+}
+
+// feedPage finds the page on the timeline when it can, else in SQL. A page from the
+// timeline is completed from the record cache; a timeline that is not loaded is loaded with
+// the newest videos first (one query, which also fills the record cache).
+func (s *Service) feedPage(ctx context.Context, before int64, limit int) ([]Video, error) {
+	if s.timeline == nil {
+		return s.store.ListFeed(ctx, before, limit)
+	}
+	entries, answer, err := s.timeline.Before(ctx, before, limit)
+	switch {
+	case err != nil:
+		s.log.WarnContext(ctx, "timeline read failed; reading SQL", "err", err)
+		return s.store.ListFeed(ctx, before, limit)
+	case answer == TimelineNotLoaded:
+		if err := s.loadTimeline(ctx); err != nil {
+			s.log.WarnContext(ctx, "timeline load failed", "err", err)
+		}
+		return s.store.ListFeed(ctx, before, limit)
+	case answer == TimelinePastEnd:
+		return s.store.ListFeed(ctx, before, limit)
+	}
+	pageIDs := make([]int64, len(entries))
+	for i, e := range entries {
+		pageIDs[i] = e.ID
+	}
+	found, err := s.readyVideos(ctx, pageIDs)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]Video, len(found))
+	for _, v := range found {
+		byID[v.ID] = v
+	}
+	page := make([]Video, 0, len(entries))
+	for _, id := range pageIDs {
+		if v, ok := byID[id]; ok {
+			page = append(page, v)
+		}
+	}
+	return page, nil
+}
+
+// loadTimeline fills the timeline with the newest ready videos (and the record cache with them).
+func (s *Service) loadTimeline(ctx context.Context) error {
+	newest, err := s.store.ListFeed(ctx, s.now()+1, s.timeline.Size())
+	if err != nil {
+		return err
+	}
+	entries := make([]TimelineEntry, len(newest))
+	for i, v := range newest {
+		entries[i] = TimelineEntry{ID: v.ID, CreatedAt: v.CreatedAt}
+	}
+	if err := s.recordCache.MSet(ctx, newest); err != nil {
+		s.log.WarnContext(ctx, "video cache fill failed", "err", err)
+	}
+	return s.timeline.Fill(ctx, entries)
+}
+
+// becameReady updates the caches after a video turned ready: its record (a guard, processing
+// records are never cached), its author's work count and the timeline.
+func (s *Service) becameReady(ctx context.Context, v TimelineEntry, authorID int64) {
+	ctx = context.WithoutCancel(ctx)
+	cache.DropCounts(ctx, s.workCounts, []int64{authorID}, s.log)
+	if s.timeline != nil {
+		if err := s.timeline.Add(ctx, v); err != nil {
+			s.log.WarnContext(ctx, "timeline add failed", "video_id", v.ID, "err", err)
+		}
+	}
 }
 
 // forgetRecord drops a video's cached record after its state changed. A failure is logged:
@@ -143,4 +222,14 @@ func (c *RedisRecordCache) MSet(ctx context.Context, videos []Video) error {
 // Delete drops the records of ids.
 func (c *RedisRecordCache) Delete(ctx context.Context, ids []int64) error {
 	return c.records.Delete(ctx, ids)
+}
+
+// NewMemoryRecordCache is the RecordCache of the embedded mode: records in process memory,
+// at most maxEntries, each for ttl with jitter.
+func NewMemoryRecordCache(ttl time.Duration, maxEntries int, o cache.LookupObserver) RecordCache {
+	records := cache.NewLocalRecords("video:r", ttl, maxEntries, func(v Video) int64 { return v.ID })
+	if o != nil {
+		records.Observe(o)
+	}
+	return records
 }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/douyin-backend/douyin/internal/blob"
+	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
@@ -49,6 +50,8 @@ type Service struct {
 	now   func() int64 // Unix milliseconds; replaced in tests to order videos deterministically
 	// recordCache caches ready video records (noRecordCache in the embedded mode).
 	recordCache RecordCache
+	workCounts  cache.CountCache // nil: read SQL
+	timeline    Timeline         // nil: read SQL
 	log         *slog.Logger
 	sweep       SweeperConfig
 }
@@ -116,7 +119,11 @@ func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.Complete
 		if !blob.ValidKey(req.PlayKey) || !blob.ValidKey(req.CoverKey) {
 			return nil, errs.Invalid("play_key and cover_key must be valid object keys")
 		}
-		err = s.store.MarkReady(ctx, req.VideoId, req.PlayKey, req.CoverKey)
+		var became *Video
+		became, err = s.store.MarkReady(ctx, req.VideoId, req.PlayKey, req.CoverKey)
+		if err == nil && became != nil {
+			s.becameReady(ctx, TimelineEntry{ID: became.ID, CreatedAt: became.CreatedAt}, became.AuthorID)
+		}
 	case videoapi.VideoStatus_Failed:
 		err = s.store.MarkFailed(ctx, req.VideoId, truncateUTF8(req.FailureReason, maxReasonBytes))
 	default:
@@ -148,7 +155,7 @@ func (s *Service) Feed(ctx context.Context, req *videoapi.FeedRequest) (*videoap
 	case limit < 1:
 		limit = 1
 	}
-	vs, err := s.store.ListFeed(ctx, before, limit)
+	vs, err := s.feedPage(ctx, before, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +201,7 @@ func (s *Service) MGetWorkCounts(ctx context.Context, req *videoapi.MGetWorkCoun
 	if len(want) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d user_ids per request", ids.MaxBatch)
 	}
-	stored, err := s.store.MGetWorkCounts(ctx, want)
+	stored, err := cache.CountsThrough(ctx, s.workCounts, want, s.store.MGetWorkCounts, s.log)
 	if err != nil {
 		return nil, err
 	}

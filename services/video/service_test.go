@@ -8,9 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/cache/cachetest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/internal/mq"
@@ -51,10 +54,10 @@ type fixture struct {
 	clock int64
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...Option) *fixture {
 	t.Helper()
 	f := &fixture{gdb: openDB(t), queue: &recordingQueue{}, clock: 1_000_000}
-	f.svc = New(NewSQLStore(f.gdb), f.queue, prefixURLs("http://cdn/"))
+	f.svc = New(NewSQLStore(f.gdb), f.queue, prefixURLs("http://cdn/"), opts...)
 	// Each call advances the clock by one millisecond: publish order is creation order.
 	f.svc.now = func() int64 { f.clock++; return f.clock }
 	return f
@@ -162,8 +165,44 @@ func TestCreateVideoPublishFailureLeavesNothing(t *testing.T) {
 	}
 }
 
-func TestCompleteProcessing(t *testing.T) {
-	f := newFixture(t)
+// cacheVariants are the ways the service is deployed: SQL only, the embedded mode's in-process
+// caches and Redis, with a timeline that holds every video of a test or only some of them.
+var cacheVariants = map[string]func(t *testing.T) []Option{
+	"sql":                   func(*testing.T) []Option { return nil },
+	"memory":                func(*testing.T) []Option { return memoryCaches(40) },
+	"memory-short-timeline": func(*testing.T) []Option { return memoryCaches(20) },
+	"redis":                 func(t *testing.T) []Option { return redisCaches(t, 40) },
+	"redis-short-timeline":  func(t *testing.T) []Option { return redisCaches(t, 20) },
+}
+
+func memoryCaches(timelineSize int) []Option {
+	return []Option{
+		WithRecordCache(NewMemoryRecordCache(time.Hour, 1000, nil)),
+		WithWorkCountCache(cache.NewLocalCounts("video:works", time.Hour, 1000, nil)),
+		WithTimeline(NewMemoryTimeline(timelineSize)),
+	}
+}
+
+func redisCaches(t *testing.T, timelineSize int) []Option {
+	r, _ := cachetest.New(t)
+	return []Option{
+		WithRecordCache(NewRedisRecordCache(r, time.Hour, nil)),
+		WithWorkCountCache(cache.NewRedisCounts(r, "video:works", time.Hour, nil)),
+		WithTimeline(NewRedisTimeline(r, timelineSize, time.Hour)),
+	}
+}
+
+// runVariants runs test once per deployment, each on a fresh database and key space.
+func runVariants(t *testing.T, test func(t *testing.T, opts []Option)) {
+	for name, opts := range cacheVariants {
+		t.Run(name, func(t *testing.T) { test(t, opts(t)) })
+	}
+}
+
+func TestCompleteProcessing(t *testing.T) { runVariants(t, testCompleteProcessing) }
+
+func testCompleteProcessing(t *testing.T, opts []Option) {
+	f := newFixture(t, opts...)
 	ctx := context.Background()
 	create := func() int64 {
 		resp, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: 9, Title: "t", SourceKey: "uploads/a.mp4"})
@@ -231,8 +270,10 @@ func TestCompleteProcessing(t *testing.T) {
 	}
 }
 
-func TestFeedPagesNewestFirst(t *testing.T) {
-	f := newFixture(t)
+func TestFeedPagesNewestFirst(t *testing.T) { runVariants(t, testFeedPagesNewestFirst) }
+
+func testFeedPagesNewestFirst(t *testing.T, opts []Option) {
+	f := newFixture(t, opts...)
 	ctx := context.Background()
 	empty, err := f.svc.Feed(ctx, &videoapi.FeedRequest{})
 	if err != nil {

@@ -29,8 +29,9 @@ type Store interface {
 	DeleteVideo(ctx context.Context, id int64) error
 	// MarkReady moves a processing video to ready with its media keys and counts it for its
 	// author, in one transaction. A video that is no longer processing is left unchanged, so a
-	// redelivered completion never counts twice. Unknown ids give ErrVideoNotFound.
-	MarkReady(ctx context.Context, id int64, playKey, coverKey string) error
+	// redelivered completion never counts twice. It returns the video when this call made it
+	// ready, nil when it was no longer processing. Unknown ids give ErrVideoNotFound.
+	MarkReady(ctx context.Context, id int64, playKey, coverKey string) (*Video, error)
 	// MarkFailed moves a processing video to failed with the reason; other states are left
 	// unchanged. Unknown ids give ErrVideoNotFound.
 	MarkFailed(ctx context.Context, id int64, reason string) error
@@ -131,10 +132,11 @@ func (s *sqlStore) DeleteVideo(ctx context.Context, id int64) error {
 	return nil
 }
 
-func (s *sqlStore) MarkReady(ctx context.Context, id int64, playKey, coverKey string) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		authorID, processing, err := s.processingAuthor(tx, id)
-		if err != nil || !processing {
+func (s *sqlStore) MarkReady(ctx context.Context, id int64, playKey, coverKey string) (*Video, error) {
+	var became *Video
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		v, err := s.processingVideo(tx, id)
+		if err != nil || v == nil {
 			return err
 		}
 		// The status condition makes the transition happen once even when two completions
@@ -147,13 +149,21 @@ func (s *sqlStore) MarkReady(ctx context.Context, id int64, playKey, coverKey st
 		if res.RowsAffected == 0 {
 			return nil
 		}
-		return db.AddCounters(tx, WorkCount{}.TableName(), "user_id", authorID, map[string]int64{"work_count": 1})
+		if err := db.AddCounters(tx, WorkCount{}.TableName(), "user_id", v.AuthorID, map[string]int64{"work_count": 1}); err != nil {
+			return err
+		}
+		became = v
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return became, nil
 }
 
 func (s *sqlStore) MarkFailed(ctx context.Context, id int64, reason string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, processing, err := s.processingAuthor(tx, id); err != nil || !processing {
+		if v, err := s.processingVideo(tx, id); err != nil || v == nil {
 			return err
 		}
 		err := tx.Model(&Video{}).Where("id = ? AND status = ?", id, statusProcessing).
@@ -165,17 +175,21 @@ func (s *sqlStore) MarkFailed(ctx context.Context, id int64, reason string) erro
 	})
 }
 
-// processingAuthor reads the author of video id and whether it is still processing.
-func (s *sqlStore) processingAuthor(tx *gorm.DB, id int64) (authorID int64, processing bool, err error) {
+// processingVideo reads the id, author and creation time of video id, or nil when it is no
+// longer processing.
+func (s *sqlStore) processingVideo(tx *gorm.DB, id int64) (*Video, error) {
 	var v Video
-	err = tx.Select("id", "author_id", "status").Take(&v, id).Error
+	err := tx.Select("id", "author_id", "status", "created_at").Take(&v, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return 0, false, ErrVideoNotFound
+		return nil, ErrVideoNotFound
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("read video %d: %w", id, err)
+		return nil, fmt.Errorf("read video %d: %w", id, err)
 	}
-	return v.AuthorID, v.Status == statusProcessing, nil
+	if v.Status != statusProcessing {
+		return nil, nil
+	}
+	return &v, nil
 }
 
 func (s *sqlStore) ListFeed(ctx context.Context, beforeMillis int64, limit int) ([]Video, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"gorm.io/gorm"
@@ -64,18 +65,29 @@ func testMarkReadyCountsOnceUnderConcurrency(t *testing.T, open dbtest.Opener) {
 	id := newProcessing(t, st, 7, 1000)
 
 	var wg sync.WaitGroup
+	var became atomic.Int32
 	for range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := st.MarkReady(ctx, id, "uploads/x.mp4", "videos/1/cover.jpg"); err != nil {
+			v, err := st.MarkReady(ctx, id, "uploads/x.mp4", "videos/1/cover.jpg")
+			if err != nil {
 				t.Error(err)
+			}
+			if v != nil {
+				became.Add(1)
+				if v.ID != id || v.AuthorID != 7 {
+					t.Errorf("MarkReady returned %+v, want video %d of author 7", v, id)
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	if got := workCount(t, st, 7); got != 1 {
 		t.Fatalf("work count after 20 completions = %d, want 1", got)
+	}
+	if n := became.Load(); n != 1 {
+		t.Fatalf("%d completions reported making the video ready, want exactly 1", n)
 	}
 	// A late failure report must not undo a ready video.
 	if err := st.MarkFailed(ctx, id, "late"); err != nil {
@@ -85,7 +97,7 @@ func testMarkReadyCountsOnceUnderConcurrency(t *testing.T, open dbtest.Opener) {
 	if err != nil || len(vs) != 1 || vs[0].CoverKey != "videos/1/cover.jpg" {
 		t.Fatalf("MGetReady = %+v, %v; want the ready video", vs, err)
 	}
-	if err := st.MarkReady(ctx, 999, "a", "b"); !errors.Is(err, ErrVideoNotFound) {
+	if _, err := st.MarkReady(ctx, 999, "a", "b"); !errors.Is(err, ErrVideoNotFound) {
 		t.Fatalf("MarkReady(unknown) = %v, want ErrVideoNotFound", err)
 	}
 	if err := st.MarkFailed(ctx, 999, "x"); !errors.Is(err, ErrVideoNotFound) {
@@ -100,7 +112,7 @@ func testDeleteVideoUndoesWorkCount(t *testing.T, open dbtest.Opener) {
 	st := NewSQLStore(openOn(t, open))
 	ready := newProcessing(t, st, 3, 1)
 	processing := newProcessing(t, st, 3, 2)
-	if err := st.MarkReady(ctx, ready, "p", "c"); err != nil {
+	if _, err := st.MarkReady(ctx, ready, "p", "c"); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.DeleteVideo(ctx, processing); err != nil {
@@ -132,7 +144,7 @@ func testListFeedAndByAuthor(t *testing.T, open dbtest.Opener) {
 	d := newProcessing(t, st, 1, 400) // stays processing
 	e := newProcessing(t, st, 1, 500) // fails
 	for _, id := range []int64{a, b, c} {
-		if err := st.MarkReady(ctx, id, "p", "c"); err != nil {
+		if _, err := st.MarkReady(ctx, id, "p", "c"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,0 +1,65 @@
+package cache_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+)
+
+func TestLocalRecordsBoundedAndCounted(t *testing.T) {
+	ctx := context.Background()
+	var seen counter
+	records := cache.NewLocalRecords("item", time.Hour, 100, func(i item) int64 { return i.ID }).Observe(&seen)
+	if err := records.MSet(ctx, []item{{1, "a"}, {2, "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	found, missing, _ := records.MGet(ctx, []int64{1, 2, 3, 5})
+	if len(found) != 2 || found[1].Name != "a" || found[2].Name != "b" || len(missing) != 2 || missing[0] != 3 || missing[1] != 5 {
+		t.Fatalf("MGet = %v missing %v", found, missing)
+	}
+	if seen.hits != 2 || seen.misses != 2 {
+		t.Fatalf("observed %d hits %d misses, want 2 and 2", seen.hits, seen.misses)
+	}
+	_ = records.Delete(ctx, []int64{1})
+	if _, missing, _ := records.MGet(ctx, []int64{1}); len(missing) != 1 {
+		t.Fatal("deleted record still cached")
+	}
+	for i := range int64(1000) {
+		_ = records.MSet(ctx, []item{{i + 10, "x"}})
+	}
+	if n := records.Len(); n > 100 {
+		t.Fatalf("%d records held, bound is 100", n)
+	}
+}
+
+// Both counter caches keep zero counts (a user with no videos is a hit, not a miss forever).
+func TestCountCaches(t *testing.T) {
+	r, _ := cachetest.New(t)
+	for name, c := range map[string]cache.CountCache{
+		"redis": cache.NewRedisCounts(r, "n", time.Minute, nil),
+		"local": cache.NewLocalCounts("n", time.Minute, 100, nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			if err := c.MSet(ctx, map[int64]int64{1: 0, 2: 7}); err != nil {
+				t.Fatal(err)
+			}
+			found, missing, err := c.MGet(ctx, []int64{1, 2, 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(found) != 2 || found[1] != 0 || found[2] != 7 || len(missing) != 1 || missing[0] != 3 {
+				t.Fatalf("MGet = %v missing %v", found, missing)
+			}
+			if err := c.Delete(ctx, []int64{2}); err != nil {
+				t.Fatal(err)
+			}
+			if found, _, _ := c.MGet(ctx, []int64{2}); len(found) != 0 {
+				t.Fatal("deleted counter still cached")
+			}
+		})
+	}
+}

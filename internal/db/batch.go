@@ -1,0 +1,87 @@
+package db
+
+import (
+	"context"
+	"sync"
+)
+
+// Batcher is group commit: callers that arrive while a batch is being written queue up, and
+// the next batch writes all of them in one transaction. A single caller pays one transaction
+// as before; under load the commit (the write lock, the WAL write, the round trip) is shared.
+// There is no timer and no background goroutine: the caller that finds nobody writing leads,
+// and on finishing hands the lead to the first caller still waiting.
+type Batcher[T, R any] struct {
+	apply    func(ctx context.Context, items []T) ([]R, []error)
+	maxBatch int
+
+	mu      sync.Mutex
+	pending []*batchCall[T, R]
+	leading bool
+}
+
+type batchCall[T, R any] struct {
+	item T
+	// wake is signalled once: done (res/err set) or promoted to lead the next batch.
+	wake     chan struct{}
+	promoted bool
+	res      R
+	err      error
+}
+
+// NewBatcher returns a Batcher writing at most maxBatch items per call of apply, which must
+// return one result and one error per item, in order. apply runs with the leading caller's
+// context minus its cancellation: the items of other callers ride on it.
+func NewBatcher[T, R any](maxBatch int, apply func(ctx context.Context, items []T) ([]R, []error)) *Batcher[T, R] {
+	return &Batcher[T, R]{apply: apply, maxBatch: max(1, maxBatch)}
+}
+
+// Do writes item in the next batch and returns its result once that batch is done.
+func (b *Batcher[T, R]) Do(ctx context.Context, item T) (R, error) {
+	c := &batchCall[T, R]{item: item, wake: make(chan struct{}, 1)}
+	b.mu.Lock()
+	b.pending = append(b.pending, c)
+	lead := !b.leading
+	b.leading = true
+	b.mu.Unlock()
+	if !lead {
+		<-c.wake
+		if !c.promoted {
+			return c.res, c.err
+		}
+	}
+	b.runBatch(context.WithoutCancel(ctx))
+	return c.res, c.err
+}
+
+// runBatch writes the oldest pending calls (the leader's among them), answers them, and
+// passes the lead on.
+func (b *Batcher[T, R]) runBatch(ctx context.Context) {
+	b.mu.Lock()
+	n := min(len(b.pending), b.maxBatch)
+	batch := make([]*batchCall[T, R], n)
+	copy(batch, b.pending)
+	b.pending = append(b.pending[:0], b.pending[n:]...)
+	b.mu.Unlock()
+
+	items := make([]T, n)
+	for i, c := range batch {
+		items[i] = c.item
+	}
+	results, errs := b.apply(ctx, items)
+	for i, c := range batch {
+		c.res, c.err = results[i], errs[i]
+		if i > 0 { // batch[0] is the leader itself
+			c.wake <- struct{}{}
+		}
+	}
+
+	b.mu.Lock()
+	if len(b.pending) > 0 {
+		next := b.pending[0]
+		next.promoted = true
+		next.wake <- struct{}{}
+	} else {
+		b.leading = false
+	}
+	b.mu.Unlock()
+}

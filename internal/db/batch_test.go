@@ -1,0 +1,95 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// Concurrent callers share batches, each gets its own result and error, and no batch is
+// larger than the bound.
+func TestBatcherGroupsConcurrentCalls(t *testing.T) {
+	var (
+		batches, maxSeen atomic.Int64
+		gate             = make(chan struct{})
+		once             sync.Once
+	)
+	b := NewBatcher(8, func(_ context.Context, items []int) ([]string, []error) {
+		// Hold the first batch until every caller queued, so later batches must be shared.
+		once.Do(func() { <-gate })
+		batches.Add(1)
+		if n := int64(len(items)); n > maxSeen.Load() {
+			maxSeen.Store(n)
+		}
+		res, errs := make([]string, len(items)), make([]error, len(items))
+		for i, it := range items {
+			res[i] = fmt.Sprint("r", it)
+			if it%10 == 0 {
+				errs[i] = fmt.Errorf("item %d refused", it)
+			}
+		}
+		return res, errs
+	})
+	const callers = 50
+	var wg sync.WaitGroup
+	for i := 1; i <= callers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := b.Do(context.Background(), i)
+			if (i%10 == 0) != (err != nil) {
+				t.Errorf("item %d: err %v", i, err)
+			}
+			if res != fmt.Sprint("r", i) {
+				t.Errorf("item %d got result %q", i, res)
+			}
+		}()
+	}
+	// The held first batch took at most 8 callers; the rest queue behind it.
+	waitPending(b, callers-8)
+	close(gate)
+	wg.Wait()
+	if n := batches.Load(); n >= callers || n < callers/8 {
+		t.Fatalf("%d batches for %d callers, want shared batches of at most 8", n, callers)
+	}
+	if m := maxSeen.Load(); m > 8 {
+		t.Fatalf("a batch of %d items, bound is 8", m)
+	}
+}
+
+// waitPending polls until at least n calls wait behind the leader.
+func waitPending[T, R any](b *Batcher[T, R], n int) {
+	for {
+		b.mu.Lock()
+		got := len(b.pending)
+		b.mu.Unlock()
+		if got >= n {
+			return
+		}
+	}
+}
+
+// A lone caller is answered at once, and a cancelled leader still completes the others' items.
+func TestBatcherLoneCallerAndCancelledLeader(t *testing.T) {
+	b := NewBatcher(4, func(ctx context.Context, items []int) ([]int, []error) {
+		if ctx.Err() != nil {
+			return make([]int, len(items)), []error{errors.New("cancelled"), nil, nil, nil}[:len(items)]
+		}
+		out := make([]int, len(items))
+		for i, it := range items {
+			out[i] = it * 2
+		}
+		return out, make([]error, len(items))
+	})
+	if got, err := b.Do(context.Background(), 21); err != nil || got != 42 {
+		t.Fatalf("Do = %d %v", got, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got, err := b.Do(ctx, 5); err != nil || got != 10 {
+		t.Fatalf("Do with a cancelled context = %d %v: the batch must not inherit the cancellation", got, err)
+	}
+}

@@ -1,0 +1,222 @@
+package favorite
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/douyin-backend/douyin/internal/cache"
+)
+
+// MemoryReadModel is the ReadModel in process memory, for the embedded mode (one process,
+// SQLite, no Redis): it lets that mode take the same service code path as production instead
+// of reading every like and counter from SQL on every feed. Every method mirrors the
+// RedisReadModel method of the same name, and every method is one step under one lock, the
+// in-process equivalent of one Lua script. With a single process there is no other instance
+// to race with, so the read model is exact within the process except for the read/commit
+// races described on ReadModel, which the TTLs bound. Its contents die with the process; that
+// is fine because SQL is the truth and every piece is reloaded from SQL on a miss.
+//
+// State, each kind bounded by maxEntries keys (see cache.Bounded):
+//
+//	liked   user  → the set of liked video ids; present means loaded from SQL (fav:u:{user})
+//	videos  video → favorite_count (fav:v:{video})
+//	stats   user  → favorite_count, total_favorited (fav:s:{user})
+//	lastSeq the last seq handed out, in microseconds (fav:seq)
+type MemoryReadModel struct {
+	mu         sync.Mutex
+	liked      *cache.Bounded[int64, map[int64]struct{}]
+	videos     *cache.Bounded[int64, int64]
+	stats      *cache.Bounded[int64, memoryStats]
+	lastSeq    int64
+	setTTL     time.Duration
+	counterTTL time.Duration
+}
+
+// memoryStats is one user's cached counters (the Redis hash fav:s:{user}).
+type memoryStats struct {
+	favoriteCount, totalFavorited int64
+}
+
+var _ ReadModel = (*MemoryReadModel)(nil)
+
+// NewMemoryReadModel returns an empty read model. Liked sets live setTTL and counters
+// counterTTL, both with jitter; an action renews its user's set, and a TTL that is not
+// positive keeps entries until they are evicted. Each kind holds at most maxEntries keys (at
+// least 1): when full, a write drops expired entries first, then arbitrary ones.
+func NewMemoryReadModel(setTTL, counterTTL time.Duration, maxEntries int) *MemoryReadModel {
+	return &MemoryReadModel{
+		liked:      cache.NewBounded[int64, map[int64]struct{}](maxEntries),
+		videos:     cache.NewBounded[int64, int64](maxEntries),
+		stats:      cache.NewBounded[int64, memoryStats](maxEntries),
+		setTTL:     setTTL,
+		counterTTL: counterTTL,
+	}
+}
+
+// Apply is applyScript: nothing happens unless the user's set is cached; the set is changed
+// and its lifetime renewed; the step gets a seq whether or not it changed anything (its event
+// is still published); and only if the set changed do the cached counters move, in place and
+// keeping their expiry. A counter that is not cached is not created: from a delta it would be
+// a wrong absolute value.
+func (m *MemoryReadModel) Apply(_ context.Context, c Change) (Applied, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	set, ok := m.liked.Get(c.UserID)
+	if !ok {
+		return Applied{}, ErrNotLoaded
+	}
+	_, had := set[c.VideoID]
+	changed := had != c.Liked
+	if changed {
+		if c.Liked {
+			set[c.VideoID] = struct{}{}
+		} else {
+			delete(set, c.VideoID)
+		}
+	}
+	m.liked.Put(c.UserID, set, cache.TTL(m.setTTL))
+	// Microseconds like Redis TIME, pushed past the last one so it strictly increases even if
+	// the clock steps back; returned in nanoseconds, the unit of the service's own seqs.
+	seq := max(m.lastSeq+1, time.Now().UnixMicro())
+	m.lastSeq = seq
+	if !changed {
+		return Applied{Seq: seq * 1000}, nil
+	}
+	d := int64(1)
+	if !c.Liked {
+		d = -1
+	}
+	if n, ok := m.videos.Get(c.VideoID); ok {
+		m.videos.Replace(c.VideoID, n+d)
+	}
+	// One user after the other, so the step stays right when users like their own videos.
+	if s, ok := m.stats.Get(c.UserID); ok {
+		s.favoriteCount += d
+		m.stats.Replace(c.UserID, s)
+	}
+	if s, ok := m.stats.Get(c.AuthorID); ok {
+		s.totalFavorited += d
+		m.stats.Replace(c.AuthorID, s)
+	}
+	return Applied{Changed: true, Seq: seq * 1000}, nil
+}
+
+// FillLiked caches the user's set unless one is cached (an empty set is cached too).
+func (m *MemoryReadModel) FillLiked(_ context.Context, userID int64, videoIDs []int64) error {
+	// Built before taking the lock: a set can hold thousands of ids, and it is private to
+	// this call until it is stored.
+	set := make(map[int64]struct{}, len(videoIDs))
+	for _, id := range videoIDs {
+		set[id] = struct{}{}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.liked.Get(userID); ok {
+		return nil
+	}
+	m.liked.Put(userID, set, cache.TTL(m.setTTL))
+	return nil
+}
+
+// VideoFavorites reads the counts and, when the viewer's set is cached, which of the videos
+// the viewer likes. It allocates only the result.
+func (m *MemoryReadModel) VideoFavorites(_ context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error) {
+	out := CachedVideoFavorites{Counts: make(map[int64]int64, len(videoIDs))}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range videoIDs {
+		n, ok := m.videos.Get(id)
+		if !ok {
+			out.MissingCounts = append(out.MissingCounts, id)
+			continue
+		}
+		out.Counts[id] = n
+	}
+	if viewerID > 0 {
+		if set, ok := m.liked.Get(viewerID); ok {
+			out.LikedLoaded = true
+			out.Liked = make(map[int64]bool, min(len(videoIDs), len(set)))
+			for _, id := range videoIDs {
+				if _, liked := set[id]; liked {
+					out.Liked[id] = true
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// FillVideoCounts caches each count unless one is cached: a cached count was loaded earlier
+// and moved by every step since, so it is newer than this SQL read.
+func (m *MemoryReadModel) FillVideoCounts(_ context.Context, counts map[int64]int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, n := range counts {
+		if _, ok := m.videos.Get(id); ok {
+			continue
+		}
+		m.videos.Put(id, n, cache.TTL(m.counterTTL))
+	}
+	return nil
+}
+
+// UserStats reads every user's counters; the users without cached counters are missing.
+func (m *MemoryReadModel) UserStats(_ context.Context, userIDs []int64) (map[int64]UserCount, []int64, error) {
+	found := make(map[int64]UserCount, len(userIDs))
+	var missing []int64
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range userIDs {
+		s, ok := m.stats.Get(id)
+		if !ok {
+			missing = append(missing, id)
+			continue
+		}
+		found[id] = UserCount{UserID: id, FavoriteCount: s.favoriteCount, TotalFavorited: s.totalFavorited}
+	}
+	return found, missing, nil
+}
+
+// FillUserStats caches each user's counters unless they are cached.
+func (m *MemoryReadModel) FillUserStats(_ context.Context, stats map[int64]UserCount) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, c := range stats {
+		if _, ok := m.stats.Get(id); ok {
+			continue
+		}
+		m.stats.Put(id, memoryStats{favoriteCount: c.FavoriteCount, totalFavorited: c.TotalFavorited}, cache.TTL(m.counterTTL))
+	}
+	return nil
+}
+
+// Settle is settleScript: the user's membership is set if the set is cached (its lifetime
+// unchanged), and the counters c moved are dropped so their next read loads the committed
+// values.
+func (m *MemoryReadModel) Settle(_ context.Context, c Change) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if set, ok := m.liked.Get(c.UserID); ok {
+		if c.Liked {
+			set[c.VideoID] = struct{}{}
+		} else {
+			delete(set, c.VideoID)
+		}
+	}
+	m.videos.Delete(c.VideoID)
+	m.stats.Delete(c.UserID)
+	m.stats.Delete(c.AuthorID)
+	return nil
+}
+
+// Forget drops the user's set and the counters c touches.
+func (m *MemoryReadModel) Forget(_ context.Context, c Change) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.liked.Delete(c.UserID)
+	m.videos.Delete(c.VideoID)
+	m.stats.Delete(c.UserID)
+	m.stats.Delete(c.AuthorID)
+	return nil
+}
