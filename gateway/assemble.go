@@ -54,6 +54,7 @@ func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64
 	if err := grp.Wait(); err != nil {
 		return nil, err
 	}
+	urlBase := g.urlBase(c)
 	for _, id := range userIDs {
 		p, ok := profiles.Users[id]
 		if !ok {
@@ -62,8 +63,8 @@ func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64
 		u := &base.User{
 			ID:              id,
 			Name:            p.Name,
-			Avatar:          g.absoluteURL(c, p.Avatar),
-			BackgroundImage: g.absoluteURL(c, p.BackgroundImage),
+			Avatar:          absoluteURL(urlBase, p.Avatar),
+			BackgroundImage: absoluteURL(urlBase, p.BackgroundImage),
 			Signature:       p.Signature,
 			WorkCount:       works.WorkCounts[id],
 		}
@@ -126,6 +127,7 @@ func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int6
 	if err := grp.Wait(); err != nil {
 		return nil, err
 	}
+	urlBase := g.urlBase(c)
 	for _, r := range records {
 		author, ok := authors[r.AuthorId]
 		if !ok {
@@ -134,8 +136,8 @@ func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int6
 		v := &base.Video{
 			ID:           r.Id,
 			Author:       author,
-			PlayURL:      g.absoluteURL(c, r.PlayUrl),
-			CoverURL:     g.absoluteURL(c, r.CoverUrl),
+			PlayURL:      absoluteURL(urlBase, r.PlayUrl),
+			CoverURL:     absoluteURL(urlBase, r.CoverUrl),
 			Title:        r.Title,
 			CommentCount: comments.CommentCounts[r.Id],
 		}

@@ -182,19 +182,24 @@ func (g *Gateway) readyz(ctx context.Context, c *app.RequestContext) {
 	c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// absoluteURL resolves a path-only URL from a service ("/media/…", "/static/…") against the
-// public base URL, or, when none is configured, against the scheme and host the client used,
-// which is by construction an address the phone can reach.
-func (g *Gateway) absoluteURL(c *app.RequestContext, u string) string {
-	if !strings.HasPrefix(u, "/") {
-		return u
-	}
+// urlBase is what path-only URLs from the services ("/media/…", "/static/…") are resolved
+// against: the public base URL, or, when none is configured, the scheme and host the client
+// used, which is by construction an address the phone can reach. A list computes it once.
+func (g *Gateway) urlBase(c *app.RequestContext) string {
 	if g.cfg.PublicBaseURL != "" {
-		return strings.TrimRight(g.cfg.PublicBaseURL, "/") + u
+		return strings.TrimRight(g.cfg.PublicBaseURL, "/")
 	}
 	scheme := "http"
 	if p := c.Request.Header.Peek("X-Forwarded-Proto"); bytes.Equal(p, []byte("https")) {
 		scheme = "https"
 	}
-	return scheme + "://" + string(c.Host()) + u
+	return scheme + "://" + string(c.Host())
+}
+
+// absoluteURL resolves u against base (urlBase); absolute URLs (a CDN) pass unchanged.
+func absoluteURL(base, u string) string {
+	if !strings.HasPrefix(u, "/") {
+		return u
+	}
+	return base + u
 }

@@ -118,9 +118,6 @@ func (c *Config) PrimaryDSN() (string, error) {
 	return dsn, nil
 }
 
-// sqlitePreparedStatements bounds the prepared statements kept per SQLite database.
-const sqlitePreparedStatements = 256
-
 // Open connects to the database. For SQLite, dataDir holds the file unless db.dsn names one.
 // For MySQL it fails when the primary or a replica cannot be reached.
 func Open(cfg Config, dataDir string) (*gorm.DB, error) {
@@ -151,15 +148,7 @@ func Open(cfg Config, dataDir string) (*gorm.DB, error) {
 	}
 	// TranslateError turns each engine's unique-key violation into gorm.ErrDuplicatedKey,
 	// which the stores rely on.
-	gcfg := &gorm.Config{Logger: logger.Discard, TranslateError: true}
-	if cfg.Driver == DriverSQLite {
-		// Parsing a statement costs SQLite more than running the indexed lookups behind the
-		// hot paths: keep the prepared statements, bounded (IN lists of every length make
-		// distinct statements). MySQL stays on one-shot statements: its server-wide
-		// max_prepared_stmt_count would be shared by every replica of every service.
-		gcfg.PrepareStmt, gcfg.PrepareStmtMaxSize, gcfg.PrepareStmtTTL = true, sqlitePreparedStatements, time.Hour
-	}
-	gdb, err := gorm.Open(dialector, gcfg)
+	gdb, err := gorm.Open(dialector, &gorm.Config{Logger: logger.Discard, TranslateError: true})
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", cfg.Driver, err)
 	}

@@ -1,10 +1,24 @@
 // Package ids handles the int64 ids of batch requests.
 package ids
 
+import "slices"
+
+// smallBatch is the size up to which Unique scans instead of hashing: a page of ids (30)
+// costs less to compare pairwise than to put in a map.
+const smallBatch = 64
+
 // Unique returns the positive ids of in, first occurrence order, without duplicates.
 func Unique(in []int64) []int64 {
-	seen := make(map[int64]struct{}, len(in))
 	out := make([]int64, 0, len(in))
+	if len(in) <= smallBatch {
+		for _, id := range in {
+			if id > 0 && !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	seen := make(map[int64]struct{}, len(in))
 	for _, id := range in {
 		if id <= 0 {
 			continue

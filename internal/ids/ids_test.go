@@ -14,3 +14,21 @@ func TestUnique(t *testing.T) {
 		t.Fatalf("Unique(nil) = %#v, want empty non-nil", got)
 	}
 }
+
+// Small batches are scanned, large ones hashed: both give the same answer.
+func TestUniqueLargeBatchMatchesSmall(t *testing.T) {
+	in := make([]int64, 0, 300)
+	for i := range 300 {
+		in = append(in, int64(i%97)-3)
+	}
+	got := Unique(in)
+	var want []int64
+	for _, id := range in {
+		if id > 0 && !slices.Contains(want, id) {
+			want = append(want, id)
+		}
+	}
+	if !slices.Equal(got, want) || len(got) != 93 {
+		t.Fatalf("Unique of %d ids = %d ids, want the %d positive distinct ones in order", len(in), len(got), len(want))
+	}
+}

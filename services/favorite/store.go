@@ -96,98 +96,163 @@ func NewSQLStore(gdb *gorm.DB) Store {
 }
 
 func (s *sqlStore) ApplyLike(ctx context.Context, e LikeEvent) (bool, error) {
-	for attempt := range maxApplyAttempts {
-		var flipped bool
-		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			var err error
-			flipped, err = applyLike(tx, e)
-			return err
-		})
-		// A duplicate key means a concurrent first event for the pair inserted the row:
-		// retrying reads it and orders against it. A deadlock (MySQL: concurrent counter
-		// upserts) rolled everything back, so the whole event is applied again.
-		if db.IsRetryable(err) && db.Backoff(ctx, attempt+1) == nil {
-			continue
-		}
-		if errors.Is(err, errConflict) || errors.Is(err, gorm.ErrDuplicatedKey) {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("apply like of user %d on video %d: %w", e.UserID, e.VideoID, err)
-		}
-		return flipped, nil
+	var flipped [1]bool
+	if err := s.applyInTx(ctx, []LikeEvent{e}, flipped[:]); err != nil {
+		return false, fmt.Errorf("apply like of user %d on video %d: %w", e.UserID, e.VideoID, err)
 	}
-	return false, fmt.Errorf("apply like of user %d on video %d: %w after %d attempts", e.UserID, e.VideoID, errConflict, maxApplyAttempts)
+	return flipped[0], nil
 }
 
 func (s *sqlStore) ApplyLikes(ctx context.Context, events []LikeEvent) ([]bool, []error) {
 	flipped, failed := make([]bool, len(events)), make([]error, len(events))
-	if len(events) > 1 {
-		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			for i, e := range events {
-				var err error
-				if flipped[i], err = applyLike(tx, e); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err == nil {
-			return flipped, failed
-		}
-		clear(flipped) // rolled back: apply one by one, with ApplyLike's retries
+	if len(events) == 0 || s.applyInTx(ctx, events, flipped) == nil {
+		return flipped, failed
 	}
+	// The batch failed as a whole: apply one by one, so one event's failure stays its own.
 	for i, e := range events {
 		flipped[i], failed[i] = s.ApplyLike(ctx, e)
 	}
 	return flipped, failed
 }
 
-func applyLike(tx *gorm.DB, e LikeEvent) (bool, error) {
-	var row Favorite
-	err := tx.Where("user_id = ? AND video_id = ?", e.UserID, e.VideoID).Take(&row).Error
-	wasLiked := false
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		// The row is recorded even for an unlike, so its seq rejects an older like arriving late.
-		row = Favorite{UserID: e.UserID, VideoID: e.VideoID, AuthorID: e.AuthorID, Liked: e.Liked, Seq: e.Seq, UpdatedAt: e.At}
-		if err := tx.Create(&row).Error; err != nil {
-			return false, err
+// applyInTx runs applyLikes in one transaction, again when a concurrent writer got in the
+// way: a duplicate key (a concurrent first event for a pair inserted its row: the retry
+// reads it and orders against it), a changed seq, or a MySQL deadlock (everything was rolled
+// back, so the whole batch is applied again).
+func (s *sqlStore) applyInTx(ctx context.Context, events []LikeEvent, flipped []bool) error {
+	var err error
+	for attempt := range maxApplyAttempts {
+		clear(flipped)
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			return applyLikes(tx, events, flipped)
+		})
+		switch {
+		case err == nil:
+			return nil
+		case db.IsRetryable(err):
+			if berr := db.Backoff(ctx, attempt+1); berr != nil {
+				return errors.Join(err, berr)
+			}
+		case errors.Is(err, errConflict), errors.Is(err, gorm.ErrDuplicatedKey):
+		default:
+			return err
 		}
-	case err != nil:
-		return false, err
-	case row.Seq >= e.Seq:
-		return false, nil // stale or redelivered
-	default:
-		wasLiked = row.Liked
+	}
+	return fmt.Errorf("%w after %d attempts", err, maxApplyAttempts)
+}
+
+type likePair struct{ userID, videoID int64 }
+
+// likeRow is a pair's row as the batch leaves it; readSeq is the seq it was read with, the
+// compare-and-swap condition of its update.
+type likeRow struct {
+	row             Favorite
+	stored, changed bool
+	readSeq         int64
+}
+
+// applyLikes applies events in order inside tx with a constant number of statements whatever
+// the batch size: one read of every pair's row, one insert of the new rows, one update per
+// changed existing row, and one counter upsert per table. Per pair it is the rule of one
+// event: an event not newer (seq) than the pair's row changes nothing, and the counters move
+// only when the liked state flips; flipped[i] reports whether events[i] flipped it.
+func applyLikes(tx *gorm.DB, events []LikeEvent, flipped []bool) error {
+	rows, err := readLikeRows(tx, events)
+	if err != nil {
+		return err
+	}
+	videoDeltas := map[int64][]int64{}
+	userDeltas := map[int64][]int64{} // user → favorite_count, total_favorited
+	var fresh []*likeRow              // in the order first seen, for a deterministic insert
+	for i, e := range events {
+		p := likePair{e.UserID, e.VideoID}
+		r, ok := rows[p]
+		wasLiked := false
+		switch {
+		case !ok:
+			// The row is recorded even for an unlike, so its seq rejects an older like arriving late.
+			r = &likeRow{row: Favorite{UserID: e.UserID, VideoID: e.VideoID, AuthorID: e.AuthorID, Liked: e.Liked, Seq: e.Seq, UpdatedAt: e.At}}
+			rows[p] = r
+			fresh = append(fresh, r)
+		case r.row.Seq >= e.Seq:
+			continue // stale or redelivered
+		default:
+			wasLiked = r.row.Liked
+			r.row.Liked, r.row.Seq, r.row.UpdatedAt = e.Liked, e.Seq, e.At
+			r.changed = r.stored
+		}
+		if wasLiked == e.Liked {
+			continue
+		}
+		flipped[i] = true
+		d := int64(-1)
+		if e.Liked {
+			d = 1
+		}
+		addDelta(videoDeltas, e.VideoID, 0, d, 1)
+		addDelta(userDeltas, e.UserID, 0, d, 2)
+		addDelta(userDeltas, e.AuthorID, 1, d, 2)
+	}
+	if len(fresh) > 0 {
+		insert := make([]Favorite, len(fresh))
+		for i, r := range fresh {
+			insert[i] = r.row
+		}
+		if err := tx.Create(&insert).Error; err != nil {
+			return err
+		}
+	}
+	for _, r := range rows {
+		if !r.changed {
+			continue
+		}
 		// Compare-and-swap on seq: a plain read does not lock the row on every database, so
 		// the update only lands if nobody applied another event since we read it.
-		res := tx.Model(&Favorite{}).Where("id = ? AND seq = ?", row.ID, row.Seq).
-			Updates(map[string]any{"liked": e.Liked, "seq": e.Seq, "updated_at": e.At})
+		res := tx.Model(&Favorite{}).Where("id = ? AND seq = ?", r.row.ID, r.readSeq).
+			Updates(map[string]any{"liked": r.row.Liked, "seq": r.row.Seq, "updated_at": r.row.UpdatedAt})
 		if res.Error != nil {
-			return false, res.Error
+			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return false, errConflict
+			return errConflict
 		}
 	}
-	if wasLiked == e.Liked {
-		return false, nil
+	if err := db.AddCounterRows(tx, VideoCount{}.TableName(), "video_id", []string{"favorite_count"}, videoDeltas); err != nil {
+		return err
 	}
-	delta := int64(-1)
-	if e.Liked {
-		delta = 1
+	return db.AddCounterRows(tx, UserCount{}.TableName(), "user_id", []string{"favorite_count", "total_favorited"}, userDeltas)
+}
+
+// readLikeRows reads the stored rows of the events' pairs in one query.
+func readLikeRows(tx *gorm.DB, events []LikeEvent) (map[likePair]*likeRow, error) {
+	rows := make(map[likePair]*likeRow, len(events))
+	keys := make([][]any, 0, len(events))
+	seen := make(map[likePair]bool, len(events))
+	for _, e := range events {
+		p := likePair{e.UserID, e.VideoID}
+		if !seen[p] {
+			seen[p] = true
+			keys = append(keys, []any{e.UserID, e.VideoID})
+		}
 	}
-	if err := db.AddCounters(tx, VideoCount{}.TableName(), "video_id", e.VideoID, map[string]int64{"favorite_count": delta}); err != nil {
-		return false, err
+	var stored []Favorite
+	if err := tx.Where("(user_id, video_id) IN ?", keys).Find(&stored).Error; err != nil {
+		return nil, err
 	}
-	if err := db.AddCounters(tx, UserCount{}.TableName(), "user_id", e.UserID, map[string]int64{"favorite_count": delta}); err != nil {
-		return false, err
+	for _, f := range stored {
+		rows[likePair{f.UserID, f.VideoID}] = &likeRow{row: f, stored: true, readSeq: f.Seq}
 	}
-	if err := db.AddCounters(tx, UserCount{}.TableName(), "user_id", e.AuthorID, map[string]int64{"total_favorited": delta}); err != nil {
-		return false, err
+	return rows, nil
+}
+
+// addDelta adds d to column col of key's deltas (width columns).
+func addDelta(deltas map[int64][]int64, key int64, col int, d int64, width int) {
+	row, ok := deltas[key]
+	if !ok {
+		row = make([]int64, width)
+		deltas[key] = row
 	}
-	return true, nil
+	row[col] += d
 }
 
 func (s *sqlStore) ListLikedVideos(ctx context.Context, userID int64, limit int) ([]int64, error) {

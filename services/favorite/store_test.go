@@ -2,6 +2,8 @@ package favorite
 
 import (
 	"context"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gorm.io/gorm"
@@ -166,5 +168,86 @@ func testListLikedVideosNewestLikeFirst(t *testing.T, open dbtest.Opener) {
 	}
 	if got, _ := st.ListLikedVideos(ctx, 1, 1); len(got) != 1 || got[0] != 100 {
 		t.Fatalf("capped list %v, want [100]", got)
+	}
+}
+
+// A differential test of group commit: the same random stream of events (redeliveries, stale
+// seqs, self-likes, pairs repeated within a batch) applied one by one and in batches of
+// random sizes must leave the same rows, the same flips and the same counters.
+func TestApplyLikesBatchesMatchOneByOne(t *testing.T) { dbtest.Run(t, testApplyLikesBatchesMatchOneByOne) }
+
+func testApplyLikesBatchesMatchOneByOne(t *testing.T, open dbtest.Opener) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(7, 11))
+	events := make([]LikeEvent, 600)
+	seq := map[[2]int64]int64{}
+	for i := range events {
+		user, video := rng.Int64N(6)+1, rng.Int64N(8)+1
+		p := [2]int64{user, video}
+		s := seq[p] + 1
+		switch rng.IntN(6) {
+		case 0:
+			s = max(1, seq[p]) // redelivered
+		case 1:
+			s = max(1, seq[p]-1) // late
+		}
+		seq[p] = max(seq[p], s)
+		events[i] = LikeEvent{UserID: user, VideoID: video, AuthorID: video%3 + 1, Liked: rng.IntN(3) > 0, Seq: s, At: int64(i)}
+	}
+	one, batched := NewSQLStore(openOn(t, open)), NewSQLStore(openOn(t, open))
+	var flipsOne, flipsBatched []bool
+	for _, e := range events {
+		f, err := one.ApplyLike(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flipsOne = append(flipsOne, f)
+	}
+	for rest := events; len(rest) > 0; {
+		n := min(len(rest), rng.IntN(40)+1)
+		fs, errs := batched.ApplyLikes(ctx, rest[:n])
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		flipsBatched = append(flipsBatched, fs...)
+		rest = rest[n:]
+	}
+	if !slices.Equal(flipsOne, flipsBatched) {
+		t.Fatalf("flips differ between one-by-one and batched application")
+	}
+	users, videos := []int64{1, 2, 3, 4, 5, 6}, []int64{1, 2, 3, 4, 5, 6, 7, 8}
+	for _, st := range []Store{one, batched} {
+		for _, u := range users {
+			liked, _ := st.LikedVideoIDs(ctx, u)
+			slices.Sort(liked)
+			want, _ := one.LikedVideoIDs(ctx, u)
+			slices.Sort(want)
+			if !slices.Equal(liked, want) {
+				t.Fatalf("user %d likes %v, one by one %v", u, liked, want)
+			}
+		}
+	}
+	vcOne, _ := one.MGetVideoCounts(ctx, videos)
+	vcBatched, _ := batched.MGetVideoCounts(ctx, videos)
+	ucOne, _ := one.MGetUserCounts(ctx, users)
+	ucBatched, _ := batched.MGetUserCounts(ctx, users)
+	for _, v := range videos {
+		if vcOne[v] != vcBatched[v] {
+			t.Fatalf("video %d count %d batched, %d one by one", v, vcBatched[v], vcOne[v])
+		}
+	}
+	for _, u := range users {
+		if ucOne[u] != ucBatched[u] {
+			t.Fatalf("user %d counters %+v batched, %+v one by one", u, ucBatched[u], ucOne[u])
+		}
+	}
+	// And the counters are the rows': no drift in either.
+	for _, u := range users {
+		liked, _ := one.LikedVideoIDs(ctx, u)
+		if ucOne[u].FavoriteCount != int64(len(liked)) {
+			t.Fatalf("user %d favorite_count %d, likes %d rows", u, ucOne[u].FavoriteCount, len(liked))
+		}
 	}
 }

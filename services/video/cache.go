@@ -88,31 +88,36 @@ func (s *Service) readyVideos(ctx context.Context, ids []int64) ([]Video, error)
 	return append(out, ready...), nil
 }
 
-// feedPage finds the page on the timeline when it can, else in SQL. A page from the
-// timeline is completed from the record cache; a timeline that is not loaded is loaded with
+// feedPage finds the page's ids on the timeline when it can, else with an index-only query,
+// and takes the records from the record cache. A timeline that is not loaded is loaded with
 // the newest videos first (one query, which also fills the record cache).
 func (s *Service) feedPage(ctx context.Context, before int64, limit int) ([]Video, error) {
 	if s.timeline == nil {
 		return s.store.ListFeed(ctx, before, limit)
 	}
 	entries, answer, err := s.timeline.Before(ctx, before, limit)
-	switch {
-	case err != nil:
+	if err != nil {
 		s.log.WarnContext(ctx, "timeline read failed; reading SQL", "err", err)
-		return s.store.ListFeed(ctx, before, limit)
-	case answer == TimelineNotLoaded:
+	} else if answer == TimelineNotLoaded {
 		if err := s.loadTimeline(ctx); err != nil {
 			s.log.WarnContext(ctx, "timeline load failed", "err", err)
 		}
-		return s.store.ListFeed(ctx, before, limit)
-	case answer == TimelinePastEnd:
-		return s.store.ListFeed(ctx, before, limit)
+	}
+	if err != nil || answer != TimelineHit {
+		if entries, err = s.store.ListFeedEntries(ctx, before, limit); err != nil {
+			return nil, err
+		}
 	}
 	pageIDs := make([]int64, len(entries))
 	for i, e := range entries {
 		pageIDs[i] = e.ID
 	}
-	found, err := s.readyVideos(ctx, pageIDs)
+	return s.readyVideosInOrder(ctx, pageIDs)
+}
+
+// readyVideosInOrder is readyVideos in the order of ids, without the ones not ready.
+func (s *Service) readyVideosInOrder(ctx context.Context, ids []int64) ([]Video, error) {
+	found, err := s.readyVideos(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -120,13 +125,13 @@ func (s *Service) feedPage(ctx context.Context, before int64, limit int) ([]Vide
 	for _, v := range found {
 		byID[v.ID] = v
 	}
-	page := make([]Video, 0, len(entries))
-	for _, id := range pageIDs {
+	out := make([]Video, 0, len(ids))
+	for _, id := range ids {
 		if v, ok := byID[id]; ok {
-			page = append(page, v)
+			out = append(out, v)
 		}
 	}
-	return page, nil
+	return out, nil
 }
 
 // loadTimeline fills the timeline with the newest ready videos (and the record cache with them).

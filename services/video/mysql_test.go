@@ -41,8 +41,12 @@ func TestMySQLHotQueriesUseIndexes(t *testing.T) {
 		_, err := st.ListFeed(ctx, 2500, 30)
 		return err
 	})
+	dbtest.RequireIndexed(t, gdb, "feed page ids", func() error {
+		_, err := st.ListFeedEntries(ctx, 2500, 30)
+		return err
+	})
 	dbtest.RequireIndexed(t, gdb, "publish list", func() error {
-		_, err := st.ListByAuthor(ctx, 7, 30)
+		_, err := st.ListIDsByAuthor(ctx, 7, 30)
 		return err
 	})
 	dbtest.RequireIndexed(t, gdb, "videos by id", func() error {

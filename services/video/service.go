@@ -171,7 +171,11 @@ func (s *Service) PublishList(ctx context.Context, req *videoapi.PublishListRequ
 	if req.AuthorId <= 0 {
 		return nil, errs.Invalid("author_id must be positive")
 	}
-	vs, err := s.store.ListByAuthor(ctx, req.AuthorId, maxListVideos)
+	videoIDs, err := s.store.ListIDsByAuthor(ctx, req.AuthorId, maxListVideos)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.readyVideosInOrder(ctx, videoIDs)
 	if err != nil {
 		return nil, err
 	}

@@ -37,8 +37,12 @@ type Store interface {
 	MarkFailed(ctx context.Context, id int64, reason string) error
 	// ListFeed returns up to limit ready videos created strictly before beforeMillis, newest first.
 	ListFeed(ctx context.Context, beforeMillis int64, limit int) ([]Video, error)
-	// ListByAuthor returns up to limit ready videos of the author, newest first.
-	ListByAuthor(ctx context.Context, authorID int64, limit int) ([]Video, error)
+	// ListFeedEntries is ListFeed's ids and times only: an index-only read, the records come
+	// from the record cache.
+	ListFeedEntries(ctx context.Context, beforeMillis int64, limit int) ([]TimelineEntry, error)
+	// ListIDsByAuthor returns the ids of up to limit ready videos of the author, newest first
+	// (index-only: the records come from the record cache).
+	ListIDsByAuthor(ctx context.Context, authorID int64, limit int) ([]int64, error)
 	// MGetReady returns the ready videos among ids, in no particular order.
 	MGetReady(ctx context.Context, ids []int64) ([]Video, error)
 	// MGetWorkCounts returns the stored work counts of the users that have one.
@@ -203,15 +207,26 @@ func (s *sqlStore) ListFeed(ctx context.Context, beforeMillis int64, limit int) 
 	return vs, nil
 }
 
-func (s *sqlStore) ListByAuthor(ctx context.Context, authorID int64, limit int) ([]Video, error) {
-	var vs []Video
-	err := s.db.WithContext(ctx).
+func (s *sqlStore) ListFeedEntries(ctx context.Context, beforeMillis int64, limit int) ([]TimelineEntry, error) {
+	var es []TimelineEntry
+	err := s.db.WithContext(ctx).Model(&Video{}).Select("id", "created_at").
+		Where("status = ? AND created_at < ?", statusReady, beforeMillis).
+		Order("created_at DESC, id DESC").Limit(limit).Find(&es).Error
+	if err != nil {
+		return nil, fmt.Errorf("list feed: %w", err)
+	}
+	return es, nil
+}
+
+func (s *sqlStore) ListIDsByAuthor(ctx context.Context, authorID int64, limit int) ([]int64, error) {
+	ids := []int64{}
+	err := s.db.WithContext(ctx).Model(&Video{}).
 		Where("author_id = ? AND status = ?", authorID, statusReady).
-		Order("created_at DESC, id DESC").Limit(limit).Find(&vs).Error
+		Order("created_at DESC, id DESC").Limit(limit).Pluck("id", &ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("list videos of author %d: %w", authorID, err)
 	}
-	return vs, nil
+	return ids, nil
 }
 
 func (s *sqlStore) MGetReady(ctx context.Context, ids []int64) ([]Video, error) {

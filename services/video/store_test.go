@@ -169,13 +169,27 @@ func testListFeedAndByAuthor(t *testing.T, open dbtest.Opener) {
 		if got := videoIDs(vs); !equalIDs(got, tc.want) {
 			t.Errorf("ListFeed(%d, %d) = %v, want %v", tc.before, tc.limit, got, tc.want)
 		}
+		es, err := st.ListFeedEntries(ctx, tc.before, tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for i, e := range es {
+			got = append(got, e.ID)
+			if e.CreatedAt != vs[i].CreatedAt {
+				t.Errorf("ListFeedEntries entry %d created_at %d, want %d", i, e.CreatedAt, vs[i].CreatedAt)
+			}
+		}
+		if !equalIDs(got, tc.want) {
+			t.Errorf("ListFeedEntries(%d, %d) = %v, want %v", tc.before, tc.limit, got, tc.want)
+		}
 	}
-	vs, err := st.ListByAuthor(ctx, 1, 1000)
+	got, err := st.ListIDsByAuthor(ctx, 1, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := videoIDs(vs); !equalIDs(got, []int64{c, a}) {
-		t.Errorf("ListByAuthor(1) = %v, want %v (ready only, newest first; d=%d e=%d excluded)", got, []int64{c, a}, d, e)
+	if !equalIDs(got, []int64{c, a}) {
+		t.Errorf("ListIDsByAuthor(1) = %v, want %v (ready only, newest first; d=%d e=%d excluded)", got, []int64{c, a}, d, e)
 	}
 }
 
