@@ -24,9 +24,15 @@ func NewBounded[K comparable, V any](maxEntries int) *Bounded[K, V] {
 }
 
 // Get returns the live value of key.
-func (b *Bounded[K, V]) Get(key K) (V, bool) {
+func (b *Bounded[K, V]) Get(key K) (V, bool) { return b.GetAt(key, b.now()) }
+
+// Now reads the clock the entries expire by, once for a batch of GetAt.
+func (b *Bounded[K, V]) Now() time.Time { return b.now() }
+
+// GetAt returns the value of key if it is live at now.
+func (b *Bounded[K, V]) GetAt(key K, now time.Time) (V, bool) {
 	e, ok := b.entries[key]
-	if !ok || b.expired(e) {
+	if !ok || (!e.expires.IsZero() && now.After(e.expires)) {
 		var zero V
 		return zero, false
 	}

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -27,15 +28,8 @@ type Count struct {
 
 func countID(c Count) int64 { return c.ID }
 
-// recordStore is what Records and LocalRecords share.
-type recordStore[T any] interface {
-	MGet(ctx context.Context, ids []int64) (map[int64]T, []int64, error)
-	MSet(ctx context.Context, records []T) error
-	Delete(ctx context.Context, ids []int64) error
-}
-
-// counts is a CountCache over a record store of Count.
-type counts struct{ records recordStore[Count] }
+// counts is the Redis CountCache: a record cache of Count.
+type counts struct{ records *Records[Count] }
 
 // NewRedisCounts returns the counters of space on r, one key per id, each living ttl with
 // jitter; lookups are counted by o when it is not nil.
@@ -49,11 +43,53 @@ func NewRedisCounts(r *Redis, space string, ttl time.Duration, o LookupObserver)
 
 // NewLocalCounts returns the in-process counters of space for the embedded mode.
 func NewLocalCounts(space string, ttl time.Duration, maxEntries int, o LookupObserver) CountCache {
-	records := NewLocalRecords(space, ttl, maxEntries, countID)
-	if o != nil {
-		records.Observe(o)
+	return &localCounts{counts: NewBounded[int64, int64](maxEntries), space: space, ttl: ttl, observer: o}
+}
+
+// localCounts keeps the counters as they are, in a Bounded map.
+type localCounts struct {
+	mu       sync.RWMutex
+	counts   *Bounded[int64, int64]
+	space    string
+	ttl      time.Duration
+	observer LookupObserver
+}
+
+func (c *localCounts) MGet(_ context.Context, ids []int64) (map[int64]int64, []int64, error) {
+	found := make(map[int64]int64, len(ids))
+	var missing []int64
+	c.mu.RLock()
+	now := c.counts.Now()
+	for _, id := range ids {
+		if n, ok := c.counts.GetAt(id, now); ok {
+			found[id] = n
+		} else {
+			missing = append(missing, id)
+		}
 	}
-	return counts{records: records}
+	c.mu.RUnlock()
+	if c.observer != nil {
+		c.observer.CacheLookups(c.space, len(found), len(missing))
+	}
+	return found, missing, nil
+}
+
+func (c *localCounts) MSet(_ context.Context, values map[int64]int64) error {
+	c.mu.Lock()
+	for id, n := range values {
+		c.counts.Put(id, n, TTL(c.ttl))
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *localCounts) Delete(_ context.Context, ids []int64) error {
+	c.mu.Lock()
+	for _, id := range ids {
+		c.counts.Delete(id)
+	}
+	c.mu.Unlock()
+	return nil
 }
 
 func (c counts) MGet(ctx context.Context, ids []int64) (map[int64]int64, []int64, error) {

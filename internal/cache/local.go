@@ -36,8 +36,9 @@ func (c *LocalRecords[T]) MGet(_ context.Context, ids []int64) (map[int64]T, []i
 	found := make(map[int64]T, len(ids))
 	var missing []int64
 	c.mu.RLock()
+	now := c.records.Now()
 	for _, id := range ids {
-		if rec, ok := c.records.Get(id); ok {
+		if rec, ok := c.records.GetAt(id, now); ok {
 			found[id] = rec
 		} else {
 			missing = append(missing, id)

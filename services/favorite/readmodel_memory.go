@@ -24,7 +24,7 @@ import (
 //	stats   user  → favorite_count, total_favorited (fav:s:{user})
 //	lastSeq the last seq handed out, in microseconds (fav:seq)
 type MemoryReadModel struct {
-	mu         sync.Mutex
+	mu         sync.RWMutex
 	liked      *cache.Bounded[int64, map[int64]struct{}]
 	videos     *cache.Bounded[int64, int64]
 	stats      *cache.Bounded[int64, memoryStats]
@@ -123,10 +123,11 @@ func (m *MemoryReadModel) FillLiked(_ context.Context, userID int64, videoIDs []
 // the viewer likes. It allocates only the result.
 func (m *MemoryReadModel) VideoFavorites(_ context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error) {
 	out := CachedVideoFavorites{Counts: make(map[int64]int64, len(videoIDs))}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	now := m.videos.Now()
 	for _, id := range videoIDs {
-		n, ok := m.videos.Get(id)
+		n, ok := m.videos.GetAt(id, now)
 		if !ok {
 			out.MissingCounts = append(out.MissingCounts, id)
 			continue
@@ -134,7 +135,7 @@ func (m *MemoryReadModel) VideoFavorites(_ context.Context, viewerID int64, vide
 		out.Counts[id] = n
 	}
 	if viewerID > 0 {
-		if set, ok := m.liked.Get(viewerID); ok {
+		if set, ok := m.liked.GetAt(viewerID, now); ok {
 			out.LikedLoaded = true
 			out.Liked = make(map[int64]bool, min(len(videoIDs), len(set)))
 			for _, id := range videoIDs {
@@ -165,10 +166,11 @@ func (m *MemoryReadModel) FillVideoCounts(_ context.Context, counts map[int64]in
 func (m *MemoryReadModel) UserStats(_ context.Context, userIDs []int64) (map[int64]UserCount, []int64, error) {
 	found := make(map[int64]UserCount, len(userIDs))
 	var missing []int64
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	now := m.videos.Now()
 	for _, id := range userIDs {
-		s, ok := m.stats.Get(id)
+		s, ok := m.stats.GetAt(id, now)
 		if !ok {
 			missing = append(missing, id)
 			continue

@@ -21,7 +21,7 @@ import (
 //	following  user → the set of ids the user follows; present means loaded from SQL
 //	counts     user → follow_count, follower_count
 type MemoryCache struct {
-	mu         sync.Mutex
+	mu         sync.RWMutex
 	following  *cache.Bounded[int64, map[int64]struct{}]
 	counts     *cache.Bounded[int64, memoryCounts]
 	setTTL     time.Duration
@@ -96,10 +96,11 @@ func (c *MemoryCache) Forget(_ context.Context, followerID, followeeID int64) er
 // users the viewer follows. It allocates only the result.
 func (c *MemoryCache) Relations(_ context.Context, viewerID int64, userIDs []int64) (CachedRelations, error) {
 	out := CachedRelations{Counts: make(map[int64]Counts, len(userIDs))}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	now := c.counts.Now()
 	for _, id := range userIDs {
-		n, ok := c.counts.Get(id)
+		n, ok := c.counts.GetAt(id, now)
 		if !ok {
 			out.MissingCounts = append(out.MissingCounts, id)
 			continue
@@ -107,7 +108,7 @@ func (c *MemoryCache) Relations(_ context.Context, viewerID int64, userIDs []int
 		out.Counts[id] = Counts{UserID: id, FollowCount: n.follows, FollowerCount: n.followers}
 	}
 	if viewerID > 0 {
-		if set, ok := c.following.Get(viewerID); ok {
+		if set, ok := c.following.GetAt(viewerID, now); ok {
 			out.FollowingLoaded = true
 			out.Following = make(map[int64]bool, min(len(userIDs), len(set)))
 			for _, id := range userIDs {

@@ -233,12 +233,19 @@ func (s *sqlStore) MGetReady(ctx context.Context, ids []int64) ([]Video, error) 
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	// By primary key only, the state filtered here: with "AND status = ?" SQLite's planner
+	// may walk the (status, created_at) index over every ready video instead.
 	var vs []Video
-	err := s.db.WithContext(ctx).Where("id IN ? AND status = ?", ids, statusReady).Find(&vs).Error
-	if err != nil {
+	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&vs).Error; err != nil {
 		return nil, fmt.Errorf("get videos: %w", err)
 	}
-	return vs, nil
+	ready := vs[:0]
+	for _, v := range vs {
+		if v.Status == statusReady {
+			ready = append(ready, v)
+		}
+	}
+	return ready, nil
 }
 
 func (s *sqlStore) MGetWorkCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error) {
