@@ -164,7 +164,7 @@ if [ "$multi" = 1 ]; then
   DOUYIN_UP_DIR="$up_dir" scripts/down.sh >/dev/null 2>&1 || true
   up_started=""
   # Leave nothing behind: the database and the deployment's cache keys.
-  mariadb -e "DROP DATABASE IF EXISTS \`$database\`" 2>/dev/null || log "could not drop $database (no root socket access); drop it by hand"
+  mysql -h127.0.0.1 -udouyin -pdouyin-local-test -e "DROP DATABASE IF EXISTS \`$database\`" 2>/dev/null || log "could not drop $database; drop it by hand"
   if command -v redis-cli >/dev/null; then
     redis-cli --scan --pattern "douyin:$database:*" | xargs -r -n 500 redis-cli del >/dev/null || true
   fi

@@ -48,6 +48,10 @@ import (
 // embeddedCacheEntries bounds each in-process cache of the embedded mode.
 const embeddedCacheEntries = 1 << 20
 
+// localTierEntries bounds the in-process tier in front of Redis of each immutable record
+// cache (ready videos, profiles) in the multi-process mode: about 20 MB each.
+const localTierEntries = 100_000
+
 // App holds what the modules built, in the order they were built.
 type App struct {
 	cfg       Config
@@ -241,7 +245,10 @@ func (a *App) initUser() (err error) {
 	}
 	opts := []user.Option{user.WithLogger(a.log.With("module", User))}
 	if a.redis != nil {
-		opts = append(opts, user.WithProfileCache(user.NewRedisProfileCache(a.redis, a.cfg.Cache.TTL, a.metrics)))
+		// Profiles never change once written: a local tier saves the round trip per read.
+		opts = append(opts, user.WithProfileCache(cache.NewTiered[user.Account](
+			user.NewMemoryProfileCache(a.cfg.Cache.TTL, localTierEntries, nil),
+			user.NewRedisProfileCache(a.redis, a.cfg.Cache.TTL, a.metrics))))
 	} else {
 		opts = append(opts, user.WithProfileCache(user.NewMemoryProfileCache(a.cfg.Cache.TTL, embeddedCacheEntries, a.metrics)))
 	}
@@ -258,7 +265,11 @@ func (a *App) initVideo() (err error) {
 	opts := []video.Option{video.WithLogger(a.log.With("module", Video))}
 	if a.redis != nil {
 		opts = append(opts,
-			video.WithRecordCache(video.NewRedisRecordCache(a.redis, a.cfg.Cache.TTL, a.metrics)),
+			// Only ready records are cached and they never change: a local tier saves the
+			// round trip and the decoding per read.
+			video.WithRecordCache(cache.NewTiered(
+				video.NewMemoryRecordCache(a.cfg.Cache.TTL, localTierEntries, nil),
+				video.RecordCache(video.NewRedisRecordCache(a.redis, a.cfg.Cache.TTL, a.metrics)))),
 			video.WithWorkCountCache(cache.NewRedisCounts(a.redis, "video:works", a.cfg.Cache.CounterTTL, a.metrics)),
 			video.WithTimeline(video.NewRedisTimeline(a.redis, video.DefaultTimelineSize, a.cfg.Cache.CounterTTL)))
 	} else {

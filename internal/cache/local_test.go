@@ -63,3 +63,44 @@ func TestCountCaches(t *testing.T) {
 		})
 	}
 }
+
+// The local tier answers what it holds; the misses come from the shared tier in one call and
+// are kept locally; what neither holds is missing.
+func TestTieredRecords(t *testing.T) {
+	r, rt := cachetest.New(t)
+	ctx := context.Background()
+	idOf := func(i item) int64 { return i.ID }
+	shared := cache.NewRecords(r, "item", time.Hour, idOf)
+	local := cache.NewLocalRecords("item", time.Hour, 100, idOf)
+	tiered := cache.NewTiered[item](local, shared)
+	if err := shared.MSet(ctx, []item{{1, "a"}, {2, "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	before := rt.Count()
+	found, missing, err := tiered.MGet(ctx, []int64{1, 2, 3})
+	if err != nil || len(found) != 2 || found[2].Name != "b" || len(missing) != 1 || missing[0] != 3 {
+		t.Fatalf("cold MGet = %v %v %v", found, missing, err)
+	}
+	if n := rt.Count() - before; n != 1 {
+		t.Fatalf("cold MGet took %d Redis round trips, want 1", n)
+	}
+	before = rt.Count()
+	if found, _, _ := tiered.MGet(ctx, []int64{1, 2}); len(found) != 2 || found[1].Name != "a" {
+		t.Fatalf("warm MGet = %v", found)
+	}
+	if n := rt.Count() - before; n != 0 {
+		t.Fatalf("warm MGet took %d Redis round trips, want 0 (local tier)", n)
+	}
+	if err := tiered.MSet(ctx, []item{{3, "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, missing, _ := shared.MGet(ctx, []int64{3}); len(missing) != 0 {
+		t.Fatal("MSet did not reach the shared tier")
+	}
+	if err := tiered.Delete(ctx, []int64{1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, missing, _ := tiered.MGet(ctx, []int64{1}); len(missing) != 1 {
+		t.Fatal("deleted record still served")
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
 	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/server"
+	"github.com/cloudwego/kitex/pkg/connpool"
 	"github.com/cloudwego/kitex/transport"
 	"github.com/hashicorp/consul/api"
 	consul "github.com/kitex-contrib/registry-consul"
@@ -46,6 +47,8 @@ type Config struct {
 	ConnTimeout  time.Duration
 	CheckEvery   time.Duration
 	ShutdownWait time.Duration
+	// MaxIdlePerInstance is how many idle connections a client keeps to each instance.
+	MaxIdlePerInstance int
 }
 
 // RegisterFlags registers the RPC settings.
@@ -59,6 +62,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ConnTimeout, "rpc.connect-timeout", 500*time.Millisecond, "timeout to connect to a service instance")
 	fs.DurationVar(&c.CheckEvery, "rpc.health-check-interval", time.Second, "interval of Consul's TCP health check of each instance")
 	fs.DurationVar(&c.ShutdownWait, "rpc.shutdown-wait", 5*time.Second, "how long in-flight RPCs may finish on shutdown")
+	fs.IntVar(&c.MaxIdlePerInstance, "rpc.max-idle-conns-per-instance", 256, "idle connections a client keeps to each service instance; below the calls in flight, every extra call dials and closes a connection")
 }
 
 // Validate checks the settings.
@@ -75,6 +79,9 @@ func (c *Config) Validate() error {
 	if c.CallTimeout <= 0 || c.ConnTimeout <= 0 || c.CheckEvery < time.Second {
 		return errors.New("rpc timeouts must be positive and the health check interval at least 1s")
 	}
+	if c.MaxIdlePerInstance < 1 {
+		return errors.New("rpc.max-idle-conns-per-instance must be at least 1")
+	}
 	return nil
 }
 
@@ -86,6 +93,11 @@ func ClientOptions(cfg Config, component string) ([]client.Option, error) {
 		client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
 		client.WithRPCTimeout(cfg.CallTimeout),
 		client.WithConnectTimeout(cfg.ConnTimeout),
+		// A feed fans out to six calls at once: a small idle pool would dial and close
+		// connections on every request (the default keeps 10 per instance).
+		client.WithLongConnection(connpool.IdleConfig{
+			MinIdlePerAddress: 2, MaxIdlePerAddress: cfg.MaxIdlePerInstance, MaxIdleTimeout: time.Minute,
+		}),
 	}
 	switch cfg.Discovery {
 	case DiscoveryConsul:
