@@ -45,6 +45,7 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 		if err != nil {
 			return wrap("post comment", err)
 		}
+		g.firstPages.forget(req.VideoID)
 		comments, err := g.comments(ctx, c, userID, []*commentapi.CommentRecord{posted.Comment})
 		if err != nil {
 			return err
@@ -59,6 +60,9 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 			return errs.Invalid("comment_id must be a positive integer")
 		}
 		_, err := g.deps.Comments.DeleteComment(ctx, &commentapi.DeleteCommentRequest{UserId: userID, VideoId: req.VideoID, CommentId: *req.CommentID})
+		if err == nil {
+			g.firstPages.forget(req.VideoID)
+		}
 		return wrap("delete comment", err)
 	default:
 		return errs.Invalid("action_type must be 1 (post) or 2 (delete)")

@@ -33,6 +33,9 @@ func (g *Gateway) doFavoriteAction(ctx context.Context, c *app.RequestContext) e
 		return errs.Invalid("video_id must be a positive integer")
 	}
 	_, err = g.deps.Favorites.FavoriteAction(ctx, &favoriteapi.FavoriteActionRequest{UserId: userID, VideoId: req.VideoID, ActionType: action})
+	if err == nil {
+		g.firstPages.forget(req.VideoID, userID)
+	}
 	return wrap("favorite", err)
 }
 

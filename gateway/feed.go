@@ -2,9 +2,12 @@ package gateway
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
+	hertzjson "github.com/cloudwego/hertz/pkg/common/json"
+	"github.com/cloudwego/hertz/pkg/protocol/consts"
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
@@ -32,19 +35,47 @@ func feedCursor(latest int64) int64 {
 
 func (g *Gateway) feed(ctx context.Context, c *app.RequestContext) {
 	resp := &api.FeedResponse{VideoList: []*base.Video{}}
-	g.reply(ctx, c, resp, g.doFeed(ctx, c, resp))
+	var req api.FeedRequest
+	err := g.binder.bind(c, &req)
+	var viewer int64
+	if err == nil {
+		viewer, err = g.viewer(c, orEmpty(req.Token), false)
+	}
+	cursor := feedCursor(orZero(req.LatestTime))
+	if err == nil && viewer == 0 && cursor == 0 && g.firstPages != nil {
+		if body, err := g.anonymousFirstPage(ctx, c); err == nil {
+			c.Data(http.StatusOK, consts.MIMEApplicationJSONUTF8, body)
+			return
+		}
+		// The build failed and was logged: answer this request on its own.
+	}
+	if err == nil {
+		err = g.fillFeed(ctx, c, viewer, cursor, resp)
+	}
+	g.reply(ctx, c, resp, err)
 }
 
-func (g *Gateway) doFeed(ctx context.Context, c *app.RequestContext, resp *api.FeedResponse) error {
-	var req api.FeedRequest
-	if err := g.binder.bind(c, &req); err != nil {
-		return err
-	}
-	viewer, err := g.viewer(c, orEmpty(req.Token), false)
-	if err != nil {
-		return err
-	}
-	page, err := g.deps.Videos.Feed(ctx, &videoapi.FeedRequest{LatestTime: feedCursor(orZero(req.LatestTime)), Limit: feedPageSize})
+// anonymousFirstPage is the encoded first page as anonymous viewers see it, from the page
+// cache. It is built without the first caller's cancellation: other callers wait for it too.
+func (g *Gateway) anonymousFirstPage(ctx context.Context, c *app.RequestContext) ([]byte, error) {
+	return g.firstPages.get(g.urlBase(c), func() (builtPage, error) {
+		resp := &api.FeedResponse{VideoList: []*base.Video{}}
+		err := g.fillFeed(context.WithoutCancel(ctx), c, 0, 0, resp)
+		if g.settle(ctx, c, resp, err) != http.StatusOK {
+			return builtPage{}, err
+		}
+		page := builtPage{videos: make([]int64, len(resp.VideoList)), users: make([]int64, len(resp.VideoList))}
+		for i, v := range resp.VideoList {
+			page.videos[i], page.users[i] = v.ID, v.Author.ID
+		}
+		page.body, err = hertzjson.Marshal(resp)
+		return page, err
+	})
+}
+
+// fillFeed puts the page before cursor (0: now) as viewer sees it into resp.
+func (g *Gateway) fillFeed(ctx context.Context, c *app.RequestContext, viewer, cursor int64, resp *api.FeedResponse) error {
+	page, err := g.deps.Videos.Feed(ctx, &videoapi.FeedRequest{LatestTime: cursor, Limit: feedPageSize})
 	if err != nil {
 		return wrap("feed", err)
 	}

@@ -44,6 +44,8 @@ type Config struct {
 	AuthPerMinute     float64
 	WritesPerMinute   float64
 	TrustForwardedFor bool
+	// AnonymousFeedTTL is how long the anonymous first feed page is served from memory.
+	AnonymousFeedTTL time.Duration
 }
 
 // RegisterFlags registers the edge settings.
@@ -57,6 +59,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownGrace, "http.shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.Float64Var(&c.AuthPerMinute, "http.auth-rate-per-minute", 30, "registrations and logins allowed per client IP per minute, in bursts of up to 10 (0: unlimited)")
 	fs.Float64Var(&c.WritesPerMinute, "http.write-rate-per-minute", 1200, "likes, comments, follows, messages and uploads allowed per user per minute, in bursts of up to 100 (0: unlimited)")
+	fs.DurationVar(&c.AnonymousFeedTTL, "http.anonymous-feed-ttl", time.Second, "how long the first feed page of anonymous viewers (the same for all of them) is served from memory; its counts lag by up to this (0: build it for every request)")
 	fs.BoolVar(&c.TrustForwardedFor, "http.trust-forwarded-for", false, "take the client IP from X-Forwarded-For (only behind a proxy that sets it, e.g. the Istio ingress)")
 }
 
@@ -67,6 +70,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AuthPerMinute < 0 || c.WritesPerMinute < 0 {
 		return fmt.Errorf("rate limits must not be negative")
+	}
+	if c.AnonymousFeedTTL < 0 || c.AnonymousFeedTTL > time.Minute {
+		return fmt.Errorf("http.anonymous-feed-ttl must be between 0 and 1m")
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		return fmt.Errorf("http.time-zone: %w", err)
@@ -106,6 +112,8 @@ type Gateway struct {
 	server   *server.Hertz
 	// authLimit is keyed by client IP, writeLimit by user id.
 	authLimit, writeLimit *limiter
+	// firstPages caches the anonymous first feed page (nil: disabled).
+	firstPages *pageCache
 }
 
 // New builds the edge and its routes; Run serves them.
@@ -129,6 +137,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		cfg: cfg, deps: deps, location: loc, images: images,
 		authLimit:  newLimiter(cfg.AuthPerMinute, 10),
 		writeLimit: newLimiter(cfg.WritesPerMinute, 100),
+		firstPages: newPageCache(cfg.AnonymousFeedTTL),
 	}
 	g.server = server.New(
 		server.WithHostPorts(cfg.Addr),

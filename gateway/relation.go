@@ -36,6 +36,9 @@ func (g *Gateway) doRelationAction(ctx context.Context, c *app.RequestContext) e
 		return errs.Invalid("to_user_id must be a positive integer")
 	}
 	_, err = g.deps.Relations.RelationAction(ctx, &relationapi.RelationActionRequest{UserId: userID, ToUserId: req.ToUserID, ActionType: action})
+	if err == nil {
+		g.firstPages.forget(0, userID, req.ToUserID)
+	}
 	return wrap("relation action", err)
 }
 

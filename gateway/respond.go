@@ -30,6 +30,12 @@ type envelope interface {
 // reply writes resp with the status of err. Every response keeps its full shape on failure
 // too (lists as [], ids as 0), because the app reads every field.
 func (g *Gateway) reply(ctx context.Context, c *app.RequestContext, resp envelope, err error) {
+	c.JSON(g.settle(ctx, c, resp, err), resp)
+}
+
+// settle sets resp's status fields from err, logs what is the server's fault, and returns the
+// HTTP status to answer with.
+func (g *Gateway) settle(ctx context.Context, c *app.RequestContext, resp envelope, err error) int {
 	code, msg := errs.Code(err)
 	o := outcomeOf(code)
 	if msg == "" {
@@ -40,7 +46,7 @@ func (g *Gateway) reply(ctx context.Context, c *app.RequestContext, resp envelop
 	}
 	resp.SetStatusCode(int32(code))
 	resp.SetStatusMsg(msg)
-	c.JSON(o.httpStatus, resp)
+	return o.httpStatus
 }
 
 // viewer resolves the requesting user from the token parameter or an Authorization: Bearer
