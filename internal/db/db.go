@@ -140,7 +140,9 @@ func Open(cfg Config, dataDir string) (*gorm.DB, error) {
 		}
 		// WAL lets readers run beside the writer; immediate transactions take the write lock
 		// up front so concurrent writers wait (busy_timeout) instead of failing to upgrade.
-		dialector = sqlite.Open("file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate")
+		// Statement journals (multi-row upserts write one) stay in memory instead of a temp
+		// file, and each connection caches up to 8 MiB of pages.
+		dialector = sqlite.Open("file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-8192)&_txlock=immediate")
 	case DriverMySQL:
 		if dialector, err = mysqlDialector(dsn); err != nil {
 			return nil, fmt.Errorf("db.dsn: %w", err)
