@@ -54,38 +54,38 @@ func (noRecordCache) MSet(context.Context, []Video) error   { return nil }
 func (noRecordCache) Delete(context.Context, []int64) error { return nil }
 
 // readyVideos is the cache-aside read of MGetVideos: cached records first, the misses from
-// SQL in one query, then the ready ones written back. A failing cache costs speed only.
-func (s *Service) readyVideos(ctx context.Context, ids []int64) ([]Video, error) {
+// SQL in one query, then the ready ones written back. A failing cache costs speed only. It
+// returns the ready videos among ids by id.
+func (s *Service) readyVideos(ctx context.Context, ids []int64) (map[int64]Video, error) {
 	found, missing, err := s.recordCache.MGet(ctx, ids)
 	if err != nil {
 		s.log.WarnContext(ctx, "video cache read failed; reading SQL", "err", err)
 		found, missing = nil, ids
 	}
-	out := make([]Video, 0, len(ids))
-	for _, v := range found {
-		if v.Status == statusReady {
-			out = append(out, v)
+	if found == nil {
+		found = make(map[int64]Video, len(ids))
+	}
+	for id, v := range found {
+		if v.Status != statusReady {
+			delete(found, id)
 		}
 	}
 	if len(missing) == 0 {
-		return out, nil
+		return found, nil
 	}
 	loaded, err := s.store.MGetReady(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
-	ready := loaded[:0:0]
-	for _, v := range loaded {
-		if v.Status == statusReady {
-			ready = append(ready, v)
+	if len(loaded) > 0 {
+		for _, v := range loaded {
+			found[v.ID] = v
 		}
-	}
-	if len(ready) > 0 {
-		if err := s.recordCache.MSet(ctx, ready); err != nil {
+		if err := s.recordCache.MSet(ctx, loaded); err != nil {
 			s.log.WarnContext(ctx, "video cache fill failed", "err", err)
 		}
 	}
-	return append(out, ready...), nil
+	return found, nil
 }
 
 // feedPage finds the page's ids on the timeline when it can, else with an index-only query,
@@ -117,13 +117,9 @@ func (s *Service) feedPage(ctx context.Context, before int64, limit int) ([]Vide
 
 // readyVideosInOrder is readyVideos in the order of ids, without the ones not ready.
 func (s *Service) readyVideosInOrder(ctx context.Context, ids []int64) ([]Video, error) {
-	found, err := s.readyVideos(ctx, ids)
+	byID, err := s.readyVideos(ctx, ids)
 	if err != nil {
 		return nil, err
-	}
-	byID := make(map[int64]Video, len(found))
-	for _, v := range found {
-		byID[v.ID] = v
 	}
 	out := make([]Video, 0, len(ids))
 	for _, id := range ids {

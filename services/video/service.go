@@ -193,8 +193,8 @@ func (s *Service) MGetVideos(ctx context.Context, req *videoapi.MGetVideosReques
 		return nil, err
 	}
 	out := make(map[int64]*videoapi.VideoRecord, len(vs))
-	for i := range vs {
-		out[vs[i].ID] = s.record(&vs[i])
+	for id, v := range vs {
+		out[id] = s.record(&v)
 	}
 	return &videoapi.MGetVideosResponse{Videos: out}, nil
 }
