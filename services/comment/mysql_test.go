@@ -71,11 +71,13 @@ func testConcurrentCommentsKeepExactCounts(t *testing.T, open dbtest.Opener) {
 	}
 }
 
-// TestMySQLHotQueriesUseIndexes checks with EXPLAIN on MariaDB that the comment list reads
+// TestHotQueriesUseIndexes checks with EXPLAIN on MariaDB and SQLite that the comment list reads
 // its index in order.
-func TestMySQLHotQueriesUseIndexes(t *testing.T) {
+func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseIndexes) }
+
+func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, dbtest.OpenMySQL)
+	gdb := openOn(t, open)
 	var rows []Comment
 	for i := range 2000 {
 		rows = append(rows, Comment{VideoID: int64(i%40 + 1), UserID: int64(i % 7), Content: "c", CreatedAt: int64(i)})

@@ -2,6 +2,7 @@ package favorite
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
@@ -92,11 +93,13 @@ func testConcurrentApplyLikeKeepsExactCounts(t *testing.T, open dbtest.Opener) {
 	}
 }
 
-// TestMySQLHotQueriesUseIndexes checks with EXPLAIN on MariaDB that the favorite list and
+// TestHotQueriesUseIndexes checks with EXPLAIN on MariaDB and SQLite that the favorite list and
 // the batch reads of the feed use their indexes.
-func TestMySQLHotQueriesUseIndexes(t *testing.T) {
+func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseIndexes) }
+
+func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, dbtest.OpenMySQL)
+	gdb := openOn(t, open)
 	var favs []Favorite
 	for i := range 2000 {
 		user, video := int64(i%50+1), int64(i/50+1)
@@ -134,5 +137,13 @@ func TestMySQLHotQueriesUseIndexes(t *testing.T) {
 	dbtest.RequireIndexed(t, gdb, "user favorite counts", func() error {
 		_, err := st.MGetUserCounts(ctx, []int64{1, 2, 3})
 		return err
+	})
+	// The consumer reads every pair of a batch in one query, each pair by the unique index.
+	dbtest.RequireIndexed(t, gdb, "like batch rows", func() error {
+		_, errs := st.ApplyLikes(ctx, []LikeEvent{
+			{UserID: 7, VideoID: 1, AuthorID: 2, Liked: true, Seq: 5, At: 5},
+			{UserID: 8, VideoID: 3, AuthorID: 2, Liked: true, Seq: 5, At: 5},
+		})
+		return errors.Join(errs...)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -226,17 +227,25 @@ func applyLikes(tx *gorm.DB, events []LikeEvent, flipped []bool) error {
 // readLikeRows reads the stored rows of the events' pairs in one query.
 func readLikeRows(tx *gorm.DB, events []LikeEvent) (map[likePair]*likeRow, error) {
 	rows := make(map[likePair]*likeRow, len(events))
-	keys := make([][]any, 0, len(events))
+	// One "(user_id = ? AND video_id = ?)" term per pair, ORed: every engine answers each
+	// term from the unique index (SQLite before 3.41 scans the table for a row-value IN list).
+	var where strings.Builder
+	args := make([]any, 0, 2*len(events))
 	seen := make(map[likePair]bool, len(events))
 	for _, e := range events {
 		p := likePair{e.UserID, e.VideoID}
-		if !seen[p] {
-			seen[p] = true
-			keys = append(keys, []any{e.UserID, e.VideoID})
+		if seen[p] {
+			continue
 		}
+		seen[p] = true
+		if where.Len() > 0 {
+			where.WriteString(" OR ")
+		}
+		where.WriteString("(user_id = ? AND video_id = ?)")
+		args = append(args, e.UserID, e.VideoID)
 	}
 	var stored []Favorite
-	if err := tx.Where("(user_id, video_id) IN ?", keys).Find(&stored).Error; err != nil {
+	if err := tx.Where(where.String(), args...).Find(&stored).Error; err != nil {
 		return nil, err
 	}
 	for _, f := range stored {

@@ -174,7 +174,9 @@ func testListLikedVideosNewestLikeFirst(t *testing.T, open dbtest.Opener) {
 // A differential test of group commit: the same random stream of events (redeliveries, stale
 // seqs, self-likes, pairs repeated within a batch) applied one by one and in batches of
 // random sizes must leave the same rows, the same flips and the same counters.
-func TestApplyLikesBatchesMatchOneByOne(t *testing.T) { dbtest.Run(t, testApplyLikesBatchesMatchOneByOne) }
+func TestApplyLikesBatchesMatchOneByOne(t *testing.T) {
+	dbtest.Run(t, testApplyLikesBatchesMatchOneByOne)
+}
 
 func testApplyLikesBatchesMatchOneByOne(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()

@@ -65,11 +65,13 @@ func testConcurrentInsertsGetDistinctIncreasingTimes(t *testing.T, open dbtest.O
 	}
 }
 
-// TestMySQLHotQueriesUseIndexes checks with EXPLAIN on MariaDB that every chat read goes
+// TestHotQueriesUseIndexes checks with EXPLAIN on MariaDB and SQLite that every chat read goes
 // through the (conversation_key, created_at) index.
-func TestMySQLHotQueriesUseIndexes(t *testing.T) {
+func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseIndexes) }
+
+func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, dbtest.OpenMySQL)
+	gdb := openOn(t, open)
 	var msgs []Message
 	// Enough messages per conversation that MariaDB prefers the index's group-by over a scan,
 	// as on a database in use.

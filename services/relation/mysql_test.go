@@ -82,11 +82,13 @@ func testConcurrentMutualFollowsKeepExactCounts(t *testing.T, open dbtest.Opener
 	}
 }
 
-// TestMySQLHotQueriesUseIndexes checks with EXPLAIN on MariaDB that the follow, follower and
+// TestHotQueriesUseIndexes checks with EXPLAIN on MariaDB and SQLite that the follow, follower and
 // friend lists and the batch reads use their indexes.
-func TestMySQLHotQueriesUseIndexes(t *testing.T) {
+func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseIndexes) }
+
+func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, dbtest.OpenMySQL)
+	gdb := openOn(t, open)
 	var follows []Follow
 	var counts []Counts
 	for u := range int64(100) {

@@ -20,11 +20,13 @@ func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
 	return gdb
 }
 
-// TestMySQLHotQueriesUseIndexes checks with EXPLAIN on MariaDB that login and profile
+// TestHotQueriesUseIndexes checks with EXPLAIN on MariaDB and SQLite that login and profile
 // batches read by key.
-func TestMySQLHotQueriesUseIndexes(t *testing.T) {
+func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseIndexes) }
+
+func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, dbtest.OpenMySQL)
+	gdb := openOn(t, open)
 	var accounts []Account
 	for i := range 1000 {
 		name := fmt.Sprintf("user%d", i)

@@ -19,11 +19,13 @@ func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
 	return gdb
 }
 
-// TestMySQLHotQueriesUseIndexes checks with EXPLAIN on MariaDB that the feed and the publish
+// TestHotQueriesUseIndexes checks with EXPLAIN on MariaDB and SQLite that the feed and the publish
 // list read their index in order, on enough rows that a full scan would not be chosen anyway.
-func TestMySQLHotQueriesUseIndexes(t *testing.T) {
+func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseIndexes) }
+
+func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, dbtest.OpenMySQL)
+	gdb := openOn(t, open)
 	var videos []Video
 	for i := range 2000 {
 		status := statusReady
