@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
@@ -52,6 +53,8 @@ type Service struct {
 	readModel ReadModel
 	// likes writes the consumed events in shared transactions.
 	likes *db.Batcher[LikeEvent, bool]
+	// authors remembers the author of each liked video (immutable), saving a call per like.
+	authors *cache.LocalRecords[videoAuthor]
 	log   *slog.Logger
 }
 
@@ -62,6 +65,7 @@ var _ favoriteapi.FavoriteService = (*Service)(nil)
 func New(store Store, videos videoapi.VideoService, queue mq.Producer, opts ...Option) *Service {
 	s := &Service{store: store, videos: videos, queue: queue, log: slog.Default()}
 	s.likes = db.NewBatcher(maxLikeBatch, store.ApplyLikes)
+	s.authors = cache.NewLocalRecords("favorite:authors", time.Hour, maxRememberedAuthors, func(a videoAuthor) int64 { return a.VideoID })
 	for _, o := range opts {
 		o(s)
 	}
@@ -86,19 +90,39 @@ func (s *Service) FavoriteAction(ctx context.Context, req *favoriteapi.FavoriteA
 	if req.ActionType != favoriteapi.FavoriteActionType_Like && req.ActionType != favoriteapi.FavoriteActionType_Unlike {
 		return nil, errs.Invalid("action_type must be 1 (like) or 2 (unlike)")
 	}
-	got, err := s.videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{req.VideoId}})
+	authorID, err := s.authorOf(ctx, req.VideoId)
 	if err != nil {
-		return nil, fmt.Errorf("look up video %d: %w", req.VideoId, err)
+		return nil, err
 	}
-	v, ok := got.Videos[req.VideoId]
-	if !ok {
-		return nil, errs.New(base.ErrCode_VideoNotFound, "video not found")
-	}
-	c := Change{UserID: req.UserId, VideoID: req.VideoId, AuthorID: v.AuthorId, Liked: req.ActionType == favoriteapi.FavoriteActionType_Like}
+	c := Change{UserID: req.UserId, VideoID: req.VideoId, AuthorID: authorID, Liked: req.ActionType == favoriteapi.FavoriteActionType_Like}
 	if err := s.act(ctx, c); err != nil {
 		return nil, err
 	}
 	return &favoriteapi.FavoriteActionResponse{}, nil
+}
+
+// videoAuthor is a ready video's author: it never changes, so it is remembered in process.
+type videoAuthor struct{ VideoID, AuthorID int64 }
+
+// maxRememberedAuthors bounds the remembered video authors (about 3 MB).
+const maxRememberedAuthors = 100_000
+
+// authorOf returns the author of a ready video, asking the video service only the first time;
+// a video that does not exist or is not ready is VideoNotFound.
+func (s *Service) authorOf(ctx context.Context, videoID int64) (int64, error) {
+	if known, _, _ := s.authors.MGet(ctx, []int64{videoID}); len(known) == 1 {
+		return known[videoID].AuthorID, nil
+	}
+	got, err := s.videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{videoID}})
+	if err != nil {
+		return 0, fmt.Errorf("look up video %d: %w", videoID, err)
+	}
+	v, ok := got.Videos[videoID]
+	if !ok {
+		return 0, errs.New(base.ErrCode_VideoNotFound, "video not found")
+	}
+	_ = s.authors.MSet(ctx, []videoAuthor{{VideoID: videoID, AuthorID: v.AuthorId}})
+	return v.AuthorId, nil
 }
 
 // publish hands the change to the consumer that writes it to SQL.

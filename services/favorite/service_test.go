@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"gorm.io/gorm"
@@ -348,5 +349,43 @@ func TestBatchReadsUseConstantQueries(t *testing.T) {
 	}
 	if _, err := s.FavoriteList(ctx, &favoriteapi.FavoriteListRequest{}); !errs.Is(err, base.ErrCode_InvalidParam) {
 		t.Errorf("FavoriteList without user = %v, want InvalidParam", err)
+	}
+}
+
+// countingVideos counts the lookups that reach the video service.
+type countingVideos struct {
+	fakeVideos
+	calls atomic.Int32
+}
+
+func (c *countingVideos) MGetVideos(ctx context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
+	c.calls.Add(1)
+	return c.fakeVideos.MGetVideos(ctx, req)
+}
+
+// A video's author never changes: only the first like of a video asks the video service, and
+// an unknown video is asked about every time (it may be published later).
+func TestLikeRemembersVideoAuthors(t *testing.T) {
+	videos := &countingVideos{fakeVideos: testVideos}
+	q := mq.NewMemory()
+	s := New(NewSQLStore(openDB(t)), videos, q)
+	if err := s.Subscribe(q); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []favoriteapi.FavoriteActionType{like, unlike, like} {
+		act(t, s, 1, 10, a)
+	}
+	act(t, s, 4, 10, like)
+	if n := videos.calls.Load(); n != 1 {
+		t.Fatalf("%d video lookups for 4 actions on one video, want 1", n)
+	}
+	for range 2 {
+		_, err := s.FavoriteAction(context.Background(), &favoriteapi.FavoriteActionRequest{UserId: 1, VideoId: 99, ActionType: like})
+		if code, _ := errs.Code(err); code != base.ErrCode_VideoNotFound {
+			t.Fatalf("like of an unknown video = %v, want VideoNotFound", err)
+		}
+	}
+	if n := videos.calls.Load(); n != 3 {
+		t.Fatalf("%d video lookups after two likes of an unknown video, want 3", n)
 	}
 }
