@@ -55,7 +55,7 @@ type Service struct {
 	likes *db.Batcher[LikeEvent, bool]
 	// authors remembers the author of each liked video (immutable), saving a call per like.
 	authors *cache.LocalRecords[videoAuthor]
-	log   *slog.Logger
+	log     *slog.Logger
 }
 
 var _ favoriteapi.FavoriteService = (*Service)(nil)
