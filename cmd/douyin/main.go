@@ -17,15 +17,20 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	_ "time/tzdata" // comment dates use a configured zone even on images without zoneinfo
 
 	"github.com/douyin-backend/douyin/internal/app"
 	"github.com/douyin-backend/douyin/internal/config"
 	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/telemetry"
 )
 
 // version is set at link time: -ldflags "-X main.version=v1.2.3".
 var version = "dev"
+
+// logFlushInterval is how long info lines (access logs) may wait in the buffer.
+const logFlushInterval = 100 * time.Millisecond
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -68,7 +73,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	log := slog.New(slog.NewJSONHandler(stderr, nil)).With("version", version)
+	// Logs are buffered for up to logFlushInterval (warnings and errors go out at once).
+	logs := telemetry.NewLogWriter(stderr, logFlushInterval)
+	defer logs.Flush()
+	log := telemetry.NewLogger(logs).With("version", version)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

@@ -87,3 +87,33 @@ func TestDummyHashCostsAsMuchAsARealOne(t *testing.T) {
 		t.Fatalf("dummy hash cost %d, %v: unknown-user logins would be faster than wrong-password ones", cost, err)
 	}
 }
+
+// A verified token is remembered, but never past its expiry, and a forged one never is.
+func TestVerifyRemembersOnlyValidTokensUntilTheyExpire(t *testing.T) {
+	key := []byte(strings.Repeat("k", 32))
+	now := time.Now()
+	tok := NewTokens(key, time.Hour)
+	tok.now = func() time.Time { return now }
+	s, err := tok.Issue(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if id, err := tok.Verify(s); err != nil || id != 7 {
+			t.Fatalf("Verify = %d, %v", id, err)
+		}
+	}
+	if tok.verified.Len() != 1 {
+		t.Fatalf("%d tokens remembered, want 1", tok.verified.Len())
+	}
+	if _, err := tok.Verify(s + "x"); err == nil {
+		t.Fatal("a forged token was accepted")
+	}
+	if tok.verified.Len() != 1 {
+		t.Fatal("a forged token was remembered")
+	}
+	now = now.Add(time.Hour + time.Second)
+	if _, err := tok.Verify(s); err == nil {
+		t.Fatal("an expired token was accepted from memory")
+	}
+}

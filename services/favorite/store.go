@@ -39,7 +39,7 @@ type Store interface {
 type Favorite struct {
 	ID       int64 `gorm:"primaryKey"`
 	UserID   int64 `gorm:"not null;uniqueIndex:uk_favorites_user_video,priority:1;index:idx_favorites_user_liked_updated,priority:1"`
-	VideoID  int64 `gorm:"not null;uniqueIndex:uk_favorites_user_video,priority:2;index:idx_favorites_video"`
+	VideoID  int64 `gorm:"not null;uniqueIndex:uk_favorites_user_video,priority:2"`
 	AuthorID int64 `gorm:"not null"`
 	Liked    bool  `gorm:"not null;index:idx_favorites_user_liked_updated,priority:2"`
 	// Seq is the sequence of the last applied event; older events are ignored.
@@ -77,8 +77,18 @@ func Migrate(gdb *gorm.DB) error {
 	if err := gdb.AutoMigrate(&Favorite{}, &VideoCount{}, &UserCount{}); err != nil {
 		return fmt.Errorf("migrate favorite tables: %w", err)
 	}
+	// No query reads likes by video alone (counts have their own table), and every like pays
+	// for each index of this table: earlier schemas had one, drop it.
+	if m := gdb.Migrator(); m.HasIndex(&Favorite{}, unusedVideoIndex) {
+		if err := m.DropIndex(&Favorite{}, unusedVideoIndex); err != nil {
+			return fmt.Errorf("drop %s: %w", unusedVideoIndex, err)
+		}
+	}
 	return nil
 }
+
+// unusedVideoIndex is an index of earlier schemas that Migrate drops.
+const unusedVideoIndex = "idx_favorites_video"
 
 // maxApplyAttempts bounds the retries of ApplyLike when a concurrent writer of the same pair
 // wins; events of one pair are normally delivered one at a time, so one retry is rare.
