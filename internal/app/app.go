@@ -276,7 +276,7 @@ func (a *App) initVideo() (err error) {
 		opts = append(opts,
 			video.WithRecordCache(video.NewMemoryRecordCache(a.cfg.Cache.TTL, embeddedCacheEntries, a.metrics)),
 			video.WithWorkCountCache(cache.NewLocalCounts("video:works", a.cfg.Cache.CounterTTL, embeddedCacheEntries, a.metrics)),
-			video.WithTimeline(video.NewMemoryTimeline(video.DefaultTimelineSize)))
+			video.WithTimeline(video.NewMemoryTimeline(video.EmbeddedTimelineSize)))
 	}
 	sweep := a.cfg.Sweeper
 	// The in-process queue loses queued work on a restart: re-enqueue every processing video.

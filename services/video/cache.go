@@ -99,7 +99,8 @@ func (s *Service) feedPage(ctx context.Context, before int64, limit int) ([]Vide
 	if err != nil {
 		s.log.WarnContext(ctx, "timeline read failed; reading SQL", "err", err)
 	} else if answer == TimelineNotLoaded {
-		if err := s.loadTimeline(ctx); err != nil {
+		// Concurrent first requests share one load.
+		if _, err, _ := s.timelineLoads.Do("load", func() (any, error) { return nil, s.loadTimeline(ctx) }); err != nil {
 			s.log.WarnContext(ctx, "timeline load failed", "err", err)
 		}
 	}
@@ -130,20 +131,13 @@ func (s *Service) readyVideosInOrder(ctx context.Context, ids []int64) ([]Video,
 	return out, nil
 }
 
-// loadTimeline fills the timeline with the newest ready videos (and the record cache with them).
+// loadTimeline fills the timeline with the newest ready videos (an index-only read).
 func (s *Service) loadTimeline(ctx context.Context) error {
-	newest, err := s.store.ListFeed(ctx, s.now()+1, s.timeline.Size())
+	newest, err := s.store.ListFeedEntries(ctx, s.now()+1, s.timeline.Size())
 	if err != nil {
 		return err
 	}
-	entries := make([]TimelineEntry, len(newest))
-	for i, v := range newest {
-		entries[i] = TimelineEntry{ID: v.ID, CreatedAt: v.CreatedAt}
-	}
-	if err := s.recordCache.MSet(ctx, newest); err != nil {
-		s.log.WarnContext(ctx, "video cache fill failed", "err", err)
-	}
-	return s.timeline.Fill(ctx, entries)
+	return s.timeline.Fill(ctx, newest)
 }
 
 // becameReady updates the caches after a video turned ready: its record (a guard, processing

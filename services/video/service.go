@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
@@ -52,8 +54,10 @@ type Service struct {
 	recordCache RecordCache
 	workCounts  cache.CountCache // nil: read SQL
 	timeline    Timeline         // nil: read SQL
-	log         *slog.Logger
-	sweep       SweeperConfig
+	// timelineLoads makes concurrent first reads share one load of the timeline.
+	timelineLoads singleflight.Group
+	log           *slog.Logger
+	sweep         SweeperConfig
 }
 
 var _ videoapi.VideoService = (*Service)(nil)

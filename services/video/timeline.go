@@ -14,8 +14,13 @@ import (
 	"github.com/douyin-backend/douyin/internal/cache"
 )
 
-// DefaultTimelineSize is how many of the newest videos the timeline keeps: 33 pages of the app.
+// DefaultTimelineSize is how many of the newest videos the shared (Redis) timeline keeps: 33
+// pages of the app; older pages are one index-only query.
 const DefaultTimelineSize = 1000
+
+// EmbeddedTimelineSize is the in-process timeline's size: 16 bytes a video, so the embedded
+// mode keeps a catalogue of up to a million videos whole (16 MB) and never queries a page.
+const EmbeddedTimelineSize = 1 << 20
 
 // TimelineEntry is one ready video on the feed timeline.
 type TimelineEntry struct {
