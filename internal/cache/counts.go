@@ -2,9 +2,13 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // CountCache keeps counters by id in front of the SQL counter tables (cache-aside): a read
@@ -20,25 +24,80 @@ type CountCache interface {
 	Delete(ctx context.Context, ids []int64) error
 }
 
-// Count is one cached counter.
-type Count struct {
-	ID int64 `json:"id"`
-	N  int64 `json:"n"`
+// NewRedisCounts returns the counters of space on r, one decimal string per id
+// ("<prefix><space>:<id>"), each living ttl with jitter; lookups are counted by o when it is
+// not nil.
+func NewRedisCounts(r *Redis, space string, ttl time.Duration, o LookupObserver) CountCache {
+	return &redisCounts{r: r, space: space, ttl: ttl, observer: o}
 }
 
-func countID(c Count) int64 { return c.ID }
+type redisCounts struct {
+	r        *Redis
+	space    string
+	ttl      time.Duration
+	observer LookupObserver
+}
 
-// counts is the Redis CountCache: a record cache of Count.
-type counts struct{ records *Records[Count] }
-
-// NewRedisCounts returns the counters of space on r, one key per id, each living ttl with
-// jitter; lookups are counted by o when it is not nil.
-func NewRedisCounts(r *Redis, space string, ttl time.Duration, o LookupObserver) CountCache {
-	records := NewRecords(r, space, ttl, countID)
-	if o != nil {
-		records.Observe(o)
+func (c *redisCounts) keys(ids []int64) []string {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = c.r.Key(c.space + ":" + strconv.FormatInt(id, 10))
 	}
-	return counts{records: records}
+	return keys
+}
+
+// MGet reads every counter with one MGET; a value that is not an integer is a miss.
+func (c *redisCounts) MGet(ctx context.Context, ids []int64) (map[int64]int64, []int64, error) {
+	found := make(map[int64]int64, len(ids))
+	if len(ids) == 0 {
+		return found, nil, nil
+	}
+	vals, err := c.r.Client().MGet(ctx, c.keys(ids)...).Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis mget %s: %w", c.space, err)
+	}
+	var missing []int64
+	for i, v := range vals {
+		s, ok := v.(string)
+		n, perr := strconv.ParseInt(s, 10, 64)
+		if !ok || perr != nil {
+			missing = append(missing, ids[i])
+			continue
+		}
+		found[ids[i]] = n
+	}
+	if c.observer != nil {
+		c.observer.CacheLookups(c.space, len(found), len(missing))
+	}
+	return found, missing, nil
+}
+
+// MSet writes the counters in one pipeline, each with its own jittered expiry.
+func (c *redisCounts) MSet(ctx context.Context, values map[int64]int64) error {
+	if len(values) == 0 {
+		return nil
+	}
+	_, err := c.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
+		for id, n := range values {
+			p.Set(ctx, c.keys([]int64{id})[0], strconv.FormatInt(n, 10), TTL(c.ttl))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redis set %s: %w", c.space, err)
+	}
+	return nil
+}
+
+// Delete drops the counters of ids in one DEL.
+func (c *redisCounts) Delete(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := c.r.Client().Del(ctx, c.keys(ids)...).Err(); err != nil {
+		return fmt.Errorf("redis delete %s: %w", c.space, err)
+	}
+	return nil
 }
 
 // NewLocalCounts returns the in-process counters of space for the embedded mode.
@@ -91,31 +150,6 @@ func (c *localCounts) Delete(_ context.Context, ids []int64) error {
 	c.mu.Unlock()
 	return nil
 }
-
-func (c counts) MGet(ctx context.Context, ids []int64) (map[int64]int64, []int64, error) {
-	found, missing, err := c.records.MGet(ctx, ids)
-	if err != nil {
-		return nil, nil, err
-	}
-	out := make(map[int64]int64, len(found))
-	for id, rec := range found {
-		out[id] = rec.N
-	}
-	return out, missing, nil
-}
-
-func (c counts) MSet(ctx context.Context, values map[int64]int64) error {
-	if len(values) == 0 {
-		return nil
-	}
-	recs := make([]Count, 0, len(values))
-	for id, n := range values {
-		recs = append(recs, Count{ID: id, N: n})
-	}
-	return c.records.MSet(ctx, recs)
-}
-
-func (c counts) Delete(ctx context.Context, ids []int64) error { return c.records.Delete(ctx, ids) }
 
 // CountsThrough is the cache-aside read of counters: those of ids cached in c, the misses
 // from load in one call, then written back (zeros included, so an id without a row is a hit
