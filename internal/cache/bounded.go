@@ -23,6 +23,10 @@ func NewBounded[K comparable, V any](maxEntries int) *Bounded[K, V] {
 	return &Bounded[K, V]{entries: map[K]boundedEntry[V]{}, maxEntries: max(1, maxEntries), now: time.Now}
 }
 
+// SetClock replaces the clock entries expire by (time.Now): tests step it to check expiry
+// without waiting.
+func (b *Bounded[K, V]) SetClock(now func() time.Time) { b.now = now }
+
 // Get returns the live value of key.
 func (b *Bounded[K, V]) Get(key K) (V, bool) { return b.GetAt(key, b.now()) }
 

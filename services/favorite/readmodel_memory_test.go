@@ -258,18 +258,19 @@ func TestMemoryReadModelActionRenewsSet(t *testing.T) {
 	ctx := context.Background()
 	const ttl = time.Second // entries live 0.9s..1.1s (jitter)
 	m := NewMemoryReadModel(ttl, time.Hour, 100)
+	clock := time.Unix(1000, 0)
+	m.liked.SetClock(func() time.Time { return clock })
 	for _, u := range []int64{1, 2} {
 		if err := m.FillLiked(ctx, u, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	filled := time.Now() // both sets expire by filled+1.1s unless renewed
-	time.Sleep(time.Until(filled.Add(ttl / 2)))
+	clock = clock.Add(ttl / 2)
 	if _, err := m.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true}); err != nil {
 		t.Fatal(err)
 	}
-	// Renewed at filled+0.5s or later, set 1 lives until filled+1.4s at least.
-	time.Sleep(time.Until(filled.Add(ttl * 5 / 4)))
+	// Set 2 expired by 1.1s; set 1, renewed at 0.5s, lives until 1.4s at least.
+	clock = clock.Add(ttl * 3 / 4)
 	m.mu.Lock()
 	_, renewed := m.liked.Get(1)
 	_, other := m.liked.Get(2)
