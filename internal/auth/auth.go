@@ -113,7 +113,10 @@ const (
 
 // NewTokens returns a signer using key.
 func NewTokens(key []byte, ttl time.Duration) *Tokens {
-	return &Tokens{key: key, ttl: ttl, now: time.Now, verified: cache.NewBounded[string, verifiedToken](maxVerifiedTokens)}
+	t := &Tokens{key: key, ttl: ttl, now: time.Now, verified: cache.NewBounded[string, verifiedToken](maxVerifiedTokens)}
+	// Remembered tokens expire by the same clock that checks the tokens themselves.
+	t.verified.SetClock(func() time.Time { return t.now() })
+	return t
 }
 
 // Issue returns a token for userID.

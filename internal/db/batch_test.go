@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -69,6 +70,7 @@ func waitPending[T, R any](b *Batcher[T, R], n int) {
 		if got >= n {
 			return
 		}
+		runtime.Gosched()
 	}
 }
 
