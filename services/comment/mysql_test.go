@@ -2,6 +2,7 @@ package comment
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
@@ -42,17 +43,23 @@ func testConcurrentCommentsKeepExactCounts(t *testing.T, open dbtest.Opener) {
 					t.Error(err)
 					return
 				}
-				// Every other comment is deleted twice at once: only one delete may count.
+				// Every other comment is deleted twice at once: one delete succeeds, the other
+				// finds nothing; a deadlock with a concurrent post must not fail either.
 				if i%2 == 0 {
+					var errs [2]error
 					var dw sync.WaitGroup
-					for range 2 {
+					for d := range errs {
 						dw.Add(1)
 						go func() {
 							defer dw.Done()
-							_ = st.DeleteComment(ctx, c.ID, video, int64(w))
+							errs[d] = st.DeleteComment(ctx, c.ID, video, int64(w))
 						}()
 					}
 					dw.Wait()
+					if !(errs[0] == nil && errors.Is(errs[1], ErrCommentNotFound) ||
+						errs[1] == nil && errors.Is(errs[0], ErrCommentNotFound)) {
+						t.Errorf("two deletes of comment %d returned %v and %v; want one nil and one ErrCommentNotFound", c.ID, errs[0], errs[1])
+					}
 				}
 			}
 		}()

@@ -69,7 +69,8 @@ func NewSQLStore(gdb *gorm.DB) Store {
 }
 
 func (s *sqlStore) CreateComment(ctx context.Context, c *Comment) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.Transact(ctx, s.db, func(tx *gorm.DB) error {
+		c.ID = 0 // a rolled-back run may have set it
 		if err := tx.Create(c).Error; err != nil {
 			return err
 		}
@@ -94,7 +95,9 @@ func (s *sqlStore) GetComment(ctx context.Context, id int64) (*Comment, error) {
 }
 
 func (s *sqlStore) DeleteComment(ctx context.Context, id, videoID, userID int64) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// Transact reruns it when MySQL breaks a deadlock with a concurrent post on the video
+	// (both lock the comment index and the counter row).
+	return db.Transact(ctx, s.db, func(tx *gorm.DB) error {
 		res := tx.Where("id = ? AND video_id = ? AND user_id = ?", id, videoID, userID).Delete(&Comment{})
 		if res.Error != nil {
 			return fmt.Errorf("delete comment %d: %w", id, res.Error)

@@ -112,7 +112,7 @@ func (s *sqlStore) CreateVideo(ctx context.Context, v *Video) error {
 }
 
 func (s *sqlStore) DeleteVideo(ctx context.Context, id int64) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.Transact(ctx, s.db, func(tx *gorm.DB) error {
 		var v Video
 		err := tx.Select("id", "author_id", "status").Take(&v, id).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -138,7 +138,8 @@ func (s *sqlStore) DeleteVideo(ctx context.Context, id int64) error {
 
 func (s *sqlStore) MarkReady(ctx context.Context, id int64, playKey, coverKey string) (*Video, error) {
 	var became *Video
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.Transact(ctx, s.db, func(tx *gorm.DB) error {
+		became = nil
 		v, err := s.processingVideo(tx, id)
 		if err != nil || v == nil {
 			return err
@@ -166,7 +167,7 @@ func (s *sqlStore) MarkReady(ctx context.Context, id int64, playKey, coverKey st
 }
 
 func (s *sqlStore) MarkFailed(ctx context.Context, id int64, reason string) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.Transact(ctx, s.db, func(tx *gorm.DB) error {
 		if v, err := s.processingVideo(tx, id); err != nil || v == nil {
 			return err
 		}
