@@ -66,6 +66,10 @@ func TestSQLiteConcurrentWritersAndUniqueErrors(t *testing.T) {
 	if err := gdb.Create(&row{Name: "a"}).Error; !errors.Is(err, gorm.ErrDuplicatedKey) {
 		t.Fatalf("duplicate insert: got %v, want gorm.ErrDuplicatedKey", err)
 	}
+	// Hand-written statements (the like writer's insert) translate too.
+	if err := gdb.Exec("INSERT INTO rows (name, count) VALUES (?, 0)", "a").Error; !errors.Is(err, gorm.ErrDuplicatedKey) {
+		t.Fatalf("duplicate raw insert: got %v, want gorm.ErrDuplicatedKey", err)
+	}
 }
 
 func TestValidate(t *testing.T) {

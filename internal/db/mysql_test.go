@@ -86,6 +86,11 @@ func TestMySQLDuplicateKeyTranslates(t *testing.T) {
 	if !errors.Is(err, gorm.ErrDuplicatedKey) {
 		t.Fatalf("duplicate insert in a transaction: got %v, want gorm.ErrDuplicatedKey", err)
 	}
+	// Hand-written statements (the like writer's insert) translate too.
+	err = gdb.Transaction(func(tx *gorm.DB) error { return tx.Exec("INSERT INTO items (name) VALUES (?)", "a").Error })
+	if !errors.Is(err, gorm.ErrDuplicatedKey) {
+		t.Fatalf("duplicate raw insert in a transaction: got %v, want gorm.ErrDuplicatedKey", err)
+	}
 }
 
 // The relation store counts a follow only when its ON CONFLICT DO NOTHING insert affected a
