@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -252,31 +253,71 @@ func insertLikeRows(tx *gorm.DB, fresh []*likeRow) error {
 // readLikeRows reads the stored rows of the events' pairs in one query.
 func readLikeRows(tx *gorm.DB, events []LikeEvent) (map[likePair]*likeRow, error) {
 	rows := make(map[likePair]*likeRow, len(events))
-	// One "(user_id = ? AND video_id = ?)" term per pair, ORed: every engine answers each
-	// term from the unique index (SQLite before 3.41 scans the table for a row-value IN list).
-	var where strings.Builder
-	args := make([]any, 0, 2*len(events))
 	seen := make(map[likePair]bool, len(events))
+	pairs := make([]likePair, 0, len(events))
 	for _, e := range events {
 		p := likePair{e.UserID, e.VideoID}
-		if seen[p] {
-			continue
+		if !seen[p] {
+			seen[p] = true
+			pairs = append(pairs, p)
 		}
-		seen[p] = true
-		if where.Len() > 0 {
-			where.WriteString(" OR ")
-		}
-		where.WriteString("(user_id = ? AND video_id = ?)")
-		args = append(args, e.UserID, e.VideoID)
 	}
 	var stored []Favorite
-	if err := tx.Where(where.String(), args...).Find(&stored).Error; err != nil {
+	var err error
+	if tx.Dialector.Name() == db.DriverSQLite {
+		stored, err = readPairsSQLite(tx, pairs)
+	} else {
+		stored, err = readPairsORed(tx, pairs)
+	}
+	if err != nil {
 		return nil, err
 	}
 	for _, f := range stored {
 		rows[likePair{f.UserID, f.VideoID}] = &likeRow{row: f, stored: true, readSeq: f.Seq}
 	}
 	return rows, nil
+}
+
+// readPairsSQLite passes the pairs as one JSON array and joins it to the unique index: the
+// statement stays short whatever the batch size, where SQLite spends more time parsing and
+// planning a long OR than running it.
+func readPairsSQLite(tx *gorm.DB, pairs []likePair) ([]Favorite, error) {
+	list := make([]byte, 0, 24*len(pairs))
+	list = append(list, '[')
+	for i, p := range pairs {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = append(list, '[')
+		list = strconv.AppendInt(list, p.userID, 10)
+		list = append(list, ',')
+		list = strconv.AppendInt(list, p.videoID, 10)
+		list = append(list, ']')
+	}
+	list = append(list, ']')
+	var stored []Favorite
+	// CROSS JOIN fixes the order: the pairs outside, one unique-index probe each.
+	err := tx.Raw("SELECT f.* FROM json_each(?) AS j CROSS JOIN favorites AS f"+
+		" ON f.user_id = j.value->>0 AND f.video_id = j.value->>1", string(list)).Scan(&stored).Error
+	return stored, err
+}
+
+// readPairsORed reads the pairs with one "(user_id = ? AND video_id = ?)" term each, ORed:
+// every engine answers each term from the unique index (a row-value IN list is not served
+// by the index on every MySQL/MariaDB version).
+func readPairsORed(tx *gorm.DB, pairs []likePair) ([]Favorite, error) {
+	var where strings.Builder
+	args := make([]any, 0, 2*len(pairs))
+	for i, p := range pairs {
+		if i > 0 {
+			where.WriteString(" OR ")
+		}
+		where.WriteString("(user_id = ? AND video_id = ?)")
+		args = append(args, p.userID, p.videoID)
+	}
+	var stored []Favorite
+	err := tx.Where(where.String(), args...).Find(&stored).Error
+	return stored, err
 }
 
 // addDelta adds d to column col of key's deltas (width columns).

@@ -70,3 +70,29 @@ func TestRequireIndexedCatchesScansAndSorts(t *testing.T) {
 		t.Errorf("AllowFilesort still failed: %q", rec.errors)
 	}
 }
+
+// TestRequireIndexedOnSQLiteTableValuedInput: scanning json_each over the query's own
+// argument is the input, not a table scan; the stored table it joins must still be searched
+// by an index.
+func TestRequireIndexedOnSQLiteTableValuedInput(t *testing.T) {
+	gdb := OpenSQLite(t)
+	if err := gdb.AutoMigrate(&event{}); err != nil {
+		t.Fatal(err)
+	}
+	join := func(column string) func() error {
+		return func() error {
+			var out []event
+			return gdb.Raw("SELECT e.* FROM json_each(?) AS j CROSS JOIN events AS e ON e."+column+" = j.value", "[1,2,3]").Scan(&out).Error
+		}
+	}
+	for _, c := range []struct {
+		column     string
+		wantFailed bool
+	}{{"id", false}, {"owner_id", true}} {
+		rec := &recorder{T: t}
+		RequireIndexed(rec, gdb, "join on "+c.column, join(c.column))
+		if failed := len(rec.errors) > 0; failed != c.wantFailed {
+			t.Errorf("join on %s: failed=%v %q, want failed=%v", c.column, failed, rec.errors, c.wantFailed)
+		}
+	}
+}
