@@ -56,15 +56,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# free_port prints a port below the kernel's ephemeral range (32768-60999 by default) that no
+# socket uses: a port inside that range may be the local end of some outgoing connection,
+# which refuses our listener although nothing listens on it.
 free_port() {
   local p
-  for p in $(seq 39100 39400); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+  for p in $(seq 29100 29400); do
+    if [ -z "$(ss -Htan "sport = :$p")" ]; then
       echo "$p"
       return
     fi
   done
-  echo "bench: no free port in 39100-39400" >&2
+  echo "bench: no free port in 29100-29400" >&2
   exit 1
 }
 
@@ -150,9 +153,9 @@ if [ "$multi" = 1 ]; then
   DOUYIN_DB_DSN="douyin:douyin-local-test@tcp(127.0.0.1:3306)/$database" \
     "$lg" seed -db.driver mysql -size small -blob-dir "$up_dir/data/blobs" -manifest "$work/multi-manifest.json" 2>"$work/multi-seed.log"
   log "starting the multi-process deployment"
-  echo "DOUYIN_UP_DATABASE=$database DOUYIN_UP_PORT_BASE=38000 DOUYIN_UP_DIR=.run/bench-up DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 scripts/up.sh" >>"$work/commands.txt"
+  echo "DOUYIN_UP_DATABASE=$database DOUYIN_UP_PORT_BASE=30000 DOUYIN_UP_DIR=.run/bench-up DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 scripts/up.sh" >>"$work/commands.txt"
   up_started=1
-  gateway=$(DOUYIN_UP_DATABASE="$database" DOUYIN_UP_PORT_BASE=38000 DOUYIN_UP_DIR="$up_dir" \
+  gateway=$(DOUYIN_UP_DATABASE="$database" DOUYIN_UP_PORT_BASE=30000 DOUYIN_UP_DIR="$up_dir" \
     DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 scripts/up.sh | sed -n 's/^GATEWAY=//p')
   pids=$(awk '{print $1}' "$up_dir/pids" | paste -sd, -)
   common=(-target "$gateway" -manifest "$work/multi-manifest.json" -tokens "$work/multi-tokens.json" -concurrency "$conc" -server-pid "$pids")
