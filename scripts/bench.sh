@@ -82,6 +82,27 @@ wait_ready() {
   done
 }
 
+# wait_drained: until the favorite service has consumed every like it published (its admin
+# /metrics), at most two minutes.
+wait_drained() {
+  local admin metrics published consumed started=$SECONDS
+  admin=$(sed -n 's/.*DOUYIN_ADMIN_ADDR=\([^ ]*\).*/\1/p' "$up_dir/start-favorite.sh")
+  while :; do
+    metrics=$(curl -sf "http://$admin/metrics" || true)
+    published=$(awk '/^douyin_mq_published_total\{/ && /topic="douyin-favorite"/ && /result="ok"/ {print $2}' <<<"$metrics")
+    consumed=$(awk '/^douyin_mq_consumed_total\{/ && /topic="douyin-favorite"/ && /result="ok"/ {print $2}' <<<"$metrics")
+    if [ -n "$published" ] && [ "$published" = "$consumed" ]; then
+      log "like backlog drained $((SECONDS - started)) s after the run ($published likes)"
+      return
+    fi
+    if [ $((SECONDS - started)) -ge 120 ]; then
+      log "like backlog not drained after 120 s (published $published, consumed $consumed); going on"
+      return
+    fi
+    sleep 0.5
+  done
+}
+
 # run LABEL ARGS…: one measured loadgen run, JSON and markdown under $work/runs.
 run() {
   local label=$1
@@ -162,6 +183,9 @@ if [ "$multi" = 1 ]; then
   "$lg" run "${common[@]}" -duration 3s >/dev/null
   for s in "${targets[@]}"; do
     run "multi-$s" "${common[@]}" -scenario "$s" -duration "$dur"
+    # Likes are acknowledged once queued; the consumer writes them to MariaDB afterwards. Let
+    # it catch up, or the next run would measure its backlog instead of its own endpoint.
+    if [ "$s" = like ]; then wait_drained; fi
   done
   run "multi-mix" "${common[@]}" -duration "$mixdur"
   DOUYIN_UP_DIR="$up_dir" scripts/down.sh >/dev/null 2>&1 || true
