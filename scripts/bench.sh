@@ -24,6 +24,10 @@ conc=${BENCH_CONCURRENCY:-64}
 rate=${BENCH_RATE:-1000}
 large=${BENCH_LARGE:-large}
 multi=${BENCH_MULTI:-1}
+if [ "$large" = small ]; then
+  echo "bench: BENCH_LARGE must name another preset than small (tiny or large): the scale check compares the two" >&2
+  exit 2
+fi
 # The per-endpoint runs behind the issue's targets.
 targets=(feed-anon feed-auth like chat-poll)
 # The scale check: feed and lists, small data set versus large.
@@ -56,18 +60,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port prints a port below the kernel's ephemeral range (32768-60999 by default) that no
-# socket uses: a port inside that range may be the local end of some outgoing connection,
-# which refuses our listener although nothing listens on it.
+# free_port [FROM] prints a port from FROM (default 29100) up to 29400, below the kernel's
+# ephemeral range (32768-60999 by default), that no socket uses: a port inside that range may be
+# the local end of some outgoing connection, which refuses our listener although nothing
+# listens on it.
 free_port() {
   local p
-  for p in $(seq 29100 29400); do
+  for p in $(seq "${1:-29100}" 29400); do
     if [ -z "$(ss -Htan "sport = :$p")" ]; then
       echo "$p"
       return
     fi
   done
-  echo "bench: no free port in 29100-29400" >&2
+  echo "bench: no free port in ${1:-29100}-29400" >&2
   exit 1
 }
 
@@ -114,15 +119,17 @@ run() {
 
 # embedded PRESET: seed a fresh data dir, start the single process on it, run the scenarios.
 embedded() {
-  local preset=$1 dir="$work/embedded-$1" port url
+  local preset=$1 dir="$work/embedded-$1" port admin_port url
   mkdir -p "$dir"
   log "seeding $preset into SQLite"
   echo "loadgen seed -size $preset -data.dir \$BENCH_DIR/embedded-$preset/data -manifest …" >>"$work/commands.txt"
   "$lg" seed -size "$preset" -data.dir "$dir/data" -manifest "$dir/manifest.json" 2>"$dir/seed.log"
   port=$(free_port)
+  admin_port=$(free_port $((port + 1)))
   url="http://127.0.0.1:$port"
-  echo "douyin -data.dir \$BENCH_DIR/embedded-$preset/data -http.addr 127.0.0.1:$port -seed.enabled=false -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0" >>"$work/commands.txt"
-  "$work/douyin" -data.dir "$dir/data" -http.addr "127.0.0.1:$port" -seed.enabled=false \
+  # The admin port (/metrics, /debug/pprof/) too: the default :9090 may be taken.
+  echo "douyin -data.dir \$BENCH_DIR/embedded-$preset/data -http.addr 127.0.0.1:$port -admin.addr 127.0.0.1:$admin_port -seed.enabled=false -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0" >>"$work/commands.txt"
+  "$work/douyin" -data.dir "$dir/data" -http.addr "127.0.0.1:$port" -admin.addr "127.0.0.1:$admin_port" -seed.enabled=false \
     -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0 >"$dir/server.log" 2>&1 &
   server_pid=$!
   wait_ready "$url"
