@@ -30,9 +30,6 @@ func (b *Bounded[K, V]) SetClock(now func() time.Time) { b.now = now }
 // Get returns the live value of key.
 func (b *Bounded[K, V]) Get(key K) (V, bool) { return b.GetAt(key, b.now()) }
 
-// Now reads the clock the entries expire by, once for a batch of GetAt.
-func (b *Bounded[K, V]) Now() time.Time { return b.now() }
-
 // GetAt returns the value of key if it is live at now.
 func (b *Bounded[K, V]) GetAt(key K, now time.Time) (V, bool) {
 	e, ok := b.entries[key]
@@ -41,6 +38,31 @@ func (b *Bounded[K, V]) GetAt(key K, now time.Time) (V, bool) {
 		return zero, false
 	}
 	return e.value, true
+}
+
+// Lookup calls hit with the live value of each key it holds, all read at one instant, and
+// returns the keys it lacks in request order: the shape of every batch cache read.
+func (b *Bounded[K, V]) Lookup(keys []K, hit func(K, V)) (missing []K) {
+	now := b.now()
+	for _, k := range keys {
+		if v, ok := b.GetAt(k, now); ok {
+			hit(k, v)
+		} else {
+			missing = append(missing, k)
+		}
+	}
+	return missing
+}
+
+// PutAbsent stores value for ttl unless key has a live value, which wins: a cache fill from
+// the store must not overwrite an entry that later changes have already moved. It reports
+// whether it stored.
+func (b *Bounded[K, V]) PutAbsent(key K, value V, ttl time.Duration) bool {
+	if _, ok := b.Get(key); ok {
+		return false
+	}
+	b.Put(key, value, ttl)
+	return true
 }
 
 // Put stores value for ttl (0: no expiry).

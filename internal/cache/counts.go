@@ -56,16 +56,10 @@ func (c *redisCounts) MGet(ctx context.Context, ids []int64) (map[int64]int64, [
 	if err != nil {
 		return nil, nil, fmt.Errorf("redis mget %s: %w", c.space, err)
 	}
-	var missing []int64
-	for i, v := range vals {
-		s, ok := v.(string)
-		n, perr := strconv.ParseInt(s, 10, 64)
-		if !ok || perr != nil {
-			missing = append(missing, ids[i])
-			continue
-		}
-		found[ids[i]] = n
-	}
+	missing := splitMGet(ids, vals, found, func(id int64, s string) (int64, bool) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil
+	})
 	if c.observer != nil {
 		c.observer.CacheLookups(c.space, len(found), len(missing))
 	}
@@ -116,16 +110,8 @@ type localCounts struct {
 
 func (c *localCounts) MGet(_ context.Context, ids []int64) (map[int64]int64, []int64, error) {
 	found := make(map[int64]int64, len(ids))
-	var missing []int64
 	c.mu.RLock()
-	now := c.counts.Now()
-	for _, id := range ids {
-		if n, ok := c.counts.GetAt(id, now); ok {
-			found[id] = n
-		} else {
-			missing = append(missing, id)
-		}
-	}
+	missing := c.counts.Lookup(ids, func(id, n int64) { found[id] = n })
 	c.mu.RUnlock()
 	if c.observer != nil {
 		c.observer.CacheLookups(c.space, len(found), len(missing))

@@ -34,16 +34,8 @@ func (c *LocalRecords[T]) Observe(o LookupObserver) *LocalRecords[T] {
 // MGet returns the cached records among ids and, in request order, the ids it lacks.
 func (c *LocalRecords[T]) MGet(_ context.Context, ids []int64) (map[int64]T, []int64, error) {
 	found := make(map[int64]T, len(ids))
-	var missing []int64
 	c.mu.RLock()
-	now := c.records.Now()
-	for _, id := range ids {
-		if rec, ok := c.records.GetAt(id, now); ok {
-			found[id] = rec
-		} else {
-			missing = append(missing, id)
-		}
-	}
+	missing := c.records.Lookup(ids, func(id int64, rec T) { found[id] = rec })
 	c.mu.RUnlock()
 	if c.observer != nil {
 		c.observer.CacheLookups(c.space, len(found), len(missing))

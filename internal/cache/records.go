@@ -49,6 +49,24 @@ func (c *Records[T]) keys(ids []int64) []string {
 	return keys
 }
 
+// splitMGet sorts the replies of an MGET of ids into found (the values decode accepts) and
+// the missing ids, in request order: absent keys and values that do not decode are misses.
+func splitMGet[V any](ids []int64, vals []any, found map[int64]V, decode func(id int64, s string) (V, bool)) []int64 {
+	var missing []int64
+	for i, v := range vals {
+		s, ok := v.(string)
+		if ok {
+			var value V
+			if value, ok = decode(ids[i], s); ok {
+				found[ids[i]] = value
+				continue
+			}
+		}
+		missing = append(missing, ids[i])
+	}
+	return missing
+}
+
 // MGet returns the cached records among ids and, in request order, the ids it lacks.
 func (c *Records[T]) MGet(ctx context.Context, ids []int64) (map[int64]T, []int64, error) {
 	if len(ids) == 0 {
@@ -59,16 +77,10 @@ func (c *Records[T]) MGet(ctx context.Context, ids []int64) (map[int64]T, []int6
 		return nil, nil, fmt.Errorf("redis mget %s: %w", c.space, err)
 	}
 	found := make(map[int64]T, len(ids))
-	var missing []int64
-	for i, v := range vals {
+	missing := splitMGet(ids, vals, found, func(id int64, s string) (T, bool) {
 		var rec T
-		s, ok := v.(string)
-		if !ok || sonic.ConfigStd.UnmarshalFromString(s, &rec) != nil || c.idOf(rec) != ids[i] {
-			missing = append(missing, ids[i])
-			continue
-		}
-		found[ids[i]] = rec
-	}
+		return rec, sonic.ConfigStd.UnmarshalFromString(s, &rec) == nil && c.idOf(rec) == id
+	})
 	if c.observer != nil {
 		c.observer.CacheLookups(c.space, len(found), len(missing))
 	}

@@ -111,11 +111,8 @@ func (m *MemoryReadModel) FillLiked(_ context.Context, userID int64, videoIDs []
 		set[id] = struct{}{}
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.liked.Get(userID); ok {
-		return nil
-	}
-	m.liked.Put(userID, set, cache.TTL(m.setTTL))
+	m.liked.PutAbsent(userID, set, cache.TTL(m.setTTL))
+	m.mu.Unlock()
 	return nil
 }
 
@@ -125,17 +122,9 @@ func (m *MemoryReadModel) VideoFavorites(_ context.Context, viewerID int64, vide
 	out := CachedVideoFavorites{Counts: make(map[int64]int64, len(videoIDs))}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	now := m.videos.Now()
-	for _, id := range videoIDs {
-		n, ok := m.videos.GetAt(id, now)
-		if !ok {
-			out.MissingCounts = append(out.MissingCounts, id)
-			continue
-		}
-		out.Counts[id] = n
-	}
+	out.MissingCounts = m.videos.Lookup(videoIDs, func(id, n int64) { out.Counts[id] = n })
 	if viewerID > 0 {
-		if set, ok := m.liked.GetAt(viewerID, now); ok {
+		if set, ok := m.liked.Get(viewerID); ok {
 			out.LikedLoaded = true
 			out.Liked = make(map[int64]bool, min(len(videoIDs), len(set)))
 			for _, id := range videoIDs {
@@ -154,10 +143,7 @@ func (m *MemoryReadModel) FillVideoCounts(_ context.Context, counts map[int64]in
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for id, n := range counts {
-		if _, ok := m.videos.Get(id); ok {
-			continue
-		}
-		m.videos.Put(id, n, cache.TTL(m.counterTTL))
+		m.videos.PutAbsent(id, n, cache.TTL(m.counterTTL))
 	}
 	return nil
 }
@@ -165,18 +151,11 @@ func (m *MemoryReadModel) FillVideoCounts(_ context.Context, counts map[int64]in
 // UserStats reads every user's counters; the users without cached counters are missing.
 func (m *MemoryReadModel) UserStats(_ context.Context, userIDs []int64) (map[int64]UserCount, []int64, error) {
 	found := make(map[int64]UserCount, len(userIDs))
-	var missing []int64
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	now := m.videos.Now()
-	for _, id := range userIDs {
-		s, ok := m.stats.GetAt(id, now)
-		if !ok {
-			missing = append(missing, id)
-			continue
-		}
+	missing := m.stats.Lookup(userIDs, func(id int64, s memoryStats) {
 		found[id] = UserCount{UserID: id, FavoriteCount: s.favoriteCount, TotalFavorited: s.totalFavorited}
-	}
+	})
 	return found, missing, nil
 }
 
@@ -185,10 +164,7 @@ func (m *MemoryReadModel) FillUserStats(_ context.Context, stats map[int64]UserC
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for id, c := range stats {
-		if _, ok := m.stats.Get(id); ok {
-			continue
-		}
-		m.stats.Put(id, memoryStats{favoriteCount: c.FavoriteCount, totalFavorited: c.TotalFavorited}, cache.TTL(m.counterTTL))
+		m.stats.PutAbsent(id, memoryStats{favoriteCount: c.FavoriteCount, totalFavorited: c.TotalFavorited}, cache.TTL(m.counterTTL))
 	}
 	return nil
 }

@@ -362,16 +362,22 @@ func TestMemoryReadModelSharesNoState(t *testing.T) {
 
 var sinkVideoFavorites CachedVideoFavorites
 
-// The feed's read allocates no more than its result maps.
-func TestMemoryReadModelVideoFavoritesAllocatesOnlyTheResult(t *testing.T) {
-	ctx := context.Background()
-	m := NewMemoryReadModel(time.Hour, time.Hour, 1000)
+// feedPage is a feed page of 30 videos (ids 100..129) and their counts.
+func feedPage() ([]int64, map[int64]int64) {
 	videos := make([]int64, 30)
 	counts := map[int64]int64{}
 	for i := range videos {
 		videos[i] = int64(100 + i)
 		counts[videos[i]] = int64(i)
 	}
+	return videos, counts
+}
+
+// The feed's read allocates no more than its result maps.
+func TestMemoryReadModelVideoFavoritesAllocatesOnlyTheResult(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemoryReadModel(time.Hour, time.Hour, 1000)
+	videos, counts := feedPage()
 	if err := m.FillVideoCounts(ctx, counts); err != nil {
 		t.Fatal(err)
 	}
@@ -401,12 +407,7 @@ func TestMemoryReadModelVideoFavoritesAllocatesOnlyTheResult(t *testing.T) {
 func BenchmarkMemoryReadModelVideoFavorites(b *testing.B) {
 	ctx := context.Background()
 	m := NewMemoryReadModel(time.Hour, time.Hour, 100_000)
-	videos := make([]int64, 30)
-	counts := map[int64]int64{}
-	for i := range videos {
-		videos[i] = int64(100 + i)
-		counts[videos[i]] = int64(i)
-	}
+	videos, counts := feedPage()
 	if err := m.FillVideoCounts(ctx, counts); err != nil {
 		b.Fatal(err)
 	}

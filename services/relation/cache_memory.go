@@ -98,17 +98,11 @@ func (c *MemoryCache) Relations(_ context.Context, viewerID int64, userIDs []int
 	out := CachedRelations{Counts: make(map[int64]Counts, len(userIDs))}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	now := c.counts.Now()
-	for _, id := range userIDs {
-		n, ok := c.counts.GetAt(id, now)
-		if !ok {
-			out.MissingCounts = append(out.MissingCounts, id)
-			continue
-		}
+	out.MissingCounts = c.counts.Lookup(userIDs, func(id int64, n memoryCounts) {
 		out.Counts[id] = Counts{UserID: id, FollowCount: n.follows, FollowerCount: n.followers}
-	}
+	})
 	if viewerID > 0 {
-		if set, ok := c.following.GetAt(viewerID, now); ok {
+		if set, ok := c.following.Get(viewerID); ok {
 			out.FollowingLoaded = true
 			out.Following = make(map[int64]bool, min(len(userIDs), len(set)))
 			for _, id := range userIDs {
@@ -127,10 +121,7 @@ func (c *MemoryCache) FillCounts(_ context.Context, counts map[int64]Counts) err
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, n := range counts {
-		if _, ok := c.counts.Get(id); ok {
-			continue
-		}
-		c.counts.Put(id, memoryCounts{follows: n.FollowCount, followers: n.FollowerCount}, cache.TTL(c.counterTTL))
+		c.counts.PutAbsent(id, memoryCounts{follows: n.FollowCount, followers: n.FollowerCount}, cache.TTL(c.counterTTL))
 	}
 	return nil
 }
@@ -143,10 +134,7 @@ func (c *MemoryCache) FillFollowing(_ context.Context, userID int64, followeeIDs
 		set[id] = struct{}{}
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.following.Get(userID); ok {
-		return nil
-	}
-	c.following.Put(userID, set, cache.TTL(c.setTTL))
+	c.following.PutAbsent(userID, set, cache.TTL(c.setTTL))
+	c.mu.Unlock()
 	return nil
 }
