@@ -57,6 +57,8 @@ func TestTargetBuildsOnlyWhatItRuns(t *testing.T) {
 		// The gateway process opens no database: every service is a client.
 		{[]string{Gateway}, []string{blobs, Comment, Favorite, Message, Relation, tokens, User, Video, Gateway}},
 		{[]string{Media}, []string{blobs, queue, Video, Media}},
+		// The comment counters are shared through the cache, so replicas agree.
+		{[]string{Comment}, []string{cacheKV, database, Video, Comment}},
 	}
 	for _, tc := range cases {
 		local := func(name string) bool { return slices.Contains(tc.targets, name) }
