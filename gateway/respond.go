@@ -36,13 +36,16 @@ func (g *Gateway) reply(ctx context.Context, c *app.RequestContext, resp envelop
 // settle sets resp's status fields from err, logs what is the server's fault, and returns the
 // HTTP status to answer with.
 func (g *Gateway) settle(ctx context.Context, c *app.RequestContext, resp envelope, err error) int {
-	code, msg := errs.Code(err)
+	code, msg := classify(err)
 	o := outcomeOf(code)
 	if msg == "" {
 		msg = o.message
 	}
 	if code == base.ErrCode_InternalError || o.httpStatus >= 500 {
 		g.deps.Logger.ErrorContext(ctx, "request failed", "path", string(c.Path()), "request_id", requestID(c), "err", err)
+	}
+	if o.retryAfter != "" {
+		c.Response.Header.Set("Retry-After", o.retryAfter)
 	}
 	resp.SetStatusCode(int32(code))
 	resp.SetStatusMsg(msg)

@@ -21,6 +21,9 @@ import (
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
+// errLikesUnavailable refuses a like that could not be queued; nothing of it remains.
+var errLikesUnavailable = errs.New(base.ErrCode_Unavailable, "likes are unavailable right now, please retry")
+
 // consumerGroup is the group whose consumer writes likes to the database.
 const consumerGroup = "favorite-store"
 
@@ -144,7 +147,8 @@ func (s *Service) publish(ctx context.Context, c Change, seq int64, now time.Tim
 	// pair's events.
 	key := fmt.Sprintf("%d:%d", c.UserID, c.VideoID)
 	if err := s.queue.Publish(ctx, mq.TopicFavorite, key, body); err != nil {
-		return fmt.Errorf("publish like event: %w", err)
+		// Not stored, and the read-model step is undone: a clean refusal to repeat later.
+		return fmt.Errorf("publish like event: %w (%w)", errLikesUnavailable, err)
 	}
 	return nil
 }
