@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/server"
@@ -78,6 +79,8 @@ type App struct {
 	start   []func() error // after every module is built
 	metrics *telemetry.Metrics
 	runners []func(context.Context) error
+	// policies applies run-time client policy settings (nil until a remote client needs it).
+	policies *rpc.PolicyWatcher
 	closers []func() error
 }
 
@@ -231,6 +234,24 @@ func (a *App) initTokens() error {
 }
 
 // local reports whether component runs in this process.
+// policyWatcher is the process's watcher of run-time client policy settings in Consul KV,
+// made by the first client that needs it (nil without Consul or when switched off). Its keys
+// name this process by its targets ("gateway", "favorite", …; several joined with "+").
+func (a *App) policyWatcher() (*rpc.PolicyWatcher, error) {
+	if a.cfg.RPC.Discovery != rpc.DiscoveryConsul || !a.cfg.RPC.PolicyFromConsul {
+		return nil, nil
+	}
+	if a.policies == nil {
+		w, err := rpc.NewPolicyWatcher(a.cfg.RPC.ConsulAddr, strings.Join(a.targets, "+"), a.log.With("module", "rpc-client-policy"))
+		if err != nil {
+			return nil, err
+		}
+		a.policies = w
+		a.runners = append(a.runners, w.Run)
+	}
+	return a.policies, nil
+}
+
 func (a *App) local(component string) bool {
 	return a.inProcess || slices.Contains(a.targets, component)
 }
@@ -350,7 +371,11 @@ func (a *App) initMessage() (err error) {
 // remote returns a Kitex client of component, adapted to its service interface.
 func remote[C, S any](a *App, component string, newClient func(string, ...client.Option) (C, error), adapt func(C) S) (S, error) {
 	var zero S
-	opts, err := rpc.ClientOptions(a.cfg.RPC, component)
+	watcher, err := a.policyWatcher()
+	if err != nil {
+		return zero, err
+	}
+	opts, err := rpc.ClientOptions(a.cfg.RPC, component, watcher)
 	if err != nil {
 		return zero, err
 	}

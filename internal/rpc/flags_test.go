@@ -22,6 +22,9 @@ func TestValidate(t *testing.T) {
 		func(c *Config) { c.Discovery = "etcd" },
 		func(c *Config) { c.Discovery, c.DNSTemplate = DiscoveryDNS, "user:8888" },
 		func(c *Config) { c.CallTimeout = 0 },
+		func(c *Config) { c.ClientPolicy = "istio" },
+		func(c *Config) { c.RetryBudget = 0.5 },
+		func(c *Config) { c.BreakerErrorRate = 0 },
 	} {
 		c := cfg
 		mutate(&c)
@@ -29,7 +32,7 @@ func TestValidate(t *testing.T) {
 			t.Errorf("Validate(%+v) = nil, want an error", c)
 		}
 	}
-	if _, err := ClientOptions(cfg, "user"); err == nil {
+	if _, err := ClientOptions(cfg, "user", nil); err == nil {
 		t.Error("a remote client with discovery none must be refused")
 	}
 }

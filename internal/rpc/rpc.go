@@ -49,6 +49,19 @@ type Config struct {
 	ShutdownWait time.Duration
 	// MaxIdlePerInstance is how many idle connections a client keeps to each instance.
 	MaxIdlePerInstance int
+	// ClientPolicy is PolicyClient (retries and circuit breakers in the client) or PolicyOff
+	// (under a mesh); the rest tunes PolicyClient.
+	ClientPolicy     string
+	RetryMax         int
+	RetryBudget      float64
+	BreakerErrorRate float64
+	// Calls in a breaker's window before its error rate counts: an instance's breaker counts
+	// failed connections only, a method's every failure, so it needs more samples not to
+	// open on what one dead instance costs before its own breaker opens.
+	InstanceBreakerMinSamples int
+	MethodBreakerMinSamples   int
+	// PolicyFromConsul watches Consul KV for run-time changes of the client policy.
+	PolicyFromConsul bool
 }
 
 // RegisterFlags registers the RPC settings.
@@ -63,6 +76,13 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.CheckEvery, "rpc.health-check-interval", time.Second, "interval of Consul's TCP health check of each instance")
 	fs.DurationVar(&c.ShutdownWait, "rpc.shutdown-wait", 5*time.Second, "how long in-flight RPCs may finish on shutdown")
 	fs.IntVar(&c.MaxIdlePerInstance, "rpc.max-idle-conns-per-instance", 256, "idle connections a client keeps to each service instance; below the calls in flight, every extra call dials and closes a connection")
+	fs.StringVar(&c.ClientPolicy, "rpc.client-policy", PolicyClient, "client: Kitex clients retry idempotent calls on another instance and break circuits per instance and per method (no mesh); off: timeouts only (under Istio, whose sidecars retry)")
+	fs.IntVar(&c.RetryMax, "rpc.retry-max", 2, "client policy: retries of an idempotent call that failed to reach or hear from an instance")
+	fs.Float64Var(&c.RetryBudget, "rpc.retry-budget", 0.1, "client policy: retries stop while they exceed this share of a method's calls, so they cannot multiply load")
+	fs.Float64Var(&c.BreakerErrorRate, "rpc.breaker-error-rate", 0.5, "client policy: error rate that opens the circuit of an instance or a method")
+	fs.IntVar(&c.InstanceBreakerMinSamples, "rpc.instance-breaker-min-samples", 10, "client policy: calls to an instance in the breaker's window before its rate of failed connections counts")
+	fs.IntVar(&c.MethodBreakerMinSamples, "rpc.method-breaker-min-samples", 200, "client policy: calls of a method in the breaker's window before its error rate counts")
+	fs.BoolVar(&c.PolicyFromConsul, "rpc.policy-from-consul", true, "consul discovery: apply run-time changes of timeouts, retries and circuit breakers from Consul KV (KitexConfig/<client>/<service>/rpc_timeout|retry|circuit_break)")
 }
 
 // Validate checks the settings.
@@ -82,23 +102,45 @@ func (c *Config) Validate() error {
 	if c.MaxIdlePerInstance < 1 {
 		return errors.New("rpc.max-idle-conns-per-instance must be at least 1")
 	}
+	switch c.ClientPolicy {
+	case PolicyClient, PolicyOff:
+	default:
+		return fmt.Errorf("rpc.client-policy %q: want client or off", c.ClientPolicy)
+	}
+	if c.RetryMax < 0 || c.RetryMax > 5 {
+		return errors.New("rpc.retry-max must be 0..5")
+	}
+	if c.RetryBudget <= 0 || c.RetryBudget > 0.3 {
+		return errors.New("rpc.retry-budget must be in (0, 0.3]: Kitex accepts no larger share")
+	}
+	if c.BreakerErrorRate <= 0 || c.BreakerErrorRate > 1 || c.InstanceBreakerMinSamples < 1 || c.MethodBreakerMinSamples < 1 {
+		return errors.New("rpc.breaker-error-rate must be in (0, 1] and the breakers' min samples at least 1")
+	}
 	return nil
 }
 
-// ClientOptions returns the options of a Kitex client calling component.
-func ClientOptions(cfg Config, component string) ([]client.Option, error) {
+// ClientOptions returns the options of a Kitex client calling component: discovery, the
+// connection pool, and the client policy (timeouts per method; with PolicyClient retries and
+// circuit breakers), changed at run time by watcher when it is not nil.
+func ClientOptions(cfg Config, component string, watcher *PolicyWatcher) ([]client.Option, error) {
+	policy, err := newClientPolicy(cfg, component)
+	if err != nil {
+		return nil, err
+	}
+	if watcher != nil {
+		watcher.register(policy)
+	}
 	opts := []client.Option{
 		// TTHeader carries the business status, so errs codes survive the hop.
 		client.WithTransportProtocol(transport.TTHeader),
 		client.WithMetaHandler(transmeta.ClientTTHeaderHandler),
-		client.WithRPCTimeout(cfg.CallTimeout),
-		client.WithConnectTimeout(cfg.ConnTimeout),
 		// A feed fans out to six calls at once: a small idle pool would dial and close
 		// connections on every request (the default keeps 10 per instance).
 		client.WithLongConnection(connpool.IdleConfig{
 			MinIdlePerAddress: 2, MaxIdlePerAddress: cfg.MaxIdlePerInstance, MaxIdleTimeout: time.Minute,
 		}),
 	}
+	opts = append(opts, policy.options()...)
 	switch cfg.Discovery {
 	case DiscoveryConsul:
 		resolver, err := consul.NewConsulResolver(cfg.ConsulAddr)

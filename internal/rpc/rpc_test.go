@@ -77,7 +77,9 @@ func TestBusinessErrorsCrossTheWire(t *testing.T) {
 	cfg := testConfig(DiscoveryDNS, addr)
 	serve(t, cfg)
 
-	opts, err := ClientOptions(Config{Discovery: DiscoveryDNS, DNSTemplate: addr, CallTimeout: 3 * time.Second, ConnTimeout: time.Second}, "user")
+	clientCfg := testConfig(DiscoveryDNS, "")
+	clientCfg.DNSTemplate = addr
+	opts, err := ClientOptions(clientCfg, "user", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

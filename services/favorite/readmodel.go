@@ -53,13 +53,16 @@ type ReadModel interface {
 	// them the viewer likes, in one round trip.
 	VideoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error)
 	// FillVideoCounts caches counts read from SQL plus their pending deltas, keeping any count
-	// already cached, and returns the counts now cached.
-	FillVideoCounts(ctx context.Context, counts map[int64]int64) (map[int64]int64, error)
-	// UserStats reads the cached counters of userIDs in one round trip.
-	UserStats(ctx context.Context, userIDs []int64) (found map[int64]UserCount, missing []int64, err error)
-	// FillUserStats caches counters read from SQL plus their pending deltas, keeping any
-	// already cached, and returns the counters now cached.
-	FillUserStats(ctx context.Context, stats map[int64]UserCount) (map[int64]UserCount, error)
+	// already cached, and returns the counts now cached. epochs are the videos' epochs read
+	// before the SQL read: a video whose epoch moved since (a commit settled in between, so
+	// the SQL read may be older than its pending deltas) is neither cached nor returned; the
+	// caller reads it again.
+	FillVideoCounts(ctx context.Context, counts, epochs map[int64]int64) (map[int64]int64, error)
+	// UserStats reads the cached counters of userIDs in one round trip, and the epochs of
+	// the missing ones.
+	UserStats(ctx context.Context, userIDs []int64) (found map[int64]UserCount, missing []int64, epochs map[int64]int64, err error)
+	// FillUserStats is FillVideoCounts for users' counters.
+	FillUserStats(ctx context.Context, stats map[int64]UserCount, epochs map[int64]int64) (map[int64]UserCount, error)
 	// Settle runs after an event of c's pair was handled by SQL (applied, or found stale or
 	// already applied), with the pair's committed state: it sets the user's cached membership
 	// to it (if the set is cached and took no newer step on the pair), sets the pair's pending
@@ -104,8 +107,10 @@ type Applied struct {
 // CachedVideoFavorites is what the read model holds for a batch of videos.
 type CachedVideoFavorites struct {
 	Counts map[int64]int64
-	// MissingCounts are the requested videos whose count is not cached.
+	// MissingCounts are the requested videos whose count is not cached; Epochs holds their
+	// epochs (absent: zero), for FillVideoCounts.
 	MissingCounts []int64
+	Epochs        map[int64]int64
 	// Liked holds the requested videos the viewer likes; valid only when LikedLoaded.
 	Liked       map[int64]bool
 	LikedLoaded bool
@@ -223,6 +228,9 @@ func (s *Service) syncCommitted(ctx context.Context, c Change, committed Committ
 	}
 }
 
+// maxFillAttempts bounds the reads of a counter whose fills keep meeting commits.
+const maxFillAttempts = 3
+
 // cachedVideoFavorites answers MGetVideoFavorites from the read model, loading what it lacks
 // from SQL (one query for the counts, one for the viewer's set). served is false when the read
 // model failed and the caller should answer from SQL alone.
@@ -232,8 +240,8 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 		s.log.WarnContext(ctx, "favorite read model read failed; reading SQL", "err", err)
 		return nil, false, nil
 	}
-	counts := view.Counts
-	if len(view.MissingCounts) > 0 {
+	counts, first := view.Counts, view
+	for attempt := 1; len(view.MissingCounts) > 0; attempt++ {
 		stored, err := s.store.MGetVideoCounts(ctx, view.MissingCounts)
 		if err != nil {
 			return nil, true, err
@@ -242,7 +250,7 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 		for _, id := range view.MissingCounts {
 			fill[id] = stored[id] // no row: zero, cached too so it is not asked again
 		}
-		filled, err := s.readModel.FillVideoCounts(ctx, fill)
+		filled, err := s.readModel.FillVideoCounts(ctx, fill, view.Epochs)
 		if err != nil {
 			s.log.WarnContext(ctx, "favorite count fill failed; serving SQL's counts", "err", err)
 			filled = fill
@@ -250,20 +258,36 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 		for id, n := range filled {
 			counts[id] = n
 		}
+		var again []int64
+		for _, id := range view.MissingCounts {
+			if _, ok := filled[id]; !ok {
+				again = append(again, id)
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		if attempt == maxFillAttempts {
+			for _, id := range again {
+				counts[id] = fill[id] // commits keep landing: SQL's count, uncached
+			}
+			break
+		}
+		// A commit settled between the read and the fill: read those again.
+		if view, err = s.readModel.VideoFavorites(ctx, 0, again); err != nil {
+			s.log.WarnContext(ctx, "favorite read model read failed; serving SQL's counts", "err", err)
+			for _, id := range again {
+				counts[id] = fill[id]
+			}
+			break
+		}
+		for id, n := range view.Counts {
+			counts[id] = n
+		}
 	}
-	liked := view.Liked
-	if viewerID > 0 && !view.LikedLoaded {
-		all, err := s.store.LikedVideoIDs(ctx, viewerID)
-		if err != nil {
-			return nil, true, err
-		}
-		if err := s.readModel.FillLiked(ctx, viewerID, all); err != nil {
-			s.log.WarnContext(ctx, "liked set fill failed", "err", err)
-		}
-		liked = make(map[int64]bool, len(all))
-		for _, id := range all {
-			liked[id] = true
-		}
+	liked, err := s.likedFlags(ctx, viewerID, first)
+	if err != nil {
+		return nil, true, err
 	}
 	out := make(map[int64]*favoriteapi.VideoFavoriteInfo, len(videoIDs))
 	for _, id := range videoIDs {
@@ -272,34 +296,82 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 	return &favoriteapi.MGetVideoFavoritesResponse{Videos: out}, true, nil
 }
 
+// likedFlags are the viewer's likes among the videos of view: from view when its set was
+// cached, else from SQL (one query), caching the set.
+func (s *Service) likedFlags(ctx context.Context, viewerID int64, view CachedVideoFavorites) (map[int64]bool, error) {
+	if viewerID <= 0 {
+		return nil, nil
+	}
+	if view.LikedLoaded {
+		return view.Liked, nil
+	}
+	all, err := s.store.LikedVideoIDs(ctx, viewerID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.readModel.FillLiked(ctx, viewerID, all); err != nil {
+		s.log.WarnContext(ctx, "liked set fill failed", "err", err)
+	}
+	liked := make(map[int64]bool, len(all))
+	for _, id := range all {
+		liked[id] = true
+	}
+	return liked, nil
+}
+
 // cachedUserStats returns the counters of userIDs from the read model, the misses loaded
 // from SQL in one query. served is false when the read model failed.
 func (s *Service) cachedUserStats(ctx context.Context, userIDs []int64) (counts map[int64]UserCount, served bool, err error) {
-	found, missing, err := s.readModel.UserStats(ctx, userIDs)
+	found, missing, epochs, err := s.readModel.UserStats(ctx, userIDs)
 	if err != nil {
 		s.log.WarnContext(ctx, "favorite read model read failed; reading SQL", "err", err)
 		return nil, false, nil
 	}
-	if len(missing) == 0 {
-		return found, true, nil
-	}
-	stored, err := s.store.MGetUserCounts(ctx, missing)
-	if err != nil {
-		return nil, true, err
-	}
-	fill := make(map[int64]UserCount, len(missing))
-	for _, id := range missing {
-		c := stored[id]
-		c.UserID = id
-		fill[id] = c
-	}
-	filled, err := s.readModel.FillUserStats(ctx, fill)
-	if err != nil {
-		s.log.WarnContext(ctx, "favorite stats fill failed; serving SQL's counters", "err", err)
-		filled = fill
-	}
-	for id, c := range filled {
-		found[id] = c
+	for attempt := 1; len(missing) > 0; attempt++ {
+		stored, err := s.store.MGetUserCounts(ctx, missing)
+		if err != nil {
+			return nil, true, err
+		}
+		fill := make(map[int64]UserCount, len(missing))
+		for _, id := range missing {
+			c := stored[id]
+			c.UserID = id
+			fill[id] = c
+		}
+		filled, err := s.readModel.FillUserStats(ctx, fill, epochs)
+		if err != nil {
+			s.log.WarnContext(ctx, "favorite stats fill failed; serving SQL's counters", "err", err)
+			filled = fill
+		}
+		for id, c := range filled {
+			found[id] = c
+		}
+		var again []int64
+		for _, id := range missing {
+			if _, ok := filled[id]; !ok {
+				again = append(again, id)
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		if attempt == maxFillAttempts {
+			for _, id := range again {
+				found[id] = fill[id]
+			}
+			break
+		}
+		var more map[int64]UserCount
+		if more, missing, epochs, err = s.readModel.UserStats(ctx, again); err != nil {
+			s.log.WarnContext(ctx, "favorite read model read failed; serving SQL's counters", "err", err)
+			for _, id := range again {
+				found[id] = fill[id]
+			}
+			break
+		}
+		for id, c := range more {
+			found[id] = c
+		}
 	}
 	return found, true, nil
 }

@@ -28,19 +28,23 @@ import (
 //	byVideo   video → user → the pair's pending delta (fav:pv:{video})
 //	byLiker   user → video → the pair's pending delta (fav:pf:{user})
 //	byAuthor  author → pair → the pair's pending delta (fav:pt:{author})
+//	videoEpochs, userEpochs  Settles that moved a video's count, a user's counters (fav:ev, fav:es)
 type MemoryReadModel struct {
-	mu         sync.RWMutex
-	liked      *cache.Bounded[int64, map[int64]struct{}]
-	videos     *cache.Bounded[int64, int64]
-	stats      *cache.Bounded[int64, memoryStats]
-	steps      *cache.Bounded[likePair, int64]
-	settled    *cache.Bounded[likePair, int64]
-	byVideo    *cache.Bounded[int64, map[int64]int64]
-	byLiker    *cache.Bounded[int64, map[int64]int64]
-	byAuthor   *cache.Bounded[int64, map[likePair]int64]
-	lastSeq    int64
-	setTTL     time.Duration
-	counterTTL time.Duration
+	mu       sync.RWMutex
+	liked    *cache.Bounded[int64, map[int64]struct{}]
+	videos   *cache.Bounded[int64, int64]
+	stats    *cache.Bounded[int64, memoryStats]
+	steps    *cache.Bounded[likePair, int64]
+	settled  *cache.Bounded[likePair, int64]
+	byVideo  *cache.Bounded[int64, map[int64]int64]
+	byLiker  *cache.Bounded[int64, map[int64]int64]
+	byAuthor *cache.Bounded[int64, map[likePair]int64]
+	// Epochs are bounded too: one evicted reads as zero, which refuses the fills that read it.
+	videoEpochs *cache.Bounded[int64, int64]
+	userEpochs  *cache.Bounded[int64, int64]
+	lastSeq     int64
+	setTTL      time.Duration
+	counterTTL  time.Duration
 }
 
 // memoryStats is one user's cached counters (the Redis hash fav:s:{user}).
@@ -60,13 +64,15 @@ func NewMemoryReadModel(setTTL, counterTTL time.Duration, maxEntries int) *Memor
 		videos: cache.NewBounded[int64, int64](maxEntries),
 		stats:  cache.NewBounded[int64, memoryStats](maxEntries),
 		// Steps and pending deltas are bounded like the rest: one evicted early is a flush of it.
-		steps:      cache.NewBounded[likePair, int64](maxEntries),
-		settled:    cache.NewBounded[likePair, int64](maxEntries),
-		byVideo:    cache.NewBounded[int64, map[int64]int64](maxEntries),
-		byLiker:    cache.NewBounded[int64, map[int64]int64](maxEntries),
-		byAuthor:   cache.NewBounded[int64, map[likePair]int64](maxEntries),
-		setTTL:     setTTL,
-		counterTTL: counterTTL,
+		steps:       cache.NewBounded[likePair, int64](maxEntries),
+		settled:     cache.NewBounded[likePair, int64](maxEntries),
+		byVideo:     cache.NewBounded[int64, map[int64]int64](maxEntries),
+		byLiker:     cache.NewBounded[int64, map[int64]int64](maxEntries),
+		byAuthor:    cache.NewBounded[int64, map[likePair]int64](maxEntries),
+		videoEpochs: cache.NewBounded[int64, int64](maxEntries),
+		userEpochs:  cache.NewBounded[int64, int64](maxEntries),
+		setTTL:      setTTL,
+		counterTTL:  counterTTL,
 	}
 }
 
@@ -207,6 +213,14 @@ func (m *MemoryReadModel) VideoFavorites(_ context.Context, viewerID int64, vide
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out.MissingCounts = m.videos.Lookup(videoIDs, func(id, n int64) { out.Counts[id] = n })
+	for _, id := range out.MissingCounts {
+		if e, ok := m.videoEpochs.Get(id); ok && e != 0 {
+			if out.Epochs == nil {
+				out.Epochs = map[int64]int64{}
+			}
+			out.Epochs[id] = e
+		}
+	}
 	if viewerID > 0 {
 		if set, ok := m.liked.Get(viewerID); ok {
 			out.LikedLoaded = true
@@ -224,11 +238,14 @@ func (m *MemoryReadModel) VideoFavorites(_ context.Context, viewerID int64, vide
 // FillVideoCounts caches each count, SQL's plus the video's pending deltas, unless one is
 // cached: a cached count was loaded earlier and moved by every step since, so it is newer
 // than this SQL read. It returns the counts now cached.
-func (m *MemoryReadModel) FillVideoCounts(_ context.Context, counts map[int64]int64) (map[int64]int64, error) {
+func (m *MemoryReadModel) FillVideoCounts(_ context.Context, counts, epochs map[int64]int64) (map[int64]int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make(map[int64]int64, len(counts))
 	for id, n := range counts {
+		if e, _ := m.videoEpochs.Get(id); e != epochs[id] {
+			continue // a commit settled since the read
+		}
 		n += sumPending(m.byVideo, id)
 		if !m.videos.PutAbsent(id, n, cache.TTL(m.counterTTL)) {
 			n, _ = m.videos.Get(id)
@@ -239,23 +256,35 @@ func (m *MemoryReadModel) FillVideoCounts(_ context.Context, counts map[int64]in
 }
 
 // UserStats reads every user's counters; the users without cached counters are missing.
-func (m *MemoryReadModel) UserStats(_ context.Context, userIDs []int64) (map[int64]UserCount, []int64, error) {
+func (m *MemoryReadModel) UserStats(_ context.Context, userIDs []int64) (map[int64]UserCount, []int64, map[int64]int64, error) {
 	found := make(map[int64]UserCount, len(userIDs))
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	missing := m.stats.Lookup(userIDs, func(id int64, s memoryStats) {
 		found[id] = UserCount{UserID: id, FavoriteCount: s.favoriteCount, TotalFavorited: s.totalFavorited}
 	})
-	return found, missing, nil
+	var epochs map[int64]int64
+	for _, id := range missing {
+		if e, ok := m.userEpochs.Get(id); ok && e != 0 {
+			if epochs == nil {
+				epochs = map[int64]int64{}
+			}
+			epochs[id] = e
+		}
+	}
+	return found, missing, epochs, nil
 }
 
 // FillUserStats caches each user's counters, SQL's plus the user's pending deltas as liker
 // and as author, unless they are cached, and returns the counters now cached.
-func (m *MemoryReadModel) FillUserStats(_ context.Context, stats map[int64]UserCount) (map[int64]UserCount, error) {
+func (m *MemoryReadModel) FillUserStats(_ context.Context, stats map[int64]UserCount, epochs map[int64]int64) (map[int64]UserCount, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make(map[int64]UserCount, len(stats))
 	for id, c := range stats {
+		if e, _ := m.userEpochs.Get(id); e != epochs[id] {
+			continue // a commit settled since the read
+		}
 		s := memoryStats{
 			favoriteCount:  c.FavoriteCount + sumPending(m.byLiker, id),
 			totalFavorited: c.TotalFavorited + sumPending(m.byAuthor, id),
@@ -305,6 +334,13 @@ func (m *MemoryReadModel) Settle(_ context.Context, c Change, committed Committe
 		m.videos.Delete(c.VideoID)
 		m.stats.Delete(c.UserID)
 		m.stats.Delete(c.AuthorID)
+		ttl := cache.TTL(m.setTTL)
+		e, _ := m.videoEpochs.Get(c.VideoID)
+		m.videoEpochs.Put(c.VideoID, e+1, ttl)
+		for _, u := range []int64{c.UserID, c.AuthorID} {
+			e, _ := m.userEpochs.Get(u)
+			m.userEpochs.Put(u, e+1, ttl)
+		}
 	}
 	return nil
 }

@@ -88,7 +88,7 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 			}
 			what = "FillVideoCounts " + fmt.Sprint(counts)
 			for i, impl := range impls {
-				filled, err := impl.rm.FillVideoCounts(ctx, counts)
+				filled, err := impl.rm.FillVideoCounts(ctx, counts, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -101,7 +101,7 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 			}
 			what = "FillUserStats " + fmt.Sprint(stats)
 			for i, impl := range impls {
-				filled, err := impl.rm.FillUserStats(ctx, stats)
+				filled, err := impl.rm.FillUserStats(ctx, stats, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -153,7 +153,7 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 		var found [2]map[int64]UserCount
 		var missing [2][]int64
 		for i, impl := range impls {
-			f, m, err := impl.rm.UserStats(ctx, users)
+			f, m, _, err := impl.rm.UserStats(ctx, users)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,10 +173,10 @@ func TestMemoryReadModelIsBounded(t *testing.T) {
 		if err := m.FillLiked(ctx, id, []int64{id}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.FillVideoCounts(ctx, map[int64]int64{id: id}); err != nil {
+		if _, err := m.FillVideoCounts(ctx, map[int64]int64{id: id}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.FillUserStats(ctx, map[int64]UserCount{id: {UserID: id, FavoriteCount: id}}); err != nil {
+		if _, err := m.FillUserStats(ctx, map[int64]UserCount{id: {UserID: id, FavoriteCount: id}}, nil); err != nil {
 			t.Fatal(err)
 		}
 		if liked, videos, stats := m.lens(); liked > bound || videos > bound || stats > bound {
@@ -227,15 +227,15 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 	if err := m.FillLiked(ctx, 1, []int64{10}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.FillVideoCounts(ctx, map[int64]int64{10: 5}); err != nil {
+	if _, err := m.FillVideoCounts(ctx, map[int64]int64{10: 5}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.FillUserStats(ctx, map[int64]UserCount{1: {UserID: 1, FavoriteCount: 1}, 2: {UserID: 2, TotalFavorited: 5}}); err != nil {
+	if _, err := m.FillUserStats(ctx, map[int64]UserCount{1: {UserID: 1, FavoriteCount: 1}, 2: {UserID: 2, TotalFavorited: 5}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the set and the counters expire", func() bool {
 		v, _ := m.VideoFavorites(ctx, 1, []int64{10})
-		_, missing, _ := m.UserStats(ctx, []int64{1, 2})
+		_, missing, _, _ := m.UserStats(ctx, []int64{1, 2})
 		return !v.LikedLoaded && slices.Equal(v.MissingCounts, []int64{10}) && len(missing) == 2
 	})
 
@@ -246,7 +246,7 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 	if err := m.FillLiked(ctx, 1, []int64{20}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.FillVideoCounts(ctx, map[int64]int64{10: 8}); err != nil {
+	if _, err := m.FillVideoCounts(ctx, map[int64]int64{10: 8}, nil); err != nil {
 		t.Fatal(err)
 	}
 	a, err := m.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true})
@@ -258,7 +258,7 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 		t.Fatalf("after refilling the expired entries and a like: %+v", v)
 	}
 	// The expired user counters were not recreated from the step's delta.
-	if found, missing, _ := m.UserStats(ctx, []int64{1, 2}); len(found) != 0 || len(missing) != 2 {
+	if found, missing, _, _ := m.UserStats(ctx, []int64{1, 2}); len(found) != 0 || len(missing) != 2 {
 		t.Fatalf("expired stats came back from a delta: found %v, missing %v", found, missing)
 	}
 }
@@ -389,7 +389,7 @@ func TestMemoryReadModelVideoFavoritesAllocatesOnlyTheResult(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemoryReadModel(time.Hour, time.Hour, 1000)
 	videos, counts := feedPage()
-	if _, err := m.FillVideoCounts(ctx, counts); err != nil {
+	if _, err := m.FillVideoCounts(ctx, counts, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.FillLiked(ctx, 1, videos[:10]); err != nil {
@@ -419,7 +419,7 @@ func BenchmarkMemoryReadModelVideoFavorites(b *testing.B) {
 	ctx := context.Background()
 	m := NewMemoryReadModel(time.Hour, time.Hour, 100_000)
 	videos, counts := feedPage()
-	if _, err := m.FillVideoCounts(ctx, counts); err != nil {
+	if _, err := m.FillVideoCounts(ctx, counts, nil); err != nil {
 		b.Fatal(err)
 	}
 	for u := int64(1); u <= 1000; u++ {

@@ -28,6 +28,9 @@ const (
 //	fav:pv:{video} HASH user id → the pair's pending delta (set state minus SQL state, ±1)
 //	fav:pf:{user}  HASH video id → the same delta, by liker
 //	fav:pt:{user}  HASH "liker:video" → the same delta, by author
+//	fav:ev:{video}, fav:es:{user} STRING epochs: how many Settles moved the video's count, the
+//	               user's counters; a fill is cached only if the epoch did not move since the
+//	               read before its SQL read
 type RedisReadModel struct {
 	r          *cache.Redis
 	setTTL     time.Duration
@@ -199,8 +202,13 @@ func (m *RedisReadModel) VideoFavorites(ctx context.Context, viewerID int64, vid
 		keys[i] = m.countKey(id)
 		members = append(members, id)
 	}
+	epochKeys := make([]string, len(videoIDs))
+	for i, id := range videoIDs {
+		epochKeys[i] = m.key("ev", id)
+	}
 	pipe := m.r.Client().Pipeline()
 	countsCmd := pipe.MGet(ctx, keys...)
+	epochsCmd := pipe.MGet(ctx, epochKeys...)
 	var likedCmd *redis.BoolSliceCmd
 	if viewerID > 0 {
 		likedCmd = pipe.SMIsMember(ctx, m.likedKey(viewerID), members...)
@@ -209,11 +217,18 @@ func (m *RedisReadModel) VideoFavorites(ctx context.Context, viewerID int64, vid
 		return CachedVideoFavorites{}, fmt.Errorf("read video favorites from redis: %w", err)
 	}
 	out := CachedVideoFavorites{Counts: make(map[int64]int64, len(videoIDs))}
+	epochs := epochsCmd.Val()
 	for i, v := range countsCmd.Val() {
 		if n, ok := cache.ParseCounter(v); ok {
 			out.Counts[videoIDs[i]] = n
-		} else {
-			out.MissingCounts = append(out.MissingCounts, videoIDs[i])
+			continue
+		}
+		out.MissingCounts = append(out.MissingCounts, videoIDs[i])
+		if e, ok := cache.ParseCounter(epochs[i]); ok && e != 0 {
+			if out.Epochs == nil {
+				out.Epochs = map[int64]int64{}
+			}
+			out.Epochs[videoIDs[i]] = e
 		}
 	}
 	if likedCmd != nil {
@@ -242,121 +257,156 @@ end
 
 // fillCountsScript caches each count as read from SQL plus the video's pending deltas, unless
 // a count is cached (it was loaded earlier and moved by every step since, so it is newer than
-// this SQL read), and returns the cached values. KEYS: count, pending hash, for each video.
-// ARGV: ttl ms, then the SQL counts in KEYS order.
+// this SQL read), and returns {1, cached value} per video; {0, 0} when the video's epoch moved
+// since the read (a commit settled: the SQL read may miss it). KEYS: count, pending hash,
+// epoch, for each video. ARGV: ttl ms, then the SQL count and the epoch read, per video.
 var fillCountsScript = redis.NewScript(sumHashLua + `
 local out = {}
-for i = 1, #KEYS, 2 do
-  local n = tonumber(ARGV[(i + 1) / 2 + 1]) + sumHash(KEYS[i + 1])
-  if redis.call('SET', KEYS[i], n, 'NX', 'PX', ARGV[1]) then
-    out[#out + 1] = n
+for i = 1, #KEYS, 3 do
+  local a = (i - 1) / 3 * 2 + 2
+  if tonumber(redis.call('GET', KEYS[i + 2]) or '0') ~= tonumber(ARGV[a + 1]) then
+    out[#out + 1] = 0
+    out[#out + 1] = 0
   else
-    out[#out + 1] = tonumber(redis.call('GET', KEYS[i]))
+    local n = tonumber(ARGV[a]) + sumHash(KEYS[i + 1])
+    if not redis.call('SET', KEYS[i], n, 'NX', 'PX', ARGV[1]) then
+      n = tonumber(redis.call('GET', KEYS[i]))
+    end
+    out[#out + 1] = 1
+    out[#out + 1] = n
   end
 end
 return out
 `)
 
 // FillVideoCounts runs fillCountsScript.
-func (m *RedisReadModel) FillVideoCounts(ctx context.Context, counts map[int64]int64) (map[int64]int64, error) {
+func (m *RedisReadModel) FillVideoCounts(ctx context.Context, counts, epochs map[int64]int64) (map[int64]int64, error) {
 	if len(counts) == 0 {
 		return map[int64]int64{}, nil
 	}
 	ids := make([]int64, 0, len(counts))
-	keys := make([]string, 0, 2*len(counts))
-	args := make([]any, 0, len(counts)+1)
+	keys := make([]string, 0, 3*len(counts))
+	args := make([]any, 0, 2*len(counts)+1)
 	args = append(args, cache.TTL(m.counterTTL).Milliseconds())
 	for id, n := range counts {
 		ids = append(ids, id)
-		keys = append(keys, m.countKey(id), m.key("pv", id))
-		args = append(args, n)
+		keys = append(keys, m.countKey(id), m.key("pv", id), m.key("ev", id))
+		args = append(args, n, epochs[id])
 	}
 	vals, err := fillCountsScript.Run(ctx, m.r.Client(), keys, args...).Int64Slice()
-	if err != nil || len(vals) != len(ids) {
+	if err != nil || len(vals) != 2*len(ids) {
 		return nil, fmt.Errorf("fill video favorite counts: %w (%d values for %d videos)", err, len(vals), len(ids))
 	}
 	out := make(map[int64]int64, len(ids))
 	for i, id := range ids {
-		out[id] = vals[i]
+		if vals[2*i] == 1 {
+			out[id] = vals[2*i+1]
+		}
 	}
 	return out, nil
 }
 
-// UserStats reads every user's hash with HMGET in one pipeline.
-func (m *RedisReadModel) UserStats(ctx context.Context, userIDs []int64) (map[int64]UserCount, []int64, error) {
+// UserStats reads every user's hash with HMGET, and the epochs with one MGET, in one
+// pipeline.
+func (m *RedisReadModel) UserStats(ctx context.Context, userIDs []int64) (map[int64]UserCount, []int64, map[int64]int64, error) {
 	cmds := make([]*redis.SliceCmd, len(userIDs))
+	epochKeys := make([]string, len(userIDs))
+	for i, id := range userIDs {
+		epochKeys[i] = m.key("es", id)
+	}
+	var epochsCmd *redis.SliceCmd
 	_, err := m.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range userIDs {
 			cmds[i] = p.HMGet(ctx, m.statsKey(id), fieldFavoriteCount, fieldTotalFavorited)
 		}
+		if len(epochKeys) > 0 {
+			epochsCmd = p.MGet(ctx, epochKeys...)
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("read favorite stats from redis: %w", err)
+		return nil, nil, nil, fmt.Errorf("read favorite stats from redis: %w", err)
 	}
 	found := make(map[int64]UserCount, len(userIDs))
 	var missing []int64
+	var epochs map[int64]int64
 	for i, id := range userIDs {
 		vals := cmds[i].Val()
 		fav, ok1 := cache.ParseCounter(vals[0])
 		total, ok2 := cache.ParseCounter(vals[1])
-		if !ok1 || !ok2 {
-			missing = append(missing, id)
+		if ok1 && ok2 {
+			found[id] = UserCount{UserID: id, FavoriteCount: fav, TotalFavorited: total}
 			continue
 		}
-		found[id] = UserCount{UserID: id, FavoriteCount: fav, TotalFavorited: total}
+		missing = append(missing, id)
+		if e, ok := cache.ParseCounter(epochsCmd.Val()[i]); ok && e != 0 {
+			if epochs == nil {
+				epochs = map[int64]int64{}
+			}
+			epochs[id] = e
+		}
 	}
-	return found, missing, nil
+	return found, missing, epochs, nil
 }
 
 // fillStatsScript creates each user's hash from SQL's counters plus the user's pending deltas
-// (as liker, as author), unless the hash exists, and returns the cached values. KEYS: stats,
-// pending by liker, pending by author, for each user. ARGV: ttl ms, then favorite_count,
-// total_favorited for each user in KEYS order.
+// (as liker, as author), unless the hash exists, and returns {1, favorite_count,
+// total_favorited} per user as cached; {0, 0, 0} when the user's epoch moved since the read.
+// KEYS: stats, pending by liker, pending by author, epoch, for each user. ARGV: ttl ms, then
+// favorite_count, total_favorited and the epoch read, per user.
 var fillStatsScript = redis.NewScript(sumHashLua + `
 local out = {}
-for i = 1, #KEYS, 3 do
-  local a = (i - 1) / 3 * 2 + 2
-  if redis.call('EXISTS', KEYS[i]) == 0 then
-    redis.call('HSET', KEYS[i],
-      'favorite_count', tonumber(ARGV[a]) + sumHash(KEYS[i + 1]),
-      'total_favorited', tonumber(ARGV[a + 1]) + sumHash(KEYS[i + 2]))
-    redis.call('PEXPIRE', KEYS[i], ARGV[1])
+for i = 1, #KEYS, 4 do
+  local a = (i - 1) / 4 * 3 + 2
+  if tonumber(redis.call('GET', KEYS[i + 3]) or '0') ~= tonumber(ARGV[a + 2]) then
+    out[#out + 1] = 0
+    out[#out + 1] = 0
+    out[#out + 1] = 0
+  else
+    if redis.call('EXISTS', KEYS[i]) == 0 then
+      redis.call('HSET', KEYS[i],
+        'favorite_count', tonumber(ARGV[a]) + sumHash(KEYS[i + 1]),
+        'total_favorited', tonumber(ARGV[a + 1]) + sumHash(KEYS[i + 2]))
+      redis.call('PEXPIRE', KEYS[i], ARGV[1])
+    end
+    local v = redis.call('HMGET', KEYS[i], 'favorite_count', 'total_favorited')
+    out[#out + 1] = 1
+    out[#out + 1] = tonumber(v[1])
+    out[#out + 1] = tonumber(v[2])
   end
-  local v = redis.call('HMGET', KEYS[i], 'favorite_count', 'total_favorited')
-  out[#out + 1] = tonumber(v[1])
-  out[#out + 1] = tonumber(v[2])
 end
 return out
 `)
 
 // FillUserStats runs fillStatsScript.
-func (m *RedisReadModel) FillUserStats(ctx context.Context, stats map[int64]UserCount) (map[int64]UserCount, error) {
+func (m *RedisReadModel) FillUserStats(ctx context.Context, stats map[int64]UserCount, epochs map[int64]int64) (map[int64]UserCount, error) {
 	if len(stats) == 0 {
 		return map[int64]UserCount{}, nil
 	}
 	ids := make([]int64, 0, len(stats))
-	keys := make([]string, 0, 3*len(stats))
-	args := make([]any, 0, 2*len(stats)+1)
+	keys := make([]string, 0, 4*len(stats))
+	args := make([]any, 0, 3*len(stats)+1)
 	args = append(args, cache.TTL(m.counterTTL).Milliseconds())
 	for id, c := range stats {
 		ids = append(ids, id)
-		keys = append(keys, m.statsKey(id), m.key("pf", id), m.key("pt", id))
-		args = append(args, c.FavoriteCount, c.TotalFavorited)
+		keys = append(keys, m.statsKey(id), m.key("pf", id), m.key("pt", id), m.key("es", id))
+		args = append(args, c.FavoriteCount, c.TotalFavorited, epochs[id])
 	}
 	vals, err := fillStatsScript.Run(ctx, m.r.Client(), keys, args...).Int64Slice()
-	if err != nil || len(vals) != 2*len(ids) {
+	if err != nil || len(vals) != 3*len(ids) {
 		return nil, fmt.Errorf("fill favorite stats: %w (%d values for %d users)", err, len(vals), len(ids))
 	}
 	out := make(map[int64]UserCount, len(ids))
 	for i, id := range ids {
-		out[id] = UserCount{UserID: id, FavoriteCount: vals[2*i], TotalFavorited: vals[2*i+1]}
+		if vals[3*i] == 1 {
+			out[id] = UserCount{UserID: id, FavoriteCount: vals[3*i+1], TotalFavorited: vals[3*i+2]}
+		}
 	}
 	return out, nil
 }
 
 // settleScript: KEYS liked set, video count, liker stats, author stats, the liker's steps,
-// then the pending hashes (by video, liker, author); ARGV video id, the committed state 1|0,
+// then the pending hashes (by video, liker, author), then the epochs (video, liker, author); ARGV video id, the committed state 1|0,
 // loaded sentinel, the committed seq (µs), flipped 1|0, ttl ms, then the pair's fields in the
 // pending hashes.
 //
@@ -366,7 +416,8 @@ func (m *RedisReadModel) FillUserStats(ctx context.Context, stats map[int64]User
 // step the set took (no step newer than the committed seq), and the pair's pending delta
 // becomes what it is by definition, set state minus SQL state: so a redelivered event, or a
 // Settle lost to a crash, is made good by the pair's next Settle. The counters are dropped
-// when SQL or the delta moved, so their next read loads SQL plus the pending deltas.
+// when SQL or the delta moved, so their next read loads SQL plus the pending deltas; their
+// epochs move with them, so a fill whose SQL read came before this commit is not cached.
 var settleScript = redis.NewScript(setPendingLua + `
 local settledField = 'c:' .. ARGV[1]
 local settled = tonumber(redis.call('HGET', KEYS[5], settledField) or '0')
@@ -391,7 +442,13 @@ if committedSeq >= settled then
     moved = true
   end
 end
-if moved then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4]) end
+if moved then
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  for j = 9, 11 do
+    redis.call('INCR', KEYS[j])
+    redis.call('PEXPIRE', KEYS[j], ARGV[6])
+  end
+end
 return 1
 `)
 
@@ -406,6 +463,7 @@ func (m *RedisReadModel) Settle(ctx context.Context, c Change, committed Committ
 	}
 	keys := append([]string{m.likedKey(c.UserID), m.countKey(c.VideoID), m.statsKey(c.UserID), m.statsKey(c.AuthorID),
 		m.stepsKey(c.UserID)}, m.pendingKeys(c)...)
+	keys = append(keys, m.key("ev", c.VideoID), m.key("es", c.UserID), m.key("es", c.AuthorID))
 	args := append([]any{c.VideoID, liked, cache.SetLoaded, committed.Seq / 1000, flipped, cache.TTL(m.setTTL).Milliseconds()}, pendingFields(c)...)
 	if err := settleScript.Run(ctx, m.r.Client(), keys, args...).Err(); err != nil {
 		return fmt.Errorf("settle like of user %d on video %d in redis: %w", c.UserID, c.VideoID, err)

@@ -705,10 +705,10 @@ func testReadModelSeqIsStrictlyIncreasing(t *testing.T, kind string) {
 	}
 	// A set that is not loaded is reported, and nothing is touched: no set is created and
 	// the cached counters stay.
-	if _, err := rm.FillVideoCounts(ctx, map[int64]int64{10: 7}); err != nil {
+	if _, err := rm.FillVideoCounts(ctx, map[int64]int64{10: 7}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rm.FillUserStats(ctx, map[int64]UserCount{9: {UserID: 9, FavoriteCount: 3}, 2: {UserID: 2, TotalFavorited: 4}}); err != nil {
+	if _, err := rm.FillUserStats(ctx, map[int64]UserCount{9: {UserID: 9, FavoriteCount: 3}, 2: {UserID: 2, TotalFavorited: 4}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	before := f.snapshot(t, []int64{2, 9}, []int64{10})
@@ -967,6 +967,60 @@ func TestReadModelRedeliveryRepairsALostSettle(t *testing.T) {
 		f.assertAPIMatchesSQL(t, []int64{1}, []int64{1, 2})
 		if tr := readTruth(t, f.gdb); tr.videos[10] != 1 {
 			t.Fatalf("rows say video 10 has %d likes, want 1", tr.videos[10])
+		}
+	})
+}
+
+// A fill whose SQL read came before a commit, and which lands after that commit's Settle,
+// would cache SQL's old count plus the pending deltas the Settle just took off: it is refused,
+// and the reader reads again.
+func TestReadModelRefusesAFillOlderThanASettle(t *testing.T) {
+	eachReadModel(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		f := newRMFixture(t, kind, &heldQueue{}, &heldQueue{})
+		rm := f.rm
+		c := Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true}
+		if err := rm.FillLiked(ctx, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rm.Apply(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		view, err := rm.VideoFavorites(ctx, 0, []int64{10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, userEpochs, err := rm.UserStats(ctx, []int64{1, 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// SQL is read now (no like yet); then the like commits and settles.
+		if err := rm.Settle(ctx, c, Committed{Flipped: true, Liked: true, Seq: time.Now().Add(time.Hour).UnixNano()}); err != nil {
+			t.Fatal(err)
+		}
+		filled, err := rm.FillVideoCounts(ctx, map[int64]int64{10: 0}, view.Epochs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, ok := filled[10]; ok {
+			t.Fatalf("a fill read before the Settle was accepted: count %d", n)
+		}
+		stats, err := rm.FillUserStats(ctx, map[int64]UserCount{1: {UserID: 1}, 2: {UserID: 2}}, userEpochs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stats) != 0 {
+			t.Fatalf("user stats read before the Settle were accepted: %v", stats)
+		}
+		// Read again: the committed count, cached.
+		view, _ = rm.VideoFavorites(ctx, 0, []int64{10})
+		if filled, _ = rm.FillVideoCounts(ctx, map[int64]int64{10: 1}, view.Epochs); filled[10] != 1 {
+			t.Fatalf("the fill after the Settle = %v, want count 1", filled)
+		}
+		_, _, userEpochs, _ = rm.UserStats(ctx, []int64{1, 2})
+		stats, _ = rm.FillUserStats(ctx, map[int64]UserCount{1: {UserID: 1, FavoriteCount: 1}, 2: {UserID: 2, TotalFavorited: 1}}, userEpochs)
+		if stats[1].FavoriteCount != 1 || stats[2].TotalFavorited != 1 {
+			t.Fatalf("the stats fill after the Settle = %v", stats)
 		}
 	})
 }

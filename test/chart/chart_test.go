@@ -580,6 +580,11 @@ func checkPodSecurity(t *testing.T, where string, spec corev1.PodSpec) {
 
 func checkConfigMap(t *testing.T, cm *corev1.ConfigMap) {
 	t.Helper()
+	// The client policy follows the mode: off under Istio (the mesh retries), on with Consul.
+	wantPolicy := map[string]string{"dns": "off", "consul": "client"}[cm.Data["DOUYIN_RPC_DISCOVERY"]]
+	if got := cm.Data["DOUYIN_RPC_CLIENT_POLICY"]; wantPolicy != "" && got != wantPolicy {
+		t.Errorf("ConfigMap %s: DOUYIN_RPC_CLIENT_POLICY %q with discovery %q, want %q", cm.Name, got, cm.Data["DOUYIN_RPC_DISCOVERY"], wantPolicy)
+	}
 	for k, v := range cm.Data {
 		for _, s := range secretEnvNames {
 			if k == s {

@@ -223,8 +223,12 @@ migration Job.
 {{- $_ := set $env "rpc.discovery" $v.discovery.mode }}
 {{- if eq $v.discovery.mode "dns" }}
 {{- $_ := set $env "rpc.dns-template" (printf "%s-{component}:8888" $fn) }}
+{{- /* Under Istio the sidecars retry and eject instances: no retries stacked on retries. */}}
+{{- $_ := set $env "rpc.client-policy" "off" }}
 {{- else }}
 {{- $_ := set $env "rpc.consul-addr" (ternary (printf "%s-consul:8500" $fn) $v.discovery.consulAddr $v.evaluation.consul.enabled) }}
+{{- /* No mesh: the Kitex clients retry idempotent calls and break circuits themselves. */}}
+{{- $_ := set $env "rpc.client-policy" "client" }}
 {{- end }}
 {{- end }}
 {{- range $k, $val := $v.config }}
