@@ -81,7 +81,7 @@ type App struct {
 	runners []func(context.Context) error
 	// policies applies run-time client policy settings (nil until a remote client needs it).
 	policies *rpc.PolicyWatcher
-	closers []func() error
+	closers  []func() error
 }
 
 // New builds every module the configured targets need, in dependency order.
