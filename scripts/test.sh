@@ -2,7 +2,8 @@
 # The one test command (make test): installs and starts what the tests need (deps.sh), checks
 # formatting, vet and generated code, runs every unit and adapter test against the real servers,
 # the black-box e2e suite against one embedded process, then again against every target as its
-# own process (scripts/up.sh), and the like reliability test with consumer kills.
+# own process (scripts/up.sh), the like reliability test with consumer kills, and the e2e suite
+# and the chaos tests on two replicas of every target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,3 +38,14 @@ go test -count=1 -timeout 15m ./test/e2e/
 
 echo "== reliability: like consumer and media worker killed with SIGKILL mid-run"
 go test -count=1 -timeout 15m -tags reliability -run "TestLikesSurviveConsumerKills|TestTranscodeSurvivesWorkerKill" -v ./test/e2e/ | grep -v '^time='
+
+echo "== two replicas of every target: e2e (read-your-writes through both gateways), then chaos"
+scripts/down.sh
+# The chaos load is many likes per user and second from 127.0.0.1: the per-user write limit
+# of this deployment is off (a setting, not weaker code).
+up=$(DOUYIN_UP_REPLICAS=2 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 scripts/up.sh | tail -n 2)
+export DOUYIN_E2E_GATEWAYS=${up#GATEWAYS=}
+DOUYIN_E2E_GATEWAYS=${DOUYIN_E2E_GATEWAYS%%$'\n'*}
+export DOUYIN_E2E_BASE_URL=${up##*GATEWAY=}
+go test -count=1 -timeout 15m ./test/e2e/
+go test -count=1 -timeout 10m -tags chaos -v ./test/chaos/ | grep -E '^(=== RUN|--- |chaos |PASS|FAIL|ok)|chaos_test.go'

@@ -81,6 +81,16 @@ func retryPolicy(cfg Config) retry.Policy {
 // kitex-contrib/config-consul updates, so run-time settings reach the same breaker.
 func breakerKey(service, method string) string { return service + "/" + method }
 
+// methodBreakerErrorType is Kitex's service-level error classification, except that a call
+// the caller cancelled counts for nothing: the gateway cancels a page's other calls when one
+// fails, and counting those would open the breakers of healthy services after one outage.
+func methodBreakerErrorType(ctx context.Context, request, response interface{}, err error) circuitbreak.ErrorType {
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		return circuitbreak.TypeIgnorable
+	}
+	return circuitbreak.ErrorTypeOnServiceLevel(ctx, request, response, err)
+}
+
 func breakerKeyOf(ri rpcinfo.RPCInfo) string {
 	if ri == nil || ri.To() == nil {
 		return ""
@@ -120,7 +130,7 @@ func newClientPolicy(cfg Config, component string) (*clientPolicy, error) {
 	for _, m := range p.idempotent {
 		p.setRetry(m, p.defaultRetry)
 	}
-	p.breakers = circuitbreak.NewCBSuite(breakerKeyOf)
+	p.breakers = circuitbreak.NewCBSuite(breakerKeyOf, circuitbreak.WithServiceGetErrorType(methodBreakerErrorType))
 	p.breakers.UpdateInstanceCBConfig(circuitbreak.CBConfig{Enable: true, ErrRate: cfg.BreakerErrorRate, MinSample: int64(cfg.InstanceBreakerMinSamples)})
 	p.defaultBreaker = circuitbreak.CBConfig{Enable: true, ErrRate: cfg.BreakerErrorRate, MinSample: int64(cfg.MethodBreakerMinSamples)}
 	for _, m := range p.methods {

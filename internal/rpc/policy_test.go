@@ -344,3 +344,19 @@ func TestClientPolicyChangesAtRunTimeFromConsul(t *testing.T) {
 	put(categoryBreaker, `{}`)
 	eventually(t, "the default breaker back", func() bool { return breakerOf() == p.defaultBreaker })
 }
+
+// A call the caller cancelled does not count against the called method's breaker; a real
+// failure does.
+func TestMethodBreakerIgnoresCallerCancellations(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got := methodBreakerErrorType(cancelled, nil, nil, kerrors.ErrRPCTimeout.WithCause(context.Canceled)); got != circuitbreak.TypeIgnorable {
+		t.Errorf("a cancelled call counts as %v, want ignorable", got)
+	}
+	if got := methodBreakerErrorType(context.Background(), nil, nil, kerrors.ErrRemoteOrNetwork); got != circuitbreak.TypeFailure {
+		t.Errorf("a network failure counts as %v, want a failure", got)
+	}
+	if got := methodBreakerErrorType(context.Background(), nil, nil, nil); got != circuitbreak.TypeSuccess {
+		t.Errorf("a success counts as %v", got)
+	}
+}
