@@ -3,9 +3,9 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/cloudwego/hertz/pkg/app"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
 	"github.com/douyin-backend/douyin/internal/ids"
@@ -20,39 +20,78 @@ import (
 // constant number of batched calls, issued in parallel, whatever the number of items: never
 // one call per item.
 
+// Optional parts of a page: without them the page is still served (zero counts, false
+// flags), counted in douyin_http_degraded_total and logged with the request id. Profiles,
+// video records and authors are never optional: a page without them would be wrong, not
+// incomplete.
+const (
+	partRelations     = "relations"      // follow counts and is_follow
+	partFavoriteStats = "favorite_stats" // favorite_count and total_favorited of users
+	partWorkCounts    = "work_counts"
+	partVideoLikes    = "video_favorites" // favorite_count and is_favorite of videos
+	partCommentCounts = "comment_counts"
+)
+
+// optional runs fetch for an optional part of the page: its failure degrades the page
+// instead of failing it.
+func (g *Gateway) optional(ctx context.Context, c *app.RequestContext, part string, fetch func() error) {
+	err := fetch()
+	if err == nil || ctx.Err() != nil {
+		return // the request itself is over: nothing is served anyway
+	}
+	route := c.FullPath()
+	g.deps.Logger.WarnContext(ctx, "page served without an optional part", "route", route, "part", part,
+		"request_id", requestID(c), "err", err)
+	if g.deps.Metrics != nil {
+		g.deps.Metrics.ObserveDegraded(route, part)
+	}
+}
+
 // users returns the full User of every existing id as seen by viewer (0: anonymous), in four
-// parallel calls: profiles, relation counts and flags, favorite stats, work counts.
+// parallel calls: profiles, relation counts and flags, favorite stats, work counts. Only the
+// profiles are required; the rest are optional parts.
 func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64, userIDs []int64) (map[int64]*base.User, error) {
 	userIDs = ids.Unique(userIDs)
 	out := make(map[int64]*base.User, len(userIDs))
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	var (
-		profiles  *userapi.MGetUsersResponse
-		relations *relationapi.MGetRelationsResponse
-		favorites *favoriteapi.MGetUserFavoriteStatsResponse
-		works     *videoapi.MGetWorkCountsResponse
-	)
-	grp, gctx := errgroup.WithContext(ctx)
-	grp.Go(func() (err error) {
-		profiles, err = g.deps.Users.MGetUsers(gctx, &userapi.MGetUsersRequest{UserIds: userIDs})
-		return wrap("get users", err)
+	// The optional parts start empty: a part that fails leaves zero counts and false flags.
+	relations := &relationapi.MGetRelationsResponse{}
+	favorites := &favoriteapi.MGetUserFavoriteStatsResponse{}
+	works := &videoapi.MGetWorkCountsResponse{}
+	var optionals sync.WaitGroup
+	optionals.Go(func() {
+		g.optional(ctx, c, partRelations, func() error {
+			r, err := g.deps.Relations.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: viewer, UserIds: userIDs})
+			if err == nil {
+				relations = r
+			}
+			return err
+		})
 	})
-	grp.Go(func() (err error) {
-		relations, err = g.deps.Relations.MGetRelations(gctx, &relationapi.MGetRelationsRequest{ViewerId: viewer, UserIds: userIDs})
-		return wrap("get relations", err)
+	optionals.Go(func() {
+		g.optional(ctx, c, partFavoriteStats, func() error {
+			r, err := g.deps.Favorites.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: userIDs})
+			if err == nil {
+				favorites = r
+			}
+			return err
+		})
 	})
-	grp.Go(func() (err error) {
-		favorites, err = g.deps.Favorites.MGetUserFavoriteStats(gctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: userIDs})
-		return wrap("get favorite stats", err)
+	optionals.Go(func() {
+		g.optional(ctx, c, partWorkCounts, func() error {
+			r, err := g.deps.Videos.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs})
+			if err == nil {
+				works = r
+			}
+			return err
+		})
 	})
-	grp.Go(func() (err error) {
-		works, err = g.deps.Videos.MGetWorkCounts(gctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs})
-		return wrap("get work counts", err)
-	})
-	if err := grp.Wait(); err != nil {
-		return nil, err
+	profiles, err := g.deps.Users.MGetUsers(ctx, &userapi.MGetUsersRequest{UserIds: userIDs})
+	optionals.Wait()
+	if err != nil {
+		return nil, wrap("get users", err)
 	}
 	urlBase := g.urlBase(c)
 	for _, id := range userIDs {
@@ -95,7 +134,8 @@ func (g *Gateway) usersInOrder(ctx context.Context, c *app.RequestContext, viewe
 }
 
 // videos returns the app's Video for each record, in order, as seen by viewer: authors,
-// favorite counts and flags, and comment counts come from parallel batch calls.
+// favorite counts and flags, and comment counts come from parallel batch calls; the authors
+// are required, the rest are optional parts.
 func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int64, records []*videoapi.VideoRecord) ([]*base.Video, error) {
 	out := make([]*base.Video, 0, len(records))
 	if len(records) == 0 {
@@ -106,25 +146,30 @@ func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int6
 	for i, r := range records {
 		videoIDs[i], authorIDs[i] = r.Id, r.AuthorId
 	}
-	var (
-		authors   map[int64]*base.User
-		favorites *favoriteapi.MGetVideoFavoritesResponse
-		comments  *commentapi.MGetCommentCountsResponse
-	)
-	grp, gctx := errgroup.WithContext(ctx)
-	grp.Go(func() (err error) {
-		authors, err = g.users(gctx, c, viewer, authorIDs)
-		return err
+	favorites := &favoriteapi.MGetVideoFavoritesResponse{}
+	comments := &commentapi.MGetCommentCountsResponse{}
+	var optionals sync.WaitGroup
+	optionals.Go(func() {
+		g.optional(ctx, c, partVideoLikes, func() error {
+			r, err := g.deps.Favorites.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs})
+			if err == nil {
+				favorites = r
+			}
+			return err
+		})
 	})
-	grp.Go(func() (err error) {
-		favorites, err = g.deps.Favorites.MGetVideoFavorites(gctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs})
-		return wrap("get video favorites", err)
+	optionals.Go(func() {
+		g.optional(ctx, c, partCommentCounts, func() error {
+			r, err := g.deps.Comments.MGetCommentCounts(ctx, &commentapi.MGetCommentCountsRequest{VideoIds: videoIDs})
+			if err == nil {
+				comments = r
+			}
+			return err
+		})
 	})
-	grp.Go(func() (err error) {
-		comments, err = g.deps.Comments.MGetCommentCounts(gctx, &commentapi.MGetCommentCountsRequest{VideoIds: videoIDs})
-		return wrap("get comment counts", err)
-	})
-	if err := grp.Wait(); err != nil {
+	authors, err := g.users(ctx, c, viewer, authorIDs)
+	optionals.Wait()
+	if err != nil {
 		return nil, err
 	}
 	urlBase := g.urlBase(c)

@@ -21,9 +21,9 @@ type outcome struct {
 
 // classify reports the business code and message of err for the app. A call that could not
 // reach a healthy instance of the service it needed (none registered or passing, connection
-// refused, circuit open, over a limit, no answer in time) is Unavailable: a clean refusal
-// the app can repeat, not an internal fault. Likes, the writes that meet this most, are
-// idempotent, and the favorite service itself refuses with Unavailable when it cannot
+// refused or lost, circuit open, over a limit, no answer in time) is Unavailable: a clean
+// refusal the app can repeat, not an internal fault. Likes, the writes that meet this most,
+// are idempotent, and the favorite service itself refuses with Unavailable when it cannot
 // queue a like, so a repeat never counts twice.
 func classify(err error) (base.ErrCode, string) {
 	code, msg := errs.Code(err)
@@ -38,6 +38,12 @@ func classify(err error) (base.ErrCode, string) {
 	}
 	if errors.Is(err, kerrors.ErrRPCTimeout) {
 		return base.ErrCode_Unavailable, "the service did not answer in time, please retry later"
+	}
+	// The instance died mid-call and the client's retries found no other one (the calls that
+	// may not be repeated are never retried). Likes and follows are idempotent: repeating is
+	// safe.
+	if errors.Is(err, kerrors.ErrRemoteOrNetwork) {
+		return base.ErrCode_Unavailable, "the service went away while answering, please retry later"
 	}
 	return code, msg
 }

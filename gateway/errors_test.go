@@ -30,6 +30,7 @@ func TestClassifyUnreachableServiceAsUnavailable(t *testing.T) {
 		{"connection refused", kerrors.ErrGetConnection.WithCause(fmt.Errorf("dial tcp: connection refused")), base.ErrCode_Unavailable},
 		{"circuit open", kerrors.ErrInstanceCircuitBreak, base.ErrCode_Unavailable},
 		{"timeout", kerrors.ErrRPCTimeout.WithCause(context.DeadlineExceeded), base.ErrCode_Unavailable},
+		{"instance died mid-call", kerrors.ErrRemoteOrNetwork.WithCause(fmt.Errorf("EOF peer close")), base.ErrCode_Unavailable},
 		{"wrapped", fmt.Errorf("get videos: %w", kerrors.ErrNoMoreInstance), base.ErrCode_Unavailable},
 		{"business error kept", errs.New(base.ErrCode_VideoNotFound, "video not found"), base.ErrCode_VideoNotFound},
 		{"other fault", fmt.Errorf("boom"), base.ErrCode_InternalError},
@@ -88,4 +89,12 @@ func TestNoHealthyInstanceIsA503WithRetryAfter(t *testing.T) {
 			t.Errorf("%s %s: envelope %s (%v), want status_code %d with a message", req.method, req.url, resp.Body(), err, base.ErrCode_Unavailable)
 		}
 	}
+}
+
+func (unreachableFavorites) MGetVideoFavorites(context.Context, *favoriteapi.MGetVideoFavoritesRequest) (*favoriteapi.MGetVideoFavoritesResponse, error) {
+	return nil, kerrors.ErrNoMoreInstance
+}
+
+func (unreachableFavorites) MGetUserFavoriteStats(context.Context, *favoriteapi.MGetUserFavoriteStatsRequest) (*favoriteapi.MGetUserFavoriteStatsResponse, error) {
+	return nil, kerrors.ErrNoMoreInstance
 }

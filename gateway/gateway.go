@@ -96,9 +96,11 @@ type Deps struct {
 	// Ready reports whether the dependencies answer; it backs /readyz.
 	Ready  func(context.Context) error
 	Logger *slog.Logger
-	// Metrics records every request by route (nil: not measured).
+	// Metrics records every request by route, and the pages served degraded (nil: not
+	// measured).
 	Metrics interface {
 		ObserveHTTP(route, method string, code int, took time.Duration)
+		ObserveDegraded(route, part string)
 	}
 }
 

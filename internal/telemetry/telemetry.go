@@ -47,6 +47,7 @@ type Metrics struct {
 	mqConsumed   *prometheus.CounterVec
 	mqLag        *prometheus.HistogramVec
 	cacheLookups *prometheus.CounterVec
+	degraded     *prometheus.CounterVec
 }
 
 // New returns the metrics of one process, with the Go runtime and process collectors.
@@ -75,13 +76,16 @@ func New() *Metrics {
 			Name: "douyin_mq_consume_lag_seconds", Help: "Time from a message's publication to the start of its handling.",
 			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 10, 30, 60, 300},
 		}, []string{"topic", "group"}),
+		degraded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "douyin_http_degraded_total", Help: "Pages served without an optional part (counts, flags) that could not be fetched, by route and part.",
+		}, []string{"route", "part"}),
 		cacheLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "douyin_cache_requests_total", Help: "Cache lookups by cache and result (hit or miss).",
 		}, []string{"cache", "result"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpRequests, m.httpDuration, m.rpcRequests, m.rpcDuration, m.mqPublished, m.mqConsumed, m.mqLag, m.cacheLookups,
+		m.httpRequests, m.httpDuration, m.rpcRequests, m.rpcDuration, m.mqPublished, m.mqConsumed, m.mqLag, m.cacheLookups, m.degraded,
 	)
 	return m
 }
@@ -90,6 +94,11 @@ func New() *Metrics {
 func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration) {
 	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	m.httpDuration.WithLabelValues(route, method).Observe(took.Seconds())
+}
+
+// ObserveDegraded records a page served without one of its optional parts.
+func (m *Metrics) ObserveDegraded(route, part string) {
+	m.degraded.WithLabelValues(route, part).Inc()
 }
 
 // ObserveRPC records one served RPC; code is 0, a business code, or -1 for a failure.
