@@ -46,6 +46,8 @@ type Config struct {
 	TrustForwardedFor bool
 	// AnonymousFeedTTL is how long the anonymous first feed page is served from memory.
 	AnonymousFeedTTL time.Duration
+	// CORSAllowedOrigins lists the web origins that may call the API ("*": any; empty: none).
+	CORSAllowedOrigins string
 }
 
 // RegisterFlags registers the edge settings.
@@ -60,6 +62,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.AuthPerMinute, "http.auth-rate-per-minute", 30, "registrations and logins allowed per client IP per minute, in bursts of up to 10 (0: unlimited)")
 	fs.Float64Var(&c.WritesPerMinute, "http.write-rate-per-minute", 1200, "likes, comments, follows, messages and uploads allowed per user per minute, in bursts of up to 100 (0: unlimited)")
 	fs.DurationVar(&c.AnonymousFeedTTL, "http.anonymous-feed-ttl", time.Second, "how long the first feed page of anonymous viewers (the same for all of them) is served from memory; its counts lag by up to this (0: build it for every request)")
+	fs.StringVar(&c.CORSAllowedOrigins, "http.cors-allowed-origins", "*", "web origins allowed to call the API from a browser: * for any, or a comma-separated list such as https://app.example.com (empty: none; tokens never travel in cookies, so credentials mode stays off)")
 	fs.BoolVar(&c.TrustForwardedFor, "http.trust-forwarded-for", false, "take the client IP from X-Forwarded-For (only behind a proxy that sets it, e.g. the Istio ingress)")
 }
 
@@ -76,6 +79,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		return fmt.Errorf("http.time-zone: %w", err)
+	}
+	if _, err := parseCORSOrigins(c.CORSAllowedOrigins); err != nil {
+		return err
 	}
 	return nil
 }
@@ -114,6 +120,7 @@ type Gateway struct {
 	authLimit, writeLimit *limiter
 	// firstPages caches the anonymous first feed page (nil: disabled).
 	firstPages *pageCache
+	cors       corsPolicy
 }
 
 // New builds the edge and its routes; Run serves them.
@@ -133,8 +140,9 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	cors, _ := parseCORSOrigins(cfg.CORSAllowedOrigins) // checked by Validate
 	g := &Gateway{
-		cfg: cfg, deps: deps, location: loc, images: images,
+		cfg: cfg, deps: deps, location: loc, images: images, cors: cors,
 		authLimit:  newLimiter(cfg.AuthPerMinute, 10),
 		writeLimit: newLimiter(cfg.WritesPerMinute, 100),
 		firstPages: newPageCache(cfg.AnonymousFeedTTL),
@@ -180,7 +188,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 // with a redirect (a 307 on a POST with a body is not followed by common clients).
 func (g *Gateway) routes() {
 	h := g.server
-	h.Use(g.recoverPanics, g.accessLog, g.limitBodies)
+	h.Use(g.recoverPanics, g.accessLog, g.cors.middleware, g.limitBodies)
 	api := map[string]struct {
 		method  string
 		handler app.HandlerFunc
