@@ -44,6 +44,8 @@ func outcomeOf(code base.ErrCode) outcome {
 		return outcome{http.StatusRequestEntityTooLarge, "the upload is too large"}
 	case base.ErrCode_RateLimited:
 		return outcome{http.StatusTooManyRequests, "too many requests, slow down"}
+	case base.ErrCode_ContentRefused:
+		return outcome{http.StatusOK, "the text contains a word that is not allowed"}
 	case base.ErrCode_Unavailable:
 		return outcome{http.StatusServiceUnavailable, "service unavailable, please retry later"}
 	default:

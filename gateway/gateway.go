@@ -99,6 +99,8 @@ type Deps struct {
 	// LocalMediaDir, when set, is served under blob.MediaPathPrefix (the embedded blob store).
 	LocalMediaDir string
 	Tokens        *auth.Tokens
+	// Moderator checks comments, chat messages, video titles and user names (nil: no list).
+	Moderator Moderator
 	// Ready reports whether the dependencies answer; it backs /readyz.
 	Ready  func(context.Context) error
 	Logger *slog.Logger
