@@ -43,9 +43,21 @@ func (g *Gateway) doLogin(ctx context.Context, c *app.RequestContext, resp *api.
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
+	ip := g.clientIP(c)
+	if err := g.logins.check(ctx, req.Username, ip); err != nil {
+		return err
+	}
 	out, err := g.deps.Users.Login(ctx, &userapi.LoginRequest{Username: req.Username, Password: req.Password})
+	if errs.Is(err, base.ErrCode_LoginFailed) {
+		if rerr := g.logins.failed(ctx, req.Username, ip); rerr != nil {
+			g.deps.Logger.WarnContext(ctx, "record failed login", "err", rerr)
+		}
+	}
 	if err != nil {
 		return wrap("login", err)
+	}
+	if err := g.logins.succeeded(ctx, req.Username, ip); err != nil {
+		g.deps.Logger.WarnContext(ctx, "clear login backoff", "err", err)
 	}
 	token, err := g.deps.Tokens.Issue(out.UserId)
 	if err != nil {

@@ -389,7 +389,7 @@ func (a *App) initMedia() error {
 func (a *App) initGateway() error {
 	deps := gateway.Deps{
 		Users: a.users, Videos: a.videos, Favorites: a.favorites, Comments: a.comments,
-		Relations: a.relations, Messages: a.messages, Blobs: a.blobs, Tokens: a.tokens,
+		Relations: a.relations, Messages: a.messages, Blobs: a.blobs, Tokens: a.tokens, KV: a.kv,
 		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics,
 	}
 	if a.localBlobs != nil {

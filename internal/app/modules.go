@@ -49,7 +49,7 @@ func (a *App) moduleTable() map[string]module {
 		Relation: {deps: []string{database, cacheKV, User}, init: a.initRelation},
 		Message:  {deps: []string{database, cacheKV, User}, init: a.initMessage},
 		Media:    {deps: []string{queue, blobs, Video}, init: a.initMedia},
-		Gateway:  {deps: []string{User, Video, Favorite, Comment, Relation, Message, blobs, tokens}, init: a.initGateway},
+		Gateway:  {deps: []string{User, Video, Favorite, Comment, Relation, Message, blobs, tokens, cacheKV}, init: a.initGateway},
 		seeding:  {deps: []string{Gateway, Media}, init: a.initSeed},
 
 		All: {deps: []string{Gateway, Media, seeding}},

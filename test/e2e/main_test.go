@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,8 +56,17 @@ func run(m *testing.M) int {
 			return 1
 		}
 		api = newClient(base)
+		if v := os.Getenv(uploadDailyCountEnv); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				fmt.Fprintf(os.Stderr, "e2e: %s=%q: want a positive count\n", uploadDailyCountEnv, v)
+				return 1
+			}
+			uploadDailyCount = n
+		}
 		return m.Run()
 	}
+	uploadDailyCount = testUploadDailyCount
 
 	tmp, err := os.MkdirTemp("", "douyin-e2e-")
 	if err != nil {
@@ -141,9 +151,11 @@ func startServer(bin, dataDir, logPath string, extraArgs ...string) (*server, er
 		return nil, fmt.Errorf("pick a free port: %w", err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	// The suite signs up many users from one address: lift the per-IP sign-up limit.
+	// The limits stay on: the suite's client is a trusted proxy (loopback) and sends each call
+	// as coming from its own address, while the limit tests send many from one.
 	// Any free port for the admin server: several test servers run side by side.
-	args := append([]string{"-http.addr", addr, "-data.dir", dataDir, "-http.auth-rate-per-minute=0", "-admin.addr=127.0.0.1:0"}, extraArgs...)
+	args := append([]string{"-http.addr", addr, "-data.dir", dataDir, "-http.trusted-proxies=127.0.0.1",
+		fmt.Sprintf("-http.upload-daily-count=%d", testUploadDailyCount), "-admin.addr=127.0.0.1:0"}, extraArgs...)
 	args = append(args, strings.Fields(os.Getenv(serverArgsEnv))...)
 
 	logFile, err := os.Create(logPath)
