@@ -267,6 +267,7 @@ func (g *Gateway) routes() {
 		"/douyin/feed/":                   {"GET", g.feed},
 		"/douyin/user/register/":          {"POST", g.limitAuth(g.register)},
 		"/douyin/user/login/":             {"POST", g.limitAuth(g.login)},
+		"/douyin/user/logout/":            {"POST", g.logout},
 		"/douyin/user/":                   {"GET", g.userInfo},
 		"/douyin/publish/action/":         {"POST", g.publish},
 		"/douyin/publish/list/":           {"GET", g.publishList},

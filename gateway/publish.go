@@ -144,7 +144,7 @@ func (g *Gateway) doPublish(ctx context.Context, c *app.RequestContext) (err err
 // uploader authenticates the uploading user, applies the write limit and checks the daily
 // quota against the declared size (0 or less: unknown yet).
 func (g *Gateway) uploader(ctx context.Context, c *app.RequestContext, token string, declared int64) (int64, error) {
-	author, err := g.writer(c, token)
+	author, err := g.writer(ctx, c, token)
 	if err != nil {
 		return 0, err
 	}
@@ -345,7 +345,7 @@ func (g *Gateway) doPublishList(ctx context.Context, c *app.RequestContext, resp
 	if req.UserID <= 0 {
 		return errs.Invalid("user_id must be a positive integer")
 	}
-	viewer, err := g.viewer(c, orEmpty(req.Token), false)
+	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 	if err != nil {
 		return err
 	}

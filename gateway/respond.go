@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
+	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 )
@@ -55,7 +57,7 @@ func (g *Gateway) settle(ctx context.Context, c *app.RequestContext, resp envelo
 // viewer resolves the requesting user from the token parameter or an Authorization: Bearer
 // header. It returns 0 for an anonymous request when the token is optional; a token that is
 // present but invalid is always an error, never silently anonymous.
-func (g *Gateway) viewer(c *app.RequestContext, token string, required bool) (int64, error) {
+func (g *Gateway) viewer(ctx context.Context, c *app.RequestContext, token string, required bool) (int64, error) {
 	if token == "" {
 		if h := string(c.Request.Header.Peek("Authorization")); strings.HasPrefix(h, "Bearer ") {
 			token = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
@@ -67,16 +69,19 @@ func (g *Gateway) viewer(c *app.RequestContext, token string, required bool) (in
 		}
 		return 0, nil
 	}
-	id, err := g.deps.Tokens.Verify(token)
+	id, err := g.deps.Tokens.Verify(ctx, token)
+	if errors.Is(err, auth.ErrRevocationUnavailable) {
+		return 0, wrapUnavailable("verify token", err)
+	}
 	if err != nil {
-		return 0, errs.New(base.ErrCode_Unauthenticated, "invalid or expired token, please log in again")
+		return 0, errs.New(base.ErrCode_Unauthenticated, "invalid, expired or revoked token, please log in again")
 	}
 	return id, nil
 }
 
 // writer resolves the user of a mutation and applies the per-user write rate limit.
-func (g *Gateway) writer(c *app.RequestContext, token string) (int64, error) {
-	id, err := g.viewer(c, token, true)
+func (g *Gateway) writer(ctx context.Context, c *app.RequestContext, token string) (int64, error) {
+	id, err := g.viewer(ctx, c, token, true)
 	if err != nil {
 		return 0, err
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"strings"
 
 	"github.com/cloudwego/hertz/pkg/app"
 
@@ -81,7 +82,7 @@ func (g *Gateway) doUserInfo(ctx context.Context, c *app.RequestContext, resp *a
 	if target < 0 {
 		return errs.Invalid("user_id must be a positive integer")
 	}
-	viewer, err := g.viewer(c, orEmpty(req.Token), target == 0)
+	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), target == 0)
 	if err != nil {
 		return err
 	}
@@ -97,5 +98,32 @@ func (g *Gateway) doUserInfo(ctx context.Context, c *app.RequestContext, resp *a
 		return errs.New(base.ErrCode_UserNotFound, "user not found")
 	}
 	resp.User = u
+	return nil
+}
+
+func (g *Gateway) logout(ctx context.Context, c *app.RequestContext) {
+	resp := &api.UserLogoutResponse{}
+	g.reply(ctx, c, resp, g.doLogout(ctx, c))
+}
+
+// doLogout revokes the token of the request at once, on every gateway (the revocations are
+// in the shared cache, or in the database when embedded). Other tokens of the user still work.
+func (g *Gateway) doLogout(ctx context.Context, c *app.RequestContext) error {
+	var req api.UserLogoutRequest
+	if err := g.binder.bind(c, &req); err != nil {
+		return err
+	}
+	token := orEmpty(req.Token)
+	if token == "" {
+		if h := string(c.Request.Header.Peek("Authorization")); strings.HasPrefix(h, "Bearer ") {
+			token = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+		}
+	}
+	if _, err := g.viewer(ctx, c, token, true); err != nil {
+		return err
+	}
+	if err := g.deps.Tokens.Revoke(ctx, token); err != nil {
+		return wrapUnavailable("revoke token", err)
+	}
 	return nil
 }

@@ -35,12 +35,16 @@ type module struct {
 
 // moduleTable is the whole wiring of the system in one place.
 func (a *App) moduleTable() map[string]module {
+	tokenDeps := []string{cacheKV}
+	if revocationsInDB(a.cfg, a.inProcess) {
+		tokenDeps = append(tokenDeps, database) // revocations in SQLite, see revocationsInDB
+	}
 	return map[string]module{
 		database: {init: a.initDB},
 		cacheKV:  {init: a.initCache},
 		queue:    {init: a.initQueue},
 		blobs:    {init: a.initBlobs},
-		tokens:   {init: a.initTokens},
+		tokens:   {deps: tokenDeps, init: a.initTokens},
 
 		User:     {deps: []string{database, cacheKV}, init: a.initUser},
 		Video:    {deps: []string{database, cacheKV, queue, blobs}, init: a.initVideo},

@@ -37,6 +37,8 @@ var (
 	repoRoot string
 	// binPath is the binary TestMain built; empty when testing an external deployment.
 	binPath string
+	// serverDataDir is the data dir of the server TestMain started.
+	serverDataDir string
 )
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -83,7 +85,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 
-	srv, err := startServer(binPath, filepath.Join(tmp, "data"), filepath.Join(tmp, "server.log"), "-seed.enabled=false")
+	serverDataDir = filepath.Join(tmp, "data")
+	srv, err := startServer(binPath, serverDataDir, filepath.Join(tmp, "server.log"), "-seed.enabled=false")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
