@@ -30,7 +30,7 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	userID, err := g.writer(c, req.Token)
+	userID, err := g.writer(ctx, c, req.Token)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (g *Gateway) doCommentList(ctx context.Context, c *app.RequestContext, resp
 	if req.VideoID <= 0 {
 		return errs.Invalid("video_id must be a positive integer")
 	}
-	viewer, err := g.viewer(c, orEmpty(req.Token), false)
+	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 	if err != nil {
 		return err
 	}

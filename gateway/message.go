@@ -25,7 +25,7 @@ func (g *Gateway) doMessageAction(ctx context.Context, c *app.RequestContext) er
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	from, err := g.writer(c, req.Token)
+	from, err := g.writer(ctx, c, req.Token)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (g *Gateway) doMessageChat(ctx context.Context, c *app.RequestContext, resp
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	viewer, err := g.viewer(c, req.Token, true)
+	viewer, err := g.viewer(ctx, c, req.Token, true)
 	if err != nil {
 		return err
 	}
