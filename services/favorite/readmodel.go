@@ -23,13 +23,18 @@ import (
 // created from a delta, only loaded from SQL, so a counter that is cached is always SQL plus
 // the steps applied since it was loaded.
 //
-// What remains: a counter loaded from SQL while a like on it is still in the queue, and whose
-// user set already holds the like, misses that like (the consumer's step finds the set
-// unchanged). Symmetrically a set reloaded in that window while the counters survived makes the
-// consumer's step count the like a second time. Both need a reload to land inside the queue
-// delay; every action renews its user set's lifetime so the set does not expire in that window,
-// and counters live only cache.counter-ttl (with jitter) before they are reloaded from SQL,
-// which is what bounds the error in time.
+// Pending deltas. Every step that changed a user's set also adds its +1/-1 to the pending
+// deltas of the video, the user and the author, and the commit of the change takes it off
+// again (Settle). A counter loaded from SQL is SQL plus the pending delta, so it includes the
+// likes still in the queue: counts agree with the lists and flags (which come from the sets)
+// however far the consumer has got, on every instance.
+//
+// What remains: a counter whose SQL read happened before a commit and whose fill landed after
+// that commit's Settle misses the change (a window of one SQL read), until its TTL or the next
+// commit on it. A flush (or the TTL of an idle set and its deltas) loses what is pending, so
+// counters read SQL alone until the queued events are committed. Every action renews its
+// set's and deltas' lifetime, and counters live only cache.counter-ttl (with jitter) before
+// they are reloaded from SQL, which is what bounds the error in time.
 type ReadModel interface {
 	// Apply sets whether c.UserID likes c.VideoID and, only if that changed the user's set,
 	// moves the cached counters of the video, the user and the author, in one atomic step. It
@@ -38,21 +43,38 @@ type ReadModel interface {
 	// FillLiked caches the user's liked set as read from SQL, unless a set is cached already
 	// (it would be newer than the SQL read).
 	FillLiked(ctx context.Context, userID int64, videoIDs []int64) error
+	// Liked returns the user's cached liked set with the seqs of the steps that changed it;
+	// loaded is false when no set is cached.
+	Liked(ctx context.Context, userID int64) (set LikedSet, loaded bool, err error)
 	// VideoFavorites reads the cached counts of videoIDs and, for a viewer (> 0), which of
 	// them the viewer likes, in one round trip.
 	VideoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error)
-	// FillVideoCounts caches counts read from SQL, keeping any count already cached.
+	// FillVideoCounts caches counts read from SQL plus their pending deltas, keeping any count
+	// already cached.
 	FillVideoCounts(ctx context.Context, counts map[int64]int64) error
-	// UserStats reads the cached counters of userIDs in one round trip.
-	UserStats(ctx context.Context, userIDs []int64) (found map[int64]UserCount, missing []int64, err error)
-	// FillUserStats caches counters read from SQL, keeping any already cached.
+	// UserStats reads the cached counters of userIDs in one round trip, and the pending deltas
+	// of the missing ones (absent: zero).
+	UserStats(ctx context.Context, userIDs []int64) (found map[int64]UserCount, missing []int64, pending map[int64]UserCount, err error)
+	// FillUserStats caches counters read from SQL plus their pending deltas, keeping any
+	// already cached.
 	FillUserStats(ctx context.Context, stats map[int64]UserCount) error
-	// Settle runs after c was committed to SQL: it sets the user's cached membership (if the
-	// set is cached) and drops the counters c moved, so their next read loads the committed
-	// values, in one atomic step.
-	Settle(ctx context.Context, c Change) error
-	// Forget drops everything c touches, so the next reads load it from SQL.
+	// Settle runs after c, the event with seq (in nanoseconds), was committed to SQL: it sets
+	// the user's cached membership (if the set is cached and took no newer step on the pair),
+	// takes c off the pending deltas that exist, and drops the counters c moved, so their next
+	// read loads the committed values, in one atomic step.
+	Settle(ctx context.Context, c Change, seq int64) error
+	// Forget drops everything c touches, pending deltas included, so the next reads load it
+	// from SQL.
 	Forget(ctx context.Context, c Change) error
+}
+
+// LikedSet is a user's cached liked set.
+type LikedSet struct {
+	Videos []int64
+	// LastStep holds, for videos whose membership a step changed while the set was cached,
+	// that step's seq (microseconds, strictly increasing): the order of the user's latest
+	// actions, which SQL may not have yet.
+	LastStep map[int64]int64
 }
 
 // ErrNotLoaded is returned by ReadModel.Apply when the user's liked set is not cached.
@@ -79,8 +101,10 @@ type Applied struct {
 // CachedVideoFavorites is what the read model holds for a batch of videos.
 type CachedVideoFavorites struct {
 	Counts map[int64]int64
-	// MissingCounts are the requested videos whose count is not cached.
+	// MissingCounts are the requested videos whose count is not cached; PendingCounts holds
+	// their non-zero pending deltas, to add to what SQL says.
 	MissingCounts []int64
+	PendingCounts map[int64]int64
 	// Liked holds the requested videos the viewer likes; valid only when LikedLoaded.
 	Liked       map[int64]bool
 	LikedLoaded bool
@@ -192,8 +216,8 @@ func (s *Service) undo(ctx context.Context, c Change) {
 // have been reloaded from SQL before the commit). Counters are therefore exact again after
 // each commit; only a read that loaded across the commit can cache an old value, for at most
 // the counter TTL.
-func (s *Service) syncCommitted(ctx context.Context, c Change) {
-	if err := s.readModel.Settle(ctx, c); err != nil {
+func (s *Service) syncCommitted(ctx context.Context, c Change, seq int64) {
+	if err := s.readModel.Settle(ctx, c, seq); err != nil {
 		s.log.WarnContext(ctx, "favorite read model update after commit failed; dropping its keys", "err", err)
 		if err := s.readModel.Forget(ctx, c); err != nil {
 			s.log.WarnContext(ctx, "favorite read model keys not dropped; they expire with their TTL", "err", err)
@@ -219,7 +243,7 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 		fill := make(map[int64]int64, len(view.MissingCounts))
 		for _, id := range view.MissingCounts {
 			fill[id] = stored[id] // no row: zero, cached too so it is not asked again
-			counts[id] = stored[id]
+			counts[id] = stored[id] + view.PendingCounts[id]
 		}
 		if err := s.readModel.FillVideoCounts(ctx, fill); err != nil {
 			s.log.WarnContext(ctx, "favorite count fill failed", "err", err)
@@ -249,7 +273,7 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 // cachedUserStats returns the counters of userIDs from the read model, the misses loaded
 // from SQL in one query. served is false when the read model failed.
 func (s *Service) cachedUserStats(ctx context.Context, userIDs []int64) (counts map[int64]UserCount, served bool, err error) {
-	found, missing, err := s.readModel.UserStats(ctx, userIDs)
+	found, missing, pending, err := s.readModel.UserStats(ctx, userIDs)
 	if err != nil {
 		s.log.WarnContext(ctx, "favorite read model read failed; reading SQL", "err", err)
 		return nil, false, nil
@@ -266,7 +290,8 @@ func (s *Service) cachedUserStats(ctx context.Context, userIDs []int64) (counts 
 		c := stored[id]
 		c.UserID = id
 		fill[id] = c
-		found[id] = c
+		p := pending[id]
+		found[id] = UserCount{UserID: id, FavoriteCount: c.FavoriteCount + p.FavoriteCount, TotalFavorited: c.TotalFavorited + p.TotalFavorited}
 	}
 	if err := s.readModel.FillUserStats(ctx, fill); err != nil {
 		s.log.WarnContext(ctx, "favorite stats fill failed", "err", err)
