@@ -201,7 +201,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		return nil, err
 	}
 	cors, _ := parseCORSOrigins(cfg.CORSAllowedOrigins) // checked by Validate
-	proxies, _ := parseProxies(cfg.TrustedProxies) // checked by Validate
+	proxies, _ := parseProxies(cfg.TrustedProxies)      // checked by Validate
 	kv := deps.KV
 	if kv == nil {
 		kv = cache.NewMemory(maxLimitEntries)
