@@ -87,10 +87,12 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 				counts[v] = rng.Int64N(5)
 			}
 			what = "FillVideoCounts " + fmt.Sprint(counts)
-			for _, impl := range impls {
-				if err := impl.rm.FillVideoCounts(ctx, counts); err != nil {
+			for i, impl := range impls {
+				filled, err := impl.rm.FillVideoCounts(ctx, counts)
+				if err != nil {
 					t.Fatal(err)
 				}
+				results[i] = filled
 			}
 		case 6:
 			stats := map[int64]UserCount{}
@@ -98,10 +100,12 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 				stats[u] = UserCount{UserID: u, FavoriteCount: rng.Int64N(5), TotalFavorited: rng.Int64N(5)}
 			}
 			what = "FillUserStats " + fmt.Sprint(stats)
-			for _, impl := range impls {
-				if err := impl.rm.FillUserStats(ctx, stats); err != nil {
+			for i, impl := range impls {
+				filled, err := impl.rm.FillUserStats(ctx, stats)
+				if err != nil {
 					t.Fatal(err)
 				}
+				results[i] = filled
 			}
 		case 7, 8, 9:
 			v := pick(videos)
@@ -109,18 +113,18 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 			settle := op != 9
 			// A commit older than any step (0) or newer than every one: the two read models
 			// take their seqs from different clocks.
-			seq := int64(0)
+			committed := Committed{Flipped: rng.IntN(2) == 0, Liked: rng.IntN(2) == 0}
 			if rng.IntN(2) == 0 {
-				seq = math.MaxInt64
+				committed.Seq = math.MaxInt64
 			}
 			what = "Forget " + fmt.Sprint(c)
 			if settle {
-				what = fmt.Sprintf("Settle %v seq %d", c, seq)
+				what = fmt.Sprintf("Settle %v %+v", c, committed)
 			}
 			for _, impl := range impls {
 				var err error
 				if settle {
-					err = impl.rm.Settle(ctx, c, seq)
+					err = impl.rm.Settle(ctx, c, committed)
 				} else {
 					err = impl.rm.Forget(ctx, c)
 				}
@@ -146,18 +150,17 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 				t.Fatalf("step %d %s: viewer %d reads redis %+v, memory %+v", step, what, viewer, views[0], views[1])
 			}
 		}
-		var found, pending [2]map[int64]UserCount
+		var found [2]map[int64]UserCount
 		var missing [2][]int64
 		for i, impl := range impls {
-			f, m, p, err := impl.rm.UserStats(ctx, users)
+			f, m, err := impl.rm.UserStats(ctx, users)
 			if err != nil {
 				t.Fatal(err)
 			}
-			found[i], missing[i], pending[i] = f, m, p
+			found[i], missing[i] = f, m
 		}
-		if !reflect.DeepEqual(found[0], found[1]) || !slices.Equal(missing[0], missing[1]) || !reflect.DeepEqual(pending[0], pending[1]) {
-			t.Fatalf("step %d %s: user stats redis %v missing %v pending %v, memory %v missing %v pending %v",
-				step, what, found[0], missing[0], pending[0], found[1], missing[1], pending[1])
+		if !reflect.DeepEqual(found[0], found[1]) || !slices.Equal(missing[0], missing[1]) {
+			t.Fatalf("step %d %s: user stats redis %v missing %v, memory %v missing %v", step, what, found[0], missing[0], found[1], missing[1])
 		}
 	}
 }
@@ -170,10 +173,10 @@ func TestMemoryReadModelIsBounded(t *testing.T) {
 		if err := m.FillLiked(ctx, id, []int64{id}); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.FillVideoCounts(ctx, map[int64]int64{id: id}); err != nil {
+		if _, err := m.FillVideoCounts(ctx, map[int64]int64{id: id}); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.FillUserStats(ctx, map[int64]UserCount{id: {UserID: id, FavoriteCount: id}}); err != nil {
+		if _, err := m.FillUserStats(ctx, map[int64]UserCount{id: {UserID: id, FavoriteCount: id}}); err != nil {
 			t.Fatal(err)
 		}
 		if liked, videos, stats := m.lens(); liked > bound || videos > bound || stats > bound {
@@ -224,15 +227,15 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 	if err := m.FillLiked(ctx, 1, []int64{10}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.FillVideoCounts(ctx, map[int64]int64{10: 5}); err != nil {
+	if _, err := m.FillVideoCounts(ctx, map[int64]int64{10: 5}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.FillUserStats(ctx, map[int64]UserCount{1: {UserID: 1, FavoriteCount: 1}, 2: {UserID: 2, TotalFavorited: 5}}); err != nil {
+	if _, err := m.FillUserStats(ctx, map[int64]UserCount{1: {UserID: 1, FavoriteCount: 1}, 2: {UserID: 2, TotalFavorited: 5}}); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the set and the counters expire", func() bool {
 		v, _ := m.VideoFavorites(ctx, 1, []int64{10})
-		_, missing, _, _ := m.UserStats(ctx, []int64{1, 2})
+		_, missing, _ := m.UserStats(ctx, []int64{1, 2})
 		return !v.LikedLoaded && slices.Equal(v.MissingCounts, []int64{10}) && len(missing) == 2
 	})
 
@@ -243,7 +246,7 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 	if err := m.FillLiked(ctx, 1, []int64{20}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.FillVideoCounts(ctx, map[int64]int64{10: 8}); err != nil {
+	if _, err := m.FillVideoCounts(ctx, map[int64]int64{10: 8}); err != nil {
 		t.Fatal(err)
 	}
 	a, err := m.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true})
@@ -255,7 +258,7 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 		t.Fatalf("after refilling the expired entries and a like: %+v", v)
 	}
 	// The expired user counters were not recreated from the step's delta.
-	if found, missing, _, _ := m.UserStats(ctx, []int64{1, 2}); len(found) != 0 || len(missing) != 2 {
+	if found, missing, _ := m.UserStats(ctx, []int64{1, 2}); len(found) != 0 || len(missing) != 2 {
 		t.Fatalf("expired stats came back from a delta: found %v, missing %v", found, missing)
 	}
 }
@@ -386,7 +389,7 @@ func TestMemoryReadModelVideoFavoritesAllocatesOnlyTheResult(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemoryReadModel(time.Hour, time.Hour, 1000)
 	videos, counts := feedPage()
-	if err := m.FillVideoCounts(ctx, counts); err != nil {
+	if _, err := m.FillVideoCounts(ctx, counts); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.FillLiked(ctx, 1, videos[:10]); err != nil {
@@ -416,7 +419,7 @@ func BenchmarkMemoryReadModelVideoFavorites(b *testing.B) {
 	ctx := context.Background()
 	m := NewMemoryReadModel(time.Hour, time.Hour, 100_000)
 	videos, counts := feedPage()
-	if err := m.FillVideoCounts(ctx, counts); err != nil {
+	if _, err := m.FillVideoCounts(ctx, counts); err != nil {
 		b.Fatal(err)
 	}
 	for u := int64(1); u <= 1000; u++ {

@@ -705,10 +705,10 @@ func testReadModelSeqIsStrictlyIncreasing(t *testing.T, kind string) {
 	}
 	// A set that is not loaded is reported, and nothing is touched: no set is created and
 	// the cached counters stay.
-	if err := rm.FillVideoCounts(ctx, map[int64]int64{10: 7}); err != nil {
+	if _, err := rm.FillVideoCounts(ctx, map[int64]int64{10: 7}); err != nil {
 		t.Fatal(err)
 	}
-	if err := rm.FillUserStats(ctx, map[int64]UserCount{9: {UserID: 9, FavoriteCount: 3}, 2: {UserID: 2, TotalFavorited: 4}}); err != nil {
+	if _, err := rm.FillUserStats(ctx, map[int64]UserCount{9: {UserID: 9, FavoriteCount: 3}, 2: {UserID: 2, TotalFavorited: 4}}); err != nil {
 		t.Fatal(err)
 	}
 	before := f.snapshot(t, []int64{2, 9}, []int64{10})
@@ -946,9 +946,27 @@ func TestReadModelOlderCommitKeepsNewerStep(t *testing.T) {
 	})
 }
 
-func boolCount(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
+// A consumer that dies between the commit and its Settle leaves the pair's pending delta
+// behind; the redelivered event (no flip now) settles the pair again from its committed state.
+func TestReadModelRedeliveryRepairsALostSettle(t *testing.T) {
+	eachReadModel(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		q := &heldQueue{}
+		f := newRMFixture(t, kind, q, q)
+		f.assertAPIMatchesSQL(t, []int64{1}, []int64{1, 2}) // counters cached before the like
+		f.mustAct(t, 1, 10, like)
+		var e LikeEvent
+		if err := json.Unmarshal(q.bodies[0], &e); err != nil {
+			t.Fatal(err)
+		}
+		// The crash: committed to SQL, the read model never told.
+		if _, err := NewSQLStore(f.gdb).ApplyLike(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		q.deliver(t) // the redelivery
+		f.assertAPIMatchesSQL(t, []int64{1}, []int64{1, 2})
+		if tr := readTruth(t, f.gdb); tr.videos[10] != 1 {
+			t.Fatalf("rows say video 10 has %d likes, want 1", tr.videos[10])
+		}
+	})
 }

@@ -21,6 +21,9 @@ import (
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
+// errLikesUnavailable refuses a like that could not be queued; nothing of it remains.
+var errLikesUnavailable = errs.New(base.ErrCode_Unavailable, "likes are unavailable right now, please retry")
+
 // consumerGroup is the group whose consumer writes likes to the database.
 const consumerGroup = "favorite-store"
 
@@ -54,7 +57,7 @@ type Service struct {
 	// readModel serves likes ahead of SQL (nil: read SQL).
 	readModel ReadModel
 	// likes writes the consumed events in shared transactions.
-	likes *db.Batcher[LikeEvent, bool]
+	likes *db.Batcher[LikeEvent, Committed]
 	// authors remembers the author of each liked video (immutable), saving a call per like.
 	authors *cache.LocalRecords[videoAuthor]
 	log     *slog.Logger
@@ -140,10 +143,12 @@ func (s *Service) publish(ctx context.Context, c Change, seq int64, now time.Tim
 	if err != nil {
 		return fmt.Errorf("encode like event: %w", err)
 	}
-	// Keying by the pair keeps one user's taps on one video in order.
+	// Keyed by the pair (one queue per pair); the seq, not the delivery order, orders a
+	// pair's events.
 	key := fmt.Sprintf("%d:%d", c.UserID, c.VideoID)
 	if err := s.queue.Publish(ctx, mq.TopicFavorite, key, body); err != nil {
-		return fmt.Errorf("publish like event: %w", err)
+		// Not stored, and the read-model step is undone: a clean refusal to repeat later.
+		return fmt.Errorf("publish like event: %w (%w)", errLikesUnavailable, err)
 	}
 	return nil
 }
@@ -171,12 +176,12 @@ func (s *Service) handleLike(ctx context.Context, body []byte) error {
 	if e.UserID <= 0 || e.VideoID <= 0 || e.AuthorID <= 0 || e.Seq <= 0 {
 		return fmt.Errorf("malformed like event %s", body)
 	}
-	flipped, err := s.likes.Do(ctx, e)
+	committed, err := s.likes.Do(ctx, e)
 	if err != nil {
 		return err
 	}
-	if flipped && s.readModel != nil {
-		s.syncCommitted(ctx, Change{UserID: e.UserID, VideoID: e.VideoID, AuthorID: e.AuthorID, Liked: e.Liked}, e.Seq)
+	if s.readModel != nil {
+		s.syncCommitted(ctx, Change{UserID: e.UserID, VideoID: e.VideoID, AuthorID: e.AuthorID, Liked: e.Liked}, committed)
 	}
 	return nil
 }
