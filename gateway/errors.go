@@ -80,6 +80,8 @@ func outcomeOf(code base.ErrCode) outcome {
 		return outcome{httpStatus: http.StatusRequestEntityTooLarge, message: "the upload is too large"}
 	case base.ErrCode_RateLimited:
 		return outcome{httpStatus: http.StatusTooManyRequests, message: "too many requests, slow down"}
+	case base.ErrCode_ContentRefused:
+		return outcome{httpStatus: http.StatusOK, message: "the text contains a word that is not allowed"}
 	case base.ErrCode_Unavailable:
 		return outcome{httpStatus: http.StatusServiceUnavailable, message: "service unavailable, please retry later", retryAfter: "1"}
 	default:

@@ -49,8 +49,9 @@ export DOUYIN_RPC_DISCOVERY=consul DOUYIN_RPC_CONSUL_ADDR=127.0.0.1:8500
 export DOUYIN_AUTH_SECRET
 DOUYIN_AUTH_SECRET=$(cat "$state/auth.secret")
 export DOUYIN_DATA_DIR="$state/data" DOUYIN_SEED_ENABLED=false
-# The e2e suite signs up many users from 127.0.0.1; the per-IP sign-up limit would refuse them.
-export DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=${DOUYIN_HTTP_AUTH_RATE_PER_MINUTE:-0}
+# Local clients (the e2e suite, a proxy on this machine) may name the client address in
+# X-Forwarded-For; the per-IP limits key on it.
+export DOUYIN_HTTP_TRUSTED_PROXIES=${DOUYIN_HTTP_TRUSTED_PROXIES:-127.0.0.1}
 
 echo "$DOUYIN_DB_DSN" >"$state/mysql.dsn" # for tests that check the SQL rows behind the API
 "$state/douyin" migrate >"$state/logs/migrate.log" 2>&1 || { cat "$state/logs/migrate.log" >&2; exit 1; }

@@ -35,12 +35,16 @@ type module struct {
 
 // moduleTable is the whole wiring of the system in one place.
 func (a *App) moduleTable() map[string]module {
+	tokenDeps := []string{cacheKV}
+	if revocationsInDB(a.cfg, a.inProcess) {
+		tokenDeps = append(tokenDeps, database) // revocations in SQLite, see revocationsInDB
+	}
 	return map[string]module{
 		database: {init: a.initDB},
 		cacheKV:  {init: a.initCache},
 		queue:    {init: a.initQueue},
 		blobs:    {init: a.initBlobs},
-		tokens:   {init: a.initTokens},
+		tokens:   {deps: tokenDeps, init: a.initTokens},
 
 		User:     {deps: []string{database, cacheKV}, init: a.initUser},
 		Video:    {deps: []string{database, cacheKV, queue, blobs}, init: a.initVideo},
@@ -52,7 +56,7 @@ func (a *App) moduleTable() map[string]module {
 		Relation: {deps: []string{database, cacheKV, User}, init: a.initRelation},
 		Message:  {deps: []string{database, cacheKV, User}, init: a.initMessage},
 		Media:    {deps: []string{queue, blobs, Video}, init: a.initMedia},
-		Gateway:  {deps: []string{User, Video, Favorite, Comment, Relation, Message, blobs, tokens}, init: a.initGateway},
+		Gateway:  {deps: []string{User, Video, Favorite, Comment, Relation, Message, blobs, tokens, cacheKV}, init: a.initGateway},
 		seeding:  {deps: []string{Gateway, Media}, init: a.initSeed},
 
 		All: {deps: []string{Gateway, Media, seeding}},

@@ -62,8 +62,21 @@ func (a answer) cleanRefusal(retryAfter string) bool {
 	return a.err == nil && a.httpStatus == http.StatusServiceUnavailable && a.statusCode == codeUnavailable && retryAfter != ""
 }
 
-// call sends one request to the next gateway in turn, as a load balancer would.
+// clientIP is the address a simulated user calls from: each user has its own, as the app's
+// users do, so the gateway's per-IP limits see users, not the test machine. The deployment
+// trusts X-Forwarded-For from 127.0.0.1 (scripts/up.sh).
+func clientIP(userIndex int) string {
+	return fmt.Sprintf("10.77.%d.%d", userIndex/250, userIndex%250+1)
+}
+
+// call sends one request to the next gateway in turn, as a load balancer would, from the
+// setup's own address.
 func (d *deployment) call(method, path string, q url.Values, body *bytes.Buffer, contentType string) (answer, string) {
+	return d.callFrom(clientIP(users), method, path, q, body, contentType)
+}
+
+// callFrom is call from the client address ip.
+func (d *deployment) callFrom(ip, method, path string, q url.Values, body *bytes.Buffer, contentType string) (answer, string) {
 	base := d.gateways[int(d.next.Add(1))%len(d.gateways)]
 	var req *http.Request
 	var err error
@@ -76,6 +89,7 @@ func (d *deployment) call(method, path string, q url.Values, body *bytes.Buffer,
 	if err != nil {
 		return answer{err: err}, ""
 	}
+	req.Header.Set("X-Forwarded-For", ip)
 	resp, err := d.http.Do(req)
 	if err != nil {
 		return answer{err: err}, ""
@@ -106,10 +120,14 @@ type user struct {
 	token string
 }
 
-func (d *deployment) register(t *testing.T, tag string) user {
+// register signs a user up from the client address ip (each user from its own, as people do).
+func (d *deployment) register(t *testing.T, ip, tag string) user {
 	t.Helper()
 	name := fmt.Sprintf("c%s%d_%s@x.io", strconv.FormatInt(time.Now().UnixNano(), 36), rand.IntN(1000), tag)
-	a := d.mustCall(t, http.MethodPost, "/douyin/user/register/", url.Values{"username": {name}, "password": {"chaos-pass-1"}})
+	a, _ := d.callFrom(ip, http.MethodPost, "/douyin/user/register/", url.Values{"username": {name}, "password": {"chaos-pass-1"}}, nil, "")
+	if !a.ok() {
+		t.Fatalf("register: HTTP %d status_code %d err %v", a.httpStatus, a.statusCode, a.err)
+	}
 	var u user
 	json.Unmarshal(a.body["user_id"], &u.id)
 	json.Unmarshal(a.body["token"], &u.token)
@@ -168,9 +186,9 @@ func (d *deployment) videoList(t *testing.T, path, token string, userID int64) [
 	return list
 }
 
-// read is a GET whose failure is an outcome (not yet consistent), not a test failure.
-func (d *deployment) read(path string, q url.Values) (answer, bool) {
-	a, _ := d.call(http.MethodGet, path, q, nil, "")
+// read is a GET from ip whose failure is an outcome (not yet consistent), not a test failure.
+func (d *deployment) read(ip, path string, q url.Values) (answer, bool) {
+	a, _ := d.callFrom(ip, http.MethodGet, path, q, nil, "")
 	return a, a.ok()
 }
 
@@ -253,7 +271,7 @@ func setUp(t *testing.T, d *deployment) *world {
 	w := &world{author: map[int64]int64{}, liked: map[[2]int64]bool{}, unsure: map[[2]int64]bool{}}
 	titles := make([]string, videos)
 	for i := range videos {
-		a := d.register(t, fmt.Sprintf("author%d", i))
+		a := d.register(t, clientIP(users+1+i), fmt.Sprintf("author%d", i))
 		w.authors = append(w.authors, a)
 		titles[i] = fmt.Sprintf("chaos %d %d", i, time.Now().UnixNano())
 		d.upload(t, a, titles[i], clip) // transcoded in parallel by the media workers
@@ -264,7 +282,7 @@ func setUp(t *testing.T, d *deployment) *world {
 		w.author[id] = a.id
 	}
 	for i := range users {
-		w.likers = append(w.likers, d.register(t, fmt.Sprintf("liker%d", i)))
+		w.likers = append(w.likers, d.register(t, clientIP(i), fmt.Sprintf("liker%d", i)))
 	}
 	return w
 }
@@ -291,7 +309,7 @@ func (w *world) load(d *deployment, f *figures, stop <-chan struct{}, refusalsAl
 				var a answer
 				var retryAfter string
 				if rng.IntN(4) == 0 {
-					a, retryAfter = d.call(http.MethodGet, "/douyin/feed/", url.Values{"token": {u.token}}, nil, "")
+					a, retryAfter = d.callFrom(clientIP(i), http.MethodGet, "/douyin/feed/", url.Values{"token": {u.token}}, nil, "")
 				} else {
 					v := w.videos[rng.IntN(len(w.videos))]
 					like := rng.IntN(3) > 0
@@ -299,7 +317,7 @@ func (w *world) load(d *deployment, f *figures, stop <-chan struct{}, refusalsAl
 					if like {
 						action = "1"
 					}
-					a, retryAfter = d.call(http.MethodPost, "/douyin/favorite/action/", url.Values{
+					a, retryAfter = d.callFrom(clientIP(i), http.MethodPost, "/douyin/favorite/action/", url.Values{
 						"token": {u.token}, "video_id": {strconv.FormatInt(v, 10)}, "action_type": {action}}, nil, "")
 					w.mu.Lock()
 					pair := [2]int64{u.id, v}
@@ -363,9 +381,9 @@ func (w *world) mismatches(t *testing.T, d *deployment) (lost, wrong int, first 
 			wantAuthor[w.author[pair[1]]]++
 		}
 	}
-	for _, u := range w.likers {
+	for i, u := range w.likers {
 		self := url.Values{"token": {u.token}, "user_id": {strconv.FormatInt(u.id, 10)}}
-		favs, ok := d.read("/douyin/favorite/list/", self)
+		favs, ok := d.read(clientIP(i), "/douyin/favorite/list/", self)
 		if !ok {
 			note(fmt.Sprintf("user %d: favorite list refused (HTTP %d)", u.id, favs.httpStatus))
 			continue
@@ -385,7 +403,7 @@ func (w *world) mismatches(t *testing.T, d *deployment) (lost, wrong int, first 
 				note(fmt.Sprintf("user %d: video %d in the favorite list %v, acknowledged %v", u.id, v, listed[v], want))
 			}
 		}
-		a, ok := d.read("/douyin/user/", self)
+		a, ok := d.read(clientIP(i), "/douyin/user/", self)
 		if !ok {
 			note(fmt.Sprintf("user %d: user info refused (HTTP %d)", u.id, a.httpStatus))
 			continue
@@ -398,7 +416,7 @@ func (w *world) mismatches(t *testing.T, d *deployment) (lost, wrong int, first 
 			note(fmt.Sprintf("user %d: favorite_count %d, want %d", u.id, me.FavoriteCount, wantUser[u.id]))
 		}
 		// The feed as this user: counts and is_favorite of the chaos videos (the newest).
-		feed, ok := d.read("/douyin/feed/", url.Values{"token": {u.token}})
+		feed, ok := d.read(clientIP(i), "/douyin/feed/", url.Values{"token": {u.token}})
 		if !ok {
 			note(fmt.Sprintf("user %d: feed refused (HTTP %d)", u.id, feed.httpStatus))
 			continue
