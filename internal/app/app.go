@@ -108,7 +108,7 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 		}
 	}
 	if a.cfg.Telemetry.AdminAddr != "" {
-		a.runners = append(a.runners, telemetry.NewAdmin(a.cfg.Telemetry.AdminAddr, a.metrics, a.ready).Run)
+		a.runners = append(a.runners, telemetry.NewAdmin(a.cfg.Telemetry.AdminAddr, a.cfg.Telemetry.Pprof, a.metrics, a.ready).Run)
 	}
 	for _, start := range a.start {
 		if err := start(); err != nil {

@@ -91,7 +91,7 @@ func TestBusinessErrorsCrossTheWire(t *testing.T) {
 	var reg *userapi.RegisterResponse
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		reg, err = users.Register(ctx, &userapi.RegisterRequest{Username: "wire@x.io", Password: "secret1"})
+		reg, err = users.Register(ctx, &userapi.RegisterRequest{Username: "wire@x.io", Password: "secret-pw1"})
 		if err == nil || time.Now().After(deadline) {
 			break
 		}
@@ -100,7 +100,7 @@ func TestBusinessErrorsCrossTheWire(t *testing.T) {
 	if err != nil || reg.UserId <= 0 {
 		t.Fatalf("Register over Kitex: %v %v", reg, err)
 	}
-	_, err = users.Register(ctx, &userapi.RegisterRequest{Username: "wire@x.io", Password: "secret1"})
+	_, err = users.Register(ctx, &userapi.RegisterRequest{Username: "wire@x.io", Password: "secret-pw1"})
 	if code, msg := errs.Code(err); code != base.ErrCode_UserAlreadyExists || msg == "" {
 		t.Fatalf("duplicate register over Kitex: code %v msg %q (err %v)", code, msg, err)
 	}

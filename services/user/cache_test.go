@@ -56,8 +56,8 @@ func TestProfileCacheAside(t *testing.T) {
 	ttl := time.Hour
 	s := New(store, DefaultConfig(), WithProfileCache(NewRedisProfileCache(r, ttl, nil)))
 
-	a := register(t, s, "alice", "secret1")
-	b := register(t, s, "bob", "secret1")
+	a := register(t, s, "alice", "secret-pw1")
+	b := register(t, s, "bob", "secret-pw1")
 	want := mget(t, New(NewSQLStore(gdb), DefaultConfig()), a, b)
 
 	// Cold: the misses come from SQL in one query, then from the cache with no query at all.
@@ -79,7 +79,7 @@ func TestProfileCacheAside(t *testing.T) {
 	}
 
 	// Only the misses go to SQL.
-	c := register(t, s, "carol", "secret1")
+	c := register(t, s, "carol", "secret-pw1")
 	got := mget(t, s, a, c, b)
 	if batches := store.take(); len(batches) != 1 || !slices.Equal(batches[0], []int64{c}) {
 		t.Fatalf("partial miss ran SQL batches %v, want [[%d]]", batches, c)
@@ -153,7 +153,7 @@ func TestProfileCacheDownDegradesToSQL(t *testing.T) {
 	var logs strings.Builder
 	s := New(NewSQLStore(gdb), DefaultConfig(), WithProfileCache(NewRedisProfileCache(cache.NewRedis(dead, "x:"), time.Hour, nil)),
 		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	a := register(t, s, "alice", "secret1")
+	a := register(t, s, "alice", "secret-pw1")
 	got := mget(t, s, a)
 	if got[a] == nil || got[a].Name != "alice" {
 		t.Fatalf("read with Redis down = %v", got)
@@ -184,8 +184,8 @@ func TestMemoryProfileCacheAside(t *testing.T) {
 	pc := NewMemoryProfileCache(time.Hour, 100, nil)
 	s := New(store, DefaultConfig(), WithProfileCache(pc))
 
-	a := register(t, s, "alice", "secret1")
-	b := register(t, s, "bob", "secret1")
+	a := register(t, s, "alice", "secret-pw1")
+	b := register(t, s, "bob", "secret-pw1")
 	want := mget(t, New(NewSQLStore(gdb), DefaultConfig()), a, b)
 	if got := mget(t, s, a, b, 999); !equalProfiles(got, want) {
 		t.Fatalf("cold read = %v, want %v", got, want)
@@ -199,7 +199,7 @@ func TestMemoryProfileCacheAside(t *testing.T) {
 	if batches := store.take(); len(batches) != 0 {
 		t.Fatalf("warm read went to SQL: %v", batches)
 	}
-	c := register(t, s, "carol", "secret1")
+	c := register(t, s, "carol", "secret-pw1")
 	if got := mget(t, s, a, c, b); got[c] == nil || got[c].Name != "carol" || len(got) != 3 {
 		t.Fatalf("partial miss read = %v", got)
 	}
@@ -213,7 +213,7 @@ func TestMemoryProfileCacheAside(t *testing.T) {
 		}
 	}
 	// Login reads the account itself, never the cache.
-	if _, err := s.Login(ctx, &userapi.LoginRequest{Username: "alice", Password: "secret1"}); err != nil {
+	if _, err := s.Login(ctx, &userapi.LoginRequest{Username: "alice", Password: "secret-pw1"}); err != nil {
 		t.Fatalf("login with a cached profile: %v", err)
 	}
 }

@@ -40,21 +40,26 @@ func register(t *testing.T, s *Service, name, password string) int64 {
 
 func TestRegisterValidation(t *testing.T) {
 	s, _ := newService(t)
+	const weakMsg = "this password is too common or too easy to guess, please choose another"
 	cases := []struct {
 		name, username, password string
 		wantCode                 base.ErrCode
 		wantMsg                  string
 	}{
-		{"empty username", "", "secret1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
-		{"username too long", strings.Repeat("a", 33), "secret1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
-		{"username with space", "a b", "secret1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
-		{"username non-ascii", "用户", "secret1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
-		{"password too short", "alice", "12345", base.ErrCode_InvalidParam, "password must be 6-32 characters"},
-		{"password too long", "alice", strings.Repeat("p", 33), base.ErrCode_InvalidParam, "password must be 6-32 characters"},
+		{"empty username", "", "secret-pw1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
+		{"username too long", strings.Repeat("a", 33), "secret-pw1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
+		{"username with space", "a b", "secret-pw1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
+		{"username non-ascii", "用户", "secret-pw1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
+		{"password too short", "alice", "1234567", base.ErrCode_InvalidParam, "password must be 8-32 characters"},
+		{"password too long", "alice", strings.Repeat("p", 33), base.ErrCode_InvalidParam, "password must be 8-32 characters"},
 		{"password over bcrypt limit", "alice", strings.Repeat("密", 30), base.ErrCode_InvalidParam, "password is too long: at most 72 bytes"},
-		{"email username", "a.b+c_d-e@example.com", "secret1", base.ErrCode_Success, ""},
-		{"32 chars and 6 char password", strings.Repeat("z", 32), "123456", base.ErrCode_Success, ""},
-		{"32 char unicode password", "bob", strings.Repeat("密", 20), base.ErrCode_Success, ""},
+		{"email username", "a.b+c_d-e@example.com", "secret-pw1", base.ErrCode_Success, ""},
+		{"32 chars and 8 char password", strings.Repeat("z", 32), "k9#xTq2m", base.ErrCode_Success, ""},
+		{"common password", "dave", "Password123", base.ErrCode_InvalidParam, weakMsg},
+		{"common Chinese password", "dave", "woaini1314", base.ErrCode_InvalidParam, weakMsg},
+		{"password is the username", "dave.smith", "Dave.Smith", base.ErrCode_InvalidParam, weakMsg},
+		{"one character repeated", "dave", "zzzzzzzzzz", base.ErrCode_InvalidParam, weakMsg},
+		{"20 char unicode password", "bob", strings.Repeat("密码", 10), base.ErrCode_Success, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -72,9 +77,9 @@ func TestRegisterValidation(t *testing.T) {
 
 func TestRegisterDuplicateIsCaseInsensitive(t *testing.T) {
 	s, _ := newService(t)
-	register(t, s, "Alice@Example.com", "secret1")
+	register(t, s, "Alice@Example.com", "secret-pw1")
 	for _, name := range []string{"Alice@Example.com", "alice@example.com", "ALICE@EXAMPLE.COM"} {
-		_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: name, Password: "other12"})
+		_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: name, Password: "other-pw12"})
 		if code, msg := errs.Code(err); code != base.ErrCode_UserAlreadyExists || msg != "username already exists" {
 			t.Fatalf("Register(%q) = %v %q, want UserAlreadyExists", name, code, msg)
 		}
@@ -95,7 +100,7 @@ func TestRegisterRaceCreatesOneAccount(t *testing.T) {
 			if i%2 == 1 {
 				name = "RACER"
 			}
-			_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: name, Password: "secret1"})
+			_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: name, Password: "secret-pw1"})
 			results <- err
 		}()
 	}
@@ -128,8 +133,8 @@ func (lookupBlindStore) AccountByUsernameKey(context.Context, string) (*Account,
 func TestRegisterDuplicateKeyFromInsert(t *testing.T) {
 	gdb := openDB(t)
 	s := New(lookupBlindStore{NewSQLStore(gdb)}, DefaultConfig())
-	register(t, s, "carol", "secret1")
-	_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: "Carol", Password: "secret1"})
+	register(t, s, "carol", "secret-pw1")
+	_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: "Carol", Password: "secret-pw1"})
 	if !errs.Is(err, base.ErrCode_UserAlreadyExists) {
 		t.Fatalf("duplicate insert: %v, want UserAlreadyExists", err)
 	}
@@ -137,10 +142,10 @@ func TestRegisterDuplicateKeyFromInsert(t *testing.T) {
 
 func TestLogin(t *testing.T) {
 	s, gdb := newService(t)
-	id := register(t, s, "Dave@x.io", "secret1")
+	id := register(t, s, "Dave@x.io", "secret-pw1")
 	var stored Account
 	gdb.First(&stored, id)
-	if stored.PasswordHash == "secret1" || !strings.HasPrefix(stored.PasswordHash, "$2") {
+	if stored.PasswordHash == "secret-pw1" || !strings.HasPrefix(stored.PasswordHash, "$2") {
 		t.Fatalf("password stored as %q, want a bcrypt hash", stored.PasswordHash)
 	}
 	if stored.CreatedAt < 1e12 {
@@ -151,12 +156,12 @@ func TestLogin(t *testing.T) {
 		wantCode                 base.ErrCode
 		wantMsg                  string
 	}{
-		{"ok", "Dave@x.io", "secret1", base.ErrCode_Success, ""},
-		{"ok other case", "dave@X.IO", "secret1", base.ErrCode_Success, ""},
+		{"ok", "Dave@x.io", "secret-pw1", base.ErrCode_Success, ""},
+		{"ok other case", "dave@X.IO", "secret-pw1", base.ErrCode_Success, ""},
 		{"wrong password", "Dave@x.io", "secret2", base.ErrCode_LoginFailed, "wrong username or password"},
-		{"unknown user", "nobody", "secret1", base.ErrCode_LoginFailed, "wrong username or password"},
-		{"malformed user", "no body", "secret1", base.ErrCode_LoginFailed, "wrong username or password"},
-		{"empty username", "", "secret1", base.ErrCode_InvalidParam, "username is required"},
+		{"unknown user", "nobody", "secret-pw1", base.ErrCode_LoginFailed, "wrong username or password"},
+		{"malformed user", "no body", "secret-pw1", base.ErrCode_LoginFailed, "wrong username or password"},
+		{"empty username", "", "secret-pw1", base.ErrCode_InvalidParam, "username is required"},
 		{"empty password", "Dave@x.io", "", base.ErrCode_InvalidParam, "password is required"},
 	}
 	for _, c := range cases {
@@ -191,8 +196,8 @@ func TestMGetUsers(t *testing.T) {
 	gdb := openDB(t)
 	store := &countingStore{Store: NewSQLStore(gdb)}
 	s := New(store, DefaultConfig())
-	a := register(t, s, "Erin", "secret1")
-	b := register(t, s, "frank", "secret1")
+	a := register(t, s, "Erin", "secret-pw1")
+	b := register(t, s, "frank", "secret-pw1")
 	// A user who has set a custom avatar keeps it; unset fields get the defaults at read time.
 	gdb.Model(&Account{}).Where("id = ?", b).Updates(map[string]any{"avatar": "https://cdn/f.png", "signature": "hi"})
 
