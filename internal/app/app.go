@@ -309,7 +309,9 @@ func (a *App) initUser() (err error) {
 	} else {
 		opts = append(opts, user.WithProfileCache(user.NewMemoryProfileCache(a.cfg.Cache.TTL, embeddedCacheEntries, a.metrics)))
 	}
-	svc := user.New(user.NewSQLStore(a.gdb), user.DefaultConfig(), opts...)
+	userCfg := user.DefaultConfig()
+	userCfg.PasswordCost = a.cfg.Auth.PasswordCost
+	svc := user.New(user.NewSQLStore(a.gdb), userCfg, opts...)
 	a.users = svc
 	return a.serve(User, func(s server.Server) error { return userservice.RegisterService(s, svc) })
 }

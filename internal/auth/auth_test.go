@@ -71,7 +71,7 @@ func TestResolveKey(t *testing.T) {
 }
 
 func TestPassword(t *testing.T) {
-	h, err := HashPassword("secret1")
+	h, err := HashPassword("secret1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,12 @@ import (
 // attack. Hashes of an older cost keep working.
 const PasswordCost = 12
 
-// HashPassword returns the bcrypt hash of password.
-func HashPassword(password string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(password), PasswordCost)
+// HashPassword returns the bcrypt hash of password at cost (0: PasswordCost).
+func HashPassword(password string, cost int) (string, error) {
+	if cost == 0 {
+		cost = PasswordCost
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	return string(h), err
 }
 

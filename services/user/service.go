@@ -37,6 +37,8 @@ type Config struct {
 	DefaultAvatar          string
 	DefaultBackgroundImage string
 	DefaultSignature       string
+	// PasswordCost is the bcrypt cost of new password hashes (0: auth.PasswordCost).
+	PasswordCost int
 }
 
 // DefaultConfig returns the defaults served by the embedded static files.
@@ -91,7 +93,7 @@ func (s *Service) Register(ctx context.Context, req *userapi.RegisterRequest) (*
 	if existing != nil {
 		return nil, errUsernameExists()
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := auth.HashPassword(password, s.cfg.PasswordCost)
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}

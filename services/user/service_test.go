@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
@@ -26,7 +28,7 @@ func openDB(t *testing.T) *gorm.DB {
 
 func newService(t *testing.T) (*Service, *gorm.DB) {
 	gdb := openDB(t)
-	return New(NewSQLStore(gdb), DefaultConfig()), gdb
+	return New(NewSQLStore(gdb), testConfig()), gdb
 }
 
 func register(t *testing.T, s *Service, name, password string) int64 {
@@ -132,7 +134,7 @@ func (lookupBlindStore) AccountByUsernameKey(context.Context, string) (*Account,
 
 func TestRegisterDuplicateKeyFromInsert(t *testing.T) {
 	gdb := openDB(t)
-	s := New(lookupBlindStore{NewSQLStore(gdb)}, DefaultConfig())
+	s := New(lookupBlindStore{NewSQLStore(gdb)}, testConfig())
 	register(t, s, "carol", "secret-pw1")
 	_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: "Carol", Password: "secret-pw1"})
 	if !errs.Is(err, base.ErrCode_UserAlreadyExists) {
@@ -195,7 +197,7 @@ func (c *countingStore) AccountsByIDs(ctx context.Context, ids []int64) ([]Accou
 func TestMGetUsers(t *testing.T) {
 	gdb := openDB(t)
 	store := &countingStore{Store: NewSQLStore(gdb)}
-	s := New(store, DefaultConfig())
+	s := New(store, testConfig())
 	a := register(t, s, "Erin", "secret-pw1")
 	b := register(t, s, "frank", "secret-pw1")
 	// A user who has set a custom avatar keeps it; unset fields get the defaults at read time.
@@ -233,7 +235,7 @@ func TestMGetUsers(t *testing.T) {
 func TestMGetUsersEmptyAndLimits(t *testing.T) {
 	gdb := openDB(t)
 	store := &countingStore{Store: NewSQLStore(gdb)}
-	s := New(store, DefaultConfig())
+	s := New(store, testConfig())
 	resp, err := s.MGetUsers(context.Background(), &userapi.MGetUsersRequest{})
 	if err != nil || resp.Users == nil || len(resp.Users) != 0 || store.calls != 0 {
 		t.Fatalf("empty request: %v %v, %d reads; want empty non-nil map and no read", resp, err, store.calls)
@@ -248,4 +250,12 @@ func TestMGetUsersEmptyAndLimits(t *testing.T) {
 	if _, err := s.MGetUsers(context.Background(), &userapi.MGetUsersRequest{UserIds: tooMany[:ids.MaxBatch]}); err != nil {
 		t.Fatalf("batch at the limit: %v", err)
 	}
+}
+
+// testConfig is DefaultConfig with the cheapest bcrypt cost: the cost itself is tested in
+// internal/auth, and cost 12 under the race detector takes seconds per hash.
+func testConfig() Config {
+	cfg := DefaultConfig()
+	cfg.PasswordCost = bcrypt.MinCost
+	return cfg
 }
