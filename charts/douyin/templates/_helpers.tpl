@@ -235,3 +235,20 @@ migration Job.
 {{ include "douyin.envName" $k }}: {{ get $env $k | quote }}
 {{- end }}
 {{- end }}
+
+{{/* The ports of a workload that are never public: Kitex and admin. */}}
+{{- define "douyin.internalPorts" -}}
+{{- if .rpc }}
+# Kitex speaks Thrift over TTHeader: "tcp-" makes Istio treat it as opaque TCP.
+- name: tcp-rpc
+  port: 8888
+  targetPort: tcp-rpc
+  protocol: TCP
+  appProtocol: tcp
+{{- end }}
+- name: http-admin
+  port: 9090
+  targetPort: http-admin
+  protocol: TCP
+  appProtocol: http
+{{- end }}
