@@ -26,6 +26,7 @@ type Config struct {
 	DB        db.Config
 	Auth      auth.Config
 	RPC       rpc.Config
+	Identity  rpc.IdentityConfig
 	Blob      blob.Config
 	MQ        mq.Config
 	Cache     cache.Config
@@ -37,7 +38,7 @@ type Config struct {
 // Secrets are the settings accepted only from the environment (config.Load enforces it).
 func Secrets() []string {
 	var c Config
-	secrets := []string{auth.SecretFlag}
+	secrets := []string{auth.SecretFlag, rpc.CallerKeyFlag}
 	secrets = append(secrets, blob.SecretFlags()...)
 	secrets = append(secrets, c.Cache.SecretFlags()...)
 	return append(secrets, db.SecretFlags()...)
@@ -52,6 +53,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.DB.RegisterFlags(fs)
 	c.Auth.RegisterFlags(fs)
 	c.RPC.RegisterFlags(fs)
+	c.Identity.RegisterFlags(fs)
 	c.Blob.RegisterFlags(fs)
 	c.MQ.RegisterFlags(fs)
 	c.Cache.RegisterFlags(fs)

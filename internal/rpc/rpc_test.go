@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/server"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/errs"
@@ -36,7 +37,9 @@ func newUserService(t *testing.T) userapi.UserService {
 	if err := user.Migrate(gdb); err != nil {
 		t.Fatal(err)
 	}
-	return user.New(user.NewSQLStore(gdb), user.DefaultConfig())
+	cfg := user.DefaultConfig()
+	cfg.PasswordCost = bcrypt.MinCost // the production cost under -race outlasts the call timeout
+	return user.New(user.NewSQLStore(gdb), cfg)
 }
 
 func testConfig(discovery, listen string) Config {

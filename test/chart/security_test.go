@@ -134,11 +134,18 @@ func checkPodLimits(t *testing.T, d *appsv1.Deployment) {
 		if _, ok := c.Resources.Limits[corev1.ResourceEphemeralStorage]; !ok {
 			t.Errorf("%s/%s: no ephemeral-storage limit", d.Name, c.Name)
 		}
-		admin := ""
+		admin, callerKey := "", false
 		for _, e := range c.Env {
 			if e.Name == "DOUYIN_ADMIN_ADDR" {
 				admin = e.Value
 			}
+			if e.Name == "DOUYIN_RPC_CALLER_KEY" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+				callerKey = true
+			}
+		}
+		// Consul discovery has no mesh: Kitex calls must be signed, with a key from the Secret.
+		if component := d.Spec.Selector.MatchLabels["app.kubernetes.io/component"]; component != "all" && !callerKey {
+			t.Errorf("%s/%s: no DOUYIN_RPC_CALLER_KEY from the Secret under Consul discovery", d.Name, c.Name)
 		}
 		if !strings.HasPrefix(admin, "$(POD_IP):") {
 			t.Errorf("%s/%s: DOUYIN_ADMIN_ADDR = %q, want the pod address", d.Name, c.Name, admin)

@@ -158,6 +158,12 @@ migration Job.
 - name: DOUYIN_AUTH_SECRET
   valueFrom:
     secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.authSecret | quote }}}
+{{- if and (ne $v.deploymentMode "single") (eq $v.discovery.mode "consul") }}
+# Without a mesh, Kitex calls between components are signed with this key and checked.
+- name: DOUYIN_RPC_CALLER_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.rpcCallerKey | quote }}}
+{{- end }}
 {{- end }}
 {{- if eq $v.database.driver "mysql" }}
 {{- if $v.evaluation.mysql.enabled }}
