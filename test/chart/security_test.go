@@ -135,7 +135,13 @@ func checkPodLimits(t *testing.T, d *appsv1.Deployment) {
 			t.Errorf("%s/%s: no ephemeral-storage limit", d.Name, c.Name)
 		}
 		admin, callerKey := "", false
+		component := d.Spec.Selector.MatchLabels["app.kubernetes.io/component"]
 		for _, e := range c.Env {
+			// The token key only where tokens are signed and checked; the media worker runs
+			// ffmpeg on untrusted files and holds no token key.
+			if e.Name == "DOUYIN_AUTH_SECRET" && component != "gateway" && component != "all" {
+				t.Errorf("%s/%s: the token key is given to %s", d.Name, c.Name, component)
+			}
 			if e.Name == "DOUYIN_ADMIN_ADDR" {
 				admin = e.Value
 			}
@@ -144,11 +150,46 @@ func checkPodLimits(t *testing.T, d *appsv1.Deployment) {
 			}
 		}
 		// Consul discovery has no mesh: Kitex calls must be signed, with a key from the Secret.
-		if component := d.Spec.Selector.MatchLabels["app.kubernetes.io/component"]; component != "all" && !callerKey {
+		if component != "all" && !callerKey {
 			t.Errorf("%s/%s: no DOUYIN_RPC_CALLER_KEY from the Secret under Consul discovery", d.Name, c.Name)
 		}
 		if !strings.HasPrefix(admin, "$(POD_IP):") {
 			t.Errorf("%s/%s: DOUYIN_ADMIN_ADDR = %q, want the pod address", d.Name, c.Name, admin)
 		}
+	}
+}
+
+// TestChartPinsImageByDigest: with image.digest the workloads run exactly that image.
+func TestChartPinsImageByDigest(t *testing.T) {
+	ch := loadChart(t)
+	vals := loadValues(t, "distributed-consul")
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	img, _ := vals["image"].(map[string]any)
+	if img == nil {
+		img = map[string]any{}
+	}
+	img["digest"] = digest
+	vals["image"] = img
+	manifest, err := render(ch, vals)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	n := 0
+	for _, o := range decodeAll(t, manifest) {
+		if d, ok := o.typed.(*appsv1.Deployment); ok {
+			for _, c := range d.Spec.Template.Spec.Containers {
+				n++
+				if !strings.HasSuffix(c.Image, "@"+digest) {
+					t.Errorf("%s/%s runs %s, want the image pinned by digest", d.Name, c.Name, c.Image)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no containers rendered")
+	}
+	img["digest"] = "latest"
+	if _, err := render(ch, vals); err == nil {
+		t.Error("a digest that is not sha256:<64 hex> was accepted")
 	}
 }
