@@ -9,6 +9,7 @@ import (
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
 	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/moderation"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 )
@@ -41,7 +42,11 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 		if req.CommentText == nil {
 			return errs.Invalid("comment_text is required to post a comment")
 		}
-		posted, err := g.deps.Comments.PostComment(ctx, &commentapi.PostCommentRequest{UserId: userID, VideoId: req.VideoID, Content: *req.CommentText})
+		content, err := g.moderate(moderation.CommentText, *req.CommentText)
+		if err != nil {
+			return err
+		}
+		posted, err := g.deps.Comments.PostComment(ctx, &commentapi.PostCommentRequest{UserId: userID, VideoId: req.VideoID, Content: content})
 		if err != nil {
 			return wrap("post comment", err)
 		}

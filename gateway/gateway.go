@@ -70,6 +70,8 @@ type Config struct {
 	MaxConnections int
 	// AnonymousFeedTTL is how long the anonymous first feed page is served from memory.
 	AnonymousFeedTTL time.Duration
+	// CORSAllowedOrigins lists the web origins that may call the API ("*": any; empty: none).
+	CORSAllowedOrigins string
 }
 
 // RegisterFlags registers the edge settings.
@@ -84,6 +86,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.AuthPerMinute, "http.auth-rate-per-minute", 30, "registrations and logins allowed per client IP per minute, in bursts of up to 10 (0: unlimited)")
 	fs.Float64Var(&c.WritesPerMinute, "http.write-rate-per-minute", 1200, "likes, comments, follows, messages and uploads allowed per user per minute, in bursts of up to 100 (0: unlimited)")
 	fs.DurationVar(&c.AnonymousFeedTTL, "http.anonymous-feed-ttl", time.Second, "how long the first feed page of anonymous viewers (the same for all of them) is served from memory; its counts lag by up to this (0: build it for every request)")
+	fs.StringVar(&c.CORSAllowedOrigins, "http.cors-allowed-origins", "*", "web origins allowed to call the API from a browser: * for any, or a comma-separated list such as https://app.example.com (empty: none; tokens never travel in cookies, so credentials mode stays off)")
 	fs.Float64Var(&c.ReadsPerMinute, "http.read-rate-per-minute", 1200, "other /douyin/ calls allowed per client IP per minute, in bursts of up to 200 (0: unlimited)")
 	fs.IntVar(&c.LoginFreeFailures, "http.login-free-failures", 5, "failed logins of one account from one client IP before each further attempt waits 1s, 2s, 4s … (0: no backoff)")
 	fs.DurationVar(&c.LoginBackoffMax, "http.login-backoff-max", 15*time.Minute, "longest wait between failed logins of one account from one client IP")
@@ -128,6 +131,9 @@ func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		return fmt.Errorf("http.time-zone: %w", err)
 	}
+	if _, err := parseCORSOrigins(c.CORSAllowedOrigins); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -144,6 +150,8 @@ type Deps struct {
 	// LocalMediaDir, when set, is served under blob.MediaPathPrefix (the embedded blob store).
 	LocalMediaDir string
 	Tokens        *auth.Tokens
+	// Moderator checks comments, chat messages, video titles and user names (nil: no list).
+	Moderator Moderator
 	// KV holds the login backoff and upload quotas; shared (Redis) when gateways are
 	// replicated. Nil: an in-process store.
 	KV cache.KV
@@ -174,6 +182,7 @@ type Gateway struct {
 	hosts                            hostAllowList
 	// firstPages caches the anonymous first feed page (nil: disabled).
 	firstPages *pageCache
+	cors       corsPolicy
 }
 
 // New builds the edge and its routes; Run serves them.
@@ -193,13 +202,14 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	proxies, _ := parseProxies(cfg.TrustedProxies) // checked by Validate
+	cors, _ := parseCORSOrigins(cfg.CORSAllowedOrigins) // checked by Validate
+	proxies, _ := parseProxies(cfg.TrustedProxies)      // checked by Validate
 	kv := deps.KV
 	if kv == nil {
 		kv = cache.NewMemory(maxLimitEntries)
 	}
 	g := &Gateway{
-		cfg: cfg, deps: deps, location: loc, images: images,
+		cfg: cfg, deps: deps, location: loc, images: images, cors: cors,
 		authLimit:  newLimiter(cfg.AuthPerMinute, authBurst),
 		writeLimit: newLimiter(cfg.WritesPerMinute, writeBurst),
 		readLimit:  newLimiter(cfg.ReadsPerMinute, readBurst),
@@ -262,7 +272,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 // with a redirect (a 307 on a POST with a body is not followed by common clients).
 func (g *Gateway) routes() {
 	h := g.server
-	h.Use(g.recoverPanics, g.accessLog, g.secureHeaders, g.limitReads, g.limitBodies)
+	h.Use(g.recoverPanics, g.accessLog, g.secureHeaders, g.cors.middleware, g.limitReads, g.limitBodies)
 	api := map[string]struct {
 		method  string
 		handler app.HandlerFunc

@@ -22,6 +22,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/mediatool"
+	"github.com/douyin-backend/douyin/internal/moderation"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
@@ -110,6 +111,9 @@ func (g *Gateway) doPublish(ctx context.Context, c *app.RequestContext) (err err
 	title := strings.TrimSpace(form.title)
 	if n := utf8.RuneCountInString(title); n == 0 || n > maxTitleRunes || !utf8.ValidString(title) {
 		return errs.Invalid("title must be 1-%d characters", maxTitleRunes)
+	}
+	if title, err = g.moderate(moderation.VideoTitle, title); err != nil {
+		return err
 	}
 	if form.file == nil {
 		return errs.Invalid("data (the video file) is required as a multipart form file")

@@ -37,7 +37,7 @@ func (g *Gateway) reply(ctx context.Context, c *app.RequestContext, resp envelop
 // settle sets resp's status fields from err, logs what is the server's fault, and returns the
 // HTTP status to answer with.
 func (g *Gateway) settle(ctx context.Context, c *app.RequestContext, resp envelope, err error) int {
-	code, msg := errs.Code(err)
+	code, msg := classify(err)
 	o := outcomeOf(code)
 	if msg == "" {
 		msg = o.message
@@ -48,6 +48,8 @@ func (g *Gateway) settle(ctx context.Context, c *app.RequestContext, resp envelo
 	var limited limitError
 	if asLimit(err, &limited) && limited.after > 0 {
 		c.Response.Header.Set("Retry-After", strconv.FormatInt(int64(math.Ceil(max(limited.after.Seconds(), 1))), 10))
+	} else if o.retryAfter != "" {
+		c.Response.Header.Set("Retry-After", o.retryAfter)
 	}
 	resp.SetStatusCode(int32(code))
 	resp.SetStatusMsg(msg)

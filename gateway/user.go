@@ -8,6 +8,7 @@ import (
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/moderation"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 )
@@ -20,6 +21,9 @@ func (g *Gateway) register(ctx context.Context, c *app.RequestContext) {
 func (g *Gateway) doRegister(ctx context.Context, c *app.RequestContext, resp *api.UserRegisterResponse) error {
 	var req api.UserRegisterRequest
 	if err := g.binder.bind(c, &req); err != nil {
+		return err
+	}
+	if _, err := g.moderate(moderation.UserName, req.Username); err != nil {
 		return err
 	}
 	out, err := g.deps.Users.Register(ctx, &userapi.RegisterRequest{Username: req.Username, Password: req.Password})

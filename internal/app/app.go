@@ -21,6 +21,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/moderation"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/internal/rpc"
 	"github.com/douyin-backend/douyin/internal/seed"
@@ -466,10 +467,15 @@ func (a *App) initMedia() error {
 }
 
 func (a *App) initGateway() error {
+	filter, err := moderation.New(a.cfg.Moderation, a.metrics.Registry, a.log.With("module", Gateway))
+	if err != nil {
+		return err
+	}
+	a.runners = append(a.runners, filter.Run)
 	deps := gateway.Deps{
 		Users: a.users, Videos: a.videos, Favorites: a.favorites, Comments: a.comments,
 		Relations: a.relations, Messages: a.messages, Blobs: a.blobs, Tokens: a.tokens, KV: a.kv,
-		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics,
+		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics, Moderator: filter,
 	}
 	if a.localBlobs != nil {
 		deps.LocalMediaDir = a.localBlobs.Root()

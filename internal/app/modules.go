@@ -49,7 +49,10 @@ func (a *App) moduleTable() map[string]module {
 		User:     {deps: []string{database, cacheKV}, init: a.initUser},
 		Video:    {deps: []string{database, cacheKV, queue, blobs}, init: a.initVideo},
 		Favorite: {deps: []string{database, cacheKV, queue, Video}, init: a.initFavorite},
-		Comment:  {deps: []string{database, Video}, init: a.initComment},
+		// cacheKV: the comment counters live in Redis when it is configured; without the
+		// dependency a comment process alone would keep them in its own memory, and each
+		// replica would serve its own stale copy.
+		Comment:  {deps: []string{database, cacheKV, Video}, init: a.initComment},
 		Relation: {deps: []string{database, cacheKV, User}, init: a.initRelation},
 		Message:  {deps: []string{database, cacheKV, User}, init: a.initMessage},
 		Media:    {deps: []string{queue, blobs, Video}, init: a.initMedia},

@@ -58,6 +58,8 @@ func TestTargetBuildsOnlyWhatItRuns(t *testing.T) {
 		// for the login backoff, upload quotas and token revocations, shared by its replicas.
 		{[]string{Gateway}, []string{blobs, cacheKV, Comment, Favorite, Message, Relation, tokens, User, Video, Gateway}},
 		{[]string{Media}, []string{blobs, queue, Video, Media}},
+		// The comment counters are shared through the cache, so replicas agree.
+		{[]string{Comment}, []string{cacheKV, database, Video, Comment}},
 	}
 	for _, tc := range cases {
 		local := func(name string) bool { return slices.Contains(tc.targets, name) }
