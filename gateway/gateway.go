@@ -22,6 +22,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/mediatool"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
@@ -179,6 +180,7 @@ type Gateway struct {
 	quota                            *uploadQuota
 	spoolSpace                       *spoolBudget
 	proxies                          proxySet
+	prlimit                          string // limits the upload check's ffprobe; "": not installed
 	hosts                            hostAllowList
 	// firstPages caches the anonymous first feed page (nil: disabled).
 	firstPages *pageCache
@@ -218,6 +220,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		spoolSpace: &spoolBudget{limit: cfg.UploadSpoolBytes},
 		proxies:    proxies,
 		hosts:      newHostAllowList(cfg.AllowedHosts, cfg.Addr),
+		prlimit:    mediatool.FindPrlimit(),
 		firstPages: newPageCache(cfg.AnonymousFeedTTL),
 	}
 	ln, err := listen(cfg)

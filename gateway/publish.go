@@ -21,6 +21,7 @@ import (
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/mediatool"
 	"github.com/douyin-backend/douyin/internal/moderation"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
@@ -28,6 +29,9 @@ import (
 
 // probeTimeout bounds the upload check; ffprobe reads a sane file's header in milliseconds.
 const probeTimeout = 20 * time.Second
+
+// probeLimits bound the ffprobe run on an upload: it reads a header and writes nothing.
+var probeLimits = mediatool.Limits{CPUSeconds: 20, MemoryBytes: 1 << 30, FileBytes: 1 << 20}
 
 func (g *Gateway) publish(ctx context.Context, c *app.RequestContext) {
 	resp := &api.PublishActionResponse{}
@@ -284,8 +288,10 @@ func (g *Gateway) checkVideo(ctx context.Context, f *os.File) (string, error) {
 	if g.cfg.FFprobePath != "" {
 		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 		defer cancel()
-		out, err := exec.CommandContext(pctx, g.cfg.FFprobePath, "-v", "error", "-select_streams", "v:0",
-			"-show_entries", "stream=codec_type", "-of", "csv=p=0", f.Name()).Output()
+		args := append(mediatool.InputArgs(), "-v", "error", "-select_streams", "v:0",
+			"-show_entries", "stream=codec_type", "-of", "csv=p=0", f.Name())
+		name, args := probeLimits.Command(g.prlimit, g.cfg.FFprobePath, args)
+		out, err := exec.CommandContext(pctx, name, args...).Output()
 		var exit *exec.ExitError
 		switch {
 		case errors.As(err, &exit) || (err == nil && strings.TrimSpace(string(out)) != "video"):

@@ -25,6 +25,8 @@ export DOUYIN_UP_PORT_BASE=${DOUYIN_UP_PORT_BASE:-28000}
 export DOUYIN_UP_DATABASE=douyin_test_up_$(date +%s)
 # A daily upload quota the e2e suite reaches quickly (its own servers use the same).
 export DOUYIN_HTTP_UPLOAD_DAILY_COUNT=4 DOUYIN_E2E_UPLOAD_DAILY_COUNT=4
+# The lowest accepted bcrypt cost, as for the embedded e2e servers (sign-ups are many).
+export DOUYIN_AUTH_PASSWORD_COST=10
 scripts/down.sh >/dev/null 2>&1 || true
 cleanup() {
   scripts/down.sh

@@ -36,6 +36,8 @@ go build -o "$state/douyin" ./cmd/douyin
 
 # A signing key for this deployment, created once, readable by the owner only.
 [ -s "$state/auth.secret" ] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$state/auth.secret")
+# And one signing the caller identity of Kitex calls between the components.
+[ -s "$state/caller.key" ] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$state/caller.key")
 
 export DOUYIN_DB_DRIVER=mysql
 export DOUYIN_DB_DSN="douyin:douyin-local-test@tcp(127.0.0.1:3306)/${database}"
@@ -48,6 +50,8 @@ export DOUYIN_MQ_BACKEND=rocketmq DOUYIN_MQ_ROCKETMQ_NAMESERVERS=127.0.0.1:9876 
 export DOUYIN_RPC_DISCOVERY=consul DOUYIN_RPC_CONSUL_ADDR=127.0.0.1:8500
 export DOUYIN_AUTH_SECRET
 DOUYIN_AUTH_SECRET=$(cat "$state/auth.secret")
+export DOUYIN_RPC_CALLER_KEY
+DOUYIN_RPC_CALLER_KEY=$(cat "$state/caller.key")
 export DOUYIN_DATA_DIR="$state/data" DOUYIN_SEED_ENABLED=false
 # Local clients (the e2e suite, a proxy on this machine) may name the client address in
 # X-Forwarded-For; the per-IP limits key on it.

@@ -195,7 +195,7 @@ func runSeed(ctx context.Context, cfg seedConfig) (Manifest, error) {
 	if err := putBlobs(cfg); err != nil {
 		return Manifest{}, err
 	}
-	hash, err := auth.HashPassword(benchPassword)
+	hash, err := auth.HashPassword(benchPassword, 0)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("hash password: %w", err)
 	}

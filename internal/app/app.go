@@ -78,6 +78,10 @@ type App struct {
 	relations relationapi.RelationService
 	messages  messageapi.MessageService
 
+	// identity signs the Kitex calls this process makes and checks those it serves (nil:
+	// every component is in this process, or a mesh authenticates calls).
+	identity *rpc.CallerIdentity
+
 	start   []func() error // after every module is built
 	metrics *telemetry.Metrics
 	runners []func(context.Context) error
@@ -96,6 +100,15 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 	if !a.inProcess && cfg.Embedded() {
 		return nil, errors.New("components in separate processes share no SQLite file or in-process queue: set db.driver=mysql, mq.backend=rocketmq and rpc.discovery=consul or dns, or run -target=all")
 	}
+	if !a.inProcess {
+		key, err := cfg.Identity.Resolve(cfg.RPC.Discovery)
+		if err != nil {
+			return nil, err
+		}
+		if key != nil {
+			a.identity = rpc.NewCallerIdentity(key, cfg.Target)
+		}
+	}
 	table := a.moduleTable()
 	order, err := initOrder(table, targets, a.local)
 	if err != nil {
@@ -112,7 +125,7 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 		}
 	}
 	if a.cfg.Telemetry.AdminAddr != "" {
-		a.runners = append(a.runners, telemetry.NewAdmin(a.cfg.Telemetry.AdminAddr, a.metrics, a.ready).Run)
+		a.runners = append(a.runners, telemetry.NewAdmin(a.cfg.Telemetry.AdminAddr, a.cfg.Telemetry.Pprof, a.metrics, a.ready).Run)
 	}
 	for _, start := range a.start {
 		if err := start(); err != nil {
@@ -331,7 +344,9 @@ func (a *App) initUser() (err error) {
 	} else {
 		opts = append(opts, user.WithProfileCache(user.NewMemoryProfileCache(a.cfg.Cache.TTL, embeddedCacheEntries, a.metrics)))
 	}
-	svc := user.New(user.NewSQLStore(a.gdb), user.DefaultConfig(), opts...)
+	userCfg := user.DefaultConfig()
+	userCfg.PasswordCost = a.cfg.Auth.PasswordCost
+	svc := user.New(user.NewSQLStore(a.gdb), userCfg, opts...)
 	a.users = svc
 	return a.serve(User, func(s server.Server) error { return userservice.RegisterService(s, svc) })
 }
@@ -437,6 +452,9 @@ func remote[C, S any](a *App, component string, newClient func(string, ...client
 	if err != nil {
 		return zero, err
 	}
+	if a.identity != nil {
+		opts = append(opts, a.identity.ClientOption())
+	}
 	c, err := newClient(rpc.ServiceName(component), opts...)
 	if err != nil {
 		return zero, fmt.Errorf("%s client: %w", component, err)
@@ -449,7 +467,11 @@ func (a *App) serve(component string, register func(server.Server) error) error 
 	if a.inProcess {
 		return nil
 	}
-	srv, err := rpc.NewServer(a.cfg.RPC, component, register, server.WithMiddleware(a.metrics.RPCMiddleware(component)))
+	opts := []server.Option{server.WithMiddleware(a.metrics.RPCMiddleware(component))}
+	if a.identity != nil {
+		opts = append(opts, a.identity.ServerOption())
+	}
+	srv, err := rpc.NewServer(a.cfg.RPC, component, register, opts...)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ type Config struct {
 	DB        db.Config
 	Auth      auth.Config
 	RPC       rpc.Config
+	Identity  rpc.IdentityConfig
 	Blob      blob.Config
 	MQ        mq.Config
 	Cache     cache.Config
@@ -40,7 +41,7 @@ type Config struct {
 // Secrets are the settings accepted only from the environment (config.Load enforces it).
 func Secrets() []string {
 	var c Config
-	secrets := []string{auth.SecretFlag}
+	secrets := []string{auth.SecretFlag, rpc.CallerKeyFlag}
 	secrets = append(secrets, blob.SecretFlags()...)
 	secrets = append(secrets, c.Cache.SecretFlags()...)
 	return append(secrets, db.SecretFlags()...)
@@ -55,6 +56,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.DB.RegisterFlags(fs)
 	c.Auth.RegisterFlags(fs)
 	c.RPC.RegisterFlags(fs)
+	c.Identity.RegisterFlags(fs)
 	c.Blob.RegisterFlags(fs)
 	c.MQ.RegisterFlags(fs)
 	c.Cache.RegisterFlags(fs)
@@ -78,6 +80,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("data.dir must not be empty")
 	}
 	if err := c.HTTP.Validate(); err != nil {
+		return err
+	}
+	if err := c.Auth.Validate(); err != nil {
 		return err
 	}
 	if err := c.RPC.Validate(); err != nil {

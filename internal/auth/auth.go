@@ -34,6 +34,8 @@ type Config struct {
 	Secret     string
 	SecretFile string
 	TokenTTL   time.Duration
+	// PasswordCost is the bcrypt cost of new password hashes.
+	PasswordCost int
 }
 
 // RegisterFlags registers the auth settings.
@@ -41,6 +43,15 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Secret, SecretFlag, "", "HMAC key signing tokens (environment only; at least 32 bytes)")
 	fs.StringVar(&c.SecretFile, "auth.secret-file", "", "file holding the HMAC key; in the embedded mode a random key is created at <data.dir>/jwt.key when neither is set")
 	fs.DurationVar(&c.TokenTTL, "auth.token-ttl", 7*24*time.Hour, "token lifetime")
+	fs.IntVar(&c.PasswordCost, "auth.password-cost", PasswordCost, "bcrypt cost of new password hashes (10-16; each step doubles the time of a sign-up and a login check)")
+}
+
+// Validate checks the settings that do not need the key.
+func (c *Config) Validate() error {
+	if c.PasswordCost < 10 || c.PasswordCost > 16 {
+		return fmt.Errorf("auth.password-cost must be between 10 and 16")
+	}
+	return nil
 }
 
 // Resolve returns the signing key. Outside the embedded mode a key must be configured; in the
@@ -49,6 +60,7 @@ func (c *Config) Resolve(embedded bool, dataDir string) ([]byte, error) {
 	if c.TokenTTL <= 0 {
 		return nil, fmt.Errorf("auth.token-ttl must be positive")
 	}
+
 	key := c.Secret
 	if key == "" && c.SecretFile != "" {
 		raw, err := os.ReadFile(c.SecretFile)

@@ -42,10 +42,14 @@ type Local struct {
 	root string
 }
 
-// NewLocal returns a store rooted at dir, creating it.
+// NewLocal returns a store rooted at dir, creating it. Only this process's user reads the
+// objects (the gateway serves them): directories are 0700, objects 0600.
 func NewLocal(dir string) (*Local, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create blob dir: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("restrict blob dir: %w", err)
 	}
 	return &Local{root: dir}, nil
 }
@@ -66,10 +70,10 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if err != nil {
 		return 0, err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return 0, fmt.Errorf("blob: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".upload-*")
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".upload-*") // 0600
 	if err != nil {
 		return 0, fmt.Errorf("blob: %w", err)
 	}

@@ -21,6 +21,13 @@ func TestLocal(t *testing.T) {
 	if err != nil || n != 5 {
 		t.Fatalf("Put = %d, %v", n, err)
 	}
+	for p, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, "videos", "1"): 0o700, filepath.Join(dir, "videos", "1", "source.mp4"): 0o600} {
+		if fi, err := os.Stat(p); err != nil {
+			t.Error(err)
+		} else if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
+		}
+	}
 	r, err := s.Open(ctx, "videos/1/source.mp4")
 	if err != nil {
 		t.Fatal(err)

@@ -135,8 +135,8 @@ func Open(cfg Config, dataDir string) (*gorm.DB, error) {
 		if path == "" {
 			path = filepath.Join(dataDir, "douyin.db")
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("create database dir: %w", err)
+		if err := privateFiles(path, dsn == ""); err != nil {
+			return nil, err
 		}
 		// WAL lets readers run beside the writer; immediate transactions take the write lock
 		// up front so concurrent writers wait (busy_timeout) instead of failing to upgrade.
@@ -251,6 +251,33 @@ func (l *listValue) Set(s string) error {
 	for _, item := range strings.Split(s, ",") {
 		if item = strings.TrimSpace(item); item != "" {
 			*l = append(*l, item)
+		}
+	}
+	return nil
+}
+
+// privateFiles makes the SQLite file at path (password hashes, private messages) readable by
+// its owner only: the file 0600 (SQLite gives its -wal and -shm files the same mode), and, when
+// it is the data dir's own (ownDir), that directory 0700.
+func privateFiles(path string, ownDir bool) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create database dir: %w", err)
+	}
+	if ownDir {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("restrict database dir: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	f.Close()
+	// Files of an earlier version were created 0644.
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("restrict database file: %w", err)
 		}
 	}
 	return nil

@@ -222,3 +222,41 @@ func TestAddCountersUpserts(t *testing.T) {
 		t.Fatalf("counters a=%d b=%d, want 15 40", c.A, c.B)
 	}
 }
+
+// TestSQLiteFilesArePrivate checks that the embedded database (password hashes, private
+// messages) is readable by its owner only, also when an earlier version left it world-readable.
+func TestSQLiteFilesArePrivate(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "douyin.db"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gdb, err := Open(Config{Driver: DriverSQLite, MaxOpenConns: 2, MaxIdleConns: 2}, dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gdb.AutoMigrate(&row{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := gdb.Create(&row{Name: "private"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	defer Close(gdb)
+	if fi, err := os.Stat(dataDir); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o700 {
+		t.Errorf("data dir mode %v, want 0700", fi.Mode().Perm())
+	}
+	for _, name := range []string{"douyin.db", "douyin.db-wal", "douyin.db-shm"} {
+		fi, err := os.Stat(filepath.Join(dataDir, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/server"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/errs"
@@ -36,7 +37,9 @@ func newUserService(t *testing.T) userapi.UserService {
 	if err := user.Migrate(gdb); err != nil {
 		t.Fatal(err)
 	}
-	return user.New(user.NewSQLStore(gdb), user.DefaultConfig())
+	cfg := user.DefaultConfig()
+	cfg.PasswordCost = bcrypt.MinCost // the production cost under -race outlasts the call timeout
+	return user.New(user.NewSQLStore(gdb), cfg)
 }
 
 func testConfig(discovery, listen string) Config {
@@ -93,7 +96,7 @@ func TestBusinessErrorsCrossTheWire(t *testing.T) {
 	var reg *userapi.RegisterResponse
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		reg, err = users.Register(ctx, &userapi.RegisterRequest{Username: "wire@x.io", Password: "secret1"})
+		reg, err = users.Register(ctx, &userapi.RegisterRequest{Username: "wire@x.io", Password: "secret-pw1"})
 		if err == nil || time.Now().After(deadline) {
 			break
 		}
@@ -102,7 +105,7 @@ func TestBusinessErrorsCrossTheWire(t *testing.T) {
 	if err != nil || reg.UserId <= 0 {
 		t.Fatalf("Register over Kitex: %v %v", reg, err)
 	}
-	_, err = users.Register(ctx, &userapi.RegisterRequest{Username: "wire@x.io", Password: "secret1"})
+	_, err = users.Register(ctx, &userapi.RegisterRequest{Username: "wire@x.io", Password: "secret-pw1"})
 	if code, msg := errs.Code(err); code != base.ErrCode_UserAlreadyExists || msg == "" {
 		t.Fatalf("duplicate register over Kitex: code %v msg %q (err %v)", code, msg, err)
 	}

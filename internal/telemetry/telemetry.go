@@ -23,11 +23,13 @@ import (
 // Config holds the admin server settings.
 type Config struct {
 	AdminAddr string
+	Pprof     bool
 }
 
 // RegisterFlags registers the admin settings.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.AdminAddr, "admin.addr", ":9090", "admin HTTP address of every process: /healthz, /readyz, /metrics (empty disables)")
+	fs.StringVar(&c.AdminAddr, "admin.addr", "127.0.0.1:9090", "admin HTTP address of every process: /healthz, /readyz, /metrics; loopback by default, a pod sets its own address (empty disables)")
+	fs.BoolVar(&c.Pprof, "admin.pprof", false, "serve /debug/pprof/ on the admin port (profiles reveal memory contents and cost CPU: for benchmarks and debugging)")
 }
 
 // latencyBuckets suit an API whose requests take from 100 µs to seconds.
@@ -122,14 +124,15 @@ func (m *Metrics) WatchDB(name string, db *sql.DB) {
 	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, name))
 }
 
-// Admin serves /healthz, /readyz, /metrics and /debug/pprof/ for one process.
+// Admin serves /healthz, /readyz, /metrics and, when enabled, /debug/pprof/ for one process.
 type Admin struct {
 	server *http.Server
 	addr   string
 }
 
-// NewAdmin builds the admin server; ready reports whether the process's dependencies answer.
-func NewAdmin(addr string, m *Metrics, ready func(context.Context) error) *Admin {
+// NewAdmin builds the admin server; ready reports whether the process's dependencies answer,
+// withPprof adds the profiles.
+func NewAdmin(addr string, withPprof bool, m *Metrics, ready func(context.Context) error) *Admin {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -149,12 +152,15 @@ func NewAdmin(addr string, m *Metrics, ready func(context.Context) error) *Admin
 		fmt.Fprint(w, `{"status":"ready"}`)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
-	// Profiles on the admin port only, never on the public one: the benchmarks are read with them.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if withPprof {
+		// Profiles on the admin port only, never on the public one, and only when asked for:
+		// the benchmarks are read with them.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return &Admin{addr: addr, server: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 }
 

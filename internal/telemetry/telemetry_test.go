@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -44,7 +45,7 @@ func TestAdminServesHealthReadinessAndMetrics(t *testing.T) {
 	m := New()
 	var notReady error
 	addr := freeAddr(t)
-	admin := NewAdmin(addr, m, func(context.Context) error { return notReady })
+	admin := NewAdmin(addr, false, m, func(context.Context) error { return notReady })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- admin.Run(ctx) }()
@@ -66,8 +67,8 @@ func TestAdminServesHealthReadinessAndMetrics(t *testing.T) {
 		t.Fatalf("/readyz = %d %q while not ready (and must not leak the cause)", code, body)
 	}
 
-	if code, body := get(t, "http://"+addr+"/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
-		t.Fatalf("/debug/pprof/ = %d", code)
+	if code, _ := get(t, "http://"+addr+"/debug/pprof/"); code != 404 {
+		t.Fatalf("/debug/pprof/ = %d without admin.pprof, want 404", code)
 	}
 	m.ObserveHTTP("/douyin/feed/", "GET", 200, 3*time.Millisecond)
 	m.ObserveRPC("video", "Feed", 0, time.Millisecond)
@@ -94,5 +95,35 @@ func TestAdminServesHealthReadinessAndMetrics(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+func TestPprofOnlyWhenEnabled(t *testing.T) {
+	addr := freeAddr(t)
+	admin := NewAdmin(addr, true, New(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- admin.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	if code, body := get(t, "http://"+addr+"/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
+		t.Fatalf("/debug/pprof/ = %d with admin.pprof", code)
+	}
+}
+
+// TestAdminDefaultsToLoopback: the admin port (metrics, readiness, optionally profiles) is
+// not reachable from other machines unless an address is configured.
+func TestAdminDefaultsToLoopback(t *testing.T) {
+	var c Config
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c.RegisterFlags(fs)
+	host, _, err := net.SplitHostPort(c.AdminAddr)
+	if err != nil || !net.ParseIP(host).IsLoopback() {
+		t.Fatalf("admin.addr defaults to %q, want a loopback address", c.AdminAddr)
+	}
+	if c.Pprof {
+		t.Fatal("admin.pprof is on by default")
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/douyin-backend/douyin/internal/mediatool"
 )
 
 // probeInfo is what the worker needs to know about an upload.
@@ -56,8 +58,9 @@ func fitBox(w, h int) (int, int) {
 
 // probe reads the streams of path; errUnplayable when ffprobe rejects it or finds no video.
 func (w *Worker) probe(ctx context.Context, path string) (probeInfo, error) {
-	out, err := w.runTool(ctx, probeTimeout, w.cfg.FFprobePath, "-v", "error",
+	args := append(mediatool.InputArgs(), "-v", "error",
 		"-show_entries", "stream=codec_type,codec_name,width,height,pix_fmt:format=duration", "-of", "json", path)
+	out, err := w.runTool(ctx, probeTimeout, w.cfg.FFprobePath, args...)
 	if err != nil {
 		return probeInfo{}, err
 	}
@@ -98,8 +101,8 @@ func (w *Worker) probe(ctx context.Context, path string) (probeInfo, error) {
 // its index (moov) first, so players start before the download ends. A file that already
 // qualifies is remuxed. Without probe information (no ffprobe) it always transcodes.
 func (w *Worker) transcode(ctx context.Context, src, dst string, info probeInfo) error {
-	args := []string{"-hide_banner", "-loglevel", "error", "-y", "-i", src,
-		"-map", "0:v:0", "-map", "0:a:0?", "-map_metadata", "-1", "-sn", "-dn"}
+	args := append([]string{"-hide_banner", "-loglevel", "error", "-y"}, mediatool.InputArgs()...)
+	args = append(args, "-i", src, "-map", "0:v:0", "-map", "0:a:0?", "-map_metadata", "-1", "-sn", "-dn")
 	if info.VideoCodec != "" && info.playableAsIs() {
 		args = append(args, "-c", "copy")
 	} else {
@@ -133,8 +136,9 @@ func (w *Worker) extractCover(ctx context.Context, src, dst string, duration tim
 		os.Remove(dst)
 		// -ss before -i seeks the input quickly. A seek past the end exits 0 but writes
 		// nothing, hence the size check.
-		_, err = w.runTool(ctx, probeTimeout, w.cfg.FFmpegPath, "-hide_banner", "-loglevel", "error", "-y",
-			"-ss", strconv.FormatFloat(pos, 'f', 3, 64), "-i", src, "-frames:v", "1", "-q:v", "3", "-f", "image2", dst)
+		args := append([]string{"-hide_banner", "-loglevel", "error", "-y", "-ss", strconv.FormatFloat(pos, 'f', 3, 64)}, mediatool.InputArgs()...)
+		args = append(args, "-i", src, "-frames:v", "1", "-q:v", "3", "-f", "image2", dst)
+		_, err = w.runTool(ctx, probeTimeout, w.cfg.FFmpegPath, args...)
 		if err != nil && !errors.Is(err, errUnplayable) {
 			return err
 		}
@@ -165,6 +169,8 @@ func (w *Worker) runTool(ctx context.Context, timeout time.Duration, path string
 		args = append([]string{"-n", strconv.Itoa(w.cfg.Niceness), path}, args...)
 		name = w.cfg.NicePath
 	}
+	// prlimit too: it sets the limits and execs nice (or the tool).
+	name, args = w.cfg.ToolLimits.Command(w.cfg.PrlimitPath, name, args)
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(tctx, name, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -22,6 +22,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/mediatool"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
@@ -67,6 +68,10 @@ type Config struct {
 	Threads int
 	// Niceness is the CPU priority adjustment of the tools (0: unchanged).
 	Niceness int
+	// ToolLimits bound every ffmpeg and ffprobe run (through prlimit at PrlimitPath; empty:
+	// not applied).
+	ToolLimits  mediatool.Limits
+	PrlimitPath string
 	// TranscodeTimeout bounds one transcode; a file that takes longer is treated as unplayable.
 	TranscodeTimeout time.Duration
 	// QueueSize bounds the videos waiting for the in-process pool (SubscribeQueued).
@@ -87,6 +92,9 @@ func DefaultConfig() Config {
 	}
 	cfg.FFmpegPath, cfg.FFprobePath = "ffmpeg", "ffprobe"
 	cfg.NicePath, _ = exec.LookPath("nice")
+	cfg.PrlimitPath = mediatool.FindPrlimit()
+	// About what a 720p transcode of a 100 MiB upload needs, with room to spare.
+	cfg.ToolLimits = mediatool.Limits{CPUSeconds: 1200, MemoryBytes: 2 << 30, FileBytes: 1 << 30}
 	return cfg
 }
 
@@ -111,6 +119,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.TempDir, "media.temp-dir", c.TempDir, "directory for working copies of videos (empty: the system temporary directory)")
 	fs.IntVar(&c.Concurrency, "media.concurrency", c.Concurrency, "videos processed at once by this process")
 	fs.IntVar(&c.Threads, "media.ffmpeg-threads", c.Threads, "threads per ffmpeg transcode (0: one per core); with media.concurrency it bounds the CPU the worker takes")
+	fs.Int64Var(&c.ToolLimits.CPUSeconds, "media.tool-cpu-seconds", c.ToolLimits.CPUSeconds, "CPU seconds one ffmpeg or ffprobe run may use, all threads together (0: unlimited)")
+	fs.Int64Var(&c.ToolLimits.MemoryBytes, "media.tool-memory-bytes", c.ToolLimits.MemoryBytes, "address space of one ffmpeg or ffprobe run (0: unlimited)")
+	fs.Int64Var(&c.ToolLimits.FileBytes, "media.tool-file-bytes", c.ToolLimits.FileBytes, "largest file one ffmpeg run may write (0: unlimited)")
 	fs.IntVar(&c.Niceness, "media.nice", c.Niceness, "CPU niceness of ffmpeg and ffprobe (0-19, 0: normal priority), so requests stay responsive while transcoding")
 	fs.DurationVar(&c.TranscodeTimeout, "media.transcode-timeout", c.TranscodeTimeout, "longest transcode of one video; a file taking longer is marked failed")
 	fs.IntVar(&c.QueueSize, "media.queue-size", c.QueueSize, "videos waiting for processing in the embedded mode before uploads wait")
@@ -127,6 +138,8 @@ func (c *Config) Validate() error {
 		return errors.New("media.ffmpeg-threads must not be negative")
 	case c.Niceness < 0 || c.Niceness > 19:
 		return errors.New("media.nice must be in 0..19")
+	case c.ToolLimits.CPUSeconds < 0 || c.ToolLimits.MemoryBytes < 0 || c.ToolLimits.FileBytes < 0:
+		return errors.New("media.tool-* limits must not be negative")
 	case c.TranscodeTimeout <= 0:
 		return errors.New("media.transcode-timeout must be positive")
 	case c.QueueSize < 1:

@@ -54,11 +54,11 @@ func TestProfileCacheAside(t *testing.T) {
 	gdb := openDB(t)
 	store := &batchRecordingStore{Store: NewSQLStore(gdb)}
 	ttl := time.Hour
-	s := New(store, DefaultConfig(), WithProfileCache(NewRedisProfileCache(r, ttl, nil)))
+	s := New(store, testConfig(), WithProfileCache(NewRedisProfileCache(r, ttl, nil)))
 
-	a := register(t, s, "alice", "secret1")
-	b := register(t, s, "bob", "secret1")
-	want := mget(t, New(NewSQLStore(gdb), DefaultConfig()), a, b)
+	a := register(t, s, "alice", "secret-pw1")
+	b := register(t, s, "bob", "secret-pw1")
+	want := mget(t, New(NewSQLStore(gdb), testConfig()), a, b)
 
 	// Cold: the misses come from SQL in one query, then from the cache with no query at all.
 	if got := mget(t, s, a, b, 999); !equalProfiles(got, want) {
@@ -79,7 +79,7 @@ func TestProfileCacheAside(t *testing.T) {
 	}
 
 	// Only the misses go to SQL.
-	c := register(t, s, "carol", "secret1")
+	c := register(t, s, "carol", "secret-pw1")
 	got := mget(t, s, a, c, b)
 	if batches := store.take(); len(batches) != 1 || !slices.Equal(batches[0], []int64{c}) {
 		t.Fatalf("partial miss ran SQL batches %v, want [[%d]]", batches, c)
@@ -107,7 +107,7 @@ func TestProfileCacheAside(t *testing.T) {
 	}
 
 	// Defaults apply at read time, so a changed default shows through cached profiles.
-	cfg := DefaultConfig()
+	cfg := testConfig()
 	cfg.DefaultSignature = "new default"
 	s2 := New(store, cfg, WithProfileCache(NewRedisProfileCache(r, ttl, nil)))
 	if got := mget(t, s2, a); got[a].Signature != "new default" {
@@ -151,9 +151,9 @@ func TestProfileCacheDownDegradesToSQL(t *testing.T) {
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { dead.Close() })
 	var logs strings.Builder
-	s := New(NewSQLStore(gdb), DefaultConfig(), WithProfileCache(NewRedisProfileCache(cache.NewRedis(dead, "x:"), time.Hour, nil)),
+	s := New(NewSQLStore(gdb), testConfig(), WithProfileCache(NewRedisProfileCache(cache.NewRedis(dead, "x:"), time.Hour, nil)),
 		WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	a := register(t, s, "alice", "secret1")
+	a := register(t, s, "alice", "secret-pw1")
 	got := mget(t, s, a)
 	if got[a] == nil || got[a].Name != "alice" {
 		t.Fatalf("read with Redis down = %v", got)
@@ -182,11 +182,11 @@ func TestMemoryProfileCacheAside(t *testing.T) {
 	gdb := openDB(t)
 	store := &batchRecordingStore{Store: NewSQLStore(gdb)}
 	pc := NewMemoryProfileCache(time.Hour, 100, nil)
-	s := New(store, DefaultConfig(), WithProfileCache(pc))
+	s := New(store, testConfig(), WithProfileCache(pc))
 
-	a := register(t, s, "alice", "secret1")
-	b := register(t, s, "bob", "secret1")
-	want := mget(t, New(NewSQLStore(gdb), DefaultConfig()), a, b)
+	a := register(t, s, "alice", "secret-pw1")
+	b := register(t, s, "bob", "secret-pw1")
+	want := mget(t, New(NewSQLStore(gdb), testConfig()), a, b)
 	if got := mget(t, s, a, b, 999); !equalProfiles(got, want) {
 		t.Fatalf("cold read = %v, want %v", got, want)
 	}
@@ -199,7 +199,7 @@ func TestMemoryProfileCacheAside(t *testing.T) {
 	if batches := store.take(); len(batches) != 0 {
 		t.Fatalf("warm read went to SQL: %v", batches)
 	}
-	c := register(t, s, "carol", "secret1")
+	c := register(t, s, "carol", "secret-pw1")
 	if got := mget(t, s, a, c, b); got[c] == nil || got[c].Name != "carol" || len(got) != 3 {
 		t.Fatalf("partial miss read = %v", got)
 	}
@@ -213,7 +213,7 @@ func TestMemoryProfileCacheAside(t *testing.T) {
 		}
 	}
 	// Login reads the account itself, never the cache.
-	if _, err := s.Login(ctx, &userapi.LoginRequest{Username: "alice", Password: "secret1"}); err != nil {
+	if _, err := s.Login(ctx, &userapi.LoginRequest{Username: "alice", Password: "secret-pw1"}); err != nil {
 		t.Fatalf("login with a cached profile: %v", err)
 	}
 }

@@ -22,7 +22,7 @@ import (
 // e-mail address are allowed.
 const (
 	maxUsernameLen = 32
-	minPasswordLen = 6
+	minPasswordLen = 8
 	maxPasswordLen = 32
 	// maxPasswordBytes is bcrypt's input limit: 32 multi-byte characters can exceed it.
 	maxPasswordBytes = 72
@@ -37,6 +37,8 @@ type Config struct {
 	DefaultAvatar          string
 	DefaultBackgroundImage string
 	DefaultSignature       string
+	// PasswordCost is the bcrypt cost of new password hashes (0: auth.PasswordCost).
+	PasswordCost int
 }
 
 // DefaultConfig returns the defaults served by the embedded static files.
@@ -79,6 +81,9 @@ func (s *Service) Register(ctx context.Context, req *userapi.RegisterRequest) (*
 	if len(password) > maxPasswordBytes {
 		return nil, errs.Invalid("password is too long: at most %d bytes", maxPasswordBytes)
 	}
+	if weakPassword(name, password) {
+		return nil, errs.Invalid("this password is too common or too easy to guess, please choose another")
+	}
 	key := usernameKey(name)
 	// The lookup only spares a bcrypt hash for the common duplicate; the unique key decides.
 	existing, err := s.store.AccountByUsernameKey(ctx, key)
@@ -88,7 +93,7 @@ func (s *Service) Register(ctx context.Context, req *userapi.RegisterRequest) (*
 	if existing != nil {
 		return nil, errUsernameExists()
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := auth.HashPassword(password, s.cfg.PasswordCost)
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}

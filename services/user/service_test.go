@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
@@ -26,7 +28,7 @@ func openDB(t *testing.T) *gorm.DB {
 
 func newService(t *testing.T) (*Service, *gorm.DB) {
 	gdb := openDB(t)
-	return New(NewSQLStore(gdb), DefaultConfig()), gdb
+	return New(NewSQLStore(gdb), testConfig()), gdb
 }
 
 func register(t *testing.T, s *Service, name, password string) int64 {
@@ -40,21 +42,26 @@ func register(t *testing.T, s *Service, name, password string) int64 {
 
 func TestRegisterValidation(t *testing.T) {
 	s, _ := newService(t)
+	const weakMsg = "this password is too common or too easy to guess, please choose another"
 	cases := []struct {
 		name, username, password string
 		wantCode                 base.ErrCode
 		wantMsg                  string
 	}{
-		{"empty username", "", "secret1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
-		{"username too long", strings.Repeat("a", 33), "secret1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
-		{"username with space", "a b", "secret1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
-		{"username non-ascii", "用户", "secret1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
-		{"password too short", "alice", "12345", base.ErrCode_InvalidParam, "password must be 6-32 characters"},
-		{"password too long", "alice", strings.Repeat("p", 33), base.ErrCode_InvalidParam, "password must be 6-32 characters"},
+		{"empty username", "", "secret-pw1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
+		{"username too long", strings.Repeat("a", 33), "secret-pw1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
+		{"username with space", "a b", "secret-pw1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
+		{"username non-ascii", "用户", "secret-pw1", base.ErrCode_InvalidParam, "username must be 1-32 characters of letters, digits and @ . + - _"},
+		{"password too short", "alice", "1234567", base.ErrCode_InvalidParam, "password must be 8-32 characters"},
+		{"password too long", "alice", strings.Repeat("p", 33), base.ErrCode_InvalidParam, "password must be 8-32 characters"},
 		{"password over bcrypt limit", "alice", strings.Repeat("密", 30), base.ErrCode_InvalidParam, "password is too long: at most 72 bytes"},
-		{"email username", "a.b+c_d-e@example.com", "secret1", base.ErrCode_Success, ""},
-		{"32 chars and 6 char password", strings.Repeat("z", 32), "123456", base.ErrCode_Success, ""},
-		{"32 char unicode password", "bob", strings.Repeat("密", 20), base.ErrCode_Success, ""},
+		{"email username", "a.b+c_d-e@example.com", "secret-pw1", base.ErrCode_Success, ""},
+		{"32 chars and 8 char password", strings.Repeat("z", 32), "k9#xTq2m", base.ErrCode_Success, ""},
+		{"common password", "dave", "Password123", base.ErrCode_InvalidParam, weakMsg},
+		{"common Chinese password", "dave", "woaini1314", base.ErrCode_InvalidParam, weakMsg},
+		{"password is the username", "dave.smith", "Dave.Smith", base.ErrCode_InvalidParam, weakMsg},
+		{"one character repeated", "dave", "zzzzzzzzzz", base.ErrCode_InvalidParam, weakMsg},
+		{"20 char unicode password", "bob", strings.Repeat("密码", 10), base.ErrCode_Success, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -72,9 +79,9 @@ func TestRegisterValidation(t *testing.T) {
 
 func TestRegisterDuplicateIsCaseInsensitive(t *testing.T) {
 	s, _ := newService(t)
-	register(t, s, "Alice@Example.com", "secret1")
+	register(t, s, "Alice@Example.com", "secret-pw1")
 	for _, name := range []string{"Alice@Example.com", "alice@example.com", "ALICE@EXAMPLE.COM"} {
-		_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: name, Password: "other12"})
+		_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: name, Password: "other-pw12"})
 		if code, msg := errs.Code(err); code != base.ErrCode_UserAlreadyExists || msg != "username already exists" {
 			t.Fatalf("Register(%q) = %v %q, want UserAlreadyExists", name, code, msg)
 		}
@@ -95,7 +102,7 @@ func TestRegisterRaceCreatesOneAccount(t *testing.T) {
 			if i%2 == 1 {
 				name = "RACER"
 			}
-			_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: name, Password: "secret1"})
+			_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: name, Password: "secret-pw1"})
 			results <- err
 		}()
 	}
@@ -127,9 +134,9 @@ func (lookupBlindStore) AccountByUsernameKey(context.Context, string) (*Account,
 
 func TestRegisterDuplicateKeyFromInsert(t *testing.T) {
 	gdb := openDB(t)
-	s := New(lookupBlindStore{NewSQLStore(gdb)}, DefaultConfig())
-	register(t, s, "carol", "secret1")
-	_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: "Carol", Password: "secret1"})
+	s := New(lookupBlindStore{NewSQLStore(gdb)}, testConfig())
+	register(t, s, "carol", "secret-pw1")
+	_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: "Carol", Password: "secret-pw1"})
 	if !errs.Is(err, base.ErrCode_UserAlreadyExists) {
 		t.Fatalf("duplicate insert: %v, want UserAlreadyExists", err)
 	}
@@ -137,10 +144,10 @@ func TestRegisterDuplicateKeyFromInsert(t *testing.T) {
 
 func TestLogin(t *testing.T) {
 	s, gdb := newService(t)
-	id := register(t, s, "Dave@x.io", "secret1")
+	id := register(t, s, "Dave@x.io", "secret-pw1")
 	var stored Account
 	gdb.First(&stored, id)
-	if stored.PasswordHash == "secret1" || !strings.HasPrefix(stored.PasswordHash, "$2") {
+	if stored.PasswordHash == "secret-pw1" || !strings.HasPrefix(stored.PasswordHash, "$2") {
 		t.Fatalf("password stored as %q, want a bcrypt hash", stored.PasswordHash)
 	}
 	if stored.CreatedAt < 1e12 {
@@ -151,12 +158,12 @@ func TestLogin(t *testing.T) {
 		wantCode                 base.ErrCode
 		wantMsg                  string
 	}{
-		{"ok", "Dave@x.io", "secret1", base.ErrCode_Success, ""},
-		{"ok other case", "dave@X.IO", "secret1", base.ErrCode_Success, ""},
+		{"ok", "Dave@x.io", "secret-pw1", base.ErrCode_Success, ""},
+		{"ok other case", "dave@X.IO", "secret-pw1", base.ErrCode_Success, ""},
 		{"wrong password", "Dave@x.io", "secret2", base.ErrCode_LoginFailed, "wrong username or password"},
-		{"unknown user", "nobody", "secret1", base.ErrCode_LoginFailed, "wrong username or password"},
-		{"malformed user", "no body", "secret1", base.ErrCode_LoginFailed, "wrong username or password"},
-		{"empty username", "", "secret1", base.ErrCode_InvalidParam, "username is required"},
+		{"unknown user", "nobody", "secret-pw1", base.ErrCode_LoginFailed, "wrong username or password"},
+		{"malformed user", "no body", "secret-pw1", base.ErrCode_LoginFailed, "wrong username or password"},
+		{"empty username", "", "secret-pw1", base.ErrCode_InvalidParam, "username is required"},
 		{"empty password", "Dave@x.io", "", base.ErrCode_InvalidParam, "password is required"},
 	}
 	for _, c := range cases {
@@ -190,9 +197,9 @@ func (c *countingStore) AccountsByIDs(ctx context.Context, ids []int64) ([]Accou
 func TestMGetUsers(t *testing.T) {
 	gdb := openDB(t)
 	store := &countingStore{Store: NewSQLStore(gdb)}
-	s := New(store, DefaultConfig())
-	a := register(t, s, "Erin", "secret1")
-	b := register(t, s, "frank", "secret1")
+	s := New(store, testConfig())
+	a := register(t, s, "Erin", "secret-pw1")
+	b := register(t, s, "frank", "secret-pw1")
 	// A user who has set a custom avatar keeps it; unset fields get the defaults at read time.
 	gdb.Model(&Account{}).Where("id = ?", b).Updates(map[string]any{"avatar": "https://cdn/f.png", "signature": "hi"})
 
@@ -228,7 +235,7 @@ func TestMGetUsers(t *testing.T) {
 func TestMGetUsersEmptyAndLimits(t *testing.T) {
 	gdb := openDB(t)
 	store := &countingStore{Store: NewSQLStore(gdb)}
-	s := New(store, DefaultConfig())
+	s := New(store, testConfig())
 	resp, err := s.MGetUsers(context.Background(), &userapi.MGetUsersRequest{})
 	if err != nil || resp.Users == nil || len(resp.Users) != 0 || store.calls != 0 {
 		t.Fatalf("empty request: %v %v, %d reads; want empty non-nil map and no read", resp, err, store.calls)
@@ -243,4 +250,12 @@ func TestMGetUsersEmptyAndLimits(t *testing.T) {
 	if _, err := s.MGetUsers(context.Background(), &userapi.MGetUsersRequest{UserIds: tooMany[:ids.MaxBatch]}); err != nil {
 		t.Fatalf("batch at the limit: %v", err)
 	}
+}
+
+// testConfig is DefaultConfig with the cheapest bcrypt cost: the cost itself is tested in
+// internal/auth, and cost 12 under the race detector takes seconds per hash.
+func testConfig() Config {
+	cfg := DefaultConfig()
+	cfg.PasswordCost = bcrypt.MinCost
+	return cfg
 }

@@ -158,7 +158,10 @@ func startServer(bin, dataDir, logPath string, extraArgs ...string) (*server, er
 	// as coming from its own address, while the limit tests send many from one.
 	// Any free port for the admin server: several test servers run side by side.
 	args := append([]string{"-http.addr", addr, "-data.dir", dataDir, "-http.trusted-proxies=127.0.0.1",
-		fmt.Sprintf("-http.upload-daily-count=%d", testUploadDailyCount), "-admin.addr=127.0.0.1:0"}, extraArgs...)
+		fmt.Sprintf("-http.upload-daily-count=%d", testUploadDailyCount), "-admin.addr=127.0.0.1:0",
+		// The lowest accepted bcrypt cost: the suite signs up hundreds of users, and the
+		// production cost (12) is checked in internal/auth.
+		"-auth.password-cost=10"}, extraArgs...)
 	args = append(args, strings.Fields(os.Getenv(serverArgsEnv))...)
 
 	logFile, err := os.Create(logPath)

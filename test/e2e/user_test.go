@@ -32,8 +32,8 @@ func TestRegisterBoundaries(t *testing.T) {
 		name, username, password string
 	}{
 		{"32-char username with every allowed symbol", longest, testPassword},
-		{"6-char password", uniqueName("pw6"), "abc123"},
-		{"32-char password", uniqueName("pw32"), strings.Repeat("p", 32)},
+		{"8-char password", uniqueName("pw8"), "k9#xTq2m"},
+		{"32-char password", uniqueName("pw32"), strings.Repeat("pw", 16)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,7 +87,9 @@ func TestRegisterRejectsInvalidInput(t *testing.T) {
 		{"username with <", vals("username", "e2e<"+uniqueName("lt")[:10], "password", testPassword), false},
 		{"empty password", vals("username", uniqueName("pw0"), "password", ""), true},
 		{"missing password", vals("username", uniqueName("pwm")), true},
-		{"5-char password", vals("username", uniqueName("pw5"), "password", "abc12"), true},
+		{"7-char password", vals("username", uniqueName("pw7"), "password", "k9#xTq2"), true},
+		{"common password", vals("username", uniqueName("pwc"), "password", "password123"), true},
+		{"common password in capitals", vals("username", uniqueName("pwC"), "password", "QWERTY123"), true},
 		{"33-char password", vals("username", uniqueName("pw33"), "password", strings.Repeat("p", 33)), true},
 	}
 	for _, tc := range cases {

@@ -56,7 +56,11 @@ app.kubernetes.io/component: {{ .name }}
 {{- end }}
 
 {{- define "douyin.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -151,13 +155,25 @@ auth.secret db.dsn db.replicas cache.redis.password blob.qiniu.access-key blob.q
 Environment that references the Secret (never its values), shared by the workloads and the
 migration Job.
 */}}
+{{- /* .component, when set, limits the token key to the component that uses it: only the HTTP
+       edge signs and verifies tokens (the media worker, which runs ffmpeg on untrusted files,
+       never holds it). */}}
 {{- define "douyin.secretEnv" -}}
 {{- $v := .Values }}
 {{- $s := $v.secrets }}
+{{- $tokens := or (not .component) (has .component (list "gateway" "all")) }}
 {{- if $s.existingSecret }}
+{{- if $tokens }}
 - name: DOUYIN_AUTH_SECRET
   valueFrom:
     secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.authSecret | quote }}}
+{{- end }}
+{{- if and (ne $v.deploymentMode "single") (eq $v.discovery.mode "consul") }}
+# Without a mesh, Kitex calls between components are signed with this key and checked.
+- name: DOUYIN_RPC_CALLER_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ $s.existingSecret | quote }}, key: {{ $s.keys.rpcCallerKey | quote }}}
+{{- end }}
 {{- end }}
 {{- if eq $v.database.driver "mysql" }}
 {{- if $v.evaluation.mysql.enabled }}
@@ -238,4 +254,21 @@ migration Job.
 {{- range $k := keys $env | sortAlpha }}
 {{ include "douyin.envName" $k }}: {{ get $env $k | quote }}
 {{- end }}
+{{- end }}
+
+{{/* The ports of a workload that are never public: Kitex and admin. */}}
+{{- define "douyin.internalPorts" -}}
+{{- if .rpc }}
+# Kitex speaks Thrift over TTHeader: "tcp-" makes Istio treat it as opaque TCP.
+- name: tcp-rpc
+  port: 8888
+  targetPort: tcp-rpc
+  protocol: TCP
+  appProtocol: tcp
+{{- end }}
+- name: http-admin
+  port: 9090
+  targetPort: http-admin
+  protocol: TCP
+  appProtocol: http
 {{- end }}
