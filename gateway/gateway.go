@@ -18,6 +18,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
 
+	"github.com/douyin-backend/douyin/gateway/webapp"
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/blob"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
@@ -121,6 +122,8 @@ type Gateway struct {
 	// firstPages caches the anonymous first feed page (nil: disabled).
 	firstPages *pageCache
 	cors       corsPolicy
+	// site is the browser client served at / (gateway/webapp).
+	site *webapp.Site
 }
 
 // New builds the edge and its routes; Run serves them.
@@ -141,8 +144,12 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		return nil, err
 	}
 	cors, _ := parseCORSOrigins(cfg.CORSAllowedOrigins) // checked by Validate
+	site, err := webapp.New()
+	if err != nil {
+		return nil, err
+	}
 	g := &Gateway{
-		cfg: cfg, deps: deps, location: loc, images: images, cors: cors,
+		cfg: cfg, deps: deps, location: loc, images: images, cors: cors, site: site,
 		authLimit:  newLimiter(cfg.AuthPerMinute, 10),
 		writeLimit: newLimiter(cfg.WritesPerMinute, 100),
 		firstPages: newPageCache(cfg.AnonymousFeedTTL),
@@ -229,6 +236,11 @@ func (g *Gateway) routes() {
 	})
 	h.GET("/healthz", g.healthz)
 	h.GET("/readyz", g.readyz)
+	// The web app: its page at / and its files under /web/, clear of the API, /media/ and /static/.
+	for _, method := range []string{"GET", "HEAD"} {
+		h.Handle(method, "/", g.site.ServeIndex)
+		h.Handle(method, webapp.AssetPrefix+"*path", g.site.ServeAsset)
+	}
 	h.GET(avatarPath, g.images.serveAvatar)
 	h.GET(backgroundPath, g.images.serveBackground)
 	if g.deps.LocalMediaDir != "" {
