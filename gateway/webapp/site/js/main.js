@@ -46,7 +46,7 @@ function renderNav(active) {
   const nav = document.getElementById('nav');
   nav.replaceChildren(
     h('a.brand', { href: '#/', 'aria-label': '极简抖音首页' }, h('img', { src: '/web/icon.svg', alt: '' }), '极简抖音'),
-    NAV.map(([key, href, label, ic]) => h(`a${key === 'publish' ? '.publish-link' : ''}`, {
+    ...NAV.map(([key, href, label, ic]) => h(`a${key === 'publish' ? '.publish-link' : ''}`, {
       href, 'aria-current': key === active ? 'page' : null,
     }, key === 'publish' ? h('span.plus', {}, icon(ic)) : icon(ic), h('span.label', {}, label))));
 }

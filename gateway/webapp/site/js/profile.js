@@ -58,7 +58,7 @@ export function profileView(userId) {
           followButton(),
           !mine && h('a.btn.ghost', { href: `#/chat/${user.id}` }, '私信'),
           mine && h('a.btn.ghost', { href: '#/publish' }, '发布作品'),
-          mine && h('button.btn.ghost', { type: 'button', onclick: () => { session.clear(); location.hash = '#/'; toast('已退出登录'); } }, '退出登录'))),
+          mine && h('button.btn.ghost.logout', { type: 'button', onclick: () => { session.clear(); location.hash = '#/'; toast('已退出登录'); } }, '退出登录'))),
       h('div.tabs', { role: 'tablist', 'aria-label': '作品和喜欢' }, tabs),
       grid);
     loadGrid();
