@@ -399,6 +399,9 @@ func TestWebAppInBrowser(t *testing.T) {
 	author.open("author feed on a phone", "#/")
 	author.waitFor("phone feed plays", `document.querySelector('.slide.active video')?.currentTime > 0.2`, stepTimeout)
 	author.shot("feed-phone")
+	author.open("author profile on a phone", "#/me")
+	author.waitFor("phone profile", text(".follower-count")+` === '1' && `+text(".tabs")+`.includes('作品 1') && document.querySelector('.grid .tile img') && [...document.querySelectorAll('.profile img')].every(i => i.complete && i.naturalWidth > 0)`, stepTimeout)
+	author.shot("profile-phone")
 
 	// 8. Upload a generated clip and watch it become ready and play.
 	title := "我的新作品 " + suffix
