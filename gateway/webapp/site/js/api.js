@@ -18,8 +18,9 @@ export const session = {
   get() {
     try { return JSON.parse(localStorage.getItem(SESSION_KEY)) || null; } catch { return null; }
   },
-  set(s) { localStorage.setItem(SESSION_KEY, JSON.stringify(s)); listeners.forEach((f) => f(s)); },
-  clear() { localStorage.removeItem(SESSION_KEY); listeners.forEach((f) => f(null)); },
+  set(s) { localStorage.setItem(SESSION_KEY, JSON.stringify(s)); listeners.forEach((f) => f(s, {})); },
+  // clear forgets the session; expired tells listeners the login dialog is coming.
+  clear({ expired = false } = {}) { localStorage.removeItem(SESSION_KEY); listeners.forEach((f) => f(null, { expired })); },
   onChange(f) { listeners.add(f); return () => listeners.delete(f); },
   get userId() { return this.get()?.user_id || 0; },
   get token() { return this.get()?.token || ''; },
@@ -72,7 +73,7 @@ export async function call(method, path, params, { retryOnExpiry = true, signal 
     return await parse(resp);
   } catch (err) {
     if (err instanceof ApiError && err.expired && token) {
-      session.clear();
+      session.clear({ expired: true });
       if (retryOnExpiry && expiryHandler && await expiryHandler()) {
         return call(method, path, params, { retryOnExpiry: false, signal });
       }
@@ -99,7 +100,7 @@ export function upload(file, title, onProgress) {
     xhr.onerror = () => reject(new ApiError('上传失败，请检查网络后重试'));
     xhr.onload = () => {
       const body = xhr.response;
-      if (xhr.status === 401) session.clear();
+      if (xhr.status === 401) session.clear({ expired: true });
       if (!body || typeof body.status_code !== 'number') {
         reject(new ApiError(`上传失败（HTTP ${xhr.status}）`, { httpStatus: xhr.status }));
       } else if (body.status_code !== 0) {

@@ -73,14 +73,20 @@ function render() {
 }
 
 // An expired session asks for a login over the page; the call that failed is then retried.
-onSessionExpired(async () => {
-  toast('登录已过期，请重新登录', 'error');
-  return openLogin('登录已过期，请重新登录');
+// Calls refused together share one notice and one dialog.
+let relogin = null;
+onSessionExpired(() => {
+  if (!relogin) {
+    toast('登录已过期，请重新登录', 'error');
+    relogin = openLogin('登录已过期，请重新登录').finally(() => { relogin = null; });
+  }
+  return relogin;
 });
 
 // Logging in or out changes what views show (own profile, is_favorite): redraw, except the
-// feed, which keeps its position.
-session.onChange(() => {
+// feed, which keeps its position. An expired session keeps the page under the login dialog.
+session.onChange((_, { expired }) => {
+  if (expired) return;
   const path = location.hash.replace(/^#/, '') || '/';
   if (path !== '/' && !path.startsWith('/chat/')) render();
   else renderNav(path === '/' ? 'home' : 'messages');
