@@ -9,6 +9,7 @@ import (
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
 	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/moderation"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 )
@@ -29,7 +30,7 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	userID, err := g.writer(c, req.Token)
+	userID, err := g.writer(ctx, c, req.Token)
 	if err != nil {
 		return err
 	}
@@ -41,7 +42,11 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 		if req.CommentText == nil {
 			return errs.Invalid("comment_text is required to post a comment")
 		}
-		posted, err := g.deps.Comments.PostComment(ctx, &commentapi.PostCommentRequest{UserId: userID, VideoId: req.VideoID, Content: *req.CommentText})
+		content, err := g.moderate(moderation.CommentText, *req.CommentText)
+		if err != nil {
+			return err
+		}
+		posted, err := g.deps.Comments.PostComment(ctx, &commentapi.PostCommentRequest{UserId: userID, VideoId: req.VideoID, Content: content})
 		if err != nil {
 			return wrap("post comment", err)
 		}
@@ -82,7 +87,7 @@ func (g *Gateway) doCommentList(ctx context.Context, c *app.RequestContext, resp
 	if req.VideoID <= 0 {
 		return errs.Invalid("video_id must be a positive integer")
 	}
-	viewer, err := g.viewer(c, orEmpty(req.Token), false)
+	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,12 @@
 package gateway
 
 import (
+	"errors"
 	"net/http"
 
+	"github.com/cloudwego/kitex/pkg/kerrors"
+
+	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
@@ -10,6 +14,32 @@ import (
 type outcome struct {
 	httpStatus int
 	message    string // used when the service gave none
+	// retryAfter, when set, is the Retry-After header (seconds): a refusal the client should
+	// simply repeat a little later.
+	retryAfter string
+}
+
+// classify reports the business code and message of err for the app. A call that could not
+// reach a healthy instance of the service it needed (none registered or passing, connection
+// refused, circuit open, over a limit, no answer in time) is Unavailable: a clean refusal
+// the app can repeat, not an internal fault. Likes, the writes that meet this most, are
+// idempotent, and the favorite service itself refuses with Unavailable when it cannot
+// queue a like, so a repeat never counts twice.
+func classify(err error) (base.ErrCode, string) {
+	code, msg := errs.Code(err)
+	if code != base.ErrCode_InternalError {
+		return code, msg
+	}
+	for _, unreachable := range []error{kerrors.ErrServiceDiscovery, kerrors.ErrGetConnection, kerrors.ErrLoadbalance,
+		kerrors.ErrNoMoreInstance, kerrors.ErrCircuitBreak, kerrors.ErrOverlimit} {
+		if errors.Is(err, unreachable) {
+			return base.ErrCode_Unavailable, ""
+		}
+	}
+	if errors.Is(err, kerrors.ErrRPCTimeout) {
+		return base.ErrCode_Unavailable, "the service did not answer in time, please retry later"
+	}
+	return code, msg
 }
 
 // outcomeOf is the one place that maps business codes to what the app sees. Business
@@ -19,34 +49,36 @@ type outcome struct {
 func outcomeOf(code base.ErrCode) outcome {
 	switch code {
 	case base.ErrCode_Success:
-		return outcome{http.StatusOK, "success"}
+		return outcome{httpStatus: http.StatusOK, message: "success"}
 	case base.ErrCode_InvalidParam:
-		return outcome{http.StatusOK, "invalid parameter"}
+		return outcome{httpStatus: http.StatusOK, message: "invalid parameter"}
 	case base.ErrCode_Unauthenticated:
-		return outcome{http.StatusUnauthorized, "login required"}
+		return outcome{httpStatus: http.StatusUnauthorized, message: "login required"}
 	case base.ErrCode_UserAlreadyExists:
-		return outcome{http.StatusOK, "username already exists"}
+		return outcome{httpStatus: http.StatusOK, message: "username already exists"}
 	case base.ErrCode_LoginFailed:
-		return outcome{http.StatusOK, "wrong username or password"}
+		return outcome{httpStatus: http.StatusOK, message: "wrong username or password"}
 	case base.ErrCode_UserNotFound:
-		return outcome{http.StatusOK, "user not found"}
+		return outcome{httpStatus: http.StatusOK, message: "user not found"}
 	case base.ErrCode_VideoNotFound:
-		return outcome{http.StatusOK, "video not found"}
+		return outcome{httpStatus: http.StatusOK, message: "video not found"}
 	case base.ErrCode_CommentNotFound:
-		return outcome{http.StatusOK, "comment not found"}
+		return outcome{httpStatus: http.StatusOK, message: "comment not found"}
 	case base.ErrCode_PermissionDenied:
-		return outcome{http.StatusOK, "permission denied"}
+		return outcome{httpStatus: http.StatusOK, message: "permission denied"}
 	case base.ErrCode_FollowSelf:
-		return outcome{http.StatusOK, "you cannot follow yourself"}
+		return outcome{httpStatus: http.StatusOK, message: "you cannot follow yourself"}
 	case base.ErrCode_UnsupportedMedia:
-		return outcome{http.StatusOK, "the upload is not a supported video"}
+		return outcome{httpStatus: http.StatusOK, message: "the upload is not a supported video"}
 	case base.ErrCode_PayloadTooLarge:
-		return outcome{http.StatusRequestEntityTooLarge, "the upload is too large"}
+		return outcome{httpStatus: http.StatusRequestEntityTooLarge, message: "the upload is too large"}
 	case base.ErrCode_RateLimited:
-		return outcome{http.StatusTooManyRequests, "too many requests, slow down"}
+		return outcome{httpStatus: http.StatusTooManyRequests, message: "too many requests, slow down"}
+	case base.ErrCode_ContentRefused:
+		return outcome{httpStatus: http.StatusOK, message: "the text contains a word that is not allowed"}
 	case base.ErrCode_Unavailable:
-		return outcome{http.StatusServiceUnavailable, "service unavailable, please retry later"}
+		return outcome{httpStatus: http.StatusServiceUnavailable, message: "service unavailable, please retry later", retryAfter: "1"}
 	default:
-		return outcome{http.StatusInternalServerError, "internal error, please retry later"}
+		return outcome{httpStatus: http.StatusInternalServerError, message: "internal error, please retry later"}
 	}
 }

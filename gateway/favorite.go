@@ -21,7 +21,7 @@ func (g *Gateway) doFavoriteAction(ctx context.Context, c *app.RequestContext) e
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	userID, err := g.writer(c, req.Token)
+	userID, err := g.writer(ctx, c, req.Token)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (g *Gateway) doFavoriteList(ctx context.Context, c *app.RequestContext, res
 	if req.UserID <= 0 {
 		return errs.Invalid("user_id must be a positive integer")
 	}
-	viewer, err := g.viewer(c, orEmpty(req.Token), false)
+	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func (g *Gateway) feed(ctx context.Context, c *app.RequestContext) {
 	err := g.binder.bind(c, &req)
 	var viewer int64
 	if err == nil {
-		viewer, err = g.viewer(c, orEmpty(req.Token), false)
+		viewer, err = g.viewer(ctx, c, orEmpty(req.Token), false)
 	}
 	cursor := feedCursor(orZero(req.LatestTime))
 	if err == nil && viewer == 0 && cursor == 0 && g.firstPages != nil {

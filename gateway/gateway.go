@@ -17,10 +17,12 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
+	"github.com/cloudwego/hertz/pkg/network/standard"
 
 	"github.com/douyin-backend/douyin/gateway/webapp"
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/blob"
+	"github.com/douyin-backend/douyin/internal/cache"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
@@ -41,10 +43,31 @@ type Config struct {
 	FFprobePath   string
 	TimeZone      string
 	ShutdownGrace time.Duration
-	// Rate limits: sign-ups and logins per client IP, writes per user (0 disables).
-	AuthPerMinute     float64
-	WritesPerMinute   float64
-	TrustForwardedFor bool
+	// Rate limits: sign-ups and logins per client IP, writes per user, other API calls per
+	// client IP (0 disables).
+	AuthPerMinute   float64
+	WritesPerMinute float64
+	ReadsPerMinute  float64
+	// LoginFreeFailures failed logins of one account from one address pass before the
+	// backoff starts (0 disables it); LoginBackoffMax caps the wait.
+	LoginFreeFailures int
+	LoginBackoffMax   time.Duration
+	// Per-user daily upload quota (0 disables each).
+	UploadsPerDay     int
+	UploadBytesPerDay int64
+	// UploadSpoolBytes bounds the temporary space of all uploads in flight (0: unbounded).
+	UploadSpoolBytes int64
+	// TrustedProxies (CIDRs) may set X-Forwarded-For and X-Forwarded-Proto.
+	TrustedProxies string
+	// AllowedHosts are the Host values media URLs may be built from without a public base URL.
+	AllowedHosts string
+	// Connection limits: header (and small body) read, upload body read, keep-alive idle,
+	// each write; open connections (0 disables each).
+	HeaderTimeout  time.Duration
+	UploadTimeout  time.Duration
+	IdleTimeout    time.Duration
+	WriteTimeout   time.Duration
+	MaxConnections int
 	// AnonymousFeedTTL is how long the anonymous first feed page is served from memory.
 	AnonymousFeedTTL time.Duration
 	// CORSAllowedOrigins lists the web origins that may call the API ("*": any; empty: none).
@@ -64,7 +87,19 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.WritesPerMinute, "http.write-rate-per-minute", 1200, "likes, comments, follows, messages and uploads allowed per user per minute, in bursts of up to 100 (0: unlimited)")
 	fs.DurationVar(&c.AnonymousFeedTTL, "http.anonymous-feed-ttl", time.Second, "how long the first feed page of anonymous viewers (the same for all of them) is served from memory; its counts lag by up to this (0: build it for every request)")
 	fs.StringVar(&c.CORSAllowedOrigins, "http.cors-allowed-origins", "*", "web origins allowed to call the API from a browser: * for any, or a comma-separated list such as https://app.example.com (empty: none; tokens never travel in cookies, so credentials mode stays off)")
-	fs.BoolVar(&c.TrustForwardedFor, "http.trust-forwarded-for", false, "take the client IP from X-Forwarded-For (only behind a proxy that sets it, e.g. the Istio ingress)")
+	fs.Float64Var(&c.ReadsPerMinute, "http.read-rate-per-minute", 1200, "other /douyin/ calls allowed per client IP per minute, in bursts of up to 200 (0: unlimited)")
+	fs.IntVar(&c.LoginFreeFailures, "http.login-free-failures", 5, "failed logins of one account from one client IP before each further attempt waits 1s, 2s, 4s … (0: no backoff)")
+	fs.DurationVar(&c.LoginBackoffMax, "http.login-backoff-max", 15*time.Minute, "longest wait between failed logins of one account from one client IP")
+	fs.IntVar(&c.UploadsPerDay, "http.upload-daily-count", 50, "videos one user may upload per UTC day (0: unlimited)")
+	fs.Int64Var(&c.UploadBytesPerDay, "http.upload-daily-bytes", 2<<30, "bytes one user may upload per UTC day (0: unlimited)")
+	fs.Int64Var(&c.UploadSpoolBytes, "http.upload-spool-bytes", 1<<30, "temporary disk space all uploads in flight may use together; an upload that does not fit is refused with 503 (0: unbounded)")
+	fs.StringVar(&c.TrustedProxies, "http.trusted-proxies", "", "comma-separated addresses or CIDRs of proxies in front of the gateway: their X-Forwarded-For (rightmost untrusted hop) gives the client IP, their X-Forwarded-Proto the scheme")
+	fs.StringVar(&c.AllowedHosts, "http.allowed-hosts", "", "comma-separated host names media URLs may be built from when http.public-base-url is empty (empty: this machine's addresses and localhost)")
+	fs.DurationVar(&c.HeaderTimeout, "http.header-timeout", 10*time.Second, "time to read a request's headers and small body (0: none)")
+	fs.DurationVar(&c.UploadTimeout, "http.upload-timeout", 10*time.Minute, "time to read an upload's body (0: none)")
+	fs.DurationVar(&c.IdleTimeout, "http.idle-timeout", 60*time.Second, "how long an idle keep-alive connection is kept (0: none)")
+	fs.DurationVar(&c.WriteTimeout, "http.write-timeout", 60*time.Second, "longest time one write to a client may block, e.g. a stalled media download (0: none)")
+	fs.IntVar(&c.MaxConnections, "http.max-connections", 10000, "open client connections; further ones are closed at once (0: unlimited)")
 }
 
 // Validate checks the settings.
@@ -72,8 +107,23 @@ func (c *Config) Validate() error {
 	if c.MaxUploadBytes < 1<<10 {
 		return fmt.Errorf("http.max-upload-bytes must be at least 1024")
 	}
-	if c.AuthPerMinute < 0 || c.WritesPerMinute < 0 {
+	if c.AuthPerMinute < 0 || c.WritesPerMinute < 0 || c.ReadsPerMinute < 0 {
 		return fmt.Errorf("rate limits must not be negative")
+	}
+	if c.LoginFreeFailures < 0 || c.UploadsPerDay < 0 || c.UploadBytesPerDay < 0 || c.UploadSpoolBytes < 0 || c.MaxConnections < 0 {
+		return fmt.Errorf("http limits must not be negative")
+	}
+	if c.LoginFreeFailures > 0 && c.LoginBackoffMax < time.Second {
+		return fmt.Errorf("http.login-backoff-max must be at least 1s")
+	}
+	if c.UploadSpoolBytes > 0 && c.UploadSpoolBytes < c.MaxUploadBytes+formOverheadBytes {
+		return fmt.Errorf("http.upload-spool-bytes must hold at least one upload (http.max-upload-bytes + 1 MiB)")
+	}
+	if c.HeaderTimeout < 0 || c.UploadTimeout < 0 || c.IdleTimeout < 0 || c.WriteTimeout < 0 {
+		return fmt.Errorf("http timeouts must not be negative")
+	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		return err
 	}
 	if c.AnonymousFeedTTL < 0 || c.AnonymousFeedTTL > time.Minute {
 		return fmt.Errorf("http.anonymous-feed-ttl must be between 0 and 1m")
@@ -100,6 +150,11 @@ type Deps struct {
 	// LocalMediaDir, when set, is served under blob.MediaPathPrefix (the embedded blob store).
 	LocalMediaDir string
 	Tokens        *auth.Tokens
+	// Moderator checks comments, chat messages, video titles and user names (nil: no list).
+	Moderator Moderator
+	// KV holds the login backoff and upload quotas; shared (Redis) when gateways are
+	// replicated. Nil: an in-process store.
+	KV cache.KV
 	// Ready reports whether the dependencies answer; it backs /readyz.
 	Ready  func(context.Context) error
 	Logger *slog.Logger
@@ -117,8 +172,13 @@ type Gateway struct {
 	binder   binder
 	images   staticImages
 	server   *server.Hertz
-	// authLimit is keyed by client IP, writeLimit by user id.
-	authLimit, writeLimit *limiter
+	// authLimit and readLimit are keyed by client IP, writeLimit by user id.
+	authLimit, writeLimit, readLimit *limiter
+	logins                           *loginBackoff
+	quota                            *uploadQuota
+	spoolSpace                       *spoolBudget
+	proxies                          proxySet
+	hosts                            hostAllowList
 	// firstPages caches the anonymous first feed page (nil: disabled).
 	firstPages *pageCache
 	cors       corsPolicy
@@ -144,18 +204,40 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		return nil, err
 	}
 	cors, _ := parseCORSOrigins(cfg.CORSAllowedOrigins) // checked by Validate
+	proxies, _ := parseProxies(cfg.TrustedProxies)      // checked by Validate
+	kv := deps.KV
+	if kv == nil {
+		kv = cache.NewMemory(maxLimitEntries)
+	}
 	site, err := webapp.New()
 	if err != nil {
 		return nil, err
 	}
 	g := &Gateway{
 		cfg: cfg, deps: deps, location: loc, images: images, cors: cors, site: site,
-		authLimit:  newLimiter(cfg.AuthPerMinute, 10),
-		writeLimit: newLimiter(cfg.WritesPerMinute, 100),
+		authLimit:  newLimiter(cfg.AuthPerMinute, authBurst),
+		writeLimit: newLimiter(cfg.WritesPerMinute, writeBurst),
+		readLimit:  newLimiter(cfg.ReadsPerMinute, readBurst),
+		logins:     &loginBackoff{kv: kv, freeFailures: cfg.LoginFreeFailures, max: cfg.LoginBackoffMax, now: time.Now},
+		quota:      &uploadQuota{kv: kv, perDay: cfg.UploadsPerDay, bytesDay: cfg.UploadBytesPerDay, now: time.Now},
+		spoolSpace: &spoolBudget{limit: cfg.UploadSpoolBytes},
+		proxies:    proxies,
+		hosts:      newHostAllowList(cfg.AllowedHosts, cfg.Addr),
 		firstPages: newPageCache(cfg.AnonymousFeedTTL),
+	}
+	ln, err := listen(cfg)
+	if err != nil {
+		return nil, err
 	}
 	g.server = server.New(
 		server.WithHostPorts(cfg.Addr),
+		// The standard transport over our listener: it caps connections, bounds each write, and
+		// gives every request an absolute deadline for its headers (the netpoll transport's read
+		// timeout restarts with every byte, so a slow client could hold a connection forever).
+		server.WithTransport(standard.NewTransporter),
+		server.WithListener(ln),
+		server.WithReadTimeout(cfg.HeaderTimeout),
+		server.WithIdleTimeout(cfg.IdleTimeout),
 		// Bodies are streamed so an upload goes to disk, never whole into memory. Hertz then
 		// buffers bodies up to the max size and streams larger ones, bypassing the limit: the
 		// publish handler enforces the upload limit, limitBodies the limit of other requests.
@@ -168,7 +250,6 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		server.WithHandleMethodNotAllowed(true),
 		server.WithExitWaitTime(cfg.ShutdownGrace),
 		server.WithDisablePrintRoute(true),
-		server.WithReadTimeout(5*time.Minute),
 	)
 	g.routes()
 	return g, nil
@@ -195,14 +276,15 @@ func (g *Gateway) Run(ctx context.Context) error {
 // with a redirect (a 307 on a POST with a body is not followed by common clients).
 func (g *Gateway) routes() {
 	h := g.server
-	h.Use(g.recoverPanics, g.accessLog, g.cors.middleware, g.limitBodies)
+	h.Use(g.recoverPanics, g.accessLog, g.secureHeaders, g.cors.middleware, g.limitReads, g.limitBodies)
 	api := map[string]struct {
 		method  string
 		handler app.HandlerFunc
 	}{
 		"/douyin/feed/":                   {"GET", g.feed},
-		"/douyin/user/register/":          {"POST", g.register},
-		"/douyin/user/login/":             {"POST", g.login},
+		"/douyin/user/register/":          {"POST", g.limitAuth(g.register)},
+		"/douyin/user/login/":             {"POST", g.limitAuth(g.login)},
+		"/douyin/user/logout/":            {"POST", g.logout},
 		"/douyin/user/":                   {"GET", g.userInfo},
 		"/douyin/publish/action/":         {"POST", g.publish},
 		"/douyin/publish/list/":           {"GET", g.publishList},

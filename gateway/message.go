@@ -8,6 +8,7 @@ import (
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
 	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/moderation"
 	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
 )
 
@@ -24,7 +25,7 @@ func (g *Gateway) doMessageAction(ctx context.Context, c *app.RequestContext) er
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	from, err := g.writer(c, req.Token)
+	from, err := g.writer(ctx, c, req.Token)
 	if err != nil {
 		return err
 	}
@@ -34,7 +35,11 @@ func (g *Gateway) doMessageAction(ctx context.Context, c *app.RequestContext) er
 	if req.ToUserID <= 0 {
 		return errs.Invalid("to_user_id must be a positive integer")
 	}
-	_, err = g.deps.Messages.SendMessage(ctx, &messageapi.SendMessageRequest{FromUserId: from, ToUserId: req.ToUserID, Content: req.Content})
+	content, err := g.moderate(moderation.MessageText, req.Content)
+	if err != nil {
+		return err
+	}
+	_, err = g.deps.Messages.SendMessage(ctx, &messageapi.SendMessageRequest{FromUserId: from, ToUserId: req.ToUserID, Content: content})
 	return wrap("send message", err)
 }
 
@@ -48,7 +53,7 @@ func (g *Gateway) doMessageChat(ctx context.Context, c *app.RequestContext, resp
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	viewer, err := g.viewer(c, req.Token, true)
+	viewer, err := g.viewer(ctx, c, req.Token, true)
 	if err != nil {
 		return err
 	}

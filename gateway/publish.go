@@ -21,6 +21,7 @@ import (
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/moderation"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
@@ -42,24 +43,52 @@ const (
 	// and the text fields. A Content-Length above the upload limit plus this is refused unread.
 	formOverheadBytes = 1 << 20
 	maxTitleRunes     = 100
-	// drainLimit bounds how much of a rejected body is read and discarded so the client sees
-	// the answer instead of a reset connection; beyond it the connection is closed.
-	drainLimit = 256 << 20
+	// rejectedDrainTime bounds how long the rest of a rejected upload is discarded.
+	rejectedDrainTime = 2 * time.Second
 )
 
 // doPublish streams the upload to a temporary file (never holding it in memory), checks it,
 // stores it and registers the video as processing; the media worker makes it ready. Every
 // failure removes the temporary file and, once stored, the object.
+//
+// Nothing is read before what can be checked without the body: a declared length over the
+// limit, a token in the query string or header (the app's), the user's daily quota and the
+// temporary space. A token sent as a form field is checked as soon as its part arrives, before
+// the file part when it comes first.
 func (g *Gateway) doPublish(ctx context.Context, c *app.RequestContext) (err error) {
 	defer func() {
 		if err != nil {
-			g.drainBody(c)
+			g.finishRejected(c)
 		}
 	}()
-	if cl := c.Request.Header.ContentLength(); cl > 0 && int64(cl) > g.cfg.MaxUploadBytes+formOverheadBytes {
+	declared := int64(c.Request.Header.ContentLength())
+	if declared > g.cfg.MaxUploadBytes+formOverheadBytes {
 		return errTooLarge()
 	}
-	form, err := g.readPublishForm(c)
+	var author int64
+	if token := string(c.QueryArgs().Peek("token")); token != "" || len(c.Request.Header.Peek("Authorization")) > 0 {
+		if author, err = g.uploader(ctx, c, token, declared); err != nil {
+			return err
+		}
+	}
+	reserved := declared
+	if reserved <= 0 {
+		reserved = g.cfg.MaxUploadBytes + formOverheadBytes // chunked: the most it may hold
+	}
+	if !g.spoolSpace.reserve(reserved) {
+		return unavailable("the server is busy with other uploads, please retry in a minute", time.Minute)
+	}
+	defer g.spoolSpace.release(reserved)
+	if g.cfg.UploadTimeout > 0 {
+		// The body of an upload may take longer than the header deadline allows.
+		_ = c.GetConn().SetReadTimeout(g.cfg.UploadTimeout)
+	}
+	form, err := g.readPublishForm(c, func(token string) error {
+		if author == 0 {
+			author, err = g.uploader(ctx, c, token, declared)
+		}
+		return err
+	})
 	if form.file != nil {
 		defer func() {
 			form.file.Close()
@@ -69,16 +98,33 @@ func (g *Gateway) doPublish(ctx context.Context, c *app.RequestContext) (err err
 	if err != nil {
 		return err
 	}
-	author, err := g.writer(c, form.token)
-	if err != nil {
-		return err
+	if author == 0 {
+		// The file came before the token part, or there was no token at all.
+		if author, err = g.uploader(ctx, c, form.token, declared); err != nil {
+			return err
+		}
 	}
 	title := strings.TrimSpace(form.title)
 	if n := utf8.RuneCountInString(title); n == 0 || n > maxTitleRunes || !utf8.ValidString(title) {
 		return errs.Invalid("title must be 1-%d characters", maxTitleRunes)
 	}
+	if title, err = g.moderate(moderation.VideoTitle, title); err != nil {
+		return err
+	}
 	if form.file == nil {
 		return errs.Invalid("data (the video file) is required as a multipart form file")
+	}
+	size, err := form.file.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = form.file.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		return wrap("measure upload", err)
+	}
+	if declared <= 0 {
+		if err := g.quota.check(ctx, author, size); err != nil {
+			return err
+		}
 	}
 	ext, err := g.checkVideo(ctx, form.file)
 	if err != nil {
@@ -93,7 +139,23 @@ func (g *Gateway) doPublish(ctx context.Context, c *app.RequestContext) (err err
 		g.removeUpload(ctx, key)
 		return wrap("create video", err)
 	}
+	if err := g.quota.add(ctx, author, size); err != nil {
+		g.deps.Logger.WarnContext(ctx, "count upload quota", "err", err)
+	}
 	return nil
+}
+
+// uploader authenticates the uploading user, applies the write limit and checks the daily
+// quota against the declared size (0 or less: unknown yet).
+func (g *Gateway) uploader(ctx context.Context, c *app.RequestContext, token string, declared int64) (int64, error) {
+	author, err := g.writer(ctx, c, token)
+	if err != nil {
+		return 0, err
+	}
+	if err := g.quota.check(ctx, author, max(declared-formOverheadBytes, 0)); err != nil {
+		return 0, err
+	}
+	return author, nil
 }
 
 func errTooLarge() error {
@@ -107,14 +169,13 @@ func (g *Gateway) removeUpload(ctx context.Context, key string) {
 	}
 }
 
-// drainBody discards the unread rest of a rejected request, up to drainLimit, so the client
-// reads the answer rather than a reset; the connection is closed either way, as what is left
-// of the stream is unknown.
-func (g *Gateway) drainBody(c *app.RequestContext) {
+// finishRejected closes the connection of a rejected upload, as what is left of the stream
+// is unknown. The answer is written first; Hertz then discards what the client still sends,
+// for at most rejectedDrainTime, so a client busy sending reads the answer rather than a
+// reset. A request refused before its body was read is not waited for beyond that either.
+func (g *Gateway) finishRejected(c *app.RequestContext) {
 	c.SetConnectionClose()
-	if c.Request.IsBodyStream() {
-		_, _ = io.Copy(io.Discard, io.LimitReader(c.RequestBodyStream(), drainLimit))
-	}
+	_ = c.GetConn().SetReadTimeout(rejectedDrainTime)
 }
 
 // publishForm is the parsed publish request; file is the spooled video, positioned at 0.
@@ -126,7 +187,10 @@ type publishForm struct {
 // readPublishForm parses the multipart body as a stream. Parts may come in any order (some
 // clients send the file before the token and title); the token and title may also come in
 // the query string, as the app sends them.
-func (g *Gateway) readPublishForm(c *app.RequestContext) (publishForm, error) {
+//
+// authorize is called with the token part as soon as it is read, so a bad token stops the
+// request before the file part that follows it is read.
+func (g *Gateway) readPublishForm(c *app.RequestContext, authorize func(token string) error) (publishForm, error) {
 	form := publishForm{token: string(c.QueryArgs().Peek("token")), title: string(c.QueryArgs().Peek("title"))}
 	boundary := string(c.Request.Header.MultipartFormBoundary())
 	if boundary == "" {
@@ -162,6 +226,11 @@ func (g *Gateway) readPublishForm(c *app.RequestContext) (publishForm, error) {
 			}
 			if name == "token" {
 				form.token = string(b)
+				if form.file == nil {
+					if err := authorize(form.token); err != nil {
+						return form, err
+					}
+				}
 			} else {
 				form.title = string(b)
 			}
@@ -280,7 +349,7 @@ func (g *Gateway) doPublishList(ctx context.Context, c *app.RequestContext, resp
 	if req.UserID <= 0 {
 		return errs.Invalid("user_id must be a positive integer")
 	}
-	viewer, err := g.viewer(c, orEmpty(req.Token), false)
+	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 	if err != nil {
 		return err
 	}

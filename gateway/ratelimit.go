@@ -35,8 +35,14 @@ func newLimiter(perMinute float64, burst int) *limiter {
 
 // allow reports whether key may proceed now. A zero rate disables the limit.
 func (l *limiter) allow(key string) bool {
+	ok, _ := l.reserve(key)
+	return ok
+}
+
+// reserve reports whether key may proceed now and, when not, how long until it may.
+func (l *limiter) reserve(key string) (bool, time.Duration) {
 	if l.every <= 0 {
-		return true
+		return true, 0
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -48,7 +54,11 @@ func (l *limiter) allow(key string) bool {
 	}
 	b.seen = now
 	l.sweep(now)
-	return b.limiter.AllowN(now, 1)
+	if b.limiter.AllowN(now, 1) {
+		return true, 0
+	}
+	missing := 1 - b.limiter.TokensAt(now)
+	return false, time.Duration(missing / float64(l.every) * float64(time.Second))
 }
 
 // sweep drops buckets that are full again (idle long enough to refill), at most once a minute.

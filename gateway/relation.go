@@ -24,7 +24,7 @@ func (g *Gateway) doRelationAction(ctx context.Context, c *app.RequestContext) e
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	userID, err := g.writer(c, req.Token)
+	userID, err := g.writer(ctx, c, req.Token)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (g *Gateway) relationList(ctx context.Context, c *app.RequestContext, list 
 		if req.UserID <= 0 {
 			return errs.Invalid("user_id must be a positive integer")
 		}
-		viewer, err := g.viewer(c, orEmpty(req.Token), false)
+		viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 		if err != nil {
 			return err
 		}
@@ -90,7 +90,7 @@ func (g *Gateway) doFriendList(ctx context.Context, c *app.RequestContext, resp 
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
-	viewer, err := g.viewer(c, req.Token, true)
+	viewer, err := g.viewer(ctx, c, req.Token, true)
 	if err != nil {
 		return err
 	}

@@ -5,9 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
-	"net"
+	"math"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -16,7 +17,7 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
+	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 )
@@ -36,13 +37,19 @@ func (g *Gateway) reply(ctx context.Context, c *app.RequestContext, resp envelop
 // settle sets resp's status fields from err, logs what is the server's fault, and returns the
 // HTTP status to answer with.
 func (g *Gateway) settle(ctx context.Context, c *app.RequestContext, resp envelope, err error) int {
-	code, msg := errs.Code(err)
+	code, msg := classify(err)
 	o := outcomeOf(code)
 	if msg == "" {
 		msg = o.message
 	}
 	if code == base.ErrCode_InternalError || o.httpStatus >= 500 {
 		g.deps.Logger.ErrorContext(ctx, "request failed", "path", string(c.Path()), "request_id", requestID(c), "err", err)
+	}
+	var limited limitError
+	if asLimit(err, &limited) && limited.after > 0 {
+		c.Response.Header.Set("Retry-After", strconv.FormatInt(int64(math.Ceil(max(limited.after.Seconds(), 1))), 10))
+	} else if o.retryAfter != "" {
+		c.Response.Header.Set("Retry-After", o.retryAfter)
 	}
 	resp.SetStatusCode(int32(code))
 	resp.SetStatusMsg(msg)
@@ -52,7 +59,7 @@ func (g *Gateway) settle(ctx context.Context, c *app.RequestContext, resp envelo
 // viewer resolves the requesting user from the token parameter or an Authorization: Bearer
 // header. It returns 0 for an anonymous request when the token is optional; a token that is
 // present but invalid is always an error, never silently anonymous.
-func (g *Gateway) viewer(c *app.RequestContext, token string, required bool) (int64, error) {
+func (g *Gateway) viewer(ctx context.Context, c *app.RequestContext, token string, required bool) (int64, error) {
 	if token == "" {
 		if h := string(c.Request.Header.Peek("Authorization")); strings.HasPrefix(h, "Bearer ") {
 			token = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
@@ -64,49 +71,26 @@ func (g *Gateway) viewer(c *app.RequestContext, token string, required bool) (in
 		}
 		return 0, nil
 	}
-	id, err := g.deps.Tokens.Verify(token)
+	id, err := g.deps.Tokens.Verify(ctx, token)
+	if errors.Is(err, auth.ErrRevocationUnavailable) {
+		return 0, wrapUnavailable("verify token", err)
+	}
 	if err != nil {
-		return 0, errs.New(base.ErrCode_Unauthenticated, "invalid or expired token, please log in again")
+		return 0, errs.New(base.ErrCode_Unauthenticated, "invalid, expired or revoked token, please log in again")
 	}
 	return id, nil
 }
 
 // writer resolves the user of a mutation and applies the per-user write rate limit.
-func (g *Gateway) writer(c *app.RequestContext, token string) (int64, error) {
-	id, err := g.viewer(c, token, true)
+func (g *Gateway) writer(ctx context.Context, c *app.RequestContext, token string) (int64, error) {
+	id, err := g.viewer(ctx, c, token, true)
 	if err != nil {
 		return 0, err
 	}
-	if !g.writeLimit.allow(strconv.FormatInt(id, 10)) {
-		return 0, errs.New(base.ErrCode_RateLimited, "too many actions, please slow down")
+	if ok, wait := g.writeLimit.reserve(strconv.FormatInt(id, 10)); !ok {
+		return 0, rateLimited("too many actions, please slow down", wait)
 	}
 	return id, nil
-}
-
-// limitByIP applies the per-IP limit of sign-ups and logins, which guess passwords otherwise.
-func (g *Gateway) limitByIP(next app.HandlerFunc) app.HandlerFunc {
-	return func(ctx context.Context, c *app.RequestContext) {
-		if !g.authLimit.allow(g.clientIP(c)) {
-			g.reply(ctx, c, &api.UserLoginResponse{}, errs.New(base.ErrCode_RateLimited, "too many attempts, please wait a minute"))
-			return
-		}
-		next(ctx, c)
-	}
-}
-
-// clientIP is the peer address, or the first X-Forwarded-For hop when a trusted proxy sets it.
-func (g *Gateway) clientIP(c *app.RequestContext) string {
-	if g.cfg.TrustForwardedFor {
-		if xff := string(c.Request.Header.Peek("X-Forwarded-For")); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			return strings.TrimSpace(first)
-		}
-	}
-	host, _, err := net.SplitHostPort(c.RemoteAddr().String())
-	if err != nil {
-		return c.RemoteAddr().String()
-	}
-	return host
 }
 
 func orEmpty(s *string) string {
@@ -189,17 +173,24 @@ func (g *Gateway) readyz(ctx context.Context, c *app.RequestContext) {
 }
 
 // urlBase is what path-only URLs from the services ("/media/…", "/static/…") are resolved
-// against: the public base URL, or, when none is configured, the scheme and host the client
-// used, which is by construction an address the phone can reach. A list computes it once.
+// against: the public base URL when one is configured; otherwise the scheme and host the
+// client used, if that host is on the allow-list (by default this machine's own addresses and
+// localhost, which is what a phone on the LAN types), and the listen address otherwise. A
+// client-chosen Host therefore never ends up in a URL served to someone else. A list computes
+// it once.
 func (g *Gateway) urlBase(c *app.RequestContext) string {
 	if g.cfg.PublicBaseURL != "" {
 		return strings.TrimRight(g.cfg.PublicBaseURL, "/")
 	}
+	host := string(c.Host())
+	if !g.hosts.allows(host) {
+		return "http://" + g.hosts.fallback
+	}
 	scheme := "http"
-	if p := c.Request.Header.Peek("X-Forwarded-Proto"); bytes.Equal(p, []byte("https")) {
+	if p := c.Request.Header.Peek("X-Forwarded-Proto"); bytes.Equal(p, []byte("https")) && g.fromTrustedProxy(c) {
 		scheme = "https"
 	}
-	return scheme + "://" + string(c.Host())
+	return scheme + "://" + host
 }
 
 // absoluteURL resolves u against base (urlBase); absolute URLs (a CDN) pass unchanged.

@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"context"
+	"strings"
 
 	"github.com/cloudwego/hertz/pkg/app"
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/moderation"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 )
@@ -19,6 +21,9 @@ func (g *Gateway) register(ctx context.Context, c *app.RequestContext) {
 func (g *Gateway) doRegister(ctx context.Context, c *app.RequestContext, resp *api.UserRegisterResponse) error {
 	var req api.UserRegisterRequest
 	if err := g.binder.bind(c, &req); err != nil {
+		return err
+	}
+	if _, err := g.moderate(moderation.UserName, req.Username); err != nil {
 		return err
 	}
 	out, err := g.deps.Users.Register(ctx, &userapi.RegisterRequest{Username: req.Username, Password: req.Password})
@@ -43,9 +48,21 @@ func (g *Gateway) doLogin(ctx context.Context, c *app.RequestContext, resp *api.
 	if err := g.binder.bind(c, &req); err != nil {
 		return err
 	}
+	ip := g.clientIP(c)
+	if err := g.logins.check(ctx, req.Username, ip); err != nil {
+		return err
+	}
 	out, err := g.deps.Users.Login(ctx, &userapi.LoginRequest{Username: req.Username, Password: req.Password})
+	if errs.Is(err, base.ErrCode_LoginFailed) {
+		if rerr := g.logins.failed(ctx, req.Username, ip); rerr != nil {
+			g.deps.Logger.WarnContext(ctx, "record failed login", "err", rerr)
+		}
+	}
 	if err != nil {
 		return wrap("login", err)
+	}
+	if err := g.logins.succeeded(ctx, req.Username, ip); err != nil {
+		g.deps.Logger.WarnContext(ctx, "clear login backoff", "err", err)
 	}
 	token, err := g.deps.Tokens.Issue(out.UserId)
 	if err != nil {
@@ -69,7 +86,7 @@ func (g *Gateway) doUserInfo(ctx context.Context, c *app.RequestContext, resp *a
 	if target < 0 {
 		return errs.Invalid("user_id must be a positive integer")
 	}
-	viewer, err := g.viewer(c, orEmpty(req.Token), target == 0)
+	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), target == 0)
 	if err != nil {
 		return err
 	}
@@ -85,5 +102,32 @@ func (g *Gateway) doUserInfo(ctx context.Context, c *app.RequestContext, resp *a
 		return errs.New(base.ErrCode_UserNotFound, "user not found")
 	}
 	resp.User = u
+	return nil
+}
+
+func (g *Gateway) logout(ctx context.Context, c *app.RequestContext) {
+	resp := &api.UserLogoutResponse{}
+	g.reply(ctx, c, resp, g.doLogout(ctx, c))
+}
+
+// doLogout revokes the token of the request at once, on every gateway (the revocations are
+// in the shared cache, or in the database when embedded). Other tokens of the user still work.
+func (g *Gateway) doLogout(ctx context.Context, c *app.RequestContext) error {
+	var req api.UserLogoutRequest
+	if err := g.binder.bind(c, &req); err != nil {
+		return err
+	}
+	token := orEmpty(req.Token)
+	if token == "" {
+		if h := string(c.Request.Header.Peek("Authorization")); strings.HasPrefix(h, "Bearer ") {
+			token = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+		}
+	}
+	if _, err := g.viewer(ctx, c, token, true); err != nil {
+		return err
+	}
+	if err := g.deps.Tokens.Revoke(ctx, token); err != nil {
+		return wrapUnavailable("revoke token", err)
+	}
 	return nil
 }

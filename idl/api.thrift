@@ -42,6 +42,17 @@ struct UserLoginResponse {
     4: string token
 }
 
+// Logout revokes the token it carries (an addition to the app's contract: the fixed app never
+// calls it; web clients and operators do).
+struct UserLogoutRequest {
+    1: optional string token (api.query="token", api.form="token")
+}
+
+struct UserLogoutResponse {
+    1: i32 status_code
+    2: string status_msg
+}
+
 struct UserRequest {
     // user_id absent or 0 means the token's owner.
     1: optional i64 user_id (api.query="user_id", api.form="user_id")
@@ -191,6 +202,7 @@ service DouyinAPI {
     FeedResponse Feed(1: FeedRequest req) (api.get="/douyin/feed/")
     UserRegisterResponse UserRegister(1: UserRegisterRequest req) (api.post="/douyin/user/register/")
     UserLoginResponse UserLogin(1: UserLoginRequest req) (api.post="/douyin/user/login/")
+    UserLogoutResponse UserLogout(1: UserLogoutRequest req) (api.post="/douyin/user/logout/")
     UserResponse User(1: UserRequest req) (api.get="/douyin/user/")
     PublishActionResponse PublishAction(1: PublishActionRequest req) (api.post="/douyin/publish/action/")
     PublishListResponse PublishList(1: PublishListRequest req) (api.get="/douyin/publish/list/")

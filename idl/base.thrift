@@ -19,6 +19,8 @@ enum ErrCode {
     PayloadTooLarge = 10011
     RateLimited = 10012
     Unavailable = 10013
+    // ContentRefused: the text holds a word of the moderation list (under its refuse action).
+    ContentRefused = 10014
 }
 
 // User is the profile the app shows; counters are maintained, never scanned.

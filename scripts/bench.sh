@@ -10,7 +10,7 @@
 # default .run/bench), BENCH_DOCS (where the report goes, default docs), BENCH_REPORT_ONLY=1
 # rewrites the report from the last runs without measuring again.
 #
-# The servers run with -http.auth-rate-per-minute=0 and -http.write-rate-per-minute=0: all load
+# The servers run with the auth, write and read rate limits off (=0): all load
 # comes from 127.0.0.1 and a few accounts, which the per-IP and per-user limits would refuse.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -128,9 +128,9 @@ embedded() {
   admin_port=$(free_port $((port + 1)))
   url="http://127.0.0.1:$port"
   # The admin port (/metrics, /debug/pprof/) too: the default :9090 may be taken.
-  echo "douyin -data.dir \$BENCH_DIR/embedded-$preset/data -http.addr 127.0.0.1:$port -admin.addr 127.0.0.1:$admin_port -seed.enabled=false -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0" >>"$work/commands.txt"
+  echo "douyin -data.dir \$BENCH_DIR/embedded-$preset/data -http.addr 127.0.0.1:$port -admin.addr 127.0.0.1:$admin_port -seed.enabled=false -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0 -http.read-rate-per-minute=0" >>"$work/commands.txt"
   "$work/douyin" -data.dir "$dir/data" -http.addr "127.0.0.1:$port" -admin.addr "127.0.0.1:$admin_port" -seed.enabled=false \
-    -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0 >"$dir/server.log" 2>&1 &
+    -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0 -http.read-rate-per-minute=0 >"$dir/server.log" 2>&1 &
   server_pid=$!
   wait_ready "$url"
   local common=(-target "$url" -manifest "$dir/manifest.json" -tokens "$dir/tokens.json" -concurrency "$conc" -server-pid "$server_pid")
@@ -181,10 +181,10 @@ if [ "$multi" = 1 ]; then
   DOUYIN_DB_DSN="douyin:douyin-local-test@tcp(127.0.0.1:3306)/$database" \
     "$lg" seed -db.driver mysql -size small -blob-dir "$up_dir/data/blobs" -manifest "$work/multi-manifest.json" 2>"$work/multi-seed.log"
   log "starting the multi-process deployment"
-  echo "DOUYIN_UP_DATABASE=$database DOUYIN_UP_PORT_BASE=30000 DOUYIN_UP_DIR=.run/bench-up DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 scripts/up.sh" >>"$work/commands.txt"
+  echo "DOUYIN_UP_DATABASE=$database DOUYIN_UP_PORT_BASE=30000 DOUYIN_UP_DIR=.run/bench-up DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 DOUYIN_HTTP_READ_RATE_PER_MINUTE=0 scripts/up.sh" >>"$work/commands.txt"
   up_started=1
   gateway=$(DOUYIN_UP_DATABASE="$database" DOUYIN_UP_PORT_BASE=30000 DOUYIN_UP_DIR="$up_dir" \
-    DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 scripts/up.sh | sed -n 's/^GATEWAY=//p')
+    DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 DOUYIN_HTTP_READ_RATE_PER_MINUTE=0 scripts/up.sh | sed -n 's/^GATEWAY=//p')
   pids=$(awk '{print $1}' "$up_dir/pids" | paste -sd, -)
   common=(-target "$gateway" -manifest "$work/multi-manifest.json" -tokens "$work/multi-tokens.json" -concurrency "$conc" -server-pid "$pids")
   "$lg" run "${common[@]}" -duration 3s >/dev/null

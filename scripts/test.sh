@@ -23,6 +23,8 @@ export DOUYIN_UP_DIR=${DOUYIN_UP_DIR:-$PWD/.run/test-up}
 # so a fresh cache namespace) per run, dropped at the end.
 export DOUYIN_UP_PORT_BASE=${DOUYIN_UP_PORT_BASE:-28000}
 export DOUYIN_UP_DATABASE=douyin_test_up_$(date +%s)
+# A daily upload quota the e2e suite reaches quickly (its own servers use the same).
+export DOUYIN_HTTP_UPLOAD_DAILY_COUNT=4 DOUYIN_E2E_UPLOAD_DAILY_COUNT=4
 scripts/down.sh >/dev/null 2>&1 || true
 cleanup() {
   scripts/down.sh

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Runs the system as separate processes, one per target, on the real backends (MariaDB, Redis,
-# RocketMQ, Consul, started by deps.sh), finding each other through Consul. Waits until the
-# gateway is ready and prints GATEWAY=http://127.0.0.1:PORT as its last line.
-# State (pids, logs, secrets) lives in $DOUYIN_UP_DIR (default ./.run/up); scripts/down.sh stops
-# exactly the processes started here. Run one deployment per machine at a time: they share the
+# Runs the system as separate processes, DOUYIN_UP_REPLICAS (default 1) instances of every target,
+# gateways included, on the real backends (MariaDB, Redis, RocketMQ, Consul, started by deps.sh),
+# finding each other through Consul. Waits until every instance is ready, then prints
+# GATEWAYS=<every gateway URL, space-separated> and, as its last line, GATEWAY=<the first one>.
+# State (pids, logs, secrets) lives in $DOUYIN_UP_DIR (default ./.run/up): one line "PID TARGET"
+# per instance in pids, a start script per instance (start-TARGET-I.sh; start-TARGET.sh is
+# instance 1) and a log per instance (logs/TARGET.log, logs/TARGET-I.log from the second on).
+# scripts/down.sh stops exactly the processes started here. Run one deployment per machine at a time: they share the
 # RocketMQ consumer groups (each skips the other's messages, see mq.rocketmq.origin).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,7 +14,16 @@ cd "$root"
 state=${DOUYIN_UP_DIR:-$root/.run/up}
 base=${DOUYIN_UP_PORT_BASE:-18000}
 database=${DOUYIN_UP_DATABASE:-douyin_up}
+replicas=${DOUYIN_UP_REPLICAS:-1}
 targets=(user video favorite comment relation message media gateway)
+services=(user video favorite comment relation message)
+# Ports: instance slot k (0-based over every target's instances) listens for RPC on base+1+k and
+# for admin on base+101+k; gateway instance i serves HTTP on base+79+i. Nine replicas fit below
+# the gateways' ports.
+case $replicas in
+  [1-9]) ;;
+  *) echo "up: DOUYIN_UP_REPLICAS must be 1..9, not '$replicas'" >&2; exit 1 ;;
+esac
 
 if [ -f "$state/pids" ] && [ -s "$state/pids" ]; then
   echo "up: $state/pids exists: a deployment is running; run scripts/down.sh first" >&2
@@ -37,63 +49,77 @@ export DOUYIN_RPC_DISCOVERY=consul DOUYIN_RPC_CONSUL_ADDR=127.0.0.1:8500
 export DOUYIN_AUTH_SECRET
 DOUYIN_AUTH_SECRET=$(cat "$state/auth.secret")
 export DOUYIN_DATA_DIR="$state/data" DOUYIN_SEED_ENABLED=false
-# The e2e suite signs up many users from 127.0.0.1; the per-IP sign-up limit would refuse them.
-export DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=${DOUYIN_HTTP_AUTH_RATE_PER_MINUTE:-0}
+# Local clients (the e2e suite, a proxy on this machine) may name the client address in
+# X-Forwarded-For; the per-IP limits key on it.
+export DOUYIN_HTTP_TRUSTED_PROXIES=${DOUYIN_HTTP_TRUSTED_PROXIES:-127.0.0.1}
 
 echo "$DOUYIN_DB_DSN" >"$state/mysql.dsn" # for tests that check the SQL rows behind the API
 "$state/douyin" migrate >"$state/logs/migrate.log" 2>&1 || { cat "$state/logs/migrate.log" >&2; exit 1; }
 
 : >"$state/pids"
-port=$((base + 1))
+slot=0
+admin_ports=() # "PORT TARGET LOG" per instance, for the readiness checks
+gateways=()
 for target in "${targets[@]}"; do
-  # Each target gets a start script, so tests can kill a process and start it again exactly
-  # as it was (scripts/down.sh still stops it: the script appends the new pid).
-  cat >"$state/start-$target.sh" <<START
+  for ((i = 1; i <= replicas; i++)); do
+    port=$((base + 1 + slot))
+    admin=$((base + 101 + slot))
+    http=$((base + 79 + i))
+    log="$state/logs/$target.log"
+    [ "$i" -eq 1 ] || log="$state/logs/$target-$i.log"
+    [ "$target" != gateway ] || gateways+=("http://127.0.0.1:$http")
+    # Each instance gets a start script, so tests can kill a process and start it again exactly
+    # as it was (scripts/down.sh still stops it: the script appends the new pid).
+    cat >"$state/start-$target-$i.sh" <<START
 #!/usr/bin/env bash
 set -euo pipefail
 $(export -p | grep ' DOUYIN_')
-export DOUYIN_RPC_LISTEN_ADDR=127.0.0.1:$port DOUYIN_HTTP_ADDR=127.0.0.1:$((base + 80)) DOUYIN_ADMIN_ADDR=127.0.0.1:$((port + 100))
-nohup "$state/douyin" -target=$target >>"$state/logs/$target.log" 2>&1 &
+export DOUYIN_RPC_LISTEN_ADDR=127.0.0.1:$port DOUYIN_HTTP_ADDR=127.0.0.1:$http DOUYIN_ADMIN_ADDR=127.0.0.1:$admin
+nohup "$state/douyin" -target=$target >>"$log" 2>&1 &
 echo "\$! $target" >>"$state/pids"
 START
-  chmod 700 "$state/start-$target.sh"
-  "$state/start-$target.sh"
-  port=$((port + 1))
+    chmod 700 "$state/start-$target-$i.sh"
+    [ "$i" -ne 1 ] || ln -sf "start-$target-1.sh" "$state/start-$target.sh"
+    "$state/start-$target-$i.sh"
+    admin_ports+=("$admin $target $log")
+    slot=$((slot + 1))
+  done
 done
 
-# Ready when every service passes its Consul health check and the gateway answers /readyz.
-deadline=$((SECONDS + 60))
-for target in user video favorite comment relation message; do
-  until curl -sf "http://127.0.0.1:8500/v1/health/service/douyin-$target?passing=true" | grep -q '"ServiceID"'; do
+# Ready when every service has all its instances passing their Consul health checks, and every
+# process (media workers and gateways included) answers /readyz on its admin port.
+deadline=$((SECONDS + 60 + 15 * (replicas - 1)))
+for target in "${services[@]}"; do
+  until [ "$(curl -sf "http://127.0.0.1:8500/v1/health/service/douyin-$target?passing=true" | grep -o '"ServiceID"' | wc -l)" -ge "$replicas" ]; do
     if [ $SECONDS -ge $deadline ]; then
-      echo "up: douyin-$target never became healthy in Consul; see $state/logs/$target.log" >&2
+      echo "up: douyin-$target has fewer than $replicas healthy instances in Consul; see $state/logs/$target*.log" >&2
       tail -20 "$state/logs/$target.log" >&2
       exit 1
     fi
     sleep 0.2
   done
 done
-# Every process, the media worker included, answers /readyz on its admin port.
-port=$((base + 101))
-for target in "${targets[@]}"; do
-  until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do
+for entry in "${admin_ports[@]}"; do
+  read -r admin target log <<<"$entry"
+  until curl -sf "http://127.0.0.1:$admin/readyz" >/dev/null; do
     if [ $SECONDS -ge $deadline ]; then
-      echo "up: $target is not ready on its admin port $port; see $state/logs/$target.log" >&2
-      tail -20 "$state/logs/$target.log" >&2
+      echo "up: $target is not ready on its admin port $admin; see $log" >&2
+      tail -20 "$log" >&2
       exit 1
     fi
     sleep 0.2
   done
-  port=$((port + 1))
 done
-gateway="http://127.0.0.1:$((base + 80))"
-until curl -sf "$gateway/readyz" >/dev/null; do
-  if [ $SECONDS -ge $deadline ]; then
-    echo "up: the gateway never became ready; see $state/logs/gateway.log" >&2
-    tail -20 "$state/logs/gateway.log" >&2
-    exit 1
-  fi
-  sleep 0.2
+for gateway in "${gateways[@]}"; do
+  until curl -sf "$gateway/readyz" >/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "up: the gateway $gateway never became ready; see $state/logs/gateway*.log" >&2
+      tail -20 "$state/logs/gateway.log" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
 done
-echo "up: ${#targets[@]} processes running; logs in $state/logs"
-echo "GATEWAY=$gateway"
+echo "up: ${#admin_ports[@]} processes running ($replicas of each target); logs in $state/logs"
+echo "GATEWAYS=${gateways[*]}"
+echo "GATEWAY=${gateways[0]}"

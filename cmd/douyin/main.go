@@ -4,6 +4,7 @@
 //	douyin [flags]            run the server
 //	douyin migrate [flags]    create or update the database schema
 //	douyin seed [flags]       write the demo users and videos (once)
+//	douyin revoke -user ID    revoke every token of a user issued until now
 //	douyin version            print the version
 package main
 
@@ -38,7 +39,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	command := "serve"
-	if len(args) > 0 && (args[0] == "migrate" || args[0] == "seed" || args[0] == "version") {
+	if len(args) > 0 && (args[0] == "migrate" || args[0] == "seed" || args[0] == "revoke" || args[0] == "version") {
 		command, args = args[0], args[1:]
 	}
 	if command == "version" {
@@ -51,6 +52,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var cfg app.Config
 	cfg.RegisterFlags(fs)
 	fs.String(config.FileFlag, "", "YAML config file; its keys are the flag names (nested or dotted)")
+	var revokeUser int64
+	if command == "revoke" {
+		fs.Int64Var(&revokeUser, "user", 0, "the user whose tokens are revoked")
+	}
 	printConfig := fs.Bool("print-config", false, "print the effective configuration and exit")
 	verifyConfig := fs.Bool("verify-config", false, "validate the configuration and exit")
 	if err := config.Load(fs, args, os.LookupEnv, app.Secrets()); err != nil {
@@ -86,6 +91,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = migrate(ctx, cfg)
 	case "seed":
 		err = seedOnce(ctx, cfg, log, stdout)
+	case "revoke":
+		if err = app.RevokeUser(ctx, cfg, revokeUser); err == nil {
+			fmt.Fprintf(stdout, "revoked every token of user %d issued until now\n", revokeUser)
+		}
 	default:
 		err = serve(ctx, cfg, log)
 	}

@@ -132,7 +132,7 @@ func TestSmoke(t *testing.T) {
 
 	addr := freeAddr(t)
 	srv := exec.Command(bin, "-data.dir", dataDir, "-http.addr", addr, "-seed.enabled=false",
-		"-http.auth-rate-per-minute=0", "-http.write-rate-per-minute=0")
+		"-http.auth-rate-per-minute=0", "-http.write-rate-per-minute=0", "-http.read-rate-per-minute=0")
 	logFile, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
 		t.Fatal(err)

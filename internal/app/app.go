@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/server"
@@ -20,6 +21,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/moderation"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/internal/rpc"
 	"github.com/douyin-backend/douyin/internal/seed"
@@ -165,6 +167,7 @@ func Migrate(gdb *gorm.DB) error {
 	for name, migrate := range map[string]func(*gorm.DB) error{
 		User: user.Migrate, Video: video.Migrate, Favorite: favorite.Migrate,
 		Comment: comment.Migrate, Relation: relation.Migrate, Message: message.Migrate,
+		tokens: auth.Migrate,
 	} {
 		if err := migrate(gdb); err != nil {
 			return fmt.Errorf("migrate %s: %w", name, err)
@@ -226,8 +229,63 @@ func (a *App) initTokens() error {
 	if err != nil {
 		return err
 	}
-	a.tokens = auth.NewTokens(key, a.cfg.Auth.TokenTTL)
+	a.tokens = auth.NewTokens(key, a.cfg.Auth.TokenTTL, auth.WithRevocations(a.revocationStore(a.kv, a.gdb)))
 	return nil
+}
+
+// revocationsInDB reports whether token revocations live in the database: when the cache is
+// in-process and every component shares this process (the embedded mode), so that they survive
+// a restart and `douyin revoke` reaches the running server through the database. Otherwise they
+// live in the cache, which is Redis, shared by every gateway, in a real deployment.
+func revocationsInDB(cfg Config, inProcess bool) bool {
+	return inProcess && cfg.Cache.Backend == cache.BackendMemory
+}
+
+// revocationReadFor is how long the embedded mode remembers a revocation read from the
+// database: what `douyin revoke` writes from another process shows within it.
+const revocationReadFor = time.Second
+
+func (a *App) revocationStore(kv cache.KV, gdb *gorm.DB) auth.RevocationStore {
+	if revocationsInDB(a.cfg, a.inProcess) {
+		return auth.NewSQLRevocations(gdb, revocationReadFor)
+	}
+	return auth.NewKVRevocations(kv)
+}
+
+// RevokeUser revokes every token of userID issued until now, in the store the running
+// deployment reads (`douyin revoke -user ID`).
+func RevokeUser(ctx context.Context, cfg Config, userID int64) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	a := &App{cfg: cfg, inProcess: slices.Contains(cfg.Targets(), All)}
+	var (
+		kv  cache.KV
+		gdb *gorm.DB
+	)
+	if revocationsInDB(cfg, a.inProcess) {
+		var err error
+		if gdb, err = db.Open(cfg.DB, cfg.DataDir); err != nil {
+			return err
+		}
+		defer db.Close(gdb)
+		if err := auth.Migrate(gdb); err != nil {
+			return err
+		}
+	} else {
+		var (
+			r   *cache.Redis
+			err error
+		)
+		if kv, r, err = cache.Open(cfg.Cache, 1); err != nil {
+			return err
+		}
+		if r == nil {
+			return errors.New("the cache is in-process: run revoke with the deployment's settings (-cache.backend=redis), or with -target=all for the embedded mode")
+		}
+		defer r.Close()
+	}
+	return auth.RevokeUser(ctx, a.revocationStore(kv, gdb), userID, time.Now(), cfg.Auth.TokenTTL)
 }
 
 // local reports whether component runs in this process.
@@ -387,10 +445,15 @@ func (a *App) initMedia() error {
 }
 
 func (a *App) initGateway() error {
+	filter, err := moderation.New(a.cfg.Moderation, a.metrics.Registry, a.log.With("module", Gateway))
+	if err != nil {
+		return err
+	}
+	a.runners = append(a.runners, filter.Run)
 	deps := gateway.Deps{
 		Users: a.users, Videos: a.videos, Favorites: a.favorites, Comments: a.comments,
-		Relations: a.relations, Messages: a.messages, Blobs: a.blobs, Tokens: a.tokens,
-		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics,
+		Relations: a.relations, Messages: a.messages, Blobs: a.blobs, Tokens: a.tokens, KV: a.kv,
+		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics, Moderator: filter,
 	}
 	if a.localBlobs != nil {
 		deps.LocalMediaDir = a.localBlobs.Root()

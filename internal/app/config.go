@@ -10,6 +10,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/moderation"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/internal/rpc"
 	"github.com/douyin-backend/douyin/internal/telemetry"
@@ -31,7 +32,9 @@ type Config struct {
 	Cache     cache.Config
 	Telemetry telemetry.Config
 	Media     media.Config
-	Sweeper   video.SweeperConfig
+	// Moderation is applied by the gateway, before any service stores user text.
+	Moderation moderation.Config
+	Sweeper    video.SweeperConfig
 }
 
 // Secrets are the settings accepted only from the environment (config.Load enforces it).
@@ -56,6 +59,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.MQ.RegisterFlags(fs)
 	c.Cache.RegisterFlags(fs)
 	c.Telemetry.RegisterFlags(fs)
+	c.Moderation.RegisterFlags(fs)
 	// Both take their defaults from the receiver (media finds ffmpeg on PATH).
 	c.Media = media.DefaultConfig()
 	c.Media.RegisterFlags(fs)
@@ -86,6 +90,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Cache.Validate(); err != nil {
+		return err
+	}
+	if err := c.Moderation.Validate(); err != nil {
 		return err
 	}
 	if err := c.Media.Validate(); err != nil {

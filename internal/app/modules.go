@@ -35,21 +35,28 @@ type module struct {
 
 // moduleTable is the whole wiring of the system in one place.
 func (a *App) moduleTable() map[string]module {
+	tokenDeps := []string{cacheKV}
+	if revocationsInDB(a.cfg, a.inProcess) {
+		tokenDeps = append(tokenDeps, database) // revocations in SQLite, see revocationsInDB
+	}
 	return map[string]module{
 		database: {init: a.initDB},
 		cacheKV:  {init: a.initCache},
 		queue:    {init: a.initQueue},
 		blobs:    {init: a.initBlobs},
-		tokens:   {init: a.initTokens},
+		tokens:   {deps: tokenDeps, init: a.initTokens},
 
 		User:     {deps: []string{database, cacheKV}, init: a.initUser},
 		Video:    {deps: []string{database, cacheKV, queue, blobs}, init: a.initVideo},
 		Favorite: {deps: []string{database, cacheKV, queue, Video}, init: a.initFavorite},
-		Comment:  {deps: []string{database, Video}, init: a.initComment},
+		// cacheKV: the comment counters live in Redis when it is configured; without the
+		// dependency a comment process alone would keep them in its own memory, and each
+		// replica would serve its own stale copy.
+		Comment:  {deps: []string{database, cacheKV, Video}, init: a.initComment},
 		Relation: {deps: []string{database, cacheKV, User}, init: a.initRelation},
 		Message:  {deps: []string{database, cacheKV, User}, init: a.initMessage},
 		Media:    {deps: []string{queue, blobs, Video}, init: a.initMedia},
-		Gateway:  {deps: []string{User, Video, Favorite, Comment, Relation, Message, blobs, tokens}, init: a.initGateway},
+		Gateway:  {deps: []string{User, Video, Favorite, Comment, Relation, Message, blobs, tokens, cacheKV}, init: a.initGateway},
 		seeding:  {deps: []string{Gateway, Media}, init: a.initSeed},
 
 		All: {deps: []string{Gateway, Media, seeding}},

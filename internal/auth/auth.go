@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -92,16 +93,26 @@ type Tokens struct {
 	ttl time.Duration
 	now func() time.Time
 
-	// verified remembers tokens already verified (token → user and expiry): the app sends its
-	// token with every request, and decoding the claims cost a fifth of an idle chat poll.
-	// Tokens cannot be revoked before they expire, so a remembered answer is the answer.
+	// verified remembers tokens already verified (token → user, issue time and expiry): the
+	// app sends its token with every request, and decoding the claims cost a fifth of an idle
+	// chat poll. Revocations are checked on every request all the same.
 	mu       sync.Mutex
 	verified *cache.Bounded[string, verifiedToken]
+
+	revoked RevocationStore // nil: tokens cannot be revoked
 }
 
 type verifiedToken struct {
 	userID  int64
+	issued  time.Time
 	expires time.Time
+}
+
+// tokenClaims are the registered claims plus the issue time in milliseconds: a revocation of
+// all of a user's tokens must not also catch a token issued in the same second after it.
+type tokenClaims struct {
+	jwt.RegisteredClaims
+	IssuedMillis int64 `json:"ims,omitempty"`
 }
 
 const (
@@ -111,9 +122,19 @@ const (
 	verifiedFor = 10 * time.Minute
 )
 
+// Option configures Tokens.
+type Option func(*Tokens)
+
+// WithRevocations makes tokens revocable, one at a time (Revoke) or all of a user's
+// (RevokeUser), through store.
+func WithRevocations(store RevocationStore) Option { return func(t *Tokens) { t.revoked = store } }
+
 // NewTokens returns a signer using key.
-func NewTokens(key []byte, ttl time.Duration) *Tokens {
+func NewTokens(key []byte, ttl time.Duration, opts ...Option) *Tokens {
 	t := &Tokens{key: key, ttl: ttl, now: time.Now, verified: cache.NewBounded[string, verifiedToken](maxVerifiedTokens)}
+	for _, o := range opts {
+		o(t)
+	}
 	// Remembered tokens expire by the same clock that checks the tokens themselves.
 	t.verified.SetClock(func() time.Time { return t.now() })
 	return t
@@ -122,37 +143,106 @@ func NewTokens(key []byte, ttl time.Duration) *Tokens {
 // Issue returns a token for userID.
 func (t *Tokens) Issue(userID int64) (string, error) {
 	now := t.now()
-	claims := jwt.RegisteredClaims{
-		Issuer:    issuer,
-		Subject:   strconv.FormatInt(userID, 10),
-		IssuedAt:  jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+	// A random id: two logins in one millisecond still get tokens that are revoked apart.
+	var id [9]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", err
+	}
+	claims := tokenClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			ID:        base64.RawURLEncoding.EncodeToString(id[:]),
+			Issuer:    issuer,
+			Subject:   strconv.FormatInt(userID, 10),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+		},
+		IssuedMillis: now.UnixMilli(),
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key)
 }
 
-// Verify returns the user id of a valid token.
-func (t *Tokens) Verify(token string) (int64, error) {
+// Verify returns the user id of a valid token: well signed, not expired, not revoked. It
+// fails with ErrInvalidToken, or ErrRevocationUnavailable when revocations cannot be read.
+func (t *Tokens) Verify(ctx context.Context, token string) (int64, error) {
+	known, err := t.verify(token)
+	if err != nil {
+		return 0, err
+	}
+	if t.revoked == nil {
+		return known.userID, nil
+	}
+	before, found, err := t.revoked.Get(ctx, userKey(known.userID))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrRevocationUnavailable, err)
+	}
+	if found && known.issued.UnixMilli() <= before {
+		return 0, ErrInvalidToken
+	}
+	_, found, err = t.revoked.Get(ctx, tokenKey(token))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrRevocationUnavailable, err)
+	}
+	if found {
+		return 0, ErrInvalidToken
+	}
+	return known.userID, nil
+}
+
+// Revoke revokes one token (a logout). A token that does not verify needs no revoking.
+func (t *Tokens) Revoke(ctx context.Context, token string) error {
+	if t.revoked == nil {
+		return errors.New("token revocation is not configured")
+	}
+	known, err := t.verify(token)
+	if err != nil {
+		return nil
+	}
+	// Kept until the token expires anyway, and a minute more for clocks apart.
+	keep := known.expires.Sub(t.now()) + time.Minute
+	return t.revoked.SetIfGreater(ctx, tokenKey(token), known.expires.UnixMilli(), keep)
+}
+
+// RevokeUser revokes every token of userID issued until now; tokens issued later work.
+func (t *Tokens) RevokeUser(ctx context.Context, userID int64) error {
+	if t.revoked == nil {
+		return errors.New("token revocation is not configured")
+	}
+	return RevokeUser(ctx, t.revoked, userID, t.now(), t.ttl)
+}
+
+// RevokeUser records in store that every token of userID issued up to now is revoked; ttl is
+// the token lifetime (the record is kept as long, as older tokens have expired by then). The
+// operator's `douyin revoke` calls it without a running server.
+func RevokeUser(ctx context.Context, store RevocationStore, userID int64, now time.Time, ttl time.Duration) error {
+	if userID <= 0 {
+		return fmt.Errorf("user id must be positive, got %d", userID)
+	}
+	return store.SetIfGreater(ctx, userKey(userID), now.UnixMilli(), ttl+time.Minute)
+}
+
+// verify checks a token's signature and expiry, remembering the answer.
+func (t *Tokens) verify(token string) (verifiedToken, error) {
 	now := t.now()
 	t.mu.Lock()
 	known, ok := t.verified.GetAt(token, now)
 	t.mu.Unlock()
 	if ok && now.Before(known.expires) {
-		return known.userID, nil
+		return known, nil
 	}
-	id, expires, err := t.parse(token)
+	known, err := t.parse(token)
 	if err != nil {
-		return 0, err
+		return verifiedToken{}, err
 	}
 	t.mu.Lock()
-	t.verified.Put(token, verifiedToken{userID: id, expires: expires}, min(verifiedFor, expires.Sub(now)))
+	t.verified.Put(token, known, min(verifiedFor, known.expires.Sub(now)))
 	t.mu.Unlock()
-	return id, nil
+	return known, nil
 }
 
-// parse checks a token's signature, issuer and expiry and returns its user and expiry.
-func (t *Tokens) parse(token string) (int64, time.Time, error) {
-	var claims jwt.RegisteredClaims
+// parse checks a token's signature, issuer and expiry and returns its user, issue time and
+// expiry.
+func (t *Tokens) parse(token string) (verifiedToken, error) {
+	var claims tokenClaims
 	parsed, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return t.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(issuer),
@@ -160,11 +250,20 @@ func (t *Tokens) parse(token string) (int64, time.Time, error) {
 		jwt.WithTimeFunc(t.now),
 	)
 	if err != nil || !parsed.Valid {
-		return 0, time.Time{}, ErrInvalidToken
+		return verifiedToken{}, ErrInvalidToken
 	}
 	id, err := strconv.ParseInt(claims.Subject, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, time.Time{}, ErrInvalidToken
+		return verifiedToken{}, ErrInvalidToken
 	}
-	return id, claims.ExpiresAt.Time, nil
+	issued := time.UnixMilli(claims.IssuedMillis)
+	if claims.IssuedMillis == 0 {
+		// Issued before the millisecond claim existed: the second is all there is, rounded
+		// up so a revocation in that second still catches it.
+		if claims.IssuedAt == nil {
+			return verifiedToken{}, ErrInvalidToken
+		}
+		issued = claims.IssuedAt.Time.Add(time.Second - time.Millisecond)
+	}
+	return verifiedToken{userID: id, issued: issued, expires: claims.ExpiresAt.Time}, nil
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,21 +22,21 @@ func TestTokens(t *testing.T) {
 	if !regexp.MustCompile(`^[A-Za-z0-9._~-]+$`).MatchString(s) {
 		t.Fatalf("token is not URL-safe: %q", s)
 	}
-	if id, err := tok.Verify(s); err != nil || id != 42 {
+	if id, err := tok.Verify(context.Background(), s); err != nil || id != 42 {
 		t.Fatalf("Verify = %d, %v", id, err)
 	}
 	other := NewTokens([]byte(strings.Repeat("x", 32)), time.Hour)
-	if _, err := other.Verify(s); err == nil {
+	if _, err := other.Verify(context.Background(), s); err == nil {
 		t.Fatal("token verified with another key")
 	}
 	for _, bad := range []string{"", "garbage", s + "x", s[:len(s)-3]} {
-		if _, err := tok.Verify(bad); err == nil {
+		if _, err := tok.Verify(context.Background(), bad); err == nil {
 			t.Errorf("Verify(%q) accepted", bad)
 		}
 	}
 	later := NewTokens(key, time.Hour)
 	later.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
-	if _, err := later.Verify(s); err == nil {
+	if _, err := later.Verify(context.Background(), s); err == nil {
 		t.Fatal("expired token accepted")
 	}
 }
@@ -99,21 +100,21 @@ func TestVerifyRemembersOnlyValidTokensUntilTheyExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if id, err := tok.Verify(s); err != nil || id != 7 {
+		if id, err := tok.Verify(context.Background(), s); err != nil || id != 7 {
 			t.Fatalf("Verify = %d, %v", id, err)
 		}
 	}
 	if tok.verified.Len() != 1 {
 		t.Fatalf("%d tokens remembered, want 1", tok.verified.Len())
 	}
-	if _, err := tok.Verify(s + "x"); err == nil {
+	if _, err := tok.Verify(context.Background(), s+"x"); err == nil {
 		t.Fatal("a forged token was accepted")
 	}
 	if tok.verified.Len() != 1 {
 		t.Fatal("a forged token was remembered")
 	}
 	now = now.Add(time.Hour + time.Second)
-	if _, err := tok.Verify(s); err == nil {
+	if _, err := tok.Verify(context.Background(), s); err == nil {
 		t.Fatal("an expired token was accepted from memory")
 	}
 }

@@ -8,14 +8,16 @@ package mq
 //     The converse does not hold: a failed Publish (a timeout, a flush timeout) may still have
 //     stored the message, and a message is redelivered when its handler fails or when a
 //     consumer stops between handling it and committing its offset.
-//   - Per-key order. Messages published with the same key reach a group's handler in publish
-//     order: RocketMQ routes a key to one queue and consumes each queue orderly, one message at
-//     a time; a failing message holds back the later ones of its queue until it succeeds.
+//   - No order. RocketMQ consumes concurrently (no broker queue locks, so a dead consumer's
+//     queues move to the others at once, see RocketMQ.Subscribe): messages with one key may be
+//     handled out of publish order, and a failing message is retried later while the others
+//     go on. Handlers that need an order carry it in the message (the like events' per-pair
+//     seq: an event older than the applied one changes nothing). The key still routes a key's
+//     messages to one queue.
 //   - Idempotent handlers are therefore required: handling a message twice, or a message
 //     whose Publish reported an error, must leave the same state as handling it once.
 //   - Poison messages. On RocketMQ a message that still fails after mq.rocketmq.max-reconsume
-//     attempts goes to the group's dead-letter topic (%DLQ%<group>) so its queue can move on;
-//     alert on that topic. Memory has no such limit: the failure reaches the publisher.
+//     retries goes to the group's dead-letter topic (%DLQ%<group>); alert on that topic. Memory has no such limit: the failure reaches the publisher.
 //   - A consumer group seen for the first time starts at the oldest retained message, so a
 //     group deployed after messages were published still gets them.
 

@@ -44,9 +44,17 @@ type RocketMQConfig struct {
 // originProperty is the message property holding the publishing deployment's Origin.
 const originProperty = "DOUYIN_ORIGIN"
 
-// maxRetryBackoff caps the pause between retries: the queue is blocked meanwhile (orderly
-// consumption), so a recovered dependency should not wait minutes to be noticed.
+// maxRetryBackoff caps the pause between retries, so a recovered dependency is not noticed
+// minutes late.
 const maxRetryBackoff = 30 * time.Second
+
+// retryDelayLevels are the broker's delays of a message sent back for a retry (its default
+// messageDelayLevel, levels 1..4): a retry waits the first level not shorter than its backoff.
+var retryDelayLevels = []time.Duration{time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second}
+
+// consumeWorkers is how many messages of one topic a consumer handles at once. Handlers
+// that write in batches (db.Batcher) fill their batches from these concurrent calls.
+const consumeWorkers = 64
 
 // groupName is what the broker accepts as a group or topic name.
 var groupName = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
@@ -59,7 +67,7 @@ func (c *RocketMQConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SendTimeout, "mq.rocketmq.send-timeout", 3*time.Second, "maximum time of one publish, retries included; past it the request that published fails")
 	c.MaxReconsume = 16 // before fs.Var, which records the current value as the default
 	fs.Var((*int32Value)(&c.MaxReconsume), "mq.rocketmq.max-reconsume", "retries of a failing message before it goes to the group's dead-letter topic %DLQ%<group>")
-	fs.DurationVar(&c.RetryBackoff, "mq.rocketmq.retry-backoff", time.Second, "pause before retrying a failed message, doubled per further failure up to 30s; the message's queue waits meanwhile")
+	fs.DurationVar(&c.RetryBackoff, "mq.rocketmq.retry-backoff", time.Second, "pause before retrying a failed message, doubled per further failure up to 30s (rounded up to the broker's delay levels 1s, 5s, 10s, 30s); other messages go on meanwhile")
 	fs.StringVar(&c.Origin, "mq.rocketmq.origin", "", "name of this deployment when several share the topics: messages are stamped with it and messages of other origins are skipped (empty: no stamp, no filter)")
 }
 
@@ -203,9 +211,16 @@ func (r *RocketMQ) Publish(ctx context.Context, topic, key string, body []byte) 
 	return nil
 }
 
-// Subscribe registers h as the handler of group for topic. Call it before Start. Messages of
-// one queue are handled one at a time, in order; an error from h retries the message after
-// a back-off while the later messages of its queue wait.
+// Subscribe registers h as the handler of group for topic. Call it before Start. Messages are
+// handled concurrently, in no particular order, even for one key: handlers order events
+// themselves (the favorite consumer by its per-pair seq). An error from h sends the message
+// back to the broker, which redelivers it after a back-off while the others go on; after
+// MaxReconsume retries it is parked in the group's dead-letter topic.
+//
+// Why not RocketMQ's orderly consumption: it holds a broker lock per queue, and the locks of
+// a client that died without unlocking (SIGKILL, a lost node) stay for about a minute, during
+// which nobody consumes those queues. Concurrent consumption has no locks: when a member
+// dies, the broker drops it as soon as its connection closes and the others take its queues.
 func (r *RocketMQ) Subscribe(topic, group string, h Handler) error {
 	if !groupName.MatchString(group) {
 		return fmt.Errorf("subscribe %s: group %q: want letters, digits, '-' or '_'", topic, group)
@@ -226,12 +241,11 @@ func (r *RocketMQ) Subscribe(topic, group string, h Handler) error {
 			// Only a group without a committed offset uses this: it starts at the oldest
 			// retained message, so events published before the group first ran still count.
 			consumer.WithConsumeFromWhere(consumer.ConsumeFromFirstOffset),
-			consumer.WithConsumerOrder(true),
+			consumer.WithConsumerOrder(false),
 			consumer.WithConsumeMessageBatchMaxSize(1),
-			// The client parks a message once it has been retried more than this many
-			// times, i.e. after MaxReconsumeTimes+1 retries: shift it so the setting counts
-			// exactly the retries.
-			consumer.WithMaxReconsumeTimes(r.cfg.MaxReconsume-1),
+			consumer.WithConsumeGoroutineNums(consumeWorkers),
+			// The broker parks a message sent back after this many retries.
+			consumer.WithMaxReconsumeTimes(r.cfg.MaxReconsume),
 		)
 		if err != nil {
 			return fmt.Errorf("create rocketmq consumer %s: %w", name, err)
@@ -250,17 +264,17 @@ func (r *RocketMQ) Subscribe(topic, group string, h Handler) error {
 	return nil
 }
 
-// consume adapts h to the client's orderly callback.
+// consume adapts h to the client's concurrent callback.
 func (r *RocketMQ) consume(topic, group string, h Handler) func(context.Context, ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 	return func(ctx context.Context, msgs ...*primitive.MessageExt) (consumer.ConsumeResult, error) {
 		r.handling.RLock()
 		if r.closing {
 			r.handling.RUnlock()
-			// Not handled, so not acknowledged: the group's next consumer gets it.
-			if oc, ok := primitive.GetOrderlyCtx(ctx); ok {
-				oc.SuspendCurrentQueueTimeMillis = int(time.Second.Milliseconds())
+			// Not handled: sent back, so the group's next consumer gets it a second later.
+			if cc, ok := primitive.GetConcurrentlyCtx(ctx); ok {
+				cc.DelayLevelWhenNextConsume = 1
 			}
-			return consumer.SuspendCurrentQueueAMoment, nil
+			return consumer.ConsumeRetryLater, nil
 		}
 		r.inflight.Add(1)
 		r.handling.RUnlock()
@@ -270,13 +284,11 @@ func (r *RocketMQ) consume(topic, group string, h Handler) func(context.Context,
 				continue // another deployment's message on a shared topic: not ours to apply
 			}
 			if err := h(WithBornAt(ctx, time.UnixMilli(m.BornTimestamp)), m.Body); err != nil {
-				// The client's default pause is none at all: without this a failing handler
-				// would spin on its message.
-				if oc, ok := primitive.GetOrderlyCtx(ctx); ok {
-					oc.SuspendCurrentQueueTimeMillis = int(r.backoff(m.ReconsumeTimes).Milliseconds())
+				if cc, ok := primitive.GetConcurrentlyCtx(ctx); ok {
+					cc.DelayLevelWhenNextConsume = delayLevel(r.backoff(m.ReconsumeTimes))
 				}
 				// The client logs this error (at warn) with the message and queue.
-				return consumer.SuspendCurrentQueueAMoment, fmt.Errorf("handle %s for %s (attempt %d): %w", topic, group, m.ReconsumeTimes+1, err)
+				return consumer.ConsumeRetryLater, fmt.Errorf("handle %s for %s (attempt %d): %w", topic, group, m.ReconsumeTimes+1, err)
 			}
 		}
 		return consumer.ConsumeSuccess, nil
@@ -290,6 +302,16 @@ func (r *RocketMQ) backoff(failures int32) time.Duration {
 		d *= 2
 	}
 	return min(d, maxRetryBackoff)
+}
+
+// delayLevel is the broker delay level (1-based) of the first delay not shorter than d.
+func delayLevel(d time.Duration) int {
+	for i, level := range retryDelayLevels {
+		if d <= level {
+			return i + 1
+		}
+	}
+	return len(retryDelayLevels)
 }
 
 // Start starts every consumer. A topic must exist on the broker first (scripts/deps.sh and

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -231,24 +232,28 @@ func publishRange(t *testing.T, q *RocketMQ, topic string, keys []string, from, 
 	}
 }
 
-func assertInOrder(t *testing.T, j *journal, keys []string, n int) {
+// assertEveryMessage checks that each key's messages 0..n-1 were all handled, each once.
+// Consumption is concurrent, so their order is not asserted.
+func assertEveryMessage(t *testing.T, j *journal, keys []string, n int) {
 	t.Helper()
 	for _, k := range keys {
 		got := j.sequence(k)
+		seen := map[int]int{}
+		for _, seq := range got {
+			seen[seq]++
+		}
+		for seq := range n {
+			if seen[seq] != 1 {
+				t.Errorf("key %s: message %d handled %d times (handled %v)", k, seq, seen[seq], got)
+			}
+		}
 		if len(got) != n {
 			t.Errorf("key %s: handled %d messages, want %d: %v", k, len(got), n, got)
-			continue
-		}
-		for i, seq := range got {
-			if seq != i {
-				t.Errorf("key %s: out of order: %v", k, got)
-				break
-			}
 		}
 	}
 }
 
-func TestRocketMQDeliversEveryMessageInKeyOrder(t *testing.T) {
+func TestRocketMQDeliversEveryMessage(t *testing.T) {
 	t.Parallel()
 	env := testRocketMQ(t)
 	tc := env.newCase(t, "order")
@@ -280,7 +285,7 @@ func TestRocketMQDeliversEveryMessageInKeyOrder(t *testing.T) {
 
 	want := len(keys) * perKey
 	waitFor(t, firstMessageDeadline, fmt.Sprintf("%d messages", want), func() bool { return j.count() >= want })
-	assertInOrder(t, j, keys, perKey)
+	assertEveryMessage(t, j, keys, perKey)
 }
 
 func TestRocketMQRedeliversAfterHandlerError(t *testing.T) {
@@ -311,8 +316,8 @@ func TestRocketMQRedeliversAfterHandlerError(t *testing.T) {
 
 	want := len(keys) * perKey
 	waitFor(t, firstMessageDeadline, fmt.Sprintf("%d messages handled", want), func() bool { return j.count() >= want })
-	// Every message handled once, in key order: the failed one held back its successors.
-	assertInOrder(t, j, keys, perKey)
+	// Every message handled once; a failed one came back after the others went on.
+	assertEveryMessage(t, j, keys, perKey)
 	for _, k := range keys {
 		for seq := 0; seq < perKey; seq++ {
 			b := body(k, seq)
@@ -352,10 +357,15 @@ func TestRocketMQParksAPoisonMessageAfterMaxReconsume(t *testing.T) {
 	}
 	publishRange(t, q, tc.topic, []string{"k"}, 0, 3)
 	waitFor(t, firstMessageDeadline, "the message after the poison one", func() bool { return j.count() >= 2 })
-	if got := j.sequence("k"); len(got) != 2 || got[0] != 0 || got[1] != 2 {
-		t.Fatalf("handled %v, want [0 2]", got)
+	if got := j.sequence("k"); len(got) != 2 || !slices.Contains(got, 0) || !slices.Contains(got, 2) {
+		t.Fatalf("handled %v, want 0 and 2", got)
 	}
-	// One delivery plus MaxReconsume retries, then the queue moved on.
+	// One delivery plus MaxReconsume retries (1 s, then 5 s apart), then it is parked.
+	waitFor(t, 120*time.Second, "the poison message's retries", func() bool {
+		return j.deliveries(poison) >= int(tc.cfg.MaxReconsume)+1
+	})
+	// A further retry would come 10 s after the last one, which is the level that follows.
+	time.Sleep(12 * time.Second)
 	if got, want := j.deliveries(poison), int(tc.cfg.MaxReconsume)+1; got != want {
 		t.Fatalf("poison message delivered %d times, want %d", got, want)
 	}
@@ -382,9 +392,9 @@ func TestRocketMQCommitsOffsetsOnClose(t *testing.T) {
 	}
 	publishRange(t, first, topic, keys, 0, batch)
 	waitFor(t, firstMessageDeadline, "the first batch", func() bool { return j1.count() >= len(keys)*batch })
-	// A fence per key: the client commits a message's offset before it hands over the next
-	// one of the queue, so once the fences are handled every first-batch offset is committed
-	// in the client; Close must carry them to the broker.
+	// A fence per key, published once the first batch is handled: once the fences are handled
+	// too, every first-batch offset is committed in the client; Close must carry them to the
+	// broker.
 	publishRange(t, first, topic, keys, batch, batch+1)
 	waitFor(t, 30*time.Second, "the fences", func() bool { return j1.count() >= len(keys)*(batch+1) })
 	if err := first.Close(); err != nil {
@@ -406,19 +416,20 @@ func TestRocketMQCommitsOffsetsOnClose(t *testing.T) {
 	waitFor(t, firstMessageDeadline, "the second batch", func() bool {
 		for _, k := range keys {
 			got := j2.sequence(k)
-			if len(got) == 0 || got[len(got)-1] != 2*batch {
-				return false
+			for seq := batch + 1; seq <= 2*batch; seq++ {
+				if !slices.Contains(got, seq) {
+					return false
+				}
 			}
 		}
 		return true
 	})
 	for _, k := range keys {
 		got := j2.sequence(k)
-		// The fence may come again (it was committed only if a later message followed it
-		// before Close), but nothing before it.
-		if len(got) > 0 && got[0] == batch {
-			got = got[1:]
-		}
+		// The fence may come again (its offset may not have been committed before Close),
+		// but nothing before it.
+		got = slices.DeleteFunc(got, func(seq int) bool { return seq == batch })
+		slices.Sort(got)
 		for i, seq := range got {
 			if seq != batch+1+i {
 				t.Errorf("key %s: the group's second consumer got %v, want %d..%d: acknowledged messages came back", k, j2.sequence(k), batch+1, 2*batch)

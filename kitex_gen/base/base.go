@@ -26,6 +26,7 @@ const (
 	ErrCode_PayloadTooLarge   ErrCode = 10011
 	ErrCode_RateLimited       ErrCode = 10012
 	ErrCode_Unavailable       ErrCode = 10013
+	ErrCode_ContentRefused    ErrCode = 10014
 )
 
 func (p ErrCode) String() string {
@@ -60,6 +61,8 @@ func (p ErrCode) String() string {
 		return "RateLimited"
 	case ErrCode_Unavailable:
 		return "Unavailable"
+	case ErrCode_ContentRefused:
+		return "ContentRefused"
 	}
 	return "<UNSET>"
 }
@@ -96,6 +99,8 @@ func ErrCodeFromString(s string) (ErrCode, error) {
 		return ErrCode_RateLimited, nil
 	case "Unavailable":
 		return ErrCode_Unavailable, nil
+	case "ContentRefused":
+		return ErrCode_ContentRefused, nil
 	}
 	return ErrCode(0), fmt.Errorf("not a valid ErrCode string")
 }

@@ -23,13 +23,21 @@ import (
 // created from a delta, only loaded from SQL, so a counter that is cached is always SQL plus
 // the steps applied since it was loaded.
 //
-// What remains: a counter loaded from SQL while a like on it is still in the queue, and whose
-// user set already holds the like, misses that like (the consumer's step finds the set
-// unchanged). Symmetrically a set reloaded in that window while the counters survived makes the
-// consumer's step count the like a second time. Both need a reload to land inside the queue
-// delay; every action renews its user set's lifetime so the set does not expire in that window,
-// and counters live only cache.counter-ttl (with jitter) before they are reloaded from SQL,
-// which is what bounds the error in time.
+// Pending deltas. Each (user, video) pair whose set state differs from SQL has a pending
+// delta, set state minus SQL state (+1: a like SQL lacks, -1: an unlike): a step that changes
+// the set moves it, and every commit of the pair's events sets it again to what it is by
+// definition (Settle gets the pair's committed state), so a redelivered event or a Settle lost
+// to a crash is made good by the pair's next commit. A counter loaded from SQL is SQL plus the
+// pending deltas of its video or user, so it includes the likes still in the queue: counts
+// agree with the lists and flags (which come from the sets) however far the consumer has got,
+// on every instance.
+//
+// What remains: a counter whose SQL read happened before a commit and whose fill landed after
+// that commit's Settle misses the change (a window of one SQL read), until its TTL or the next
+// commit on it. A flush (or the TTL of an idle set and its deltas) loses what is pending, so
+// counters read SQL alone until the queued events are committed. Every action renews its
+// set's and deltas' lifetime, and counters live only cache.counter-ttl (with jitter) before
+// they are reloaded from SQL, which is what bounds the error in time.
 type ReadModel interface {
 	// Apply sets whether c.UserID likes c.VideoID and, only if that changed the user's set,
 	// moves the cached counters of the video, the user and the author, in one atomic step. It
@@ -38,21 +46,38 @@ type ReadModel interface {
 	// FillLiked caches the user's liked set as read from SQL, unless a set is cached already
 	// (it would be newer than the SQL read).
 	FillLiked(ctx context.Context, userID int64, videoIDs []int64) error
+	// Liked returns the user's cached liked set with the seqs of the steps that changed it;
+	// loaded is false when no set is cached.
+	Liked(ctx context.Context, userID int64) (set LikedSet, loaded bool, err error)
 	// VideoFavorites reads the cached counts of videoIDs and, for a viewer (> 0), which of
 	// them the viewer likes, in one round trip.
 	VideoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error)
-	// FillVideoCounts caches counts read from SQL, keeping any count already cached.
-	FillVideoCounts(ctx context.Context, counts map[int64]int64) error
+	// FillVideoCounts caches counts read from SQL plus their pending deltas, keeping any count
+	// already cached, and returns the counts now cached.
+	FillVideoCounts(ctx context.Context, counts map[int64]int64) (map[int64]int64, error)
 	// UserStats reads the cached counters of userIDs in one round trip.
 	UserStats(ctx context.Context, userIDs []int64) (found map[int64]UserCount, missing []int64, err error)
-	// FillUserStats caches counters read from SQL, keeping any already cached.
-	FillUserStats(ctx context.Context, stats map[int64]UserCount) error
-	// Settle runs after c was committed to SQL: it sets the user's cached membership (if the
-	// set is cached) and drops the counters c moved, so their next read loads the committed
-	// values, in one atomic step.
-	Settle(ctx context.Context, c Change) error
-	// Forget drops everything c touches, so the next reads load it from SQL.
+	// FillUserStats caches counters read from SQL plus their pending deltas, keeping any
+	// already cached, and returns the counters now cached.
+	FillUserStats(ctx context.Context, stats map[int64]UserCount) (map[int64]UserCount, error)
+	// Settle runs after an event of c's pair was handled by SQL (applied, or found stale or
+	// already applied), with the pair's committed state: it sets the user's cached membership
+	// to it (if the set is cached and took no newer step on the pair), sets the pair's pending
+	// delta, and drops the counters SQL or the delta moved, so their next read loads the
+	// committed values, in one atomic step.
+	Settle(ctx context.Context, c Change, committed Committed) error
+	// Forget drops everything c touches, pending deltas included, so the next reads load it
+	// from SQL.
 	Forget(ctx context.Context, c Change) error
+}
+
+// LikedSet is a user's cached liked set.
+type LikedSet struct {
+	Videos []int64
+	// LastStep holds, for videos whose membership a step changed while the set was cached,
+	// that step's seq (microseconds, strictly increasing): the order of the user's latest
+	// actions, which SQL may not have yet.
+	LastStep map[int64]int64
 }
 
 // ErrNotLoaded is returned by ReadModel.Apply when the user's liked set is not cached.
@@ -185,15 +210,12 @@ func (s *Service) undo(ctx context.Context, c Change) {
 	}
 }
 
-// syncCommitted runs after the consumer committed a change that flipped the SQL state. The
-// request already moved the cached counters that existed, but a counter loaded from SQL while
-// the event was queued missed it, and nothing could tell the two apart: so the counters are
-// dropped and reload from the committed rows, and the user's set is brought up to date (it may
-// have been reloaded from SQL before the commit). Counters are therefore exact again after
-// each commit; only a read that loaded across the commit can cache an old value, for at most
-// the counter TTL.
-func (s *Service) syncCommitted(ctx context.Context, c Change) {
-	if err := s.readModel.Settle(ctx, c); err != nil {
+// syncCommitted runs after the consumer handled an event, whatever SQL did with it: the read
+// model takes the pair's committed state (see Settle and the pending deltas on ReadModel).
+// Running it for stale and redelivered events too is what repairs a Settle that a crash
+// between the commit and it prevented.
+func (s *Service) syncCommitted(ctx context.Context, c Change, committed Committed) {
+	if err := s.readModel.Settle(ctx, c, committed); err != nil {
 		s.log.WarnContext(ctx, "favorite read model update after commit failed; dropping its keys", "err", err)
 		if err := s.readModel.Forget(ctx, c); err != nil {
 			s.log.WarnContext(ctx, "favorite read model keys not dropped; they expire with their TTL", "err", err)
@@ -219,10 +241,14 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 		fill := make(map[int64]int64, len(view.MissingCounts))
 		for _, id := range view.MissingCounts {
 			fill[id] = stored[id] // no row: zero, cached too so it is not asked again
-			counts[id] = stored[id]
 		}
-		if err := s.readModel.FillVideoCounts(ctx, fill); err != nil {
-			s.log.WarnContext(ctx, "favorite count fill failed", "err", err)
+		filled, err := s.readModel.FillVideoCounts(ctx, fill)
+		if err != nil {
+			s.log.WarnContext(ctx, "favorite count fill failed; serving SQL's counts", "err", err)
+			filled = fill
+		}
+		for id, n := range filled {
+			counts[id] = n
 		}
 	}
 	liked := view.Liked
@@ -266,10 +292,22 @@ func (s *Service) cachedUserStats(ctx context.Context, userIDs []int64) (counts 
 		c := stored[id]
 		c.UserID = id
 		fill[id] = c
+	}
+	filled, err := s.readModel.FillUserStats(ctx, fill)
+	if err != nil {
+		s.log.WarnContext(ctx, "favorite stats fill failed; serving SQL's counters", "err", err)
+		filled = fill
+	}
+	for id, c := range filled {
 		found[id] = c
 	}
-	if err := s.readModel.FillUserStats(ctx, fill); err != nil {
-		s.log.WarnContext(ctx, "favorite stats fill failed", "err", err)
-	}
 	return found, true, nil
+}
+
+// boolCount is 1 for true: a pair's share of a count.
+func boolCount(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -23,11 +23,21 @@ import (
 //	videos  video → favorite_count (fav:v:{video})
 //	stats   user  → favorite_count, total_favorited (fav:s:{user})
 //	lastSeq the last seq handed out, in microseconds (fav:seq)
+//	steps     (user, video) → seq of the user's last step that changed it, µs (fav:q:{user})
+//	settled   (user, video) → the newest committed seq settled, µs ("c:" fields of fav:q:{user})
+//	byVideo   video → user → the pair's pending delta (fav:pv:{video})
+//	byLiker   user → video → the pair's pending delta (fav:pf:{user})
+//	byAuthor  author → pair → the pair's pending delta (fav:pt:{author})
 type MemoryReadModel struct {
 	mu         sync.RWMutex
 	liked      *cache.Bounded[int64, map[int64]struct{}]
 	videos     *cache.Bounded[int64, int64]
 	stats      *cache.Bounded[int64, memoryStats]
+	steps      *cache.Bounded[likePair, int64]
+	settled    *cache.Bounded[likePair, int64]
+	byVideo    *cache.Bounded[int64, map[int64]int64]
+	byLiker    *cache.Bounded[int64, map[int64]int64]
+	byAuthor   *cache.Bounded[int64, map[likePair]int64]
 	lastSeq    int64
 	setTTL     time.Duration
 	counterTTL time.Duration
@@ -46,9 +56,15 @@ var _ ReadModel = (*MemoryReadModel)(nil)
 // least 1): when full, a write drops expired entries first, then arbitrary ones.
 func NewMemoryReadModel(setTTL, counterTTL time.Duration, maxEntries int) *MemoryReadModel {
 	return &MemoryReadModel{
-		liked:      cache.NewBounded[int64, map[int64]struct{}](maxEntries),
-		videos:     cache.NewBounded[int64, int64](maxEntries),
-		stats:      cache.NewBounded[int64, memoryStats](maxEntries),
+		liked:  cache.NewBounded[int64, map[int64]struct{}](maxEntries),
+		videos: cache.NewBounded[int64, int64](maxEntries),
+		stats:  cache.NewBounded[int64, memoryStats](maxEntries),
+		// Steps and pending deltas are bounded like the rest: one evicted early is a flush of it.
+		steps:      cache.NewBounded[likePair, int64](maxEntries),
+		settled:    cache.NewBounded[likePair, int64](maxEntries),
+		byVideo:    cache.NewBounded[int64, map[int64]int64](maxEntries),
+		byLiker:    cache.NewBounded[int64, map[int64]int64](maxEntries),
+		byAuthor:   cache.NewBounded[int64, map[likePair]int64](maxEntries),
 		setTTL:     setTTL,
 		counterTTL: counterTTL,
 	}
@@ -57,8 +73,8 @@ func NewMemoryReadModel(setTTL, counterTTL time.Duration, maxEntries int) *Memor
 // Apply is applyScript: nothing happens unless the user's set is cached; the set is changed
 // and its lifetime renewed; the step gets a seq whether or not it changed anything (its event
 // is still published); and only if the set changed do the cached counters move, in place and
-// keeping their expiry. A counter that is not cached is not created: from a delta it would be
-// a wrong absolute value.
+// keeping their expiry, and the pair's pending delta with them. A counter that is not cached
+// is not created: from a delta it would be a wrong absolute value.
 func (m *MemoryReadModel) Apply(_ context.Context, c Change) (Applied, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -83,6 +99,7 @@ func (m *MemoryReadModel) Apply(_ context.Context, c Change) (Applied, error) {
 	if !changed {
 		return Applied{Seq: seq * 1000}, nil
 	}
+	m.steps.Put(likePair{c.UserID, c.VideoID}, seq, cache.TTL(m.setTTL))
 	d := int64(1)
 	if !c.Liked {
 		d = -1
@@ -99,7 +116,52 @@ func (m *MemoryReadModel) Apply(_ context.Context, c Change) (Applied, error) {
 		s.totalFavorited += d
 		m.stats.Replace(c.AuthorID, s)
 	}
+	m.setPending(c, m.pending(c)+d)
 	return Applied{Changed: true, Seq: seq * 1000}, nil
+}
+
+// pending is the pair's pending delta (fav:pv:{video} field user).
+func (m *MemoryReadModel) pending(c Change) int64 {
+	byUser, _ := m.byVideo.Get(c.VideoID)
+	return byUser[c.UserID]
+}
+
+// setPending is setPending in the Lua: the pair's delta in the three indexes, dropped at zero
+// (as Redis drops a hash's last field, and the hash with it), each index renewed when written.
+func (m *MemoryReadModel) setPending(c Change, n int64) {
+	ttl := cache.TTL(m.setTTL)
+	pair := likePair{c.UserID, c.VideoID}
+	setPendingIn(m.byVideo, c.VideoID, c.UserID, n, ttl)
+	setPendingIn(m.byLiker, c.UserID, c.VideoID, n, ttl)
+	setPendingIn(m.byAuthor, c.AuthorID, pair, n, ttl)
+}
+
+func setPendingIn[F comparable](index *cache.Bounded[int64, map[F]int64], key int64, field F, n int64, ttl time.Duration) {
+	fields, ok := index.Get(key)
+	if n == 0 {
+		if ok {
+			delete(fields, field)
+			if len(fields) == 0 {
+				index.Delete(key)
+			}
+		}
+		return
+	}
+	if !ok {
+		fields = map[F]int64{}
+	}
+	fields[field] = n
+	index.Put(key, fields, ttl)
+}
+
+// sumPending is sumHash in the Lua.
+func sumPending[F comparable](index *cache.Bounded[int64, map[F]int64], key int64) int64 {
+	fields, _ := index.Get(key)
+	var n int64
+	for _, d := range fields {
+		n += d
+	}
+	return n
 }
 
 // FillLiked caches the user's set unless one is cached (an empty set is cached too).
@@ -114,6 +176,28 @@ func (m *MemoryReadModel) FillLiked(_ context.Context, userID int64, videoIDs []
 	m.liked.PutAbsent(userID, set, cache.TTL(m.setTTL))
 	m.mu.Unlock()
 	return nil
+}
+
+// Liked copies the user's cached set and the last steps of its members. (Redis also returns
+// the steps of videos no longer in the set; the caller ignores those.)
+func (m *MemoryReadModel) Liked(_ context.Context, userID int64) (LikedSet, bool, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	set, ok := m.liked.Get(userID)
+	if !ok {
+		return LikedSet{}, false, nil
+	}
+	out := LikedSet{Videos: make([]int64, 0, len(set))}
+	for id := range set {
+		out.Videos = append(out.Videos, id)
+		if seq, ok := m.steps.Get(likePair{userID, id}); ok {
+			if out.LastStep == nil {
+				out.LastStep = map[int64]int64{}
+			}
+			out.LastStep[id] = seq
+		}
+	}
+	return out, true, nil
 }
 
 // VideoFavorites reads the counts and, when the viewer's set is cached, which of the videos
@@ -137,15 +221,21 @@ func (m *MemoryReadModel) VideoFavorites(_ context.Context, viewerID int64, vide
 	return out, nil
 }
 
-// FillVideoCounts caches each count unless one is cached: a cached count was loaded earlier
-// and moved by every step since, so it is newer than this SQL read.
-func (m *MemoryReadModel) FillVideoCounts(_ context.Context, counts map[int64]int64) error {
+// FillVideoCounts caches each count, SQL's plus the video's pending deltas, unless one is
+// cached: a cached count was loaded earlier and moved by every step since, so it is newer
+// than this SQL read. It returns the counts now cached.
+func (m *MemoryReadModel) FillVideoCounts(_ context.Context, counts map[int64]int64) (map[int64]int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	out := make(map[int64]int64, len(counts))
 	for id, n := range counts {
-		m.videos.PutAbsent(id, n, cache.TTL(m.counterTTL))
+		n += sumPending(m.byVideo, id)
+		if !m.videos.PutAbsent(id, n, cache.TTL(m.counterTTL)) {
+			n, _ = m.videos.Get(id)
+		}
+		out[id] = n
 	}
-	return nil
+	return out, nil
 }
 
 // UserStats reads every user's counters; the users without cached counters are missing.
@@ -159,36 +249,68 @@ func (m *MemoryReadModel) UserStats(_ context.Context, userIDs []int64) (map[int
 	return found, missing, nil
 }
 
-// FillUserStats caches each user's counters unless they are cached.
-func (m *MemoryReadModel) FillUserStats(_ context.Context, stats map[int64]UserCount) error {
+// FillUserStats caches each user's counters, SQL's plus the user's pending deltas as liker
+// and as author, unless they are cached, and returns the counters now cached.
+func (m *MemoryReadModel) FillUserStats(_ context.Context, stats map[int64]UserCount) (map[int64]UserCount, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	out := make(map[int64]UserCount, len(stats))
 	for id, c := range stats {
-		m.stats.PutAbsent(id, memoryStats{favoriteCount: c.FavoriteCount, totalFavorited: c.TotalFavorited}, cache.TTL(m.counterTTL))
+		s := memoryStats{
+			favoriteCount:  c.FavoriteCount + sumPending(m.byLiker, id),
+			totalFavorited: c.TotalFavorited + sumPending(m.byAuthor, id),
+		}
+		if !m.stats.PutAbsent(id, s, cache.TTL(m.counterTTL)) {
+			s, _ = m.stats.Get(id)
+		}
+		out[id] = UserCount{UserID: id, FavoriteCount: s.favoriteCount, TotalFavorited: s.totalFavorited}
 	}
-	return nil
+	return out, nil
 }
 
-// Settle is settleScript: the user's membership is set if the set is cached (its lifetime
-// unchanged), and the counters c moved are dropped so their next read loads the committed
-// values.
-func (m *MemoryReadModel) Settle(_ context.Context, c Change) error {
+// Settle is settleScript: unless an earlier Settle of the pair saw a newer commit, the
+// user's membership takes the committed state if the set is cached and SQL has its every
+// step, the pair's pending delta becomes set state minus SQL state (with no set, zero once
+// SQL has every step), and the counters are dropped when SQL or the delta moved.
+func (m *MemoryReadModel) Settle(_ context.Context, c Change, committed Committed) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if set, ok := m.liked.Get(c.UserID); ok {
-		if c.Liked {
-			set[c.VideoID] = struct{}{}
-		} else {
-			delete(set, c.VideoID)
+	pair := likePair{c.UserID, c.VideoID}
+	seq := committed.Seq / 1000
+	moved := committed.Flipped
+	if settled, _ := m.settled.Get(pair); seq >= settled {
+		m.settled.Put(pair, seq, cache.TTL(m.setTTL))
+		last, _ := m.steps.Get(pair)
+		old := m.pending(c)
+		n := old
+		if set, ok := m.liked.Get(c.UserID); ok {
+			if seq >= last {
+				if committed.Liked {
+					set[c.VideoID] = struct{}{}
+				} else {
+					delete(set, c.VideoID)
+				}
+			}
+			_, member := set[c.VideoID]
+			n = boolCount(member) - boolCount(committed.Liked)
+		} else if seq >= last {
+			n = 0
+		}
+		if n != old {
+			m.setPending(c, n)
+			moved = true
 		}
 	}
-	m.videos.Delete(c.VideoID)
-	m.stats.Delete(c.UserID)
-	m.stats.Delete(c.AuthorID)
+	if moved {
+		m.videos.Delete(c.VideoID)
+		m.stats.Delete(c.UserID)
+		m.stats.Delete(c.AuthorID)
+	}
 	return nil
 }
 
-// Forget drops the user's set and the counters c touches.
+// Forget drops the user's set, the counters c touches, and the pair's pending delta and
+// steps.
 func (m *MemoryReadModel) Forget(_ context.Context, c Change) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -196,5 +318,8 @@ func (m *MemoryReadModel) Forget(_ context.Context, c Change) error {
 	m.videos.Delete(c.VideoID)
 	m.stats.Delete(c.UserID)
 	m.stats.Delete(c.AuthorID)
+	m.setPending(c, 0)
+	m.steps.Delete(likePair{c.UserID, c.VideoID})
+	m.settled.Delete(likePair{c.UserID, c.VideoID})
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -86,10 +87,12 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 				counts[v] = rng.Int64N(5)
 			}
 			what = "FillVideoCounts " + fmt.Sprint(counts)
-			for _, impl := range impls {
-				if err := impl.rm.FillVideoCounts(ctx, counts); err != nil {
+			for i, impl := range impls {
+				filled, err := impl.rm.FillVideoCounts(ctx, counts)
+				if err != nil {
 					t.Fatal(err)
 				}
+				results[i] = filled
 			}
 		case 6:
 			stats := map[int64]UserCount{}
@@ -97,23 +100,31 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 				stats[u] = UserCount{UserID: u, FavoriteCount: rng.Int64N(5), TotalFavorited: rng.Int64N(5)}
 			}
 			what = "FillUserStats " + fmt.Sprint(stats)
-			for _, impl := range impls {
-				if err := impl.rm.FillUserStats(ctx, stats); err != nil {
+			for i, impl := range impls {
+				filled, err := impl.rm.FillUserStats(ctx, stats)
+				if err != nil {
 					t.Fatal(err)
 				}
+				results[i] = filled
 			}
 		case 7, 8, 9:
 			v := pick(videos)
 			c := Change{UserID: pick(users), VideoID: v, AuthorID: authors[v], Liked: rng.IntN(2) == 0}
 			settle := op != 9
+			// A commit older than any step (0) or newer than every one: the two read models
+			// take their seqs from different clocks.
+			committed := Committed{Flipped: rng.IntN(2) == 0, Liked: rng.IntN(2) == 0}
+			if rng.IntN(2) == 0 {
+				committed.Seq = math.MaxInt64
+			}
 			what = "Forget " + fmt.Sprint(c)
 			if settle {
-				what = "Settle " + fmt.Sprint(c)
+				what = fmt.Sprintf("Settle %v %+v", c, committed)
 			}
 			for _, impl := range impls {
 				var err error
 				if settle {
-					err = impl.rm.Settle(ctx, c)
+					err = impl.rm.Settle(ctx, c, committed)
 				} else {
 					err = impl.rm.Forget(ctx, c)
 				}
@@ -162,10 +173,10 @@ func TestMemoryReadModelIsBounded(t *testing.T) {
 		if err := m.FillLiked(ctx, id, []int64{id}); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.FillVideoCounts(ctx, map[int64]int64{id: id}); err != nil {
+		if _, err := m.FillVideoCounts(ctx, map[int64]int64{id: id}); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.FillUserStats(ctx, map[int64]UserCount{id: {UserID: id, FavoriteCount: id}}); err != nil {
+		if _, err := m.FillUserStats(ctx, map[int64]UserCount{id: {UserID: id, FavoriteCount: id}}); err != nil {
 			t.Fatal(err)
 		}
 		if liked, videos, stats := m.lens(); liked > bound || videos > bound || stats > bound {
@@ -216,10 +227,10 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 	if err := m.FillLiked(ctx, 1, []int64{10}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.FillVideoCounts(ctx, map[int64]int64{10: 5}); err != nil {
+	if _, err := m.FillVideoCounts(ctx, map[int64]int64{10: 5}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.FillUserStats(ctx, map[int64]UserCount{1: {UserID: 1, FavoriteCount: 1}, 2: {UserID: 2, TotalFavorited: 5}}); err != nil {
+	if _, err := m.FillUserStats(ctx, map[int64]UserCount{1: {UserID: 1, FavoriteCount: 1}, 2: {UserID: 2, TotalFavorited: 5}}); err != nil {
 		t.Fatal(err)
 	}
 	waitUntil(t, "the set and the counters expire", func() bool {
@@ -235,7 +246,7 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 	if err := m.FillLiked(ctx, 1, []int64{20}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.FillVideoCounts(ctx, map[int64]int64{10: 8}); err != nil {
+	if _, err := m.FillVideoCounts(ctx, map[int64]int64{10: 8}); err != nil {
 		t.Fatal(err)
 	}
 	a, err := m.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true})
@@ -378,7 +389,7 @@ func TestMemoryReadModelVideoFavoritesAllocatesOnlyTheResult(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemoryReadModel(time.Hour, time.Hour, 1000)
 	videos, counts := feedPage()
-	if err := m.FillVideoCounts(ctx, counts); err != nil {
+	if _, err := m.FillVideoCounts(ctx, counts); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.FillLiked(ctx, 1, videos[:10]); err != nil {
@@ -408,7 +419,7 @@ func BenchmarkMemoryReadModelVideoFavorites(b *testing.B) {
 	ctx := context.Background()
 	m := NewMemoryReadModel(time.Hour, time.Hour, 100_000)
 	videos, counts := feedPage()
-	if err := m.FillVideoCounts(ctx, counts); err != nil {
+	if _, err := m.FillVideoCounts(ctx, counts); err != nil {
 		b.Fatal(err)
 	}
 	for u := int64(1); u <= 1000; u++ {

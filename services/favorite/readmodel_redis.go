@@ -19,10 +19,15 @@ const (
 
 // RedisReadModel is the ReadModel on Redis. Keys, under the deployment's prefix:
 //
-//	fav:u:{user}  SET of the liked video ids, plus cache.SetLoaded once loaded from SQL
-//	fav:v:{video} STRING the video's favorite_count
-//	fav:s:{user}  HASH favorite_count (likes given), total_favorited (likes received)
-//	fav:seq       STRING the last seq handed out, in microseconds
+//	fav:u:{user}   SET of the liked video ids, plus cache.SetLoaded once loaded from SQL
+//	fav:v:{video}  STRING the video's favorite_count
+//	fav:s:{user}   HASH favorite_count (likes given), total_favorited (likes received)
+//	fav:seq        STRING the last seq handed out, in microseconds
+//	fav:q:{user}   HASH video id → seq (µs) of the user's last step that changed its membership;
+//	               "c:" video id → the newest committed seq (µs) settled for the pair
+//	fav:pv:{video} HASH user id → the pair's pending delta (set state minus SQL state, ±1)
+//	fav:pf:{user}  HASH video id → the same delta, by liker
+//	fav:pt:{user}  HASH "liker:video" → the same delta, by author
 type RedisReadModel struct {
 	r          *cache.Redis
 	setTTL     time.Duration
@@ -37,28 +42,52 @@ func NewRedisReadModel(r *cache.Redis, setTTL, counterTTL time.Duration) *RedisR
 	return &RedisReadModel{r: r, setTTL: setTTL, counterTTL: counterTTL}
 }
 
-func (m *RedisReadModel) likedKey(userID int64) string {
-	return m.r.Key("fav:u:" + strconv.FormatInt(userID, 10))
+func (m *RedisReadModel) key(kind string, id int64) string {
+	return m.r.Key("fav:" + kind + ":" + strconv.FormatInt(id, 10))
 }
 
-func (m *RedisReadModel) countKey(videoID int64) string {
-	return m.r.Key("fav:v:" + strconv.FormatInt(videoID, 10))
+func (m *RedisReadModel) likedKey(userID int64) string  { return m.key("u", userID) }
+func (m *RedisReadModel) countKey(videoID int64) string { return m.key("v", videoID) }
+func (m *RedisReadModel) statsKey(userID int64) string  { return m.key("s", userID) }
+func (m *RedisReadModel) stepsKey(userID int64) string  { return m.key("q", userID) }
+
+// pendingKeys are the pending-delta hashes of c: by video, by liker, by author.
+func (m *RedisReadModel) pendingKeys(c Change) []string {
+	return []string{m.key("pv", c.VideoID), m.key("pf", c.UserID), m.key("pt", c.AuthorID)}
 }
 
-func (m *RedisReadModel) statsKey(userID int64) string {
-	return m.r.Key("fav:s:" + strconv.FormatInt(userID, 10))
+// pendingFields are the fields of c's pair in the hashes of pendingKeys, in that order.
+func pendingFields(c Change) []any {
+	return []any{c.UserID, c.VideoID, strconv.FormatInt(c.UserID, 10) + ":" + strconv.FormatInt(c.VideoID, 10)}
 }
+
+// setPendingLua sets the pair's pending delta to n in the three hashes (KEYS[i0..i0+2], fields
+// ARGV[a0..a0+2]), dropping the field at zero; a hash written is kept ttl ms.
+const setPendingLua = `
+local function setPending(i0, a0, n, ttl)
+  for j = 0, 2 do
+    if n == 0 then
+      redis.call('HDEL', KEYS[i0 + j], ARGV[a0 + j])
+    else
+      redis.call('HSET', KEYS[i0 + j], ARGV[a0 + j], n)
+      redis.call('PEXPIRE', KEYS[i0 + j], ttl)
+    end
+  end
+end
+`
 
 // applyScript is the one atomic step of a like (ARGV[2] = 1) or unlike (0).
 //
-// KEYS: liked set, video count, user stats, author stats, seq. ARGV: video id, 1|0, the
-// loaded sentinel, set ttl ms. Returns {-1, 0} when the set is not loaded, else {changed, seq}:
-// an unchanged step gets a seq too, because its event is still published.
-// Only counters that exist move: a missing one is loaded from SQL on its next read, and
-// creating it from a delta would make it a wrong absolute value. The seq is the server's
-// clock in microseconds, pushed past the last one handed out, so it strictly increases even
-// if the clock steps back (it is exact in Lua's doubles up to 2^53 µs, year 2255).
-var applyScript = redis.NewScript(`
+// KEYS: liked set, video count, user stats, author stats, seq, the user's steps, then the
+// pending hashes (by video, liker, author). ARGV: video id, 1|0, the loaded sentinel, set
+// ttl ms, then the pair's fields in the pending hashes. Returns {-1, 0} when the set is not
+// loaded, else {changed, seq}: an unchanged step gets a seq too, because its event is still
+// published. Only counters that exist move: a missing one is loaded from SQL (plus the pending
+// deltas) on its next read, and creating it from a delta would make it a wrong absolute
+// value. The seq is the server's clock in microseconds, pushed past the last one handed out,
+// so it strictly increases even if the clock steps back (it is exact in Lua's doubles up to
+// 2^53 µs, year 2255).
+var applyScript = redis.NewScript(setPendingLua + `
 if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 0 then return {-1, 0} end
 local changed
 if ARGV[2] == '1' then
@@ -73,11 +102,15 @@ local last = tonumber(redis.call('GET', KEYS[5]) or '0')
 if seq <= last then seq = last + 1 end
 redis.call('SET', KEYS[5], string.format('%.0f', seq))
 if changed == 0 then return {0, seq} end
+redis.call('HSET', KEYS[6], ARGV[1], string.format('%.0f', seq))
+redis.call('PEXPIRE', KEYS[6], ARGV[4])
 local d = 1
 if ARGV[2] ~= '1' then d = -1 end
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCRBY', KEYS[2], d) end
 if redis.call('HEXISTS', KEYS[3], 'favorite_count') == 1 then redis.call('HINCRBY', KEYS[3], 'favorite_count', d) end
 if redis.call('HEXISTS', KEYS[4], 'total_favorited') == 1 then redis.call('HINCRBY', KEYS[4], 'total_favorited', d) end
+local pending = tonumber(redis.call('HGET', KEYS[7], ARGV[5]) or '0') + d
+setPending(7, 5, pending, ARGV[4])
 return {1, seq}
 `)
 
@@ -88,8 +121,10 @@ func (m *RedisReadModel) Apply(ctx context.Context, c Change) (Applied, error) {
 	if c.Liked {
 		liked = "1"
 	}
-	keys := []string{m.likedKey(c.UserID), m.countKey(c.VideoID), m.statsKey(c.UserID), m.statsKey(c.AuthorID), m.r.Key("fav:seq")}
-	res, err := applyScript.Run(ctx, m.r.Client(), keys, c.VideoID, liked, cache.SetLoaded, cache.TTL(m.setTTL).Milliseconds()).Int64Slice()
+	keys := append([]string{m.likedKey(c.UserID), m.countKey(c.VideoID), m.statsKey(c.UserID), m.statsKey(c.AuthorID),
+		m.r.Key("fav:seq"), m.stepsKey(c.UserID)}, m.pendingKeys(c)...)
+	args := append([]any{c.VideoID, liked, cache.SetLoaded, cache.TTL(m.setTTL).Milliseconds()}, pendingFields(c)...)
+	res, err := applyScript.Run(ctx, m.r.Client(), keys, args...).Int64Slice()
 	if err != nil {
 		return Applied{}, fmt.Errorf("apply like of user %d on video %d to redis: %w", c.UserID, c.VideoID, err)
 	}
@@ -109,6 +144,49 @@ func (m *RedisReadModel) FillLiked(ctx context.Context, userID int64, videoIDs [
 		return fmt.Errorf("fill liked set of user %d: %w", userID, err)
 	}
 	return nil
+}
+
+// Liked reads the user's set (SMEMBERS; the loaded sentinel is not a video) and steps
+// (HGETALL) in one pipeline.
+func (m *RedisReadModel) Liked(ctx context.Context, userID int64) (LikedSet, bool, error) {
+	pipe := m.r.Client().Pipeline()
+	membersCmd := pipe.SMembers(ctx, m.likedKey(userID))
+	stepsCmd := pipe.HGetAll(ctx, m.stepsKey(userID))
+	if _, err := pipe.Exec(ctx); err != nil {
+		return LikedSet{}, false, fmt.Errorf("read liked set of user %d from redis: %w", userID, err)
+	}
+	loaded := false
+	members := membersCmd.Val()
+	set := LikedSet{Videos: make([]int64, 0, len(members))}
+	for _, member := range members {
+		if member == cache.SetLoaded {
+			loaded = true
+			continue
+		}
+		id, err := strconv.ParseInt(member, 10, 64)
+		if err != nil {
+			return LikedSet{}, false, fmt.Errorf("liked set of user %d holds %q, not a video id", userID, member)
+		}
+		set.Videos = append(set.Videos, id)
+	}
+	if !loaded {
+		return LikedSet{}, false, nil
+	}
+	for field, value := range stepsCmd.Val() {
+		id, err1 := strconv.ParseInt(field, 10, 64)
+		if err1 != nil {
+			continue // a "c:" field: the settled seq of a pair
+		}
+		seq, err2 := strconv.ParseInt(value, 10, 64)
+		if err2 != nil {
+			return LikedSet{}, false, fmt.Errorf("steps of user %d hold %q: %q", userID, field, value)
+		}
+		if set.LastStep == nil {
+			set.LastStep = map[int64]int64{}
+		}
+		set.LastStep[id] = seq
+	}
+	return set, true, nil
 }
 
 // VideoFavorites reads the counts with one MGET and the viewer's likes with one SMISMEMBER
@@ -153,22 +231,55 @@ func (m *RedisReadModel) VideoFavorites(ctx context.Context, viewerID int64, vid
 	return out, nil
 }
 
-// FillVideoCounts writes the counts with SET NX in one pipeline: a count already there was
-// loaded earlier and moved by every step since, so it is newer than this SQL read.
-func (m *RedisReadModel) FillVideoCounts(ctx context.Context, counts map[int64]int64) error {
+// sumHashLua defines sumHash(key): the sum of a hash's values.
+const sumHashLua = `
+local function sumHash(key)
+  local n = 0
+  for _, v in ipairs(redis.call('HVALS', key)) do n = n + tonumber(v) end
+  return n
+end
+`
+
+// fillCountsScript caches each count as read from SQL plus the video's pending deltas, unless
+// a count is cached (it was loaded earlier and moved by every step since, so it is newer than
+// this SQL read), and returns the cached values. KEYS: count, pending hash, for each video.
+// ARGV: ttl ms, then the SQL counts in KEYS order.
+var fillCountsScript = redis.NewScript(sumHashLua + `
+local out = {}
+for i = 1, #KEYS, 2 do
+  local n = tonumber(ARGV[(i + 1) / 2 + 1]) + sumHash(KEYS[i + 1])
+  if redis.call('SET', KEYS[i], n, 'NX', 'PX', ARGV[1]) then
+    out[#out + 1] = n
+  else
+    out[#out + 1] = tonumber(redis.call('GET', KEYS[i]))
+  end
+end
+return out
+`)
+
+// FillVideoCounts runs fillCountsScript.
+func (m *RedisReadModel) FillVideoCounts(ctx context.Context, counts map[int64]int64) (map[int64]int64, error) {
 	if len(counts) == 0 {
-		return nil
+		return map[int64]int64{}, nil
 	}
-	_, err := m.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
-		for id, n := range counts {
-			p.SetNX(ctx, m.countKey(id), n, cache.TTL(m.counterTTL))
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("fill video favorite counts: %w", err)
+	ids := make([]int64, 0, len(counts))
+	keys := make([]string, 0, 2*len(counts))
+	args := make([]any, 0, len(counts)+1)
+	args = append(args, cache.TTL(m.counterTTL).Milliseconds())
+	for id, n := range counts {
+		ids = append(ids, id)
+		keys = append(keys, m.countKey(id), m.key("pv", id))
+		args = append(args, n)
 	}
-	return nil
+	vals, err := fillCountsScript.Run(ctx, m.r.Client(), keys, args...).Int64Slice()
+	if err != nil || len(vals) != len(ids) {
+		return nil, fmt.Errorf("fill video favorite counts: %w (%d values for %d videos)", err, len(vals), len(ids))
+	}
+	out := make(map[int64]int64, len(ids))
+	for i, id := range ids {
+		out[id] = vals[i]
+	}
+	return out, nil
 }
 
 // UserStats reads every user's hash with HMGET in one pipeline.
@@ -198,50 +309,124 @@ func (m *RedisReadModel) UserStats(ctx context.Context, userIDs []int64) (map[in
 	return found, missing, nil
 }
 
-// FillUserStats creates each user's hash unless it exists, in one pipeline.
-func (m *RedisReadModel) FillUserStats(ctx context.Context, stats map[int64]UserCount) error {
+// fillStatsScript creates each user's hash from SQL's counters plus the user's pending deltas
+// (as liker, as author), unless the hash exists, and returns the cached values. KEYS: stats,
+// pending by liker, pending by author, for each user. ARGV: ttl ms, then favorite_count,
+// total_favorited for each user in KEYS order.
+var fillStatsScript = redis.NewScript(sumHashLua + `
+local out = {}
+for i = 1, #KEYS, 3 do
+  local a = (i - 1) / 3 * 2 + 2
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    redis.call('HSET', KEYS[i],
+      'favorite_count', tonumber(ARGV[a]) + sumHash(KEYS[i + 1]),
+      'total_favorited', tonumber(ARGV[a + 1]) + sumHash(KEYS[i + 2]))
+    redis.call('PEXPIRE', KEYS[i], ARGV[1])
+  end
+  local v = redis.call('HMGET', KEYS[i], 'favorite_count', 'total_favorited')
+  out[#out + 1] = tonumber(v[1])
+  out[#out + 1] = tonumber(v[2])
+end
+return out
+`)
+
+// FillUserStats runs fillStatsScript.
+func (m *RedisReadModel) FillUserStats(ctx context.Context, stats map[int64]UserCount) (map[int64]UserCount, error) {
 	if len(stats) == 0 {
-		return nil
+		return map[int64]UserCount{}, nil
 	}
-	_, err := m.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
-		for id, c := range stats {
-			cache.FillHash(ctx, p, m.statsKey(id), cache.TTL(m.counterTTL),
-				map[string]int64{fieldFavoriteCount: c.FavoriteCount, fieldTotalFavorited: c.TotalFavorited})
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("fill favorite stats: %w", err)
+	ids := make([]int64, 0, len(stats))
+	keys := make([]string, 0, 3*len(stats))
+	args := make([]any, 0, 2*len(stats)+1)
+	args = append(args, cache.TTL(m.counterTTL).Milliseconds())
+	for id, c := range stats {
+		ids = append(ids, id)
+		keys = append(keys, m.statsKey(id), m.key("pf", id), m.key("pt", id))
+		args = append(args, c.FavoriteCount, c.TotalFavorited)
 	}
-	return nil
+	vals, err := fillStatsScript.Run(ctx, m.r.Client(), keys, args...).Int64Slice()
+	if err != nil || len(vals) != 2*len(ids) {
+		return nil, fmt.Errorf("fill favorite stats: %w (%d values for %d users)", err, len(vals), len(ids))
+	}
+	out := make(map[int64]UserCount, len(ids))
+	for i, id := range ids {
+		out[id] = UserCount{UserID: id, FavoriteCount: vals[2*i], TotalFavorited: vals[2*i+1]}
+	}
+	return out, nil
 }
 
-// Forget deletes the user's set and the counters c touches.
-// settleScript: KEYS liked set, video count, liker stats, author stats; ARGV video id, 1 like
-// / 0 unlike, loaded sentinel.
-var settleScript = redis.NewScript(`
-if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then
-  if ARGV[2] == '1' then redis.call('SADD', KEYS[1], ARGV[1]) else redis.call('SREM', KEYS[1], ARGV[1]) end
+// settleScript: KEYS liked set, video count, liker stats, author stats, the liker's steps,
+// then the pending hashes (by video, liker, author); ARGV video id, the committed state 1|0,
+// loaded sentinel, the committed seq (µs), flipped 1|0, ttl ms, then the pair's fields in the
+// pending hashes.
+//
+// A commit reports the pair's SQL state and the seq it has reached. If that is older than
+// what an earlier Settle of the pair saw (two batches settling out of order), the pending
+// delta stays. Otherwise the set's membership takes the committed state when SQL has every
+// step the set took (no step newer than the committed seq), and the pair's pending delta
+// becomes what it is by definition, set state minus SQL state: so a redelivered event, or a
+// Settle lost to a crash, is made good by the pair's next Settle. The counters are dropped
+// when SQL or the delta moved, so their next read loads SQL plus the pending deltas.
+var settleScript = redis.NewScript(setPendingLua + `
+local settledField = 'c:' .. ARGV[1]
+local settled = tonumber(redis.call('HGET', KEYS[5], settledField) or '0')
+local committedSeq = tonumber(ARGV[4])
+local moved = ARGV[5] == '1'
+if committedSeq >= settled then
+  redis.call('HSET', KEYS[5], settledField, ARGV[4])
+  redis.call('PEXPIRE', KEYS[5], ARGV[6])
+  local old = tonumber(redis.call('HGET', KEYS[6], ARGV[7]) or '0')
+  local new = old
+  if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then
+    local last = tonumber(redis.call('HGET', KEYS[5], ARGV[1]) or '0')
+    if committedSeq >= last then
+      if ARGV[2] == '1' then redis.call('SADD', KEYS[1], ARGV[1]) else redis.call('SREM', KEYS[1], ARGV[1]) end
+    end
+    new = redis.call('SISMEMBER', KEYS[1], ARGV[1]) - tonumber(ARGV[2])
+  elseif committedSeq >= tonumber(redis.call('HGET', KEYS[5], ARGV[1]) or '0') then
+    new = 0
+  end
+  if new ~= old then
+    setPending(6, 7, new, ARGV[6])
+    moved = true
+  end
 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+if moved then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4]) end
 return 1
 `)
 
 // Settle runs settleScript.
-func (m *RedisReadModel) Settle(ctx context.Context, c Change) error {
-	liked := "0"
-	if c.Liked {
+func (m *RedisReadModel) Settle(ctx context.Context, c Change, committed Committed) error {
+	liked, flipped := "0", "0"
+	if committed.Liked {
 		liked = "1"
 	}
-	keys := []string{m.likedKey(c.UserID), m.countKey(c.VideoID), m.statsKey(c.UserID), m.statsKey(c.AuthorID)}
-	if err := settleScript.Run(ctx, m.r.Client(), keys, c.VideoID, liked, cache.SetLoaded).Err(); err != nil {
+	if committed.Flipped {
+		flipped = "1"
+	}
+	keys := append([]string{m.likedKey(c.UserID), m.countKey(c.VideoID), m.statsKey(c.UserID), m.statsKey(c.AuthorID),
+		m.stepsKey(c.UserID)}, m.pendingKeys(c)...)
+	args := append([]any{c.VideoID, liked, cache.SetLoaded, committed.Seq / 1000, flipped, cache.TTL(m.setTTL).Milliseconds()}, pendingFields(c)...)
+	if err := settleScript.Run(ctx, m.r.Client(), keys, args...).Err(); err != nil {
 		return fmt.Errorf("settle like of user %d on video %d in redis: %w", c.UserID, c.VideoID, err)
 	}
 	return nil
 }
 
+// Forget deletes the user's set, the counters c touches, and the pair's pending delta and
+// steps.
 func (m *RedisReadModel) Forget(ctx context.Context, c Change) error {
-	err := m.r.Client().Del(ctx, m.likedKey(c.UserID), m.countKey(c.VideoID), m.statsKey(c.UserID), m.statsKey(c.AuthorID)).Err()
+	keys := m.pendingKeys(c)
+	fields := pendingFields(c)
+	_, err := m.r.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, m.likedKey(c.UserID), m.countKey(c.VideoID), m.statsKey(c.UserID), m.statsKey(c.AuthorID))
+		for i, k := range keys {
+			p.HDel(ctx, k, fmt.Sprint(fields[i]))
+		}
+		video := strconv.FormatInt(c.VideoID, 10)
+		p.HDel(ctx, m.stepsKey(c.UserID), video, "c:"+video)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("drop favorite keys of user %d, video %d: %w", c.UserID, c.VideoID, err)
 	}

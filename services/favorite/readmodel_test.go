@@ -75,6 +75,22 @@ func (q *heldQueue) deliver(t *testing.T) {
 	}
 }
 
+// deliverFirst hands the oldest held message to the consumer.
+func (q *heldQueue) deliverFirst(t *testing.T) {
+	t.Helper()
+	q.mu.Lock()
+	if len(q.bodies) == 0 {
+		q.mu.Unlock()
+		t.Fatal("no message held")
+	}
+	body := q.bodies[0]
+	q.bodies = q.bodies[1:]
+	q.mu.Unlock()
+	if err := q.handler(context.Background(), body); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // orderedQueue delivers asynchronously on a few workers, each message to the worker its key
 // hashes to, like RocketMQ's ordered queues: in order per key, concurrently across keys.
 type orderedQueue struct {
@@ -689,10 +705,10 @@ func testReadModelSeqIsStrictlyIncreasing(t *testing.T, kind string) {
 	}
 	// A set that is not loaded is reported, and nothing is touched: no set is created and
 	// the cached counters stay.
-	if err := rm.FillVideoCounts(ctx, map[int64]int64{10: 7}); err != nil {
+	if _, err := rm.FillVideoCounts(ctx, map[int64]int64{10: 7}); err != nil {
 		t.Fatal(err)
 	}
-	if err := rm.FillUserStats(ctx, map[int64]UserCount{9: {UserID: 9, FavoriteCount: 3}, 2: {UserID: 2, TotalFavorited: 4}}); err != nil {
+	if _, err := rm.FillUserStats(ctx, map[int64]UserCount{9: {UserID: 9, FavoriteCount: 3}, 2: {UserID: 2, TotalFavorited: 4}}); err != nil {
 		t.Fatal(err)
 	}
 	before := f.snapshot(t, []int64{2, 9}, []int64{10})
@@ -797,4 +813,160 @@ func testRetryAfterCrashBeforePublishReachesSQL(t *testing.T, kind string) {
 	}
 	f.flush(t) // the cache expires: SQL is all that is left
 	f.assertAPIMatchesSQL(t, []int64{1}, users)
+}
+
+func TestReadModelListShowsUncommittedActions(t *testing.T) {
+	eachReadModel(t, testReadModelListShowsUncommittedActions)
+}
+
+// The liker's list reflects every acknowledged action at once, while the events still wait in
+// the queue, and keeps doing so after they are committed.
+func testReadModelListShowsUncommittedActions(t *testing.T, kind string) {
+	ctx := context.Background()
+	q := &heldQueue{}
+	f := newRMFixture(t, kind, q, q)
+	wantList := func(when string, want ...int64) {
+		t.Helper()
+		resp, err := f.svc.FavoriteList(ctx, &favoriteapi.FavoriteListRequest{UserId: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = []int64{}
+		}
+		if !slices.Equal(resp.VideoIds, want) {
+			t.Fatalf("%s: favorite list %v, want %v", when, resp.VideoIds, want)
+		}
+	}
+
+	wantList("before any like")
+	f.mustAct(t, 1, 10, like)
+	f.mustAct(t, 1, 20, like)
+	wantList("likes queued, not committed", 20, 10)
+	q.deliver(t)
+	wantList("likes committed", 20, 10)
+
+	f.mustAct(t, 1, 20, unlike)
+	wantList("unlike queued", 10)
+	f.mustAct(t, 1, 11, like)
+	wantList("unlike and like queued", 11, 10)
+	q.deliver(t)
+	wantList("all committed", 11, 10)
+
+	// Queued likes are ordered by the action, not by the video id.
+	f.mustAct(t, 1, 20, like)
+	f.mustAct(t, 1, 10, unlike)
+	f.mustAct(t, 1, 10, like)
+	wantList("re-like queued after a like", 10, 20, 11)
+	q.deliver(t)
+	wantList("re-like committed", 10, 20, 11)
+
+	// Without a cached set (flushed, expired) the committed rows are the answer (in the order
+	// of their millisecond times, which these fast steps share: compared as a set).
+	f.flush(t)
+	resp, err := f.svc.FavoriteList(ctx, &favoriteapi.FavoriteListRequest{UserId: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(slices.Values(resp.VideoIds)); !slices.Equal(got, []int64{10, 11, 20}) {
+		t.Fatalf("read model empty: favorite list %v, want videos 10, 11, 20", resp.VideoIds)
+	}
+}
+
+func TestReadModelCountsIncludeQueuedLikes(t *testing.T) {
+	eachReadModel(t, testReadModelCountsIncludeQueuedLikes)
+}
+
+// Counters loaded while likes wait in the queue include them, so counts agree with the lists
+// and flags before the commit, including after a commit dropped the counters.
+func testReadModelCountsIncludeQueuedLikes(t *testing.T, kind string) {
+	ctx := context.Background()
+	q := &heldQueue{}
+	f := newRMFixture(t, kind, q, q)
+	want := func(when string, count int64, liker1, liker5 bool) {
+		t.Helper()
+		resp, err := f.svc.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: 1, VideoIds: []int64{10}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := resp.Videos[10]; v.FavoriteCount != count || v.IsFavorite != liker1 {
+			t.Fatalf("%s: video 10 seen by user 1 %+v, want count %d is_favorite %v", when, v, count, liker1)
+		}
+		stats, err := f.svc.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: []int64{1, 5, 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStats := map[int64]favoriteapi.UserFavoriteStats{
+			1: {FavoriteCount: boolCount(liker1)}, 5: {FavoriteCount: boolCount(liker5)}, 2: {TotalFavorited: count},
+		}
+		for u, w := range wantStats {
+			if got := *stats.Users[u]; got != w {
+				t.Fatalf("%s: user %d stats %+v, want %+v", when, u, got, w)
+			}
+		}
+	}
+	// Nothing cached yet: the first reads load the counters while both likes are queued.
+	f.mustAct(t, 1, 10, like)
+	f.mustAct(t, 5, 10, like)
+	want("two likes queued", 2, true, true)
+	q.deliverFirst(t)
+	want("one like committed (its counters dropped), one queued", 2, true, true)
+	f.mustAct(t, 1, 10, unlike)
+	want("an unlike queued behind a like", 1, false, true)
+	q.deliver(t)
+	want("everything committed", 1, false, true)
+	f.assertAPIMatchesSQL(t, []int64{1, 5}, []int64{1, 5, 2})
+}
+
+// A commit older than the user's last step on the pair does not undo that step in the set.
+func TestReadModelOlderCommitKeepsNewerStep(t *testing.T) {
+	eachReadModel(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		q := &heldQueue{}
+		f := newRMFixture(t, kind, q, q)
+		f.mustAct(t, 1, 10, like)
+		f.mustAct(t, 1, 10, unlike)
+		q.deliverFirst(t) // the like is committed; the unlike is still queued
+		resp, err := f.svc.FavoriteList(ctx, &favoriteapi.FavoriteListRequest{UserId: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.VideoIds) != 0 {
+			t.Fatalf("favorite list after like, unlike and the like's commit = %v, want []", resp.VideoIds)
+		}
+		vf, err := f.svc.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: 1, VideoIds: []int64{10}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := vf.Videos[10]; v.IsFavorite || v.FavoriteCount != 0 {
+			t.Fatalf("video 10 after like, unlike and the like's commit: %+v, want not liked, count 0", v)
+		}
+		q.deliver(t)
+		f.assertAPIMatchesSQL(t, []int64{1}, []int64{1, 2})
+	})
+}
+
+// A consumer that dies between the commit and its Settle leaves the pair's pending delta
+// behind; the redelivered event (no flip now) settles the pair again from its committed state.
+func TestReadModelRedeliveryRepairsALostSettle(t *testing.T) {
+	eachReadModel(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		q := &heldQueue{}
+		f := newRMFixture(t, kind, q, q)
+		f.assertAPIMatchesSQL(t, []int64{1}, []int64{1, 2}) // counters cached before the like
+		f.mustAct(t, 1, 10, like)
+		var e LikeEvent
+		if err := json.Unmarshal(q.bodies[0], &e); err != nil {
+			t.Fatal(err)
+		}
+		// The crash: committed to SQL, the read model never told.
+		if _, err := NewSQLStore(f.gdb).ApplyLike(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		q.deliver(t) // the redelivery
+		f.assertAPIMatchesSQL(t, []int64{1}, []int64{1, 2})
+		if tr := readTruth(t, f.gdb); tr.videos[10] != 1 {
+			t.Fatalf("rows say video 10 has %d likes, want 1", tr.videos[10])
+		}
+	})
 }

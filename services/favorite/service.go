@@ -2,10 +2,12 @@
 package favorite
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +20,9 @@ import (
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
+
+// errLikesUnavailable refuses a like that could not be queued; nothing of it remains.
+var errLikesUnavailable = errs.New(base.ErrCode_Unavailable, "likes are unavailable right now, please retry")
 
 // consumerGroup is the group whose consumer writes likes to the database.
 const consumerGroup = "favorite-store"
@@ -52,7 +57,7 @@ type Service struct {
 	// readModel serves likes ahead of SQL (nil: read SQL).
 	readModel ReadModel
 	// likes writes the consumed events in shared transactions.
-	likes *db.Batcher[LikeEvent, bool]
+	likes *db.Batcher[LikeEvent, Committed]
 	// authors remembers the author of each liked video (immutable), saving a call per like.
 	authors *cache.LocalRecords[videoAuthor]
 	log     *slog.Logger
@@ -138,10 +143,12 @@ func (s *Service) publish(ctx context.Context, c Change, seq int64, now time.Tim
 	if err != nil {
 		return fmt.Errorf("encode like event: %w", err)
 	}
-	// Keying by the pair keeps one user's taps on one video in order.
+	// Keyed by the pair (one queue per pair); the seq, not the delivery order, orders a
+	// pair's events.
 	key := fmt.Sprintf("%d:%d", c.UserID, c.VideoID)
 	if err := s.queue.Publish(ctx, mq.TopicFavorite, key, body); err != nil {
-		return fmt.Errorf("publish like event: %w", err)
+		// Not stored, and the read-model step is undone: a clean refusal to repeat later.
+		return fmt.Errorf("publish like event: %w (%w)", errLikesUnavailable, err)
 	}
 	return nil
 }
@@ -169,12 +176,12 @@ func (s *Service) handleLike(ctx context.Context, body []byte) error {
 	if e.UserID <= 0 || e.VideoID <= 0 || e.AuthorID <= 0 || e.Seq <= 0 {
 		return fmt.Errorf("malformed like event %s", body)
 	}
-	flipped, err := s.likes.Do(ctx, e)
+	committed, err := s.likes.Do(ctx, e)
 	if err != nil {
 		return err
 	}
-	if flipped && s.readModel != nil {
-		s.syncCommitted(ctx, Change{UserID: e.UserID, VideoID: e.VideoID, AuthorID: e.AuthorID, Liked: e.Liked})
+	if s.readModel != nil {
+		s.syncCommitted(ctx, Change{UserID: e.UserID, VideoID: e.VideoID, AuthorID: e.AuthorID, Liked: e.Liked}, committed)
 	}
 	return nil
 }
@@ -188,10 +195,73 @@ func (s *Service) FavoriteList(ctx context.Context, req *favoriteapi.FavoriteLis
 	if err != nil {
 		return nil, err
 	}
+	if s.readModel != nil {
+		videoIDs = s.withUncommitted(ctx, req.UserId, videoIDs)
+	}
 	if videoIDs == nil {
 		videoIDs = []int64{}
 	}
 	return &favoriteapi.FavoriteListResponse{VideoIds: videoIDs}, nil
+}
+
+// withUncommitted brings the committed list (newest like first) up to the user's liked set in
+// the read model, which every acknowledged action changed before it was acknowledged: videos
+// unliked but not yet committed are left out, likes still queued for SQL are added, and the
+// videos a step changed while the set was cached come first, newest step first (the read
+// model's seqs order them; SQL may not have them yet). So the user's next read shows what
+// they just did however far the consumer has got, and the list agrees with the is_favorite
+// flags, which come from the same set. Without a cached set (no action renewed it within the
+// set TTL, so nothing is queued) or when the read model fails, SQL is the answer.
+func (s *Service) withUncommitted(ctx context.Context, userID int64, committed []int64) []int64 {
+	set, loaded, err := s.readModel.Liked(ctx, userID)
+	if err != nil {
+		s.log.WarnContext(ctx, "favorite read model read failed; listing committed likes only", "err", err)
+		return committed
+	}
+	if !loaded {
+		return committed
+	}
+	member := make(map[int64]bool, len(set.Videos))
+	for _, id := range set.Videos {
+		member[id] = true
+	}
+	listed := make(map[int64]bool, len(committed))
+	for _, id := range committed {
+		listed[id] = true
+	}
+	var recent, pending []int64 // recent: members with a step; pending: other members SQL lacks
+	for _, id := range set.Videos {
+		switch {
+		case set.LastStep[id] != 0:
+			recent = append(recent, id)
+		case !listed[id]:
+			pending = append(pending, id)
+		}
+	}
+	if len(pending) > 0 && len(committed) == maxListVideos {
+		// The committed list was cut at the cap, so a set member missing from it may be an
+		// older committed like rather than a queued one: SQL tells them apart.
+		older, err := s.store.LikedAmong(ctx, userID, pending)
+		if err != nil {
+			s.log.WarnContext(ctx, "favorite list: committed likes beyond the cap not read; listing committed likes only", "err", err)
+			return committed
+		}
+		pending = slices.DeleteFunc(pending, func(id int64) bool { return older[id] })
+	}
+	slices.SortFunc(recent, func(a, b int64) int { return cmp.Compare(set.LastStep[b], set.LastStep[a]) })
+	slices.SortFunc(pending, func(a, b int64) int { return cmp.Compare(b, a) })
+	out := make([]int64, 0, len(recent)+len(pending)+len(committed))
+	out = append(out, recent...)
+	out = append(out, pending...)
+	for _, id := range committed {
+		if member[id] && set.LastStep[id] == 0 {
+			out = append(out, id)
+		}
+	}
+	if len(out) > maxListVideos {
+		out = out[:maxListVideos]
+	}
+	return out
 }
 
 // MGetVideoFavorites returns the like count of every requested video and whether the viewer

@@ -131,8 +131,8 @@ func TestFavoriteActionFailsWhenQueueIsDown(t *testing.T) {
 	gdb := openDB(t)
 	s := New(NewSQLStore(gdb), testVideos, failingQueue{})
 	_, err := s.FavoriteAction(context.Background(), &favoriteapi.FavoriteActionRequest{UserId: 1, VideoId: 10, ActionType: favoriteapi.FavoriteActionType_Like})
-	if code, _ := errs.Code(err); err == nil || code != base.ErrCode_InternalError {
-		t.Fatalf("FavoriteAction with the broker down = %v, want an internal error", err)
+	if code, _ := errs.Code(err); err == nil || code != base.ErrCode_Unavailable {
+		t.Fatalf("FavoriteAction with the broker down = %v, want Unavailable (a refusal to repeat)", err)
 	}
 	var n int64
 	gdb.Model(&Favorite{}).Count(&n)

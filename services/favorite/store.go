@@ -16,12 +16,12 @@ import (
 type Store interface {
 	// ApplyLike applies one like event in one transaction, in order per (user, video): an
 	// event not newer than the stored one changes nothing, and counters move only when the
-	// liked state flips. It reports whether the liked state flipped.
-	ApplyLike(ctx context.Context, e LikeEvent) (flipped bool, err error)
+	// liked state flips. It reports whether the liked state flipped, and the pair's state.
+	ApplyLike(ctx context.Context, e LikeEvent) (Committed, error)
 	// ApplyLikes applies events as ApplyLike does, in order, all in one transaction (group
 	// commit); when that transaction fails, each event is applied on its own, so one event's
 	// failure stays its own. It returns one result and one error per event.
-	ApplyLikes(ctx context.Context, events []LikeEvent) ([]bool, []error)
+	ApplyLikes(ctx context.Context, events []LikeEvent) ([]Committed, []error)
 	// ListLikedVideos returns the ids of the videos the user likes, newest like first.
 	ListLikedVideos(ctx context.Context, userID int64, limit int) ([]int64, error)
 	// MGetVideoCounts returns the stored favorite counts of the videos that have one.
@@ -33,6 +33,17 @@ type Store interface {
 	LikedVideoIDs(ctx context.Context, userID int64) ([]int64, error)
 	// MGetUserCounts returns the stored like counters of the users that have them.
 	MGetUserCounts(ctx context.Context, userIDs []int64) (map[int64]UserCount, error)
+}
+
+// Committed is the outcome of one like event in SQL.
+type Committed struct {
+	// Flipped reports whether this event flipped the pair's liked state.
+	Flipped bool
+	// Liked and Seq are the pair's stored state once the event's transaction committed,
+	// whatever the event did (a stale or redelivered event changes nothing): SQL holds the
+	// pair's every step up to Seq.
+	Liked bool
+	Seq   int64
 }
 
 // Favorite is the like state of one user for one video: one row per pair, kept when unliked
@@ -107,36 +118,36 @@ func NewSQLStore(gdb *gorm.DB) Store {
 	return &sqlStore{db: gdb}
 }
 
-func (s *sqlStore) ApplyLike(ctx context.Context, e LikeEvent) (bool, error) {
-	var flipped [1]bool
-	if err := s.applyInTx(ctx, []LikeEvent{e}, flipped[:]); err != nil {
-		return false, fmt.Errorf("apply like of user %d on video %d: %w", e.UserID, e.VideoID, err)
+func (s *sqlStore) ApplyLike(ctx context.Context, e LikeEvent) (Committed, error) {
+	var out [1]Committed
+	if err := s.applyInTx(ctx, []LikeEvent{e}, out[:]); err != nil {
+		return Committed{}, fmt.Errorf("apply like of user %d on video %d: %w", e.UserID, e.VideoID, err)
 	}
-	return flipped[0], nil
+	return out[0], nil
 }
 
-func (s *sqlStore) ApplyLikes(ctx context.Context, events []LikeEvent) ([]bool, []error) {
-	flipped, failed := make([]bool, len(events)), make([]error, len(events))
-	if len(events) == 0 || s.applyInTx(ctx, events, flipped) == nil {
-		return flipped, failed
+func (s *sqlStore) ApplyLikes(ctx context.Context, events []LikeEvent) ([]Committed, []error) {
+	out, failed := make([]Committed, len(events)), make([]error, len(events))
+	if len(events) == 0 || s.applyInTx(ctx, events, out) == nil {
+		return out, failed
 	}
 	// The batch failed as a whole: apply one by one, so one event's failure stays its own.
 	for i, e := range events {
-		flipped[i], failed[i] = s.ApplyLike(ctx, e)
+		out[i], failed[i] = s.ApplyLike(ctx, e)
 	}
-	return flipped, failed
+	return out, failed
 }
 
 // applyInTx runs applyLikes in one transaction, again when a concurrent writer got in the
 // way: a duplicate key (a concurrent first event for a pair inserted its row: the retry
 // reads it and orders against it), a changed seq, or a MySQL deadlock (everything was rolled
 // back, so the whole batch is applied again).
-func (s *sqlStore) applyInTx(ctx context.Context, events []LikeEvent, flipped []bool) error {
+func (s *sqlStore) applyInTx(ctx context.Context, events []LikeEvent, out []Committed) error {
 	var err error
 	for attempt := range maxApplyAttempts {
-		clear(flipped)
+		clear(out)
 		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			return applyLikes(tx, events, flipped)
+			return applyLikes(tx, events, out)
 		})
 		switch {
 		case err == nil:
@@ -167,8 +178,9 @@ type likeRow struct {
 // the batch size: one read of every pair's row, one insert of the new rows, one update per
 // changed existing row, and one counter upsert per table. Per pair it is the rule of one
 // event: an event not newer (seq) than the pair's row changes nothing, and the counters move
-// only when the liked state flips; flipped[i] reports whether events[i] flipped it.
-func applyLikes(tx *gorm.DB, events []LikeEvent, flipped []bool) error {
+// only when the liked state flips; out[i] reports whether events[i] flipped it, and its
+// pair's state at the end of the batch.
+func applyLikes(tx *gorm.DB, events []LikeEvent, out []Committed) error {
 	rows, err := readLikeRows(tx, events)
 	if err != nil {
 		return err
@@ -196,7 +208,7 @@ func applyLikes(tx *gorm.DB, events []LikeEvent, flipped []bool) error {
 		if wasLiked == e.Liked {
 			continue
 		}
-		flipped[i] = true
+		out[i].Flipped = true
 		d := int64(-1)
 		if e.Liked {
 			d = 1
@@ -204,6 +216,10 @@ func applyLikes(tx *gorm.DB, events []LikeEvent, flipped []bool) error {
 		addDelta(videoDeltas, e.VideoID, 0, d, 1)
 		addDelta(userDeltas, e.UserID, 0, d, 2)
 		addDelta(userDeltas, e.AuthorID, 1, d, 2)
+	}
+	for i, e := range events {
+		r := rows[likePair{e.UserID, e.VideoID}]
+		out[i].Liked, out[i].Seq = r.row.Liked, r.row.Seq
 	}
 	if err := insertLikeRows(tx, fresh); err != nil {
 		return err

@@ -82,15 +82,15 @@ func testApplyLikeIsIdempotentAndOrdered(t *testing.T, open dbtest.Opener) {
 		{"redelivered unlike", []LikeEvent{ev(like, 1), ev(unlike, 2), ev(unlike, 2)}, false, 2},
 	}
 	// Each case applied event by event, then as one group-committed batch: the same outcome.
-	apply := map[string]func(st Store, events []LikeEvent) ([]bool, []error){
-		"one by one": func(st Store, events []LikeEvent) ([]bool, []error) {
-			flipped, errs := make([]bool, len(events)), make([]error, len(events))
+	apply := map[string]func(st Store, events []LikeEvent) ([]Committed, []error){
+		"one by one": func(st Store, events []LikeEvent) ([]Committed, []error) {
+			out, errs := make([]Committed, len(events)), make([]error, len(events))
 			for i, e := range events {
-				flipped[i], errs[i] = st.ApplyLike(context.Background(), e)
+				out[i], errs[i] = st.ApplyLike(context.Background(), e)
 			}
-			return flipped, errs
+			return out, errs
 		},
-		"one batch": func(st Store, events []LikeEvent) ([]bool, []error) {
+		"one batch": func(st Store, events []LikeEvent) ([]Committed, []error) {
 			return st.ApplyLikes(context.Background(), events)
 		},
 	}
@@ -100,14 +100,20 @@ func testApplyLikeIsIdempotentAndOrdered(t *testing.T, open dbtest.Opener) {
 				ctx := context.Background()
 				st := NewSQLStore(openOn(t, open))
 				flips := 0
-				flipped, errs := applyAll(st, tc.events)
-				for i := range tc.events {
+				committed, errs := applyAll(st, tc.events)
+				maxSeq := int64(0)
+				for i, e := range tc.events {
 					if errs[i] != nil {
 						t.Fatal(errs[i])
 					}
-					if flipped[i] {
+					if committed[i].Flipped {
 						flips++
 					}
+					maxSeq = max(maxSeq, e.Seq)
+				}
+				// The last result reports the pair's final state, whatever its event did.
+				if last := committed[len(committed)-1]; last.Liked != tc.wantLiked || last.Seq != maxSeq {
+					t.Errorf("last event reports the pair at liked=%v seq=%d, want liked=%v seq=%d", last.Liked, last.Seq, tc.wantLiked, maxSeq)
 				}
 				if flips != tc.wantFlips {
 					t.Errorf("%d flips, want %d", flips, tc.wantFlips)
@@ -213,7 +219,7 @@ func testApplyLikesBatchesMatchOneByOne(t *testing.T, open dbtest.Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		flipsOne = append(flipsOne, f)
+		flipsOne = append(flipsOne, f.Flipped)
 	}
 	for rest := events; len(rest) > 0; {
 		n := min(len(rest), rng.IntN(40)+1)
@@ -223,7 +229,9 @@ func testApplyLikesBatchesMatchOneByOne(t *testing.T, open dbtest.Opener) {
 				t.Fatal(err)
 			}
 		}
-		flipsBatched = append(flipsBatched, fs...)
+		for _, f := range fs {
+			flipsBatched = append(flipsBatched, f.Flipped)
+		}
 		rest = rest[n:]
 	}
 	if !slices.Equal(flipsOne, flipsBatched) {

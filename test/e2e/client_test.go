@@ -247,8 +247,14 @@ func (c *client) send(t *testing.T, method, path string, query url.Values, body 
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	// Each call comes from its own client address (the server trusts loopback as a proxy), so
+	// the per-IP limits see the suite as many clients; the limit tests set one address.
+	req.Header.Set("X-Forwarded-For", nextClientAddr())
 	for k, vs := range hdr {
 		req.Header[k] = vs
+	}
+	if h := hdr.Get("Host"); h != "" {
+		req.Host = h
 	}
 	what := describe(method, path, query)
 	resp, err := c.hc.Do(req)

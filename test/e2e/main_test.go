@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,6 +37,8 @@ var (
 	repoRoot string
 	// binPath is the binary TestMain built; empty when testing an external deployment.
 	binPath string
+	// serverDataDir is the data dir of the server TestMain started.
+	serverDataDir string
 )
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -55,8 +58,17 @@ func run(m *testing.M) int {
 			return 1
 		}
 		api = newClient(base)
+		if v := os.Getenv(uploadDailyCountEnv); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				fmt.Fprintf(os.Stderr, "e2e: %s=%q: want a positive count\n", uploadDailyCountEnv, v)
+				return 1
+			}
+			uploadDailyCount = n
+		}
 		return m.Run()
 	}
+	uploadDailyCount = testUploadDailyCount
 
 	tmp, err := os.MkdirTemp("", "douyin-e2e-")
 	if err != nil {
@@ -73,7 +85,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 
-	srv, err := startServer(binPath, filepath.Join(tmp, "data"), filepath.Join(tmp, "server.log"), "-seed.enabled=false")
+	serverDataDir = filepath.Join(tmp, "data")
+	srv, err := startServer(binPath, serverDataDir, filepath.Join(tmp, "server.log"), "-seed.enabled=false")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
@@ -141,9 +154,11 @@ func startServer(bin, dataDir, logPath string, extraArgs ...string) (*server, er
 		return nil, fmt.Errorf("pick a free port: %w", err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	// The suite signs up many users from one address: lift the per-IP sign-up limit.
+	// The limits stay on: the suite's client is a trusted proxy (loopback) and sends each call
+	// as coming from its own address, while the limit tests send many from one.
 	// Any free port for the admin server: several test servers run side by side.
-	args := append([]string{"-http.addr", addr, "-data.dir", dataDir, "-http.auth-rate-per-minute=0", "-admin.addr=127.0.0.1:0"}, extraArgs...)
+	args := append([]string{"-http.addr", addr, "-data.dir", dataDir, "-http.trusted-proxies=127.0.0.1",
+		fmt.Sprintf("-http.upload-daily-count=%d", testUploadDailyCount), "-admin.addr=127.0.0.1:0"}, extraArgs...)
 	args = append(args, strings.Fields(os.Getenv(serverArgsEnv))...)
 
 	logFile, err := os.Create(logPath)

@@ -194,7 +194,8 @@ migration Job.
 {{- $fn := include "douyin.fullname" . }}
 {{- $env := dict }}
 {{- $_ := set $env "data.dir" "/data" }}
-{{- $_ := set $env "http.trust-forwarded-for" (ternary "true" "false" $v.istio.enabled) }}
+{{- if $v.trustedProxies }}{{ $_ := set $env "http.trusted-proxies" $v.trustedProxies }}{{ end }}
+{{- if $v.allowedHosts }}{{ $_ := set $env "http.allowed-hosts" $v.allowedHosts }}{{ end }}
 {{- if $v.publicBaseURL }}{{ $_ := set $env "http.public-base-url" $v.publicBaseURL }}{{ end }}
 {{- $_ := set $env "db.driver" $v.database.driver }}
 {{- $_ := set $env "db.max-open-conns" (toString $v.database.maxOpenConns) }}

@@ -274,6 +274,75 @@ func (p *UserLoginResponse) String() string {
 	return fmt.Sprintf("UserLoginResponse(%+v)", *p)
 }
 
+// Logout revokes the token it carries (an addition to the app's contract: the fixed app never
+// calls it; web clients and operators do).
+type UserLogoutRequest struct {
+	Token *string `thrift:"token,1,optional" form:"token" json:"token" query:"token"`
+}
+
+func NewUserLogoutRequest() *UserLogoutRequest {
+	return &UserLogoutRequest{}
+}
+
+func (p *UserLogoutRequest) InitDefault() {
+}
+
+var UserLogoutRequest_Token_DEFAULT string
+
+func (p *UserLogoutRequest) GetToken() (v string) {
+	if !p.IsSetToken() {
+		return UserLogoutRequest_Token_DEFAULT
+	}
+	return *p.Token
+}
+func (p *UserLogoutRequest) SetToken(val *string) {
+	p.Token = val
+}
+
+func (p *UserLogoutRequest) IsSetToken() bool {
+	return p.Token != nil
+}
+
+func (p *UserLogoutRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("UserLogoutRequest(%+v)", *p)
+}
+
+type UserLogoutResponse struct {
+	StatusCode int32  `thrift:"status_code,1" form:"status_code" json:"status_code" query:"status_code"`
+	StatusMsg  string `thrift:"status_msg,2" form:"status_msg" json:"status_msg" query:"status_msg"`
+}
+
+func NewUserLogoutResponse() *UserLogoutResponse {
+	return &UserLogoutResponse{}
+}
+
+func (p *UserLogoutResponse) InitDefault() {
+}
+
+func (p *UserLogoutResponse) GetStatusCode() (v int32) {
+	return p.StatusCode
+}
+
+func (p *UserLogoutResponse) GetStatusMsg() (v string) {
+	return p.StatusMsg
+}
+func (p *UserLogoutResponse) SetStatusCode(val int32) {
+	p.StatusCode = val
+}
+func (p *UserLogoutResponse) SetStatusMsg(val string) {
+	p.StatusMsg = val
+}
+
+func (p *UserLogoutResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("UserLogoutResponse(%+v)", *p)
+}
+
 type UserRequest struct {
 	// user_id absent or 0 means the token's owner.
 	UserID *int64  `thrift:"user_id,1,optional" form:"user_id" json:"user_id" query:"user_id"`
@@ -1317,6 +1386,8 @@ type DouyinAPI interface {
 	UserRegister(ctx context.Context, req *UserRegisterRequest) (r *UserRegisterResponse, err error)
 
 	UserLogin(ctx context.Context, req *UserLoginRequest) (r *UserLoginResponse, err error)
+
+	UserLogout(ctx context.Context, req *UserLogoutRequest) (r *UserLogoutResponse, err error)
 
 	User(ctx context.Context, req *UserRequest) (r *UserResponse, err error)
 

@@ -28,6 +28,8 @@ const (
 	ErrCode_PayloadTooLarge   ErrCode = 10011
 	ErrCode_RateLimited       ErrCode = 10012
 	ErrCode_Unavailable       ErrCode = 10013
+	// ContentRefused: the text holds a word of the moderation list (under its refuse action).
+	ErrCode_ContentRefused ErrCode = 10014
 )
 
 func (p ErrCode) String() string {
@@ -62,6 +64,8 @@ func (p ErrCode) String() string {
 		return "RateLimited"
 	case ErrCode_Unavailable:
 		return "Unavailable"
+	case ErrCode_ContentRefused:
+		return "ContentRefused"
 	}
 	return "<UNSET>"
 }
@@ -98,6 +102,8 @@ func ErrCodeFromString(s string) (ErrCode, error) {
 		return ErrCode_RateLimited, nil
 	case "Unavailable":
 		return ErrCode_Unavailable, nil
+	case "ContentRefused":
+		return ErrCode_ContentRefused, nil
 	}
 	return ErrCode(0), fmt.Errorf("not a valid ErrCode string")
 }

@@ -1,0 +1,167 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/douyin-backend/douyin/internal/cache"
+)
+
+// RevocationStore keeps what has been revoked: for a token (by its hash) the time it expires
+// anyway, for a user the time before which every token of theirs was revoked, both in Unix
+// milliseconds. A value only ever grows, so concurrent revocations never undo each other.
+type RevocationStore interface {
+	Get(ctx context.Context, key string) (int64, bool, error)
+	SetIfGreater(ctx context.Context, key string, value int64, ttl time.Duration) error
+}
+
+// ErrRevocationUnavailable means the revocation store did not answer: the token can be neither
+// accepted nor refused.
+var ErrRevocationUnavailable = errors.New("token revocations unavailable")
+
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return "revoked-token:" + base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
+func userKey(userID int64) string { return "revoked-user:" + strconv.FormatInt(userID, 10) }
+
+// kvRevocations keeps revocations in the cache: Redis when components run in several
+// processes, so every gateway sees a logout at once.
+type kvRevocations struct{ kv cache.KV }
+
+// NewKVRevocations keeps revocations in kv (which must be shared, i.e. Redis, when several
+// gateways verify tokens, and persistent for revocations to survive its restart).
+func NewKVRevocations(kv cache.KV) RevocationStore { return kvRevocations{kv} }
+
+func (r kvRevocations) Get(ctx context.Context, key string) (int64, bool, error) {
+	v, ok, err := r.kv.Get(ctx, key)
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("revocation %s: %q is not a time", key, v)
+	}
+	return n, true, nil
+}
+
+func (r kvRevocations) SetIfGreater(ctx context.Context, key string, value int64, ttl time.Duration) error {
+	return r.kv.SetIfGreater(ctx, key, value, ttl)
+}
+
+// Revocation is a row of the SQL revocation store.
+type Revocation struct {
+	Name      string `gorm:"primaryKey;size:64"`
+	Value     int64  `gorm:"not null"`
+	ExpiresAt int64  `gorm:"not null;index"` // Unix ms; past rows are ignored and pruned
+}
+
+// TableName names the table.
+func (Revocation) TableName() string { return "token_revocations" }
+
+// Migrate creates the revocation table of the SQL store.
+func Migrate(gdb *gorm.DB) error {
+	if err := gdb.AutoMigrate(&Revocation{}); err != nil {
+		return fmt.Errorf("migrate token_revocations: %w", err)
+	}
+	return nil
+}
+
+// sqlRevocations keeps revocations in the database: the embedded mode has no shared cache,
+// and the operator's `douyin revoke` must reach the running server through its data.
+type sqlRevocations struct {
+	gdb *gorm.DB
+	now func() time.Time
+}
+
+// NewSQLRevocations keeps revocations in gdb (see Migrate), with reads remembered for
+// readFor (a revocation made by another process shows within it; this process's own at
+// once).
+func NewSQLRevocations(gdb *gorm.DB, readFor time.Duration) RevocationStore {
+	return newRememberedRevocations(&sqlRevocations{gdb: gdb, now: time.Now}, readFor)
+}
+
+func (s *sqlRevocations) Get(ctx context.Context, key string) (int64, bool, error) {
+	var rows []Revocation
+	err := s.gdb.WithContext(ctx).Where("name = ? AND expires_at > ?", key, s.now().UnixMilli()).Limit(1).Find(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return 0, false, err
+	}
+	return rows[0].Value, true, nil
+}
+
+func (s *sqlRevocations) SetIfGreater(ctx context.Context, key string, value int64, ttl time.Duration) error {
+	now := s.now()
+	expires := now.Add(ttl).UnixMilli()
+	return s.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Expired rows go with any write: revocations are rare, so the table stays small.
+		if err := tx.Where("expires_at <= ?", now.UnixMilli()).Delete(&Revocation{}).Error; err != nil {
+			return err
+		}
+		var rows []Revocation
+		if err := tx.Where("name = ?", key).Limit(1).Find(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return tx.Create(&Revocation{Name: key, Value: value, ExpiresAt: expires}).Error
+		}
+		if rows[0].Value >= value {
+			return nil
+		}
+		return tx.Model(&Revocation{}).Where("name = ?", key).Updates(map[string]any{"value": value, "expires_at": max(expires, rows[0].ExpiresAt)}).Error
+	})
+}
+
+// rememberedRevocations remembers reads of a slower store for a short time.
+type rememberedRevocations struct {
+	store   RevocationStore
+	readFor time.Duration
+	mu      sync.Mutex
+	known   *cache.Bounded[string, remembered]
+}
+
+type remembered struct {
+	value int64
+	found bool
+}
+
+// maxRememberedRevocations bounds the remembered reads (one per active user and token).
+const maxRememberedRevocations = 200_000
+
+func newRememberedRevocations(store RevocationStore, readFor time.Duration) *rememberedRevocations {
+	return &rememberedRevocations{store: store, readFor: readFor, known: cache.NewBounded[string, remembered](maxRememberedRevocations)}
+}
+
+func (r *rememberedRevocations) Get(ctx context.Context, key string) (int64, bool, error) {
+	r.mu.Lock()
+	k, ok := r.known.Get(key)
+	r.mu.Unlock()
+	if ok {
+		return k.value, k.found, nil
+	}
+	v, found, err := r.store.Get(ctx, key)
+	if err != nil {
+		return 0, false, err
+	}
+	r.mu.Lock()
+	r.known.Put(key, remembered{v, found}, r.readFor)
+	r.mu.Unlock()
+	return v, found, nil
+}
+
+func (r *rememberedRevocations) SetIfGreater(ctx context.Context, key string, value int64, ttl time.Duration) error {
+	err := r.store.SetIfGreater(ctx, key, value, ttl)
+	r.mu.Lock()
+	r.known.Delete(key) // this process sees its own revocation at once
+	r.mu.Unlock()
+	return err
+}

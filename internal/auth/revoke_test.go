@@ -1,0 +1,100 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/douyin-backend/douyin/internal/auth"
+	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
+)
+
+// testRevocation runs the revocation behaviour against a store: a logout revokes that token
+// only, a user revocation every earlier token of that user only, and tokens issued after it
+// work. fresh returns another handle on the same store (another gateway or process).
+func testRevocation(t *testing.T, store, other auth.RevocationStore) {
+	ctx := context.Background()
+	key := []byte(strings.Repeat("k", 32))
+	tokens := auth.NewTokens(key, time.Hour, auth.WithRevocations(store))
+	elsewhere := auth.NewTokens(key, time.Hour, auth.WithRevocations(other))
+	issue := func(user int64) string {
+		s, err := tokens.Issue(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	wantValid := func(tok *auth.Tokens, s string, valid bool, what string) {
+		t.Helper()
+		_, err := tok.Verify(ctx, s)
+		if valid && err != nil {
+			t.Errorf("%s: refused: %v", what, err)
+		}
+		if !valid && !errors.Is(err, auth.ErrInvalidToken) {
+			t.Errorf("%s: Verify = %v, want ErrInvalidToken", what, err)
+		}
+	}
+	phone, browser, bob := issue(1), issue(1), issue(2)
+	wantValid(tokens, phone, true, "fresh token")
+	if err := tokens.Revoke(ctx, browser); err != nil {
+		t.Fatal(err)
+	}
+	wantValid(tokens, browser, false, "logged-out token")
+	wantValid(elsewhere, browser, false, "logged-out token on another gateway")
+	wantValid(tokens, phone, true, "the user's other token after a logout")
+
+	time.Sleep(2 * time.Millisecond) // the revocation is by millisecond: keep the issues apart
+	if err := elsewhere.RevokeUser(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	wantValid(tokens, phone, false, "token of a revoked user (revoked on another gateway)")
+	wantValid(tokens, bob, true, "another user's token")
+	time.Sleep(2 * time.Millisecond)
+	wantValid(tokens, issue(1), true, "token issued after the revocation")
+	if err := tokens.Revoke(ctx, "garbage"); err != nil {
+		t.Errorf("revoking a token that does not verify: %v", err)
+	}
+}
+
+func TestRevocationInMemoryCache(t *testing.T) {
+	kv := cache.NewMemory(100)
+	testRevocation(t, auth.NewKVRevocations(kv), auth.NewKVRevocations(kv))
+}
+
+func TestRevocationInRedis(t *testing.T) {
+	r, _ := cachetest.New(t)
+	testRevocation(t, auth.NewKVRevocations(r), auth.NewKVRevocations(r))
+}
+
+func TestRevocationInDatabase(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, open dbtest.Opener) {
+		gdb := open(t)
+		if err := auth.Migrate(gdb); err != nil {
+			t.Fatal(err)
+		}
+		// Another process (the operator's `douyin revoke`) writes without going through this
+		// one's memory: it must show within the remembered time.
+		testRevocation(t, auth.NewSQLRevocations(gdb, time.Millisecond), auth.NewSQLRevocations(gdb, time.Millisecond))
+	})
+}
+
+func TestRevocationStoreDownIsNotAValidToken(t *testing.T) {
+	tokens := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour, auth.WithRevocations(failingStore{}))
+	s, _ := tokens.Issue(7)
+	if _, err := tokens.Verify(context.Background(), s); !errors.Is(err, auth.ErrRevocationUnavailable) {
+		t.Fatalf("Verify with the store down = %v, want ErrRevocationUnavailable", err)
+	}
+}
+
+type failingStore struct{}
+
+func (failingStore) Get(context.Context, string) (int64, bool, error) {
+	return 0, false, errors.New("connection refused")
+}
+func (failingStore) SetIfGreater(context.Context, string, int64, time.Duration) error {
+	return errors.New("connection refused")
+}
