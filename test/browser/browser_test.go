@@ -299,6 +299,7 @@ func TestWebAppInBrowser(t *testing.T) {
 	// 1. Register, then log out and log in again.
 	viewer.open("open profile", "#/me")
 	viewer.click("login prompt", ".state button.btn")
+	viewer.waitFor("dialog shown", `getComputedStyle(document.querySelector('.dialog')).opacity === '1'`, stepTimeout)
 	viewer.shot("login-dialog")
 	viewer.login("register", viewerName, true)
 	viewer.waitFor("registered profile", text(".p-head h1")+` === `+jsString(viewerName), stepTimeout)

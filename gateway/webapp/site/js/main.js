@@ -7,14 +7,25 @@ import { peopleView, profileView } from './profile.js';
 import { publishView } from './publish.js';
 import { empty, h, icon, toast } from './ui.js';
 
-// FEEDS are the feed tabs; a feed the API gains is one more entry here.
-const FEEDS = [{ key: 'latest', label: '推荐', source: feedSource }];
+// FEEDS are the feed tabs; a feed the API gains is one more entry here (needsLogin: the tab asks
+// for a login first).
+const FEEDS = [{ key: 'latest', label: '推荐', source: feedSource, needsLogin: false }];
 
 function feedView() {
-  const feed = FEEDS[0];
-  const header = h('div.feed-tabs', { role: 'tablist', 'aria-label': '视频流' },
-    FEEDS.map((f) => h('button', { type: 'button', role: 'tab', 'aria-selected': String(f === feed) }, f.label)));
-  return createPlayer({ source: feed.source, header });
+  const root = h('div.feed-host');
+  let player = null;
+  function show(feed) {
+    player?.destroy();
+    const header = h('div.feed-tabs', { role: 'tablist', 'aria-label': '视频流' },
+      FEEDS.map((f) => h('button', {
+        type: 'button', role: 'tab', 'aria-selected': String(f === feed),
+        onclick: async () => { if (f !== feed && (!f.needsLogin || await requireLogin())) show(f); },
+      }, f.label)));
+    player = createPlayer({ source: feed.source, header });
+    root.replaceChildren(player.el);
+  }
+  show(FEEDS[0]);
+  return { el: root, destroy: () => player?.destroy() };
 }
 
 function meView() {

@@ -70,7 +70,7 @@ export function loading(text = '加载中…') {
 }
 
 export function empty(title, text, action) {
-  return h('div.state', {}, h('div.big', { 'aria-hidden': 'true' }, '🎬'), h('h2', {}, title), text && h('p', {}, text), action);
+  return h('div.state', {}, h('div.big', { 'aria-hidden': 'true' }, icon('play')), h('h2', {}, title), text && h('p', {}, text), action);
 }
 
 // failure shows what went wrong (the server's status_msg) and a retry button.
