@@ -229,6 +229,6 @@ func publishClip(t *testing.T, token string, userID int64, title, clip string) {
 		if time.Now().After(deadline) {
 			t.Fatalf("video %q not ready within 2m", title)
 		}
-		time.Sleep(250 * time.Millisecond) // polling the server's state, not synchronising goroutines
+		time.Sleep(500 * time.Millisecond) // polling the server's state, not synchronising goroutines
 	}
 }
