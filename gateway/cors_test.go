@@ -168,3 +168,35 @@ func TestCORSSettingValidated(t *testing.T) {
 		t.Fatal("origins compare case-insensitively and ignore a trailing slash")
 	}
 }
+
+// TestWebAppRoutes: the page at /, its files under /web/, and the API, media and default
+// images beside them.
+func TestWebAppRoutes(t *testing.T) {
+	g := newRouterGateway(t, "*")
+	page := perform(g, http.MethodGet, "/")
+	body, _ := io.ReadAll(page.Body)
+	if page.StatusCode != http.StatusOK || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(body), `<script type="module" src="/web/js/main.js">`) {
+		t.Fatalf("GET /: HTTP %d %q %.200s", page.StatusCode, page.Header.Get("Content-Type"), body)
+	}
+	if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "connect-src 'self'") {
+		t.Errorf("page CSP %q does not keep scripts and calls to this origin", csp)
+	}
+	js := perform(g, http.MethodGet, "/web/js/main.js")
+	if js.StatusCode != http.StatusOK || !strings.HasPrefix(js.Header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("GET main.js: HTTP %d %q", js.StatusCode, js.Header.Get("Content-Type"))
+	}
+	again := perform(g, http.MethodGet, "/web/js/main.js", ut.Header{Key: "If-None-Match", Value: js.Header.Get("ETag")})
+	if again.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidation with the ETag: HTTP %d, want 304", again.StatusCode)
+	}
+	if r := perform(g, http.MethodGet, "/web/nope.js"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("missing asset: HTTP %d, want 404", r.StatusCode)
+	}
+	if r := perform(g, http.MethodGet, avatarPath); r.StatusCode != http.StatusOK || r.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("default avatar: HTTP %d %q", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	if r := perform(g, http.MethodGet, "/douyin/nothing/"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown API path: HTTP %d, want 404", r.StatusCode)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/network/standard"
 
+	"github.com/douyin-backend/douyin/gateway/webapp"
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
@@ -185,6 +186,8 @@ type Gateway struct {
 	// firstPages caches the anonymous first feed page (nil: disabled).
 	firstPages *pageCache
 	cors       corsPolicy
+	// site is the browser client served at / (gateway/webapp).
+	site *webapp.Site
 }
 
 // New builds the edge and its routes; Run serves them.
@@ -210,8 +213,12 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if kv == nil {
 		kv = cache.NewMemory(maxLimitEntries)
 	}
+	site, err := webapp.New()
+	if err != nil {
+		return nil, err
+	}
 	g := &Gateway{
-		cfg: cfg, deps: deps, location: loc, images: images, cors: cors,
+		cfg: cfg, deps: deps, location: loc, images: images, cors: cors, site: site,
 		authLimit:  newLimiter(cfg.AuthPerMinute, authBurst),
 		writeLimit: newLimiter(cfg.WritesPerMinute, writeBurst),
 		readLimit:  newLimiter(cfg.ReadsPerMinute, readBurst),
@@ -316,6 +323,11 @@ func (g *Gateway) routes() {
 	})
 	h.GET("/healthz", g.healthz)
 	h.GET("/readyz", g.readyz)
+	// The web app: its page at / and its files under /web/, clear of the API, /media/ and /static/.
+	for _, method := range []string{"GET", "HEAD"} {
+		h.Handle(method, "/", g.site.ServeIndex)
+		h.Handle(method, webapp.AssetPrefix+"*path", g.site.ServeAsset)
+	}
 	h.GET(avatarPath, g.images.serveAvatar)
 	h.GET(backgroundPath, g.images.serveBackground)
 	if g.deps.LocalMediaDir != "" {

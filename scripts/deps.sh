@@ -82,6 +82,10 @@ need_apt=()
 need() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 need ffmpeg && need ffprobe || need_apt+=(ffmpeg)
 need curl || need_apt+=(curl)
+# The web app's browser tests (test/browser) drive Debian's Chromium; the CJK fonts draw its
+# Chinese UI in screenshots.
+need chromium || need_apt+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
 if ! port_open $MYSQL_PORT; then
 	need mariadbd || need_apt+=(mariadb-server)
 elif ! need mariadb; then
@@ -119,6 +123,7 @@ fi
 
 setup_ffmpeg() {
 	say "ffmpeg    ready $(ffmpeg -version | awk 'NR==1{print $3}')$([[ " ${need_apt[*]} " == *" ffmpeg "* ]] && echo ' (installed)')"
+	say "chromium  ready $(chromium --version 2>/dev/null | awk '{print $2}')$([[ " ${need_apt[*]} " == *" chromium "* ]] && echo ' (installed)')"
 }
 
 mysql_root() {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The one test command (make test): installs and starts what the tests need (deps.sh), checks
 # formatting, vet and generated code, runs every unit and adapter test against the real servers,
-# the black-box e2e suite against one embedded process, then again against every target as its
-# own process (scripts/up.sh), the like reliability test with consumer kills, and the e2e suite
-# and the chaos tests on two replicas of every target.
+# the black-box e2e suite and the web app's browser test against one embedded process, then again
+# against every target as its own process (scripts/up.sh), the like reliability test with
+# consumer kills, and the e2e suite and the chaos tests on two replicas of every target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,8 +37,8 @@ gateway=$(scripts/up.sh | tail -n 1)
 gateway=${gateway#GATEWAY=}
 export DOUYIN_E2E_BASE_URL=$gateway
 
-echo "== e2e against $gateway"
-go test -count=1 -timeout 15m ./test/e2e/
+echo "== e2e and browser tests against $gateway"
+go test -count=1 -timeout 15m ./test/e2e/ ./test/browser/
 
 echo "== reliability: like consumer and media worker killed with SIGKILL mid-run"
 go test -count=1 -timeout 15m -tags reliability -run "TestLikesSurviveConsumerKills|TestTranscodeSurvivesWorkerKill" -v ./test/e2e/ | grep -v '^time='
