@@ -140,6 +140,10 @@ func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int6
 			CoverURL:     absoluteURL(urlBase, r.CoverUrl),
 			Title:        r.Title,
 			CommentCount: comments.CommentCounts[r.Id],
+			Renditions:   make([]*base.Rendition, 0, len(r.Renditions)),
+		}
+		for _, rd := range r.Renditions {
+			v.Renditions = append(v.Renditions, &base.Rendition{Height: rd.Height, Width: rd.Width, URL: absoluteURL(urlBase, rd.Url)})
 		}
 		if f := favorites.Videos[r.Id]; f != nil {
 			v.FavoriteCount, v.IsFavorite = f.FavoriteCount, f.IsFavorite

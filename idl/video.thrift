@@ -1,6 +1,8 @@
 // The video service: published videos, their processing status, the feed and publish lists.
 namespace go video
 
+include "base.thrift"
+
 enum VideoStatus {
     Processing = 1
     Ready = 2
@@ -17,6 +19,17 @@ struct VideoRecord {
     // created_at is the publish time in Unix milliseconds.
     6: i64 created_at
     7: VideoStatus status
+    // renditions are the encodings with absolute URLs, largest first (empty until ready).
+    8: list<base.Rendition> renditions
+}
+
+// RenditionFile is one encoding the media worker stored.
+struct RenditionFile {
+    1: i32 height
+    2: i32 width
+    // key names the MP4 in blob storage; renditions of a video differ only by a resolution
+    // segment, e.g. videos/7/720p/play.mp4 and videos/7/360p/play.mp4.
+    3: string key
 }
 
 struct CreateVideoRequest {
@@ -73,6 +86,8 @@ struct CompleteProcessingRequest {
     3: string play_key
     4: string cover_key
     5: string failure_reason
+    // renditions of a ready video, largest first; play_key is one of them (the default).
+    6: list<RenditionFile> renditions
 }
 
 struct CompleteProcessingResponse {}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
 type VideoStatus int64
@@ -57,13 +58,14 @@ func (p *VideoStatus) Value() (driver.Value, error) {
 }
 
 type VideoRecord struct {
-	Id        int64       `thrift:"id,1" frugal:"1,default,i64" json:"id"`
-	AuthorId  int64       `thrift:"author_id,2" frugal:"2,default,i64" json:"author_id"`
-	PlayUrl   string      `thrift:"play_url,3" frugal:"3,default,string" json:"play_url"`
-	CoverUrl  string      `thrift:"cover_url,4" frugal:"4,default,string" json:"cover_url"`
-	Title     string      `thrift:"title,5" frugal:"5,default,string" json:"title"`
-	CreatedAt int64       `thrift:"created_at,6" frugal:"6,default,i64" json:"created_at"`
-	Status    VideoStatus `thrift:"status,7" frugal:"7,default,VideoStatus" json:"status"`
+	Id         int64             `thrift:"id,1" frugal:"1,default,i64" json:"id"`
+	AuthorId   int64             `thrift:"author_id,2" frugal:"2,default,i64" json:"author_id"`
+	PlayUrl    string            `thrift:"play_url,3" frugal:"3,default,string" json:"play_url"`
+	CoverUrl   string            `thrift:"cover_url,4" frugal:"4,default,string" json:"cover_url"`
+	Title      string            `thrift:"title,5" frugal:"5,default,string" json:"title"`
+	CreatedAt  int64             `thrift:"created_at,6" frugal:"6,default,i64" json:"created_at"`
+	Status     VideoStatus       `thrift:"status,7" frugal:"7,default,VideoStatus" json:"status"`
+	Renditions []*base.Rendition `thrift:"renditions,8" frugal:"8,default,list<base.Rendition>" json:"renditions"`
 }
 
 func NewVideoRecord() *VideoRecord {
@@ -100,6 +102,10 @@ func (p *VideoRecord) GetCreatedAt() (v int64) {
 func (p *VideoRecord) GetStatus() (v VideoStatus) {
 	return p.Status
 }
+
+func (p *VideoRecord) GetRenditions() (v []*base.Rendition) {
+	return p.Renditions
+}
 func (p *VideoRecord) SetId(val int64) {
 	p.Id = val
 }
@@ -121,6 +127,9 @@ func (p *VideoRecord) SetCreatedAt(val int64) {
 func (p *VideoRecord) SetStatus(val VideoStatus) {
 	p.Status = val
 }
+func (p *VideoRecord) SetRenditions(val []*base.Rendition) {
+	p.Renditions = val
+}
 
 func (p *VideoRecord) String() string {
 	if p == nil {
@@ -137,6 +146,54 @@ var fieldIDToName_VideoRecord = map[int16]string{
 	5: "title",
 	6: "created_at",
 	7: "status",
+	8: "renditions",
+}
+
+type RenditionFile struct {
+	Height int32  `thrift:"height,1" frugal:"1,default,i32" json:"height"`
+	Width  int32  `thrift:"width,2" frugal:"2,default,i32" json:"width"`
+	Key    string `thrift:"key,3" frugal:"3,default,string" json:"key"`
+}
+
+func NewRenditionFile() *RenditionFile {
+	return &RenditionFile{}
+}
+
+func (p *RenditionFile) InitDefault() {
+}
+
+func (p *RenditionFile) GetHeight() (v int32) {
+	return p.Height
+}
+
+func (p *RenditionFile) GetWidth() (v int32) {
+	return p.Width
+}
+
+func (p *RenditionFile) GetKey() (v string) {
+	return p.Key
+}
+func (p *RenditionFile) SetHeight(val int32) {
+	p.Height = val
+}
+func (p *RenditionFile) SetWidth(val int32) {
+	p.Width = val
+}
+func (p *RenditionFile) SetKey(val string) {
+	p.Key = val
+}
+
+func (p *RenditionFile) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RenditionFile(%+v)", *p)
+}
+
+var fieldIDToName_RenditionFile = map[int16]string{
+	1: "height",
+	2: "width",
+	3: "key",
 }
 
 type CreateVideoRequest struct {
@@ -466,11 +523,12 @@ var fieldIDToName_MGetWorkCountsResponse = map[int16]string{
 }
 
 type CompleteProcessingRequest struct {
-	VideoId       int64       `thrift:"video_id,1" frugal:"1,default,i64" json:"video_id"`
-	Status        VideoStatus `thrift:"status,2" frugal:"2,default,VideoStatus" json:"status"`
-	PlayKey       string      `thrift:"play_key,3" frugal:"3,default,string" json:"play_key"`
-	CoverKey      string      `thrift:"cover_key,4" frugal:"4,default,string" json:"cover_key"`
-	FailureReason string      `thrift:"failure_reason,5" frugal:"5,default,string" json:"failure_reason"`
+	VideoId       int64            `thrift:"video_id,1" frugal:"1,default,i64" json:"video_id"`
+	Status        VideoStatus      `thrift:"status,2" frugal:"2,default,VideoStatus" json:"status"`
+	PlayKey       string           `thrift:"play_key,3" frugal:"3,default,string" json:"play_key"`
+	CoverKey      string           `thrift:"cover_key,4" frugal:"4,default,string" json:"cover_key"`
+	FailureReason string           `thrift:"failure_reason,5" frugal:"5,default,string" json:"failure_reason"`
+	Renditions    []*RenditionFile `thrift:"renditions,6" frugal:"6,default,list<RenditionFile>" json:"renditions"`
 }
 
 func NewCompleteProcessingRequest() *CompleteProcessingRequest {
@@ -499,6 +557,10 @@ func (p *CompleteProcessingRequest) GetCoverKey() (v string) {
 func (p *CompleteProcessingRequest) GetFailureReason() (v string) {
 	return p.FailureReason
 }
+
+func (p *CompleteProcessingRequest) GetRenditions() (v []*RenditionFile) {
+	return p.Renditions
+}
 func (p *CompleteProcessingRequest) SetVideoId(val int64) {
 	p.VideoId = val
 }
@@ -514,6 +576,9 @@ func (p *CompleteProcessingRequest) SetCoverKey(val string) {
 func (p *CompleteProcessingRequest) SetFailureReason(val string) {
 	p.FailureReason = val
 }
+func (p *CompleteProcessingRequest) SetRenditions(val []*RenditionFile) {
+	p.Renditions = val
+}
 
 func (p *CompleteProcessingRequest) String() string {
 	if p == nil {
@@ -528,6 +593,7 @@ var fieldIDToName_CompleteProcessingRequest = map[int16]string{
 	3: "play_key",
 	4: "cover_key",
 	5: "failure_reason",
+	6: "renditions",
 }
 
 type CompleteProcessingResponse struct {

@@ -123,8 +123,12 @@ func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.Complete
 		if !blob.ValidKey(req.PlayKey) || !blob.ValidKey(req.CoverKey) {
 			return nil, errs.Invalid("play_key and cover_key must be valid object keys")
 		}
+		renditions, rerr := renditionsOf(req)
+		if rerr != nil {
+			return nil, rerr
+		}
 		var became *Video
-		became, err = s.store.MarkReady(ctx, req.VideoId, req.PlayKey, req.CoverKey)
+		became, err = s.store.MarkReady(ctx, req.VideoId, req.PlayKey, req.CoverKey, renditions)
 		if err == nil && became != nil {
 			s.becameReady(ctx, TimelineEntry{ID: became.ID, CreatedAt: became.CreatedAt}, became.AuthorID)
 		}
@@ -143,6 +147,30 @@ func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.Complete
 	// cached copy may outlive a state change.
 	s.forgetRecord(ctx, req.VideoId)
 	return &videoapi.CompleteProcessingResponse{}, nil
+}
+
+// maxRenditions bounds the renditions of one video (the column holds a few).
+const maxRenditions = 8
+
+// renditionsOf checks the renditions of a completion: valid keys, positive sizes, and the
+// play key among them when there are any.
+func renditionsOf(req *videoapi.CompleteProcessingRequest) ([]Rendition, error) {
+	if len(req.Renditions) > maxRenditions {
+		return nil, errs.Invalid("at most %d renditions", maxRenditions)
+	}
+	out := make([]Rendition, 0, len(req.Renditions))
+	hasPlay := len(req.Renditions) == 0
+	for _, r := range req.Renditions {
+		if r == nil || !blob.ValidKey(r.Key) || r.Height <= 0 || r.Width <= 0 {
+			return nil, errs.Invalid("each rendition needs a valid key and a positive size")
+		}
+		hasPlay = hasPlay || r.Key == req.PlayKey
+		out = append(out, Rendition{Height: r.Height, Width: r.Width, Key: r.Key})
+	}
+	if !hasPlay {
+		return nil, errs.Invalid("play_key must be one of the renditions")
+	}
+	return out, nil
 }
 
 // Feed returns ready videos published strictly before latest_time, newest first.
@@ -235,11 +263,16 @@ func (s *Service) record(v *Video) *videoapi.VideoRecord {
 		Title:     v.Title,
 		CreatedAt: v.CreatedAt,
 		Status:    videoapi.VideoStatus(v.Status),
+		// Never null: the app's lists and fields are always present.
+		Renditions: make([]*base.Rendition, 0, len(v.Renditions)),
 	}
 	// Media URLs exist only once processing produced them.
 	if v.Status == statusReady {
 		r.PlayUrl = s.urls.URL(v.PlayKey)
 		r.CoverUrl = s.urls.URL(v.CoverKey)
+		for _, rd := range v.Renditions {
+			r.Renditions = append(r.Renditions, &base.Rendition{Height: rd.Height, Width: rd.Width, Url: s.urls.URL(rd.Key)})
+		}
 	}
 	return r
 }

@@ -365,3 +365,59 @@ func TestBatchLimits(t *testing.T) {
 		t.Fatalf("MGetVideos(no ids) = %v, %v; want a non-nil empty map", got, err)
 	}
 }
+
+func TestRenditionsAreStoredAndListed(t *testing.T) { runVariants(t, testRenditionsAreStoredAndListed) }
+
+func testRenditionsAreStoredAndListed(t *testing.T, opts []Option) {
+	f := newFixture(t, opts...)
+	ctx := context.Background()
+	create := func() int64 {
+		resp, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: 5, Title: "t", SourceKey: "uploads/a.mp4"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.VideoId
+	}
+	ladder := []*videoapi.RenditionFile{{Height: 720, Width: 1280, Key: "videos/1/720p/play.mp4"}, {Height: 360, Width: 640, Key: "videos/1/360p/play.mp4"}}
+	for name, req := range map[string]*videoapi.CompleteProcessingRequest{
+		"play key not a rendition": {PlayKey: "videos/1/play.mp4", Renditions: ladder},
+		"zero height":              {PlayKey: "videos/1/720p/play.mp4", Renditions: []*videoapi.RenditionFile{{Width: 1, Key: "videos/1/720p/play.mp4"}}},
+		"bad key":                  {PlayKey: "videos/1/720p/play.mp4", Renditions: []*videoapi.RenditionFile{ladder[0], {Height: 1, Width: 1, Key: "../x"}}},
+	} {
+		req.VideoId, req.Status, req.CoverKey = create(), videoapi.VideoStatus_Ready, "videos/1/cover.jpg"
+		if _, err := f.svc.CompleteProcessing(ctx, req); !errs.Is(err, base.ErrCode_InvalidParam) {
+			t.Errorf("%s: %v, want InvalidParam", name, err)
+		}
+	}
+	id := create()
+	if _, err := f.svc.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{VideoId: id, Status: videoapi.VideoStatus_Ready,
+		PlayKey: "videos/1/720p/play.mp4", CoverKey: "videos/1/cover.jpg", Renditions: ladder}); err != nil {
+		t.Fatal(err)
+	}
+	// Twice: the second read comes from the record cache where there is one.
+	for range 2 {
+		list, err := f.svc.PublishList(ctx, &videoapi.PublishListRequest{AuthorId: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Videos) != 1 {
+			t.Fatalf("publish list %v, want the one ready video", list.Videos)
+		}
+		v := list.Videos[0]
+		if v.PlayUrl != "http://cdn/videos/1/720p/play.mp4" || len(v.Renditions) != 2 ||
+			v.Renditions[0].Url != "http://cdn/videos/1/720p/play.mp4" || v.Renditions[0].Height != 720 || v.Renditions[0].Width != 1280 ||
+			v.Renditions[1].Url != "http://cdn/videos/1/360p/play.mp4" || v.Renditions[1].Height != 360 {
+			t.Fatalf("record %+v renditions %v, want play_url the 720p one and both renditions with URLs", v, v.Renditions)
+		}
+	}
+	// A video completed without renditions (processed before they existed) lists none, never null.
+	got, err := f.svc.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{f.publish(t, 6, "old")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range got.Videos {
+		if v.Renditions == nil || len(v.Renditions) != 0 {
+			t.Fatalf("renditions %v, want an empty list", v.Renditions)
+		}
+	}
+}

@@ -92,6 +92,14 @@ type Video struct {
 	CommentCount  int64  `json:"comment_count"`
 	IsFavorite    bool   `json:"is_favorite"`
 	Title         string `json:"title"`
+	// Renditions is an addition to the app's contract, listed largest first.
+	Renditions []Rendition `json:"renditions"`
+}
+
+type Rendition struct {
+	Height int    `json:"height"`
+	Width  int    `json:"width"`
+	URL    string `json:"url"`
 }
 
 type Comment struct {
