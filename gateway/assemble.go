@@ -48,7 +48,7 @@ func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64
 		return wrap("get favorite stats", err)
 	})
 	grp.Go(func() (err error) {
-		works, err = g.deps.Videos.MGetWorkCounts(gctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs})
+		works, err = g.deps.Videos.MGetWorkCounts(gctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs, ViewerId: viewer})
 		return wrap("get work counts", err)
 	})
 	if err := grp.Wait(); err != nil {
@@ -94,6 +94,19 @@ func (g *Gateway) usersInOrder(ctx context.Context, c *app.RequestContext, viewe
 	return out, nil
 }
 
+// coverOf is a video's cover, or for one its author sees before it is ready, a placeholder
+// marking it processing or failed.
+func coverOf(r *videoapi.VideoRecord) string {
+	switch r.Status {
+	case videoapi.VideoStatus_Processing:
+		return processingCoverPath
+	case videoapi.VideoStatus_Failed:
+		return failedCoverPath
+	default:
+		return r.CoverUrl
+	}
+}
+
 // videos returns the app's Video for each record, in order, as seen by viewer: authors,
 // favorite counts and flags, and comment counts come from parallel batch calls.
 func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int64, records []*videoapi.VideoRecord) ([]*base.Video, error) {
@@ -137,7 +150,7 @@ func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int6
 			ID:           r.Id,
 			Author:       author,
 			PlayURL:      absoluteURL(urlBase, r.PlayUrl),
-			CoverURL:     absoluteURL(urlBase, r.CoverUrl),
+			CoverURL:     absoluteURL(urlBase, coverOf(r)),
 			Title:        r.Title,
 			CommentCount: comments.CommentCounts[r.Id],
 			Renditions:   make([]*base.Rendition, 0, len(r.Renditions)),

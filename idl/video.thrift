@@ -12,7 +12,8 @@ enum VideoStatus {
 struct VideoRecord {
     1: i64 id
     2: i64 author_id
-    // play_url and cover_url are absolute URLs, empty until the video is ready.
+    // play_url and cover_url are absolute URLs. Until the video is ready (only its author
+    // sees it then) play_url is the original upload and cover_url is empty.
     3: string play_url
     4: string cover_url
     5: string title
@@ -57,6 +58,9 @@ struct FeedResponse {
 
 struct PublishListRequest {
     1: i64 author_id
+    // viewer_id is who reads the list (0: anonymous). The author also sees their processing
+    // and failed videos, newest first among the ready ones.
+    2: i64 viewer_id
 }
 
 struct PublishListResponse {
@@ -74,6 +78,9 @@ struct MGetVideosResponse {
 
 struct MGetWorkCountsRequest {
     1: list<i64> user_ids
+    // viewer_id's own count also holds their processing and failed videos, as their own
+    // publish list shows them (0: anonymous).
+    2: i64 viewer_id
 }
 
 struct MGetWorkCountsResponse {

@@ -350,6 +350,7 @@ var fieldIDToName_FeedResponse = map[int16]string{
 
 type PublishListRequest struct {
 	AuthorId int64 `thrift:"author_id,1" frugal:"1,default,i64" json:"author_id"`
+	ViewerId int64 `thrift:"viewer_id,2" frugal:"2,default,i64" json:"viewer_id"`
 }
 
 func NewPublishListRequest() *PublishListRequest {
@@ -362,8 +363,15 @@ func (p *PublishListRequest) InitDefault() {
 func (p *PublishListRequest) GetAuthorId() (v int64) {
 	return p.AuthorId
 }
+
+func (p *PublishListRequest) GetViewerId() (v int64) {
+	return p.ViewerId
+}
 func (p *PublishListRequest) SetAuthorId(val int64) {
 	p.AuthorId = val
+}
+func (p *PublishListRequest) SetViewerId(val int64) {
+	p.ViewerId = val
 }
 
 func (p *PublishListRequest) String() string {
@@ -375,6 +383,7 @@ func (p *PublishListRequest) String() string {
 
 var fieldIDToName_PublishListRequest = map[int16]string{
 	1: "author_id",
+	2: "viewer_id",
 }
 
 type PublishListResponse struct {
@@ -465,7 +474,8 @@ var fieldIDToName_MGetVideosResponse = map[int16]string{
 }
 
 type MGetWorkCountsRequest struct {
-	UserIds []int64 `thrift:"user_ids,1" frugal:"1,default,list<i64>" json:"user_ids"`
+	UserIds  []int64 `thrift:"user_ids,1" frugal:"1,default,list<i64>" json:"user_ids"`
+	ViewerId int64   `thrift:"viewer_id,2" frugal:"2,default,i64" json:"viewer_id"`
 }
 
 func NewMGetWorkCountsRequest() *MGetWorkCountsRequest {
@@ -478,8 +488,15 @@ func (p *MGetWorkCountsRequest) InitDefault() {
 func (p *MGetWorkCountsRequest) GetUserIds() (v []int64) {
 	return p.UserIds
 }
+
+func (p *MGetWorkCountsRequest) GetViewerId() (v int64) {
+	return p.ViewerId
+}
 func (p *MGetWorkCountsRequest) SetUserIds(val []int64) {
 	p.UserIds = val
+}
+func (p *MGetWorkCountsRequest) SetViewerId(val int64) {
+	p.ViewerId = val
 }
 
 func (p *MGetWorkCountsRequest) String() string {
@@ -491,6 +508,7 @@ func (p *MGetWorkCountsRequest) String() string {
 
 var fieldIDToName_MGetWorkCountsRequest = map[int16]string{
 	1: "user_ids",
+	2: "viewer_id",
 }
 
 type MGetWorkCountsResponse struct {

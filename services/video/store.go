@@ -43,6 +43,9 @@ type Store interface {
 	// ListIDsByAuthor returns the ids of up to limit ready videos of the author, newest first
 	// (index-only: the records come from the record cache).
 	ListIDsByAuthor(ctx context.Context, authorID int64, limit int) ([]int64, error)
+	// ListUnreadyByAuthor returns up to limit processing and failed videos of the author,
+	// newest first: only the author sees them.
+	ListUnreadyByAuthor(ctx context.Context, authorID int64, limit int) ([]Video, error)
 	// MGetReady returns the ready videos among ids, in no particular order.
 	MGetReady(ctx context.Context, ids []int64) ([]Video, error)
 	// MGetWorkCounts returns the stored work counts of the users that have one.
@@ -239,6 +242,17 @@ func (s *sqlStore) ListIDsByAuthor(ctx context.Context, authorID int64, limit in
 		return nil, fmt.Errorf("list videos of author %d: %w", authorID, err)
 	}
 	return ids, nil
+}
+
+func (s *sqlStore) ListUnreadyByAuthor(ctx context.Context, authorID int64, limit int) ([]Video, error) {
+	var vs []Video
+	err := s.db.WithContext(ctx).
+		Where("author_id = ? AND status IN ?", authorID, []int8{statusProcessing, statusFailed}).
+		Order("created_at DESC, id DESC").Limit(limit).Find(&vs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list unready videos of author %d: %w", authorID, err)
+	}
+	return vs, nil
 }
 
 func (s *sqlStore) MGetReady(ctx context.Context, ids []int64) ([]Video, error) {
