@@ -81,7 +81,7 @@ func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64
 	})
 	optionals.Go(func() {
 		g.optional(ctx, c, partWorkCounts, func() error {
-			r, err := g.deps.Videos.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs})
+			r, err := g.deps.Videos.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs, ViewerId: viewer})
 			if err == nil {
 				works = r
 			}
@@ -133,6 +133,19 @@ func (g *Gateway) usersInOrder(ctx context.Context, c *app.RequestContext, viewe
 	return out, nil
 }
 
+// coverOf is a video's cover, or for one its author sees before it is ready, a placeholder
+// marking it processing or failed.
+func coverOf(r *videoapi.VideoRecord) string {
+	switch r.Status {
+	case videoapi.VideoStatus_Processing:
+		return processingCoverPath
+	case videoapi.VideoStatus_Failed:
+		return failedCoverPath
+	default:
+		return r.CoverUrl
+	}
+}
+
 // videos returns the app's Video for each record, in order, as seen by viewer: authors,
 // favorite counts and flags, and comment counts come from parallel batch calls; the authors
 // are required, the rest are optional parts.
@@ -182,9 +195,13 @@ func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int6
 			ID:           r.Id,
 			Author:       author,
 			PlayURL:      absoluteURL(urlBase, r.PlayUrl),
-			CoverURL:     absoluteURL(urlBase, r.CoverUrl),
+			CoverURL:     absoluteURL(urlBase, coverOf(r)),
 			Title:        r.Title,
 			CommentCount: comments.CommentCounts[r.Id],
+			Renditions:   make([]*base.Rendition, 0, len(r.Renditions)),
+		}
+		for _, rd := range r.Renditions {
+			v.Renditions = append(v.Renditions, &base.Rendition{Height: rd.Height, Width: rd.Width, URL: absoluteURL(urlBase, rd.Url)})
 		}
 		if f := favorites.Videos[r.Id]; f != nil {
 			v.FavoriteCount, v.IsFavorite = f.FavoriteCount, f.IsFavorite

@@ -330,6 +330,8 @@ func (g *Gateway) routes() {
 	}
 	h.GET(avatarPath, g.images.serveAvatar)
 	h.GET(backgroundPath, g.images.serveBackground)
+	h.GET(processingCoverPath, g.images.serveProcessingCover)
+	h.GET(failedCoverPath, g.images.serveFailedCover)
 	if g.deps.LocalMediaDir != "" {
 		g.serveLocalMedia(g.deps.LocalMediaDir)
 	}

@@ -359,7 +359,7 @@ func (g *Gateway) doPublishList(ctx context.Context, c *app.RequestContext, resp
 	if err != nil {
 		return err
 	}
-	list, err := g.deps.Videos.PublishList(ctx, &videoapi.PublishListRequest{AuthorId: req.UserID})
+	list, err := g.deps.Videos.PublishList(ctx, &videoapi.PublishListRequest{AuthorId: req.UserID, ViewerId: viewer})
 	if err != nil {
 		return wrap("publish list", err)
 	}

@@ -18,12 +18,16 @@ import (
 const (
 	avatarPath     = "/static/avatar.png"
 	backgroundPath = "/static/background.png"
+	// Covers of the author's own videos that are not ready: only their publish list shows them.
+	processingCoverPath = "/static/cover-processing.png"
+	failedCoverPath     = "/static/cover-failed.png"
 )
 
 // staticImages are the default avatar and background, drawn once at start so the binary needs
 // no asset files and every new user has real images.
 type staticImages struct {
-	avatar, background []byte
+	avatar, background           []byte
+	processingCover, failedCover []byte
 }
 
 func newStaticImages() (staticImages, error) {
@@ -35,7 +39,39 @@ func newStaticImages() (staticImages, error) {
 	if err != nil {
 		return staticImages{}, err
 	}
-	return staticImages{avatar: avatar, background: background}, nil
+	// Portrait like the app's videos: grey with a light clock face while processing, rose
+	// with a white cross when processing failed.
+	processing, err := encodePNG(drawCover(360, 640, color.RGBA{0x5F, 0x63, 0x68, 0xFF}, false))
+	if err != nil {
+		return staticImages{}, err
+	}
+	failed, err := encodePNG(drawCover(360, 640, color.RGBA{0xFE, 0x2C, 0x55, 0xFF}, true))
+	if err != nil {
+		return staticImages{}, err
+	}
+	return staticImages{avatar: avatar, background: background, processingCover: processing, failedCover: failed}, nil
+}
+
+// drawCover draws a placeholder cover: a ring (processing) or a cross (failed) on bg.
+func drawCover(w, h int, bg color.RGBA, cross bool) image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	fg := color.RGBA{0xFF, 0xFF, 0xFF, 0xFF}
+	cx, cy, r := float64(w)/2, float64(h)/2, float64(w)/5
+	for y := range h {
+		for x := range w {
+			fx, fy := float64(x)+0.5-cx, float64(y)+0.5-cy
+			c := bg
+			if cross {
+				if (math.Abs(fx-fy) < r/6 || math.Abs(fx+fy) < r/6) && math.Abs(fx) < r && math.Abs(fy) < r {
+					c = fg
+				}
+			} else if d := math.Hypot(fx, fy); math.Abs(d-r) < r/8 || (fx >= 0 && math.Abs(fy) < r/12 && fx < r*0.7) || (fy <= 0 && math.Abs(fx) < r/12 && -fy < r*0.8) {
+				c = fg
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	return img
 }
 
 func encodePNG(img image.Image) ([]byte, error) {
@@ -94,6 +130,16 @@ const immutableCache = "public, max-age=31536000, immutable"
 func (s staticImages) serveAvatar(_ context.Context, c *app.RequestContext) {
 	c.Response.Header.Set("Cache-Control", "public, max-age=86400")
 	c.Data(http.StatusOK, "image/png", s.avatar)
+}
+
+func (s staticImages) serveProcessingCover(_ context.Context, c *app.RequestContext) {
+	c.Response.Header.Set("Cache-Control", "public, max-age=86400")
+	c.Data(http.StatusOK, "image/png", s.processingCover)
+}
+
+func (s staticImages) serveFailedCover(_ context.Context, c *app.RequestContext) {
+	c.Response.Header.Set("Cache-Control", "public, max-age=86400")
+	c.Data(http.StatusOK, "image/png", s.failedCover)
 }
 
 func (s staticImages) serveBackground(_ context.Context, c *app.RequestContext) {

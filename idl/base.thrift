@@ -38,6 +38,13 @@ struct User {
     11: i64 favorite_count
 }
 
+// Rendition is one encoding of a video: its frame size and the absolute URL of its MP4.
+struct Rendition {
+    1: i32 height
+    2: i32 width
+    3: string url
+}
+
 struct Video {
     1: i64 id
     2: User author
@@ -47,6 +54,9 @@ struct Video {
     6: i64 comment_count
     7: bool is_favorite
     8: string title
+    // renditions lists every encoding, largest first; play_url is the default one. An
+    // addition to the app's contract (the app ignores it); empty while a video is processing.
+    9: list<Rendition> renditions
 }
 
 struct Comment {

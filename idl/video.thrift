@@ -1,6 +1,8 @@
 // The video service: published videos, their processing status, the feed and publish lists.
 namespace go video
 
+include "base.thrift"
+
 enum VideoStatus {
     Processing = 1
     Ready = 2
@@ -10,13 +12,25 @@ enum VideoStatus {
 struct VideoRecord {
     1: i64 id
     2: i64 author_id
-    // play_url and cover_url are absolute URLs, empty until the video is ready.
+    // play_url and cover_url are absolute URLs. Until the video is ready (only its author
+    // sees it then) play_url is the original upload and cover_url is empty.
     3: string play_url
     4: string cover_url
     5: string title
     // created_at is the publish time in Unix milliseconds.
     6: i64 created_at
     7: VideoStatus status
+    // renditions are the encodings with absolute URLs, largest first (empty until ready).
+    8: list<base.Rendition> renditions
+}
+
+// RenditionFile is one encoding the media worker stored.
+struct RenditionFile {
+    1: i32 height
+    2: i32 width
+    // key names the MP4 in blob storage; renditions of a video differ only by a resolution
+    // segment, e.g. videos/7/720p/play.mp4 and videos/7/360p/play.mp4.
+    3: string key
 }
 
 struct CreateVideoRequest {
@@ -44,6 +58,9 @@ struct FeedResponse {
 
 struct PublishListRequest {
     1: i64 author_id
+    // viewer_id is who reads the list (0: anonymous). The author also sees their processing
+    // and failed videos, newest first among the ready ones.
+    2: i64 viewer_id
 }
 
 struct PublishListResponse {
@@ -61,6 +78,9 @@ struct MGetVideosResponse {
 
 struct MGetWorkCountsRequest {
     1: list<i64> user_ids
+    // viewer_id's own count also holds their processing and failed videos, as their own
+    // publish list shows them (0: anonymous).
+    2: i64 viewer_id
 }
 
 struct MGetWorkCountsResponse {
@@ -73,6 +93,8 @@ struct CompleteProcessingRequest {
     3: string play_key
     4: string cover_key
     5: string failure_reason
+    // renditions of a ready video, largest first; play_key is one of them (the default).
+    6: list<RenditionFile> renditions
 }
 
 struct CompleteProcessingResponse {}

@@ -239,15 +239,63 @@ var fieldIDToName_User = map[int16]string{
 	11: "favorite_count",
 }
 
+type Rendition struct {
+	Height int32  `thrift:"height,1" frugal:"1,default,i32" json:"height"`
+	Width  int32  `thrift:"width,2" frugal:"2,default,i32" json:"width"`
+	Url    string `thrift:"url,3" frugal:"3,default,string" json:"url"`
+}
+
+func NewRendition() *Rendition {
+	return &Rendition{}
+}
+
+func (p *Rendition) InitDefault() {
+}
+
+func (p *Rendition) GetHeight() (v int32) {
+	return p.Height
+}
+
+func (p *Rendition) GetWidth() (v int32) {
+	return p.Width
+}
+
+func (p *Rendition) GetUrl() (v string) {
+	return p.Url
+}
+func (p *Rendition) SetHeight(val int32) {
+	p.Height = val
+}
+func (p *Rendition) SetWidth(val int32) {
+	p.Width = val
+}
+func (p *Rendition) SetUrl(val string) {
+	p.Url = val
+}
+
+func (p *Rendition) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Rendition(%+v)", *p)
+}
+
+var fieldIDToName_Rendition = map[int16]string{
+	1: "height",
+	2: "width",
+	3: "url",
+}
+
 type Video struct {
-	Id            int64  `thrift:"id,1" frugal:"1,default,i64" json:"id"`
-	Author        *User  `thrift:"author,2" frugal:"2,default,User" json:"author"`
-	PlayUrl       string `thrift:"play_url,3" frugal:"3,default,string" json:"play_url"`
-	CoverUrl      string `thrift:"cover_url,4" frugal:"4,default,string" json:"cover_url"`
-	FavoriteCount int64  `thrift:"favorite_count,5" frugal:"5,default,i64" json:"favorite_count"`
-	CommentCount  int64  `thrift:"comment_count,6" frugal:"6,default,i64" json:"comment_count"`
-	IsFavorite    bool   `thrift:"is_favorite,7" frugal:"7,default,bool" json:"is_favorite"`
-	Title         string `thrift:"title,8" frugal:"8,default,string" json:"title"`
+	Id            int64        `thrift:"id,1" frugal:"1,default,i64" json:"id"`
+	Author        *User        `thrift:"author,2" frugal:"2,default,User" json:"author"`
+	PlayUrl       string       `thrift:"play_url,3" frugal:"3,default,string" json:"play_url"`
+	CoverUrl      string       `thrift:"cover_url,4" frugal:"4,default,string" json:"cover_url"`
+	FavoriteCount int64        `thrift:"favorite_count,5" frugal:"5,default,i64" json:"favorite_count"`
+	CommentCount  int64        `thrift:"comment_count,6" frugal:"6,default,i64" json:"comment_count"`
+	IsFavorite    bool         `thrift:"is_favorite,7" frugal:"7,default,bool" json:"is_favorite"`
+	Title         string       `thrift:"title,8" frugal:"8,default,string" json:"title"`
+	Renditions    []*Rendition `thrift:"renditions,9" frugal:"9,default,list<Rendition>" json:"renditions"`
 }
 
 func NewVideo() *Video {
@@ -293,6 +341,10 @@ func (p *Video) GetIsFavorite() (v bool) {
 func (p *Video) GetTitle() (v string) {
 	return p.Title
 }
+
+func (p *Video) GetRenditions() (v []*Rendition) {
+	return p.Renditions
+}
 func (p *Video) SetId(val int64) {
 	p.Id = val
 }
@@ -317,6 +369,9 @@ func (p *Video) SetIsFavorite(val bool) {
 func (p *Video) SetTitle(val string) {
 	p.Title = val
 }
+func (p *Video) SetRenditions(val []*Rendition) {
+	p.Renditions = val
+}
 
 func (p *Video) IsSetAuthor() bool {
 	return p.Author != nil
@@ -338,6 +393,7 @@ var fieldIDToName_Video = map[int16]string{
 	6: "comment_count",
 	7: "is_favorite",
 	8: "title",
+	9: "renditions",
 }
 
 type Comment struct {

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
 type VideoStatus int64
@@ -57,13 +58,14 @@ func (p *VideoStatus) Value() (driver.Value, error) {
 }
 
 type VideoRecord struct {
-	Id        int64       `thrift:"id,1" frugal:"1,default,i64" json:"id"`
-	AuthorId  int64       `thrift:"author_id,2" frugal:"2,default,i64" json:"author_id"`
-	PlayUrl   string      `thrift:"play_url,3" frugal:"3,default,string" json:"play_url"`
-	CoverUrl  string      `thrift:"cover_url,4" frugal:"4,default,string" json:"cover_url"`
-	Title     string      `thrift:"title,5" frugal:"5,default,string" json:"title"`
-	CreatedAt int64       `thrift:"created_at,6" frugal:"6,default,i64" json:"created_at"`
-	Status    VideoStatus `thrift:"status,7" frugal:"7,default,VideoStatus" json:"status"`
+	Id         int64             `thrift:"id,1" frugal:"1,default,i64" json:"id"`
+	AuthorId   int64             `thrift:"author_id,2" frugal:"2,default,i64" json:"author_id"`
+	PlayUrl    string            `thrift:"play_url,3" frugal:"3,default,string" json:"play_url"`
+	CoverUrl   string            `thrift:"cover_url,4" frugal:"4,default,string" json:"cover_url"`
+	Title      string            `thrift:"title,5" frugal:"5,default,string" json:"title"`
+	CreatedAt  int64             `thrift:"created_at,6" frugal:"6,default,i64" json:"created_at"`
+	Status     VideoStatus       `thrift:"status,7" frugal:"7,default,VideoStatus" json:"status"`
+	Renditions []*base.Rendition `thrift:"renditions,8" frugal:"8,default,list<base.Rendition>" json:"renditions"`
 }
 
 func NewVideoRecord() *VideoRecord {
@@ -100,6 +102,10 @@ func (p *VideoRecord) GetCreatedAt() (v int64) {
 func (p *VideoRecord) GetStatus() (v VideoStatus) {
 	return p.Status
 }
+
+func (p *VideoRecord) GetRenditions() (v []*base.Rendition) {
+	return p.Renditions
+}
 func (p *VideoRecord) SetId(val int64) {
 	p.Id = val
 }
@@ -121,6 +127,9 @@ func (p *VideoRecord) SetCreatedAt(val int64) {
 func (p *VideoRecord) SetStatus(val VideoStatus) {
 	p.Status = val
 }
+func (p *VideoRecord) SetRenditions(val []*base.Rendition) {
+	p.Renditions = val
+}
 
 func (p *VideoRecord) String() string {
 	if p == nil {
@@ -137,6 +146,54 @@ var fieldIDToName_VideoRecord = map[int16]string{
 	5: "title",
 	6: "created_at",
 	7: "status",
+	8: "renditions",
+}
+
+type RenditionFile struct {
+	Height int32  `thrift:"height,1" frugal:"1,default,i32" json:"height"`
+	Width  int32  `thrift:"width,2" frugal:"2,default,i32" json:"width"`
+	Key    string `thrift:"key,3" frugal:"3,default,string" json:"key"`
+}
+
+func NewRenditionFile() *RenditionFile {
+	return &RenditionFile{}
+}
+
+func (p *RenditionFile) InitDefault() {
+}
+
+func (p *RenditionFile) GetHeight() (v int32) {
+	return p.Height
+}
+
+func (p *RenditionFile) GetWidth() (v int32) {
+	return p.Width
+}
+
+func (p *RenditionFile) GetKey() (v string) {
+	return p.Key
+}
+func (p *RenditionFile) SetHeight(val int32) {
+	p.Height = val
+}
+func (p *RenditionFile) SetWidth(val int32) {
+	p.Width = val
+}
+func (p *RenditionFile) SetKey(val string) {
+	p.Key = val
+}
+
+func (p *RenditionFile) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RenditionFile(%+v)", *p)
+}
+
+var fieldIDToName_RenditionFile = map[int16]string{
+	1: "height",
+	2: "width",
+	3: "key",
 }
 
 type CreateVideoRequest struct {
@@ -293,6 +350,7 @@ var fieldIDToName_FeedResponse = map[int16]string{
 
 type PublishListRequest struct {
 	AuthorId int64 `thrift:"author_id,1" frugal:"1,default,i64" json:"author_id"`
+	ViewerId int64 `thrift:"viewer_id,2" frugal:"2,default,i64" json:"viewer_id"`
 }
 
 func NewPublishListRequest() *PublishListRequest {
@@ -305,8 +363,15 @@ func (p *PublishListRequest) InitDefault() {
 func (p *PublishListRequest) GetAuthorId() (v int64) {
 	return p.AuthorId
 }
+
+func (p *PublishListRequest) GetViewerId() (v int64) {
+	return p.ViewerId
+}
 func (p *PublishListRequest) SetAuthorId(val int64) {
 	p.AuthorId = val
+}
+func (p *PublishListRequest) SetViewerId(val int64) {
+	p.ViewerId = val
 }
 
 func (p *PublishListRequest) String() string {
@@ -318,6 +383,7 @@ func (p *PublishListRequest) String() string {
 
 var fieldIDToName_PublishListRequest = map[int16]string{
 	1: "author_id",
+	2: "viewer_id",
 }
 
 type PublishListResponse struct {
@@ -408,7 +474,8 @@ var fieldIDToName_MGetVideosResponse = map[int16]string{
 }
 
 type MGetWorkCountsRequest struct {
-	UserIds []int64 `thrift:"user_ids,1" frugal:"1,default,list<i64>" json:"user_ids"`
+	UserIds  []int64 `thrift:"user_ids,1" frugal:"1,default,list<i64>" json:"user_ids"`
+	ViewerId int64   `thrift:"viewer_id,2" frugal:"2,default,i64" json:"viewer_id"`
 }
 
 func NewMGetWorkCountsRequest() *MGetWorkCountsRequest {
@@ -421,8 +488,15 @@ func (p *MGetWorkCountsRequest) InitDefault() {
 func (p *MGetWorkCountsRequest) GetUserIds() (v []int64) {
 	return p.UserIds
 }
+
+func (p *MGetWorkCountsRequest) GetViewerId() (v int64) {
+	return p.ViewerId
+}
 func (p *MGetWorkCountsRequest) SetUserIds(val []int64) {
 	p.UserIds = val
+}
+func (p *MGetWorkCountsRequest) SetViewerId(val int64) {
+	p.ViewerId = val
 }
 
 func (p *MGetWorkCountsRequest) String() string {
@@ -434,6 +508,7 @@ func (p *MGetWorkCountsRequest) String() string {
 
 var fieldIDToName_MGetWorkCountsRequest = map[int16]string{
 	1: "user_ids",
+	2: "viewer_id",
 }
 
 type MGetWorkCountsResponse struct {
@@ -466,11 +541,12 @@ var fieldIDToName_MGetWorkCountsResponse = map[int16]string{
 }
 
 type CompleteProcessingRequest struct {
-	VideoId       int64       `thrift:"video_id,1" frugal:"1,default,i64" json:"video_id"`
-	Status        VideoStatus `thrift:"status,2" frugal:"2,default,VideoStatus" json:"status"`
-	PlayKey       string      `thrift:"play_key,3" frugal:"3,default,string" json:"play_key"`
-	CoverKey      string      `thrift:"cover_key,4" frugal:"4,default,string" json:"cover_key"`
-	FailureReason string      `thrift:"failure_reason,5" frugal:"5,default,string" json:"failure_reason"`
+	VideoId       int64            `thrift:"video_id,1" frugal:"1,default,i64" json:"video_id"`
+	Status        VideoStatus      `thrift:"status,2" frugal:"2,default,VideoStatus" json:"status"`
+	PlayKey       string           `thrift:"play_key,3" frugal:"3,default,string" json:"play_key"`
+	CoverKey      string           `thrift:"cover_key,4" frugal:"4,default,string" json:"cover_key"`
+	FailureReason string           `thrift:"failure_reason,5" frugal:"5,default,string" json:"failure_reason"`
+	Renditions    []*RenditionFile `thrift:"renditions,6" frugal:"6,default,list<RenditionFile>" json:"renditions"`
 }
 
 func NewCompleteProcessingRequest() *CompleteProcessingRequest {
@@ -499,6 +575,10 @@ func (p *CompleteProcessingRequest) GetCoverKey() (v string) {
 func (p *CompleteProcessingRequest) GetFailureReason() (v string) {
 	return p.FailureReason
 }
+
+func (p *CompleteProcessingRequest) GetRenditions() (v []*RenditionFile) {
+	return p.Renditions
+}
 func (p *CompleteProcessingRequest) SetVideoId(val int64) {
 	p.VideoId = val
 }
@@ -514,6 +594,9 @@ func (p *CompleteProcessingRequest) SetCoverKey(val string) {
 func (p *CompleteProcessingRequest) SetFailureReason(val string) {
 	p.FailureReason = val
 }
+func (p *CompleteProcessingRequest) SetRenditions(val []*RenditionFile) {
+	p.Renditions = val
+}
 
 func (p *CompleteProcessingRequest) String() string {
 	if p == nil {
@@ -528,6 +611,7 @@ var fieldIDToName_CompleteProcessingRequest = map[int16]string{
 	3: "play_key",
 	4: "cover_key",
 	5: "failure_reason",
+	6: "renditions",
 }
 
 type CompleteProcessingResponse struct {

@@ -28,24 +28,53 @@ type probeInfo struct {
 	Duration time.Duration
 }
 
-// playableAsIs reports whether the upload already is what clients get: H.264 in 8-bit 4:2:0
-// (what every phone decodes in hardware), AAC or no audio, within the 720p box. Such a file
-// is only remuxed, which keeps its quality and takes a fraction of a second.
-func (p probeInfo) playableAsIs() bool {
-	w, h := fitBox(p.Width, p.Height)
+// playableAsIs reports whether the upload already is what clients get for rendition r:
+// H.264 in 8-bit 4:2:0 (what every phone decodes in hardware), AAC or no audio, within r's
+// box. Such a file is only remuxed, which keeps its quality and takes a fraction of a second.
+func (p probeInfo) playableAsIs(r rendition) bool {
+	w, h := r.fit(p.Width, p.Height)
 	return p.VideoCodec == "h264" && (p.PixelFormat == "yuv420p" || p.PixelFormat == "yuvj420p") &&
 		(p.AudioCodec == "" || p.AudioCodec == "aac") && w == p.Width && h == p.Height
 }
 
+// rendition is one rung of the ladder: its name, which is the resolution segment of its key
+// (videos/<id>/<name>/play.mp4), and the box a frame is scaled down into, long×short for
+// landscape and short×long for portrait, so a vertical video is not shrunk to 405x720.
+type rendition struct {
+	name        string
+	long, short int
+}
+
+// renditions is the ladder every video is encoded to, largest first.
+func renditions() []rendition {
+	return []rendition{{"720p", maxLongSide, maxShortSide}, {"360p", 640, 360}}
+}
+
+// renditionNames lists the ladder's names.
+func renditionNames() []string {
+	var names []string
+	for _, r := range renditions() {
+		names = append(names, r.name)
+	}
+	return names
+}
+
+// fit returns the size of a w×h frame scaled down (never up) into r's box.
+func (r rendition) fit(w, h int) (int, int) { return fitWithin(w, h, r.long, r.short) }
+
 // fitBox returns the size of a w×h frame scaled down (never up) to fit the 720p box of its
 // orientation, with even sides as yuv420p requires.
-func fitBox(w, h int) (int, int) {
+func fitBox(w, h int) (int, int) { return fitWithin(w, h, maxLongSide, maxShortSide) }
+
+// fitWithin returns the size of a w×h frame scaled down (never up) into the long×short box
+// of its orientation, with even sides as yuv420p requires.
+func fitWithin(w, h, long, short int) (int, int) {
 	if w <= 0 || h <= 0 {
 		return w, h
 	}
-	maxW, maxH := maxLongSide, maxShortSide
+	maxW, maxH := long, short
 	if h > w {
-		maxW, maxH = maxShortSide, maxLongSide
+		maxW, maxH = short, long
 	}
 	scale := math.Min(1, math.Min(float64(maxW)/float64(w), float64(maxH)/float64(h)))
 	even := func(v float64) int { return max(2, int(v/2+1e-9)*2) } // rounding down keeps it inside the box
@@ -97,32 +126,45 @@ func (w *Worker) probe(ctx context.Context, path string) (probeInfo, error) {
 	return info, nil
 }
 
-// transcode writes the playable rendition of src to dst: an H.264/AAC MP4 within 720p with
-// its index (moov) first, so players start before the download ends. A file that already
-// qualifies is remuxed. Without probe information (no ffprobe) it always transcodes.
-func (w *Worker) transcode(ctx context.Context, src, dst string, info probeInfo) error {
+// renditionOutput is where transcode writes one rendition.
+type renditionOutput struct {
+	rendition
+	path string
+}
+
+// transcode writes every rendition of src in one ffmpeg run (the source is decoded once and
+// each output scaled from it): H.264/AAC MP4s, each within its box and never upscaled, with
+// the index (moov) first, so players start before the download ends. A rendition the file
+// already qualifies for is remuxed. Without probe information (no ffprobe) it always
+// transcodes, sizing by an ffmpeg expression.
+func (w *Worker) transcode(ctx context.Context, src string, outs []renditionOutput, info probeInfo) error {
 	args := append([]string{"-hide_banner", "-loglevel", "error", "-y"}, mediatool.InputArgs()...)
-	args = append(args, "-i", src, "-map", "0:v:0", "-map", "0:a:0?", "-map_metadata", "-1", "-sn", "-dn")
-	if info.VideoCodec != "" && info.playableAsIs() {
-		args = append(args, "-c", "copy")
-	} else {
-		scale := "scale=w='min(iw,if(gte(iw,ih),1280,720))':h='min(ih,if(gte(iw,ih),720,1280))':force_original_aspect_ratio=decrease:force_divisible_by=2"
-		if info.Width > 0 {
-			nw, nh := fitBox(info.Width, info.Height)
-			scale = fmt.Sprintf("scale=%d:%d", nw, nh)
+	args = append(args, "-i", src)
+	for _, out := range outs {
+		args = append(args, "-map", "0:v:0", "-map", "0:a:0?", "-map_metadata", "-1", "-sn", "-dn")
+		if info.VideoCodec != "" && info.playableAsIs(out.rendition) {
+			args = append(args, "-c", "copy")
+		} else {
+			scale := fmt.Sprintf("scale=w='min(iw,if(gte(iw,ih),%[1]d,%[2]d))':h='min(ih,if(gte(iw,ih),%[2]d,%[1]d))':force_original_aspect_ratio=decrease:force_divisible_by=2", out.long, out.short)
+			if info.Width > 0 {
+				nw, nh := out.fit(info.Width, info.Height)
+				scale = fmt.Sprintf("scale=%d:%d", nw, nh)
+			}
+			args = append(args, "-vf", scale, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
+				"-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k")
+			if w.cfg.Threads > 0 {
+				args = append(args, "-threads", strconv.Itoa(w.cfg.Threads))
+			}
 		}
-		args = append(args, "-vf", scale, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
-			"-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k")
-		if w.cfg.Threads > 0 {
-			args = append(args, "-threads", strconv.Itoa(w.cfg.Threads))
-		}
+		args = append(args, "-movflags", "+faststart", "-f", "mp4", out.path)
 	}
-	args = append(args, "-movflags", "+faststart", "-f", "mp4", dst)
 	if _, err := w.runTool(ctx, w.cfg.TranscodeTimeout, w.cfg.FFmpegPath, args...); err != nil {
 		return err
 	}
-	if st, err := os.Stat(dst); err != nil || st.Size() == 0 {
-		return fmt.Errorf("%w: ffmpeg wrote no output", errUnplayable)
+	for _, out := range outs {
+		if st, err := os.Stat(out.path); err != nil || st.Size() == 0 {
+			return fmt.Errorf("%w: ffmpeg wrote no %s output", errUnplayable, out.name)
+		}
 	}
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,8 +38,8 @@ const (
 	probeTimeout = 2 * time.Minute
 	// Placeholder covers have the app's portrait video shape.
 	placeholderWidth, placeholderHeight = 360, 640
-	// The playable rendition fits a 720p box: 1280x720 for landscape clips, 720x1280 for the
-	// portrait clips the app mostly shows, so a vertical video is not shrunk to 405x720.
+	// The largest rendition fits a 720p box: 1280x720 for landscape clips, 720x1280 for the
+	// portrait clips the app mostly shows.
 	maxLongSide, maxShortSide = 1280, 720
 	// coverPosition is where the cover frame is taken, as a fraction of the duration: past
 	// fade-ins and black lead-in frames, still early enough to represent the clip.
@@ -81,6 +83,8 @@ type Config struct {
 	// sweeper, which re-enqueues it later.
 	RetryBackoff  time.Duration
 	RetryAttempts int
+	// DefaultRendition names the rendition play_url points at (one of renditionNames()).
+	DefaultRendition string
 }
 
 // DefaultConfig finds ffmpeg, ffprobe and nice on PATH (each empty when not installed) and
@@ -88,7 +92,7 @@ type Config struct {
 func DefaultConfig() Config {
 	cfg := Config{
 		Concurrency: 1, Threads: 2, Niceness: 10, TranscodeTimeout: 10 * time.Minute,
-		QueueSize: 256, RetryBackoff: time.Second, RetryAttempts: 5,
+		QueueSize: 256, RetryBackoff: time.Second, RetryAttempts: 5, DefaultRendition: "720p",
 	}
 	cfg.FFmpegPath, cfg.FFprobePath = "ffmpeg", "ffprobe"
 	cfg.NicePath, _ = exec.LookPath("nice")
@@ -127,6 +131,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.QueueSize, "media.queue-size", c.QueueSize, "videos waiting for processing in the embedded mode before uploads wait")
 	fs.DurationVar(&c.RetryBackoff, "media.retry-backoff", c.RetryBackoff, "first pause before the embedded mode retries a transient failure, doubled per attempt")
 	fs.IntVar(&c.RetryAttempts, "media.retry-attempts", c.RetryAttempts, "attempts of the embedded mode per video before it is left to the video sweeper")
+	fs.StringVar(&c.DefaultRendition, "media.default-rendition", c.DefaultRendition, "rendition play_url points at, one of "+strings.Join(renditionNames(), ", ")+" (every rendition is listed in the video's renditions)")
 }
 
 // Validate checks the limits.
@@ -146,6 +151,8 @@ func (c *Config) Validate() error {
 		return errors.New("media.queue-size must be at least 1")
 	case c.RetryBackoff <= 0 || c.RetryAttempts < 1:
 		return errors.New("media.retry-backoff must be positive and media.retry-attempts at least 1")
+	case !slices.Contains(renditionNames(), c.DefaultRendition):
+		return fmt.Errorf("media.default-rendition must be one of %s", strings.Join(renditionNames(), ", "))
 	}
 	return nil
 }
@@ -187,6 +194,9 @@ func New(blobs blob.Store, videos videoapi.VideoService, cfg Config, log *slog.L
 	}
 	if cfg.RetryAttempts < 1 {
 		cfg.RetryAttempts = def.RetryAttempts
+	}
+	if !slices.Contains(renditionNames(), cfg.DefaultRendition) {
+		cfg.DefaultRendition = def.DefaultRendition
 	}
 	if log == nil {
 		log = slog.Default()
@@ -340,7 +350,7 @@ func (w *Worker) Process(ctx context.Context, ev video.PublishEvent) error {
 	if err != nil {
 		return err
 	}
-	playKey, coverKey, err := w.render(ctx, ev, dir, src)
+	out, err := w.render(ctx, ev, dir, src)
 	if errors.Is(err, errUnplayable) {
 		w.log.InfoContext(ctx, "video not playable", "video_id", ev.VideoID, "err", err)
 		return w.fail(ctx, ev.VideoID, reasonNotPlayable)
@@ -348,12 +358,14 @@ func (w *Worker) Process(ctx context.Context, ev video.PublishEvent) error {
 	if err != nil {
 		return err
 	}
+	playKey := out.playKey
 	_, err = w.videos.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{
-		VideoId: ev.VideoID, Status: videoapi.VideoStatus_Ready, PlayKey: playKey, CoverKey: coverKey,
+		VideoId: ev.VideoID, Status: videoapi.VideoStatus_Ready, PlayKey: playKey, CoverKey: out.coverKey,
+		Renditions: out.renditions,
 	})
 	if errs.Is(err, base.ErrCode_VideoNotFound) {
 		// The publish was rolled back after enqueueing: nothing will show these outputs.
-		for _, key := range []string{coverKey, playKey} {
+		for _, key := range out.keys() {
 			if key == ev.SourceKey {
 				continue
 			}
@@ -375,42 +387,78 @@ func (w *Worker) Process(ctx context.Context, ev video.PublishEvent) error {
 	return nil
 }
 
-// render stores the playable video and the cover of src and returns their keys.
-func (w *Worker) render(ctx context.Context, ev video.PublishEvent, dir, src string) (playKey, coverKey string, err error) {
-	coverKey = fmt.Sprintf("videos/%d/cover.jpg", ev.VideoID)
+// rendered is what render stored.
+type rendered struct {
+	playKey, coverKey string
+	// renditions is empty without ffprobe (their sizes are unknown) or without ffmpeg.
+	renditions []*videoapi.RenditionFile
+	// mp4Keys are the stored renditions, listed or not.
+	mp4Keys []string
+}
+
+func (r rendered) keys() []string { return append([]string{r.coverKey}, r.mp4Keys...) }
+
+// renditionKey names rendition name of a video: keys differ only by the resolution segment.
+func renditionKey(videoID int64, name string) string {
+	return fmt.Sprintf("videos/%d/%s/play.mp4", videoID, name)
+}
+
+// render stores the renditions and the cover of src and returns their keys.
+func (w *Worker) render(ctx context.Context, ev video.PublishEvent, dir, src string) (rendered, error) {
+	out := rendered{coverKey: fmt.Sprintf("videos/%d/cover.jpg", ev.VideoID)}
 	cover := filepath.Join(dir, "cover.jpg")
 	if w.cfg.FFmpegPath == "" {
 		if err := writePlaceholderCover(cover, ev.VideoID); err != nil {
-			return "", "", err
+			return out, err
 		}
-		if err := w.upload(ctx, coverKey, cover); err != nil {
-			return "", "", err
+		if err := w.upload(ctx, out.coverKey, cover); err != nil {
+			return out, err
 		}
-		return ev.SourceKey, coverKey, nil
+		out.playKey = ev.SourceKey
+		return out, nil
 	}
 	var info probeInfo
 	if w.cfg.FFprobePath != "" {
+		var err error
 		if info, err = w.probe(ctx, src); err != nil {
-			return "", "", err
+			return out, err
 		}
 	}
-	play := filepath.Join(dir, "play.mp4")
-	if err := w.transcode(ctx, src, play, info); err != nil {
-		return "", "", err
+	var outs []renditionOutput
+	defaultPath := ""
+	for _, r := range renditions() {
+		o := renditionOutput{rendition: r, path: filepath.Join(dir, r.name+".mp4")}
+		outs = append(outs, o)
+		if r.name == w.cfg.DefaultRendition {
+			defaultPath = o.path
+		}
+	}
+	if err := w.transcode(ctx, src, outs, info); err != nil {
+		return out, err
 	}
 	// The cover comes from the rendition clients play, so it has the same size and is
 	// decoded from at most 720p.
-	if err := w.extractCover(ctx, play, cover, info.Duration); err != nil {
-		return "", "", err
+	if err := w.extractCover(ctx, defaultPath, cover, info.Duration); err != nil {
+		return out, err
 	}
-	playKey = fmt.Sprintf("videos/%d/play.mp4", ev.VideoID)
-	if err := w.upload(ctx, playKey, play); err != nil {
-		return "", "", err
+	for _, o := range outs {
+		key := renditionKey(ev.VideoID, o.name)
+		if err := w.upload(ctx, key, o.path); err != nil {
+			return out, err
+		}
+		out.mp4Keys = append(out.mp4Keys, key)
+		if o.name == w.cfg.DefaultRendition {
+			out.playKey = key
+		}
+		if info.Width > 0 {
+			width, height := o.fit(info.Width, info.Height)
+			out.renditions = append(out.renditions, &videoapi.RenditionFile{Height: int32(height), Width: int32(width), Key: key})
+		}
 	}
-	if err := w.upload(ctx, coverKey, cover); err != nil {
-		return "", "", err
+	if err := w.upload(ctx, out.coverKey, cover); err != nil {
+		return out, err
 	}
-	return playKey, coverKey, nil
+	return out, nil
 }
 
 // fail marks the video failed. A video that no longer exists needs nothing.

@@ -160,7 +160,7 @@ func TestProcessRealClips(t *testing.T) {
 			}
 			call := f.videos.only(t)
 			wantCover := "videos/" + strconv.FormatInt(tc.id, 10) + "/cover.jpg"
-			wantPlay := "videos/" + strconv.FormatInt(tc.id, 10) + "/play.mp4"
+			wantPlay := "videos/" + strconv.FormatInt(tc.id, 10) + "/720p/play.mp4"
 			if call.VideoId != tc.id || call.Status != videoapi.VideoStatus_Ready || call.PlayKey != wantPlay || call.CoverKey != wantCover {
 				t.Fatalf("CompleteProcessing(%+v), want ready with play_key %s cover_key %s", call, wantPlay, wantCover)
 			}

@@ -188,6 +188,8 @@ type cachedVideo struct {
 	CoverKey  string `json:"c"`
 	Status    int8   `json:"s"`
 	CreatedAt int64  `json:"at"`
+	// Renditions is absent from records cached before renditions existed.
+	Renditions []Rendition `json:"r,omitempty"`
 }
 
 // MGet reads all ids with one MGET.
@@ -199,7 +201,7 @@ func (c *RedisRecordCache) MGet(ctx context.Context, ids []int64) (map[int64]Vid
 	found := make(map[int64]Video, len(cached))
 	for id, cv := range cached {
 		found[id] = Video{ID: cv.ID, AuthorID: cv.AuthorID, Title: cv.Title, PlayKey: cv.PlayKey,
-			CoverKey: cv.CoverKey, Status: cv.Status, CreatedAt: cv.CreatedAt}
+			CoverKey: cv.CoverKey, Status: cv.Status, CreatedAt: cv.CreatedAt, Renditions: cv.Renditions}
 	}
 	return found, missing, nil
 }
@@ -209,7 +211,7 @@ func (c *RedisRecordCache) MSet(ctx context.Context, videos []Video) error {
 	cached := make([]cachedVideo, len(videos))
 	for i, v := range videos {
 		cached[i] = cachedVideo{ID: v.ID, AuthorID: v.AuthorID, Title: v.Title, PlayKey: v.PlayKey,
-			CoverKey: v.CoverKey, Status: v.Status, CreatedAt: v.CreatedAt}
+			CoverKey: v.CoverKey, Status: v.Status, CreatedAt: v.CreatedAt, Renditions: v.Renditions}
 	}
 	return c.records.MSet(ctx, cached)
 }

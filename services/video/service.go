@@ -123,8 +123,12 @@ func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.Complete
 		if !blob.ValidKey(req.PlayKey) || !blob.ValidKey(req.CoverKey) {
 			return nil, errs.Invalid("play_key and cover_key must be valid object keys")
 		}
+		renditions, rerr := renditionsOf(req)
+		if rerr != nil {
+			return nil, rerr
+		}
 		var became *Video
-		became, err = s.store.MarkReady(ctx, req.VideoId, req.PlayKey, req.CoverKey)
+		became, err = s.store.MarkReady(ctx, req.VideoId, req.PlayKey, req.CoverKey, renditions)
 		if err == nil && became != nil {
 			s.becameReady(ctx, TimelineEntry{ID: became.ID, CreatedAt: became.CreatedAt}, became.AuthorID)
 		}
@@ -143,6 +147,30 @@ func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.Complete
 	// cached copy may outlive a state change.
 	s.forgetRecord(ctx, req.VideoId)
 	return &videoapi.CompleteProcessingResponse{}, nil
+}
+
+// maxRenditions bounds the renditions of one video (the column holds a few).
+const maxRenditions = 8
+
+// renditionsOf checks the renditions of a completion: valid keys, positive sizes, and the
+// play key among them when there are any.
+func renditionsOf(req *videoapi.CompleteProcessingRequest) ([]Rendition, error) {
+	if len(req.Renditions) > maxRenditions {
+		return nil, errs.Invalid("at most %d renditions", maxRenditions)
+	}
+	out := make([]Rendition, 0, len(req.Renditions))
+	hasPlay := len(req.Renditions) == 0
+	for _, r := range req.Renditions {
+		if r == nil || !blob.ValidKey(r.Key) || r.Height <= 0 || r.Width <= 0 {
+			return nil, errs.Invalid("each rendition needs a valid key and a positive size")
+		}
+		hasPlay = hasPlay || r.Key == req.PlayKey
+		out = append(out, Rendition{Height: r.Height, Width: r.Width, Key: r.Key})
+	}
+	if !hasPlay {
+		return nil, errs.Invalid("play_key must be one of the renditions")
+	}
+	return out, nil
 }
 
 // Feed returns ready videos published strictly before latest_time, newest first.
@@ -170,7 +198,9 @@ func (s *Service) Feed(ctx context.Context, req *videoapi.FeedRequest) (*videoap
 	return resp, nil
 }
 
-// PublishList returns the author's ready videos, newest first, at most maxListVideos.
+// PublishList returns the author's ready videos, newest first, at most maxListVideos. The
+// author reading their own list also gets their processing and failed videos, so a new upload
+// shows on their profile at once.
 func (s *Service) PublishList(ctx context.Context, req *videoapi.PublishListRequest) (*videoapi.PublishListResponse, error) {
 	if req.AuthorId <= 0 {
 		return nil, errs.Invalid("author_id must be positive")
@@ -183,7 +213,31 @@ func (s *Service) PublishList(ctx context.Context, req *videoapi.PublishListRequ
 	if err != nil {
 		return nil, err
 	}
+	if req.ViewerId == req.AuthorId {
+		unready, err := s.store.ListUnreadyByAuthor(ctx, req.AuthorId, maxListVideos)
+		if err != nil {
+			return nil, err
+		}
+		vs = mergeNewestFirst(vs, unready, maxListVideos)
+	}
 	return &videoapi.PublishListResponse{Videos: s.records(vs)}, nil
+}
+
+// mergeNewestFirst merges two lists ordered newest first into one of at most limit.
+func mergeNewestFirst(a, b []Video, limit int) []Video {
+	if len(b) == 0 {
+		return a
+	}
+	newer := func(x, y Video) bool { return x.CreatedAt > y.CreatedAt || (x.CreatedAt == y.CreatedAt && x.ID > y.ID) }
+	out := make([]Video, 0, min(len(a)+len(b), limit))
+	for len(out) < limit && (len(a) > 0 || len(b) > 0) {
+		if len(b) == 0 || (len(a) > 0 && newer(a[0], b[0])) {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return out
 }
 
 // MGetVideos returns the ready videos among the ids in one query; other ids are absent.
@@ -217,6 +271,14 @@ func (s *Service) MGetWorkCounts(ctx context.Context, req *videoapi.MGetWorkCoun
 	for _, id := range want {
 		out[id] = stored[id]
 	}
+	if _, asked := out[req.ViewerId]; asked && req.ViewerId > 0 {
+		// The viewer's own list shows their unready videos too: count what it shows.
+		unready, err := s.store.ListUnreadyByAuthor(ctx, req.ViewerId, maxListVideos)
+		if err != nil {
+			return nil, err
+		}
+		out[req.ViewerId] += int64(len(unready))
+	}
 	return &videoapi.MGetWorkCountsResponse{WorkCounts: out}, nil
 }
 
@@ -235,11 +297,20 @@ func (s *Service) record(v *Video) *videoapi.VideoRecord {
 		Title:     v.Title,
 		CreatedAt: v.CreatedAt,
 		Status:    videoapi.VideoStatus(v.Status),
+		// Never null: the app's lists and fields are always present.
+		Renditions: make([]*base.Rendition, 0, len(v.Renditions)),
 	}
-	// Media URLs exist only once processing produced them.
+	// Until processing produced the media (only the author sees such a video) the original
+	// upload plays; the gateway shows a placeholder cover.
+	if v.Status != statusReady {
+		r.PlayUrl = s.urls.URL(v.SourceKey)
+	}
 	if v.Status == statusReady {
 		r.PlayUrl = s.urls.URL(v.PlayKey)
 		r.CoverUrl = s.urls.URL(v.CoverKey)
+		for _, rd := range v.Renditions {
+			r.Renditions = append(r.Renditions, &base.Rendition{Height: rd.Height, Width: rd.Width, Url: s.urls.URL(rd.Key)})
+		}
 	}
 	return r
 }

@@ -365,3 +365,126 @@ func TestBatchLimits(t *testing.T) {
 		t.Fatalf("MGetVideos(no ids) = %v, %v; want a non-nil empty map", got, err)
 	}
 }
+
+func TestRenditionsAreStoredAndListed(t *testing.T) { runVariants(t, testRenditionsAreStoredAndListed) }
+
+func testRenditionsAreStoredAndListed(t *testing.T, opts []Option) {
+	f := newFixture(t, opts...)
+	ctx := context.Background()
+	create := func() int64 {
+		resp, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: 5, Title: "t", SourceKey: "uploads/a.mp4"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.VideoId
+	}
+	ladder := []*videoapi.RenditionFile{{Height: 720, Width: 1280, Key: "videos/1/720p/play.mp4"}, {Height: 360, Width: 640, Key: "videos/1/360p/play.mp4"}}
+	for name, req := range map[string]*videoapi.CompleteProcessingRequest{
+		"play key not a rendition": {PlayKey: "videos/1/play.mp4", Renditions: ladder},
+		"zero height":              {PlayKey: "videos/1/720p/play.mp4", Renditions: []*videoapi.RenditionFile{{Width: 1, Key: "videos/1/720p/play.mp4"}}},
+		"bad key":                  {PlayKey: "videos/1/720p/play.mp4", Renditions: []*videoapi.RenditionFile{ladder[0], {Height: 1, Width: 1, Key: "../x"}}},
+	} {
+		req.VideoId, req.Status, req.CoverKey = create(), videoapi.VideoStatus_Ready, "videos/1/cover.jpg"
+		if _, err := f.svc.CompleteProcessing(ctx, req); !errs.Is(err, base.ErrCode_InvalidParam) {
+			t.Errorf("%s: %v, want InvalidParam", name, err)
+		}
+	}
+	id := create()
+	if _, err := f.svc.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{VideoId: id, Status: videoapi.VideoStatus_Ready,
+		PlayKey: "videos/1/720p/play.mp4", CoverKey: "videos/1/cover.jpg", Renditions: ladder}); err != nil {
+		t.Fatal(err)
+	}
+	// Twice: the second read comes from the record cache where there is one.
+	for range 2 {
+		list, err := f.svc.PublishList(ctx, &videoapi.PublishListRequest{AuthorId: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Videos) != 1 {
+			t.Fatalf("publish list %v, want the one ready video", list.Videos)
+		}
+		v := list.Videos[0]
+		if v.PlayUrl != "http://cdn/videos/1/720p/play.mp4" || len(v.Renditions) != 2 ||
+			v.Renditions[0].Url != "http://cdn/videos/1/720p/play.mp4" || v.Renditions[0].Height != 720 || v.Renditions[0].Width != 1280 ||
+			v.Renditions[1].Url != "http://cdn/videos/1/360p/play.mp4" || v.Renditions[1].Height != 360 {
+			t.Fatalf("record %+v renditions %v, want play_url the 720p one and both renditions with URLs", v, v.Renditions)
+		}
+	}
+	// A video completed without renditions (processed before they existed) lists none, never null.
+	got, err := f.svc.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{f.publish(t, 6, "old")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range got.Videos {
+		if v.Renditions == nil || len(v.Renditions) != 0 {
+			t.Fatalf("renditions %v, want an empty list", v.Renditions)
+		}
+	}
+}
+
+func TestAuthorSeesProcessingAndFailedVideos(t *testing.T) {
+	runVariants(t, testAuthorSeesProcessingAndFailedVideos)
+}
+
+func testAuthorSeesProcessingAndFailedVideos(t *testing.T, opts []Option) {
+	f := newFixture(t, opts...)
+	ctx := context.Background()
+	const author, other = 21, 22
+	ready := f.publish(t, author, "ready")
+	create := func(title string) int64 {
+		resp, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: author, Title: title, SourceKey: "uploads/" + title + ".mp4"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.VideoId
+	}
+	failed := create("failed")
+	if _, err := f.svc.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{VideoId: failed, Status: videoapi.VideoStatus_Failed, FailureReason: "bad"}); err != nil {
+		t.Fatal(err)
+	}
+	processing := create("processing")
+
+	list := func(viewer int64) []*videoapi.VideoRecord {
+		resp, err := f.svc.PublishList(ctx, &videoapi.PublishListRequest{AuthorId: author, ViewerId: viewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Videos
+	}
+	own := list(author)
+	if len(own) != 3 || own[0].Id != processing || own[1].Id != failed || own[2].Id != ready {
+		t.Fatalf("author's own list %v, want processing, failed, ready newest first", own)
+	}
+	if own[0].Status != videoapi.VideoStatus_Processing || own[0].PlayUrl != "http://cdn/uploads/processing.mp4" || own[0].CoverUrl != "" {
+		t.Errorf("processing record %+v, want the upload as play_url and no cover", own[0])
+	}
+	if own[1].Status != videoapi.VideoStatus_Failed {
+		t.Errorf("failed record %+v, want status failed", own[1])
+	}
+	for _, viewer := range []int64{0, other} {
+		if l := list(viewer); len(l) != 1 || l[0].Id != ready {
+			t.Errorf("viewer %d sees %v, want only the ready video", viewer, l)
+		}
+	}
+	counts := func(viewer int64) int64 {
+		resp, err := f.svc.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: []int64{author}, ViewerId: viewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.WorkCounts[author]
+	}
+	if own, others := counts(author), counts(other); own != 3 || others != 1 {
+		t.Errorf("work_count %d for the author, %d for others; want 3 and 1 (what each list shows)", own, others)
+	}
+	// Once ready it is an ordinary video for everyone.
+	if _, err := f.svc.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{VideoId: processing, Status: videoapi.VideoStatus_Ready,
+		PlayKey: "videos/9/720p/play.mp4", CoverKey: "videos/9/cover.jpg"}); err != nil {
+		t.Fatal(err)
+	}
+	if l := list(other); len(l) != 2 || l[0].Id != processing || l[0].PlayUrl != "http://cdn/videos/9/720p/play.mp4" {
+		t.Errorf("after ready others see %v", l)
+	}
+	if own, others := counts(author), counts(other); own != 3 || others != 2 {
+		t.Errorf("after ready work_count %d / %d, want 3 / 2", own, others)
+	}
+}

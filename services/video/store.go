@@ -31,7 +31,7 @@ type Store interface {
 	// author, in one transaction. A video that is no longer processing is left unchanged, so a
 	// redelivered completion never counts twice. It returns the video when this call made it
 	// ready, nil when it was no longer processing. Unknown ids give ErrVideoNotFound.
-	MarkReady(ctx context.Context, id int64, playKey, coverKey string) (*Video, error)
+	MarkReady(ctx context.Context, id int64, playKey, coverKey string, renditions []Rendition) (*Video, error)
 	// MarkFailed moves a processing video to failed with the reason; other states are left
 	// unchanged. Unknown ids give ErrVideoNotFound.
 	MarkFailed(ctx context.Context, id int64, reason string) error
@@ -43,6 +43,9 @@ type Store interface {
 	// ListIDsByAuthor returns the ids of up to limit ready videos of the author, newest first
 	// (index-only: the records come from the record cache).
 	ListIDsByAuthor(ctx context.Context, authorID int64, limit int) ([]int64, error)
+	// ListUnreadyByAuthor returns up to limit processing and failed videos of the author,
+	// newest first: only the author sees them.
+	ListUnreadyByAuthor(ctx context.Context, authorID int64, limit int) ([]Video, error)
 	// MGetReady returns the ready videos among ids, in no particular order.
 	MGetReady(ctx context.Context, ids []int64) ([]Video, error)
 	// MGetWorkCounts returns the stored work counts of the users that have one.
@@ -58,14 +61,17 @@ type Store interface {
 // Video is a published video. The feed reads (status, created_at) and publish lists read
 // (author_id, status, created_at), each from its own index.
 type Video struct {
-	ID            int64  `gorm:"primaryKey"`
-	AuthorID      int64  `gorm:"not null;index:idx_videos_author_status_created,priority:1"`
-	Title         string `gorm:"size:400;not null"`
-	SourceKey     string `gorm:"size:255;not null"`
-	PlayKey       string `gorm:"size:255;not null;default:''"`
-	CoverKey      string `gorm:"size:255;not null;default:''"`
-	Status        int8   `gorm:"not null;index:idx_videos_status_created,priority:1;index:idx_videos_author_status_created,priority:2"`
-	FailureReason string `gorm:"size:255;not null;default:''"`
+	ID        int64  `gorm:"primaryKey"`
+	AuthorID  int64  `gorm:"not null;index:idx_videos_author_status_created,priority:1"`
+	Title     string `gorm:"size:400;not null"`
+	SourceKey string `gorm:"size:255;not null"`
+	PlayKey   string `gorm:"size:255;not null;default:''"`
+	CoverKey  string `gorm:"size:255;not null;default:''"`
+	// Renditions are the encodings of a ready video, largest first, as JSON (empty for
+	// videos processed before renditions existed: PlayKey is their only one).
+	Renditions    []Rendition `gorm:"serializer:json;size:2048;not null;default:''"`
+	Status        int8        `gorm:"not null;index:idx_videos_status_created,priority:1;index:idx_videos_author_status_created,priority:2"`
+	FailureReason string      `gorm:"size:255;not null;default:''"`
 	// EnqueuedAt (Unix milliseconds) is when the video was last handed to the media worker and
 	// Requeues how often the sweeper did that again: a video stuck in processing is retried
 	// after a while, and one that keeps getting stuck is eventually marked failed.
@@ -77,6 +83,14 @@ type Video struct {
 
 // TableName names the table.
 func (Video) TableName() string { return "videos" }
+
+// Rendition is one stored encoding of a video; short JSON names keep the column and the
+// cached records small.
+type Rendition struct {
+	Height int32  `json:"h"`
+	Width  int32  `json:"w"`
+	Key    string `json:"k"`
+}
 
 // WorkCount is the number of ready videos a user has published.
 type WorkCount struct {
@@ -136,7 +150,7 @@ func (s *sqlStore) DeleteVideo(ctx context.Context, id int64) error {
 	return nil
 }
 
-func (s *sqlStore) MarkReady(ctx context.Context, id int64, playKey, coverKey string) (*Video, error) {
+func (s *sqlStore) MarkReady(ctx context.Context, id int64, playKey, coverKey string, renditions []Rendition) (*Video, error) {
 	var became *Video
 	err := db.Transact(ctx, s.db, func(tx *gorm.DB) error {
 		became = nil
@@ -147,7 +161,7 @@ func (s *sqlStore) MarkReady(ctx context.Context, id int64, playKey, coverKey st
 		// The status condition makes the transition happen once even when two completions
 		// race: only the one whose UPDATE matched may count the video.
 		res := tx.Model(&Video{}).Where("id = ? AND status = ?", id, statusProcessing).
-			Updates(map[string]any{"status": statusReady, "play_key": playKey, "cover_key": coverKey})
+			Updates(&Video{Status: statusReady, PlayKey: playKey, CoverKey: coverKey, Renditions: renditions})
 		if res.Error != nil {
 			return fmt.Errorf("mark video %d ready: %w", id, res.Error)
 		}
@@ -228,6 +242,17 @@ func (s *sqlStore) ListIDsByAuthor(ctx context.Context, authorID int64, limit in
 		return nil, fmt.Errorf("list videos of author %d: %w", authorID, err)
 	}
 	return ids, nil
+}
+
+func (s *sqlStore) ListUnreadyByAuthor(ctx context.Context, authorID int64, limit int) ([]Video, error) {
+	var vs []Video
+	err := s.db.WithContext(ctx).
+		Where("author_id = ? AND status IN ?", authorID, []int8{statusProcessing, statusFailed}).
+		Order("created_at DESC, id DESC").Limit(limit).Find(&vs).Error
+	if err != nil {
+		return nil, fmt.Errorf("list unready videos of author %d: %w", authorID, err)
+	}
+	return vs, nil
 }
 
 func (s *sqlStore) MGetReady(ctx context.Context, ids []int64) ([]Video, error) {

@@ -70,7 +70,7 @@ func testMarkReadyCountsOnceUnderConcurrency(t *testing.T, open dbtest.Opener) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := st.MarkReady(ctx, id, "uploads/x.mp4", "videos/1/cover.jpg")
+			v, err := st.MarkReady(ctx, id, "uploads/x.mp4", "videos/1/cover.jpg", nil)
 			if err != nil {
 				t.Error(err)
 			}
@@ -97,7 +97,7 @@ func testMarkReadyCountsOnceUnderConcurrency(t *testing.T, open dbtest.Opener) {
 	if err != nil || len(vs) != 1 || vs[0].CoverKey != "videos/1/cover.jpg" {
 		t.Fatalf("MGetReady = %+v, %v; want the ready video", vs, err)
 	}
-	if _, err := st.MarkReady(ctx, 999, "a", "b"); !errors.Is(err, ErrVideoNotFound) {
+	if _, err := st.MarkReady(ctx, 999, "a", "b", nil); !errors.Is(err, ErrVideoNotFound) {
 		t.Fatalf("MarkReady(unknown) = %v, want ErrVideoNotFound", err)
 	}
 	if err := st.MarkFailed(ctx, 999, "x"); !errors.Is(err, ErrVideoNotFound) {
@@ -112,7 +112,7 @@ func testDeleteVideoUndoesWorkCount(t *testing.T, open dbtest.Opener) {
 	st := NewSQLStore(openOn(t, open))
 	ready := newProcessing(t, st, 3, 1)
 	processing := newProcessing(t, st, 3, 2)
-	if _, err := st.MarkReady(ctx, ready, "p", "c"); err != nil {
+	if _, err := st.MarkReady(ctx, ready, "p", "c", nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.DeleteVideo(ctx, processing); err != nil {
@@ -144,7 +144,7 @@ func testListFeedAndByAuthor(t *testing.T, open dbtest.Opener) {
 	d := newProcessing(t, st, 1, 400) // stays processing
 	e := newProcessing(t, st, 1, 500) // fails
 	for _, id := range []int64{a, b, c} {
-		if _, err := st.MarkReady(ctx, id, "p", "c"); err != nil {
+		if _, err := st.MarkReady(ctx, id, "p", "c", nil); err != nil {
 			t.Fatal(err)
 		}
 	}

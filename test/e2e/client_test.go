@@ -92,6 +92,14 @@ type Video struct {
 	CommentCount  int64  `json:"comment_count"`
 	IsFavorite    bool   `json:"is_favorite"`
 	Title         string `json:"title"`
+	// Renditions is an addition to the app's contract, listed largest first.
+	Renditions []Rendition `json:"renditions"`
+}
+
+type Rendition struct {
+	Height int    `json:"height"`
+	Width  int    `json:"width"`
+	URL    string `json:"url"`
 }
 
 type Comment struct {
@@ -785,9 +793,10 @@ func (c *client) publish(t *testing.T, u *testUser, title, clip string) Video {
 func (c *client) waitPublished(t *testing.T, u *testUser, title string) Video {
 	t.Helper()
 	var found Video
-	eventually(t, publishTimeout, publishInterval, fmt.Sprintf("video %q in the publish list of user %d", title, u.ID), func() bool {
+	eventually(t, publishTimeout, publishInterval, fmt.Sprintf("video %q ready in the publish list of user %d", title, u.ID), func() bool {
 		for _, v := range c.publishList(t, u.Token, u.ID) {
-			if v.Title == title {
+			// The author sees the video at once; a placeholder cover marks it not ready yet.
+			if v.Title == title && !strings.Contains(v.CoverURL, "/static/cover-") {
 				found = v
 				return true
 			}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,7 +47,7 @@ func TestPublishVideo(t *testing.T) {
 	api.checkImage(t, "cover_url", first.CoverURL, true)
 
 	inFeed := api.mustFindInFeed(t, "", first.ID)
-	if inFeed != first {
+	if !reflect.DeepEqual(inFeed, first) {
 		t.Errorf("feed shows %+v, publish list shows %+v; want the same video", inFeed, first)
 	}
 
@@ -165,6 +166,29 @@ func TestPublishGeneratedClipBecomesPlayable(t *testing.T) {
 	}
 	if cr, want := resp.Header.Get("Content-Range"), fmt.Sprintf("bytes 100-199/%d", len(full)); cr != want {
 		t.Errorf("Content-Range %q, want %q", cr, want)
+	}
+
+	// Renditions: within 720p and within 360p, play_url the default (720p), URLs differing
+	// only by the resolution segment, each a faststart MP4 served with Range and cache headers.
+	if len(v.Renditions) != 2 || v.Renditions[0].Height != 720 || v.Renditions[0].Width != 1280 ||
+		v.Renditions[1].Height != 360 || v.Renditions[1].Width != 640 {
+		t.Fatalf("renditions %+v, want 1280x720 and 640x360", v.Renditions)
+	}
+	if v.PlayURL != v.Renditions[0].URL || strings.Replace(v.Renditions[0].URL, "/720p/", "/360p/", 1) != v.Renditions[1].URL {
+		t.Errorf("play_url %s, renditions %s and %s: want play_url the 720p one and URLs differing only by the resolution", v.PlayURL, v.Renditions[0].URL, v.Renditions[1].URL)
+	}
+	if !reflect.DeepEqual(inFeed.Renditions, v.Renditions) {
+		t.Errorf("feed renditions %+v, publish list %+v", inFeed.Renditions, v.Renditions)
+	}
+	resp, small := api.fetch(t, v.Renditions[1].URL, nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") == "" || len(small) >= len(full) {
+		t.Errorf("GET 360p: HTTP %d, Cache-Control %q, %d bytes (720p %d); want 200, cached, smaller", resp.StatusCode, resp.Header.Get("Cache-Control"), len(small), len(full))
+	}
+	if boxes := mp4Boxes(small); indexOf(boxes, "moov") < 0 || indexOf(boxes, "moov") > indexOf(boxes, "mdat") {
+		t.Errorf("360p top-level boxes %v: want moov before mdat", boxes)
+	}
+	if resp, part := api.fetch(t, v.Renditions[1].URL, http.Header{"Range": {"bytes=0-99"}}); resp.StatusCode != http.StatusPartialContent || len(small) < 100 || !bytes.Equal(part, small[:100]) {
+		t.Errorf("Range on the 360p rendition: HTTP %d, %d bytes", resp.StatusCode, len(part))
 	}
 }
 

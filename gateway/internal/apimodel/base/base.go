@@ -229,6 +229,48 @@ func (p *User) String() string {
 	return fmt.Sprintf("User(%+v)", *p)
 }
 
+// Rendition is one encoding of a video: its frame size and the absolute URL of its MP4.
+type Rendition struct {
+	Height int32  `thrift:"height,1" form:"height" json:"height" query:"height"`
+	Width  int32  `thrift:"width,2" form:"width" json:"width" query:"width"`
+	URL    string `thrift:"url,3" form:"url" json:"url" query:"url"`
+}
+
+func NewRendition() *Rendition {
+	return &Rendition{}
+}
+
+func (p *Rendition) InitDefault() {
+}
+
+func (p *Rendition) GetHeight() (v int32) {
+	return p.Height
+}
+
+func (p *Rendition) GetWidth() (v int32) {
+	return p.Width
+}
+
+func (p *Rendition) GetURL() (v string) {
+	return p.URL
+}
+func (p *Rendition) SetHeight(val int32) {
+	p.Height = val
+}
+func (p *Rendition) SetWidth(val int32) {
+	p.Width = val
+}
+func (p *Rendition) SetURL(val string) {
+	p.URL = val
+}
+
+func (p *Rendition) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("Rendition(%+v)", *p)
+}
+
 type Video struct {
 	ID            int64  `thrift:"id,1" form:"id" json:"id" query:"id"`
 	Author        *User  `thrift:"author,2" form:"author" json:"author" query:"author"`
@@ -238,6 +280,9 @@ type Video struct {
 	CommentCount  int64  `thrift:"comment_count,6" form:"comment_count" json:"comment_count" query:"comment_count"`
 	IsFavorite    bool   `thrift:"is_favorite,7" form:"is_favorite" json:"is_favorite" query:"is_favorite"`
 	Title         string `thrift:"title,8" form:"title" json:"title" query:"title"`
+	// renditions lists every encoding, largest first; play_url is the default one. An
+	// addition to the app's contract (the app ignores it); empty while a video is processing.
+	Renditions []*Rendition `thrift:"renditions,9,default,list<Rendition>" form:"renditions" json:"renditions" query:"renditions"`
 }
 
 func NewVideo() *Video {
@@ -283,6 +328,10 @@ func (p *Video) GetIsFavorite() (v bool) {
 func (p *Video) GetTitle() (v string) {
 	return p.Title
 }
+
+func (p *Video) GetRenditions() (v []*Rendition) {
+	return p.Renditions
+}
 func (p *Video) SetID(val int64) {
 	p.ID = val
 }
@@ -306,6 +355,9 @@ func (p *Video) SetIsFavorite(val bool) {
 }
 func (p *Video) SetTitle(val string) {
 	p.Title = val
+}
+func (p *Video) SetRenditions(val []*Rendition) {
+	p.Renditions = val
 }
 
 func (p *Video) IsSetAuthor() bool {
