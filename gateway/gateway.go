@@ -275,6 +275,7 @@ func (g *Gateway) routes() {
 		handler app.HandlerFunc
 	}{
 		"/douyin/feed/":                   {"GET", g.feed},
+		"/douyin/feed/following/":         {"GET", g.followingFeed},
 		"/douyin/user/register/":          {"POST", g.limitAuth(g.register)},
 		"/douyin/user/login/":             {"POST", g.limitAuth(g.login)},
 		"/douyin/user/logout/":            {"POST", g.logout},

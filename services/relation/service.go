@@ -17,6 +17,10 @@ import (
 // paging, so a list is one response and must stay bounded.
 const listLimit = 1000
 
+// followeeIDsLimit caps the author set of the following feed: far above what people follow,
+// and small enough for one index-only IN query in the video service.
+const followeeIDsLimit = 10000
+
 // Service implements the relation service.
 type Service struct {
 	store Store
@@ -101,6 +105,22 @@ func (s *Service) FollowerList(ctx context.Context, req *relationapi.ListRequest
 // FriendList returns the ids user_id follows that follow back, newest friendship first.
 func (s *Service) FriendList(ctx context.Context, req *relationapi.ListRequest) (*relationapi.ListResponse, error) {
 	return s.list(ctx, req, s.store.FriendIDs)
+}
+
+// FolloweeIDs returns the ids user_id follows, the newest followeeIDsLimit follows at most:
+// the authors of the following feed.
+func (s *Service) FolloweeIDs(ctx context.Context, req *relationapi.FolloweeIDsRequest) (*relationapi.FolloweeIDsResponse, error) {
+	if req.GetUserId() <= 0 {
+		return nil, errs.Invalid("user_id must be a positive id")
+	}
+	userIDs, err := s.store.FolloweeIDs(ctx, req.GetUserId(), followeeIDsLimit)
+	if err != nil {
+		return nil, err
+	}
+	if userIDs == nil {
+		userIDs = []int64{}
+	}
+	return &relationapi.FolloweeIDsResponse{UserIds: userIDs}, nil
 }
 
 func (s *Service) list(ctx context.Context, req *relationapi.ListRequest,
