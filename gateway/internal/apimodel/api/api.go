@@ -1384,6 +1384,8 @@ type DouyinAPI interface {
 	Feed(ctx context.Context, req *FeedRequest) (r *FeedResponse, err error)
 	// FollowingFeed is the feed of the authors the viewer follows: token required, same paging.
 	FollowingFeed(ctx context.Context, req *FeedRequest) (r *FeedResponse, err error)
+	// RecommendFeed ranks videos for the viewer (token optional): repeated calls continue.
+	RecommendFeed(ctx context.Context, req *FeedRequest) (r *FeedResponse, err error)
 
 	UserRegister(ctx context.Context, req *UserRegisterRequest) (r *UserRegisterResponse, err error)
 
