@@ -87,10 +87,10 @@ type Model struct {
 // NewModel returns an empty model whose decay counts from epochMillis (use the current time).
 func NewModel(epochMillis int64) *Model {
 	return &Model{
-		epoch:       epochMillis,
-		videos:      map[int64]*videoState{},
-		users:       map[int64]*userState{},
-		comments:    map[int64]int64{},
+		epoch:         epochMillis,
+		videos:        map[int64]*videoState{},
+		users:         map[int64]*userState{},
+		comments:      map[int64]int64{},
 		pendingHeat:   map[int64]float64{},
 		pendingLikers: map[int64]map[int64]int64{},
 	}
