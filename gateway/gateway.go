@@ -26,6 +26,7 @@ import (
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
 	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
+	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
@@ -145,6 +146,7 @@ type Deps struct {
 	Comments  commentapi.CommentService
 	Relations relationapi.RelationService
 	Messages  messageapi.MessageService
+	Recommend recommendapi.RecommendService
 	Blobs     blob.Store
 	// LocalMediaDir, when set, is served under blob.MediaPathPrefix (the embedded blob store).
 	LocalMediaDir string
@@ -276,6 +278,7 @@ func (g *Gateway) routes() {
 	}{
 		"/douyin/feed/":                   {"GET", g.feed},
 		"/douyin/feed/following/":         {"GET", g.followingFeed},
+		"/douyin/feed/recommend/":         {"GET", g.recommendFeed},
 		"/douyin/user/register/":          {"POST", g.limitAuth(g.register)},
 		"/douyin/user/login/":             {"POST", g.limitAuth(g.login)},
 		"/douyin/user/logout/":            {"POST", g.logout},

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strconv"
 
 	"github.com/douyin-backend/douyin/internal/mq"
@@ -35,7 +36,8 @@ type Event struct {
 	AuthorID  int64 `json:"author_id,omitempty"`
 	CommentID int64 `json:"comment_id,omitempty"`
 	// At is when it happened, in Unix milliseconds: it orders a follow and an unfollow of the
-	// same pair, and dates the comment for the popularity decay.
+	// same pair, and dates a comment for the popularity decay (for a deleted comment: when it
+	// was posted, so its exact weight is taken back); a ready video's publish time.
 	At int64 `json:"at"`
 }
 
@@ -64,4 +66,12 @@ func (p *Publisher) Publish(ctx context.Context, e Event) error {
 		return fmt.Errorf("publish %s event: %w", e.Kind, err)
 	}
 	return nil
+}
+
+// Notify publishes e and logs a failure instead of returning it: the write it reports has
+// committed, and the recommender catches up from SQL when rebuilt.
+func (p *Publisher) Notify(ctx context.Context, log *slog.Logger, e Event) {
+	if err := p.Publish(context.WithoutCancel(ctx), e); err != nil {
+		log.WarnContext(ctx, "activity event not published", "kind", e.Kind, "err", err)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/douyin-backend/douyin/internal/activity"
+	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
@@ -27,7 +29,9 @@ type Service struct {
 	users userapi.UserService
 	// cache serves counters and is_follow; nil in the embedded mode.
 	cache Cache
-	log   *slog.Logger
+	// activity tells the recommender about follows (nil: no events).
+	activity *activity.Publisher
+	log      *slog.Logger
 }
 
 var _ relationapi.RelationService = (*Service)(nil)
@@ -77,6 +81,13 @@ func (s *Service) RelationAction(ctx context.Context, req *relationapi.RelationA
 	}
 	if changed && s.cache != nil {
 		s.syncCommitted(ctx, from, to, follow)
+	}
+	if changed {
+		kind := activity.Unfollowed
+		if follow {
+			kind = activity.Followed
+		}
+		s.activity.Notify(ctx, s.log, activity.Event{Kind: kind, UserID: from, AuthorID: to, At: db.NowMillis()})
 	}
 	return &relationapi.RelationActionResponse{}, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/douyin-backend/douyin/internal/activity"
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
@@ -56,8 +57,9 @@ type Service struct {
 	now   func() int64 // Unix milliseconds; replaced in tests to order videos deterministically
 	// recordCache caches ready video records (noRecordCache in the embedded mode).
 	recordCache RecordCache
-	workCounts  cache.CountCache // nil: read SQL
-	timeline    Timeline         // nil: read SQL
+	workCounts  cache.CountCache    // nil: read SQL
+	timeline    Timeline            // nil: read SQL
+	activity    *activity.Publisher // nil: no events
 	// timelineLoads makes concurrent first reads share one load of the timeline.
 	timelineLoads singleflight.Group
 	log           *slog.Logger
