@@ -387,11 +387,14 @@ func sample(m map[int64]int64, n int) []int64 {
 // than trendingMaxAgeMillis: the candidates every viewer shares, and all an anonymous one gets.
 func (m *Model) refreshTrending(nowMillis int64) {
 	m.trendMu.Lock()
-	fresh := m.trending != nil && nowMillis-m.trendBuilt < trendingMaxAgeMillis
-	m.trendMu.Unlock()
-	if fresh {
+	if m.trendBuilt != 0 && nowMillis-m.trendBuilt < trendingMaxAgeMillis {
+		m.trendMu.Unlock()
 		return
 	}
+	// Claim the rebuild: concurrent requests meanwhile use the previous list (or, on the very
+	// first, fall back to ranking the catalogue).
+	m.trendBuilt = nowMillis
+	m.trendMu.Unlock()
 	m.mu.RLock()
 	all := make(map[int64]struct{}, len(m.videos))
 	for id := range m.videos {
@@ -400,7 +403,7 @@ func (m *Model) refreshTrending(nowMillis int64) {
 	list := m.order(all, nil, nil, nowMillis, trendingSize)
 	m.mu.RUnlock()
 	m.trendMu.Lock()
-	m.trending, m.trendBuilt = list, nowMillis
+	m.trending = list
 	m.trendMu.Unlock()
 }
 
