@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"cmp"
+	"container/heap"
 	"math"
 	"slices"
 	"sync"
@@ -29,11 +30,13 @@ const (
 // Bounds on the collaborative-filtering walk, so a request costs the same whatever the data.
 const (
 	// tasteSeeds is how many of the viewer's likes (the newest) seed the walk.
-	tasteSeeds = 30
+	tasteSeeds = 20
 	// tasteNeighbours is how many likers of each seed are followed (a random sample).
-	tasteNeighbours = 50
+	tasteNeighbours = 25
 	// tasteNeighbourLikes is how many likes of each such liker are counted (a random sample).
-	tasteNeighbourLikes = 50
+	tasteNeighbourLikes = 25
+	// tasteCandidates is how many of the walk's best-scoring videos are ranked.
+	tasteCandidates = 300
 	// trendingSize is how many videos the popular-and-fresh list holds: the candidates besides
 	// the taste walk's.
 	trendingSize = 500
@@ -61,6 +64,9 @@ type userState struct {
 	// followees maps followed authors to the time of the last follow or unfollow applied,
 	// negative for an unfollow (kept so an older event arriving late is ignored).
 	followees map[int64]int64
+	// version counts the user's own applied likes, unlikes and follows: a ranking cached for
+	// them is stale once it moved.
+	version uint64
 }
 
 // Model is the recommender's state: likes both ways, decayed popularity and follows. Every
@@ -156,6 +162,7 @@ func (m *Model) ApplyLike(userID, videoID int64, liked bool, seq, atMillis int64
 	if was == liked {
 		return false
 	}
+	u.version++
 	likers := m.pendingLikers[videoID]
 	if v := m.videos[videoID]; v != nil {
 		likers = v.likers
@@ -207,6 +214,17 @@ func (m *Model) ApplyFollow(followerID, authorID int64, follow bool, atMillis in
 	} else {
 		u.followees[authorID] = -atMillis
 	}
+	u.version++
+}
+
+// UserVersion is the number of changes applied to the user's likes and follows.
+func (m *Model) UserVersion(userID int64) uint64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if u := m.users[userID]; u != nil {
+		return u.version
+	}
+	return 0
 }
 
 func abs(x int64) int64 {
@@ -247,8 +265,8 @@ func (m *Model) Rank(viewerID, nowMillis int64, want int, keep func(int64) bool)
 		}
 		return keep == nil || keep(id)
 	}
-	candidates := make(map[int64]struct{}, len(taste)+trendingSize)
-	for id := range taste {
+	candidates := make(map[int64]struct{}, tasteCandidates+trendingSize)
+	for _, id := range best(taste, tasteCandidates) {
 		if accept(id) {
 			candidates[id] = struct{}{}
 		}
@@ -304,6 +322,65 @@ func (m *Model) order(candidates map[int64]struct{}, taste map[int64]float64, u 
 	out := make([]int64, len(list))
 	for i, s := range list {
 		out[i] = s.id
+	}
+	return out
+}
+
+// best returns the up to n keys of scores with the highest scores, in no particular order:
+// a min-heap of n, so the walk's reach costs O(reach·log n), not a full sort.
+func best(scores map[int64]float64, n int) []int64 {
+	if len(scores) <= n {
+		out := make([]int64, 0, len(scores))
+		for id := range scores {
+			out = append(out, id)
+		}
+		return out
+	}
+	h := make(scoredHeap, 0, n)
+	for id, sc := range scores {
+		switch {
+		case len(h) < n:
+			heap.Push(&h, scored{id, sc})
+		case sc > h[0].score:
+			h[0] = scored{id, sc}
+			heap.Fix(&h, 0)
+		}
+	}
+	out := make([]int64, len(h))
+	for i, e := range h {
+		out[i] = e.id
+	}
+	return out
+}
+
+// scoredHeap is a min-heap by score.
+type scoredHeap []scored
+
+func (h scoredHeap) Len() int           { return len(h) }
+func (h scoredHeap) Less(i, j int) bool { return h[i].score < h[j].score }
+func (h scoredHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *scoredHeap) Push(x any)        { *h = append(*h, x.(scored)) }
+func (h *scoredHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Trending returns up to want videos of the popular-and-fresh list, best first, skipping
+// those keep rejects: an anonymous viewer's page, without ranking anything per request.
+func (m *Model) Trending(nowMillis int64, want int, keep func(int64) bool) []int64 {
+	m.refreshTrending(nowMillis)
+	m.trendMu.Lock()
+	defer m.trendMu.Unlock()
+	out := make([]int64, 0, want)
+	for _, id := range m.trending {
+		if len(out) == want {
+			break
+		}
+		if keep == nil || keep(id) {
+			out = append(out, id)
+		}
 	}
 	return out
 }

@@ -22,6 +22,14 @@ import (
 // pageSize is both the default and the largest page.
 const pageSize = 30
 
+// rankDepth is how many videos one ranking of a viewer holds: pages are served from it, so
+// the ranking runs about once per rankDepth/pageSize pages.
+const rankDepth = 150
+
+// rankTTL is how long a viewer's ranking serves pages before it is computed again (other
+// people's likes reach it then; the viewer's own likes and follows make it stale at once).
+const rankTTL = 30 * time.Second
+
 // consumerGroup is the recommender's group on the like and activity topics: it sees every
 // event beside the favorite service's own consumer.
 const consumerGroup = "recommend"
@@ -153,28 +161,53 @@ func (s *Service) Recommend(ctx context.Context, req *recommendapi.RecommendRequ
 	}
 	now := s.now()
 	if req.ViewerId == 0 {
-		return &recommendapi.RecommendResponse{VideoIds: s.model.Rank(0, now, limit, nil)}, nil
+		ids := s.model.Trending(now, limit, nil)
+		if len(ids) < limit {
+			// The trending list is being built for the first time, or the catalogue is small.
+			ids = s.model.Rank(0, now, limit, nil)
+		}
+		return &recommendapi.RecommendResponse{VideoIds: ids}, nil
 	}
 	seen := s.seen.of(req.ViewerId)
 	seen.mu.Lock()
 	defer seen.mu.Unlock()
 	seen.expire(now - s.cfg.SeenWindow.Milliseconds())
-	ids := s.model.Rank(req.ViewerId, now, limit, func(id int64) bool { _, ok := seen.at[id]; return !ok })
+	unseen := func(id int64) bool { _, ok := seen.at[id]; return !ok }
+	version := s.model.UserVersion(req.ViewerId)
+	if seen.ranked == nil || seen.version != version || now-seen.rankedAt > rankTTL.Milliseconds() {
+		seen.ranked, seen.version, seen.rankedAt = s.model.Rank(req.ViewerId, now, rankDepth, nil), version, now
+	}
+	ids := make([]int64, 0, limit)
+	for _, id := range seen.ranked {
+		if len(ids) == limit {
+			break
+		}
+		if unseen(id) {
+			ids = append(ids, id)
+		}
+	}
 	if len(ids) < limit {
-		// The catalogue is exhausted for this viewer: start over, newest picks excluded.
+		// The ranking is used up: rank what is still unseen, the whole catalogue if need be.
+		picked := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			picked[id] = true
+		}
+		more := s.model.Rank(req.ViewerId, now, limit-len(ids), func(id int64) bool { return unseen(id) && !picked[id] })
+		ids = append(ids, more...)
+		seen.ranked = nil
+	}
+	if len(ids) < limit {
+		// The catalogue is exhausted for this viewer: start over, this page's picks excluded.
 		picked := make(map[int64]bool, len(ids))
 		for _, id := range ids {
 			picked[id] = true
 		}
 		seen.reset()
-		more := s.model.Rank(req.ViewerId, now, limit, func(id int64) bool { return !picked[id] })
-		ids = append(ids, more[:min(len(more), limit-len(ids))]...)
+		more := s.model.Rank(req.ViewerId, now, limit-len(ids), func(id int64) bool { return !picked[id] })
+		ids = append(ids, more...)
 	}
 	for _, id := range ids {
 		seen.add(id, now, s.cfg.MaxSeen)
-	}
-	if ids == nil {
-		ids = []int64{}
 	}
 	return &recommendapi.RecommendResponse{VideoIds: ids}, nil
 }
@@ -200,11 +233,15 @@ func (s *seenSets) of(viewer int64) *seenSet {
 	return set
 }
 
-// seenSet is one viewer's: video id → when it was returned, and the ids in that order.
+// seenSet is one viewer's: video id → when it was returned, the ids in that order, and the
+// viewer's current ranking with the model version and time it was computed at.
 type seenSet struct {
-	mu    sync.Mutex
-	at    map[int64]int64
-	order []int64
+	mu       sync.Mutex
+	at       map[int64]int64
+	order    []int64
+	ranked   []int64
+	version  uint64
+	rankedAt int64
 }
 
 func (s *seenSet) add(id, now int64, maxSeen int) {
