@@ -85,6 +85,11 @@ func TestEventsReachTheRanking(t *testing.T) {
 	for c := int64(1); c <= 5; c++ {
 		publish(t, q, mq.TopicActivity, activity.Event{Kind: activity.CommentAdded, UserID: 20, VideoID: 3, CommentID: c, At: testNow})
 	}
+	// A first page caches viewer 12's ranking; their like must make it stale at once.
+	if got := recommendIDs(t, s, 12); len(got) != 4 {
+		t.Fatalf("viewer 12 before any like: %v, want all 4 videos", got)
+	}
+	s.seen.of(12).reset() // forget the page, keep the cached ranking
 	publish(t, q, mq.TopicFavorite, favorite.LikeEvent{UserID: 12, VideoID: 1, Liked: true, Seq: 1, At: testNow})
 	if got := recommendIDs(t, s, 12); len(got) != 3 || got[0] != 2 || slices.Contains(got, 1) {
 		t.Errorf("viewer 12 after liking 1: %v, want 2 first and 1 left out", got)
