@@ -473,11 +473,24 @@ func (m *Model) refreshTrending(nowMillis int64) {
 	m.trendBuilt = nowMillis
 	m.trendMu.Unlock()
 	m.mu.RLock()
-	all := make(map[int64]struct{}, len(m.videos))
-	for id := range m.videos {
-		all[id] = struct{}{}
+	maxHeat := 0.0
+	for _, v := range m.videos {
+		maxHeat = max(maxHeat, v.heat)
 	}
-	list := m.order(all, nil, nil, nowMillis, trendingSize)
+	// The same score as order's without taste or follows, kept in a heap of trendingSize.
+	scores := make(map[int64]float64, len(m.videos))
+	for id, v := range m.videos {
+		sc := weightFresh * freshness(v.createdAt, nowMillis)
+		if maxHeat > 0 {
+			sc += weightPopular * v.heat / maxHeat
+		}
+		scores[id] = sc
+	}
+	top := make(map[int64]struct{}, trendingSize)
+	for _, id := range best(scores, trendingSize) {
+		top[id] = struct{}{}
+	}
+	list := m.order(top, nil, nil, nowMillis, trendingSize)
 	m.mu.RUnlock()
 	m.trendMu.Lock()
 	m.trending = list
