@@ -278,7 +278,9 @@ func (m *Model) Rank(viewerID, nowMillis int64, want int, keep func(int64) bool)
 		}
 	}
 	m.trendMu.Unlock()
-	if want > 0 && len(candidates) < want {
+	// Too few: rank the whole catalogue. The bar is a page, not want, so a deep ranking whose
+	// pool is partly seen is shorter rather than a scan of everything.
+	if want > 0 && len(candidates) < min(want, pageSize) {
 		for id := range m.videos {
 			if accept(id) {
 				candidates[id] = struct{}{}
@@ -309,6 +311,20 @@ func (m *Model) order(candidates map[int64]struct{}, taste map[int64]float64, u 
 			s += weightFollowed
 		}
 		list = append(list, scored{id, s})
+	}
+	if want > 0 && len(list) > 4*want {
+		// A catalogue-wide ranking: keep the best want in a heap before sorting them.
+		h := make(scoredHeap, 0, want)
+		for _, e := range list {
+			switch {
+			case len(h) < want:
+				heap.Push(&h, e)
+			case e.score > h[0].score:
+				h[0] = e
+				heap.Fix(&h, 0)
+			}
+		}
+		list = h
 	}
 	slices.SortFunc(list, func(a, b scored) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {

@@ -156,3 +156,33 @@ func TestPopularityDecays(t *testing.T) {
 		t.Errorf("ranking %v: want the video liked today before the one liked more nine days ago", got)
 	}
 }
+
+// BenchmarkRank ranks for viewers of a model the size of the small data set (1000 users with
+// 100 likes each over 10 000 videos, skewed toward popular ones).
+func BenchmarkRank(b *testing.B) {
+	m := NewModel(testNow)
+	for id := int64(1); id <= 10_000; id++ {
+		m.AddVideo(id, 1_000_000+id%500, testNow-id*60_000)
+	}
+	state := uint64(1)
+	next := func(n int64) int64 { // xorshift: deterministic, no shared rand state
+		state ^= state << 13
+		state ^= state >> 7
+		state ^= state << 17
+		return int64(state % uint64(n))
+	}
+	for u := int64(1); u <= 1000; u++ {
+		for range 100 {
+			// Half the likes go to the 500 most popular videos.
+			v := 1 + next(10_000)
+			if next(2) == 0 {
+				v = 1 + next(500)
+			}
+			m.ApplyLike(u, v, true, 1, testNow)
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		m.Rank(int64(1+i%1000), testNow, rankDepth, nil)
+	}
+}
