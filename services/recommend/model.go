@@ -37,9 +37,11 @@ const (
 	tasteNeighbourLikes = 25
 	// tasteCandidates is how many of the walk's best-scoring videos are ranked.
 	tasteCandidates = 300
-	// trendingSize is how many videos the popular-and-fresh list holds: the candidates besides
-	// the taste walk's.
-	trendingSize = 500
+	// trendingPool is how much of the popular-and-fresh list joins the taste walk's candidates.
+	trendingPool = 500
+	// trendingSize is how many videos that list holds: past trendingPool, the candidates of a
+	// viewer who has seen the pool, so ~100 pages go by before a ranking scans the catalogue.
+	trendingSize = 3000
 	// trendingMaxAgeMillis: the trending list is rebuilt when older than this.
 	trendingMaxAgeMillis = 1000
 )
@@ -272,12 +274,17 @@ func (m *Model) Rank(viewerID, nowMillis int64, want int, keep func(int64) bool)
 		}
 	}
 	m.trendMu.Lock()
-	for _, id := range m.trending {
+	trending := m.trending
+	m.trendMu.Unlock()
+	for i, id := range trending {
+		// The head of the list, deeper only while the pool has less than a page unseen.
+		if i >= trendingPool && len(candidates) >= min(want, pageSize) {
+			break
+		}
 		if accept(id) {
 			candidates[id] = struct{}{}
 		}
 	}
-	m.trendMu.Unlock()
 	// Too few: rank the whole catalogue. The bar is a page, not want, so a deep ranking whose
 	// pool is partly seen is shorter rather than a scan of everything.
 	if want > 0 && len(candidates) < min(want, pageSize) {
