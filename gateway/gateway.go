@@ -28,6 +28,7 @@ import (
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
 	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
+	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
@@ -147,6 +148,7 @@ type Deps struct {
 	Comments  commentapi.CommentService
 	Relations relationapi.RelationService
 	Messages  messageapi.MessageService
+	Recommend recommendapi.RecommendService
 	Blobs     blob.Store
 	// LocalMediaDir, when set, is served under blob.MediaPathPrefix (the embedded blob store).
 	LocalMediaDir string
@@ -287,6 +289,8 @@ func (g *Gateway) routes() {
 		handler app.HandlerFunc
 	}{
 		"/douyin/feed/":                   {"GET", g.feed},
+		"/douyin/feed/following/":         {"GET", g.followingFeed},
+		"/douyin/feed/recommend/":         {"GET", g.recommendFeed},
 		"/douyin/user/register/":          {"POST", g.limitAuth(g.register)},
 		"/douyin/user/login/":             {"POST", g.limitAuth(g.login)},
 		"/douyin/user/logout/":            {"POST", g.logout},

@@ -200,6 +200,10 @@ struct MessageChatResponse {
 
 service DouyinAPI {
     FeedResponse Feed(1: FeedRequest req) (api.get="/douyin/feed/")
+    // FollowingFeed is the feed of the authors the viewer follows: token required, same paging.
+    FeedResponse FollowingFeed(1: FeedRequest req) (api.get="/douyin/feed/following/")
+    // RecommendFeed ranks videos for the viewer (token optional): repeated calls continue.
+    FeedResponse RecommendFeed(1: FeedRequest req) (api.get="/douyin/feed/recommend/")
     UserRegisterResponse UserRegister(1: UserRegisterRequest req) (api.post="/douyin/user/register/")
     UserLoginResponse UserLogin(1: UserLoginRequest req) (api.post="/douyin/user/login/")
     UserLogoutResponse UserLogout(1: UserLogoutRequest req) (api.post="/douyin/user/logout/")

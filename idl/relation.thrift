@@ -23,6 +23,15 @@ struct ListResponse {
     1: list<i64> user_ids
 }
 
+struct FolloweeIDsRequest {
+    1: i64 user_id
+}
+
+struct FolloweeIDsResponse {
+    // user_ids holds every id user_id follows (at most 10000, the newest follows), in no order.
+    1: list<i64> user_ids
+}
+
 struct UserRelationInfo {
     1: i64 follow_count
     2: i64 follower_count
@@ -45,5 +54,7 @@ service RelationService {
     ListResponse FollowList(1: ListRequest req)
     ListResponse FollowerList(1: ListRequest req)
     ListResponse FriendList(1: ListRequest req)
+    // FolloweeIDs is the author set of the following feed: larger than a follow list page.
+    FolloweeIDsResponse FolloweeIDs(1: FolloweeIDsRequest req)
     MGetRelationsResponse MGetRelations(1: MGetRelationsRequest req)
 }

@@ -56,6 +56,14 @@ struct FeedResponse {
     2: i64 next_time
 }
 
+struct FollowingFeedRequest {
+    // author_ids are the followed authors (at most 10000).
+    1: list<i64> author_ids
+    // latest_time in Unix milliseconds: videos published strictly before it; 0 means now.
+    2: i64 latest_time
+    3: i32 limit
+}
+
 struct PublishListRequest {
     1: i64 author_id
     // viewer_id is who reads the list (0: anonymous). The author also sees their processing
@@ -102,6 +110,8 @@ struct CompleteProcessingResponse {}
 service VideoService {
     CreateVideoResponse CreateVideo(1: CreateVideoRequest req)
     FeedResponse Feed(1: FeedRequest req)
+    // FollowingFeed is Feed restricted to the given authors, in one index-only query.
+    FeedResponse FollowingFeed(1: FollowingFeedRequest req)
     PublishListResponse PublishList(1: PublishListRequest req)
     MGetVideosResponse MGetVideos(1: MGetVideosRequest req)
     MGetWorkCountsResponse MGetWorkCounts(1: MGetWorkCountsRequest req)

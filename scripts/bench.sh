@@ -29,9 +29,9 @@ if [ "$large" = small ]; then
   exit 2
 fi
 # The per-endpoint runs behind the issue's targets.
-targets=(feed-anon feed-auth like chat-poll)
+targets=(feed-anon feed-auth feed-recommend like chat-poll)
 # The scale check: feed and lists, small data set versus large.
-scale_mix="feed-anon=1,feed-auth=1,publish-list=1,favorite-list=1,comment-list=1,follow-list=1,follower-list=1"
+scale_mix="feed-anon=1,feed-auth=1,feed-recommend=1,publish-list=1,favorite-list=1,comment-list=1,follow-list=1,follower-list=1"
 
 # Other work on the machine skews every figure: the load averages are in the report.
 loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -291,10 +291,12 @@ fi
   echo "|---|---|---|---|---|---|---:|---|"
   target_row embedded feed-anon 5000 50
   target_row embedded feed-auth 3000
+  target_row embedded feed-recommend 3000 # issue 13: no dearer than a logged-in feed page
   target_row embedded like 5000
   target_row embedded chat-poll 10000
   target_row multi feed-anon 1667
   target_row multi feed-auth 1000
+  target_row multi feed-recommend 1000
   target_row multi like 1667
   target_row multi chat-poll 3334
   echo

@@ -26,11 +26,11 @@ CONSUL_PORT=8500  # the dev agent also opens 8300-8302 (server, serf), 8502 (gRP
 CONSUL_VERSION=1.14.11 # newer versions need nested modules the module proxy does not serve
 ROCKETMQ_VERSION=5.3.3
 ROCKETMQ_CLUSTER=DouyinLocal
-ROCKETMQ_TOPICS=(douyin-favorite douyin-publish) # internal/mq: TopicFavorite, TopicPublish
+ROCKETMQ_TOPICS=(douyin-favorite douyin-publish douyin-activity) # internal/mq: TopicFavorite, TopicPublish, TopicActivity
 # Queues per topic. Likes are consumed in order per queue, one message at a time, so the queue
 # count bounds how many likes the favorite consumer writes in one group commit: 4 queues
 # drained ~700 likes/s into MariaDB, 16 ~2,200/s. Uploads wait on ffmpeg, not on queues.
-declare -A ROCKETMQ_QUEUES=([douyin-favorite]=16 [douyin-publish]=4)
+declare -A ROCKETMQ_QUEUES=([douyin-favorite]=16 [douyin-publish]=4 [douyin-activity]=4)
 
 # The local test account. It guards nothing but throwaway test databases on a loopback-only
 # server, which is why the password can live here: it is not a secret.

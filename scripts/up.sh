@@ -15,8 +15,8 @@ state=${DOUYIN_UP_DIR:-$root/.run/up}
 base=${DOUYIN_UP_PORT_BASE:-18000}
 database=${DOUYIN_UP_DATABASE:-douyin_up}
 replicas=${DOUYIN_UP_REPLICAS:-1}
-targets=(user video favorite comment relation message media gateway)
-services=(user video favorite comment relation message)
+targets=(user video favorite comment relation message recommend media gateway)
+services=(user video favorite comment relation message recommend)
 # Ports: instance slot k (0-based over every target's instances) listens for RPC on base+1+k and
 # for admin on base+101+k; gateway instance i serves HTTP on base+79+i. Nine replicas fit below
 # the gateways' ports.

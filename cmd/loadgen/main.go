@@ -4,6 +4,7 @@
 //	loadgen run [flags]      log in the seeded accounts and load a running server; report per endpoint
 //	loadgen compare A B      markdown table of two runs' latencies (the scale check)
 //	loadgen combine [flags]  merge run reports and metadata into one JSON document
+//	loadgen evaluate [flags] offline evaluation of the recommender: hit rate at 10 vs popularity
 package main
 
 import (
@@ -26,7 +27,7 @@ func main() {
 
 func realMain(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: loadgen seed|run|compare|combine [flags]")
+		fmt.Fprintln(stderr, "usage: loadgen seed|run|compare|combine|evaluate [flags]")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -41,8 +42,10 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		err = compareCmd(args[1:], stdout)
 	case "combine":
 		err = combineCmd(args[1:], stderr)
+	case "evaluate":
+		err = evaluateCmd(args[1:], stdout, stderr)
 	default:
-		err = fmt.Errorf("unknown command %q: want seed, run, compare or combine", args[0])
+		err = fmt.Errorf("unknown command %q: want seed, run, compare, combine or evaluate", args[0])
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

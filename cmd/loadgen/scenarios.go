@@ -159,6 +159,10 @@ func (c *client) scenarios() map[string]op {
 		"feed-auth": get("/douyin/feed/", func(w int, rng *rand.Rand) url.Values {
 			return withToken(w, c.feedQuery(rng))
 		}),
+		// A recommended page for a logged-in viewer: each call continues past what it saw.
+		"feed-recommend": get("/douyin/feed/recommend/", func(w int, _ *rand.Rand) url.Values {
+			return withToken(w, url.Values{})
+		}),
 		"user-info": get("/douyin/user/", func(w int, rng *rand.Rand) url.Values {
 			return withToken(w, url.Values{"user_id": {itoa(c.randomUser(rng))}})
 		}),

@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/douyin-backend/douyin/gateway"
+	"github.com/douyin-backend/douyin/internal/activity"
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
@@ -33,6 +34,8 @@ import (
 	"github.com/douyin-backend/douyin/kitex_gen/favorite/favoriteservice"
 	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
 	"github.com/douyin-backend/douyin/kitex_gen/message/messageservice"
+	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
+	"github.com/douyin-backend/douyin/kitex_gen/recommend/recommendservice"
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
 	"github.com/douyin-backend/douyin/kitex_gen/relation/relationservice"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
@@ -43,6 +46,7 @@ import (
 	"github.com/douyin-backend/douyin/services/favorite"
 	"github.com/douyin-backend/douyin/services/media"
 	"github.com/douyin-backend/douyin/services/message"
+	"github.com/douyin-backend/douyin/services/recommend"
 	"github.com/douyin-backend/douyin/services/relation"
 	"github.com/douyin-backend/douyin/services/user"
 	"github.com/douyin-backend/douyin/services/video"
@@ -77,6 +81,7 @@ type App struct {
 	comments  commentapi.CommentService
 	relations relationapi.RelationService
 	messages  messageapi.MessageService
+	recommend recommendapi.RecommendService
 
 	// identity signs the Kitex calls this process makes and checks those it serves (nil:
 	// every component is in this process, or a mesh authenticates calls).
@@ -375,7 +380,7 @@ func (a *App) initVideo() (err error) {
 	sweep := a.cfg.Sweeper
 	// The in-process queue loses queued work on a restart: re-enqueue every processing video.
 	sweep.SweepAllAtStart = a.cfg.MQ.Backend == mq.BackendMemory
-	opts = append(opts, video.WithSweeper(sweep))
+	opts = append(opts, video.WithSweeper(sweep), video.WithActivity(activity.NewPublisher(a.producer)))
 	svc := video.New(video.NewSQLStore(a.gdb), a.producer, a.blobs, opts...)
 	a.videos = svc
 	a.runners = append(a.runners, svc.RunSweeper)
@@ -410,7 +415,8 @@ func (a *App) initComment() (err error) {
 	if a.redis != nil {
 		counts = cache.NewRedisCounts(a.redis, "comment:n", a.cfg.Cache.CounterTTL, a.metrics)
 	}
-	svc := comment.New(comment.NewSQLStore(a.gdb), a.videos, comment.WithCountCache(counts), comment.WithLogger(a.log.With("module", Comment)))
+	svc := comment.New(comment.NewSQLStore(a.gdb), a.videos, comment.WithCountCache(counts),
+		comment.WithActivity(activity.NewPublisher(a.producer)), comment.WithLogger(a.log.With("module", Comment)))
 	a.comments = svc
 	return a.serve(Comment, func(s server.Server) error { return commentservice.RegisterService(s, svc) })
 }
@@ -420,7 +426,7 @@ func (a *App) initRelation() (err error) {
 		a.relations, err = remote(a, Relation, relationservice.NewClient, relationservice.NewServiceAdapter)
 		return err
 	}
-	opts := []relation.Option{relation.WithLogger(a.log.With("module", Relation))}
+	opts := []relation.Option{relation.WithLogger(a.log.With("module", Relation)), relation.WithActivity(activity.NewPublisher(a.producer))}
 	if a.redis != nil {
 		opts = append(opts, relation.WithCache(relation.NewRedisCache(a.redis, a.cfg.Cache.TTL, a.cfg.Cache.CounterTTL)))
 	} else {
@@ -479,6 +485,23 @@ func (a *App) serve(component string, register func(server.Server) error) error 
 	return nil
 }
 
+func (a *App) initRecommend() (err error) {
+	if !a.local(Recommend) {
+		a.recommend, err = remote(a, Recommend, recommendservice.NewClient, recommendservice.NewServiceAdapter)
+		return err
+	}
+	log := a.log.With("module", Recommend)
+	svc, err := recommend.New(context.Background(), a.cfg.Recommend, recommend.NewSQLSource(a.gdb), log)
+	if err != nil {
+		return err
+	}
+	if err := svc.Subscribe(a.consumer); err != nil {
+		return err
+	}
+	a.recommend = svc
+	return a.serve(Recommend, func(s server.Server) error { return recommendservice.RegisterService(s, svc) })
+}
+
 func (a *App) initMedia() error {
 	w := media.New(a.blobs, a.videos, a.cfg.Media, a.log.With("module", Media))
 	if a.cfg.MQ.Backend == mq.BackendMemory {
@@ -499,7 +522,7 @@ func (a *App) initGateway() error {
 	a.runners = append(a.runners, filter.Run)
 	deps := gateway.Deps{
 		Users: a.users, Videos: a.videos, Favorites: a.favorites, Comments: a.comments,
-		Relations: a.relations, Messages: a.messages, Blobs: a.blobs, Tokens: a.tokens, KV: a.kv,
+		Relations: a.relations, Messages: a.messages, Recommend: a.recommend, Blobs: a.blobs, Tokens: a.tokens, KV: a.kv,
 		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics, Moderator: filter,
 	}
 	if a.localBlobs != nil {

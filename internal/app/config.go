@@ -15,6 +15,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/rpc"
 	"github.com/douyin-backend/douyin/internal/telemetry"
 	"github.com/douyin-backend/douyin/services/media"
+	"github.com/douyin-backend/douyin/services/recommend"
 	"github.com/douyin-backend/douyin/services/video"
 )
 
@@ -36,6 +37,7 @@ type Config struct {
 	// Moderation is applied by the gateway, before any service stores user text.
 	Moderation moderation.Config
 	Sweeper    video.SweeperConfig
+	Recommend  recommend.Config
 }
 
 // Secrets are the settings accepted only from the environment (config.Load enforces it).
@@ -67,6 +69,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Media.RegisterFlags(fs)
 	c.Sweeper = video.DefaultSweeperConfig()
 	c.Sweeper.RegisterFlags(fs)
+	c.Recommend = recommend.DefaultConfig()
+	c.Recommend.RegisterFlags(fs)
 }
 
 // Validate checks the composed configuration.
@@ -101,6 +105,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Media.Validate(); err != nil {
+		return err
+	}
+	if err := c.Recommend.Validate(); err != nil {
 		return err
 	}
 	if err := c.Sweeper.Validate(); err != nil {

@@ -16,6 +16,8 @@ const (
 	Relation = "relation"
 	Message  = "message"
 	Media    = "media"
+	// Recommend ranks videos per viewer from the event stream.
+	Recommend = "recommend"
 	// All is every component in one process.
 	All = "all"
 
@@ -52,12 +54,15 @@ func (a *App) moduleTable() map[string]module {
 		// cacheKV: the comment counters live in Redis when it is configured; without the
 		// dependency a comment process alone would keep them in its own memory, and each
 		// replica would serve its own stale copy.
-		Comment:  {deps: []string{database, cacheKV, Video}, init: a.initComment},
-		Relation: {deps: []string{database, cacheKV, User}, init: a.initRelation},
+		// queue: comments and follows are published for the recommender.
+		Comment:  {deps: []string{database, cacheKV, queue, Video}, init: a.initComment},
+		Relation: {deps: []string{database, cacheKV, queue, User}, init: a.initRelation},
 		Message:  {deps: []string{database, cacheKV, User}, init: a.initMessage},
 		Media:    {deps: []string{queue, blobs, Video}, init: a.initMedia},
-		Gateway:  {deps: []string{User, Video, Favorite, Comment, Relation, Message, blobs, tokens, cacheKV}, init: a.initGateway},
-		seeding:  {deps: []string{Gateway, Media}, init: a.initSeed},
+		// database: the model is rebuilt from SQL at start; queue: then fed by the events.
+		Recommend: {deps: []string{database, queue}, init: a.initRecommend},
+		Gateway:   {deps: []string{User, Video, Favorite, Comment, Relation, Message, Recommend, blobs, tokens, cacheKV}, init: a.initGateway},
+		seeding:   {deps: []string{Gateway, Media}, init: a.initSeed},
 
 		All: {deps: []string{Gateway, Media, seeding}},
 	}
@@ -65,7 +70,7 @@ func (a *App) moduleTable() map[string]module {
 
 // Targets lists the modules -target accepts.
 func Targets() []string {
-	return []string{All, Gateway, User, Video, Favorite, Comment, Relation, Message, Media}
+	return []string{All, Gateway, User, Video, Favorite, Comment, Relation, Message, Media, Recommend}
 }
 
 func isTarget(name string) bool { return slices.Contains(Targets(), name) }

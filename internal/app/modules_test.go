@@ -53,13 +53,14 @@ func TestTargetBuildsOnlyWhatItRuns(t *testing.T) {
 		want    []string
 	}{
 		// The relation process serves relation and calls user remotely: no user store here.
-		{[]string{Relation}, []string{cacheKV, database, User, Relation}},
+		{[]string{Relation}, []string{cacheKV, database, queue, User, Relation}},
 		// The gateway process opens no database: every service is a client. It uses the cache
 		// for the login backoff, upload quotas and token revocations, shared by its replicas.
-		{[]string{Gateway}, []string{blobs, cacheKV, Comment, Favorite, Message, Relation, tokens, User, Video, Gateway}},
+		{[]string{Gateway}, []string{blobs, cacheKV, Comment, Favorite, Message, Recommend, Relation, tokens, User, Video, Gateway}},
+		{[]string{Recommend}, []string{database, queue, Recommend}},
 		{[]string{Media}, []string{blobs, queue, Video, Media}},
 		// The comment counters are shared through the cache, so replicas agree.
-		{[]string{Comment}, []string{cacheKV, database, Video, Comment}},
+		{[]string{Comment}, []string{cacheKV, database, queue, Video, Comment}},
 	}
 	for _, tc := range cases {
 		local := func(name string) bool { return slices.Contains(tc.targets, name) }

@@ -13,6 +13,8 @@ import (
 const (
 	TopicFavorite = "douyin-favorite"
 	TopicPublish  = "douyin-publish"
+	// TopicActivity carries what the recommender learns from besides likes (internal/activity).
+	TopicActivity = "douyin-activity"
 )
 
 // Handler processes one message. Returning an error asks for redelivery, so handlers must be

@@ -36,7 +36,7 @@ func TestCallerIdentityOverRealKitex(t *testing.T) {
 	})
 
 	call := func(extra ...client.Option) error {
-		opts, err := ClientOptions(Config{Discovery: DiscoveryDNS, DNSTemplate: addr, CallTimeout: 3 * time.Second, ConnTimeout: time.Second}, "user")
+		opts, err := ClientOptions(Config{Discovery: DiscoveryDNS, DNSTemplate: addr, CallTimeout: 3 * time.Second, ConnTimeout: time.Second}, "user", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,11 +30,13 @@ const (
 // of every service must be listed here or in onceOnlyMethods (TestEveryMethodHasARetryClass).
 var idempotentMethods = map[string][]string{
 	"user":     {"Login", "MGetUsers"},
-	"video":    {"Feed", "PublishList", "MGetVideos", "MGetWorkCounts"},
+	"video":    {"Feed", "FollowingFeed", "PublishList", "MGetVideos", "MGetWorkCounts"},
 	"favorite": {"FavoriteAction", "FavoriteList", "MGetVideoFavorites", "MGetUserFavoriteStats"},
 	"comment":  {"ListComments", "MGetCommentCounts"},
-	"relation": {"RelationAction", "FollowList", "FollowerList", "FriendList", "MGetRelations"},
+	"relation": {"RelationAction", "FollowList", "FollowerList", "FriendList", "FolloweeIDs", "MGetRelations"},
 	"message":  {"Chat", "MGetLatestMessages"},
+	// A retried Recommend may mark a second page seen: the viewer skips it, nothing is lost.
+	"recommend": {"Recommend"},
 }
 
 // onceOnlyMethods are never retried by the client: a second call could apply twice (a second

@@ -25,6 +25,7 @@ import (
 	"github.com/douyin-backend/douyin/kitex_gen/comment/commentservice"
 	"github.com/douyin-backend/douyin/kitex_gen/favorite/favoriteservice"
 	"github.com/douyin-backend/douyin/kitex_gen/message/messageservice"
+	"github.com/douyin-backend/douyin/kitex_gen/recommend/recommendservice"
 	"github.com/douyin-backend/douyin/kitex_gen/relation/relationservice"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 	"github.com/douyin-backend/douyin/kitex_gen/user/userservice"
@@ -40,6 +41,7 @@ func TestEveryMethodHasARetryClass(t *testing.T) {
 		"user": infoOf(userservice.NewServiceInfo().Methods), "video": infoOf(videoservice.NewServiceInfo().Methods),
 		"favorite": infoOf(favoriteservice.NewServiceInfo().Methods), "comment": infoOf(commentservice.NewServiceInfo().Methods),
 		"relation": infoOf(relationservice.NewServiceInfo().Methods), "message": infoOf(messageservice.NewServiceInfo().Methods),
+		"recommend": infoOf(recommendservice.NewServiceInfo().Methods),
 	} {
 		services[component] = info.methodNames()
 	}

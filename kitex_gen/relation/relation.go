@@ -175,6 +175,64 @@ var fieldIDToName_ListResponse = map[int16]string{
 	1: "user_ids",
 }
 
+type FolloweeIDsRequest struct {
+	UserId int64 `thrift:"user_id,1" frugal:"1,default,i64" json:"user_id"`
+}
+
+func NewFolloweeIDsRequest() *FolloweeIDsRequest {
+	return &FolloweeIDsRequest{}
+}
+
+func (p *FolloweeIDsRequest) InitDefault() {
+}
+
+func (p *FolloweeIDsRequest) GetUserId() (v int64) {
+	return p.UserId
+}
+func (p *FolloweeIDsRequest) SetUserId(val int64) {
+	p.UserId = val
+}
+
+func (p *FolloweeIDsRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FolloweeIDsRequest(%+v)", *p)
+}
+
+var fieldIDToName_FolloweeIDsRequest = map[int16]string{
+	1: "user_id",
+}
+
+type FolloweeIDsResponse struct {
+	UserIds []int64 `thrift:"user_ids,1" frugal:"1,default,list<i64>" json:"user_ids"`
+}
+
+func NewFolloweeIDsResponse() *FolloweeIDsResponse {
+	return &FolloweeIDsResponse{}
+}
+
+func (p *FolloweeIDsResponse) InitDefault() {
+}
+
+func (p *FolloweeIDsResponse) GetUserIds() (v []int64) {
+	return p.UserIds
+}
+func (p *FolloweeIDsResponse) SetUserIds(val []int64) {
+	p.UserIds = val
+}
+
+func (p *FolloweeIDsResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FolloweeIDsResponse(%+v)", *p)
+}
+
+var fieldIDToName_FolloweeIDsResponse = map[int16]string{
+	1: "user_ids",
+}
+
 type UserRelationInfo struct {
 	FollowCount   int64 `thrift:"follow_count,1" frugal:"1,default,i64" json:"follow_count"`
 	FollowerCount int64 `thrift:"follower_count,2" frugal:"2,default,i64" json:"follower_count"`
@@ -297,6 +355,8 @@ type RelationService interface {
 	FollowerList(ctx context.Context, req *ListRequest) (r *ListResponse, err error)
 
 	FriendList(ctx context.Context, req *ListRequest) (r *ListResponse, err error)
+
+	FolloweeIDs(ctx context.Context, req *FolloweeIDsRequest) (r *FolloweeIDsResponse, err error)
 
 	MGetRelations(ctx context.Context, req *MGetRelationsRequest) (r *MGetRelationsResponse, err error)
 }
@@ -602,6 +662,82 @@ func (p *RelationServiceFriendListResult) String() string {
 }
 
 var fieldIDToName_RelationServiceFriendListResult = map[int16]string{
+	0: "success",
+}
+
+type RelationServiceFolloweeIDsArgs struct {
+	Req *FolloweeIDsRequest `thrift:"req,1" frugal:"1,default,FolloweeIDsRequest" json:"req"`
+}
+
+func NewRelationServiceFolloweeIDsArgs() *RelationServiceFolloweeIDsArgs {
+	return &RelationServiceFolloweeIDsArgs{}
+}
+
+func (p *RelationServiceFolloweeIDsArgs) InitDefault() {
+}
+
+var RelationServiceFolloweeIDsArgs_Req_DEFAULT *FolloweeIDsRequest
+
+func (p *RelationServiceFolloweeIDsArgs) GetReq() (v *FolloweeIDsRequest) {
+	if !p.IsSetReq() {
+		return RelationServiceFolloweeIDsArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *RelationServiceFolloweeIDsArgs) SetReq(val *FolloweeIDsRequest) {
+	p.Req = val
+}
+
+func (p *RelationServiceFolloweeIDsArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *RelationServiceFolloweeIDsArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RelationServiceFolloweeIDsArgs(%+v)", *p)
+}
+
+var fieldIDToName_RelationServiceFolloweeIDsArgs = map[int16]string{
+	1: "req",
+}
+
+type RelationServiceFolloweeIDsResult struct {
+	Success *FolloweeIDsResponse `thrift:"success,0,optional" frugal:"0,optional,FolloweeIDsResponse" json:"success,omitempty"`
+}
+
+func NewRelationServiceFolloweeIDsResult() *RelationServiceFolloweeIDsResult {
+	return &RelationServiceFolloweeIDsResult{}
+}
+
+func (p *RelationServiceFolloweeIDsResult) InitDefault() {
+}
+
+var RelationServiceFolloweeIDsResult_Success_DEFAULT *FolloweeIDsResponse
+
+func (p *RelationServiceFolloweeIDsResult) GetSuccess() (v *FolloweeIDsResponse) {
+	if !p.IsSetSuccess() {
+		return RelationServiceFolloweeIDsResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *RelationServiceFolloweeIDsResult) SetSuccess(x interface{}) {
+	p.Success = x.(*FolloweeIDsResponse)
+}
+
+func (p *RelationServiceFolloweeIDsResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *RelationServiceFolloweeIDsResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RelationServiceFolloweeIDsResult(%+v)", *p)
+}
+
+var fieldIDToName_RelationServiceFolloweeIDsResult = map[int16]string{
 	0: "success",
 }
 

@@ -348,6 +348,53 @@ var fieldIDToName_FeedResponse = map[int16]string{
 	2: "next_time",
 }
 
+type FollowingFeedRequest struct {
+	AuthorIds  []int64 `thrift:"author_ids,1" frugal:"1,default,list<i64>" json:"author_ids"`
+	LatestTime int64   `thrift:"latest_time,2" frugal:"2,default,i64" json:"latest_time"`
+	Limit      int32   `thrift:"limit,3" frugal:"3,default,i32" json:"limit"`
+}
+
+func NewFollowingFeedRequest() *FollowingFeedRequest {
+	return &FollowingFeedRequest{}
+}
+
+func (p *FollowingFeedRequest) InitDefault() {
+}
+
+func (p *FollowingFeedRequest) GetAuthorIds() (v []int64) {
+	return p.AuthorIds
+}
+
+func (p *FollowingFeedRequest) GetLatestTime() (v int64) {
+	return p.LatestTime
+}
+
+func (p *FollowingFeedRequest) GetLimit() (v int32) {
+	return p.Limit
+}
+func (p *FollowingFeedRequest) SetAuthorIds(val []int64) {
+	p.AuthorIds = val
+}
+func (p *FollowingFeedRequest) SetLatestTime(val int64) {
+	p.LatestTime = val
+}
+func (p *FollowingFeedRequest) SetLimit(val int32) {
+	p.Limit = val
+}
+
+func (p *FollowingFeedRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("FollowingFeedRequest(%+v)", *p)
+}
+
+var fieldIDToName_FollowingFeedRequest = map[int16]string{
+	1: "author_ids",
+	2: "latest_time",
+	3: "limit",
+}
+
 type PublishListRequest struct {
 	AuthorId int64 `thrift:"author_id,1" frugal:"1,default,i64" json:"author_id"`
 	ViewerId int64 `thrift:"viewer_id,2" frugal:"2,default,i64" json:"viewer_id"`
@@ -638,6 +685,8 @@ type VideoService interface {
 
 	Feed(ctx context.Context, req *FeedRequest) (r *FeedResponse, err error)
 
+	FollowingFeed(ctx context.Context, req *FollowingFeedRequest) (r *FeedResponse, err error)
+
 	PublishList(ctx context.Context, req *PublishListRequest) (r *PublishListResponse, err error)
 
 	MGetVideos(ctx context.Context, req *MGetVideosRequest) (r *MGetVideosResponse, err error)
@@ -796,6 +845,82 @@ func (p *VideoServiceFeedResult) String() string {
 }
 
 var fieldIDToName_VideoServiceFeedResult = map[int16]string{
+	0: "success",
+}
+
+type VideoServiceFollowingFeedArgs struct {
+	Req *FollowingFeedRequest `thrift:"req,1" frugal:"1,default,FollowingFeedRequest" json:"req"`
+}
+
+func NewVideoServiceFollowingFeedArgs() *VideoServiceFollowingFeedArgs {
+	return &VideoServiceFollowingFeedArgs{}
+}
+
+func (p *VideoServiceFollowingFeedArgs) InitDefault() {
+}
+
+var VideoServiceFollowingFeedArgs_Req_DEFAULT *FollowingFeedRequest
+
+func (p *VideoServiceFollowingFeedArgs) GetReq() (v *FollowingFeedRequest) {
+	if !p.IsSetReq() {
+		return VideoServiceFollowingFeedArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *VideoServiceFollowingFeedArgs) SetReq(val *FollowingFeedRequest) {
+	p.Req = val
+}
+
+func (p *VideoServiceFollowingFeedArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *VideoServiceFollowingFeedArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("VideoServiceFollowingFeedArgs(%+v)", *p)
+}
+
+var fieldIDToName_VideoServiceFollowingFeedArgs = map[int16]string{
+	1: "req",
+}
+
+type VideoServiceFollowingFeedResult struct {
+	Success *FeedResponse `thrift:"success,0,optional" frugal:"0,optional,FeedResponse" json:"success,omitempty"`
+}
+
+func NewVideoServiceFollowingFeedResult() *VideoServiceFollowingFeedResult {
+	return &VideoServiceFollowingFeedResult{}
+}
+
+func (p *VideoServiceFollowingFeedResult) InitDefault() {
+}
+
+var VideoServiceFollowingFeedResult_Success_DEFAULT *FeedResponse
+
+func (p *VideoServiceFollowingFeedResult) GetSuccess() (v *FeedResponse) {
+	if !p.IsSetSuccess() {
+		return VideoServiceFollowingFeedResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *VideoServiceFollowingFeedResult) SetSuccess(x interface{}) {
+	p.Success = x.(*FeedResponse)
+}
+
+func (p *VideoServiceFollowingFeedResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *VideoServiceFollowingFeedResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("VideoServiceFollowingFeedResult(%+v)", *p)
+}
+
+var fieldIDToName_VideoServiceFollowingFeedResult = map[int16]string{
 	0: "success",
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/douyin-backend/douyin/internal/activity"
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/errs"
@@ -31,7 +32,9 @@ type Service struct {
 	now    func() int64 // Unix milliseconds; replaced in tests to order comments deterministically
 	// counts caches comment counts (nil: read SQL); each commit that moves one drops it.
 	counts cache.CountCache
-	log    *slog.Logger
+	// activity tells the recommender about comments (nil: no events).
+	activity *activity.Publisher
+	log      *slog.Logger
 }
 
 var _ commentapi.CommentService = (*Service)(nil)
@@ -41,6 +44,9 @@ type Option func(*Service)
 
 // WithCountCache puts c in front of MGetCommentCounts.
 func WithCountCache(c cache.CountCache) Option { return func(s *Service) { s.counts = c } }
+
+// WithActivity publishes posted and deleted comments on the activity stream.
+func WithActivity(p *activity.Publisher) Option { return func(s *Service) { s.activity = p } }
 
 // WithLogger sets where degraded cache operations are reported (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
@@ -78,6 +84,7 @@ func (s *Service) PostComment(ctx context.Context, req *commentapi.PostCommentRe
 		return nil, err
 	}
 	cache.DropCounts(ctx, s.counts, []int64{c.VideoID}, s.log)
+	s.activity.Notify(ctx, s.log, activity.Event{Kind: activity.CommentAdded, UserID: c.UserID, VideoID: c.VideoID, CommentID: c.ID, At: c.CreatedAt})
 	return &commentapi.PostCommentResponse{Comment: record(c)}, nil
 }
 
@@ -112,6 +119,7 @@ func (s *Service) DeleteComment(ctx context.Context, req *commentapi.DeleteComme
 		return nil, err
 	}
 	cache.DropCounts(ctx, s.counts, []int64{c.VideoID}, s.log)
+	s.activity.Notify(ctx, s.log, activity.Event{Kind: activity.CommentDeleted, UserID: c.UserID, VideoID: c.VideoID, CommentID: c.ID, At: c.CreatedAt})
 	return &commentapi.DeleteCommentResponse{}, nil
 }
 

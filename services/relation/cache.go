@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/douyin-backend/douyin/internal/activity"
 	"github.com/douyin-backend/douyin/internal/cache"
 )
 
@@ -54,6 +55,9 @@ type Option func(*Service)
 func WithCache(c Cache) Option {
 	return func(s *Service) { s.cache = c }
 }
+
+// WithActivity publishes follows and unfollows on the activity stream.
+func WithActivity(p *activity.Publisher) Option { return func(s *Service) { s.activity = p } }
 
 // WithLogger sets where degraded cache operations are reported (default slog.Default()).
 func WithLogger(l *slog.Logger) Option {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/douyin-backend/douyin/internal/activity"
+	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
@@ -17,13 +19,19 @@ import (
 // paging, so a list is one response and must stay bounded.
 const listLimit = 1000
 
+// followeeIDsLimit caps the author set of the following feed: far above what people follow,
+// and small enough for one index-only IN query in the video service.
+const followeeIDsLimit = 10000
+
 // Service implements the relation service.
 type Service struct {
 	store Store
 	users userapi.UserService
 	// cache serves counters and is_follow; nil in the embedded mode.
 	cache Cache
-	log   *slog.Logger
+	// activity tells the recommender about follows (nil: no events).
+	activity *activity.Publisher
+	log      *slog.Logger
 }
 
 var _ relationapi.RelationService = (*Service)(nil)
@@ -74,6 +82,13 @@ func (s *Service) RelationAction(ctx context.Context, req *relationapi.RelationA
 	if changed && s.cache != nil {
 		s.syncCommitted(ctx, from, to, follow)
 	}
+	if changed {
+		kind := activity.Unfollowed
+		if follow {
+			kind = activity.Followed
+		}
+		s.activity.Notify(ctx, s.log, activity.Event{Kind: kind, UserID: from, AuthorID: to, At: db.NowMillis()})
+	}
 	return &relationapi.RelationActionResponse{}, nil
 }
 
@@ -101,6 +116,22 @@ func (s *Service) FollowerList(ctx context.Context, req *relationapi.ListRequest
 // FriendList returns the ids user_id follows that follow back, newest friendship first.
 func (s *Service) FriendList(ctx context.Context, req *relationapi.ListRequest) (*relationapi.ListResponse, error) {
 	return s.list(ctx, req, s.store.FriendIDs)
+}
+
+// FolloweeIDs returns the ids user_id follows, the newest followeeIDsLimit follows at most:
+// the authors of the following feed.
+func (s *Service) FolloweeIDs(ctx context.Context, req *relationapi.FolloweeIDsRequest) (*relationapi.FolloweeIDsResponse, error) {
+	if req.GetUserId() <= 0 {
+		return nil, errs.Invalid("user_id must be a positive id")
+	}
+	userIDs, err := s.store.FolloweeIDs(ctx, req.GetUserId(), followeeIDsLimit)
+	if err != nil {
+		return nil, err
+	}
+	if userIDs == nil {
+		userIDs = []int64{}
+	}
+	return &relationapi.FolloweeIDsResponse{UserIds: userIDs}, nil
 }
 
 func (s *Service) list(ctx context.Context, req *relationapi.ListRequest,

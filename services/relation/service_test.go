@@ -304,3 +304,32 @@ func TestMGetRelations(t *testing.T) {
 		t.Fatalf("negative viewer: %v, want InvalidParam", err)
 	}
 }
+
+// TestFolloweeIDsReachesPastTheListCap: the following feed sees more authors than a follow
+// list page shows.
+func TestFolloweeIDsReachesPastTheListCap(t *testing.T) {
+	gdb := openDB(t)
+	s := New(NewSQLStore(gdb), fakeUsers{n: 5000})
+	rows := make([]Follow, 0, listLimit+5)
+	for i := range listLimit + 5 {
+		rows = append(rows, Follow{FollowerID: 1, FolloweeID: int64(i + 2), CreatedAt: int64(i + 1)})
+	}
+	if err := gdb.CreateInBatches(rows, 200).Error; err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.FolloweeIDs(context.Background(), &relationapi.FolloweeIDsRequest{UserId: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := slices.Sorted(slices.Values(resp.UserIds))
+	if len(got) != listLimit+5 || got[0] != 2 || got[len(got)-1] != listLimit+6 {
+		t.Fatalf("got %d followee ids; want all %d", len(got), listLimit+5)
+	}
+	none, err := s.FolloweeIDs(context.Background(), &relationapi.FolloweeIDsRequest{UserId: 42})
+	if err != nil || none.UserIds == nil || len(none.UserIds) != 0 {
+		t.Fatalf("followees of a user following nobody = %v, %v; want a non-nil empty list", none, err)
+	}
+	if _, err := s.FolloweeIDs(context.Background(), &relationapi.FolloweeIDsRequest{}); !errs.Is(err, base.ErrCode_InvalidParam) {
+		t.Fatalf("user_id 0: %v, want InvalidParam", err)
+	}
+}

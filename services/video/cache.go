@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/douyin-backend/douyin/internal/activity"
 	"github.com/douyin-backend/douyin/internal/cache"
 )
 
@@ -37,6 +38,11 @@ func WithWorkCountCache(c cache.CountCache) Option {
 // WithTimeline serves feed pages near the top from t.
 func WithTimeline(t Timeline) Option {
 	return func(s *Service) { s.timeline = t }
+}
+
+// WithActivity publishes a ready video on the activity stream (the recommender's).
+func WithActivity(p *activity.Publisher) Option {
+	return func(s *Service) { s.activity = p }
 }
 
 // WithLogger sets where degraded cache operations are reported (default slog.Default()).
@@ -144,6 +150,7 @@ func (s *Service) loadTimeline(ctx context.Context) error {
 // records are never cached), its author's work count and the timeline.
 func (s *Service) becameReady(ctx context.Context, v TimelineEntry, authorID int64) {
 	ctx = context.WithoutCancel(ctx)
+	s.activity.Notify(ctx, s.log, activity.Event{Kind: activity.VideoReady, VideoID: v.ID, AuthorID: authorID, At: v.CreatedAt})
 	cache.DropCounts(ctx, s.workCounts, []int64{authorID}, s.log)
 	if s.timeline != nil {
 		if err := s.timeline.Add(ctx, v); err != nil {

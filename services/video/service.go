@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/douyin-backend/douyin/internal/activity"
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
@@ -29,6 +30,10 @@ const (
 	feedPageSize = 30
 	// maxListVideos caps a publish list: the app has no paging, so it shows the newest 1000.
 	maxListVideos = 1000
+	// maxFollowedAuthors bounds a following feed's author set (the relation service's cap).
+	maxFollowedAuthors = 10000
+	// dayMillis is one day in Unix milliseconds.
+	dayMillis = 24 * 60 * 60 * 1000
 	// maxReasonBytes is the size of the failure_reason column.
 	maxReasonBytes = 255
 )
@@ -52,8 +57,9 @@ type Service struct {
 	now   func() int64 // Unix milliseconds; replaced in tests to order videos deterministically
 	// recordCache caches ready video records (noRecordCache in the embedded mode).
 	recordCache RecordCache
-	workCounts  cache.CountCache // nil: read SQL
-	timeline    Timeline         // nil: read SQL
+	workCounts  cache.CountCache    // nil: read SQL
+	timeline    Timeline            // nil: read SQL
+	activity    *activity.Publisher // nil: no events
 	// timelineLoads makes concurrent first reads share one load of the timeline.
 	timelineLoads singleflight.Group
 	log           *slog.Logger
@@ -180,14 +186,7 @@ func (s *Service) Feed(ctx context.Context, req *videoapi.FeedRequest) (*videoap
 		// One past now, so a video published in this very millisecond is included.
 		before = s.now() + 1
 	}
-	limit := int(req.Limit)
-	switch {
-	case limit == 0 || limit > feedPageSize:
-		limit = feedPageSize
-	case limit < 1:
-		limit = 1
-	}
-	vs, err := s.feedPage(ctx, before, limit)
+	vs, err := s.feedPage(ctx, before, pageLimit(req.Limit))
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +195,74 @@ func (s *Service) Feed(ctx context.Context, req *videoapi.FeedRequest) (*videoap
 		resp.NextTime = vs[len(vs)-1].CreatedAt
 	}
 	return resp, nil
+}
+
+// followingLookbacks are the windows before the cursor a following page is searched in,
+// widest last (0: unbounded). The merged index query reads every entry of the followed
+// authors inside its window, so the first, short window keeps a page cheap for a viewer
+// following thousands of active authors; a wider one runs only when the shorter held less
+// than a page, which means the authors post little, so their entries are few.
+func followingLookbacks() [3]int64 { return [...]int64{7 * dayMillis, 180 * dayMillis, 0} }
+
+// FollowingFeed returns ready videos of author_ids published strictly before latest_time,
+// newest first: at most three index-only queries for the page ids, the
+// records from the record cache.
+func (s *Service) FollowingFeed(ctx context.Context, req *videoapi.FollowingFeedRequest) (*videoapi.FeedResponse, error) {
+	authors := ids.Unique(req.AuthorIds)
+	if len(authors) > maxFollowedAuthors {
+		return nil, errs.Invalid("at most %d author_ids per request", maxFollowedAuthors)
+	}
+	if req.LatestTime < 0 {
+		return nil, errs.Invalid("latest_time must not be negative")
+	}
+	before := req.LatestTime
+	if before == 0 {
+		before = s.now() + 1
+	}
+	resp := &videoapi.FeedResponse{Videos: []*videoapi.VideoRecord{}}
+	if len(authors) == 0 {
+		return resp, nil
+	}
+	limit := pageLimit(req.Limit)
+	var entries []TimelineEntry
+	for _, lookback := range followingLookbacks() {
+		since := int64(0)
+		if lookback > 0 {
+			since = max(before-lookback, 0)
+		}
+		var err error
+		if entries, err = s.store.ListFeedEntriesByAuthors(ctx, authors, since, before, limit); err != nil {
+			return nil, err
+		}
+		if len(entries) == limit || since == 0 {
+			break
+		}
+	}
+	pageIDs := make([]int64, len(entries))
+	for i, e := range entries {
+		pageIDs[i] = e.ID
+	}
+	vs, err := s.readyVideosInOrder(ctx, pageIDs)
+	if err != nil {
+		return nil, err
+	}
+	resp.Videos = s.records(vs)
+	if len(vs) > 0 {
+		resp.NextTime = vs[len(vs)-1].CreatedAt
+	}
+	return resp, nil
+}
+
+// pageLimit is the requested page size within 1..feedPageSize; 0 asks for a full page.
+func pageLimit(requested int32) int {
+	switch limit := int(requested); {
+	case limit == 0 || limit > feedPageSize:
+		return feedPageSize
+	case limit < 1:
+		return 1
+	default:
+		return limit
+	}
 }
 
 // PublishList returns the author's ready videos, newest first, at most maxListVideos. The

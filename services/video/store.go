@@ -40,6 +40,10 @@ type Store interface {
 	// ListFeedEntries is ListFeed's ids and times only: an index-only read, the records come
 	// from the record cache.
 	ListFeedEntries(ctx context.Context, beforeMillis int64, limit int) ([]TimelineEntry, error)
+	// ListFeedEntriesByAuthors is ListFeedEntries restricted to videos of authorIDs created at
+	// or after sinceMillis (0: no lower bound): one index-only query on (author_id, status,
+	// created_at) whatever the number of authors, reading the authors' entries in the window.
+	ListFeedEntriesByAuthors(ctx context.Context, authorIDs []int64, sinceMillis, beforeMillis int64, limit int) ([]TimelineEntry, error)
 	// ListIDsByAuthor returns the ids of up to limit ready videos of the author, newest first
 	// (index-only: the records come from the record cache).
 	ListIDsByAuthor(ctx context.Context, authorID int64, limit int) ([]int64, error)
@@ -229,6 +233,20 @@ func (s *sqlStore) ListFeedEntries(ctx context.Context, beforeMillis int64, limi
 		Order("created_at DESC, id DESC").Limit(limit).Find(&es).Error
 	if err != nil {
 		return nil, fmt.Errorf("list feed: %w", err)
+	}
+	return es, nil
+}
+
+func (s *sqlStore) ListFeedEntriesByAuthors(ctx context.Context, authorIDs []int64, sinceMillis, beforeMillis int64, limit int) ([]TimelineEntry, error) {
+	es := []TimelineEntry{}
+	if len(authorIDs) == 0 {
+		return es, nil
+	}
+	err := s.db.WithContext(ctx).Model(&Video{}).Select("id", "created_at").
+		Where("author_id IN ? AND status = ? AND created_at >= ? AND created_at < ?", authorIDs, statusReady, sinceMillis, beforeMillis).
+		Order("created_at DESC, id DESC").Limit(limit).Find(&es).Error
+	if err != nil {
+		return nil, fmt.Errorf("list following feed: %w", err)
 	}
 	return es, nil
 }

@@ -212,3 +212,49 @@ func equalIDs(a, b []int64) bool {
 	}
 	return true
 }
+
+func TestListFeedEntriesByAuthors(t *testing.T) { dbtest.Run(t, testListFeedEntriesByAuthors) }
+
+func testListFeedEntriesByAuthors(t *testing.T, open dbtest.Opener) {
+	ctx := context.Background()
+	st := NewSQLStore(openOn(t, open))
+	a1 := newProcessing(t, st, 1, 100)
+	b2 := newProcessing(t, st, 2, 200)
+	c3 := newProcessing(t, st, 3, 300) // author 3 is not followed
+	d1 := newProcessing(t, st, 1, 400)
+	e2 := newProcessing(t, st, 2, 400) // same time as d1: the larger id comes first
+	newProcessing(t, st, 1, 500)       // stays processing: never listed
+	for _, id := range []int64{a1, b2, c3, d1, e2} {
+		if _, err := st.MarkReady(ctx, id, "p", "c", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		authors []int64
+		since   int64
+		before  int64
+		limit   int
+		want    []int64
+	}{
+		{[]int64{1, 2}, 0, 1000, 30, []int64{e2, d1, b2, a1}},
+		{[]int64{1, 2}, 0, 1000, 2, []int64{e2, d1}},
+		{[]int64{1, 2}, 0, 400, 30, []int64{b2, a1}},
+		{[]int64{1, 2}, 200, 1000, 30, []int64{e2, d1, b2}},
+		{[]int64{1}, 0, 1000, 30, []int64{d1, a1}},
+		{[]int64{9}, 0, 1000, 30, nil},
+		{nil, 0, 1000, 30, nil},
+	}
+	for _, tc := range cases {
+		es, err := st.ListFeedEntriesByAuthors(ctx, tc.authors, tc.since, tc.before, tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, e := range es {
+			got = append(got, e.ID)
+		}
+		if !equalIDs(got, tc.want) {
+			t.Errorf("ListFeedEntriesByAuthors(%v, %d, %d, %d) = %v, want %v", tc.authors, tc.since, tc.before, tc.limit, got, tc.want)
+		}
+	}
+}

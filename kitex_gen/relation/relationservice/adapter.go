@@ -30,6 +30,10 @@ func (a serviceAdapter) FriendList(ctx context.Context, req *relation.ListReques
 	return a.client.FriendList(ctx, req)
 }
 
+func (a serviceAdapter) FolloweeIDs(ctx context.Context, req *relation.FolloweeIDsRequest) (r *relation.FolloweeIDsResponse, err error) {
+	return a.client.FolloweeIDs(ctx, req)
+}
+
 func (a serviceAdapter) MGetRelations(ctx context.Context, req *relation.MGetRelationsRequest) (r *relation.MGetRelationsResponse, err error) {
 	return a.client.MGetRelations(ctx, req)
 }

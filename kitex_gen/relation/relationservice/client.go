@@ -15,6 +15,7 @@ type Client interface {
 	FollowList(ctx context.Context, req *relation.ListRequest, callOptions ...callopt.Option) (r *relation.ListResponse, err error)
 	FollowerList(ctx context.Context, req *relation.ListRequest, callOptions ...callopt.Option) (r *relation.ListResponse, err error)
 	FriendList(ctx context.Context, req *relation.ListRequest, callOptions ...callopt.Option) (r *relation.ListResponse, err error)
+	FolloweeIDs(ctx context.Context, req *relation.FolloweeIDsRequest, callOptions ...callopt.Option) (r *relation.FolloweeIDsResponse, err error)
 	MGetRelations(ctx context.Context, req *relation.MGetRelationsRequest, callOptions ...callopt.Option) (r *relation.MGetRelationsResponse, err error)
 }
 
@@ -65,6 +66,11 @@ func (p *kRelationServiceClient) FollowerList(ctx context.Context, req *relation
 func (p *kRelationServiceClient) FriendList(ctx context.Context, req *relation.ListRequest, callOptions ...callopt.Option) (r *relation.ListResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.FriendList(ctx, req)
+}
+
+func (p *kRelationServiceClient) FolloweeIDs(ctx context.Context, req *relation.FolloweeIDsRequest, callOptions ...callopt.Option) (r *relation.FolloweeIDsResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.FolloweeIDs(ctx, req)
 }
 
 func (p *kRelationServiceClient) MGetRelations(ctx context.Context, req *relation.MGetRelationsRequest, callOptions ...callopt.Option) (r *relation.MGetRelationsResponse, err error) {

@@ -41,6 +41,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"FolloweeIDs": kitex.NewMethodInfo(
+		followeeIDsHandler,
+		newRelationServiceFolloweeIDsArgs,
+		newRelationServiceFolloweeIDsResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"MGetRelations": kitex.NewMethodInfo(
 		mGetRelationsHandler,
 		newRelationServiceMGetRelationsArgs,
@@ -186,6 +193,24 @@ func newRelationServiceFriendListResult() interface{} {
 	return relation.NewRelationServiceFriendListResult()
 }
 
+func followeeIDsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*relation.RelationServiceFolloweeIDsArgs)
+	realResult := result.(*relation.RelationServiceFolloweeIDsResult)
+	success, err := handler.(relation.RelationService).FolloweeIDs(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newRelationServiceFolloweeIDsArgs() interface{} {
+	return relation.NewRelationServiceFolloweeIDsArgs()
+}
+
+func newRelationServiceFolloweeIDsResult() interface{} {
+	return relation.NewRelationServiceFolloweeIDsResult()
+}
+
 func mGetRelationsHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
 	realArg := arg.(*relation.RelationServiceMGetRelationsArgs)
 	realResult := result.(*relation.RelationServiceMGetRelationsResult)
@@ -249,6 +274,16 @@ func (p *kClient) FriendList(ctx context.Context, req *relation.ListRequest) (r 
 	_args.Req = req
 	var _result relation.RelationServiceFriendListResult
 	if err = p.c.Call(ctx, "FriendList", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) FolloweeIDs(ctx context.Context, req *relation.FolloweeIDsRequest) (r *relation.FolloweeIDsResponse, err error) {
+	var _args relation.RelationServiceFolloweeIDsArgs
+	_args.Req = req
+	var _result relation.RelationServiceFolloweeIDsResult
+	if err = p.c.Call(ctx, "FolloweeIDs", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

@@ -22,6 +22,10 @@ func (a serviceAdapter) Feed(ctx context.Context, req *video.FeedRequest) (r *vi
 	return a.client.Feed(ctx, req)
 }
 
+func (a serviceAdapter) FollowingFeed(ctx context.Context, req *video.FollowingFeedRequest) (r *video.FeedResponse, err error) {
+	return a.client.FollowingFeed(ctx, req)
+}
+
 func (a serviceAdapter) PublishList(ctx context.Context, req *video.PublishListRequest) (r *video.PublishListResponse, err error) {
 	return a.client.PublishList(ctx, req)
 }

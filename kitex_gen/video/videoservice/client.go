@@ -13,6 +13,7 @@ import (
 type Client interface {
 	CreateVideo(ctx context.Context, req *video.CreateVideoRequest, callOptions ...callopt.Option) (r *video.CreateVideoResponse, err error)
 	Feed(ctx context.Context, req *video.FeedRequest, callOptions ...callopt.Option) (r *video.FeedResponse, err error)
+	FollowingFeed(ctx context.Context, req *video.FollowingFeedRequest, callOptions ...callopt.Option) (r *video.FeedResponse, err error)
 	PublishList(ctx context.Context, req *video.PublishListRequest, callOptions ...callopt.Option) (r *video.PublishListResponse, err error)
 	MGetVideos(ctx context.Context, req *video.MGetVideosRequest, callOptions ...callopt.Option) (r *video.MGetVideosResponse, err error)
 	MGetWorkCounts(ctx context.Context, req *video.MGetWorkCountsRequest, callOptions ...callopt.Option) (r *video.MGetWorkCountsResponse, err error)
@@ -56,6 +57,11 @@ func (p *kVideoServiceClient) CreateVideo(ctx context.Context, req *video.Create
 func (p *kVideoServiceClient) Feed(ctx context.Context, req *video.FeedRequest, callOptions ...callopt.Option) (r *video.FeedResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.Feed(ctx, req)
+}
+
+func (p *kVideoServiceClient) FollowingFeed(ctx context.Context, req *video.FollowingFeedRequest, callOptions ...callopt.Option) (r *video.FeedResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.FollowingFeed(ctx, req)
 }
 
 func (p *kVideoServiceClient) PublishList(ctx context.Context, req *video.PublishListRequest, callOptions ...callopt.Option) (r *video.PublishListResponse, err error) {

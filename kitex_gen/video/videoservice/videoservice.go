@@ -27,6 +27,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"FollowingFeed": kitex.NewMethodInfo(
+		followingFeedHandler,
+		newVideoServiceFollowingFeedArgs,
+		newVideoServiceFollowingFeedResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 	"PublishList": kitex.NewMethodInfo(
 		publishListHandler,
 		newVideoServicePublishListArgs,
@@ -157,6 +164,24 @@ func newVideoServiceFeedResult() interface{} {
 	return video.NewVideoServiceFeedResult()
 }
 
+func followingFeedHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*video.VideoServiceFollowingFeedArgs)
+	realResult := result.(*video.VideoServiceFollowingFeedResult)
+	success, err := handler.(video.VideoService).FollowingFeed(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newVideoServiceFollowingFeedArgs() interface{} {
+	return video.NewVideoServiceFollowingFeedArgs()
+}
+
+func newVideoServiceFollowingFeedResult() interface{} {
+	return video.NewVideoServiceFollowingFeedResult()
+}
+
 func publishListHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
 	realArg := arg.(*video.VideoServicePublishListArgs)
 	realResult := result.(*video.VideoServicePublishListResult)
@@ -254,6 +279,16 @@ func (p *kClient) Feed(ctx context.Context, req *video.FeedRequest) (r *video.Fe
 	_args.Req = req
 	var _result video.VideoServiceFeedResult
 	if err = p.c.Call(ctx, "Feed", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) FollowingFeed(ctx context.Context, req *video.FollowingFeedRequest) (r *video.FeedResponse, err error) {
+	var _args video.VideoServiceFollowingFeedArgs
+	_args.Req = req
+	var _result video.VideoServiceFollowingFeedResult
+	if err = p.c.Call(ctx, "FollowingFeed", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil

@@ -1382,6 +1382,10 @@ func (p *MessageChatResponse) String() string {
 
 type DouyinAPI interface {
 	Feed(ctx context.Context, req *FeedRequest) (r *FeedResponse, err error)
+	// FollowingFeed is the feed of the authors the viewer follows: token required, same paging.
+	FollowingFeed(ctx context.Context, req *FeedRequest) (r *FeedResponse, err error)
+	// RecommendFeed ranks videos for the viewer (token optional): repeated calls continue.
+	RecommendFeed(ctx context.Context, req *FeedRequest) (r *FeedResponse, err error)
 
 	UserRegister(ctx context.Context, req *UserRegisterRequest) (r *UserRegisterResponse, err error)
 

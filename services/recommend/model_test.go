@@ -1,0 +1,188 @@
+package recommend
+
+import (
+	"slices"
+	"testing"
+)
+
+const testNow = 1_000 * dayMillis
+
+// likeAll has each user like each video, seq 1, at testNow.
+func likeAll(m *Model, users, videos []int64) {
+	for _, u := range users {
+		for _, v := range videos {
+			m.ApplyLike(u, v, true, 1, testNow)
+		}
+	}
+}
+
+func span(from, n int64) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = from + int64(i)
+	}
+	return out
+}
+
+func position(list []int64, id int64) int {
+	if i := slices.Index(list, id); i >= 0 {
+		return i
+	}
+	return len(list) + 1000
+}
+
+// TestTasteBeatsPopularity is the property the recommender exists for: a viewer whose likes
+// overlap with a group gets what that group liked before what is merely more popular among
+// users unlike them.
+func TestTasteBeatsPopularity(t *testing.T) {
+	m := NewModel(testNow)
+	group := span(1, 10)     // users 1..10
+	others := span(100, 100) // users 100..199
+	taste := span(1000, 6)   // videos the group likes
+	popular := span(2000, 3) // videos everyone else likes
+	for _, v := range append(slices.Clone(taste), popular...) {
+		m.AddVideo(v, 9000+v, testNow-dayMillis)
+	}
+	likeAll(m, group, taste)
+	likeAll(m, others, popular)
+	// One group member also likes a popular video: overlap alone must not make it a taste pick.
+	m.ApplyLike(group[0], popular[0], true, 1, testNow)
+	viewer := int64(500)
+	likeAll(m, []int64{viewer}, taste[:2])
+
+	got := m.Rank(viewer, testNow, 30, nil)
+	for _, want := range taste[2:] {
+		for _, p := range popular {
+			if position(got, want) > position(got, p) {
+				t.Errorf("ranking %v: group-liked video %d after merely popular %d", got, want, p)
+			}
+		}
+	}
+	for _, liked := range taste[:2] {
+		if slices.Contains(got, liked) {
+			t.Errorf("ranking %v holds video %d the viewer already likes", got, liked)
+		}
+	}
+	// Anonymous and cold-start viewers get the popular videos first.
+	for _, cold := range []int64{0, 777} {
+		got := m.Rank(cold, testNow, 30, nil)
+		if len(got) < 3 || !slices.Contains(popular, got[0]) || !slices.Contains(popular, got[1]) || !slices.Contains(popular, got[2]) {
+			t.Errorf("viewer %d (no likes): ranking %v, want the three popular videos first", cold, got)
+		}
+	}
+}
+
+// TestFreshVideoIsShown: a video nobody liked yet is ranked on its freshness above most of an
+// older catalogue, so new videos are shown at all.
+func TestFreshVideoIsShown(t *testing.T) {
+	m := NewModel(testNow)
+	for i := range int64(60) {
+		id := 100 + i
+		m.AddVideo(id, 1, testNow-3*dayMillis)
+		likeAll(m, span(1000, i+1), []int64{id})
+	}
+	m.AddVideo(999, 2, testNow-1000)
+	got := m.Rank(0, testNow, 30, nil)
+	if !slices.Contains(got, 999) {
+		t.Errorf("first page %v lacks the new video 999", got)
+	}
+}
+
+func TestOwnVideosAreExcluded(t *testing.T) {
+	m := NewModel(testNow)
+	m.AddVideo(1, 42, testNow)
+	m.AddVideo(2, 43, testNow)
+	if got := m.Rank(42, testNow, 30, nil); !slices.Equal(got, []int64{2}) {
+		t.Errorf("viewer 42's ranking = %v, want [2] (1 is their own)", got)
+	}
+}
+
+// TestUpdatesAreIdempotent: redelivered and reordered events leave the same state.
+func TestUpdatesAreIdempotent(t *testing.T) {
+	m := NewModel(testNow)
+	m.AddVideo(1, 9, testNow)
+	m.AddVideo(1, 9, testNow) // redelivered
+	m.AddVideo(2, 9, testNow)
+	if !m.ApplyLike(5, 1, true, 2, testNow) {
+		t.Fatal("first like not applied")
+	}
+	if m.ApplyLike(5, 1, true, 2, testNow) || m.ApplyLike(5, 1, false, 1, testNow) {
+		t.Error("a redelivered like or an older unlike changed the model")
+	}
+	heat := m.videos[1].heat
+	if len(m.videos[1].likers) != 1 || heat <= 0 {
+		t.Fatalf("likers %v heat %v after one like", m.videos[1].likers, heat)
+	}
+	m.ApplyComment(7, 2, true, testNow)
+	m.ApplyComment(7, 2, true, testNow)
+	if got := m.videos[2].heat; got != commentWeight {
+		t.Errorf("heat after a redelivered comment = %v, want %v", got, commentWeight)
+	}
+	m.ApplyComment(7, 2, false, testNow)
+	m.ApplyComment(7, 2, false, testNow)
+	m.ApplyComment(7, 2, true, testNow) // a late redelivery of the add
+	if got := m.videos[2].heat; got != 0 {
+		t.Errorf("heat after the comment was deleted = %v, want 0", got)
+	}
+	if !m.ApplyLike(5, 1, false, 3, testNow) || len(m.videos[1].likers) != 0 || m.videos[1].heat != 0 {
+		t.Errorf("unlike: likers %v heat %v, want none and 0", m.videos[1].likers, m.videos[1].heat)
+	}
+	// A like of a video not known yet counts once the video arrives.
+	m.ApplyLike(6, 3, true, 1, testNow)
+	m.AddVideo(3, 9, testNow)
+	if len(m.videos[3].likers) != 1 || m.videos[3].heat <= 0 {
+		t.Errorf("early like lost: likers %v heat %v", m.videos[3].likers, m.videos[3].heat)
+	}
+	// Follows: the later event wins whatever the order they arrive in.
+	m.ApplyFollow(5, 9, false, testNow+2)
+	m.ApplyFollow(5, 9, true, testNow+1)
+	if m.users[5].followees[9] > 0 {
+		t.Error("an older follow overrode a newer unfollow")
+	}
+}
+
+func TestPopularityDecays(t *testing.T) {
+	m := NewModel(testNow)
+	m.AddVideo(1, 9, testNow-10*dayMillis)
+	m.AddVideo(2, 9, testNow-10*dayMillis)
+	// Video 1: ten likes nine days ago; video 2: three likes today.
+	for u := range int64(10) {
+		m.ApplyLike(100+u, 1, true, 1, testNow-9*dayMillis)
+	}
+	for u := range int64(3) {
+		m.ApplyLike(200+u, 2, true, 1, testNow)
+	}
+	if got := m.Rank(0, testNow, 2, nil); !slices.Equal(got, []int64{2, 1}) {
+		t.Errorf("ranking %v: want the video liked today before the one liked more nine days ago", got)
+	}
+}
+
+// BenchmarkRank ranks for viewers of a model the size of the small data set (1000 users with
+// 100 likes each over 10 000 videos, skewed toward popular ones).
+func BenchmarkRank(b *testing.B) {
+	m := NewModel(testNow)
+	for id := int64(1); id <= 10_000; id++ {
+		m.AddVideo(id, 1_000_000+id%500, testNow-id*60_000)
+	}
+	state := uint64(1)
+	next := func(n int64) int64 { // xorshift: deterministic, no shared rand state
+		state ^= state << 13
+		state ^= state >> 7
+		state ^= state << 17
+		return int64(state % uint64(n))
+	}
+	for u := int64(1); u <= 1000; u++ {
+		for range 100 {
+			// Half the likes go to the 500 most popular videos.
+			v := 1 + next(10_000)
+			if next(2) == 0 {
+				v = 1 + next(500)
+			}
+			m.ApplyLike(u, v, true, 1, testNow)
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		m.Rank(int64(1+i%1000), testNow, rankDepth, nil)
+	}
+}

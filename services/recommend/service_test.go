@@ -1,0 +1,223 @@
+package recommend
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/douyin-backend/douyin/internal/activity"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
+	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/mq"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
+	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
+	"github.com/douyin-backend/douyin/services/comment"
+	"github.com/douyin-backend/douyin/services/favorite"
+	"github.com/douyin-backend/douyin/services/relation"
+	"github.com/douyin-backend/douyin/services/video"
+)
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newService(t *testing.T, cfg Config, source Source) *Service {
+	t.Helper()
+	s, err := New(context.Background(), cfg, source, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.now = func() int64 { return testNow }
+	s.model = NewModel(testNow)
+	if source != nil {
+		if err := source.Load(context.Background(), s.model); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func recommendIDs(t *testing.T, s *Service, viewer int64) []int64 {
+	t.Helper()
+	resp, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.VideoIds == nil {
+		t.Fatal("nil video_ids")
+	}
+	return resp.VideoIds
+}
+
+func publish(t *testing.T, q *mq.Memory, topic string, event any) {
+	t.Helper()
+	body, err := json.Marshal(event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Publish(context.Background(), topic, "k", body); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEventsReachTheRanking: events on the queue change the next ranking at once (a like is
+// required to count within 10 s; in process it counts before the like is acknowledged).
+func TestEventsReachTheRanking(t *testing.T) {
+	s := newService(t, DefaultConfig(), nil)
+	q := mq.NewMemory()
+	if err := s.Subscribe(q); err != nil {
+		t.Fatal(err)
+	}
+	for id := int64(1); id <= 4; id++ {
+		publish(t, q, mq.TopicActivity, activity.Event{Kind: activity.VideoReady, VideoID: id, AuthorID: 100 + id, At: testNow - dayMillis})
+	}
+	// Users 10 and 11 like 1 and 2; viewer 12 then likes 1: 2 must lead viewer 12's page.
+	for _, u := range []int64{10, 11} {
+		for _, v := range []int64{1, 2} {
+			publish(t, q, mq.TopicFavorite, favorite.LikeEvent{UserID: u, VideoID: v, Liked: true, Seq: 1, At: testNow})
+		}
+	}
+	// Video 3 is popular through comments.
+	for c := int64(1); c <= 5; c++ {
+		publish(t, q, mq.TopicActivity, activity.Event{Kind: activity.CommentAdded, UserID: 20, VideoID: 3, CommentID: c, At: testNow})
+	}
+	// A first page caches viewer 12's ranking; their like must make it stale at once.
+	if got := recommendIDs(t, s, 12); len(got) != 4 {
+		t.Fatalf("viewer 12 before any like: %v, want all 4 videos", got)
+	}
+	s.seen.of(12).reset() // forget the page, keep the cached ranking
+	publish(t, q, mq.TopicFavorite, favorite.LikeEvent{UserID: 12, VideoID: 1, Liked: true, Seq: 1, At: testNow})
+	if got := recommendIDs(t, s, 12); len(got) != 3 || got[0] != 2 || slices.Contains(got, 1) {
+		t.Errorf("viewer 12 after liking 1: %v, want 2 first and 1 left out", got)
+	}
+	// Malformed and unknown events are dropped without an error (redelivery cannot fix them).
+	for _, body := range []string{"{", `{"kind":"nope"}`} {
+		if err := q.Publish(context.Background(), mq.TopicActivity, "k", []byte(body)); err != nil {
+			t.Errorf("publishing %q: %v, want it dropped", body, err)
+		}
+	}
+	if err := q.Publish(context.Background(), mq.TopicFavorite, "k", []byte("[]")); err != nil {
+		t.Errorf("malformed like: %v, want it dropped", err)
+	}
+}
+
+// TestSeenSetContinuesThenStartsOver: pages do not repeat within the window; when every
+// candidate was shown the seen-set starts over; after the window everything is new again.
+func TestSeenSetContinuesThenStartsOver(t *testing.T) {
+	s := newService(t, Config{SeenWindow: time.Hour, MaxSeen: 1000}, nil)
+	for id := int64(1); id <= 70; id++ {
+		s.model.AddVideo(id, 1000, testNow-id*1000)
+	}
+	seen := map[int64]bool{}
+	for page := range 2 {
+		got := recommendIDs(t, s, 5)
+		if len(got) != 30 {
+			t.Fatalf("page %d: %d videos, want 30", page, len(got))
+		}
+		for _, id := range got {
+			if seen[id] {
+				t.Fatalf("page %d repeats video %d within the seen window", page, id)
+			}
+			seen[id] = true
+		}
+	}
+	// 10 unseen remain: the page holds them, then starts over for the other 20.
+	third := recommendIDs(t, s, 5)
+	var fresh int
+	for _, id := range third {
+		if !seen[id] {
+			fresh++
+		}
+	}
+	if len(third) != 30 || fresh != 10 || !slices.Equal(third[:10], filter(third[:10], func(id int64) bool { return !seen[id] })) {
+		t.Errorf("third page %v: want the 10 unseen videos first, then 20 from the start over", third)
+	}
+	// Another viewer is unaffected, and an anonymous one has no seen-set.
+	if got := recommendIDs(t, s, 6); len(got) != 30 || got[0] != 1 {
+		t.Errorf("another viewer's first page starts with %v, want video 1 (the freshest)", got[:1])
+	}
+	if a, b := recommendIDs(t, s, 0), recommendIDs(t, s, 0); !slices.Equal(a, b) {
+		t.Errorf("anonymous pages differ: %v vs %v", a, b)
+	}
+	// After the window, what was seen is offered again.
+	s.now = func() int64 { return testNow + time.Hour.Milliseconds() + 1 }
+	if got := recommendIDs(t, s, 5); got[0] != 1 {
+		t.Errorf("after the window the first video is %d, want 1 again", got[0])
+	}
+}
+
+func filter(ids []int64, keep func(int64) bool) []int64 {
+	var out []int64
+	for _, id := range ids {
+		if keep(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func TestRecommendBadInput(t *testing.T) {
+	s := newService(t, DefaultConfig(), nil)
+	for _, req := range []*recommendapi.RecommendRequest{{ViewerId: -1}, {ViewerId: 1, Limit: -1}} {
+		if _, err := s.Recommend(context.Background(), req); !errs.Is(err, base.ErrCode_InvalidParam) {
+			t.Errorf("Recommend(%+v) = %v, want InvalidParam", req, err)
+		}
+	}
+	// A viewer with no likes and no follows, and an empty catalogue: an empty page.
+	if got := recommendIDs(t, s, 9); len(got) != 0 {
+		t.Errorf("empty model: %v, want []", got)
+	}
+	if _, err := New(context.Background(), Config{}, nil, quietLog()); err == nil {
+		t.Error("a zero config was accepted")
+	}
+}
+
+// TestRebuildFromSQL: an empty model is rebuilt from the committed rows of the four tables.
+func TestRebuildFromSQL(t *testing.T) { dbtest.Run(t, testRebuildFromSQL) }
+
+func testRebuildFromSQL(t *testing.T, open dbtest.Opener) {
+	gdb := open(t)
+	for _, migrate := range []func(*gorm.DB) error{video.Migrate, favorite.Migrate, comment.Migrate, relation.Migrate} {
+		if err := migrate(gdb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	videos := []video.Video{
+		{AuthorID: 100, Title: "a", SourceKey: "s", Status: 2, CreatedAt: testNow - dayMillis},
+		{AuthorID: 100, Title: "b", SourceKey: "s", Status: 2, CreatedAt: testNow - dayMillis},
+		{AuthorID: 101, Title: "c", SourceKey: "s", Status: 2, CreatedAt: testNow - dayMillis},
+		{AuthorID: 101, Title: "processing", SourceKey: "s", Status: 1, CreatedAt: testNow},
+	}
+	if err := gdb.Create(&videos).Error; err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := videos[0].ID, videos[1].ID, videos[2].ID
+	likes := []favorite.Favorite{
+		{UserID: 1, VideoID: a, AuthorID: 100, Liked: true, Seq: 1, UpdatedAt: testNow},
+		{UserID: 1, VideoID: b, AuthorID: 100, Liked: true, Seq: 1, UpdatedAt: testNow},
+		{UserID: 2, VideoID: a, AuthorID: 100, Liked: true, Seq: 1, UpdatedAt: testNow},
+		{UserID: 2, VideoID: c, AuthorID: 101, Liked: false, Seq: 2, UpdatedAt: testNow},
+	}
+	if err := gdb.Create(&likes).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := gdb.Create(&[]comment.Comment{{VideoID: c, UserID: 3, Content: "x", CreatedAt: testNow}}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := gdb.Create(&[]relation.Follow{{FollowerID: 2, FolloweeID: 101, CreatedAt: testNow}}).Error; err != nil {
+		t.Fatal(err)
+	}
+	s := newService(t, DefaultConfig(), NewSQLSource(gdb))
+	st := s.model.Stats()
+	if st.Videos != 3 || st.Likes != 3 {
+		t.Fatalf("rebuilt model %+v, want 3 ready videos and 3 current likes", st)
+	}
+	// User 2 shares a like with user 1, who also likes b: b comes before c.
+	if got := recommendIDs(t, s, 2); !slices.Equal(got, []int64{b, c}) {
+		t.Errorf("user 2's ranking after the rebuild = %v, want [%d %d]", got, b, c)
+	}
+}

@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+)
+
+const pathFeedRecommend = "/douyin/feed/recommend/"
+
+// likeInfluence is the bound on how soon a like changes that viewer's recommendations.
+const likeInfluence = 10 * time.Second
+
+func (c *client) recommendRaw(t *testing.T, token string, q url.Values) *apiResp {
+	t.Helper()
+	return c.get(t, pathFeedRecommend, withToken(q, token))
+}
+
+// recommend is one recommended page, checked like a /douyin/feed/ page.
+func (c *client) recommend(t *testing.T, token string) feedResp {
+	t.Helper()
+	r := c.recommendRaw(t, token, url.Values{}).mustOK(t)
+	checkList(t, r, "video_list", checkVideo)
+	requireInt(t, r, "next_time")
+	f := decodeAs[feedResp](t, r)
+	if len(f.VideoList) > 30 {
+		t.Errorf("%s: %d videos, want at most 30", r.what, len(f.VideoList))
+	}
+	return f
+}
+
+// TestRecommendFeedFollowsTaste: a viewer who likes what two other users like is recommended
+// the other video those users like, within likeInfluence of the like; never their own or
+// already liked videos.
+func TestRecommendFeedFollowsTaste(t *testing.T) {
+	t.Parallel()
+	author := api.register(t, "recauthor")
+	viewer := api.register(t, "recviewer")
+	shared := api.publish(t, author, "recommend shared taste", "testsrc.mp4")
+	pick := api.publish(t, author, "recommend the pick", "mandelbrot.mp4")
+	own := api.publish(t, viewer, "recommend viewer's own", "cellauto.mp4")
+	for i := range 2 {
+		fan := api.register(t, fmt.Sprintf("recfan%d", i))
+		api.like(t, fan, shared.ID)
+		api.like(t, fan, pick.ID)
+	}
+	api.like(t, viewer, shared.ID)
+
+	var page feedResp
+	eventually(t, likeInfluence, publishInterval, fmt.Sprintf("video %d first in viewer %d's recommendations", pick.ID, viewer.ID), func() bool {
+		page = api.recommend(t, viewer.Token)
+		return len(page.VideoList) > 0 && page.VideoList[0].ID == pick.ID
+	})
+	v := page.VideoList[0]
+	if v.Author.ID != author.ID || v.PlayURL == "" || v.FavoriteCount != 2 || v.IsFavorite {
+		t.Errorf("recommended video %+v: want author %d, a play URL, 2 likes, not liked by the viewer", v, author.ID)
+	}
+	if page.NextTime <= 1e11 {
+		t.Errorf("next_time = %d, want a publish time in ms", page.NextTime)
+	}
+	for n := range 3 {
+		for _, v := range page.VideoList {
+			if v.ID == shared.ID || v.ID == own.ID {
+				t.Errorf("page %d recommends video %d, which the viewer liked or published", n, v.ID)
+			}
+		}
+		page = api.recommend(t, viewer.Token)
+	}
+}
+
+// TestRecommendFeedContinues: a second call does not repeat the first page's videos while
+// unseen ones remain; those come first.
+func TestRecommendFeedContinues(t *testing.T) {
+	t.Parallel()
+	viewer := api.register(t, "reccont")
+	first := api.recommend(t, viewer.Token)
+	second := api.recommend(t, viewer.Token)
+	seen := map[int64]bool{}
+	for _, v := range first.VideoList {
+		seen[v.ID] = true
+	}
+	fresh := 0
+	for fresh < len(second.VideoList) && !seen[second.VideoList[fresh].ID] {
+		fresh++
+	}
+	for _, v := range second.VideoList[fresh:] {
+		if !seen[v.ID] {
+			t.Errorf("second page: unseen video %d after a repeated one; unseen videos come first", v.ID)
+		}
+	}
+	if len(first.VideoList) == 30 && fresh == 0 {
+		t.Errorf("second page %v repeats the first %v although the first was full", feedIDs(second), feedIDs(first))
+	}
+	if len(first.VideoList) > 0 && len(second.VideoList) == 0 {
+		t.Error("second page empty: an exhausted catalogue must start over")
+	}
+}
+
+// TestRecommendFeedBadInput: the token is optional but a bad one is refused, latest_time is
+// checked, and a viewer with no likes and no follows gets the popular videos.
+func TestRecommendFeedBadInput(t *testing.T) {
+	t.Parallel()
+	author := api.register(t, "recbad")
+	v := api.publish(t, author, "recommend for everyone", "testsrc.mp4")
+
+	api.recommendRaw(t, "not.a.token", url.Values{}).wantUnauth(t)
+	for _, latest := range []string{"-1", "abc", "999999999999999999"} {
+		api.recommendRaw(t, "", url.Values{"latest_time": {latest}}).wantInvalid(t)
+	}
+	newcomer := api.register(t, "recnew")
+	if anon := api.recommend(t, ""); len(anon.VideoList) == 0 {
+		t.Error("anonymous recommendations are empty although videos exist")
+	}
+	// Cold start: the new video, liked by nobody, reaches a new viewer as they keep asking.
+	eventually(t, likeInfluence, publishInterval, fmt.Sprintf("video %d recommended to new viewer %d", v.ID, newcomer.ID), func() bool {
+		for range 20 {
+			page := api.recommend(t, newcomer.Token)
+			if slices.ContainsFunc(page.VideoList, func(x Video) bool { return x.ID == v.ID }) {
+				return true
+			}
+		}
+		return false
+	})
+	for _, token := range []string{"", newcomer.Token} {
+		for _, x := range api.recommend(t, token).VideoList {
+			if x.IsFavorite || x.Author.IsFollow {
+				t.Errorf("viewer with no likes or follows: video %d is_favorite %v is_follow %v", x.ID, x.IsFavorite, x.Author.IsFollow)
+			}
+		}
+	}
+	// The refused calls changed nothing: the video still has no likes.
+	if got := api.publishedVideo(t, "", author.ID, v.ID); got.FavoriteCount != 0 {
+		t.Errorf("video %d has %d likes after refused calls, want 0", v.ID, got.FavoriteCount)
+	}
+}
