@@ -379,6 +379,23 @@ func TestWebAppInBrowser(t *testing.T) {
 	viewer.shot("followed")
 	viewer.waitFor("plus gone", `!document.querySelector('.slide.active .follow-plus')`, stepTimeout)
 
+	// The 关注 tab holds the followed author's videos only; 推荐 shows a ranked page.
+	viewer.click("following tab", `.feed-tabs button:nth-child(2)`)
+	viewer.waitFor("following feed", `document.querySelector('.feed-tabs button:nth-child(2)').getAttribute('aria-selected') === 'true' && `+
+		`document.querySelectorAll('.slide .who a').length > 0 && [...document.querySelectorAll('.slide .who a')].every(a => a.getAttribute('href') === `+jsString(authorHref)+`)`, stepTimeout)
+	viewer.shot("following-feed")
+	// The viewer liked this run's only video, and liked videos are not recommended: alone (one
+	// process) the page is empty; beside the e2e suite's videos it plays one of those.
+	before = viewer.answers("/douyin/feed/recommend/")
+	viewer.click("recommend tab", `.feed-tabs button:nth-child(3)`)
+	viewer.waitAnswer("recommend answered", "/douyin/feed/recommend/", before)
+	viewer.waitFor("recommended feed", `document.querySelector('.feed-tabs button:nth-child(3)').getAttribute('aria-selected') === 'true' && `+
+		`(document.querySelector('.slide.active video') || `+text(".feed .state")+`.includes('暂时没有新的推荐'))`, stepTimeout)
+	if eval[bool](viewer, "recommended liked video", `!!document.querySelector('.slide[data-video-id="`+videoID+`"]')`) {
+		t.Errorf("推荐 shows video %s, which the viewer liked", videoID)
+	}
+	viewer.shot("recommended-feed")
+
 	// 6. Profile counts.
 	viewer.open("own profile", "#/me")
 	viewer.waitFor("own counts", text(".follow-count")+` === '1' && `+text(".follower-count")+` === '0' && `+text(".tabs")+`.includes('喜欢 1')`, stepTimeout)

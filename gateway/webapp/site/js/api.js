@@ -116,6 +116,8 @@ export function upload(file, title, onProgress) {
 // The app's endpoints.
 export const api = {
   feed: (latestTime, opts) => get('/douyin/feed/', { latest_time: latestTime || undefined }, opts),
+  followingFeed: (latestTime, opts) => get('/douyin/feed/following/', { latest_time: latestTime || undefined }, opts),
+  recommendFeed: (opts) => get('/douyin/feed/recommend/', {}, opts),
   register: (username, password) => post('/douyin/user/register/', { username, password }, { retryOnExpiry: false }),
   login: (username, password) => post('/douyin/user/login/', { username, password }, { retryOnExpiry: false }),
   user: (userId) => get('/douyin/user/', { user_id: userId || undefined }),

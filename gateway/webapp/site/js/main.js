@@ -2,14 +2,20 @@
 import { onSessionExpired, session } from './api.js';
 import { openLogin, requireLogin } from './auth.js';
 import { chatView, friendsView } from './messages.js';
-import { createPlayer, feedSource } from './player.js';
+import { createPlayer, feedSource, followingSource, recommendSource } from './player.js';
 import { peopleView, profileView } from './profile.js';
 import { publishView } from './publish.js';
 import { empty, h, icon, toast } from './ui.js';
 
 // FEEDS are the feed tabs; a feed the API gains is one more entry here (needsLogin: the tab asks
-// for a login first).
-const FEEDS = [{ key: 'latest', label: '推荐', source: feedSource, needsLogin: false }];
+// for a login first; empty: what an empty feed says).
+const FEEDS = [
+  { key: 'latest', label: '最新', source: feedSource, needsLogin: false },
+  { key: 'following', label: '关注', source: followingSource, needsLogin: true,
+    empty: () => empty('关注的人还没有作品', '关注喜欢的作者，他们的新作品会出现在这里') },
+  { key: 'recommend', label: '推荐', source: recommendSource, needsLogin: false,
+    empty: () => empty('暂时没有新的推荐', '你看过和喜欢过的作品不会再推荐，稍后再来看看') },
+];
 
 function feedView() {
   const root = h('div.feed-host');
@@ -21,7 +27,7 @@ function feedView() {
         type: 'button', role: 'tab', 'aria-selected': String(f === feed),
         onclick: async () => { if (f !== feed && (!f.needsLogin || await requireLogin())) show(f); },
       }, f.label)));
-    player = createPlayer({ source: feed.source, header });
+    player = createPlayer({ source: feed.source, header, emptyState: feed.empty?.() });
     root.replaceChildren(player.el);
   }
   show(FEEDS[0]);

@@ -294,3 +294,14 @@ export function createPlayer({ source, first, start = 0, header, emptyState }) {
 export function feedSource(cursor) {
   return api.feed(cursor).then((r) => ({ videos: r.video_list, next: r.next_time }));
 }
+
+// followingSource pages the videos of the people the viewer follows, like the main feed.
+export function followingSource(cursor) {
+  return api.followingFeed(cursor).then((r) => ({ videos: r.video_list, next: r.next_time }));
+}
+
+// recommendSource asks for the next ranked page: the server remembers what it has shown, so
+// there is no cursor, and it goes on while pages come.
+export function recommendSource() {
+  return api.recommendFeed().then((r) => ({ videos: r.video_list, next: r.video_list.length ? 1 : 0 }));
+}
