@@ -17,6 +17,9 @@ database=${DOUYIN_UP_DATABASE:-douyin_up}
 replicas=${DOUYIN_UP_REPLICAS:-1}
 targets=(user video favorite comment relation message recommend media gateway)
 services=(user video favorite comment relation message recommend)
+# recommend keeps its model and the viewers' seen videos in its own memory and consumes every
+# event itself: one instance, whatever the replicas (docs/feeds.md).
+instances_of() { if [ "$1" = recommend ]; then echo 1; else echo "$replicas"; fi; }
 # Ports: instance slot k (0-based over every target's instances) listens for RPC on base+1+k and
 # for admin on base+101+k; gateway instance i serves HTTP on base+79+i. Nine replicas fit below
 # the gateways' ports.
@@ -65,7 +68,7 @@ slot=0
 admin_ports=() # "PORT TARGET LOG" per instance, for the readiness checks
 gateways=()
 for target in "${targets[@]}"; do
-  for ((i = 1; i <= replicas; i++)); do
+  for ((i = 1; i <= $(instances_of "$target"); i++)); do
     port=$((base + 1 + slot))
     admin=$((base + 101 + slot))
     http=$((base + 79 + i))
@@ -94,9 +97,10 @@ done
 # process (media workers and gateways included) answers /readyz on its admin port.
 deadline=$((SECONDS + 60 + 15 * (replicas - 1)))
 for target in "${services[@]}"; do
-  until [ "$(curl -sf "http://127.0.0.1:8500/v1/health/service/douyin-$target?passing=true" | grep -o '"ServiceID"' | wc -l)" -ge "$replicas" ]; do
+  want=$(instances_of "$target")
+  until [ "$(curl -sf "http://127.0.0.1:8500/v1/health/service/douyin-$target?passing=true" | grep -o '"ServiceID"' | wc -l)" -ge "$want" ]; do
     if [ $SECONDS -ge $deadline ]; then
-      echo "up: douyin-$target has fewer than $replicas healthy instances in Consul; see $state/logs/$target*.log" >&2
+      echo "up: douyin-$target has fewer than $want healthy instances in Consul; see $state/logs/$target*.log" >&2
       tail -20 "$state/logs/$target.log" >&2
       exit 1
     fi
@@ -124,6 +128,6 @@ for gateway in "${gateways[@]}"; do
     sleep 0.2
   done
 done
-echo "up: ${#admin_ports[@]} processes running ($replicas of each target); logs in $state/logs"
+echo "up: ${#admin_ports[@]} processes running ($replicas of each target, one recommend); logs in $state/logs"
 echo "GATEWAYS=${gateways[*]}"
 echo "GATEWAY=${gateways[0]}"
