@@ -159,6 +159,19 @@ func (l *liveComments) serve(conn *websocket.Conn, w *live.Watcher) {
 			}
 		}
 	}()
+	written := make(chan struct{})
+	defer close(written)
+	go func() {
+		// A watcher dropped as too slow is most likely stuck in a write to a full socket:
+		// closing the connection frees its goroutine now rather than after the write timeout.
+		select {
+		case <-w.Done():
+			if w.End() == live.EndTooSlow {
+				_ = conn.Close()
+			}
+		case <-written:
+		}
+	}()
 	ticker := time.NewTicker(l.ping)
 	defer ticker.Stop()
 	for {
@@ -175,11 +188,10 @@ func (l *liveComments) serve(conn *websocket.Conn, w *live.Watcher) {
 		case <-readerGone:
 			return
 		case <-w.Done():
-			code, reason := websocket.CloseGoingAway, "server shutting down"
-			if w.End() == live.EndTooSlow {
-				code, reason = websocket.CloseTryAgainLater, "too slow to keep up with the comments"
+			if w.End() == live.EndShutdown {
+				msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down, please reconnect")
+				_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(liveWriteWait))
 			}
-			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(liveWriteWait))
 			return
 		}
 	}
