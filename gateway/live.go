@@ -14,6 +14,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/live"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
 // LivePath is the WebSocket of a video's live comments (弹幕).
@@ -108,8 +109,8 @@ func (r *liveRefusal) SetStatusMsg(msg string)  { r.StatusMsg = msg }
 
 // liveWatch upgrades GET /douyin/comment/live/?video_id=…[&token=…] to a WebSocket that
 // receives every comment posted on the video afterwards, as the comment list's JSON.
-// A bad token or video id, or a viewer over the connection limits, is refused before the
-// upgrade with the JSON envelope.
+// A bad token, a video id that is not a ready video, or a viewer over the connection limits is
+// refused before the upgrade with the JSON envelope.
 func (g *Gateway) liveWatch(ctx context.Context, c *app.RequestContext) {
 	watcher, err := g.joinLive(ctx, c)
 	if err != nil {
@@ -129,6 +130,14 @@ func (g *Gateway) joinLive(ctx context.Context, c *app.RequestContext) (*live.Wa
 	viewer, err := g.viewer(ctx, c, c.Query("token"), false)
 	if err != nil {
 		return nil, err
+	}
+	// Only videos the feed can show (ready ones) are watched: an unknown id is refused.
+	found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{videoID}})
+	if err != nil {
+		return nil, wrap("get video", err)
+	}
+	if _, ok := found.Videos[videoID]; !ok {
+		return nil, errs.New(basecode.ErrCode_VideoNotFound, "video not found")
 	}
 	w, err := g.live.hub.Join(videoID, viewer, g.clientIP(c))
 	switch {

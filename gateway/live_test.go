@@ -21,7 +21,23 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/auth"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
+
+// readyVideos knows the videos 1 to 99.
+type readyVideos struct {
+	videoapi.VideoService // other methods are not used and panic if called
+}
+
+func (readyVideos) MGetVideos(_ context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
+	out := map[int64]*videoapi.VideoRecord{}
+	for _, id := range req.VideoIds {
+		if id > 0 && id < 100 {
+			out[id] = &videoapi.VideoRecord{Id: id}
+		}
+	}
+	return &videoapi.MGetVideosResponse{Videos: out}, nil
+}
 
 // startLiveGateway serves a gateway with the given live settings on a free port until the
 // test ends; it returns the base URL and the function that shuts the gateway down.
@@ -35,6 +51,7 @@ func startLiveGateway(t *testing.T, cfg Config) (*Gateway, string, func() error)
 	ln.Close()
 	cfg.Addr, cfg.MaxUploadBytes, cfg.TimeZone, cfg.ShutdownGrace = addr, 1<<20, "UTC", time.Second
 	g, err := New(cfg, Deps{
+		Videos: readyVideos{},
 		Tokens: auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -193,6 +210,9 @@ func TestLiveLimitAndShutdown(t *testing.T) {
 	}
 	if err := json.Unmarshal(body, &env); err != nil || status != http.StatusTooManyRequests || env.StatusCode != int32(basecode.ErrCode_RateLimited) || env.StatusMsg == "" {
 		t.Fatalf("second connection from one IP: HTTP %d %s, want 429 with status_code %d", status, body, basecode.ErrCode_RateLimited)
+	}
+	if _, status, body := dialLive(t, base, 100); status != http.StatusOK || !bytes.Contains(body, []byte(`"status_code":`+strconv.Itoa(int(basecode.ErrCode_VideoNotFound)))) {
+		t.Fatalf("unknown video: HTTP %d %s, want 200 with status_code %d", status, body, basecode.ErrCode_VideoNotFound)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)

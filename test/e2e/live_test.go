@@ -127,14 +127,17 @@ func TestLiveCommentsReachEveryGateway(t *testing.T) {
 	}
 }
 
-// A bad token, a bad video id and a plain HTTP request are refused before the upgrade with
+// A bad token, a bad or unknown video id and a plain HTTP request are refused before the upgrade with
 // the JSON envelope.
 func TestLiveCommentsRefused(t *testing.T) {
 	t.Parallel()
 	api.get(t, pathLive, vals("video_id", 1, "token", "not-a-token")).wantUnauth(t)
 	api.get(t, pathLive, vals("video_id", "abc")).wantInvalid(t)
 	api.get(t, pathLive, vals("video_id", 0)).wantInvalid(t)
-	r := api.get(t, pathLive, vals("video_id", 1))
+	api.get(t, pathLive, vals("video_id", int64(1)<<60)).wantErr(t, http.StatusOK, codeVideoNotFound)
+	author := api.register(t, "liverefauth")
+	v := api.publish(t, author, "not a socket", "testsrc.mp4")
+	r := api.get(t, pathLive, vals("video_id", v.ID))
 	if r.HTTPStatus != http.StatusBadRequest || r.Code == 0 || !strings.Contains(r.Msg, "websocket") {
 		t.Fatalf("plain GET of the live endpoint: HTTP %d %d %q, want 400 with a non-zero status_code", r.HTTPStatus, r.Code, r.Msg)
 	}
