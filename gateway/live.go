@@ -117,7 +117,18 @@ func (g *Gateway) liveWatch(ctx context.Context, c *app.RequestContext) {
 		g.reply(ctx, c, &liveRefusal{}, err)
 		return
 	}
-	if err := g.live.upgrader.Upgrade(c, func(conn *websocket.Conn) { g.live.serve(conn, watcher) }); err != nil {
+	// The socket is served after this handler, once Hertz has sent the 101; if that never
+	// happens (the client went away first), the watcher is let go instead of holding its slot.
+	abandoned := time.AfterFunc(liveWriteWait, func() { g.live.hub.Leave(watcher) })
+	err = g.live.upgrader.Upgrade(c, func(conn *websocket.Conn) {
+		if !abandoned.Stop() {
+			_ = conn.Close()
+			return
+		}
+		g.live.serve(conn, watcher)
+	})
+	if err != nil {
+		abandoned.Stop()
 		g.live.hub.Leave(watcher) // the upgrader answered with the envelope
 	}
 }
