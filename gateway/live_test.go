@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -225,4 +226,47 @@ func TestLiveLimitAndShutdown(t *testing.T) {
 	if n := g.live.hub.Watchers(); n != 0 {
 		t.Fatalf("%d watchers after shutdown", n)
 	}
+}
+
+// Pings keep a reading watcher connected past the ping timeout; one that never answers is
+// closed after two intervals.
+func TestLivePingsKeepReadersAndCloseSilentOnes(t *testing.T) {
+	g, base, _ := startLiveGateway(t, Config{LivePingInterval: time.Second})
+	reader, status, _ := dialLive(t, base, 3)
+	silent, status2, _ := dialLive(t, base, 4)
+	if reader == nil || silent == nil {
+		t.Fatalf("handshakes answered %d and %d", status, status2)
+	}
+	var pings atomic.Int32
+	reader.SetPingHandler(func(data string) error {
+		pings.Add(1)
+		return reader.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	got := make(chan []byte, 16)
+	go func() {
+		for {
+			_, msg, err := reader.ReadMessage()
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- msg
+		}
+	}()
+	// The silent watcher reads nothing, so it answers no ping: gone after two intervals.
+	waitFor(t, "the silent watcher to be closed", func() bool { return g.live.hub.Watchers() == 1 })
+	waitFor(t, "three pings answered", func() bool { return pings.Load() >= 3 })
+	// Published until it arrives: the fan-out may not have been installed at the first try.
+	waitFor(t, "a comment for the pinged watcher", func() bool {
+		_ = g.live.fanout.Publish(context.Background(), 3, []byte(`"still here"`))
+		select {
+		case msg, ok := <-got:
+			if !ok || string(msg) != `"still here"` {
+				t.Fatalf("the pinged watcher got %q (open: %v)", msg, ok)
+			}
+			return true
+		case <-time.After(20 * time.Millisecond):
+			return false
+		}
+	})
 }
