@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"slices"
 
 	"github.com/cloudwego/hertz/pkg/app"
 
@@ -45,9 +46,23 @@ func (g *Gateway) recommendFeed(ctx context.Context, c *app.RequestContext) {
 				}
 			}
 			resp.VideoList, err = g.videos(ctx, c, viewer, records)
+			resp.VideoList = withoutOwnOrLiked(resp.VideoList, viewer)
 		} else {
 			err = wrap("get videos", err)
 		}
 	}
 	g.reply(ctx, c, resp, err)
+}
+
+// withoutOwnOrLiked drops the viewer's own videos and those they like. The ranking already
+// leaves them out once its event stream has them; the like flags come from the favorite read
+// model, which holds a like from the moment it is acknowledged, so a like the recommender has
+// not consumed yet is left out too.
+func withoutOwnOrLiked(videos []*base.Video, viewer int64) []*base.Video {
+	if viewer == 0 {
+		return videos
+	}
+	return slices.DeleteFunc(videos, func(v *base.Video) bool {
+		return v.IsFavorite || (v.Author != nil && v.Author.ID == viewer)
+	})
 }
