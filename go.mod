@@ -15,6 +15,7 @@ require (
 	github.com/go-sql-driver/mysql v1.8.1
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/hashicorp/consul/api v1.33.7
+	github.com/hertz-contrib/websocket v0.2.0
 	github.com/kitex-contrib/registry-consul v0.2.0
 	github.com/prometheus/client_golang v1.24.0
 	github.com/qiniu/go-sdk/v7 v7.27.0

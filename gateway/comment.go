@@ -59,6 +59,7 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 			return errs.New(basecode.ErrCode_UserNotFound, "user not found")
 		}
 		resp.Comment = comments[0]
+		g.publishLive(ctx, req.VideoID, resp.Comment)
 		return nil
 	case commentDelete:
 		if orZero(req.CommentID) <= 0 {

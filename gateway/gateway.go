@@ -23,6 +23,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/live"
 	"github.com/douyin-backend/douyin/internal/mediatool"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
@@ -74,6 +75,13 @@ type Config struct {
 	AnonymousFeedTTL time.Duration
 	// CORSAllowedOrigins lists the web origins that may call the API ("*": any; empty: none).
 	CORSAllowedOrigins string
+	// Live comments: comments queued per watcher before it is dropped as too slow, open
+	// connections per user and per client IP (0: unlimited), ping interval (0 of the buffer
+	// or the ping: their defaults).
+	LiveSendBuffer   int
+	LivePerUser      int
+	LivePerIP        int
+	LivePingInterval time.Duration
 }
 
 // RegisterFlags registers the edge settings.
@@ -102,6 +110,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.IdleTimeout, "http.idle-timeout", 60*time.Second, "how long an idle keep-alive connection is kept (0: none)")
 	fs.DurationVar(&c.WriteTimeout, "http.write-timeout", 60*time.Second, "longest time one write to a client may block, e.g. a stalled media download (0: none)")
 	fs.IntVar(&c.MaxConnections, "http.max-connections", 10000, "open client connections; further ones are closed at once (0: unlimited)")
+	fs.IntVar(&c.LiveSendBuffer, "http.live-send-buffer", defaultLiveSendBuffer, "live comments queued for one watcher; a watcher that falls this far behind is disconnected")
+	fs.IntVar(&c.LivePerUser, "http.live-per-user", 8, "open live-comment connections of one signed-in user on one gateway (0: unlimited)")
+	fs.IntVar(&c.LivePerIP, "http.live-per-ip", 64, "open live-comment connections from one client IP on one gateway (0: unlimited)")
+	fs.DurationVar(&c.LivePingInterval, "http.live-ping-interval", defaultLivePing, "how often live-comment connections are pinged; one silent for two intervals is closed")
 }
 
 // Validate checks the settings.
@@ -120,6 +132,12 @@ func (c *Config) Validate() error {
 	}
 	if c.UploadSpoolBytes > 0 && c.UploadSpoolBytes < c.MaxUploadBytes+formOverheadBytes {
 		return fmt.Errorf("http.upload-spool-bytes must hold at least one upload (http.max-upload-bytes + 1 MiB)")
+	}
+	if c.LiveSendBuffer < 0 || c.LivePerUser < 0 || c.LivePerIP < 0 {
+		return fmt.Errorf("live comment limits must not be negative")
+	}
+	if c.LivePingInterval != 0 && c.LivePingInterval < time.Second {
+		return fmt.Errorf("http.live-ping-interval must be at least 1s")
 	}
 	if c.HeaderTimeout < 0 || c.UploadTimeout < 0 || c.IdleTimeout < 0 || c.WriteTimeout < 0 {
 		return fmt.Errorf("http timeouts must not be negative")
@@ -158,6 +176,10 @@ type Deps struct {
 	// KV holds the login backoff and upload quotas; shared (Redis) when gateways are
 	// replicated. Nil: an in-process store.
 	KV cache.KV
+	// Live carries posted comments to the live-comment watchers of every gateway (nil: this
+	// process only, the embedded mode); LiveMetrics counts them (nil: not measured).
+	Live        live.Fanout
+	LiveMetrics *live.Metrics
 	// Ready reports whether the dependencies answer; it backs /readyz.
 	Ready  func(context.Context) error
 	Logger *slog.Logger
@@ -190,6 +212,7 @@ type Gateway struct {
 	cors       corsPolicy
 	// site is the browser client served at / (gateway/webapp).
 	site *webapp.Site
+	live *liveComments
 }
 
 // New builds the edge and its routes; Run serves them.
@@ -258,6 +281,9 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		server.WithExitWaitTime(cfg.ShutdownGrace),
 		server.WithDisablePrintRoute(true),
 	)
+	// A hijacked connection (the live-comment WebSockets) must not return to Hertz's pool.
+	g.server.NoHijackConnPool = true
+	g.live = g.newLiveComments()
 	g.routes()
 	return g, nil
 }
@@ -266,11 +292,16 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 func (g *Gateway) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- g.server.Run() }()
+	liveCtx, stopLive := context.WithCancel(ctx)
+	defer stopLive()
+	go g.runLive(liveCtx)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
+	// WebSockets are hijacked out of the server's drain: close them (with a close frame) here.
+	g.live.hub.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownGrace)
 	defer cancel()
 	if err := g.server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.Canceled) {
@@ -325,6 +356,8 @@ func (g *Gateway) routes() {
 	h.NoMethod(func(_ context.Context, c *app.RequestContext) {
 		c.JSON(http.StatusMethodNotAllowed, map[string]any{"status_code": int32(basecode.ErrCode_InvalidParam), "status_msg": "method not allowed on this endpoint"})
 	})
+	h.GET(LivePath, g.liveWatch)
+	h.GET(LivePath[:len(LivePath)-1], g.liveWatch)
 	h.GET("/healthz", g.healthz)
 	h.GET("/readyz", g.readyz)
 	// The web app: its page at / and its files under /web/, clear of the API, /media/ and /static/.

@@ -23,6 +23,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/live"
 	"github.com/douyin-backend/douyin/internal/moderation"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/internal/rpc"
@@ -524,6 +525,13 @@ func (a *App) initGateway() error {
 		Users: a.users, Videos: a.videos, Favorites: a.favorites, Comments: a.comments,
 		Relations: a.relations, Messages: a.messages, Recommend: a.recommend, Blobs: a.blobs, Tokens: a.tokens, KV: a.kv,
 		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics, Moderator: filter,
+	}
+	if deps.LiveMetrics, err = live.NewMetrics(a.metrics.Registry); err != nil {
+		return err
+	}
+	if a.redis != nil {
+		// Replicated gateways share Redis: a comment posted through one reaches the others.
+		deps.Live = live.NewRedis(a.redis.Client(), a.redis.Key("live:comments"))
 	}
 	if a.localBlobs != nil {
 		deps.LocalMediaDir = a.localBlobs.Root()

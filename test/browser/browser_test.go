@@ -359,6 +359,8 @@ func TestWebAppInBrowser(t *testing.T) {
 	viewer.click("send comment", `.sheet .composer button[type="submit"]`)
 	viewer.waitFor("comment shown", fmt.Sprintf(`[...document.querySelectorAll('.sheet li.comment .c-text')].some(e => e.innerText === %s)`, jsString(comment)), stepTimeout)
 	viewer.waitFor("count shown", text(".sheet header span")+fmt.Sprintf(` === '%d 条评论'`, comments+1), stepTimeout)
+	// The comment also crosses the playing video as a live comment (弹幕), pushed over the socket.
+	viewer.waitFor("live comment shown", fmt.Sprintf(`[...document.querySelectorAll('.slide.active .danmaku .danmaku-item')].some(e => e.textContent === %s)`, jsString(comment)), stepTimeout)
 	viewer.shot("commented")
 	viewer.click("delete comment", `.sheet li.comment button.c-del`)
 	viewer.waitFor("comment gone", fmt.Sprintf(`![...document.querySelectorAll('.sheet li.comment .c-text')].some(e => e.innerText === %s)`, jsString(comment)), stepTimeout)
@@ -368,6 +370,11 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	viewer.shot("comment-deleted")
 	viewer.do("close comments", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css(".sheet")))
+	viewer.shot("danmaku-on")
+	viewer.click("danmaku off", "button.danmaku-toggle")
+	viewer.waitFor("danmaku hidden", `!document.querySelector('.danmaku') && document.querySelector('button.danmaku-toggle').getAttribute('aria-pressed') === 'false'`, stepTimeout)
+	viewer.click("danmaku on", "button.danmaku-toggle")
+	viewer.waitFor("danmaku connected", `document.querySelector('.slide.active .danmaku')?.dataset.live === 'open'`, stepTimeout)
 
 	// 5. Follow the author.
 	authorHref := eval[string](viewer, "author", `document.querySelector('.slide.active .who a').getAttribute('href')`)

@@ -3,6 +3,7 @@
 import { api, session } from './api.js';
 import { requireLogin } from './auth.js';
 import { openComments } from './comments.js';
+import { attachDanmaku, danmakuSetting } from './danmaku.js';
 import { publish, subscribe } from './store.js';
 import { count, empty, failure, h, icon, loading, toast } from './ui.js';
 
@@ -16,7 +17,8 @@ export function createPlayer({ source, first, start = 0, header, emptyState }) {
     h('button', { type: 'button', 'aria-label': '下一个视频', onclick: () => go(index + 1) }, icon('down')));
   let muted = true;
   const soundBtn = h('button.sound', { type: 'button', onclick: () => setMuted(!muted) });
-  root.append(track, steps, soundBtn);
+  const danmakuBtn = h('button.danmaku-toggle', { type: 'button', onclick: () => setDanmaku(!danmakuSetting.enabled) }, '弹幕');
+  root.append(track, steps, soundBtn, danmakuBtn);
   if (header) root.append(header);
 
   let videos = [];
@@ -35,6 +37,15 @@ export function createPlayer({ source, first, start = 0, header, emptyState }) {
     soundBtn.setAttribute('aria-label', m ? '取消静音' : '静音');
   }
   setMuted(true);
+
+  // The live comments (弹幕) run over the current video only, while the toggle is on.
+  function setDanmaku(on) {
+    danmakuSetting.enabled = on;
+    danmakuBtn.setAttribute('aria-pressed', String(on));
+    danmakuBtn.setAttribute('aria-label', on ? '关闭弹幕' : '打开弹幕');
+    danmakuBtn.classList.toggle('on', on);
+    if (slides.length) attach();
+  }
 
   function slideFor(v, i) {
     const s = { v };
@@ -152,6 +163,9 @@ export function createPlayer({ source, first, start = 0, header, emptyState }) {
       s.el.classList.toggle('active', i === index);
       s.el.setAttribute('aria-hidden', String(i !== index));
       s.el.inert = i !== index;
+      const live = i === index && danmakuSetting.enabled && !destroyed;
+      if (live && !s.live) s.live = attachDanmaku(s.el, s.v.id);
+      if (!live && s.live) { s.live.stop(); s.live = null; }
       if (i === index) {
         s.el.classList.remove('paused');
         s.video.muted = muted;
@@ -276,6 +290,7 @@ export function createPlayer({ source, first, start = 0, header, emptyState }) {
   };
   document.addEventListener('visibilitychange', onVisibility);
 
+  setDanmaku(danmakuSetting.enabled);
   begin();
 
   return {
@@ -285,7 +300,10 @@ export function createPlayer({ source, first, start = 0, header, emptyState }) {
       unsubscribe();
       document.removeEventListener('keydown', onKey);
       document.removeEventListener('visibilitychange', onVisibility);
-      slides.forEach((s) => { s.video.pause(); s.video.removeAttribute('src'); s.video.load(); });
+      slides.forEach((s) => {
+        s.video.pause(); s.video.removeAttribute('src'); s.video.load();
+        if (s.live) { s.live.stop(); s.live = null; }
+      });
     },
   };
 }
