@@ -610,7 +610,13 @@ func (c *client) feedRaw(t *testing.T, token string, q url.Values) *apiResp {
 
 func (c *client) feedQuery(t *testing.T, token string, q url.Values) feedResp {
 	t.Helper()
-	r := c.feedRaw(t, token, q).mustOK(t)
+	return checkedFeedPage(t, c.feedRaw(t, token, q).mustOK(t))
+}
+
+// checkedFeedPage decodes a page of any feed, checked as the app reads /douyin/feed/: every
+// video whole, next_time present, at most 30 videos.
+func checkedFeedPage(t *testing.T, r *apiResp) feedResp {
+	t.Helper()
 	checkList(t, r, "video_list", checkVideo)
 	requireInt(t, r, "next_time")
 	f := decodeAs[feedResp](t, r)

@@ -15,14 +15,7 @@ func (c *client) followingFeedRaw(t *testing.T, token string, q url.Values) *api
 // followingFeed is one page of the following feed, checked like a /douyin/feed/ page.
 func (c *client) followingFeed(t *testing.T, token string, q url.Values) feedResp {
 	t.Helper()
-	r := c.followingFeedRaw(t, token, q).mustOK(t)
-	checkList(t, r, "video_list", checkVideo)
-	requireInt(t, r, "next_time")
-	f := decodeAs[feedResp](t, r)
-	if len(f.VideoList) > 30 {
-		t.Errorf("%s: %d videos, want at most 30", r.what, len(f.VideoList))
-	}
-	return f
+	return checkedFeedPage(t, c.followingFeedRaw(t, token, q).mustOK(t))
 }
 
 func feedIDs(f feedResp) []int64 {

@@ -21,14 +21,7 @@ func (c *client) recommendRaw(t *testing.T, token string, q url.Values) *apiResp
 // recommend is one recommended page, checked like a /douyin/feed/ page.
 func (c *client) recommend(t *testing.T, token string) feedResp {
 	t.Helper()
-	r := c.recommendRaw(t, token, url.Values{}).mustOK(t)
-	checkList(t, r, "video_list", checkVideo)
-	requireInt(t, r, "next_time")
-	f := decodeAs[feedResp](t, r)
-	if len(f.VideoList) > 30 {
-		t.Errorf("%s: %d videos, want at most 30", r.what, len(f.VideoList))
-	}
-	return f
+	return checkedFeedPage(t, c.recommendRaw(t, token, url.Values{}).mustOK(t))
 }
 
 // TestRecommendFeedFollowsTaste: a viewer who likes what two other users like is recommended
