@@ -339,6 +339,16 @@ func (w *world) load(d *deployment, f *figures, stop <-chan struct{}, refusalsAl
 				case a.ok():
 				case refusalsAllowed && a.cleanRefusal(retryAfter):
 					f.refused.Add(1)
+					// As the app does: wait what Retry-After asks before the next call. Without
+					// it each user sends hundreds of calls a second at an instant refusal and
+					// meets the per-IP limit (429), which is not what this test is about.
+					if secs, err := strconv.Atoi(retryAfter); err == nil {
+						select {
+						case <-stop:
+							return
+						case <-time.After(time.Duration(secs) * time.Second):
+						}
+					}
 				default:
 					f.failed.Add(1)
 					if refusalsAllowed {
