@@ -31,6 +31,11 @@ const rankDepth = 600
 // people's likes reach it then; the viewer's own likes and follows make it stale at once).
 const rankTTL = 30 * time.Second
 
+// rankSettle: a viewer's first ranking, or one made because of their own like or follow, is
+// made once more this long after. Other users' events from just before it may still be on their way through
+// other queues (consumption is concurrent), and they are what "people who liked this" means.
+const rankSettle = 2 * time.Second
+
 // consumerGroup is the recommender's group on the like and activity topics: it sees every
 // event beside the favorite service's own consumer.
 const consumerGroup = "recommend"
@@ -191,8 +196,10 @@ func (s *Service) Recommend(ctx context.Context, req *recommendapi.RecommendRequ
 		}
 		return ids
 	}
-	if seen.ranked == nil || seen.version != version || now-seen.rankedAt > rankTTL.Milliseconds() {
+	fresh := seen.ranked == nil || seen.version != version // a first ranking, or the viewer acted
+	if fresh || now-seen.rankedAt > rankTTL.Milliseconds() || (seen.settling && now-seen.rankedAt > rankSettle.Milliseconds()) {
 		rank()
+		seen.settling = fresh
 	}
 	ids := take()
 	if len(ids) < limit {
@@ -247,6 +254,8 @@ type seenSet struct {
 	ranked   []int64
 	version  uint64
 	rankedAt int64
+	// settling: a first ranking or one after the viewer's own action; made again after rankSettle.
+	settling bool
 }
 
 func (s *seenSet) add(id, now int64, maxSeen int) {
