@@ -295,7 +295,10 @@ func setUp(t *testing.T, d *deployment) *world {
 // figures counts what the load saw.
 type figures struct {
 	ops, failed, refused atomic.Int64
-	badRefusals          atomic.Int64 // failures that were not a clean 503 while refusals were allowed
+	// returned is when the downed service was healthy again (Unix ns; 0: not yet, or none
+	// was down); refusedAfter counts the refusals met from then on.
+	returned, refusedAfter atomic.Int64
+	badRefusals            atomic.Int64 // failures that were not a clean 503 while refusals were allowed
 }
 
 // load runs likes, unlikes and logged-in feed reads from every liker until stop is closed.
@@ -342,6 +345,9 @@ func (w *world) load(d *deployment, f *figures, stop <-chan struct{}, refusalsAl
 				case a.ok():
 				case refusalsAllowed && a.cleanRefusal(retryAfter):
 					f.refused.Add(1)
+					if r := f.returned.Load(); r != 0 && time.Now().UnixNano() > r {
+						f.refusedAfter.Add(1)
+					}
 					// As the app does: wait what Retry-After asks before the next call. Without
 					// it each user sends hundreds of calls a second at an instant refusal and
 					// meets the per-IP limit (429), which is not what this test is about.
@@ -364,20 +370,35 @@ func (w *world) load(d *deployment, f *figures, stop <-chan struct{}, refusalsAl
 	wg.Wait()
 }
 
-// settleUnsure gives every pair whose last request failed uncleanly a known state again.
+// settleUnsure gives every pair whose last request was not acknowledged a known state
+// again: liked, as the app does, repeating a refused like after its Retry-After until it is
+// acknowledged.
 func (w *world) settleUnsure(t *testing.T, d *deployment) {
 	t.Helper()
+	ip := map[int64]string{}
+	token := map[int64]string{}
+	for i, u := range w.likers {
+		ip[u.id], token[u.id] = clientIP(i), u.token
+	}
+	deadline := time.Now().Add(30 * time.Second)
 	for pair, unsure := range w.unsure {
 		if !unsure {
 			continue
 		}
-		for _, u := range w.likers {
-			if u.id == pair[0] {
-				d.mustCall(t, http.MethodPost, "/douyin/favorite/action/", url.Values{
-					"token": {u.token}, "video_id": {strconv.FormatInt(pair[1], 10)}, "action_type": {"1"}})
-				w.liked[pair] = true
+		for {
+			a, retryAfter := d.callFrom(ip[pair[0]], http.MethodPost, "/douyin/favorite/action/", url.Values{
+				"token": {token[pair[0]]}, "video_id": {strconv.FormatInt(pair[1], 10)}, "action_type": {"1"}}, nil, "")
+			if a.ok() {
+				break
 			}
+			secs, err := strconv.Atoi(retryAfter)
+			if !a.cleanRefusal(retryAfter) || err != nil || time.Now().After(deadline) {
+				t.Fatalf("settling user %d's like of video %d: HTTP %d status_code %d Retry-After %q err %v",
+					pair[0], pair[1], a.httpStatus, a.statusCode, retryAfter, a.err)
+			}
+			time.Sleep(time.Duration(secs) * time.Second)
 		}
+		w.liked[pair], w.unsure[pair] = true, false
 	}
 }
 
@@ -455,7 +476,7 @@ func (w *world) mismatches(t *testing.T, d *deployment) (lost, wrong int, first 
 }
 
 // timeToConsistent polls until everything users see is right, and reports how long that took
-// from end (the end of the load).
+// from end (the end of the load, its unsure pairs settled).
 func (w *world) timeToConsistent(t *testing.T, d *deployment, end time.Time) (time.Duration, int) {
 	t.Helper()
 	for {
@@ -508,8 +529,8 @@ func TestChaos(t *testing.T) {
 		time.Sleep(6 * time.Second) // load after the last kill
 		close(stop)
 		<-done
-		end := time.Now()
 		w.settleUnsure(t, d)
+		end := time.Now()
 		took, lost := w.timeToConsistent(t, d, end)
 		report(t, "instances-die", &f, lost, took)
 		if share := float64(f.failed.Load()) / float64(max(f.ops.Load(), 1)); share > maxFailedShare {
@@ -536,16 +557,19 @@ func TestChaos(t *testing.T) {
 		}
 		waitHealthy(t, "favorite", len(d.gateways))
 		returned := time.Now()
+		f.returned.Store(returned.UnixNano())
 		t.Log("favorite service back (healthy in Consul)")
 		// Load goes on while the clients find the instances again.
 		time.Sleep(5 * time.Second)
 		close(stop)
 		<-done
-		end := time.Now()
+		loadEnd := time.Now()
 		w.settleUnsure(t, d)
+		end := time.Now()
 		took, lost := w.timeToConsistent(t, d, end)
 		report(t, "favorite-down", &f, lost, took)
-		t.Logf("favorite back %s before the end of the load", end.Sub(returned).Round(time.Millisecond))
+		t.Logf("favorite back %s before the end of the load; %d refusals after it was back; unsure pairs settled in %s",
+			loadEnd.Sub(returned).Round(time.Millisecond), f.refusedAfter.Load(), end.Sub(loadEnd).Round(time.Millisecond))
 		if n := f.badRefusals.Load(); n != 0 {
 			t.Errorf("favorite-down: %d failures were not a 503 with the envelope and Retry-After", n)
 		}
