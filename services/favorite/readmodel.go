@@ -176,7 +176,7 @@ func (s *Service) act(ctx context.Context, c Change) error {
 	ctx = context.WithoutCancel(ctx)
 	if err := s.applyLoaded(ctx, c, seq); err != nil {
 		// The step may have landed with only its reply lost: drop what it could touch, so
-		// reads load SQL plus the pending deltas until the consumer settles the pair.
+		// reads load SQL (without this like until the consumer commits it).
 		s.log.WarnContext(ctx, "favorite read model did not take a queued like; dropping its keys", "err", err)
 		if ferr := s.readModel.Forget(ctx, c); ferr != nil {
 			s.log.WarnContext(ctx, "favorite read model keys not dropped; they expire with their TTL", "err", ferr)
