@@ -88,8 +88,8 @@ type ReadModel interface {
 // LikedSet is a user's cached liked set.
 type LikedSet struct {
 	Videos []int64
-	// LastStep holds, for videos whose membership a step changed while the set was cached,
-	// that step's seq (microseconds, strictly increasing): the order of the user's latest
+	// LastStep holds, for videos whose membership a step (or the Settle of a commit that
+	// came before its step) changed while the set was cached, that step's seq (microseconds, strictly increasing): the order of the user's latest
 	// actions, which SQL may not have yet.
 	LastStep map[int64]int64
 }

@@ -332,12 +332,15 @@ func (m *MemoryReadModel) Settle(_ context.Context, c Change, committed Committe
 		old := m.pending(c)
 		n := old
 		if set, ok := m.liked.Get(c.UserID); ok {
-			if seq >= last {
+			if _, had := set[c.VideoID]; seq >= last && had != committed.Liked {
 				if committed.Liked {
 					set[c.VideoID] = struct{}{}
 				} else {
 					delete(set, c.VideoID)
 				}
+				// The commit's step is the pair's newest: it orders the list like a step
+				// applied first.
+				m.steps.Put(pair, seq, cache.TTL(m.setTTL))
 			}
 			_, member := set[c.VideoID]
 			n = boolCount(member) - boolCount(committed.Liked)

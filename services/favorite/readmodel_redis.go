@@ -435,7 +435,9 @@ func (m *RedisReadModel) FillUserStats(ctx context.Context, stats map[int64]User
 // A commit reports the pair's SQL state and the seq it has reached. If that is older than
 // what an earlier Settle of the pair saw (two batches settling out of order), the pending
 // delta stays. Otherwise the set's membership takes the committed state when SQL has every
-// step the set took (no step, changed or not, newer than the committed seq), and the pair's pending delta
+// step the set took (no step, changed or not, newer than the committed seq), recording the
+// committed seq as the pair's last step when that changed the set (a consumer faster than the
+// request settles before the request's own step, which is then stale), and the pair's pending delta
 // becomes what it is by definition, set state minus SQL state: so a redelivered event, or a
 // Settle lost to a crash, is made good by the pair's next Settle. The counters are dropped
 // when SQL or the delta moved, so their next read loads SQL plus the pending deltas; their
@@ -454,7 +456,10 @@ if committedSeq >= settled then
   local last = math.max(tonumber(steps[1] or '0'), tonumber(steps[2] or '0'))
   if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then
     if committedSeq >= last then
-      if ARGV[2] == '1' then redis.call('SADD', KEYS[1], ARGV[1]) else redis.call('SREM', KEYS[1], ARGV[1]) end
+      local changed
+      if ARGV[2] == '1' then changed = redis.call('SADD', KEYS[1], ARGV[1]) else changed = redis.call('SREM', KEYS[1], ARGV[1]) end
+      -- The commit's step is the pair's newest: it orders the list like a step applied first.
+      if changed == 1 then redis.call('HSET', KEYS[5], ARGV[1], ARGV[4]) end
     end
     new = redis.call('SISMEMBER', KEYS[1], ARGV[1]) - tonumber(ARGV[2])
   elseif committedSeq >= last then

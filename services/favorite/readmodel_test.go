@@ -1026,6 +1026,54 @@ func testReadModelListShowsUncommittedActions(t *testing.T, kind string) {
 	}
 }
 
+// raceQueue holds messages like heldQueue, or, while fast, hands each to the consumer inside
+// Publish: a consumer faster than the request (RocketMQ's may be, under load; the in-process
+// queue always is), whose commit settles before the request applies its own step.
+type raceQueue struct {
+	heldQueue
+	fast bool
+}
+
+func (q *raceQueue) Publish(ctx context.Context, topic, key string, body []byte) error {
+	if q.fast {
+		return q.handler(ctx, body)
+	}
+	return q.heldQueue.Publish(ctx, topic, key, body)
+}
+
+// Whichever comes first, the request's step or the commit's Settle, the list orders the
+// likes by the action, newest first.
+func TestReadModelListOrderWhenTheCommitSettlesFirst(t *testing.T) {
+	eachReadModel(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		q := &raceQueue{}
+		f := newRMFixture(t, kind, q, q)
+		wantList := func(when string, want ...int64) {
+			t.Helper()
+			resp, err := f.svc.FavoriteList(ctx, &favoriteapi.FavoriteListRequest{UserId: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want == nil {
+				want = []int64{}
+			}
+			if !slices.Equal(resp.VideoIds, want) {
+				t.Fatalf("%s: favorite list %v, want %v", when, resp.VideoIds, want)
+			}
+		}
+		f.mustAct(t, 1, 10, like) // the steps first, then the commits
+		f.mustAct(t, 1, 20, like)
+		q.deliver(t)
+		wantList("two likes", 20, 10)
+		q.fast = true // now the commits first
+		f.mustAct(t, 1, 10, unlike)
+		wantList("the first unliked", 20)
+		f.mustAct(t, 1, 10, like)
+		wantList("the first liked again: the newest", 10, 20)
+		f.assertAPIMatchesSQL(t, []int64{1}, []int64{1, 2})
+	})
+}
+
 func TestReadModelCountsIncludeQueuedLikes(t *testing.T) {
 	eachReadModel(t, testReadModelCountsIncludeQueuedLikes)
 }
