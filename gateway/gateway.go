@@ -8,11 +8,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -372,30 +370,4 @@ func (g *Gateway) routes() {
 	if g.deps.LocalMediaDir != "" {
 		g.serveLocalMedia(g.deps.LocalMediaDir)
 	}
-}
-
-// maxSmallBodyBytes is the largest body of any request but a publish: the API's forms and
-// JSON bodies are a few hundred bytes.
-const maxSmallBodyBytes = 1 << 20
-
-// limitBodies reads the body of every request but a publish into memory, refusing one over
-// maxSmallBodyBytes with 413: with streamed bodies Hertz no longer enforces a limit, and the
-// binder would read any stream whole.
-func (g *Gateway) limitBodies(ctx context.Context, c *app.RequestContext) {
-	path := string(c.Request.URI().Path())
-	if strings.HasPrefix(path, "/douyin/publish/action") {
-		c.Next(ctx)
-		return
-	}
-	if c.Request.IsBodyStream() {
-		body, err := io.ReadAll(io.LimitReader(c.RequestBodyStream(), maxSmallBodyBytes+1))
-		if err != nil || len(body) > maxSmallBodyBytes {
-			c.SetConnectionClose()
-			c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, map[string]any{
-				"status_code": int32(basecode.ErrCode_PayloadTooLarge), "status_msg": "the request body is too large"})
-			return
-		}
-		c.Request.SetBody(body)
-	}
-	c.Next(ctx)
 }
