@@ -86,7 +86,8 @@ func (g *Gateway) limitAuth(next app.HandlerFunc) app.HandlerFunc {
 // app's polling, low enough that one address cannot take the whole server.
 func (g *Gateway) limitReads(ctx context.Context, c *app.RequestContext) {
 	path := string(c.Request.URI().Path())
-	if !strings.HasPrefix(path, "/douyin/") || strings.HasPrefix(path, "/douyin/user/login") || strings.HasPrefix(path, "/douyin/user/register") {
+	if !strings.HasPrefix(path, "/douyin/") || strings.HasPrefix(path, strings.TrimSuffix(api.UserLoginPath, "/")) ||
+		strings.HasPrefix(path, strings.TrimSuffix(api.UserRegisterPath, "/")) {
 		c.Next(ctx)
 		return
 	}
@@ -124,7 +125,7 @@ const maxSmallBodyBytes = 1 << 20
 // binder would read any stream whole.
 func (g *Gateway) limitBodies(ctx context.Context, c *app.RequestContext) {
 	path := string(c.Request.URI().Path())
-	if strings.HasPrefix(path, "/douyin/publish/action") {
+	if strings.HasPrefix(path, strings.TrimSuffix(api.PublishActionPath, "/")) {
 		c.Next(ctx)
 		return
 	}
