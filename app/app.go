@@ -177,20 +177,6 @@ func (a *App) initDB() error {
 	return nil
 }
 
-// Migrate creates or updates the schema of every service.
-func Migrate(gdb *gorm.DB) error {
-	for name, migrate := range map[string]func(*gorm.DB) error{
-		User: user.Migrate, Video: video.Migrate, Favorite: favorite.Migrate,
-		Comment: comment.Migrate, Relation: relation.Migrate, Message: message.Migrate,
-		tokens: auth.Migrate,
-	} {
-		if err := migrate(gdb); err != nil {
-			return fmt.Errorf("migrate %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
 func (a *App) initCache() error {
 	kv, r, err := cache.Open(a.cfg.Cache, embeddedCacheEntries)
 	if err != nil {

@@ -15,8 +15,6 @@ state=${DOUYIN_UP_DIR:-$root/.run/up}
 base=${DOUYIN_UP_PORT_BASE:-18000}
 database=${DOUYIN_UP_DATABASE:-douyin_up}
 replicas=${DOUYIN_UP_REPLICAS:-1}
-targets=(user video favorite comment relation message recommend media gateway)
-services=(user video favorite comment relation message recommend)
 # recommend keeps its model and the viewers' seen videos in its own memory and consumes every
 # event itself: one instance, whatever the replicas (docs/feeds.md).
 instances_of() { if [ "$1" = recommend ]; then echo 1; else echo "$replicas"; fi; }
@@ -36,6 +34,15 @@ mkdir -p "$state/logs" "$state/data"
 
 scripts/deps.sh >"$state/deps.log" 2>&1 || { cat "$state/deps.log" >&2; exit 1; }
 go build -o "$state/douyin" ./cmd/douyin
+# Every component, each after those it calls, and those serving Kitex: from the module table
+# (app/modules.go), so a new component needs no edit here.
+targets=()
+services=()
+while read -r name role; do
+  targets+=("$name")
+  [ "$role" != kitex ] || services+=("$name")
+done < <("$state/douyin" components)
+[ "${#targets[@]}" -gt 0 ] || { echo "up: douyin components listed nothing" >&2; exit 1; }
 
 # A signing key for this deployment, created once, readable by the owner only.
 [ -s "$state/auth.secret" ] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$state/auth.secret")
