@@ -320,7 +320,7 @@ func (a *App) initVideo() (err error) {
 		video.WithWorkCountCache(a.shared.workCounts), video.WithTimeline(a.shared.timeline)}
 	sweep := a.cfg.Sweeper
 	// The in-process queue loses queued work on a restart: re-enqueue every processing video.
-	sweep.SweepAllAtStart = a.cfg.MQ.Backend == mq.BackendMemory
+	sweep.SweepAllAtStart = a.cfg.MQ.InProcess()
 	opts = append(opts, video.WithSweeper(sweep), video.WithActivity(activity.NewPublisher(a.producer)))
 	svc := video.New(video.NewSQLStore(a.gdb), a.producer, a.blobs, opts...)
 	a.videos = svc
@@ -431,7 +431,7 @@ func (a *App) initRecommend() (err error) {
 
 func (a *App) initMedia() error {
 	w := media.New(a.blobs, a.videos, a.cfg.Media, a.log.With("module", Media))
-	if a.cfg.MQ.Backend == mq.BackendMemory {
+	if a.cfg.MQ.InProcess() {
 		// The in-process queue runs handlers inside Publish, i.e. inside the upload request:
 		// queue the work for a pool instead of transcoding there.
 		a.runners = append(a.runners, w.Run)
