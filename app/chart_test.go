@@ -12,8 +12,8 @@ import (
 
 // TestChartComponentsMatchTheModuleTable keeps the Helm chart's component list in step with the
 // module table: one entry per component, calling exactly the components it calls, serving Kitex
-// exactly when another component calls it, and mounting the data volume exactly when it uses
-// the blob store (local blobs live on it).
+// exactly when another component calls it, mounting the data volume exactly when it uses the
+// blob store (local blobs live on it), and one replica of a component that runs only once.
 func TestChartComponentsMatchTheModuleTable(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "charts", "douyin", "values.yaml"))
 	if err != nil {
@@ -24,6 +24,10 @@ func TestChartComponentsMatchTheModuleTable(t *testing.T) {
 			RPC       bool     `yaml:"rpc"`
 			Calls     []string `yaml:"calls"`
 			NeedsData bool     `yaml:"needsData"`
+			Replicas  int      `yaml:"replicas"`
+			Autoscale struct {
+				MaxReplicas int `yaml:"maxReplicas"`
+			} `yaml:"autoscaling"`
 		} `yaml:"components"`
 	}
 	if err := yaml.Unmarshal(raw, &values); err != nil {
@@ -58,6 +62,9 @@ func TestChartComponentsMatchTheModuleTable(t *testing.T) {
 		}
 		if usesBlobs := slices.Contains(table[name].deps, blobs); c.NeedsData != usesBlobs {
 			t.Errorf("components.%s.needsData = %v, but uses the blob store: %v", name, c.NeedsData, usesBlobs)
+		}
+		if Single(name) && (c.Replicas != 1 || c.Autoscale.MaxReplicas > 1) {
+			t.Errorf("components.%s runs one instance only, but replicas = %d and autoscaling.maxReplicas = %d", name, c.Replicas, c.Autoscale.MaxReplicas)
 		}
 	}
 }

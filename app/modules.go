@@ -48,6 +48,9 @@ type module struct {
 	init      func() error
 	// migrate creates or updates the module's tables (nil: it owns none).
 	migrate func(*gorm.DB) error
+	// single: the component keeps state in its own memory that must see every event, so a
+	// deployment runs one instance of it whatever the replicas of the others.
+	single bool
 }
 
 // moduleTable is the whole wiring of the system in one place.
@@ -76,7 +79,8 @@ func (a *App) moduleTable() map[string]module {
 		Media:    {component: true, deps: []string{queue, blobs, Video}, init: a.initMedia},
 		// database: the model is rebuilt from SQL at start (from the other components' tables,
 		// it owns none); queue: then fed by the events.
-		Recommend: {component: true, deps: []string{database, queue}, init: a.initRecommend},
+		// single: the model and the viewers' seen videos live in its memory (docs/feeds.md).
+		Recommend: {component: true, single: true, deps: []string{database, queue}, init: a.initRecommend},
 		Gateway:   {component: true, deps: []string{User, Video, Favorite, Comment, Relation, Message, Recommend, blobs, tokens, cacheKV}, init: a.initGateway},
 		seeding:   {deps: []string{Gateway, Media}, init: a.initSeed},
 
@@ -114,6 +118,9 @@ func Called(component string) bool {
 	}
 	return false
 }
+
+// Single reports whether a deployment runs one instance of component only.
+func Single(component string) bool { return describedTable()[component].single }
 
 // Targets lists the modules -target accepts: all, then every component by name.
 func Targets() []string { return append([]string{All}, slices.Sorted(slices.Values(Components()))...) }

@@ -16,16 +16,24 @@ func TestComponentsListsTheModuleTable(t *testing.T) {
 	}
 	var names []string
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		name, role, _ := strings.Cut(line, " ")
+		fields := strings.Fields(line)
+		name, roles := fields[0], fields[1:]
 		names = append(names, name)
-		if want := app.Called(name); (role == "kitex") != want || (role != "" && role != "kitex") {
-			t.Errorf("line %q: serving Kitex should be %v", line, want)
+		want := []string{}
+		if app.Called(name) {
+			want = append(want, "kitex")
+		}
+		if app.Single(name) {
+			want = append(want, "single")
+		}
+		if !slices.Equal(append([]string{}, roles...), want) {
+			t.Errorf("line %q: roles %v, want %v", line, roles, want)
 		}
 	}
 	if !slices.Equal(names, app.Components()) {
 		t.Fatalf("components %v, want %v", names, app.Components())
 	}
-	if !slices.Contains(names, app.Gateway) || app.Called(app.Gateway) || !app.Called(app.User) {
+	if !slices.Contains(names, app.Gateway) || app.Called(app.Gateway) || !app.Called(app.User) || !app.Single(app.Recommend) || app.Single(app.User) {
 		t.Fatalf("unexpected table: %s", out.String())
 	}
 }
