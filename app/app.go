@@ -177,20 +177,6 @@ func (a *App) initDB() error {
 	return nil
 }
 
-// Migrate creates or updates the schema of every service.
-func Migrate(gdb *gorm.DB) error {
-	for name, migrate := range map[string]func(*gorm.DB) error{
-		User: user.Migrate, Video: video.Migrate, Favorite: favorite.Migrate,
-		Comment: comment.Migrate, Relation: relation.Migrate, Message: message.Migrate,
-		tokens: auth.Migrate,
-	} {
-		if err := migrate(gdb); err != nil {
-			return fmt.Errorf("migrate %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
 func (a *App) initCache() error {
 	kv, r, err := cache.Open(a.cfg.Cache, embeddedCacheEntries)
 	if err != nil {
@@ -334,7 +320,7 @@ func (a *App) initVideo() (err error) {
 		video.WithWorkCountCache(a.shared.workCounts), video.WithTimeline(a.shared.timeline)}
 	sweep := a.cfg.Sweeper
 	// The in-process queue loses queued work on a restart: re-enqueue every processing video.
-	sweep.SweepAllAtStart = a.cfg.MQ.Backend == mq.BackendMemory
+	sweep.SweepAllAtStart = a.cfg.MQ.InProcess()
 	opts = append(opts, video.WithSweeper(sweep), video.WithActivity(activity.NewPublisher(a.producer)))
 	svc := video.New(video.NewSQLStore(a.gdb), a.producer, a.blobs, opts...)
 	a.videos = svc
@@ -445,7 +431,7 @@ func (a *App) initRecommend() (err error) {
 
 func (a *App) initMedia() error {
 	w := media.New(a.blobs, a.videos, a.cfg.Media, a.log.With("module", Media))
-	if a.cfg.MQ.Backend == mq.BackendMemory {
+	if a.cfg.MQ.InProcess() {
 		// The in-process queue runs handlers inside Publish, i.e. inside the upload request:
 		// queue the work for a pool instead of transcoding there.
 		a.runners = append(a.runners, w.Run)

@@ -4,6 +4,16 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+
+	"gorm.io/gorm"
+
+	"github.com/douyin-backend/douyin/internal/auth"
+	"github.com/douyin-backend/douyin/services/comment"
+	"github.com/douyin-backend/douyin/services/favorite"
+	"github.com/douyin-backend/douyin/services/message"
+	"github.com/douyin-backend/douyin/services/relation"
+	"github.com/douyin-backend/douyin/services/user"
+	"github.com/douyin-backend/douyin/services/video"
 )
 
 // Module names. Components are what -target selects; the rest are resources they share.
@@ -31,8 +41,16 @@ const (
 
 // module is one node of the graph: its dependencies and the constructor that builds it.
 type module struct {
-	deps []string
-	init func() error
+	// component: -target can run it in a process of its own; the other modules are resources
+	// the components share.
+	component bool
+	deps      []string
+	init      func() error
+	// migrate creates or updates the module's tables (nil: it owns none).
+	migrate func(*gorm.DB) error
+	// single: the component keeps state in its own memory that must see every event, so a
+	// deployment runs one instance of it whatever the replicas of the others.
+	single bool
 }
 
 // moduleTable is the whole wiring of the system in one place.
@@ -46,34 +64,87 @@ func (a *App) moduleTable() map[string]module {
 		cacheKV:  {init: a.initCache},
 		queue:    {init: a.initQueue},
 		blobs:    {init: a.initBlobs},
-		tokens:   {deps: tokenDeps, init: a.initTokens},
+		tokens:   {deps: tokenDeps, init: a.initTokens, migrate: auth.Migrate},
 
-		User:     {deps: []string{database, cacheKV}, init: a.initUser},
-		Video:    {deps: []string{database, cacheKV, queue, blobs}, init: a.initVideo},
-		Favorite: {deps: []string{database, cacheKV, queue, Video}, init: a.initFavorite},
+		User:     {component: true, deps: []string{database, cacheKV}, init: a.initUser, migrate: user.Migrate},
+		Video:    {component: true, deps: []string{database, cacheKV, queue, blobs}, init: a.initVideo, migrate: video.Migrate},
+		Favorite: {component: true, deps: []string{database, cacheKV, queue, Video}, init: a.initFavorite, migrate: favorite.Migrate},
 		// cacheKV: the comment counters live in Redis when it is configured; without the
 		// dependency a comment process alone would keep them in its own memory, and each
 		// replica would serve its own stale copy.
 		// queue: comments and follows are published for the recommender.
-		Comment:  {deps: []string{database, cacheKV, queue, Video}, init: a.initComment},
-		Relation: {deps: []string{database, cacheKV, queue, User}, init: a.initRelation},
-		Message:  {deps: []string{database, cacheKV, User}, init: a.initMessage},
-		Media:    {deps: []string{queue, blobs, Video}, init: a.initMedia},
-		// database: the model is rebuilt from SQL at start; queue: then fed by the events.
-		Recommend: {deps: []string{database, queue}, init: a.initRecommend},
-		Gateway:   {deps: []string{User, Video, Favorite, Comment, Relation, Message, Recommend, blobs, tokens, cacheKV}, init: a.initGateway},
+		Comment:  {component: true, deps: []string{database, cacheKV, queue, Video}, init: a.initComment, migrate: comment.Migrate},
+		Relation: {component: true, deps: []string{database, cacheKV, queue, User}, init: a.initRelation, migrate: relation.Migrate},
+		Message:  {component: true, deps: []string{database, cacheKV, User}, init: a.initMessage, migrate: message.Migrate},
+		Media:    {component: true, deps: []string{queue, blobs, Video}, init: a.initMedia},
+		// database: the model is rebuilt from SQL at start (from the other components' tables,
+		// it owns none); queue: then fed by the events.
+		// single: the model and the viewers' seen videos live in its memory (docs/feeds.md).
+		Recommend: {component: true, single: true, deps: []string{database, queue}, init: a.initRecommend},
+		Gateway:   {component: true, deps: []string{User, Video, Favorite, Comment, Relation, Message, Recommend, blobs, tokens, cacheKV}, init: a.initGateway},
 		seeding:   {deps: []string{Gateway, Media}, init: a.initSeed},
 
 		All: {deps: []string{Gateway, Media, seeding}},
 	}
 }
 
-// Targets lists the modules -target accepts.
-func Targets() []string {
-	return []string{All, Gateway, User, Video, Favorite, Comment, Relation, Message, Media, Recommend}
+// describedTable is the module table as a description: names, dependencies and migrations,
+// which do not depend on the configuration (only the tokens' dependencies do, see
+// revocationsInDB); its constructors are not to be called.
+func describedTable() map[string]module { return (&App{}).moduleTable() }
+
+// Components lists the components in start order: each after the components it calls.
+func Components() []string {
+	table := describedTable()
+	// A broken table (a cycle) leaves the list empty here and fails New with the cycle;
+	// TestModuleGraph catches it first.
+	order, _ := initOrder(table, []string{All}, everywhere)
+	var components []string
+	for _, name := range order {
+		if table[name].component {
+			components = append(components, name)
+		}
+	}
+	return components
 }
 
+// Called reports whether another component calls component, so that it serves Kitex when it
+// runs in a process of its own.
+func Called(component string) bool {
+	for name, m := range describedTable() {
+		if m.component && name != component && slices.Contains(m.deps, component) {
+			return true
+		}
+	}
+	return false
+}
+
+// Single reports whether a deployment runs one instance of component only.
+func Single(component string) bool { return describedTable()[component].single }
+
+// Targets lists the modules -target accepts: all, then every component by name.
+func Targets() []string { return append([]string{All}, slices.Sorted(slices.Values(Components()))...) }
+
 func isTarget(name string) bool { return slices.Contains(Targets(), name) }
+
+func everywhere(string) bool { return true }
+
+// Migrate creates or updates the schema of every module that owns tables, in dependency order.
+func Migrate(gdb *gorm.DB) error {
+	table := describedTable()
+	order, err := initOrder(table, []string{All}, everywhere)
+	if err != nil {
+		return err
+	}
+	for _, name := range order {
+		if migrate := table[name].migrate; migrate != nil {
+			if err := migrate(gdb); err != nil {
+				return fmt.Errorf("migrate %s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
 
 // initOrder returns the modules needed by targets, each after its dependencies. A component
 // that runs elsewhere (local reports false) is a leaf: this process only builds its client.
@@ -94,7 +165,7 @@ func initOrder(table map[string]module, targets []string, local func(string) boo
 		}
 		state[name] = 1
 		var deps []string
-		if !isTarget(name) || local(name) {
+		if !m.component || local(name) {
 			deps = slices.Clone(m.deps)
 		}
 		sort.Strings(deps) // deterministic order

@@ -44,8 +44,6 @@ func TestInitOrderDetectsCycles(t *testing.T) {
 	}
 }
 
-func everywhere(string) bool { return true }
-
 func TestTargetBuildsOnlyWhatItRuns(t *testing.T) {
 	table := (&App{}).moduleTable()
 	cases := []struct {

@@ -21,6 +21,7 @@ import (
 	"github.com/hertz-contrib/websocket"
 
 	"github.com/douyin-backend/douyin/internal/auth"
+	"github.com/douyin-backend/douyin/internal/polltest"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
@@ -109,18 +110,6 @@ func dialLive(t *testing.T, base string, videoID int64) (*websocket.Conn, int, [
 	return conn, http.StatusSwitchingProtocols, nil
 }
 
-// waitFor polls cond until it holds or a 5 s deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // A watcher that stops reading is dropped once its send buffer fills; the watcher beside it
 // keeps receiving every comment in order.
 func TestLiveSlowReaderDroppedOthersServed(t *testing.T) {
@@ -130,7 +119,7 @@ func TestLiveSlowReaderDroppedOthersServed(t *testing.T) {
 	if slow == nil || fast == nil {
 		t.Fatalf("handshakes answered %d and %d", status, status2)
 	}
-	waitFor(t, "both watchers registered", func() bool { return g.live.hub.Watchers() == 2 })
+	polltest.Until(t, 5*time.Second, "both watchers registered", func() bool { return g.live.hub.Watchers() == 2 })
 	// Until runLive has installed the hub, a publish reaches nobody: probe until one arrives.
 	probe := []byte(`"probe"`)
 	got := make(chan []byte, 1024)
@@ -145,7 +134,7 @@ func TestLiveSlowReaderDroppedOthersServed(t *testing.T) {
 		}
 	}()
 	ctx := context.Background()
-	waitFor(t, "the fan-out to run", func() bool {
+	polltest.Until(t, 5*time.Second, "the fan-out to run", func() bool {
 		_ = g.live.fanout.Publish(ctx, 1, probe)
 		select {
 		case <-got:
@@ -183,7 +172,7 @@ func TestLiveSlowReaderDroppedOthersServed(t *testing.T) {
 			break
 		}
 	}
-	waitFor(t, "the slow watcher to be dropped", func() bool { return g.live.hub.Watchers() == 1 })
+	polltest.Until(t, 5*time.Second, "the slow watcher to be dropped", func() bool { return g.live.hub.Watchers() == 1 })
 	_ = slow.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
 		if _, _, err := slow.ReadMessage(); err != nil {
@@ -254,10 +243,10 @@ func TestLivePingsKeepReadersAndCloseSilentOnes(t *testing.T) {
 		}
 	}()
 	// The silent watcher reads nothing, so it answers no ping: gone after two intervals.
-	waitFor(t, "the silent watcher to be closed", func() bool { return g.live.hub.Watchers() == 1 })
-	waitFor(t, "three pings answered", func() bool { return pings.Load() >= 3 })
+	polltest.Until(t, 5*time.Second, "the silent watcher to be closed", func() bool { return g.live.hub.Watchers() == 1 })
+	polltest.Until(t, 5*time.Second, "three pings answered", func() bool { return pings.Load() >= 3 })
 	// Published until it arrives: the fan-out may not have been installed at the first try.
-	waitFor(t, "a comment for the pinged watcher", func() bool {
+	polltest.Until(t, 5*time.Second, "a comment for the pinged watcher", func() bool {
 		_ = g.live.fanout.Publish(context.Background(), 3, []byte(`"still here"`))
 		select {
 		case msg, ok := <-got:

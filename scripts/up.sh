@@ -15,11 +15,6 @@ state=${DOUYIN_UP_DIR:-$root/.run/up}
 base=${DOUYIN_UP_PORT_BASE:-18000}
 database=${DOUYIN_UP_DATABASE:-douyin_up}
 replicas=${DOUYIN_UP_REPLICAS:-1}
-targets=(user video favorite comment relation message recommend media gateway)
-services=(user video favorite comment relation message recommend)
-# recommend keeps its model and the viewers' seen videos in its own memory and consumes every
-# event itself: one instance, whatever the replicas (docs/feeds.md).
-instances_of() { if [ "$1" = recommend ]; then echo 1; else echo "$replicas"; fi; }
 # Ports: instance slot k (0-based over every target's instances) listens for RPC on base+1+k and
 # for admin on base+101+k; gateway instance i serves HTTP on base+79+i. Nine replicas fit below
 # the gateways' ports.
@@ -36,6 +31,20 @@ mkdir -p "$state/logs" "$state/data"
 
 scripts/deps.sh >"$state/deps.log" 2>&1 || { cat "$state/deps.log" >&2; exit 1; }
 go build -o "$state/douyin" ./cmd/douyin
+# Every component, each after those it calls, those serving Kitex, and those that keep in their
+# own memory state that must see every event (recommend, docs/feeds.md), so run one instance
+# whatever the replicas: from the module table (app/modules.go), so a new component needs no
+# edit here.
+targets=()
+services=()
+singles=()
+while read -r name roles; do
+  targets+=("$name")
+  [[ " $roles " != *" kitex "* ]] || services+=("$name")
+  [[ " $roles " != *" single "* ]] || singles+=("$name")
+done < <("$state/douyin" components)
+[ "${#targets[@]}" -gt 0 ] || { echo "up: douyin components listed nothing" >&2; exit 1; }
+instances_of() { if [[ " ${singles[*]} " == *" $1 "* ]]; then echo 1; else echo "$replicas"; fi; }
 
 # A signing key for this deployment, created once, readable by the owner only.
 [ -s "$state/auth.secret" ] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$state/auth.secret")
@@ -128,6 +137,6 @@ for gateway in "${gateways[@]}"; do
     sleep 0.2
   done
 done
-echo "up: ${#admin_ports[@]} processes running ($replicas of each target, one recommend); logs in $state/logs"
+echo "up: ${#admin_ports[@]} processes running ($replicas of each target, one of ${singles[*]:-none}); logs in $state/logs"
 echo "GATEWAYS=${gateways[*]}"
 echo "GATEWAY=${gateways[0]}"

@@ -6,6 +6,7 @@
 //	douyin seed [flags]       write the demo users and videos (once)
 //	douyin revoke -user ID    revoke every token of a user issued until now
 //	douyin version            print the version
+//	douyin components         list the components in start order, with their roles (kitex, single)
 package main
 
 import (
@@ -17,6 +18,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // comment dates use a configured zone even on images without zoneinfo
@@ -39,11 +42,15 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	command := "serve"
-	if len(args) > 0 && (args[0] == "migrate" || args[0] == "seed" || args[0] == "revoke" || args[0] == "version") {
+	if len(args) > 0 && slices.Contains([]string{"migrate", "seed", "revoke", "version", "components"}, args[0]) {
 		command, args = args[0], args[1:]
 	}
-	if command == "version" {
+	switch command {
+	case "version":
 		fmt.Fprintln(stdout, "douyin", version)
+		return 0
+	case "components":
+		printComponents(stdout)
 		return 0
 	}
 
@@ -103,6 +110,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// printComponents writes what scripts/up.sh starts, from the module table: one line per
+// component, each after those it calls, its name followed by its roles: "kitex" when other
+// components call it over Kitex, "single" when a deployment runs one instance of it only.
+func printComponents(w io.Writer) {
+	for _, c := range app.Components() {
+		line := []string{c}
+		if app.Called(c) {
+			line = append(line, "kitex")
+		}
+		if app.Single(c) {
+			line = append(line, "single")
+		}
+		fmt.Fprintln(w, strings.Join(line, " "))
+	}
 }
 
 func serve(ctx context.Context, cfg app.Config, log *slog.Logger) error {

@@ -19,6 +19,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/douyin-backend/douyin/app"
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/db"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
@@ -162,7 +163,7 @@ func (c *seedConfig) Validate() error {
 }
 
 // runSeed fills an empty database with a synthetic data set. It writes rows straight through
-// GORM with multi-row INSERTs (the services' own tables, migrated by their Migrate functions),
+// GORM with multi-row INSERTs (the services' own tables, migrated as `douyin migrate` does),
 // and computes every counter table from the generated rows so all invariants hold.
 func runSeed(ctx context.Context, cfg seedConfig) (Manifest, error) {
 	start := time.Now()
@@ -181,10 +182,8 @@ func runSeed(ctx context.Context, cfg seedConfig) (Manifest, error) {
 	}
 	defer db.Close(gdb)
 	gdb = gdb.WithContext(ctx)
-	for _, m := range []func(*gorm.DB) error{user.Migrate, video.Migrate, favorite.Migrate, comment.Migrate, relation.Migrate, message.Migrate} {
-		if err := m(gdb); err != nil {
-			return Manifest{}, err
-		}
+	if err := app.Migrate(gdb); err != nil {
+		return Manifest{}, err
 	}
 	var existing int64
 	if err := gdb.Table(user.Account{}.TableName()).Count(&existing).Error; err != nil {

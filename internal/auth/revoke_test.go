@@ -72,10 +72,7 @@ func TestRevocationInRedis(t *testing.T) {
 
 func TestRevocationInDatabase(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, open dbtest.Opener) {
-		gdb := open(t)
-		if err := auth.Migrate(gdb); err != nil {
-			t.Fatal(err)
-		}
+		gdb := open.Migrated(t, auth.Migrate)
 		// Another process (the operator's `douyin revoke`) writes without going through this
 		// one's memory: it must show within the remembered time.
 		testRevocation(t, auth.NewSQLRevocations(gdb, time.Millisecond), auth.NewSQLRevocations(gdb, time.Millisecond))

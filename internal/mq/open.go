@@ -31,3 +31,8 @@ func (m *Memory) Start() error { return nil }
 
 // Close does nothing: Memory holds no connection and no message between calls.
 func (m *Memory) Close() error { return nil }
+
+// InProcess reports whether the configured backend is the in-process queue: handlers run
+// inside Publish (so slow work must be handed to a pool), and nothing queued survives a
+// restart (so work in flight must be found again at start).
+func (c Config) InProcess() bool { return c.Backend == BackendMemory }

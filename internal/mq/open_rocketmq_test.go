@@ -6,6 +6,8 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 // Named TestRocketMQ… so that the -race run executes it in its child (rocketmq_race_test.go).
@@ -37,5 +39,5 @@ func TestRocketMQOpenedFromConfig(t *testing.T) {
 	if err := q.Publish(context.Background(), tc.topic, "k", []byte("m")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, firstMessageDeadline, "the message", func() bool { return delivered.Load() >= 1 })
+	polltest.Until(t, firstMessageDeadline, "the message", func() bool { return delivered.Load() >= 1 })
 }

@@ -45,3 +45,9 @@ func TestOpenRefusesBadSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestInProcessNamesTheMemoryBackend(t *testing.T) {
+	if !(Config{Backend: BackendMemory}).InProcess() || (Config{Backend: BackendRocketMQ}).InProcess() {
+		t.Fatal("InProcess must hold for the memory backend only")
+	}
+}

@@ -23,6 +23,8 @@ import (
 
 	"github.com/apache/rocketmq-client-go/v2/admin"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
+
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 // These tests run against a real name server and broker (scripts/deps.sh starts them).
@@ -125,7 +127,7 @@ func (e rmqEnv) newCase(t *testing.T, groups ...string) testCase {
 			}
 		}
 	})
-	waitFor(t, 30*time.Second, "topic "+tc.topic+" routed by the name server", func() bool {
+	polltest.Until(t, 30*time.Second, "topic "+tc.topic+" routed by the name server", func() bool {
 		mqs, err := rmqAdmin.FetchPublishMessageQueues(ctx, tc.topic)
 		return err == nil && len(mqs) == 4
 	})
@@ -152,18 +154,6 @@ func newTestRocketMQ(t *testing.T, cfg RocketMQConfig) *RocketMQ {
 		}
 	})
 	return q
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // journal records what a handler saw, safely across the client's goroutines.
@@ -284,7 +274,7 @@ func TestRocketMQDeliversEveryMessage(t *testing.T) {
 	publishRange(t, q, topic, keys, perKey/2, perKey)
 
 	want := len(keys) * perKey
-	waitFor(t, firstMessageDeadline, fmt.Sprintf("%d messages", want), func() bool { return j.count() >= want })
+	polltest.Until(t, firstMessageDeadline, fmt.Sprintf("%d messages", want), func() bool { return j.count() >= want })
 	assertEveryMessage(t, j, keys, perKey)
 }
 
@@ -315,7 +305,7 @@ func TestRocketMQRedeliversAfterHandlerError(t *testing.T) {
 	publishRange(t, q, topic, keys, 0, perKey)
 
 	want := len(keys) * perKey
-	waitFor(t, firstMessageDeadline, fmt.Sprintf("%d messages handled", want), func() bool { return j.count() >= want })
+	polltest.Until(t, firstMessageDeadline, fmt.Sprintf("%d messages handled", want), func() bool { return j.count() >= want })
 	// Every message handled once; a failed one came back after the others went on.
 	assertEveryMessage(t, j, keys, perKey)
 	for _, k := range keys {
@@ -356,12 +346,12 @@ func TestRocketMQParksAPoisonMessageAfterMaxReconsume(t *testing.T) {
 		t.Fatal(err)
 	}
 	publishRange(t, q, tc.topic, []string{"k"}, 0, 3)
-	waitFor(t, firstMessageDeadline, "the message after the poison one", func() bool { return j.count() >= 2 })
+	polltest.Until(t, firstMessageDeadline, "the message after the poison one", func() bool { return j.count() >= 2 })
 	if got := j.sequence("k"); len(got) != 2 || !slices.Contains(got, 0) || !slices.Contains(got, 2) {
 		t.Fatalf("handled %v, want 0 and 2", got)
 	}
 	// One delivery plus MaxReconsume retries (1 s, then 5 s apart), then it is parked.
-	waitFor(t, 120*time.Second, "the poison message's retries", func() bool {
+	polltest.Until(t, 120*time.Second, "the poison message's retries", func() bool {
 		return j.deliveries(poison) >= int(tc.cfg.MaxReconsume)+1
 	})
 	// A further retry would come 10 s after the last one, which is the level that follows.
@@ -391,12 +381,12 @@ func TestRocketMQCommitsOffsetsOnClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	publishRange(t, first, topic, keys, 0, batch)
-	waitFor(t, firstMessageDeadline, "the first batch", func() bool { return j1.count() >= len(keys)*batch })
+	polltest.Until(t, firstMessageDeadline, "the first batch", func() bool { return j1.count() >= len(keys)*batch })
 	// A fence per key, published once the first batch is handled: once the fences are handled
 	// too, every first-batch offset is committed in the client; Close must carry them to the
 	// broker.
 	publishRange(t, first, topic, keys, batch, batch+1)
-	waitFor(t, 30*time.Second, "the fences", func() bool { return j1.count() >= len(keys)*(batch+1) })
+	polltest.Until(t, 30*time.Second, "the fences", func() bool { return j1.count() >= len(keys)*(batch+1) })
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +403,7 @@ func TestRocketMQCommitsOffsetsOnClose(t *testing.T) {
 	if err := second.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, firstMessageDeadline, "the second batch", func() bool {
+	polltest.Until(t, firstMessageDeadline, "the second batch", func() bool {
 		for _, k := range keys {
 			got := j2.sequence(k)
 			for seq := batch + 1; seq <= 2*batch; seq++ {

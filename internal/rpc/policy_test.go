@@ -22,6 +22,7 @@ import (
 	"github.com/cloudwego/kitex/transport"
 	"github.com/hashicorp/consul/api"
 
+	"github.com/douyin-backend/douyin/internal/polltest"
 	"github.com/douyin-backend/douyin/kitex_gen/comment/commentservice"
 	"github.com/douyin-backend/douyin/kitex_gen/favorite/favoriteservice"
 	"github.com/douyin-backend/douyin/kitex_gen/message/messageservice"
@@ -257,17 +258,6 @@ func consulForTest(t *testing.T) (string, *api.Client) {
 	return addr, c
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // Timeouts, retries and circuit breakers change at run time through Consul KV, per method,
 // and removing a setting restores the default: against the real Consul.
 func TestClientPolicyChangesAtRunTimeFromConsul(t *testing.T) {
@@ -308,7 +298,7 @@ func TestClientPolicyChangesAtRunTimeFromConsul(t *testing.T) {
 
 	// Timeouts: one method, then every method, then back to the flags.
 	put(categoryTimeout, `{"MGetUsers": {"rpc_timeout_ms": 700, "conn_timeout_ms": 150}}`)
-	eventually(t, "the MGetUsers timeout from Consul", func() bool {
+	polltest.UntilEvery(t, 15*time.Second, 50*time.Millisecond, "the MGetUsers timeout from Consul", func() bool {
 		got := p.timeouts.Timeouts(ri("MGetUsers"))
 		return got.RPCTimeout() == 700*time.Millisecond && got.ConnectTimeout() == 150*time.Millisecond
 	})
@@ -316,7 +306,7 @@ func TestClientPolicyChangesAtRunTimeFromConsul(t *testing.T) {
 		t.Errorf("Login timeout %v after a setting for MGetUsers only, want the default %v", got, cfg.CallTimeout)
 	}
 	put(categoryTimeout, `{}`)
-	eventually(t, "the default timeout back", func() bool { return p.timeouts.Timeouts(ri("MGetUsers")).RPCTimeout() == cfg.CallTimeout })
+	polltest.UntilEvery(t, 15*time.Second, 50*time.Millisecond, "the default timeout back", func() bool { return p.timeouts.Timeouts(ri("MGetUsers")).RPCTimeout() == cfg.CallTimeout })
 
 	// Retries: switched off for MGetUsers, reads meet the dropping instance; back on, none fails.
 	good, bad := healthyUserInstance(t), droppingInstance(t)
@@ -329,9 +319,9 @@ func TestClientPolicyChangesAtRunTimeFromConsul(t *testing.T) {
 		t.Fatalf("%d of 60 reads failed with the default retries", n)
 	}
 	put(categoryRetry, `{"MGetUsers": {"enable": false}, "Register": {"enable": true, "type": 0, "failure_policy": {"stop_policy": {"max_retry_times": 2}}}}`)
-	eventually(t, "reads failing with retries off", func() bool { return failures(40, read) > 0 })
+	polltest.UntilEvery(t, 15*time.Second, 50*time.Millisecond, "reads failing with retries off", func() bool { return failures(40, read) > 0 })
 	put(categoryRetry, `{}`)
-	eventually(t, "reads retried again", func() bool { return failures(60, read) == 0 })
+	polltest.UntilEvery(t, 15*time.Second, 50*time.Millisecond, "reads retried again", func() bool { return failures(60, read) == 0 })
 	if r := p.retries.Dump().(map[string]interface{}); r["Register"] != nil {
 		t.Errorf("a retry policy for Register, which is not idempotent, was accepted: %v", r["Register"])
 	}
@@ -344,12 +334,12 @@ func TestClientPolicyChangesAtRunTimeFromConsul(t *testing.T) {
 		cfg, _ := dump["service"].(map[string]interface{})[key].(circuitbreak.CBConfig)
 		return cfg
 	}
-	eventually(t, "the MGetUsers breaker setting", func() bool {
+	polltest.UntilEvery(t, 15*time.Second, 50*time.Millisecond, "the MGetUsers breaker setting", func() bool {
 		cfg := breakerOf()
 		return cfg.Enable && cfg.ErrRate == 0.3 && cfg.MinSample == 7
 	})
 	put(categoryBreaker, `{}`)
-	eventually(t, "the default breaker back", func() bool { return breakerOf() == p.defaultBreaker })
+	polltest.UntilEvery(t, 15*time.Second, 50*time.Millisecond, "the default breaker back", func() bool { return breakerOf() == p.defaultBreaker })
 }
 
 // A call the caller cancelled does not count against the called method's breaker; a real

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the flush timer's goroutine.
@@ -52,11 +54,5 @@ func TestLogWriterFlushesWithinTheInterval(t *testing.T) {
 	var out syncBuffer
 	w := NewLogWriter(&out, 10*time.Millisecond)
 	NewLogger(w).Info("http")
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(out.String(), `"msg":"http"`) {
-		if time.Now().After(deadline) {
-			t.Fatal("the buffered line was not written within 5s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	polltest.Until(t, 5*time.Second, "the buffered line written", func() bool { return strings.Contains(out.String(), `"msg":"http"`) })
 }

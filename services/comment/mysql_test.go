@@ -6,20 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
-
-// openOn returns a migrated database on the backend of open.
-func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
-	t.Helper()
-	gdb := open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
 
 // TestConcurrentCommentsKeepExactCounts posts and deletes comments of one video from 20
 // goroutines: the counter must equal the rows left, on every backend.
@@ -29,7 +17,7 @@ func TestConcurrentCommentsKeepExactCounts(t *testing.T) {
 
 func testConcurrentCommentsKeepExactCounts(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	st := NewSQLStore(gdb)
 	const video, writers, each = 42, 20, 5
 	var wg sync.WaitGroup
@@ -84,7 +72,7 @@ func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseInd
 
 func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	var rows []Comment
 	for i := range 2000 {
 		rows = append(rows, Comment{VideoID: int64(i%40 + 1), UserID: int64(i % 7), Content: "c", CreatedAt: int64(i)})

@@ -5,25 +5,13 @@ import (
 	"errors"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
-
-func openDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
-	gdb := dbtest.Open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
 
 func TestMigrateDeclaresListIndex(t *testing.T) { dbtest.Run(t, testMigrateDeclaresListIndex) }
 
 func testMigrateDeclaresListIndex(t *testing.T, open dbtest.Opener) {
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	if !gdb.Migrator().HasIndex(&Comment{}, "idx_comments_video_created") {
 		t.Fatal("index idx_comments_video_created missing")
 	}
@@ -36,7 +24,7 @@ func TestStoreCountsFollowRows(t *testing.T) { dbtest.Run(t, testStoreCountsFoll
 
 func testStoreCountsFollowRows(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	a := &Comment{VideoID: 1, UserID: 5, Content: "a", CreatedAt: 10}
 	b := &Comment{VideoID: 1, UserID: 6, Content: "b", CreatedAt: 10}
 	c := &Comment{VideoID: 2, UserID: 5, Content: "c", CreatedAt: 20}

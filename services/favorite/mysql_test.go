@@ -6,20 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
-
-// openOn returns a migrated database on the backend of open.
-func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
-	t.Helper()
-	gdb := open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
 
 // TestConcurrentApplyLikeKeepsExactCounts applies like, unlike, like for every (user,
 // video) pair from 20 goroutines, two per user and with users liking each other's videos,
@@ -31,7 +19,7 @@ func TestConcurrentApplyLikeKeepsExactCounts(t *testing.T) {
 
 func testConcurrentApplyLikeKeepsExactCounts(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	st := NewSQLStore(gdb)
 	const users, videos = 5, 10
 	authorOf := func(video int64) int64 { return video%users + 1 }
@@ -99,7 +87,7 @@ func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseInd
 
 func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	var favs []Favorite
 	for i := range 2000 {
 		user, video := int64(i%50+1), int64(i/50+1)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 // lens returns how many keys each kind of state holds, expired ones included.
@@ -225,18 +226,6 @@ func TestMemoryReadModelIsBounded(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond until it holds, failing the test after a deadline.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func TestMemoryReadModelEntriesExpire(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemoryReadModel(100*time.Millisecond, 100*time.Millisecond, 100)
@@ -249,7 +238,7 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 	if _, err := m.FillUserStats(ctx, map[int64]UserCount{1: {UserID: 1, FavoriteCount: 1}, 2: {UserID: 2, TotalFavorited: 5}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the set and the counters expire", func() bool {
+	polltest.Until(t, 10*time.Second, "the set and the counters expire", func() bool {
 		v, _ := m.VideoFavorites(ctx, 1, []int64{10})
 		_, missing, _, _ := m.UserStats(ctx, []int64{1, 2})
 		return !v.LikedLoaded && slices.Equal(v.MissingCounts, []int64{10}) && len(missing) == 2

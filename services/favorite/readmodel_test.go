@@ -22,6 +22,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/mq"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
 )
@@ -200,7 +201,7 @@ func eachReadModel(t *testing.T, test func(t *testing.T, kind string)) {
 // "memory": the in-process one) and the given queue.
 func newRMFixture(t *testing.T, kind string, queue mq.Producer, consumer mq.Consumer) *rmFixture {
 	t.Helper()
-	f := &rmFixture{gdb: openDB(t)}
+	f := &rmFixture{gdb: dbtest.OpenMigrated(t, Migrate)}
 	for _, k := range readModelKinds {
 		if k.name == kind {
 			k.setup(t, f)
@@ -807,7 +808,7 @@ func TestReadModelDownDegradesToSQL(t *testing.T) {
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { dead.Close() })
 	q := mq.NewMemory()
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	s := New(NewSQLStore(gdb), testVideos, q, WithReadModel(NewRedisReadModel(cache.NewRedis(dead, "x:"), time.Hour, time.Minute)))
 	if err := s.Subscribe(q); err != nil {
 		t.Fatal(err)

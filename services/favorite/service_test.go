@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/internal/mq"
@@ -60,7 +61,7 @@ var testVideos = fakeVideos{authors: map[int64]int64{10: 2, 11: 2, 20: 3}}
 // newService wires the service to the in-process queue, which delivers synchronously.
 func newService(t *testing.T) (*Service, *gorm.DB) {
 	t.Helper()
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	q := mq.NewMemory()
 	s := New(NewSQLStore(gdb), testVideos, q)
 	if err := s.Subscribe(q); err != nil {
@@ -78,7 +79,7 @@ func act(t *testing.T, s *Service, user, video int64, action favoriteapi.Favorit
 
 func TestFavoriteActionValidation(t *testing.T) {
 	q := &capturingQueue{}
-	s := New(NewSQLStore(openDB(t)), testVideos, q)
+	s := New(NewSQLStore(dbtest.OpenMigrated(t, Migrate)), testVideos, q)
 	cases := []struct {
 		name string
 		req  *favoriteapi.FavoriteActionRequest
@@ -106,7 +107,7 @@ func TestFavoriteActionValidation(t *testing.T) {
 
 func TestFavoriteActionPublishesOrderedEvent(t *testing.T) {
 	q := &capturingQueue{}
-	s := New(NewSQLStore(openDB(t)), testVideos, q)
+	s := New(NewSQLStore(dbtest.OpenMigrated(t, Migrate)), testVideos, q)
 	act(t, s, 1, 20, favoriteapi.FavoriteActionType_Like)
 	act(t, s, 1, 20, favoriteapi.FavoriteActionType_Unlike)
 	if len(q.bodies) != 2 || q.keys[0] != "1:20" || q.keys[1] != "1:20" {
@@ -128,7 +129,7 @@ func TestFavoriteActionPublishesOrderedEvent(t *testing.T) {
 }
 
 func TestFavoriteActionFailsWhenQueueIsDown(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	s := New(NewSQLStore(gdb), testVideos, failingQueue{})
 	_, err := s.FavoriteAction(context.Background(), &favoriteapi.FavoriteActionRequest{UserId: 1, VideoId: 10, ActionType: favoriteapi.FavoriteActionType_Like})
 	if code, _ := errs.Code(err); err == nil || code != base.ErrCode_Unavailable {
@@ -368,7 +369,7 @@ func (c *countingVideos) MGetVideos(ctx context.Context, req *videoapi.MGetVideo
 func TestLikeRemembersVideoAuthors(t *testing.T) {
 	videos := &countingVideos{fakeVideos: testVideos}
 	q := mq.NewMemory()
-	s := New(NewSQLStore(openDB(t)), videos, q)
+	s := New(NewSQLStore(dbtest.OpenMigrated(t, Migrate)), videos, q)
 	if err := s.Subscribe(q); err != nil {
 		t.Fatal(err)
 	}

@@ -25,10 +25,7 @@ func BenchmarkApplyLikes(b *testing.B) {
 func benchmarkApplyLikes(b *testing.B, batch int) {
 	const users, videos = 1000, 10000
 	ctx := context.Background()
-	gdb := dbtest.OpenSQLite(b)
-	if err := Migrate(gdb); err != nil {
-		b.Fatal(err)
-	}
+	gdb := dbtest.Opener(dbtest.OpenSQLite).Migrated(b, Migrate)
 	st := NewSQLStore(gdb)
 	rng := rand.New(rand.NewPCG(1, 2))
 	liked := map[likePair]bool{}

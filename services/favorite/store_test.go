@@ -11,16 +11,6 @@ import (
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
-func openDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
-	gdb := dbtest.Open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 // countQueries counts the SELECTs gdb runs from now on.
 func countQueries(t *testing.T, gdb *gorm.DB) *int {
 	t.Helper()
@@ -34,7 +24,7 @@ func countQueries(t *testing.T, gdb *gorm.DB) *int {
 func TestMigrateDeclaresQueryIndexes(t *testing.T) { dbtest.Run(t, testMigrateDeclaresQueryIndexes) }
 
 func testMigrateDeclaresQueryIndexes(t *testing.T, open dbtest.Opener) {
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	for _, idx := range []string{"uk_favorites_user_video", "idx_favorites_user_liked_updated"} {
 		if !gdb.Migrator().HasIndex(&Favorite{}, idx) {
 			t.Errorf("index %s missing", idx)
@@ -98,7 +88,7 @@ func testApplyLikeIsIdempotentAndOrdered(t *testing.T, open dbtest.Opener) {
 		for mode, applyAll := range apply {
 			t.Run(tc.name+"/"+mode, func(t *testing.T) {
 				ctx := context.Background()
-				st := NewSQLStore(openOn(t, open))
+				st := NewSQLStore(open.Migrated(t, Migrate))
 				flips := 0
 				committed, errs := applyAll(st, tc.events)
 				maxSeq := int64(0)
@@ -141,7 +131,7 @@ func TestApplyLikeOfOwnVideo(t *testing.T) { dbtest.Run(t, testApplyLikeOfOwnVid
 
 func testApplyLikeOfOwnVideo(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	if _, err := st.ApplyLike(ctx, LikeEvent{UserID: 3, VideoID: 30, AuthorID: 3, Liked: true, Seq: 1, At: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +150,7 @@ func TestListLikedVideosNewestLikeFirst(t *testing.T) {
 
 func testListLikedVideosNewestLikeFirst(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	apply := func(video int64, liked bool, at int64) {
 		t.Helper()
 		if _, err := st.ApplyLike(ctx, LikeEvent{UserID: 1, VideoID: video, AuthorID: 9, Liked: liked, Seq: at, At: at}); err != nil {
@@ -212,7 +202,7 @@ func testApplyLikesBatchesMatchOneByOne(t *testing.T, open dbtest.Opener) {
 		seq[p] = max(seq[p], s)
 		events[i] = LikeEvent{UserID: user, VideoID: video, AuthorID: video%3 + 1, Liked: rng.IntN(3) > 0, Seq: s, At: int64(i)}
 	}
-	one, batched := NewSQLStore(openOn(t, open)), NewSQLStore(openOn(t, open))
+	one, batched := NewSQLStore(open.Migrated(t, Migrate)), NewSQLStore(open.Migrated(t, Migrate))
 	var flipsOne, flipsBatched []bool
 	for _, e := range events {
 		f, err := one.ApplyLike(ctx, e)

@@ -6,20 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
-
-// openOn returns a migrated database on the backend of open.
-func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
-	t.Helper()
-	gdb := open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
 
 // TestConcurrentInsertsGetDistinctIncreasingTimes sends 20 messages at once into a new
 // conversation, all asking for the same time: every one must be stored, at distinct times.
@@ -30,7 +18,7 @@ func TestConcurrentInsertsGetDistinctIncreasingTimes(t *testing.T) {
 
 func testConcurrentInsertsGetDistinctIncreasingTimes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	// A neighbouring conversation, so the new one's gap is bounded by rows on both sides.
 	if err := st.InsertMessage(ctx, &Message{ConversationKey: "1_2", FromUserID: 1, ToUserID: 2, Content: "x", CreatedAt: 5}); err != nil {
 		t.Fatal(err)
@@ -71,7 +59,7 @@ func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseInd
 
 func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	var msgs []Message
 	// Enough messages per conversation that MariaDB prefers the index's group-by over a scan,
 	// as on a database in use.

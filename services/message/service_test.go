@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
@@ -16,7 +18,6 @@ import (
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
-	"gorm.io/gorm"
 )
 
 // fakeUsers is a user service knowing the ids 1..n.
@@ -82,16 +83,6 @@ func (c *countingStore) LatestMessages(ctx context.Context, keys []string) ([]Me
 	return c.Store.LatestMessages(ctx, keys)
 }
 
-func openDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
-	gdb := dbtest.Open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 type fixture struct {
 	svc   *Service
 	store *countingStore
@@ -100,7 +91,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) fixture {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &countingStore{Store: NewSQLStore(gdb)}
 	kv := cache.NewMemory(1000)
 	return fixture{svc: New(store, kv, fakeUsers{n: 100}), store: store, kv: kv, gdb: gdb}
@@ -382,7 +373,7 @@ func (b brokenKV) Delete(ctx context.Context, key string) error {
 }
 
 func TestCacheFailuresDegradeToTheDatabase(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &countingStore{Store: NewSQLStore(gdb)}
 	s := New(store, brokenKV{KV: cache.NewMemory(10), failGet: true, failSet: true, failDelete: true}, fakeUsers{n: 10})
 	a := send(t, s, 1, 2, "a")
@@ -402,7 +393,7 @@ func TestCacheFailuresDegradeToTheDatabase(t *testing.T) {
 // When a send cannot record its time, the cached (now stale) time is dropped so pollers
 // fall back to the database instead of missing the message.
 func TestFailedCacheWriteDropsStaleTime(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := NewSQLStore(gdb)
 	kv := cache.NewMemory(10)
 	healthy := New(store, kv, fakeUsers{n: 10})

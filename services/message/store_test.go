@@ -2,15 +2,16 @@ package message
 
 import (
 	"context"
-	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"testing"
+
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
 func TestSQLStore(t *testing.T) { dbtest.Run(t, testSQLStore) }
 
 func testSQLStore(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	store := NewSQLStore(openOn(t, open))
+	store := NewSQLStore(open.Migrated(t, Migrate))
 	if latest, err := store.LatestTime(ctx, "1_2"); err != nil || latest != 0 {
 		t.Fatalf("latest of an empty conversation = %d %v, want 0", latest, err)
 	}

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/mq"
@@ -181,12 +179,7 @@ func TestRecommendBadInput(t *testing.T) {
 func TestRebuildFromSQL(t *testing.T) { dbtest.Run(t, testRebuildFromSQL) }
 
 func testRebuildFromSQL(t *testing.T, open dbtest.Opener) {
-	gdb := open(t)
-	for _, migrate := range []func(*gorm.DB) error{video.Migrate, favorite.Migrate, comment.Migrate, relation.Migrate} {
-		if err := migrate(gdb); err != nil {
-			t.Fatal(err)
-		}
-	}
+	gdb := open.Migrated(t, video.Migrate, favorite.Migrate, comment.Migrate, relation.Migrate)
 	videos := []video.Video{
 		{AuthorID: 100, Title: "a", SourceKey: "s", Status: statusReady, CreatedAt: testNow - dayMillis},
 		{AuthorID: 100, Title: "b", SourceKey: "s", Status: statusReady, CreatedAt: testNow - dayMillis},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
 )
 
@@ -87,7 +88,7 @@ var relCaches = []struct {
 // knowing the users 1..users.
 func newRelFixture(t *testing.T, backend string, users int64) *relFixture {
 	t.Helper()
-	f := &relFixture{gdb: openDB(t), users: users}
+	f := &relFixture{gdb: dbtest.OpenMigrated(t, Migrate), users: users}
 	for _, b := range relCaches {
 		if b.name == backend {
 			b.open(t, f)
@@ -327,7 +328,7 @@ func testRelationCacheConcurrentFollowsMatchSQL(t *testing.T, backend string) {
 func TestRelationCacheDownDegradesToSQL(t *testing.T) {
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { dead.Close() })
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	s := New(NewSQLStore(gdb), fakeUsers{n: 5}, WithCache(NewRedisCache(cache.NewRedis(dead, "x:"), time.Hour, time.Minute)))
 	if _, err := s.RelationAction(context.Background(), &relationapi.RelationActionRequest{UserId: 1, ToUserId: 2, ActionType: relationapi.RelationActionType_Follow}); err != nil {
 		t.Fatal(err)

@@ -5,20 +5,8 @@ import (
 	"sync"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
-
-// openOn returns a migrated database on the backend of open.
-func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
-	t.Helper()
-	gdb := open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
 
 // TestConcurrentMutualFollowsKeepExactCounts has 20 goroutines follow and unfollow among
 // six users at once, every pair in both directions, so counter rows are locked in crossing
@@ -29,7 +17,7 @@ func TestConcurrentMutualFollowsKeepExactCounts(t *testing.T) {
 
 func testConcurrentMutualFollowsKeepExactCounts(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	st := NewSQLStore(gdb)
 	const users = 6
 	var wg sync.WaitGroup
@@ -88,7 +76,7 @@ func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseInd
 
 func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	var follows []Follow
 	var counts []Counts
 	for u := range int64(100) {

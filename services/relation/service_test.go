@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"gorm.io/gorm"
+
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
@@ -13,7 +15,6 @@ import (
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
-	"gorm.io/gorm"
 )
 
 // fakeUsers is a user service knowing the ids 1..n.
@@ -35,16 +36,6 @@ func (f fakeUsers) MGetUsers(_ context.Context, req *userapi.MGetUsersRequest) (
 		}
 	}
 	return &userapi.MGetUsersResponse{Users: out}, nil
-}
-
-func openDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
-	gdb := dbtest.Open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
 }
 
 // countingStore counts store reads so batch calls can be shown to use a constant number.
@@ -71,7 +62,7 @@ func (c *countingStore) FollowedAmong(ctx context.Context, followerID int64, use
 }
 
 func newService(t *testing.T) (*Service, *countingStore, *gorm.DB) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &countingStore{Store: NewSQLStore(gdb)}
 	return New(store, fakeUsers{n: 100}), store, gdb
 }
@@ -238,7 +229,7 @@ func TestLists(t *testing.T) {
 }
 
 func TestListsAreCapped(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	s := New(NewSQLStore(gdb), fakeUsers{n: 5000})
 	rows := make([]Follow, 0, listLimit+5)
 	for i := range listLimit + 5 {
@@ -308,7 +299,7 @@ func TestMGetRelations(t *testing.T) {
 // TestFolloweeIDsReachesPastTheListCap: the following feed sees more authors than a follow
 // list page shows.
 func TestFolloweeIDsReachesPastTheListCap(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	s := New(NewSQLStore(gdb), fakeUsers{n: 5000})
 	rows := make([]Follow, 0, listLimit+5)
 	for i := range listLimit + 5 {

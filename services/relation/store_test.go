@@ -2,15 +2,16 @@ package relation
 
 import (
 	"context"
-	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"testing"
+
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
 func TestSQLStoreFollowReportsChanges(t *testing.T) { dbtest.Run(t, testSQLStoreFollowReportsChanges) }
 
 func testSQLStoreFollowReportsChanges(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	store := NewSQLStore(openOn(t, open))
+	store := NewSQLStore(open.Migrated(t, Migrate))
 	steps := []struct {
 		name        string
 		do          func(context.Context, int64, int64) (bool, error)

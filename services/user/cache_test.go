@@ -14,6 +14,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 )
 
@@ -51,7 +52,7 @@ func mget(t *testing.T, s *Service, ids ...int64) map[int64]*userapi.UserProfile
 func TestProfileCacheAside(t *testing.T) {
 	ctx := context.Background()
 	r, rt := cachetest.New(t)
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &batchRecordingStore{Store: NewSQLStore(gdb)}
 	ttl := time.Hour
 	s := New(store, testConfig(), WithProfileCache(NewRedisProfileCache(r, ttl, nil)))
@@ -146,7 +147,7 @@ func TestProfileCacheAside(t *testing.T) {
 }
 
 func TestProfileCacheDownDegradesToSQL(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	// A real client to a port nothing listens on: every cache call fails fast.
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { dead.Close() })
@@ -179,7 +180,7 @@ func equalProfiles(a, b map[int64]*userapi.UserProfile) bool {
 // The embedded mode's profile cache: the same cache-aside reads, in process.
 func TestMemoryProfileCacheAside(t *testing.T) {
 	ctx := context.Background()
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &batchRecordingStore{Store: NewSQLStore(gdb)}
 	pc := NewMemoryProfileCache(time.Hour, 100, nil)
 	s := New(store, testConfig(), WithProfileCache(pc))

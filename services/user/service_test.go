@@ -7,27 +7,17 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
 
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
-	"gorm.io/gorm"
 )
 
-func openDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
-	gdb := dbtest.Open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 func newService(t *testing.T) (*Service, *gorm.DB) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	return New(NewSQLStore(gdb), testConfig()), gdb
 }
 
@@ -133,7 +123,7 @@ func (lookupBlindStore) AccountByUsernameKey(context.Context, string) (*Account,
 }
 
 func TestRegisterDuplicateKeyFromInsert(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	s := New(lookupBlindStore{NewSQLStore(gdb)}, testConfig())
 	register(t, s, "carol", "secret-pw1")
 	_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: "Carol", Password: "secret-pw1"})
@@ -195,7 +185,7 @@ func (c *countingStore) AccountsByIDs(ctx context.Context, ids []int64) ([]Accou
 }
 
 func TestMGetUsers(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &countingStore{Store: NewSQLStore(gdb)}
 	s := New(store, testConfig())
 	a := register(t, s, "Erin", "secret-pw1")
@@ -233,7 +223,7 @@ func TestMGetUsers(t *testing.T) {
 }
 
 func TestMGetUsersEmptyAndLimits(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &countingStore{Store: NewSQLStore(gdb)}
 	s := New(store, testConfig())
 	resp, err := s.MGetUsers(context.Background(), &userapi.MGetUsersRequest{})

@@ -3,15 +3,16 @@ package user
 import (
 	"context"
 	"errors"
-	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"testing"
+
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
 func TestSQLStore(t *testing.T) { dbtest.Run(t, testSQLStore) }
 
 func testSQLStore(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	store := NewSQLStore(openOn(t, open))
+	store := NewSQLStore(open.Migrated(t, Migrate))
 	a := &Account{Name: "Gina", UsernameKey: "gina", PasswordHash: "h", CreatedAt: 1}
 	if err := store.CreateAccount(ctx, a); err != nil || a.ID <= 0 {
 		t.Fatalf("create: id %d, %v", a.ID, err)

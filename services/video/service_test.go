@@ -15,6 +15,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/internal/mq"
@@ -58,7 +59,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts ...Option) *fixture {
 	t.Helper()
-	f := &fixture{gdb: openDB(t), queue: &recordingQueue{}, clock: 1_000_000}
+	f := &fixture{gdb: dbtest.OpenMigrated(t, Migrate), queue: &recordingQueue{}, clock: 1_000_000}
 	f.svc = New(NewSQLStore(f.gdb), f.queue, prefixURLs("http://cdn/"), opts...)
 	// Each call advances the clock by one millisecond: publish order is creation order.
 	f.svc.now = func() int64 { f.clock++; return f.clock }

@@ -7,20 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
-
-func openDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
-	gdb := dbtest.Open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
 
 func newProcessing(t *testing.T, st Store, author, createdAt int64) int64 {
 	t.Helper()
@@ -43,7 +31,7 @@ func workCount(t *testing.T, st Store, user int64) int64 {
 func TestMigrateDeclaresQueryIndexes(t *testing.T) { dbtest.Run(t, testMigrateDeclaresQueryIndexes) }
 
 func testMigrateDeclaresQueryIndexes(t *testing.T, open dbtest.Opener) {
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	for _, idx := range []string{"idx_videos_status_created", "idx_videos_author_status_created"} {
 		if !gdb.Migrator().HasIndex(&Video{}, idx) {
 			t.Errorf("index %s missing", idx)
@@ -61,7 +49,7 @@ func TestMarkReadyCountsOnceUnderConcurrency(t *testing.T) {
 
 func testMarkReadyCountsOnceUnderConcurrency(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	id := newProcessing(t, st, 7, 1000)
 
 	var wg sync.WaitGroup
@@ -109,7 +97,7 @@ func TestDeleteVideoUndoesWorkCount(t *testing.T) { dbtest.Run(t, testDeleteVide
 
 func testDeleteVideoUndoesWorkCount(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	ready := newProcessing(t, st, 3, 1)
 	processing := newProcessing(t, st, 3, 2)
 	if _, err := st.MarkReady(ctx, ready, "p", "c", nil); err != nil {
@@ -136,7 +124,7 @@ func TestListFeedAndByAuthor(t *testing.T) { dbtest.Run(t, testListFeedAndByAuth
 
 func testListFeedAndByAuthor(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	// Two videos share created_at 300: id breaks the tie, newest id first.
 	a := newProcessing(t, st, 1, 100)
 	b := newProcessing(t, st, 2, 300)
@@ -217,7 +205,7 @@ func TestListFeedEntriesByAuthors(t *testing.T) { dbtest.Run(t, testListFeedEntr
 
 func testListFeedEntriesByAuthors(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	a1 := newProcessing(t, st, 1, 100)
 	b2 := newProcessing(t, st, 2, 200)
 	c3 := newProcessing(t, st, 3, 300) // author 3 is not followed

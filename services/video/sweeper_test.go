@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/douyin-backend/douyin/internal/polltest"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
@@ -94,13 +95,9 @@ func TestRunSweeperSweepsAllAtStartAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f.svc.RunSweeper(ctx) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(f.requeuedIDs(t, sent)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the start-up sweep did not re-enqueue the processing video")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	polltest.Until(t, 10*time.Second, "the start-up sweep to re-enqueue the processing video", func() bool {
+		return len(f.requeuedIDs(t, sent)) > 0
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 // Error codes of idl/base.thrift as the edge reports them in status_code (10000, internal, is
@@ -659,7 +661,7 @@ func (c *client) findInFeed(t *testing.T, token string, videoID int64) (Video, b
 func (c *client) mustFindInFeed(t *testing.T, token string, videoID int64) Video {
 	t.Helper()
 	var v Video
-	eventually(t, publishTimeout, publishInterval, fmt.Sprintf("video %d in the feed", videoID), func() bool {
+	polltest.UntilEvery(t, publishTimeout, publishInterval, fmt.Sprintf("video %d in the feed", videoID), func() bool {
 		var ok bool
 		v, ok = c.findInFeed(t, token, videoID)
 		return ok
@@ -799,7 +801,7 @@ func (c *client) publish(t *testing.T, u *testUser, title, clip string) Video {
 func (c *client) waitPublished(t *testing.T, u *testUser, title string) Video {
 	t.Helper()
 	var found Video
-	eventually(t, publishTimeout, publishInterval, fmt.Sprintf("video %q ready in the publish list of user %d", title, u.ID), func() bool {
+	polltest.UntilEvery(t, publishTimeout, publishInterval, fmt.Sprintf("video %q ready in the publish list of user %d", title, u.ID), func() bool {
 		for _, v := range c.publishList(t, u.Token, u.ID) {
 			// The author sees the video at once; a placeholder cover marks it not ready yet.
 			if v.Title == title && !strings.Contains(v.CoverURL, "/static/cover-") {
@@ -1074,20 +1076,6 @@ func (c *client) checkImage(t *testing.T, what, imgURL string, rasterOnly bool) 
 	}
 	if rasterOnly && !bytes.HasPrefix(b, jpegMagic) && !bytes.HasPrefix(b, pngMagic) {
 		t.Errorf("GET %s %s: body (%d bytes) is neither JPEG nor PNG: % x", what, imgURL, len(b), b[:min(len(b), 16)])
-	}
-}
-
-// eventually polls cond every interval until it holds, failing the test after timeout.
-func eventually(t *testing.T, timeout, interval time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		<-tick.C
 	}
 }
 

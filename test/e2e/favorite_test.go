@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 // favoriteApplyTimeout bounds how long a like may take to reach the durable favorite list: in
@@ -15,7 +17,7 @@ const favoriteApplyTimeout = 10 * time.Second
 // consumer has committed it and every counter derived from it is settled.
 func waitFavoriteApplied(t *testing.T, liker *testUser, videoID int64, liked bool) {
 	t.Helper()
-	eventually(t, favoriteApplyTimeout, 20*time.Millisecond, "the like to reach the favorite list", func() bool {
+	polltest.UntilEvery(t, favoriteApplyTimeout, 20*time.Millisecond, "the like to reach the favorite list", func() bool {
 		_, found := findVideo(api.favoriteList(t, liker.Token, liker.ID), videoID)
 		return found == liked
 	})
@@ -96,7 +98,7 @@ func TestFavoriteListNewestFirst(t *testing.T) {
 		t.Helper()
 		var list []Video
 		// Likes reach the durable list through the queue: wait for it (at once when embedded).
-		eventually(t, favoriteApplyTimeout, 20*time.Millisecond, "the favorite list to show the likes", func() bool {
+		polltest.UntilEvery(t, favoriteApplyTimeout, 20*time.Millisecond, "the favorite list to show the likes", func() bool {
 			list = api.favoriteList(t, u.Token, u.ID)
 			return equalIDs(videoIDs(list), want)
 		})

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 const pathFeedRecommend = "/douyin/feed/recommend/"
@@ -43,7 +45,7 @@ func TestRecommendFeedFollowsTaste(t *testing.T) {
 
 	var page feedResp
 	var viewer *testUser
-	eventually(t, likeInfluence, publishInterval, fmt.Sprintf("video %d first in the recommendations of a viewer who liked %d", pick.ID, shared.ID), func() bool {
+	polltest.UntilEvery(t, likeInfluence, publishInterval, fmt.Sprintf("video %d first in the recommendations of a viewer who liked %d", pick.ID, shared.ID), func() bool {
 		viewer = api.register(t, "recviewer")
 		api.like(t, viewer, shared.ID)
 		page = api.recommend(t, viewer.Token)
@@ -122,7 +124,7 @@ func TestRecommendFeedBadInput(t *testing.T) {
 		t.Error("anonymous recommendations are empty although videos exist")
 	}
 	// Cold start: the new video, liked by nobody, reaches a new viewer as they keep asking.
-	eventually(t, likeInfluence, publishInterval, fmt.Sprintf("video %d recommended to new viewer %d", v.ID, newcomer.ID), func() bool {
+	polltest.UntilEvery(t, likeInfluence, publishInterval, fmt.Sprintf("video %d recommended to new viewer %d", v.ID, newcomer.ID), func() bool {
 		for range 20 {
 			page := api.recommend(t, newcomer.Token)
 			if slices.ContainsFunc(page.VideoList, func(x Video) bool { return x.ID == v.ID }) {

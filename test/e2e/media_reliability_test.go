@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 // TestTranscodeSurvivesWorkerKill publishes a clip that needs a real transcode to the
@@ -33,7 +35,7 @@ func TestTranscodeSurvivesWorkerKill(t *testing.T) {
 
 	worker := pidOf(t, state, "media")
 	var transcoder int
-	eventually(t, 60*time.Second, 20*time.Millisecond, "the media worker to start ffmpeg", func() bool {
+	polltest.UntilEvery(t, 60*time.Second, 20*time.Millisecond, "the media worker to start ffmpeg", func() bool {
 		transcoder = childNamed(worker, "ffmpeg")
 		return transcoder != 0
 	})
@@ -46,7 +48,7 @@ func TestTranscodeSurvivesWorkerKill(t *testing.T) {
 	}
 
 	var v Video
-	eventually(t, 240*time.Second, 250*time.Millisecond, "the video to become ready after the restart", func() bool {
+	polltest.UntilEvery(t, 240*time.Second, 250*time.Millisecond, "the video to become ready after the restart", func() bool {
 		for _, listed := range api.publishList(t, "", u.ID) { // others see it only once ready
 			if listed.Title == title {
 				v = listed

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 // findTitled returns the video with title in list.
@@ -65,7 +67,7 @@ func TestAuthorSeesProcessingUploadAtOnce(t *testing.T) {
 	}
 
 	// Once ready it is the normal video for everyone.
-	eventually(t, 4*publishTimeout, publishInterval, "the video ready for another viewer", func() bool {
+	polltest.UntilEvery(t, 4*publishTimeout, publishInterval, "the video ready for another viewer", func() bool {
 		_, seen := findTitled(api.publishList(t, other.Token, author.ID), title)
 		return seen
 	})

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 // TestSeededServer starts its own instance with seeding on (the default) and checks that a
@@ -33,7 +35,7 @@ func TestSeededServer(t *testing.T) {
 	// Seeded videos may still be processing when /readyz turns 200: poll, and report the delay.
 	var feed feedResp
 	ready := time.Now()
-	eventually(t, readyTimeout, 100*time.Millisecond, "a non-empty feed on the seeded server", func() bool {
+	polltest.UntilEvery(t, readyTimeout, 100*time.Millisecond, "a non-empty feed on the seeded server", func() bool {
 		feed = seeded.feedNow(t, "")
 		return len(feed.VideoList) > 0
 	})

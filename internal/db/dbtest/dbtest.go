@@ -155,3 +155,22 @@ func randomSuffix(t testing.TB) string {
 	}
 	return hex.EncodeToString(buf)
 }
+
+// Migrated returns a fresh database on open's backend with the migrations applied (each a
+// service's Migrate), closed (and for MySQL dropped) when t ends.
+func (open Opener) Migrated(t testing.TB, migrations ...func(*gorm.DB) error) *gorm.DB {
+	t.Helper()
+	gdb := open(t)
+	for _, migrate := range migrations {
+		if err := migrate(gdb); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+	}
+	return gdb
+}
+
+// OpenMigrated is Migrated on the backend named by DOUYIN_TEST_DB (SQLite by default).
+func OpenMigrated(t testing.TB, migrations ...func(*gorm.DB) error) *gorm.DB {
+	t.Helper()
+	return Opener(Open).Migrated(t, migrations...)
+}
