@@ -4,47 +4,12 @@ import (
 	"context"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
-
-// readyBatchStore records the id batches MGetReady sends to SQL.
-type readyBatchStore struct {
-	Store
-	mu      sync.Mutex
-	batches [][]int64
-}
-
-func (s *readyBatchStore) MGetReady(ctx context.Context, ids []int64) ([]Video, error) {
-	s.mu.Lock()
-	s.batches = append(s.batches, slices.Clone(ids))
-	s.mu.Unlock()
-	return s.Store.MGetReady(ctx, ids)
-}
-
-func (s *readyBatchStore) take() [][]int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.batches
-	s.batches = nil
-	return b
-}
-
-func mgetVideos(t *testing.T, s *Service, ids ...int64) map[int64]*videoapi.VideoRecord {
-	t.Helper()
-	resp, err := s.MGetVideos(context.Background(), &videoapi.MGetVideosRequest{VideoIds: ids})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.Videos
-}
 
 func TestRecordCacheAside(t *testing.T) {
 	ctx := context.Background()
@@ -118,42 +83,5 @@ func TestRecordCacheAside(t *testing.T) {
 	}
 	if b := store.take(); len(b) != 1 {
 		t.Fatalf("after flush SQL batches = %v", b)
-	}
-}
-
-func TestCompleteProcessingDropsCachedRecord(t *testing.T) {
-	ctx := context.Background()
-	r, _ := cachetest.New(t)
-	f := newFixture(t)
-	rc := NewRedisRecordCache(r, time.Hour, nil)
-	f.svc.recordCache = rc
-	created, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: 7, Title: "t", SourceKey: "uploads/a.mp4"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := created.VideoId
-	// A stale copy (say, from a future state that caches more) must not survive a transition.
-	if err := rc.MSet(ctx, []Video{{ID: id, AuthorID: 7, Title: "t", Status: statusReady, PlayKey: "x", CoverKey: "y"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{VideoId: id, Status: videoapi.VideoStatus_Failed, FailureReason: "bad"}); err != nil {
-		t.Fatal(err)
-	}
-	if n := r.Client().Exists(ctx, r.Key("video:r:"+strconv.FormatInt(id, 10))).Val(); n != 0 {
-		t.Fatal("CompleteProcessing left the cached record")
-	}
-	if got := mgetVideos(t, f.svc, id); len(got) != 0 {
-		t.Fatalf("failed video readable: %v", got)
-	}
-}
-
-func TestRecordCacheDownDegradesToSQL(t *testing.T) {
-	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
-	t.Cleanup(func() { dead.Close() })
-	f := newFixture(t)
-	f.svc.recordCache = NewRedisRecordCache(cache.NewRedis(dead, "x:"), time.Hour, nil)
-	id := f.publish(t, 3, "t") // CompleteProcessing's cache delete fails and is only logged
-	if got := mgetVideos(t, f.svc, id); got[id] == nil {
-		t.Fatalf("read with Redis down = %v", got)
 	}
 }
