@@ -504,7 +504,7 @@ func (a *App) initRecommend() (err error) {
 }
 
 func (a *App) initMedia() error {
-	w := media.New(a.blobs, a.videos, a.cfg.Media, a.log.With("module", Media))
+	w := media.New(a.blobs, a.videos, a.cfg.Media, media.WithLogger(a.log.With("module", Media)))
 	if a.cfg.MQ.Backend == mq.BackendMemory {
 		// The in-process queue runs handlers inside Publish, i.e. inside the upload request:
 		// queue the work for a pool instead of transcoding there.
