@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 )
 
 // BenchmarkApplyLikes measures the SQL writer of the like pipeline on SQLite (the embedded
@@ -34,7 +35,7 @@ func benchmarkApplyLikes(b *testing.B, batch int) {
 	liked := map[likePair]bool{}
 	var stored []likePair
 	seq := time.Now().UnixNano()
-	next := func(fresh bool) LikeEvent {
+	next := func(fresh bool) event.LikeEvent {
 		seq++
 		p := likePair{rng.Int64N(users) + 1, rng.Int64N(videos) + 1}
 		if !fresh && len(stored) > 0 {
@@ -44,9 +45,9 @@ func benchmarkApplyLikes(b *testing.B, batch int) {
 			stored = append(stored, p)
 		}
 		liked[p] = !liked[p]
-		return LikeEvent{UserID: p.userID, VideoID: p.videoID, AuthorID: p.videoID%users + 1, Liked: liked[p], Seq: seq, At: seq / 1e6}
+		return event.LikeEvent{UserId: p.userID, VideoId: p.videoID, AuthorId: p.videoID%users + 1, Liked: liked[p], Seq: seq, At: seq / 1e6}
 	}
-	apply := func(events []LikeEvent) {
+	apply := func(events []event.LikeEvent) {
 		if _, errs := st.ApplyLikes(ctx, events); errs != nil {
 			for _, err := range errs {
 				if err != nil {
@@ -55,7 +56,7 @@ func benchmarkApplyLikes(b *testing.B, batch int) {
 			}
 		}
 	}
-	events := make([]LikeEvent, 64)
+	events := make([]event.LikeEvent, 64)
 	for range 20_000 / len(events) {
 		for i := range events {
 			events[i] = next(true)
