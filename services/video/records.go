@@ -26,6 +26,7 @@ func (s *Service) MGetVideos(ctx context.Context, req *videoapi.MGetVideosReques
 	return &videoapi.MGetVideosResponse{Videos: out}, nil
 }
 
+// records is record for each of vs.
 func (s *Service) records(vs []Video) []*videoapi.VideoRecord {
 	out := make([]*videoapi.VideoRecord, len(vs))
 	for i := range vs {
@@ -34,6 +35,7 @@ func (s *Service) records(vs []Video) []*videoapi.VideoRecord {
 	return out
 }
 
+// record is v as the RPC returns it, its blob keys resolved to URLs now (signed URLs expire).
 func (s *Service) record(v *Video) *videoapi.VideoRecord {
 	r := &videoapi.VideoRecord{
 		Id:        v.ID,
