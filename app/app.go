@@ -430,7 +430,7 @@ func (a *App) initRecommend() (err error) {
 }
 
 func (a *App) initMedia() error {
-	w := media.New(a.blobs, a.videos, a.cfg.Media, a.log.With("module", Media))
+	w := media.New(a.blobs, a.videos, a.cfg.Media, media.WithLogger(a.log.With("module", Media)))
 	if a.cfg.MQ.InProcess() {
 		// The in-process queue runs handlers inside Publish, i.e. inside the upload request:
 		// queue the work for a pool instead of transcoding there.

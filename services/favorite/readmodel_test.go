@@ -24,6 +24,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/mq"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
 )
 
@@ -791,7 +792,7 @@ func testReadModelEventsCarryReadModelOrder(t *testing.T, kind string) {
 	f.mustAct(t, 1, 10, like)
 	var seqs []int64
 	for _, b := range q.bodies {
-		var e LikeEvent
+		var e event.LikeEvent
 		if err := json.Unmarshal(b, &e); err != nil {
 			t.Fatal(err)
 		}
@@ -1157,7 +1158,7 @@ func TestReadModelRedeliveryRepairsALostSettle(t *testing.T) {
 		f := newRMFixture(t, kind, q, q)
 		f.assertAPIMatchesSQL(t, []int64{1}, []int64{1, 2}) // counters cached before the like
 		f.mustAct(t, 1, 10, like)
-		var e LikeEvent
+		var e event.LikeEvent
 		if err := json.Unmarshal(q.bodies[0], &e); err != nil {
 			t.Fatal(err)
 		}

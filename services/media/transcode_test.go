@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
@@ -263,82 +262,6 @@ func partialOutput(tmp string) bool {
 		}
 	}
 	return false
-}
-
-func TestQueuedWorkerProcessesInBackground(t *testing.T) {
-	cfg := toolsConfig(t)
-	f := newFixture(t, cfg)
-	data, err := os.ReadFile(filepath.Join("..", "..", "internal", "seed", "assets", "testsrc.mp4"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.put(t, "uploads/q.mp4", data)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.worker.Run(ctx) }()
-	for start := time.Now(); !f.worker.running.Load(); {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("Run did not start its pool")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	q := mq.NewMemory()
-	if err := f.worker.SubscribeQueued(q); err != nil {
-		t.Fatal(err)
-	}
-	body, _ := json.Marshal(event.PublishEvent{VideoId: 31, SourceKey: "uploads/q.mp4"})
-	// The handler only queues, so Publish returns before processing; the second event for
-	// the same video (a sweeper's re-enqueue) is dropped while the first is pending.
-	for range 2 {
-		if err := q.Publish(ctx, mq.TopicPublish, "31", body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := decodeEvent([]byte("{")); err == nil {
-		t.Error("a malformed event decoded")
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		f.videos.mu.Lock()
-		n := len(f.videos.calls)
-		f.videos.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("queued video not processed within 30s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	f.videos.mu.Lock()
-	defer f.videos.mu.Unlock()
-	if call := f.videos.only(t); call.VideoId != 31 || call.Status != videoapi.VideoStatus_Ready {
-		t.Fatalf("CompleteProcessing(%+v), want video 31 ready", call)
-	}
-}
-
-func TestConfigValidate(t *testing.T) {
-	good := DefaultConfig()
-	if err := good.Validate(); err != nil {
-		t.Fatalf("default config: %v", err)
-	}
-	for _, mutate := range []func(*Config){
-		func(c *Config) { c.Concurrency = 0 },
-		func(c *Config) { c.Niceness = 20 },
-		func(c *Config) { c.TranscodeTimeout = 0 },
-		func(c *Config) { c.Threads = -1 },
-		func(c *Config) { c.DefaultRendition = "1080p" },
-	} {
-		c := DefaultConfig()
-		mutate(&c)
-		if c.Validate() == nil {
-			t.Errorf("invalid config %+v accepted", c)
-		}
-	}
 }
 
 func TestFitBox(t *testing.T) {

@@ -55,11 +55,6 @@ func (c *SweeperConfig) Validate() error {
 	return nil
 }
 
-// WithSweeper sets the sweeper's settings (DefaultSweeperConfig otherwise).
-func WithSweeper(cfg SweeperConfig) Option {
-	return func(s *Service) { s.sweep = cfg }
-}
-
 // RunSweeper re-enqueues stuck videos every Interval until ctx ends. A failed sweep is
 // logged and retried at the next tick: the sweeper is a safety net, not a reason to stop
 // the process.

@@ -1,0 +1,158 @@
+package relation
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/douyin-backend/douyin/internal/cache"
+)
+
+// Fields of the per-user counter hash.
+const (
+	fieldFollowCount   = "follow_count"
+	fieldFollowerCount = "follower_count"
+)
+
+// RedisCache is the Cache on Redis. Keys, under the deployment's prefix:
+//
+//	rel:f:{user} SET of the ids the user follows, plus cache.SetLoaded once loaded from SQL
+//	rel:c:{user} HASH follow_count, follower_count
+type RedisCache struct {
+	r          *cache.Redis
+	setTTL     time.Duration
+	counterTTL time.Duration
+}
+
+var _ Cache = (*RedisCache)(nil)
+
+// NewRedisCache returns the cache on r. Following sets live setTTL and counters counterTTL,
+// both with jitter.
+func NewRedisCache(r *cache.Redis, setTTL, counterTTL time.Duration) *RedisCache {
+	return &RedisCache{r: r, setTTL: setTTL, counterTTL: counterTTL}
+}
+
+func (c *RedisCache) followingKey(userID int64) string {
+	return c.r.Key("rel:f:" + strconv.FormatInt(userID, 10))
+}
+
+func (c *RedisCache) countsKey(userID int64) string {
+	return c.r.Key("rel:c:" + strconv.FormatInt(userID, 10))
+}
+
+// applyFollowScript is the atomic post-commit step. KEYS: follower's set, follower's counts,
+// followee's counts. ARGV: followee id, 1|0, the loaded sentinel. A cached set decides
+// idempotence (an unchanged set means the change is already there); without one the commit's
+// own report that SQL changed does. Only counters that exist move: creating one from a delta
+// would make it a wrong absolute value.
+var applyFollowScript = redis.NewScript(`
+local changed = 1
+if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then
+  if ARGV[2] == '1' then
+    changed = redis.call('SADD', KEYS[1], ARGV[1])
+  else
+    changed = redis.call('SREM', KEYS[1], ARGV[1])
+  end
+end
+if changed == 0 then return 0 end
+local d = 1
+if ARGV[2] ~= '1' then d = -1 end
+if redis.call('HEXISTS', KEYS[2], 'follow_count') == 1 then redis.call('HINCRBY', KEYS[2], 'follow_count', d) end
+if redis.call('HEXISTS', KEYS[3], 'follower_count') == 1 then redis.call('HINCRBY', KEYS[3], 'follower_count', d) end
+return 1
+`)
+
+// ApplyFollow runs applyFollowScript.
+func (c *RedisCache) ApplyFollow(ctx context.Context, followerID, followeeID int64, follow bool) error {
+	flag := "0"
+	if follow {
+		flag = "1"
+	}
+	keys := []string{c.followingKey(followerID), c.countsKey(followerID), c.countsKey(followeeID)}
+	if err := applyFollowScript.Run(ctx, c.r.Client(), keys, followeeID, flag, cache.SetLoaded).Err(); err != nil {
+		return fmt.Errorf("apply follow %d→%d to redis: %w", followerID, followeeID, err)
+	}
+	return nil
+}
+
+// Forget deletes the follower's set and both users' counters.
+func (c *RedisCache) Forget(ctx context.Context, followerID, followeeID int64) error {
+	err := c.r.Client().Del(ctx, c.followingKey(followerID), c.countsKey(followerID), c.countsKey(followeeID)).Err()
+	if err != nil {
+		return fmt.Errorf("drop relation keys of %d→%d: %w", followerID, followeeID, err)
+	}
+	return nil
+}
+
+// Relations reads every user's counters with HMGET and the viewer's follows with one
+// SMISMEMBER (its first member is the loaded sentinel), all in one pipeline.
+func (c *RedisCache) Relations(ctx context.Context, viewerID int64, userIDs []int64) (CachedRelations, error) {
+	pipe := c.r.Client().Pipeline()
+	countCmds := make([]*redis.SliceCmd, len(userIDs))
+	members := make([]any, 0, len(userIDs)+1)
+	members = append(members, cache.SetLoaded)
+	for i, id := range userIDs {
+		countCmds[i] = pipe.HMGet(ctx, c.countsKey(id), fieldFollowCount, fieldFollowerCount)
+		members = append(members, id)
+	}
+	var followCmd *redis.BoolSliceCmd
+	if viewerID > 0 {
+		followCmd = pipe.SMIsMember(ctx, c.followingKey(viewerID), members...)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return CachedRelations{}, fmt.Errorf("read relations from redis: %w", err)
+	}
+	out := CachedRelations{Counts: make(map[int64]Counts, len(userIDs))}
+	for i, id := range userIDs {
+		vals := countCmds[i].Val()
+		follows, ok1 := cache.ParseCounter(vals[0])
+		followers, ok2 := cache.ParseCounter(vals[1])
+		if !ok1 || !ok2 {
+			out.MissingCounts = append(out.MissingCounts, id)
+			continue
+		}
+		out.Counts[id] = Counts{UserID: id, FollowCount: follows, FollowerCount: followers}
+	}
+	if followCmd != nil {
+		flags := followCmd.Val()
+		if len(flags) == len(userIDs)+1 && flags[0] {
+			out.FollowingLoaded = true
+			out.Following = make(map[int64]bool, len(userIDs))
+			for i, id := range userIDs {
+				if flags[i+1] {
+					out.Following[id] = true
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// FillCounts creates each user's hash unless it exists, in one pipeline.
+func (c *RedisCache) FillCounts(ctx context.Context, counts map[int64]Counts) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	_, err := c.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
+		for id, n := range counts {
+			cache.FillHash(ctx, p, c.countsKey(id), cache.TTL(c.counterTTL),
+				map[string]int64{fieldFollowCount: n.FollowCount, fieldFollowerCount: n.FollowerCount})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("fill relation counts: %w", err)
+	}
+	return nil
+}
+
+// FillFollowing creates the user's set unless it exists.
+func (c *RedisCache) FillFollowing(ctx context.Context, userID int64, followeeIDs []int64) error {
+	if err := cache.FillSet(ctx, c.r.Client(), c.followingKey(userID), followeeIDs, cache.TTL(c.setTTL)).Err(); err != nil {
+		return fmt.Errorf("fill following set of user %d: %w", userID, err)
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package video
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+)
+
+func TestFeedPagesNewestFirst(t *testing.T) { runVariants(t, testFeedPagesNewestFirst) }
+
+func testFeedPagesNewestFirst(t *testing.T, opts []Option) {
+	f := newFixture(t, opts...)
+	ctx := context.Background()
+	empty, err := f.svc.Feed(ctx, &videoapi.FeedRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty.Videos == nil || len(empty.Videos) != 0 || empty.NextTime != 0 {
+		t.Fatalf("empty feed = %+v, want a non-nil empty list and next_time 0", empty)
+	}
+	var published []int64
+	for i := range 35 {
+		published = append(published, f.publish(t, int64(1+i%3), "v"+strconv.Itoa(i)))
+	}
+	page, err := f.svc.Feed(ctx, &videoapi.FeedRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Videos) != 30 {
+		t.Fatalf("default page has %d videos, want 30", len(page.Videos))
+	}
+	for i, v := range page.Videos {
+		if want := published[34-i]; v.Id != want {
+			t.Fatalf("feed[%d] = %d, want %d (newest first)", i, v.Id, want)
+		}
+	}
+	if page.NextTime != page.Videos[29].CreatedAt {
+		t.Fatalf("next_time %d, want the oldest returned created_at %d", page.NextTime, page.Videos[29].CreatedAt)
+	}
+	rest, err := f.svc.Feed(ctx, &videoapi.FeedRequest{LatestTime: page.NextTime, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest.Videos) != 5 || rest.Videos[0].Id != published[4] || rest.Videos[4].Id != published[0] {
+		t.Fatalf("second page %d videos, want the 5 oldest", len(rest.Videos))
+	}
+	for _, tc := range []struct {
+		limit int32
+		want  int
+	}{{0, 30}, {1, 1}, {7, 7}, {31, 30}, {-3, 1}} {
+		p, err := f.svc.Feed(ctx, &videoapi.FeedRequest{Limit: tc.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Videos) != tc.want {
+			t.Errorf("Feed(limit %d) returned %d, want %d", tc.limit, len(p.Videos), tc.want)
+		}
+	}
+}
+
+func TestFollowingFeed(t *testing.T) { runVariants(t, testFollowingFeed) }
+
+func testFollowingFeed(t *testing.T, opts []Option) {
+	f := newFixture(t, opts...)
+	ctx := context.Background()
+	// Authors 1 and 2 are followed, 3 is not; their 34 videos make two pages. The newest 16
+	// are 200 days newer than the rest: a page reaches past the short lookback windows.
+	var followed []int64 // oldest first
+	for i := range 50 {
+		if i == 26 {
+			f.clock += 200 * dayMillis
+		}
+		author := int64(1 + i%3)
+		id := f.publish(t, author, "v"+strconv.Itoa(i))
+		if author != 3 {
+			followed = append(followed, id)
+		}
+	}
+	if _, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: 1, Title: "processing", SourceKey: "uploads/b.mp4"}); err != nil {
+		t.Fatal(err)
+	}
+	authors := []int64{2, 1, 2, 1000}
+	var got []int64
+	var latest int64
+	for n := 0; ; n++ {
+		if n == 5 {
+			t.Fatal("following feed did not end within 5 pages")
+		}
+		page, err := f.svc.FollowingFeed(ctx, &videoapi.FollowingFeedRequest{AuthorIds: authors, LatestTime: latest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Videos == nil {
+			t.Fatal("following feed page: nil list, want a non-nil one")
+		}
+		if len(page.Videos) == 0 {
+			if page.NextTime != 0 {
+				t.Errorf("empty page next_time = %d, want 0", page.NextTime)
+			}
+			break
+		}
+		if len(page.Videos) > 30 {
+			t.Fatalf("page of %d videos, want at most 30", len(page.Videos))
+		}
+		for _, v := range page.Videos {
+			if v.AuthorId == 3 || v.Status != videoapi.VideoStatus_Ready {
+				t.Errorf("video %d of author %d status %v: want only ready videos of followed authors", v.Id, v.AuthorId, v.Status)
+			}
+			got = append(got, v.Id)
+		}
+		if page.NextTime != page.Videos[len(page.Videos)-1].CreatedAt {
+			t.Errorf("next_time %d, want the oldest returned created_at", page.NextTime)
+		}
+		latest = page.NextTime
+	}
+	want := slices.Clone(followed)
+	slices.Reverse(want)
+	if !equalIDs(got, want) {
+		t.Errorf("following feed = %v, want every followed video newest first %v", got, want)
+	}
+
+	none, err := f.svc.FollowingFeed(ctx, &videoapi.FollowingFeedRequest{})
+	if err != nil || none.Videos == nil || len(none.Videos) != 0 || none.NextTime != 0 {
+		t.Errorf("following feed without authors = %+v, %v; want an empty page", none, err)
+	}
+	if _, err := f.svc.FollowingFeed(ctx, &videoapi.FollowingFeedRequest{AuthorIds: []int64{1}, LatestTime: -1}); !errs.Is(err, base.ErrCode_InvalidParam) {
+		t.Errorf("following feed with latest_time -1: %v, want InvalidParam", err)
+	}
+	tooMany := make([]int64, maxFollowedAuthors+1)
+	for i := range tooMany {
+		tooMany[i] = int64(i + 1)
+	}
+	if _, err := f.svc.FollowingFeed(ctx, &videoapi.FollowingFeedRequest{AuthorIds: tooMany}); !errs.Is(err, base.ErrCode_InvalidParam) {
+		t.Errorf("following feed of %d authors: %v, want InvalidParam", len(tooMany), err)
+	}
+	// The largest author set is one query.
+	full := tooMany[:maxFollowedAuthors]
+	page, err := f.svc.FollowingFeed(ctx, &videoapi.FollowingFeedRequest{AuthorIds: full})
+	if err != nil || len(page.Videos) != 30 {
+		t.Errorf("following feed of %d authors = %d videos, %v; want a full page", len(full), len(page.GetVideos()), err)
+	}
+}

@@ -1,0 +1,118 @@
+package video
+
+import (
+	"context"
+
+	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/ids"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+)
+
+// MGetVideos returns the ready videos among the ids in one query; other ids are absent.
+func (s *Service) MGetVideos(ctx context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
+	want := ids.Unique(req.VideoIds)
+	if len(want) > ids.MaxBatch {
+		return nil, errs.Invalid("at most %d video_ids per request", ids.MaxBatch)
+	}
+	vs, err := s.readyVideos(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*videoapi.VideoRecord, len(vs))
+	for id, v := range vs {
+		out[id] = s.record(&v)
+	}
+	return &videoapi.MGetVideosResponse{Videos: out}, nil
+}
+
+// records is record for each of vs.
+func (s *Service) records(vs []Video) []*videoapi.VideoRecord {
+	out := make([]*videoapi.VideoRecord, len(vs))
+	for i := range vs {
+		out[i] = s.record(&vs[i])
+	}
+	return out
+}
+
+// record is v as the RPC returns it, its blob keys resolved to URLs now (signed URLs expire).
+func (s *Service) record(v *Video) *videoapi.VideoRecord {
+	r := &videoapi.VideoRecord{
+		Id:        v.ID,
+		AuthorId:  v.AuthorID,
+		Title:     v.Title,
+		CreatedAt: v.CreatedAt,
+		Status:    videoapi.VideoStatus(v.Status),
+		// Never null: the app's lists and fields are always present.
+		Renditions: make([]*base.Rendition, 0, len(v.Renditions)),
+	}
+	// Until processing produced the media (only the author sees such a video) the original
+	// upload plays; the gateway shows a placeholder cover.
+	if v.Status != statusReady {
+		r.PlayUrl = s.urls.URL(v.SourceKey)
+	}
+	if v.Status == statusReady {
+		r.PlayUrl = s.urls.URL(v.PlayKey)
+		r.CoverUrl = s.urls.URL(v.CoverKey)
+		for _, rd := range v.Renditions {
+			r.Renditions = append(r.Renditions, &base.Rendition{Height: rd.Height, Width: rd.Width, Url: s.urls.URL(rd.Key)})
+		}
+	}
+	return r
+}
+
+// readyVideos is the cache-aside read of MGetVideos: cached records first, the misses from
+// SQL in one query, then the ready ones written back. A failing cache costs speed only. It
+// returns the ready videos among ids by id.
+func (s *Service) readyVideos(ctx context.Context, ids []int64) (map[int64]Video, error) {
+	var found map[int64]Video
+	missing := ids
+	if s.recordCache != nil {
+		var err error
+		if found, missing, err = s.recordCache.MGet(ctx, ids); err != nil {
+			s.log.WarnContext(ctx, "video cache read failed; reading SQL", "err", err)
+			found, missing = nil, ids
+		}
+	}
+	if found == nil {
+		found = make(map[int64]Video, len(ids))
+	}
+	for id, v := range found {
+		if v.Status != statusReady {
+			delete(found, id)
+		}
+	}
+	if len(missing) == 0 {
+		return found, nil
+	}
+	loaded, err := s.store.MGetReady(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	if len(loaded) > 0 {
+		for _, v := range loaded {
+			found[v.ID] = v
+		}
+		if s.recordCache != nil {
+			if err := s.recordCache.MSet(ctx, loaded); err != nil {
+				s.log.WarnContext(ctx, "video cache fill failed", "err", err)
+			}
+		}
+	}
+	return found, nil
+}
+
+// readyVideosInOrder is readyVideos in the order of ids, without the ones not ready.
+func (s *Service) readyVideosInOrder(ctx context.Context, ids []int64) ([]Video, error) {
+	byID, err := s.readyVideos(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Video, 0, len(ids))
+	for _, id := range ids {
+		if v, ok := byID[id]; ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
