@@ -14,12 +14,6 @@ import (
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 )
 
-// Comment actions of the app.
-const (
-	commentPost   = 1
-	commentDelete = 2
-)
-
 func (g *Gateway) commentAction(ctx context.Context, c *app.RequestContext) {
 	resp := &api.CommentActionResponse{}
 	g.reply(ctx, c, resp, g.doCommentAction(ctx, c, resp))
@@ -35,10 +29,10 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 		return err
 	}
 	if req.VideoID <= 0 {
-		return errs.Invalid("video_id must be a positive integer")
+		return errs.NotPositive("video_id")
 	}
-	switch req.ActionType {
-	case commentPost:
+	switch api.CommentActionType(req.ActionType) {
+	case api.CommentActionType_Post:
 		if req.CommentText == nil {
 			return errs.Invalid("comment_text is required to post a comment")
 		}
@@ -61,9 +55,9 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 		resp.Comment = comments[0]
 		g.publishLive(ctx, req.VideoID, resp.Comment)
 		return nil
-	case commentDelete:
+	case api.CommentActionType_Delete:
 		if orZero(req.CommentID) <= 0 {
-			return errs.Invalid("comment_id must be a positive integer")
+			return errs.NotPositive("comment_id")
 		}
 		_, err := g.deps.Comments.DeleteComment(ctx, &commentapi.DeleteCommentRequest{UserId: userID, VideoId: req.VideoID, CommentId: *req.CommentID})
 		if err == nil {
@@ -71,7 +65,7 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 		}
 		return wrap("delete comment", err)
 	default:
-		return errs.Invalid("action_type must be 1 (post) or 2 (delete)")
+		return errs.NotOneOf("action_type", api.CommentActionType_Post, api.CommentActionType_Delete)
 	}
 }
 
@@ -86,7 +80,7 @@ func (g *Gateway) doCommentList(ctx context.Context, c *app.RequestContext, resp
 		return err
 	}
 	if req.VideoID <= 0 {
-		return errs.Invalid("video_id must be a positive integer")
+		return errs.NotPositive("video_id")
 	}
 	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 	if err != nil {

@@ -27,10 +27,10 @@ func (g *Gateway) doFavoriteAction(ctx context.Context, c *app.RequestContext) e
 	}
 	action := favoriteapi.FavoriteActionType(req.ActionType)
 	if action != favoriteapi.FavoriteActionType_Like && action != favoriteapi.FavoriteActionType_Unlike {
-		return errs.Invalid("action_type must be 1 (like) or 2 (unlike)")
+		return errs.NotOneOf("action_type", favoriteapi.FavoriteActionType_Like, favoriteapi.FavoriteActionType_Unlike)
 	}
 	if req.VideoID <= 0 {
-		return errs.Invalid("video_id must be a positive integer")
+		return errs.NotPositive("video_id")
 	}
 	_, err = g.deps.Favorites.FavoriteAction(ctx, &favoriteapi.FavoriteActionRequest{UserId: userID, VideoId: req.VideoID, ActionType: action})
 	if err == nil {
@@ -50,7 +50,7 @@ func (g *Gateway) doFavoriteList(ctx context.Context, c *app.RequestContext, res
 		return err
 	}
 	if req.UserID <= 0 {
-		return errs.Invalid("user_id must be a positive integer")
+		return errs.NotPositive("user_id")
 	}
 	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 	if err != nil {

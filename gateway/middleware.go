@@ -15,7 +15,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
-	"github.com/douyin-backend/douyin/kitex_gen/base"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
 // The middlewares every request passes, in the order routes() installs them, and the
@@ -27,8 +27,8 @@ func (g *Gateway) recoverPanics(ctx context.Context, c *app.RequestContext) {
 		if r := recover(); r != nil {
 			g.deps.Logger.ErrorContext(ctx, "panic", "path", string(c.Path()), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			c.AbortWithStatusJSON(http.StatusInternalServerError, map[string]any{
-				"status_code": int32(base.ErrCode_InternalError),
-				"status_msg":  outcomeOf(base.ErrCode_InternalError).message,
+				"status_code": int32(basecode.ErrCode_InternalError),
+				"status_msg":  outcomeOf(basecode.ErrCode_InternalError).message,
 			})
 		}
 	}()
@@ -134,7 +134,7 @@ func (g *Gateway) limitBodies(ctx context.Context, c *app.RequestContext) {
 		if err != nil || len(body) > maxSmallBodyBytes {
 			c.SetConnectionClose()
 			c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, map[string]any{
-				"status_code": int32(base.ErrCode_PayloadTooLarge), "status_msg": "the request body is too large"})
+				"status_code": int32(basecode.ErrCode_PayloadTooLarge), "status_msg": "the request body is too large"})
 			return
 		}
 		c.Request.SetBody(body)

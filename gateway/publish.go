@@ -46,7 +46,6 @@ const (
 	// formOverheadBytes is what a request may carry beyond the file: part headers, boundaries
 	// and the text fields. A Content-Length above the upload limit plus this is refused unread.
 	formOverheadBytes = 1 << 20
-	maxTitleRunes     = 100
 	// rejectedDrainTime bounds how long the rest of a rejected upload is discarded.
 	rejectedDrainTime = 2 * time.Second
 )
@@ -109,8 +108,8 @@ func (g *Gateway) doPublish(ctx context.Context, c *app.RequestContext) (err err
 		}
 	}
 	title := strings.TrimSpace(form.title)
-	if n := utf8.RuneCountInString(title); n == 0 || n > maxTitleRunes || !utf8.ValidString(title) {
-		return errs.Invalid("title must be 1-%d characters", maxTitleRunes)
+	if n := utf8.RuneCountInString(title); n == 0 || n > videoapi.MaxTitleRunes || !utf8.ValidString(title) {
+		return errs.BadLength("title", videoapi.MaxTitleRunes)
 	}
 	if title, err = g.moderate(moderation.VideoTitle, title); err != nil {
 		return err
@@ -353,7 +352,7 @@ func (g *Gateway) doPublishList(ctx context.Context, c *app.RequestContext, resp
 		return err
 	}
 	if req.UserID <= 0 {
-		return errs.Invalid("user_id must be a positive integer")
+		return errs.NotPositive("user_id")
 	}
 	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 	if err != nil {

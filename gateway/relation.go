@@ -30,10 +30,10 @@ func (g *Gateway) doRelationAction(ctx context.Context, c *app.RequestContext) e
 	}
 	action := relationapi.RelationActionType(req.ActionType)
 	if action != relationapi.RelationActionType_Follow && action != relationapi.RelationActionType_Unfollow {
-		return errs.Invalid("action_type must be 1 (follow) or 2 (unfollow)")
+		return errs.NotOneOf("action_type", relationapi.RelationActionType_Follow, relationapi.RelationActionType_Unfollow)
 	}
 	if req.ToUserID <= 0 {
-		return errs.Invalid("to_user_id must be a positive integer")
+		return errs.NotPositive("to_user_id")
 	}
 	_, err = g.deps.Relations.RelationAction(ctx, &relationapi.RelationActionRequest{UserId: userID, ToUserId: req.ToUserID, ActionType: action})
 	if err == nil {
@@ -59,7 +59,7 @@ func (g *Gateway) relationList(ctx context.Context, c *app.RequestContext, list 
 			return err
 		}
 		if req.UserID <= 0 {
-			return errs.Invalid("user_id must be a positive integer")
+			return errs.NotPositive("user_id")
 		}
 		viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/moderation"
-	"github.com/douyin-backend/douyin/kitex_gen/base"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 )
 
@@ -53,7 +53,7 @@ func (g *Gateway) doLogin(ctx context.Context, c *app.RequestContext, resp *api.
 		return err
 	}
 	out, err := g.deps.Users.Login(ctx, &userapi.LoginRequest{Username: req.Username, Password: req.Password})
-	if errs.Is(err, base.ErrCode_LoginFailed) {
+	if errs.Is(err, basecode.ErrCode_LoginFailed) {
 		if rerr := g.logins.failed(ctx, req.Username, ip); rerr != nil {
 			g.deps.Logger.WarnContext(ctx, "record failed login", "err", rerr)
 		}
@@ -84,7 +84,7 @@ func (g *Gateway) doUserInfo(ctx context.Context, c *app.RequestContext, resp *a
 	}
 	target := orZero(req.UserID)
 	if target < 0 {
-		return errs.Invalid("user_id must be a positive integer")
+		return errs.NotPositive("user_id")
 	}
 	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), target == 0)
 	if err != nil {
@@ -99,7 +99,7 @@ func (g *Gateway) doUserInfo(ctx context.Context, c *app.RequestContext, resp *a
 	}
 	u, ok := users[target]
 	if !ok {
-		return errs.New(base.ErrCode_UserNotFound, "user not found")
+		return errs.New(basecode.ErrCode_UserNotFound, "user not found")
 	}
 	resp.User = u
 	return nil
