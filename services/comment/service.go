@@ -64,10 +64,10 @@ func New(store Store, videos videoapi.VideoService, opts ...Option) *Service {
 // PostComment adds a comment to an existing video and returns it.
 func (s *Service) PostComment(ctx context.Context, req *commentapi.PostCommentRequest) (*commentapi.PostCommentResponse, error) {
 	if req.UserId <= 0 {
-		return nil, errs.Invalid("user_id must be positive")
+		return nil, errs.NotPositive("user_id")
 	}
 	if req.VideoId <= 0 {
-		return nil, errs.Invalid("video_id must be positive")
+		return nil, errs.NotPositive("video_id")
 	}
 	content := strings.TrimSpace(req.Content)
 	if n := utf8.RuneCountInString(content); n < 1 || n > maxContentRunes || !utf8.ValidString(content) {
@@ -92,10 +92,10 @@ func (s *Service) PostComment(ctx context.Context, req *commentapi.PostCommentRe
 // DeleteComment removes a comment; only its author may.
 func (s *Service) DeleteComment(ctx context.Context, req *commentapi.DeleteCommentRequest) (*commentapi.DeleteCommentResponse, error) {
 	if req.UserId <= 0 {
-		return nil, errs.Invalid("user_id must be positive")
+		return nil, errs.NotPositive("user_id")
 	}
 	if req.CommentId <= 0 {
-		return nil, errs.Invalid("comment_id must be positive")
+		return nil, errs.NotPositive("comment_id")
 	}
 	notFound := errs.New(base.ErrCode_CommentNotFound, "comment not found")
 	c, err := s.store.GetComment(ctx, req.CommentId)
@@ -127,7 +127,7 @@ func (s *Service) DeleteComment(ctx context.Context, req *commentapi.DeleteComme
 // ListComments returns the video's comments, newest first, at most maxListComments.
 func (s *Service) ListComments(ctx context.Context, req *commentapi.ListCommentsRequest) (*commentapi.ListCommentsResponse, error) {
 	if req.VideoId <= 0 {
-		return nil, errs.Invalid("video_id must be positive")
+		return nil, errs.NotPositive("video_id")
 	}
 	cs, err := s.store.ListComments(ctx, req.VideoId, maxListComments)
 	if err != nil {

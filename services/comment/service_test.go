@@ -90,8 +90,8 @@ func TestPostCommentValidation(t *testing.T) {
 		code base.ErrCode
 		msg  string
 	}{
-		{"no user", &commentapi.PostCommentRequest{VideoId: 10, Content: "hi"}, base.ErrCode_InvalidParam, "user_id must be positive"},
-		{"no video", &commentapi.PostCommentRequest{UserId: 1, Content: "hi"}, base.ErrCode_InvalidParam, "video_id must be positive"},
+		{"no user", &commentapi.PostCommentRequest{VideoId: 10, Content: "hi"}, base.ErrCode_InvalidParam, "user_id must be a positive integer"},
+		{"no video", &commentapi.PostCommentRequest{UserId: 1, Content: "hi"}, base.ErrCode_InvalidParam, "video_id must be a positive integer"},
 		{"empty", &commentapi.PostCommentRequest{UserId: 1, VideoId: 10}, base.ErrCode_InvalidParam, "comment must be 1-500 characters"},
 		{"whitespace only", &commentapi.PostCommentRequest{UserId: 1, VideoId: 10, Content: " \n\t　"}, base.ErrCode_InvalidParam, "comment must be 1-500 characters"},
 		{"too long", &commentapi.PostCommentRequest{UserId: 1, VideoId: 10, Content: strings.Repeat("评", 501)}, base.ErrCode_InvalidParam, "comment must be 1-500 characters"},
@@ -171,8 +171,8 @@ func testDeleteComment(t *testing.T, opts []Option) {
 		code             base.ErrCode
 		msg              string
 	}{
-		{"no comment id", 1, 10, 0, base.ErrCode_InvalidParam, "comment_id must be positive"},
-		{"no user", 0, 10, mine.Id, base.ErrCode_InvalidParam, "user_id must be positive"},
+		{"no comment id", 1, 10, 0, base.ErrCode_InvalidParam, "comment_id must be a positive integer"},
+		{"no user", 0, 10, mine.Id, base.ErrCode_InvalidParam, "user_id must be a positive integer"},
 		{"unknown comment", 1, 10, 9999, base.ErrCode_CommentNotFound, "comment not found"},
 		{"wrong video", 1, 20, mine.Id, base.ErrCode_CommentNotFound, "comment not found"},
 		{"someone else's", 2, 10, mine.Id, base.ErrCode_PermissionDenied, "you can only delete your own comments"},

@@ -72,10 +72,10 @@ func WithLogger(l *slog.Logger) Option {
 func (s *Service) SendMessage(ctx context.Context, req *messageapi.SendMessageRequest) (*messageapi.SendMessageResponse, error) {
 	from, to, content := req.GetFromUserId(), req.GetToUserId(), req.GetContent()
 	if from <= 0 {
-		return nil, errs.Invalid("from_user_id must be a positive id")
+		return nil, errs.NotPositive("from_user_id")
 	}
 	if to <= 0 {
-		return nil, errs.Invalid("to_user_id must be a positive id")
+		return nil, errs.NotPositive("to_user_id")
 	}
 	if from == to {
 		return nil, errs.Invalid("you cannot message yourself")
@@ -112,10 +112,10 @@ func (s *Service) SendMessage(ctx context.Context, req *messageapi.SendMessageRe
 func (s *Service) Chat(ctx context.Context, req *messageapi.ChatRequest) (*messageapi.ChatResponse, error) {
 	user, peer, after := req.GetUserId(), req.GetPeerId(), req.GetPreMsgTime()
 	if user <= 0 {
-		return nil, errs.Invalid("user_id must be a positive id")
+		return nil, errs.NotPositive("user_id")
 	}
 	if peer <= 0 {
-		return nil, errs.Invalid("peer_id must be a positive id")
+		return nil, errs.NotPositive("peer_id")
 	}
 	if user == peer {
 		return nil, errs.Invalid("you cannot chat with yourself")
@@ -174,7 +174,7 @@ func (s *Service) learnLatest(ctx context.Context, key string, latest int64) {
 func (s *Service) MGetLatestMessages(ctx context.Context, req *messageapi.MGetLatestMessagesRequest) (*messageapi.MGetLatestMessagesResponse, error) {
 	user := req.GetUserId()
 	if user <= 0 {
-		return nil, errs.Invalid("user_id must be a positive id")
+		return nil, errs.NotPositive("user_id")
 	}
 	peers := ids.Unique(req.GetPeerIds())
 	if len(peers) > ids.MaxBatch {

@@ -52,14 +52,14 @@ func New(store Store, users userapi.UserService, opts ...Option) *Service {
 func (s *Service) RelationAction(ctx context.Context, req *relationapi.RelationActionRequest) (*relationapi.RelationActionResponse, error) {
 	from, to := req.GetUserId(), req.GetToUserId()
 	if from <= 0 {
-		return nil, errs.Invalid("user_id must be a positive id")
+		return nil, errs.NotPositive("user_id")
 	}
 	if to <= 0 {
-		return nil, errs.Invalid("to_user_id must be a positive id")
+		return nil, errs.NotPositive("to_user_id")
 	}
 	action := req.GetActionType()
 	if action != relationapi.RelationActionType_Follow && action != relationapi.RelationActionType_Unfollow {
-		return nil, errs.Invalid("action_type must be 1 (follow) or 2 (unfollow)")
+		return nil, errs.NotOneOf("action_type", relationapi.RelationActionType_Follow, relationapi.RelationActionType_Unfollow)
 	}
 	if from == to {
 		return nil, errs.New(base.ErrCode_FollowSelf, "you cannot follow yourself")
@@ -123,7 +123,7 @@ func (s *Service) FriendList(ctx context.Context, req *relationapi.ListRequest) 
 // the authors of the following feed.
 func (s *Service) FolloweeIDs(ctx context.Context, req *relationapi.FolloweeIDsRequest) (*relationapi.FolloweeIDsResponse, error) {
 	if req.GetUserId() <= 0 {
-		return nil, errs.Invalid("user_id must be a positive id")
+		return nil, errs.NotPositive("user_id")
 	}
 	userIDs, err := s.store.FolloweeIDs(ctx, req.GetUserId(), followeeIDsLimit)
 	if err != nil {
@@ -138,7 +138,7 @@ func (s *Service) FolloweeIDs(ctx context.Context, req *relationapi.FolloweeIDsR
 func (s *Service) list(ctx context.Context, req *relationapi.ListRequest,
 	read func(ctx context.Context, userID int64, limit int) ([]int64, error)) (*relationapi.ListResponse, error) {
 	if req.GetUserId() <= 0 {
-		return nil, errs.Invalid("user_id must be a positive id")
+		return nil, errs.NotPositive("user_id")
 	}
 	userIDs, err := read(ctx, req.GetUserId(), listLimit)
 	if err != nil {

@@ -26,7 +26,6 @@ import (
 )
 
 const (
-	maxTitleRunes = 100
 	// feedPageSize is both the default and the largest feed page the app asks for.
 	feedPageSize = 30
 	// maxListVideos caps a publish list: the app has no paging, so it shows the newest 1000.
@@ -77,11 +76,11 @@ func New(store Store, queue mq.Producer, urls URLResolver, opts ...Option) *Serv
 // can delete the upload and nothing half-created survives.
 func (s *Service) CreateVideo(ctx context.Context, req *videoapi.CreateVideoRequest) (*videoapi.CreateVideoResponse, error) {
 	if req.AuthorId <= 0 {
-		return nil, errs.Invalid("author_id must be positive")
+		return nil, errs.NotPositive("author_id")
 	}
 	title := strings.TrimSpace(req.Title)
-	if n := utf8.RuneCountInString(title); n < 1 || n > maxTitleRunes || !utf8.ValidString(title) {
-		return nil, errs.Invalid("title must be 1-%d characters", maxTitleRunes)
+	if n := utf8.RuneCountInString(title); n < 1 || n > videoapi.MaxTitleRunes || !utf8.ValidString(title) {
+		return nil, errs.BadLength("title", videoapi.MaxTitleRunes)
 	}
 	if req.SourceKey == "" || !blob.ValidKey(req.SourceKey) {
 		return nil, errs.Invalid("source_key must be a valid object key")
@@ -124,7 +123,7 @@ func (s *Service) enqueue(ctx context.Context, v *Video) error {
 // state, so a redelivered completion is a successful no-op.
 func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.CompleteProcessingRequest) (*videoapi.CompleteProcessingResponse, error) {
 	if req.VideoId <= 0 {
-		return nil, errs.Invalid("video_id must be positive")
+		return nil, errs.NotPositive("video_id")
 	}
 	var err error
 	switch req.Status {
@@ -273,7 +272,7 @@ func pageLimit(requested int32) int {
 // shows on their profile at once.
 func (s *Service) PublishList(ctx context.Context, req *videoapi.PublishListRequest) (*videoapi.PublishListResponse, error) {
 	if req.AuthorId <= 0 {
-		return nil, errs.Invalid("author_id must be positive")
+		return nil, errs.NotPositive("author_id")
 	}
 	videoIDs, err := s.store.ListIDsByAuthor(ctx, req.AuthorId, maxListVideos)
 	if err != nil {
