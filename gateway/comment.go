@@ -14,7 +14,8 @@ import (
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 )
 
-func (g *Gateway) commentAction(ctx context.Context, c *app.RequestContext) {
+// CommentAction serves api.CommentActionPath.
+func (g *Gateway) CommentAction(ctx context.Context, c *app.RequestContext) {
 	resp := &api.CommentActionResponse{}
 	g.reply(ctx, c, resp, g.doCommentAction(ctx, c, resp))
 }
@@ -69,7 +70,8 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 	}
 }
 
-func (g *Gateway) commentList(ctx context.Context, c *app.RequestContext) {
+// CommentList serves api.CommentListPath.
+func (g *Gateway) CommentList(ctx context.Context, c *app.RequestContext) {
 	resp := &api.CommentListResponse{CommentList: []*base.Comment{}}
 	g.reply(ctx, c, resp, g.doCommentList(ctx, c, resp))
 }

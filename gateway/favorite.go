@@ -11,7 +11,8 @@ import (
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
 )
 
-func (g *Gateway) favoriteAction(ctx context.Context, c *app.RequestContext) {
+// FavoriteAction serves api.FavoriteActionPath.
+func (g *Gateway) FavoriteAction(ctx context.Context, c *app.RequestContext) {
 	resp := &api.FavoriteActionResponse{}
 	g.reply(ctx, c, resp, g.doFavoriteAction(ctx, c))
 }
@@ -39,7 +40,8 @@ func (g *Gateway) doFavoriteAction(ctx context.Context, c *app.RequestContext) e
 	return wrap("favorite", err)
 }
 
-func (g *Gateway) favoriteList(ctx context.Context, c *app.RequestContext) {
+// FavoriteList serves api.FavoriteListPath.
+func (g *Gateway) FavoriteList(ctx context.Context, c *app.RequestContext) {
 	resp := &api.FavoriteListResponse{VideoList: []*base.Video{}}
 	g.reply(ctx, c, resp, g.doFavoriteList(ctx, c, resp))
 }

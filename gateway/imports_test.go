@@ -14,7 +14,7 @@ import (
 // service speaks (kitex_gen/base).
 func TestOneNameForEachBase(t *testing.T) {
 	want := map[string]string{
-		"github.com/douyin-backend/douyin/kitex_gen/base":                "basecode",
+		"github.com/douyin-backend/douyin/kitex_gen/base":                 "basecode",
 		"github.com/douyin-backend/douyin/gateway/internal/apimodel/base": "",
 	}
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {

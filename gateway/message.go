@@ -12,7 +12,8 @@ import (
 	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
 )
 
-func (g *Gateway) messageAction(ctx context.Context, c *app.RequestContext) {
+// MessageAction serves api.MessageActionPath.
+func (g *Gateway) MessageAction(ctx context.Context, c *app.RequestContext) {
 	resp := &api.MessageActionResponse{}
 	g.reply(ctx, c, resp, g.doMessageAction(ctx, c))
 }
@@ -40,7 +41,8 @@ func (g *Gateway) doMessageAction(ctx context.Context, c *app.RequestContext) er
 	return wrap("send message", err)
 }
 
-func (g *Gateway) messageChat(ctx context.Context, c *app.RequestContext) {
+// MessageChat serves api.MessageChatPath.
+func (g *Gateway) MessageChat(ctx context.Context, c *app.RequestContext) {
 	resp := &api.MessageChatResponse{MessageList: []*base.Message{}}
 	g.reply(ctx, c, resp, g.doMessageChat(ctx, c, resp))
 }

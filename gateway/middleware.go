@@ -70,16 +70,14 @@ func (g *Gateway) accessLog(ctx context.Context, c *app.RequestContext) {
 	)
 }
 
-// limitAuth applies the per-IP limit of sign-ups and logins, which guess passwords otherwise
-// and cost a bcrypt hash each.
-func (g *Gateway) limitAuth(next app.HandlerFunc) app.HandlerFunc {
-	return func(ctx context.Context, c *app.RequestContext) {
-		if ok, wait := g.authLimit.reserve(g.clientIP(c)); !ok {
-			g.reply(ctx, c, &api.UserLoginResponse{}, rateLimited("too many sign-ups or logins from this address, please wait a minute", wait))
-			return
-		}
-		next(ctx, c)
+// authLimited applies the per-IP limit of sign-ups and logins, which guess passwords otherwise
+// and cost a bcrypt hash each: over it, it answers the refusal and reports true.
+func (g *Gateway) authLimited(ctx context.Context, c *app.RequestContext) bool {
+	if ok, wait := g.authLimit.reserve(g.clientIP(c)); !ok {
+		g.reply(ctx, c, &api.UserLoginResponse{}, rateLimited("too many sign-ups or logins from this address, please wait a minute", wait))
+		return true
 	}
+	return false
 }
 
 // limitReads applies the per-IP limit of every other /douyin/ call: generous enough for the

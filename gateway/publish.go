@@ -33,7 +33,8 @@ const probeTimeout = 20 * time.Second
 // probeLimits bound the ffprobe run on an upload: it reads a header and writes nothing.
 var probeLimits = mediatool.Limits{CPUSeconds: 20, MemoryBytes: 1 << 30, FileBytes: 1 << 20}
 
-func (g *Gateway) publish(ctx context.Context, c *app.RequestContext) {
+// PublishAction serves api.PublishActionPath.
+func (g *Gateway) PublishAction(ctx context.Context, c *app.RequestContext) {
 	resp := &api.PublishActionResponse{}
 	g.reply(ctx, c, resp, g.doPublish(ctx, c))
 }
@@ -341,7 +342,8 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func (g *Gateway) publishList(ctx context.Context, c *app.RequestContext) {
+// PublishList serves api.PublishListPath.
+func (g *Gateway) PublishList(ctx context.Context, c *app.RequestContext) {
 	resp := &api.PublishListResponse{VideoList: []*base.Video{}}
 	g.reply(ctx, c, resp, g.doPublishList(ctx, c, resp))
 }

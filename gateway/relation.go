@@ -14,7 +14,8 @@ import (
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
 )
 
-func (g *Gateway) relationAction(ctx context.Context, c *app.RequestContext) {
+// RelationAction serves api.RelationActionPath.
+func (g *Gateway) RelationAction(ctx context.Context, c *app.RequestContext) {
 	resp := &api.RelationActionResponse{}
 	g.reply(ctx, c, resp, g.doRelationAction(ctx, c))
 }
@@ -42,11 +43,13 @@ func (g *Gateway) doRelationAction(ctx context.Context, c *app.RequestContext) e
 	return wrap("relation action", err)
 }
 
-func (g *Gateway) followList(ctx context.Context, c *app.RequestContext) {
+// RelationFollowList serves api.RelationFollowListPath.
+func (g *Gateway) RelationFollowList(ctx context.Context, c *app.RequestContext) {
 	g.relationList(ctx, c, g.deps.Relations.FollowList)
 }
 
-func (g *Gateway) followerList(ctx context.Context, c *app.RequestContext) {
+// RelationFollowerList serves api.RelationFollowerListPath.
+func (g *Gateway) RelationFollowerList(ctx context.Context, c *app.RequestContext) {
 	g.relationList(ctx, c, g.deps.Relations.FollowerList)
 }
 
@@ -78,7 +81,8 @@ func (g *Gateway) relationList(ctx context.Context, c *app.RequestContext, list 
 	}())
 }
 
-func (g *Gateway) friendList(ctx context.Context, c *app.RequestContext) {
+// RelationFriendList serves api.RelationFriendListPath.
+func (g *Gateway) RelationFriendList(ctx context.Context, c *app.RequestContext) {
 	resp := &api.FriendListResponse{UserList: []*base.FriendUser{}}
 	g.reply(ctx, c, resp, g.doFriendList(ctx, c, resp))
 }

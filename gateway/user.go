@@ -13,7 +13,11 @@ import (
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 )
 
-func (g *Gateway) register(ctx context.Context, c *app.RequestContext) {
+// UserRegister serves api.UserRegisterPath, limited per client IP.
+func (g *Gateway) UserRegister(ctx context.Context, c *app.RequestContext) {
+	if g.authLimited(ctx, c) {
+		return
+	}
 	resp := &api.UserRegisterResponse{}
 	g.reply(ctx, c, resp, g.doRegister(ctx, c, resp))
 }
@@ -38,7 +42,11 @@ func (g *Gateway) doRegister(ctx context.Context, c *app.RequestContext, resp *a
 	return nil
 }
 
-func (g *Gateway) login(ctx context.Context, c *app.RequestContext) {
+// UserLogin serves api.UserLoginPath, limited per client IP.
+func (g *Gateway) UserLogin(ctx context.Context, c *app.RequestContext) {
+	if g.authLimited(ctx, c) {
+		return
+	}
 	resp := &api.UserLoginResponse{}
 	g.reply(ctx, c, resp, g.doLogin(ctx, c, resp))
 }
@@ -72,7 +80,8 @@ func (g *Gateway) doLogin(ctx context.Context, c *app.RequestContext, resp *api.
 	return nil
 }
 
-func (g *Gateway) userInfo(ctx context.Context, c *app.RequestContext) {
+// User serves api.UserPath.
+func (g *Gateway) User(ctx context.Context, c *app.RequestContext) {
 	resp := &api.UserResponse{}
 	g.reply(ctx, c, resp, g.doUserInfo(ctx, c, resp))
 }
@@ -105,7 +114,8 @@ func (g *Gateway) doUserInfo(ctx context.Context, c *app.RequestContext, resp *a
 	return nil
 }
 
-func (g *Gateway) logout(ctx context.Context, c *app.RequestContext) {
+// UserLogout serves api.UserLogoutPath.
+func (g *Gateway) UserLogout(ctx context.Context, c *app.RequestContext) {
 	resp := &api.UserLogoutResponse{}
 	g.reply(ctx, c, resp, g.doLogout(ctx, c))
 }
