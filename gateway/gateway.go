@@ -1,6 +1,14 @@
 // Package gateway is the Hertz HTTP edge of the app's /douyin/ API: it binds and validates
 // requests, authenticates tokens, calls the services, assembles the app's objects in
 // batches, maps errors in one table, and in the embedded mode serves the stored media.
+//
+// idl/api.thrift is the one source of the HTTP surface. scripts/gen.sh turns it into the
+// request models (hz: parameter names, types, which are optional) and the route table
+// (tools/cmd/apiroutes: paths, methods, and api.Handlers, which Gateway implements with one
+// method per IDL method). The binder reads the models' tags; value rules use the IDL's enums
+// and constants, worded by internal/errs like the services word them. That is all the
+// machinery: no hz-generated router or handler layout (the handlers need the gateway's
+// dependencies), and TestServedAPIMatchesTheIDL fails when what is served differs.
 package gateway
 
 import (
