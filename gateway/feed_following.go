@@ -23,7 +23,7 @@ func personalCursor(latest *int64) (int64, error) {
 		return 0, nil
 	}
 	if *latest < 0 {
-		return 0, errs.Invalid("latest_time must not be negative")
+		return 0, errs.Negative("latest_time")
 	}
 	cursor := feedCursor(*latest)
 	if cursor > maxCursorMillis {

@@ -13,6 +13,11 @@ func NotPositive(name string) error {
 	return Invalid("%s must be a positive integer", name)
 }
 
+// Negative refuses a parameter that must be zero or more.
+func Negative(name string) error {
+	return Invalid("%s must not be negative", name)
+}
+
 // IDLEnum is a Go enum generated from the IDL.
 type IDLEnum interface {
 	~int64

@@ -14,6 +14,7 @@ func TestParameterRefusals(t *testing.T) {
 		want string
 	}{
 		{NotPositive("video_id"), "video_id must be a positive integer"},
+		{Negative("latest_time"), "latest_time must not be negative"},
 		{NotOneOf("action_type", favorite.FavoriteActionType_Like, favorite.FavoriteActionType_Unlike), "action_type must be 1 (like) or 2 (unlike)"},
 		{NotOneOf("status", video.VideoStatus_Ready), "status must be 2 (ready)"},
 		{NotOneOf("status", video.VideoStatus_Processing, video.VideoStatus_Ready, video.VideoStatus_Failed), "status must be 1 (processing), 2 (ready) or 3 (failed)"},

@@ -121,7 +121,7 @@ func (s *Service) Chat(ctx context.Context, req *messageapi.ChatRequest) (*messa
 		return nil, errs.Invalid("you cannot chat with yourself")
 	}
 	if after < 0 {
-		return nil, errs.Invalid("pre_msg_time must not be negative")
+		return nil, errs.Negative("pre_msg_time")
 	}
 	key := conversationKey(user, peer)
 	empty := &messageapi.ChatResponse{Messages: []*base.Message{}}
