@@ -10,7 +10,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/errs"
-	"github.com/douyin-backend/douyin/kitex_gen/base"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
 // viewer resolves the requesting user from the token parameter or an Authorization: Bearer
@@ -24,7 +24,7 @@ func (g *Gateway) viewer(ctx context.Context, c *app.RequestContext, token strin
 	}
 	if token == "" {
 		if required {
-			return 0, errs.New(base.ErrCode_Unauthenticated, "login required: the token is missing")
+			return 0, errs.New(basecode.ErrCode_Unauthenticated, "login required: the token is missing")
 		}
 		return 0, nil
 	}
@@ -33,7 +33,7 @@ func (g *Gateway) viewer(ctx context.Context, c *app.RequestContext, token strin
 		return 0, wrapUnavailable("verify token", err)
 	}
 	if err != nil {
-		return 0, errs.New(base.ErrCode_Unauthenticated, "invalid, expired or revoked token, please log in again")
+		return 0, errs.New(basecode.ErrCode_Unauthenticated, "invalid, expired or revoked token, please log in again")
 	}
 	return id, nil
 }

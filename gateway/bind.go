@@ -18,7 +18,10 @@ import (
 // urlencoded or multipart form, and a JSON body: the app sends everything in the query, some
 // clients repeat it as a form, a browser client sends JSON. Fields are named by their
 // `query` tag; a pointer field is optional, any other is required (except the token, which
-// may also come from the Authorization header).
+// may also come from the Authorization header). The models and their tags are generated from
+// idl/api.thrift, so the names, types and optionality are the IDL's. It is our own, not
+// Hertz's, because the contract fixes the order of the sources, makes every non-optional field
+// required, and words each refusal as the app shows it.
 type binder struct {
 	plans sync.Map // reflect.Type → []fieldPlan
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/internal/errs"
-	"github.com/douyin-backend/douyin/kitex_gen/base"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
 func request(uri, contentType, body string) *app.RequestContext {
@@ -67,7 +67,7 @@ func TestBindErrorsNameTheParameter(t *testing.T) {
 		var req api.FavoriteActionRequest
 		err := b.bind(request(tc.uri, tc.contentType, tc.body), &req)
 		code, msg := errs.Code(err)
-		if code != base.ErrCode_InvalidParam || msg != tc.want {
+		if code != basecode.ErrCode_InvalidParam || msg != tc.want {
 			t.Errorf("bind(%s %s) = %v %q, want InvalidParam %q", tc.uri, tc.body, code, msg, tc.want)
 		}
 	}
@@ -123,25 +123,25 @@ func TestVideoExtension(t *testing.T) {
 }
 
 func TestEveryErrorCodeHasAnOutcome(t *testing.T) {
-	internal := outcomeOf(base.ErrCode_InternalError)
+	internal := outcomeOf(basecode.ErrCode_InternalError)
 	if internal.httpStatus != 500 || internal.message == "" {
 		t.Fatalf("internal error outcome %+v", internal)
 	}
 	seen := 0
-	for code := base.ErrCode(0); code < 20000; code++ {
-		if _, err := base.ErrCodeFromString(code.String()); err != nil {
+	for code := basecode.ErrCode(0); code < 20000; code++ {
+		if _, err := basecode.ErrCodeFromString(code.String()); err != nil {
 			continue // not a code of the IDL
 		}
 		seen++
 		o := outcomeOf(code)
-		if o.message == "" || (code != base.ErrCode_InternalError && o == internal) {
+		if o.message == "" || (code != basecode.ErrCode_InternalError && o == internal) {
 			t.Errorf("error code %v falls through to the internal-error outcome: add it to outcomeOf", code)
 		}
 	}
 	if seen < 15 {
 		t.Errorf("found %d codes in the IDL, want at least 15", seen)
 	}
-	if o := outcomeOf(base.ErrCode(424242)); o != internal {
+	if o := outcomeOf(basecode.ErrCode(424242)); o != internal {
 		t.Errorf("unknown code answered %+v, want the internal-error outcome", o)
 	}
 }

@@ -14,13 +14,8 @@ import (
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 )
 
-// Comment actions of the app.
-const (
-	commentPost   = 1
-	commentDelete = 2
-)
-
-func (g *Gateway) commentAction(ctx context.Context, c *app.RequestContext) {
+// CommentAction serves api.CommentActionPath.
+func (g *Gateway) CommentAction(ctx context.Context, c *app.RequestContext) {
 	resp := &api.CommentActionResponse{}
 	g.reply(ctx, c, resp, g.doCommentAction(ctx, c, resp))
 }
@@ -35,10 +30,10 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 		return err
 	}
 	if req.VideoID <= 0 {
-		return errs.Invalid("video_id must be a positive integer")
+		return errs.NotPositive("video_id")
 	}
-	switch req.ActionType {
-	case commentPost:
+	switch api.CommentActionType(req.ActionType) {
+	case api.CommentActionType_Post:
 		if req.CommentText == nil {
 			return errs.Invalid("comment_text is required to post a comment")
 		}
@@ -61,9 +56,9 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 		resp.Comment = comments[0]
 		g.publishLive(ctx, req.VideoID, resp.Comment)
 		return nil
-	case commentDelete:
+	case api.CommentActionType_Delete:
 		if orZero(req.CommentID) <= 0 {
-			return errs.Invalid("comment_id must be a positive integer")
+			return errs.NotPositive("comment_id")
 		}
 		_, err := g.deps.Comments.DeleteComment(ctx, &commentapi.DeleteCommentRequest{UserId: userID, VideoId: req.VideoID, CommentId: *req.CommentID})
 		if err == nil {
@@ -71,11 +66,12 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 		}
 		return wrap("delete comment", err)
 	default:
-		return errs.Invalid("action_type must be 1 (post) or 2 (delete)")
+		return errs.NotOneOf("action_type", api.CommentActionType_Post, api.CommentActionType_Delete)
 	}
 }
 
-func (g *Gateway) commentList(ctx context.Context, c *app.RequestContext) {
+// CommentList serves api.CommentListPath.
+func (g *Gateway) CommentList(ctx context.Context, c *app.RequestContext) {
 	resp := &api.CommentListResponse{CommentList: []*base.Comment{}}
 	g.reply(ctx, c, resp, g.doCommentList(ctx, c, resp))
 }
@@ -86,7 +82,7 @@ func (g *Gateway) doCommentList(ctx context.Context, c *app.RequestContext, resp
 		return err
 	}
 	if req.VideoID <= 0 {
-		return errs.Invalid("video_id must be a positive integer")
+		return errs.NotPositive("video_id")
 	}
 	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/douyin-backend/douyin/kitex_gen/base"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
 // corsPolicy lets web clients on other origins call the API. Tokens travel as parameters or
@@ -83,7 +83,7 @@ func (p corsPolicy) middleware(ctx context.Context, c *app.RequestContext) {
 	}
 	if origin != "" && !allowed {
 		c.AbortWithStatusJSON(http.StatusForbidden, map[string]any{
-			"status_code": int32(base.ErrCode_PermissionDenied), "status_msg": "this origin may not call the API"})
+			"status_code": int32(basecode.ErrCode_PermissionDenied), "status_msg": "this origin may not call the API"})
 		return
 	}
 	c.Response.Header.Set("Allow", corsAllowMethods)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/douyin-backend/douyin/kitex_gen/base"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
 // envelope is what every generated response model has.
@@ -30,7 +30,7 @@ func (g *Gateway) settle(ctx context.Context, c *app.RequestContext, resp envelo
 	if msg == "" {
 		msg = o.message
 	}
-	if code == base.ErrCode_InternalError || o.httpStatus >= 500 {
+	if code == basecode.ErrCode_InternalError || o.httpStatus >= 500 {
 		g.deps.Logger.ErrorContext(ctx, "request failed", "path", string(c.Path()), "request_id", requestID(c), "err", err)
 	}
 	var limited limitError

@@ -15,7 +15,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/errs"
-	"github.com/douyin-backend/douyin/kitex_gen/base"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
 )
 
@@ -23,17 +23,17 @@ func TestClassifyUnreachableServiceAsUnavailable(t *testing.T) {
 	cases := []struct {
 		name string
 		err  error
-		want base.ErrCode
+		want basecode.ErrCode
 	}{
-		{"no instance", kerrors.ErrNoInstance, base.ErrCode_Unavailable},
-		{"no more instances", kerrors.ErrNoMoreInstance, base.ErrCode_Unavailable},
-		{"connection refused", kerrors.ErrGetConnection.WithCause(fmt.Errorf("dial tcp: connection refused")), base.ErrCode_Unavailable},
-		{"circuit open", kerrors.ErrInstanceCircuitBreak, base.ErrCode_Unavailable},
-		{"timeout", kerrors.ErrRPCTimeout.WithCause(context.DeadlineExceeded), base.ErrCode_Unavailable},
-		{"instance died mid-call", kerrors.ErrRemoteOrNetwork.WithCause(fmt.Errorf("EOF peer close")), base.ErrCode_Unavailable},
-		{"wrapped", fmt.Errorf("get videos: %w", kerrors.ErrNoMoreInstance), base.ErrCode_Unavailable},
-		{"business error kept", errs.New(base.ErrCode_VideoNotFound, "video not found"), base.ErrCode_VideoNotFound},
-		{"other fault", fmt.Errorf("boom"), base.ErrCode_InternalError},
+		{"no instance", kerrors.ErrNoInstance, basecode.ErrCode_Unavailable},
+		{"no more instances", kerrors.ErrNoMoreInstance, basecode.ErrCode_Unavailable},
+		{"connection refused", kerrors.ErrGetConnection.WithCause(fmt.Errorf("dial tcp: connection refused")), basecode.ErrCode_Unavailable},
+		{"circuit open", kerrors.ErrInstanceCircuitBreak, basecode.ErrCode_Unavailable},
+		{"timeout", kerrors.ErrRPCTimeout.WithCause(context.DeadlineExceeded), basecode.ErrCode_Unavailable},
+		{"instance died mid-call", kerrors.ErrRemoteOrNetwork.WithCause(fmt.Errorf("EOF peer close")), basecode.ErrCode_Unavailable},
+		{"wrapped", fmt.Errorf("get videos: %w", kerrors.ErrNoMoreInstance), basecode.ErrCode_Unavailable},
+		{"business error kept", errs.New(basecode.ErrCode_VideoNotFound, "video not found"), basecode.ErrCode_VideoNotFound},
+		{"other fault", fmt.Errorf("boom"), basecode.ErrCode_InternalError},
 	}
 	for _, tc := range cases {
 		if got, _ := classify(tc.err); got != tc.want {
@@ -85,8 +85,8 @@ func TestNoHealthyInstanceIsA503WithRetryAfter(t *testing.T) {
 			StatusCode int64  `json:"status_code"`
 			StatusMsg  string `json:"status_msg"`
 		}
-		if err := json.Unmarshal(resp.Body(), &env); err != nil || env.StatusCode != int64(base.ErrCode_Unavailable) || env.StatusMsg == "" {
-			t.Errorf("%s %s: envelope %s (%v), want status_code %d with a message", req.method, req.url, resp.Body(), err, base.ErrCode_Unavailable)
+		if err := json.Unmarshal(resp.Body(), &env); err != nil || env.StatusCode != int64(basecode.ErrCode_Unavailable) || env.StatusMsg == "" {
+			t.Errorf("%s %s: envelope %s (%v), want status_code %d with a message", req.method, req.url, resp.Body(), err, basecode.ErrCode_Unavailable)
 		}
 	}
 }

@@ -11,7 +11,8 @@ import (
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
 )
 
-func (g *Gateway) favoriteAction(ctx context.Context, c *app.RequestContext) {
+// FavoriteAction serves api.FavoriteActionPath.
+func (g *Gateway) FavoriteAction(ctx context.Context, c *app.RequestContext) {
 	resp := &api.FavoriteActionResponse{}
 	g.reply(ctx, c, resp, g.doFavoriteAction(ctx, c))
 }
@@ -27,10 +28,10 @@ func (g *Gateway) doFavoriteAction(ctx context.Context, c *app.RequestContext) e
 	}
 	action := favoriteapi.FavoriteActionType(req.ActionType)
 	if action != favoriteapi.FavoriteActionType_Like && action != favoriteapi.FavoriteActionType_Unlike {
-		return errs.Invalid("action_type must be 1 (like) or 2 (unlike)")
+		return errs.NotOneOf("action_type", favoriteapi.FavoriteActionType_Like, favoriteapi.FavoriteActionType_Unlike)
 	}
 	if req.VideoID <= 0 {
-		return errs.Invalid("video_id must be a positive integer")
+		return errs.NotPositive("video_id")
 	}
 	_, err = g.deps.Favorites.FavoriteAction(ctx, &favoriteapi.FavoriteActionRequest{UserId: userID, VideoId: req.VideoID, ActionType: action})
 	if err == nil {
@@ -39,7 +40,8 @@ func (g *Gateway) doFavoriteAction(ctx context.Context, c *app.RequestContext) e
 	return wrap("favorite", err)
 }
 
-func (g *Gateway) favoriteList(ctx context.Context, c *app.RequestContext) {
+// FavoriteList serves api.FavoriteListPath.
+func (g *Gateway) FavoriteList(ctx context.Context, c *app.RequestContext) {
 	resp := &api.FavoriteListResponse{VideoList: []*base.Video{}}
 	g.reply(ctx, c, resp, g.doFavoriteList(ctx, c, resp))
 }
@@ -50,7 +52,7 @@ func (g *Gateway) doFavoriteList(ctx context.Context, c *app.RequestContext, res
 		return err
 	}
 	if req.UserID <= 0 {
-		return errs.Invalid("user_id must be a positive integer")
+		return errs.NotPositive("user_id")
 	}
 	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 	if err != nil {

@@ -33,7 +33,8 @@ func feedCursor(latest int64) int64 {
 	}
 }
 
-func (g *Gateway) feed(ctx context.Context, c *app.RequestContext) {
+// Feed serves api.FeedPath.
+func (g *Gateway) Feed(ctx context.Context, c *app.RequestContext) {
 	resp := &api.FeedResponse{VideoList: []*base.Video{}}
 	var req api.FeedRequest
 	err := g.binder.bind(c, &req)

@@ -23,7 +23,7 @@ func personalCursor(latest *int64) (int64, error) {
 		return 0, nil
 	}
 	if *latest < 0 {
-		return 0, errs.Invalid("latest_time must not be negative")
+		return 0, errs.Negative("latest_time")
 	}
 	cursor := feedCursor(*latest)
 	if cursor > maxCursorMillis {
@@ -32,11 +32,11 @@ func personalCursor(latest *int64) (int64, error) {
 	return cursor, nil
 }
 
-// followingFeed is /douyin/feed/following/: the feed of the authors the viewer follows, paged
+// FollowingFeed serves api.FollowingFeedPath: the feed of the authors the viewer follows, paged
 // like /douyin/feed/. Three round trips whatever the number of followed authors: their ids
 // from the relation service, the page from one merged index query in the video service, then
 // the usual page assembly (pull on read: publishing costs nothing per follower).
-func (g *Gateway) followingFeed(ctx context.Context, c *app.RequestContext) {
+func (g *Gateway) FollowingFeed(ctx context.Context, c *app.RequestContext) {
 	resp := &api.FeedResponse{VideoList: []*base.Video{}}
 	var req api.FeedRequest
 	err := g.binder.bind(c, &req)

@@ -12,11 +12,11 @@ import (
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
-// recommendFeed is /douyin/feed/recommend/: up to 30 ready videos ranked for the viewer (token
+// RecommendFeed serves api.RecommendFeedPath: up to 30 ready videos ranked for the viewer (token
 // optional; anonymous viewers get what is popular now). Repeated calls continue where the last
 // left off, so latest_time is checked like the following feed's but does not page; next_time
 // is the oldest publish time on the page, as on /douyin/feed/, for clients that echo it.
-func (g *Gateway) recommendFeed(ctx context.Context, c *app.RequestContext) {
+func (g *Gateway) RecommendFeed(ctx context.Context, c *app.RequestContext) {
 	resp := &api.FeedResponse{VideoList: []*base.Video{}}
 	var req api.FeedRequest
 	err := g.binder.bind(c, &req)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/errs"
-	"github.com/douyin-backend/douyin/kitex_gen/base"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
 // Bursts of the per-key token buckets: a burst of sign-ups is a family on one Wi-Fi; reads
@@ -200,16 +200,16 @@ func (e limitError) Error() string { return e.err.Error() }
 func (e limitError) Unwrap() error { return e.err }
 
 func rateLimited(msg string, after time.Duration) error {
-	return limitError{errs.New(base.ErrCode_RateLimited, msg), after}
+	return limitError{errs.New(basecode.ErrCode_RateLimited, msg), after}
 }
 
 func unavailable(msg string, after time.Duration) error {
-	return limitError{errs.New(base.ErrCode_Unavailable, msg), after}
+	return limitError{errs.New(basecode.ErrCode_Unavailable, msg), after}
 }
 
 // wrapUnavailable reports a failed dependency of a limit (the shared cache) as 503.
 func wrapUnavailable(action string, err error) error {
-	return fmt.Errorf("%s: %v: %w", action, err, limitError{errs.New(base.ErrCode_Unavailable, ""), time.Second})
+	return fmt.Errorf("%s: %v: %w", action, err, limitError{errs.New(basecode.ErrCode_Unavailable, ""), time.Second})
 }
 
 // asLimit reports whether err carries a limitError, storing it in target.

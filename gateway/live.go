@@ -136,7 +136,7 @@ func (g *Gateway) liveWatch(ctx context.Context, c *app.RequestContext) {
 func (g *Gateway) joinLive(ctx context.Context, c *app.RequestContext) (*live.Watcher, error) {
 	videoID, err := strconv.ParseInt(c.Query("video_id"), 10, 64)
 	if err != nil || videoID <= 0 {
-		return nil, errs.Invalid("video_id must be a positive integer")
+		return nil, errs.NotPositive("video_id")
 	}
 	viewer, err := g.viewer(ctx, c, c.Query("token"), false)
 	if err != nil {

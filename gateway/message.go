@@ -12,10 +12,8 @@ import (
 	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
 )
 
-// messageSend is the only message action of the app.
-const messageSend = 1
-
-func (g *Gateway) messageAction(ctx context.Context, c *app.RequestContext) {
+// MessageAction serves api.MessageActionPath.
+func (g *Gateway) MessageAction(ctx context.Context, c *app.RequestContext) {
 	resp := &api.MessageActionResponse{}
 	g.reply(ctx, c, resp, g.doMessageAction(ctx, c))
 }
@@ -29,11 +27,11 @@ func (g *Gateway) doMessageAction(ctx context.Context, c *app.RequestContext) er
 	if err != nil {
 		return err
 	}
-	if req.ActionType != messageSend {
-		return errs.Invalid("action_type must be 1 (send)")
+	if api.MessageActionType(req.ActionType) != api.MessageActionType_Send {
+		return errs.NotOneOf("action_type", api.MessageActionType_Send)
 	}
 	if req.ToUserID <= 0 {
-		return errs.Invalid("to_user_id must be a positive integer")
+		return errs.NotPositive("to_user_id")
 	}
 	content, err := g.moderate(moderation.MessageText, req.Content)
 	if err != nil {
@@ -43,7 +41,8 @@ func (g *Gateway) doMessageAction(ctx context.Context, c *app.RequestContext) er
 	return wrap("send message", err)
 }
 
-func (g *Gateway) messageChat(ctx context.Context, c *app.RequestContext) {
+// MessageChat serves api.MessageChatPath.
+func (g *Gateway) MessageChat(ctx context.Context, c *app.RequestContext) {
 	resp := &api.MessageChatResponse{MessageList: []*base.Message{}}
 	g.reply(ctx, c, resp, g.doMessageChat(ctx, c, resp))
 }
@@ -58,7 +57,7 @@ func (g *Gateway) doMessageChat(ctx context.Context, c *app.RequestContext, resp
 		return err
 	}
 	if req.ToUserID <= 0 {
-		return errs.Invalid("to_user_id must be a positive integer")
+		return errs.NotPositive("to_user_id")
 	}
 	chat, err := g.deps.Messages.Chat(ctx, &messageapi.ChatRequest{UserId: viewer, PeerId: req.ToUserID, PreMsgTime: max(orZero(req.PreMsgTime), 0)})
 	if err != nil {

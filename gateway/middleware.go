@@ -15,7 +15,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
-	"github.com/douyin-backend/douyin/kitex_gen/base"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
 // The middlewares every request passes, in the order routes() installs them, and the
@@ -27,8 +27,8 @@ func (g *Gateway) recoverPanics(ctx context.Context, c *app.RequestContext) {
 		if r := recover(); r != nil {
 			g.deps.Logger.ErrorContext(ctx, "panic", "path", string(c.Path()), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			c.AbortWithStatusJSON(http.StatusInternalServerError, map[string]any{
-				"status_code": int32(base.ErrCode_InternalError),
-				"status_msg":  outcomeOf(base.ErrCode_InternalError).message,
+				"status_code": int32(basecode.ErrCode_InternalError),
+				"status_msg":  outcomeOf(basecode.ErrCode_InternalError).message,
 			})
 		}
 	}()
@@ -70,16 +70,14 @@ func (g *Gateway) accessLog(ctx context.Context, c *app.RequestContext) {
 	)
 }
 
-// limitAuth applies the per-IP limit of sign-ups and logins, which guess passwords otherwise
-// and cost a bcrypt hash each.
-func (g *Gateway) limitAuth(next app.HandlerFunc) app.HandlerFunc {
-	return func(ctx context.Context, c *app.RequestContext) {
-		if ok, wait := g.authLimit.reserve(g.clientIP(c)); !ok {
-			g.reply(ctx, c, &api.UserLoginResponse{}, rateLimited("too many sign-ups or logins from this address, please wait a minute", wait))
-			return
-		}
-		next(ctx, c)
+// authLimited applies the per-IP limit of sign-ups and logins, which guess passwords otherwise
+// and cost a bcrypt hash each: over it, it answers the refusal and reports true.
+func (g *Gateway) authLimited(ctx context.Context, c *app.RequestContext) bool {
+	if ok, wait := g.authLimit.reserve(g.clientIP(c)); !ok {
+		g.reply(ctx, c, &api.UserLoginResponse{}, rateLimited("too many sign-ups or logins from this address, please wait a minute", wait))
+		return true
 	}
+	return false
 }
 
 // limitReads applies the per-IP limit of every other /douyin/ call: generous enough for the
@@ -134,7 +132,7 @@ func (g *Gateway) limitBodies(ctx context.Context, c *app.RequestContext) {
 		if err != nil || len(body) > maxSmallBodyBytes {
 			c.SetConnectionClose()
 			c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, map[string]any{
-				"status_code": int32(base.ErrCode_PayloadTooLarge), "status_msg": "the request body is too large"})
+				"status_code": int32(basecode.ErrCode_PayloadTooLarge), "status_msg": "the request body is too large"})
 			return
 		}
 		c.Request.SetBody(body)

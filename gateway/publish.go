@@ -33,7 +33,8 @@ const probeTimeout = 20 * time.Second
 // probeLimits bound the ffprobe run on an upload: it reads a header and writes nothing.
 var probeLimits = mediatool.Limits{CPUSeconds: 20, MemoryBytes: 1 << 30, FileBytes: 1 << 20}
 
-func (g *Gateway) publish(ctx context.Context, c *app.RequestContext) {
+// PublishAction serves api.PublishActionPath.
+func (g *Gateway) PublishAction(ctx context.Context, c *app.RequestContext) {
 	resp := &api.PublishActionResponse{}
 	g.reply(ctx, c, resp, g.doPublish(ctx, c))
 }
@@ -46,7 +47,6 @@ const (
 	// formOverheadBytes is what a request may carry beyond the file: part headers, boundaries
 	// and the text fields. A Content-Length above the upload limit plus this is refused unread.
 	formOverheadBytes = 1 << 20
-	maxTitleRunes     = 100
 	// rejectedDrainTime bounds how long the rest of a rejected upload is discarded.
 	rejectedDrainTime = 2 * time.Second
 )
@@ -109,8 +109,8 @@ func (g *Gateway) doPublish(ctx context.Context, c *app.RequestContext) (err err
 		}
 	}
 	title := strings.TrimSpace(form.title)
-	if n := utf8.RuneCountInString(title); n == 0 || n > maxTitleRunes || !utf8.ValidString(title) {
-		return errs.Invalid("title must be 1-%d characters", maxTitleRunes)
+	if n := utf8.RuneCountInString(title); n == 0 || n > videoapi.MaxTitleRunes || !utf8.ValidString(title) {
+		return errs.BadLength("title", videoapi.MaxTitleRunes)
 	}
 	if title, err = g.moderate(moderation.VideoTitle, title); err != nil {
 		return err
@@ -342,7 +342,8 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func (g *Gateway) publishList(ctx context.Context, c *app.RequestContext) {
+// PublishList serves api.PublishListPath.
+func (g *Gateway) PublishList(ctx context.Context, c *app.RequestContext) {
 	resp := &api.PublishListResponse{VideoList: []*base.Video{}}
 	g.reply(ctx, c, resp, g.doPublishList(ctx, c, resp))
 }
@@ -353,7 +354,7 @@ func (g *Gateway) doPublishList(ctx context.Context, c *app.RequestContext, resp
 		return err
 	}
 	if req.UserID <= 0 {
-		return errs.Invalid("user_id must be a positive integer")
+		return errs.NotPositive("user_id")
 	}
 	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 	if err != nil {

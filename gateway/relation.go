@@ -14,7 +14,8 @@ import (
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
 )
 
-func (g *Gateway) relationAction(ctx context.Context, c *app.RequestContext) {
+// RelationAction serves api.RelationActionPath.
+func (g *Gateway) RelationAction(ctx context.Context, c *app.RequestContext) {
 	resp := &api.RelationActionResponse{}
 	g.reply(ctx, c, resp, g.doRelationAction(ctx, c))
 }
@@ -30,10 +31,10 @@ func (g *Gateway) doRelationAction(ctx context.Context, c *app.RequestContext) e
 	}
 	action := relationapi.RelationActionType(req.ActionType)
 	if action != relationapi.RelationActionType_Follow && action != relationapi.RelationActionType_Unfollow {
-		return errs.Invalid("action_type must be 1 (follow) or 2 (unfollow)")
+		return errs.NotOneOf("action_type", relationapi.RelationActionType_Follow, relationapi.RelationActionType_Unfollow)
 	}
 	if req.ToUserID <= 0 {
-		return errs.Invalid("to_user_id must be a positive integer")
+		return errs.NotPositive("to_user_id")
 	}
 	_, err = g.deps.Relations.RelationAction(ctx, &relationapi.RelationActionRequest{UserId: userID, ToUserId: req.ToUserID, ActionType: action})
 	if err == nil {
@@ -42,11 +43,13 @@ func (g *Gateway) doRelationAction(ctx context.Context, c *app.RequestContext) e
 	return wrap("relation action", err)
 }
 
-func (g *Gateway) followList(ctx context.Context, c *app.RequestContext) {
+// RelationFollowList serves api.RelationFollowListPath.
+func (g *Gateway) RelationFollowList(ctx context.Context, c *app.RequestContext) {
 	g.relationList(ctx, c, g.deps.Relations.FollowList)
 }
 
-func (g *Gateway) followerList(ctx context.Context, c *app.RequestContext) {
+// RelationFollowerList serves api.RelationFollowerListPath.
+func (g *Gateway) RelationFollowerList(ctx context.Context, c *app.RequestContext) {
 	g.relationList(ctx, c, g.deps.Relations.FollowerList)
 }
 
@@ -59,7 +62,7 @@ func (g *Gateway) relationList(ctx context.Context, c *app.RequestContext, list 
 			return err
 		}
 		if req.UserID <= 0 {
-			return errs.Invalid("user_id must be a positive integer")
+			return errs.NotPositive("user_id")
 		}
 		viewer, err := g.viewer(ctx, c, orEmpty(req.Token), false)
 		if err != nil {
@@ -78,7 +81,8 @@ func (g *Gateway) relationList(ctx context.Context, c *app.RequestContext, list 
 	}())
 }
 
-func (g *Gateway) friendList(ctx context.Context, c *app.RequestContext) {
+// RelationFriendList serves api.RelationFriendListPath.
+func (g *Gateway) RelationFriendList(ctx context.Context, c *app.RequestContext) {
 	resp := &api.FriendListResponse{UserList: []*base.FriendUser{}}
 	g.reply(ctx, c, resp, g.doFriendList(ctx, c, resp))
 }

@@ -9,11 +9,15 @@ import (
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/moderation"
-	"github.com/douyin-backend/douyin/kitex_gen/base"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 )
 
-func (g *Gateway) register(ctx context.Context, c *app.RequestContext) {
+// UserRegister serves api.UserRegisterPath, limited per client IP.
+func (g *Gateway) UserRegister(ctx context.Context, c *app.RequestContext) {
+	if g.authLimited(ctx, c) {
+		return
+	}
 	resp := &api.UserRegisterResponse{}
 	g.reply(ctx, c, resp, g.doRegister(ctx, c, resp))
 }
@@ -38,7 +42,11 @@ func (g *Gateway) doRegister(ctx context.Context, c *app.RequestContext, resp *a
 	return nil
 }
 
-func (g *Gateway) login(ctx context.Context, c *app.RequestContext) {
+// UserLogin serves api.UserLoginPath, limited per client IP.
+func (g *Gateway) UserLogin(ctx context.Context, c *app.RequestContext) {
+	if g.authLimited(ctx, c) {
+		return
+	}
 	resp := &api.UserLoginResponse{}
 	g.reply(ctx, c, resp, g.doLogin(ctx, c, resp))
 }
@@ -53,7 +61,7 @@ func (g *Gateway) doLogin(ctx context.Context, c *app.RequestContext, resp *api.
 		return err
 	}
 	out, err := g.deps.Users.Login(ctx, &userapi.LoginRequest{Username: req.Username, Password: req.Password})
-	if errs.Is(err, base.ErrCode_LoginFailed) {
+	if errs.Is(err, basecode.ErrCode_LoginFailed) {
 		if rerr := g.logins.failed(ctx, req.Username, ip); rerr != nil {
 			g.deps.Logger.WarnContext(ctx, "record failed login", "err", rerr)
 		}
@@ -72,7 +80,8 @@ func (g *Gateway) doLogin(ctx context.Context, c *app.RequestContext, resp *api.
 	return nil
 }
 
-func (g *Gateway) userInfo(ctx context.Context, c *app.RequestContext) {
+// User serves api.UserPath.
+func (g *Gateway) User(ctx context.Context, c *app.RequestContext) {
 	resp := &api.UserResponse{}
 	g.reply(ctx, c, resp, g.doUserInfo(ctx, c, resp))
 }
@@ -84,7 +93,7 @@ func (g *Gateway) doUserInfo(ctx context.Context, c *app.RequestContext, resp *a
 	}
 	target := orZero(req.UserID)
 	if target < 0 {
-		return errs.Invalid("user_id must be a positive integer")
+		return errs.NotPositive("user_id")
 	}
 	viewer, err := g.viewer(ctx, c, orEmpty(req.Token), target == 0)
 	if err != nil {
@@ -99,13 +108,14 @@ func (g *Gateway) doUserInfo(ctx context.Context, c *app.RequestContext, resp *a
 	}
 	u, ok := users[target]
 	if !ok {
-		return errs.New(base.ErrCode_UserNotFound, "user not found")
+		return errs.New(basecode.ErrCode_UserNotFound, "user not found")
 	}
 	resp.User = u
 	return nil
 }
 
-func (g *Gateway) logout(ctx context.Context, c *app.RequestContext) {
+// UserLogout serves api.UserLogoutPath.
+func (g *Gateway) UserLogout(ctx context.Context, c *app.RequestContext) {
 	resp := &api.UserLogoutResponse{}
 	g.reply(ctx, c, resp, g.doLogout(ctx, c))
 }

@@ -4,6 +4,17 @@ namespace go api
 
 include "base.thrift"
 
+// The action_type values of the comment and message actions. Those of the favorite and
+// relation actions are their services' FavoriteActionType and RelationActionType.
+enum CommentActionType {
+    Post = 1
+    Delete = 2
+}
+
+enum MessageActionType {
+    Send = 1
+}
+
 struct FeedRequest {
     // latest_time: only videos published strictly before it; milliseconds, or seconds when below 1e11.
     1: optional i64 latest_time (api.query="latest_time", api.form="latest_time")
@@ -90,7 +101,7 @@ struct PublishListResponse {
 struct FavoriteActionRequest {
     1: string token (api.query="token", api.form="token")
     2: i64 video_id (api.query="video_id", api.form="video_id")
-    // action_type: 1 like, 2 unlike.
+    // action_type: a favorite.FavoriteActionType (1 like, 2 unlike).
     3: i32 action_type (api.query="action_type", api.form="action_type")
 }
 
@@ -113,7 +124,7 @@ struct FavoriteListResponse {
 struct CommentActionRequest {
     1: string token (api.query="token", api.form="token")
     2: i64 video_id (api.query="video_id", api.form="video_id")
-    // action_type: 1 post (comment_text), 2 delete (comment_id).
+    // action_type: a CommentActionType, 1 post (comment_text) or 2 delete (comment_id).
     3: i32 action_type (api.query="action_type", api.form="action_type")
     4: optional string comment_text (api.query="comment_text", api.form="comment_text")
     5: optional i64 comment_id (api.query="comment_id", api.form="comment_id")
@@ -140,7 +151,7 @@ struct CommentListResponse {
 struct RelationActionRequest {
     1: string token (api.query="token", api.form="token")
     2: i64 to_user_id (api.query="to_user_id", api.form="to_user_id")
-    // action_type: 1 follow, 2 unfollow.
+    // action_type: a relation.RelationActionType (1 follow, 2 unfollow).
     3: i32 action_type (api.query="action_type", api.form="action_type")
 }
 
@@ -175,7 +186,7 @@ struct FriendListResponse {
 struct MessageActionRequest {
     1: string token (api.query="token", api.form="token")
     2: i64 to_user_id (api.query="to_user_id", api.form="to_user_id")
-    // action_type: 1 send.
+    // action_type: a MessageActionType (1 send).
     3: i32 action_type (api.query="action_type", api.form="action_type")
     4: string content (api.query="content", api.form="content")
 }

@@ -33,8 +33,13 @@ struct RenditionFile {
     3: string key
 }
 
+// MaxTitleRunes bounds a video title (at least one character): the gateway refuses a longer
+// one before it takes the upload, the service before it stores one.
+const i32 MaxTitleRunes = 100
+
 struct CreateVideoRequest {
     1: i64 author_id
+    // title: 1 to MaxTitleRunes characters.
     2: string title
     // source_key names the uploaded file in blob storage.
     3: string source_key

@@ -16,7 +16,7 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 
-	"github.com/douyin-backend/douyin/kitex_gen/base"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
 // AssetPrefix is where the page's files are served; it is clear of /douyin/, /media/ and
@@ -101,7 +101,7 @@ func (s *Site) ServeAsset(_ context.Context, c *app.RequestContext) {
 	name := strings.TrimPrefix(c.Param("path"), "/")
 	a, ok := s.files[name]
 	if !ok || name == "index.html" {
-		c.JSON(http.StatusNotFound, map[string]any{"status_code": int32(base.ErrCode_InvalidParam), "status_msg": "no such file"})
+		c.JSON(http.StatusNotFound, map[string]any{"status_code": int32(basecode.ErrCode_InvalidParam), "status_msg": "no such file"})
 		return
 	}
 	s.serve(c, a)

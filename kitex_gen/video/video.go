@@ -10,6 +10,10 @@ import (
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
+const (
+	MaxTitleRunes = 100
+)
+
 type VideoStatus int64
 
 const (

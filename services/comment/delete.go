@@ -14,10 +14,10 @@ import (
 // DeleteComment removes a comment; only its author may.
 func (s *Service) DeleteComment(ctx context.Context, req *commentapi.DeleteCommentRequest) (*commentapi.DeleteCommentResponse, error) {
 	if req.UserId <= 0 {
-		return nil, errs.Invalid("user_id must be positive")
+		return nil, errs.NotPositive("user_id")
 	}
 	if req.CommentId <= 0 {
-		return nil, errs.Invalid("comment_id must be positive")
+		return nil, errs.NotPositive("comment_id")
 	}
 	notFound := errs.New(base.ErrCode_CommentNotFound, "comment not found")
 	c, err := s.store.GetComment(ctx, req.CommentId)

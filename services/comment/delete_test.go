@@ -26,8 +26,8 @@ func testDeleteComment(t *testing.T, opts []Option) {
 		code             base.ErrCode
 		msg              string
 	}{
-		{"no comment id", 1, 10, 0, base.ErrCode_InvalidParam, "comment_id must be positive"},
-		{"no user", 0, 10, mine.Id, base.ErrCode_InvalidParam, "user_id must be positive"},
+		{"no comment id", 1, 10, 0, base.ErrCode_InvalidParam, "comment_id must be a positive integer"},
+		{"no user", 0, 10, mine.Id, base.ErrCode_InvalidParam, "user_id must be a positive integer"},
 		{"unknown comment", 1, 10, 9999, base.ErrCode_CommentNotFound, "comment not found"},
 		{"wrong video", 1, 20, mine.Id, base.ErrCode_CommentNotFound, "comment not found"},
 		{"someone else's", 2, 10, mine.Id, base.ErrCode_PermissionDenied, "you can only delete your own comments"},

@@ -13,7 +13,7 @@ const maxListComments = 1000
 // ListComments returns the video's comments, newest first, at most maxListComments.
 func (s *Service) ListComments(ctx context.Context, req *commentapi.ListCommentsRequest) (*commentapi.ListCommentsResponse, error) {
 	if req.VideoId <= 0 {
-		return nil, errs.Invalid("video_id must be positive")
+		return nil, errs.NotPositive("video_id")
 	}
 	cs, err := s.store.ListComments(ctx, req.VideoId, maxListComments)
 	if err != nil {

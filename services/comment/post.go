@@ -20,10 +20,10 @@ const maxContentRunes = 500
 // PostComment adds a comment to an existing video and returns it.
 func (s *Service) PostComment(ctx context.Context, req *commentapi.PostCommentRequest) (*commentapi.PostCommentResponse, error) {
 	if req.UserId <= 0 {
-		return nil, errs.Invalid("user_id must be positive")
+		return nil, errs.NotPositive("user_id")
 	}
 	if req.VideoId <= 0 {
-		return nil, errs.Invalid("video_id must be positive")
+		return nil, errs.NotPositive("video_id")
 	}
 	content := strings.TrimSpace(req.Content)
 	if n := utf8.RuneCountInString(content); n < 1 || n > maxContentRunes || !utf8.ValidString(content) {

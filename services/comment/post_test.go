@@ -18,8 +18,8 @@ func TestPostCommentValidation(t *testing.T) {
 		code base.ErrCode
 		msg  string
 	}{
-		{"no user", &commentapi.PostCommentRequest{VideoId: 10, Content: "hi"}, base.ErrCode_InvalidParam, "user_id must be positive"},
-		{"no video", &commentapi.PostCommentRequest{UserId: 1, Content: "hi"}, base.ErrCode_InvalidParam, "video_id must be positive"},
+		{"no user", &commentapi.PostCommentRequest{VideoId: 10, Content: "hi"}, base.ErrCode_InvalidParam, "user_id must be a positive integer"},
+		{"no video", &commentapi.PostCommentRequest{UserId: 1, Content: "hi"}, base.ErrCode_InvalidParam, "video_id must be a positive integer"},
 		{"empty", &commentapi.PostCommentRequest{UserId: 1, VideoId: 10}, base.ErrCode_InvalidParam, "comment must be 1-500 characters"},
 		{"whitespace only", &commentapi.PostCommentRequest{UserId: 1, VideoId: 10, Content: " \n\t　"}, base.ErrCode_InvalidParam, "comment must be 1-500 characters"},
 		{"too long", &commentapi.PostCommentRequest{UserId: 1, VideoId: 10, Content: strings.Repeat("评", 501)}, base.ErrCode_InvalidParam, "comment must be 1-500 characters"},

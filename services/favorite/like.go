@@ -23,13 +23,13 @@ var errLikesUnavailable = errs.New(base.ErrCode_Unavailable, "likes are unavaila
 // lost.
 func (s *Service) FavoriteAction(ctx context.Context, req *favoriteapi.FavoriteActionRequest) (*favoriteapi.FavoriteActionResponse, error) {
 	if req.UserId <= 0 {
-		return nil, errs.Invalid("user_id must be positive")
+		return nil, errs.NotPositive("user_id")
 	}
 	if req.VideoId <= 0 {
-		return nil, errs.Invalid("video_id must be positive")
+		return nil, errs.NotPositive("video_id")
 	}
 	if req.ActionType != favoriteapi.FavoriteActionType_Like && req.ActionType != favoriteapi.FavoriteActionType_Unlike {
-		return nil, errs.Invalid("action_type must be 1 (like) or 2 (unlike)")
+		return nil, errs.NotOneOf("action_type", favoriteapi.FavoriteActionType_Like, favoriteapi.FavoriteActionType_Unlike)
 	}
 	authorID, err := s.authorOf(ctx, req.VideoId)
 	if err != nil {

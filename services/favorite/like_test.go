@@ -23,8 +23,8 @@ func TestFavoriteActionValidation(t *testing.T) {
 		code base.ErrCode
 		msg  string
 	}{
-		{"no user", &favoriteapi.FavoriteActionRequest{VideoId: 10, ActionType: favoriteapi.FavoriteActionType_Like}, base.ErrCode_InvalidParam, "user_id must be positive"},
-		{"no video", &favoriteapi.FavoriteActionRequest{UserId: 1, ActionType: favoriteapi.FavoriteActionType_Like}, base.ErrCode_InvalidParam, "video_id must be positive"},
+		{"no user", &favoriteapi.FavoriteActionRequest{VideoId: 10, ActionType: favoriteapi.FavoriteActionType_Like}, base.ErrCode_InvalidParam, "user_id must be a positive integer"},
+		{"no video", &favoriteapi.FavoriteActionRequest{UserId: 1, ActionType: favoriteapi.FavoriteActionType_Like}, base.ErrCode_InvalidParam, "video_id must be a positive integer"},
 		{"bad action", &favoriteapi.FavoriteActionRequest{UserId: 1, VideoId: 10, ActionType: 3}, base.ErrCode_InvalidParam, "action_type must be 1 (like) or 2 (unlike)"},
 		{"no action", &favoriteapi.FavoriteActionRequest{UserId: 1, VideoId: 10}, base.ErrCode_InvalidParam, "action_type must be 1 (like) or 2 (unlike)"},
 		{"unknown video", &favoriteapi.FavoriteActionRequest{UserId: 1, VideoId: 99, ActionType: favoriteapi.FavoriteActionType_Like}, base.ErrCode_VideoNotFound, "video not found"},

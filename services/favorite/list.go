@@ -15,7 +15,7 @@ const maxListVideos = 1000
 // FavoriteList returns the ids of the videos the user likes, newest like first.
 func (s *Service) FavoriteList(ctx context.Context, req *favoriteapi.FavoriteListRequest) (*favoriteapi.FavoriteListResponse, error) {
 	if req.UserId <= 0 {
-		return nil, errs.Invalid("user_id must be positive")
+		return nil, errs.NotPositive("user_id")
 	}
 	videoIDs, err := s.store.ListLikedVideos(ctx, req.UserId, maxListVideos)
 	if err != nil {

@@ -19,16 +19,16 @@ const chatLimit = 1000
 func (s *Service) Chat(ctx context.Context, req *messageapi.ChatRequest) (*messageapi.ChatResponse, error) {
 	user, peer, after := req.GetUserId(), req.GetPeerId(), req.GetPreMsgTime()
 	if user <= 0 {
-		return nil, errs.Invalid("user_id must be a positive id")
+		return nil, errs.NotPositive("user_id")
 	}
 	if peer <= 0 {
-		return nil, errs.Invalid("peer_id must be a positive id")
+		return nil, errs.NotPositive("peer_id")
 	}
 	if user == peer {
 		return nil, errs.Invalid("you cannot chat with yourself")
 	}
 	if after < 0 {
-		return nil, errs.Invalid("pre_msg_time must not be negative")
+		return nil, errs.Negative("pre_msg_time")
 	}
 	key := conversationKey(user, peer)
 	empty := &messageapi.ChatResponse{Messages: []*base.Message{}}

@@ -18,7 +18,7 @@ const (
 func (s *Service) MGetLatestMessages(ctx context.Context, req *messageapi.MGetLatestMessagesRequest) (*messageapi.MGetLatestMessagesResponse, error) {
 	user := req.GetUserId()
 	if user <= 0 {
-		return nil, errs.Invalid("user_id must be a positive id")
+		return nil, errs.NotPositive("user_id")
 	}
 	peers := ids.Unique(req.GetPeerIds())
 	if len(peers) > ids.MaxBatch {

@@ -19,10 +19,10 @@ const maxContentLen = 1000
 func (s *Service) SendMessage(ctx context.Context, req *messageapi.SendMessageRequest) (*messageapi.SendMessageResponse, error) {
 	from, to, content := req.GetFromUserId(), req.GetToUserId(), req.GetContent()
 	if from <= 0 {
-		return nil, errs.Invalid("from_user_id must be a positive id")
+		return nil, errs.NotPositive("from_user_id")
 	}
 	if to <= 0 {
-		return nil, errs.Invalid("to_user_id must be a positive id")
+		return nil, errs.NotPositive("to_user_id")
 	}
 	if from == to {
 		return nil, errs.Invalid("you cannot message yourself")

@@ -22,8 +22,8 @@ func TestSendMessageValidation(t *testing.T) {
 		wantCode base.ErrCode
 		wantMsg  string
 	}{
-		{"zero sender", 0, 2, "hi", base.ErrCode_InvalidParam, "from_user_id must be a positive id"},
-		{"zero recipient", 1, 0, "hi", base.ErrCode_InvalidParam, "to_user_id must be a positive id"},
+		{"zero sender", 0, 2, "hi", base.ErrCode_InvalidParam, "from_user_id must be a positive integer"},
+		{"zero recipient", 1, 0, "hi", base.ErrCode_InvalidParam, "to_user_id must be a positive integer"},
 		{"self", 1, 1, "hi", base.ErrCode_InvalidParam, "you cannot message yourself"},
 		{"empty", 1, 2, "", base.ErrCode_InvalidParam, "message must be 1-1000 characters"},
 		{"whitespace only", 1, 2, " \t\n　", base.ErrCode_InvalidParam, "message must be 1-1000 characters"},

@@ -147,14 +147,14 @@ func (s *Service) handleActivity(ctx context.Context, body []byte) error {
 // page is filled from the rest. Anonymous viewers get the popular-and-fresh ranking.
 func (s *Service) Recommend(ctx context.Context, req *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
 	if req.ViewerId < 0 {
-		return nil, errs.Invalid("viewer_id must not be negative")
+		return nil, errs.Negative("viewer_id")
 	}
 	limit := int(req.Limit)
 	switch {
 	case limit == 0 || limit > pageSize:
 		limit = pageSize
 	case limit < 0:
-		return nil, errs.Invalid("limit must not be negative")
+		return nil, errs.Negative("limit")
 	}
 	now := s.now()
 	if req.ViewerId == 0 {

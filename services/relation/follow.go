@@ -16,14 +16,14 @@ import (
 func (s *Service) RelationAction(ctx context.Context, req *relationapi.RelationActionRequest) (*relationapi.RelationActionResponse, error) {
 	from, to := req.GetUserId(), req.GetToUserId()
 	if from <= 0 {
-		return nil, errs.Invalid("user_id must be a positive id")
+		return nil, errs.NotPositive("user_id")
 	}
 	if to <= 0 {
-		return nil, errs.Invalid("to_user_id must be a positive id")
+		return nil, errs.NotPositive("to_user_id")
 	}
 	action := req.GetActionType()
 	if action != relationapi.RelationActionType_Follow && action != relationapi.RelationActionType_Unfollow {
-		return nil, errs.Invalid("action_type must be 1 (follow) or 2 (unfollow)")
+		return nil, errs.NotOneOf("action_type", relationapi.RelationActionType_Follow, relationapi.RelationActionType_Unfollow)
 	}
 	if from == to {
 		return nil, errs.New(base.ErrCode_FollowSelf, "you cannot follow yourself")

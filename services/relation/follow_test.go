@@ -19,8 +19,8 @@ func TestRelationActionValidation(t *testing.T) {
 		wantCode base.ErrCode
 		wantMsg  string
 	}{
-		{"zero user", 0, 2, follow, base.ErrCode_InvalidParam, "user_id must be a positive id"},
-		{"negative target", 1, -2, follow, base.ErrCode_InvalidParam, "to_user_id must be a positive id"},
+		{"zero user", 0, 2, follow, base.ErrCode_InvalidParam, "user_id must be a positive integer"},
+		{"negative target", 1, -2, follow, base.ErrCode_InvalidParam, "to_user_id must be a positive integer"},
 		{"bad action", 1, 2, 3, base.ErrCode_InvalidParam, "action_type must be 1 (follow) or 2 (unfollow)"},
 		{"zero action", 1, 2, 0, base.ErrCode_InvalidParam, "action_type must be 1 (follow) or 2 (unfollow)"},
 		{"self", 1, 1, follow, base.ErrCode_FollowSelf, "you cannot follow yourself"},

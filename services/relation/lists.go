@@ -34,7 +34,7 @@ func (s *Service) FriendList(ctx context.Context, req *relationapi.ListRequest) 
 // the authors of the following feed.
 func (s *Service) FolloweeIDs(ctx context.Context, req *relationapi.FolloweeIDsRequest) (*relationapi.FolloweeIDsResponse, error) {
 	if req.GetUserId() <= 0 {
-		return nil, errs.Invalid("user_id must be a positive id")
+		return nil, errs.NotPositive("user_id")
 	}
 	userIDs, err := s.store.FolloweeIDs(ctx, req.GetUserId(), followeeIDsLimit)
 	if err != nil {
@@ -49,7 +49,7 @@ func (s *Service) FolloweeIDs(ctx context.Context, req *relationapi.FolloweeIDsR
 func (s *Service) list(ctx context.Context, req *relationapi.ListRequest,
 	read func(ctx context.Context, userID int64, limit int) ([]int64, error)) (*relationapi.ListResponse, error) {
 	if req.GetUserId() <= 0 {
-		return nil, errs.Invalid("user_id must be a positive id")
+		return nil, errs.NotPositive("user_id")
 	}
 	userIDs, err := read(ctx, req.GetUserId(), listLimit)
 	if err != nil {

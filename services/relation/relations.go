@@ -17,7 +17,7 @@ func (s *Service) MGetRelations(ctx context.Context, req *relationapi.MGetRelati
 	}
 	viewer := req.GetViewerId()
 	if viewer < 0 {
-		return nil, errs.Invalid("viewer_id must not be negative")
+		return nil, errs.Negative("viewer_id")
 	}
 	resp := &relationapi.MGetRelationsResponse{Users: make(map[int64]*relationapi.UserRelationInfo, len(userIDs))}
 	if len(userIDs) == 0 {

@@ -51,7 +51,7 @@ func (s *Service) FollowingFeed(ctx context.Context, req *videoapi.FollowingFeed
 		return nil, errs.Invalid("at most %d author_ids per request", maxFollowedAuthors)
 	}
 	if req.LatestTime < 0 {
-		return nil, errs.Invalid("latest_time must not be negative")
+		return nil, errs.Negative("latest_time")
 	}
 	before := req.LatestTime
 	if before == 0 {

@@ -20,7 +20,7 @@ const maxReasonBytes = 255
 // state, so a redelivered completion is a successful no-op.
 func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.CompleteProcessingRequest) (*videoapi.CompleteProcessingResponse, error) {
 	if req.VideoId <= 0 {
-		return nil, errs.Invalid("video_id must be positive")
+		return nil, errs.NotPositive("video_id")
 	}
 	var err error
 	switch req.Status {

@@ -16,19 +16,16 @@ import (
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
-// maxTitleRunes bounds a title, in characters.
-const maxTitleRunes = 100
-
 // CreateVideo records an uploaded video as processing and enqueues it for the media worker.
 // If it cannot be enqueued the record is removed again and the error returned, so the caller
 // can delete the upload and nothing half-created survives.
 func (s *Service) CreateVideo(ctx context.Context, req *videoapi.CreateVideoRequest) (*videoapi.CreateVideoResponse, error) {
 	if req.AuthorId <= 0 {
-		return nil, errs.Invalid("author_id must be positive")
+		return nil, errs.NotPositive("author_id")
 	}
 	title := strings.TrimSpace(req.Title)
-	if n := utf8.RuneCountInString(title); n < 1 || n > maxTitleRunes || !utf8.ValidString(title) {
-		return nil, errs.Invalid("title must be 1-%d characters", maxTitleRunes)
+	if n := utf8.RuneCountInString(title); n < 1 || n > videoapi.MaxTitleRunes || !utf8.ValidString(title) {
+		return nil, errs.BadLength("title", videoapi.MaxTitleRunes)
 	}
 	if req.SourceKey == "" || !blob.ValidKey(req.SourceKey) {
 		return nil, errs.Invalid("source_key must be a valid object key")

@@ -15,7 +15,7 @@ const maxListVideos = 1000
 // shows on their profile at once.
 func (s *Service) PublishList(ctx context.Context, req *videoapi.PublishListRequest) (*videoapi.PublishListResponse, error) {
 	if req.AuthorId <= 0 {
-		return nil, errs.Invalid("author_id must be positive")
+		return nil, errs.NotPositive("author_id")
 	}
 	videoIDs, err := s.store.ListIDsByAuthor(ctx, req.AuthorId, maxListVideos)
 	if err != nil {

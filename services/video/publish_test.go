@@ -22,7 +22,7 @@ func TestCreateVideoValidation(t *testing.T) {
 		req  *videoapi.CreateVideoRequest
 		msg  string
 	}{
-		{"no author", &videoapi.CreateVideoRequest{Title: "t", SourceKey: "uploads/a.mp4"}, "author_id must be positive"},
+		{"no author", &videoapi.CreateVideoRequest{Title: "t", SourceKey: "uploads/a.mp4"}, "author_id must be a positive integer"},
 		{"empty title", &videoapi.CreateVideoRequest{AuthorId: 1, Title: "", SourceKey: "uploads/a.mp4"}, "title must be 1-100 characters"},
 		{"blank title", &videoapi.CreateVideoRequest{AuthorId: 1, Title: " \t\n ", SourceKey: "uploads/a.mp4"}, "title must be 1-100 characters"},
 		{"long title", &videoapi.CreateVideoRequest{AuthorId: 1, Title: strings.Repeat("a", 101), SourceKey: "uploads/a.mp4"}, "title must be 1-100 characters"},

@@ -4,9 +4,92 @@ package api
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
 )
+
+// The action_type values of the comment and message actions. Those of the favorite and
+// relation actions are their services' FavoriteActionType and RelationActionType.
+type CommentActionType int64
+
+const (
+	CommentActionType_Post   CommentActionType = 1
+	CommentActionType_Delete CommentActionType = 2
+)
+
+func (p CommentActionType) String() string {
+	switch p {
+	case CommentActionType_Post:
+		return "Post"
+	case CommentActionType_Delete:
+		return "Delete"
+	}
+	return "<UNSET>"
+}
+
+func CommentActionTypeFromString(s string) (CommentActionType, error) {
+	switch s {
+	case "Post":
+		return CommentActionType_Post, nil
+	case "Delete":
+		return CommentActionType_Delete, nil
+	}
+	return CommentActionType(0), fmt.Errorf("not a valid CommentActionType string")
+}
+
+func CommentActionTypePtr(v CommentActionType) *CommentActionType { return &v }
+func (p *CommentActionType) Scan(value interface{}) (err error) {
+	var result sql.NullInt64
+	err = result.Scan(value)
+	*p = CommentActionType(result.Int64)
+	return
+}
+
+func (p *CommentActionType) Value() (driver.Value, error) {
+	if p == nil {
+		return nil, nil
+	}
+	return int64(*p), nil
+}
+
+type MessageActionType int64
+
+const (
+	MessageActionType_Send MessageActionType = 1
+)
+
+func (p MessageActionType) String() string {
+	switch p {
+	case MessageActionType_Send:
+		return "Send"
+	}
+	return "<UNSET>"
+}
+
+func MessageActionTypeFromString(s string) (MessageActionType, error) {
+	switch s {
+	case "Send":
+		return MessageActionType_Send, nil
+	}
+	return MessageActionType(0), fmt.Errorf("not a valid MessageActionType string")
+}
+
+func MessageActionTypePtr(v MessageActionType) *MessageActionType { return &v }
+func (p *MessageActionType) Scan(value interface{}) (err error) {
+	var result sql.NullInt64
+	err = result.Scan(value)
+	*p = MessageActionType(result.Int64)
+	return
+}
+
+func (p *MessageActionType) Value() (driver.Value, error) {
+	if p == nil {
+		return nil, nil
+	}
+	return int64(*p), nil
+}
 
 type FeedRequest struct {
 	// latest_time: only videos published strictly before it; milliseconds, or seconds when below 1e11.
@@ -598,7 +681,7 @@ func (p *PublishListResponse) String() string {
 type FavoriteActionRequest struct {
 	Token   string `thrift:"token,1" form:"token" json:"token" query:"token"`
 	VideoID int64  `thrift:"video_id,2" form:"video_id" json:"video_id" query:"video_id"`
-	// action_type: 1 like, 2 unlike.
+	// action_type: a favorite.FavoriteActionType (1 like, 2 unlike).
 	ActionType int32 `thrift:"action_type,3" form:"action_type" json:"action_type" query:"action_type"`
 }
 
@@ -756,7 +839,7 @@ func (p *FavoriteListResponse) String() string {
 type CommentActionRequest struct {
 	Token   string `thrift:"token,1" form:"token" json:"token" query:"token"`
 	VideoID int64  `thrift:"video_id,2" form:"video_id" json:"video_id" query:"video_id"`
-	// action_type: 1 post (comment_text), 2 delete (comment_id).
+	// action_type: a CommentActionType, 1 post (comment_text) or 2 delete (comment_id).
 	ActionType  int32   `thrift:"action_type,3" form:"action_type" json:"action_type" query:"action_type"`
 	CommentText *string `thrift:"comment_text,4,optional" form:"comment_text" json:"comment_text" query:"comment_text"`
 	CommentID   *int64  `thrift:"comment_id,5,optional" form:"comment_id" json:"comment_id" query:"comment_id"`
@@ -966,7 +1049,7 @@ func (p *CommentListResponse) String() string {
 type RelationActionRequest struct {
 	Token    string `thrift:"token,1" form:"token" json:"token" query:"token"`
 	ToUserID int64  `thrift:"to_user_id,2" form:"to_user_id" json:"to_user_id" query:"to_user_id"`
-	// action_type: 1 follow, 2 unfollow.
+	// action_type: a relation.RelationActionType (1 follow, 2 unfollow).
 	ActionType int32 `thrift:"action_type,3" form:"action_type" json:"action_type" query:"action_type"`
 }
 
@@ -1208,7 +1291,7 @@ func (p *FriendListResponse) String() string {
 type MessageActionRequest struct {
 	Token    string `thrift:"token,1" form:"token" json:"token" query:"token"`
 	ToUserID int64  `thrift:"to_user_id,2" form:"to_user_id" json:"to_user_id" query:"to_user_id"`
-	// action_type: 1 send.
+	// action_type: a MessageActionType (1 send).
 	ActionType int32  `thrift:"action_type,3" form:"action_type" json:"action_type" query:"action_type"`
 	Content    string `thrift:"content,4" form:"content" json:"content" query:"content"`
 }

@@ -3,7 +3,7 @@
 package api
 
 import (
-	"fmt"
+	"context"
 
 	"github.com/cloudwego/hertz/pkg/app"
 )
@@ -41,54 +41,53 @@ const (
 	MessageChatPath          = "/douyin/message/chat/"
 )
 
-// Handlers serves the DouyinAPI service: one handler per method.
-type Handlers struct {
+// Handlers serves the DouyinAPI service of idl/api.thrift: one handler per method.
+type Handlers interface {
 	// Feed serves GET /douyin/feed/ with a FeedRequest.
-	Feed app.HandlerFunc
+	Feed(ctx context.Context, c *app.RequestContext)
 	// FollowingFeed serves GET /douyin/feed/following/ with a FeedRequest.
 	// FollowingFeed is the feed of the authors the viewer follows: token required, same paging.
-	FollowingFeed app.HandlerFunc
+	FollowingFeed(ctx context.Context, c *app.RequestContext)
 	// RecommendFeed serves GET /douyin/feed/recommend/ with a FeedRequest.
 	// RecommendFeed ranks videos for the viewer (token optional): repeated calls continue.
-	RecommendFeed app.HandlerFunc
+	RecommendFeed(ctx context.Context, c *app.RequestContext)
 	// UserRegister serves POST /douyin/user/register/ with a UserRegisterRequest.
-	UserRegister app.HandlerFunc
+	UserRegister(ctx context.Context, c *app.RequestContext)
 	// UserLogin serves POST /douyin/user/login/ with a UserLoginRequest.
-	UserLogin app.HandlerFunc
+	UserLogin(ctx context.Context, c *app.RequestContext)
 	// UserLogout serves POST /douyin/user/logout/ with a UserLogoutRequest.
-	UserLogout app.HandlerFunc
+	UserLogout(ctx context.Context, c *app.RequestContext)
 	// User serves GET /douyin/user/ with a UserRequest.
-	User app.HandlerFunc
+	User(ctx context.Context, c *app.RequestContext)
 	// PublishAction serves POST /douyin/publish/action/ with a PublishActionRequest.
-	PublishAction app.HandlerFunc
+	PublishAction(ctx context.Context, c *app.RequestContext)
 	// PublishList serves GET /douyin/publish/list/ with a PublishListRequest.
-	PublishList app.HandlerFunc
+	PublishList(ctx context.Context, c *app.RequestContext)
 	// FavoriteAction serves POST /douyin/favorite/action/ with a FavoriteActionRequest.
-	FavoriteAction app.HandlerFunc
+	FavoriteAction(ctx context.Context, c *app.RequestContext)
 	// FavoriteList serves GET /douyin/favorite/list/ with a FavoriteListRequest.
-	FavoriteList app.HandlerFunc
+	FavoriteList(ctx context.Context, c *app.RequestContext)
 	// CommentAction serves POST /douyin/comment/action/ with a CommentActionRequest.
-	CommentAction app.HandlerFunc
+	CommentAction(ctx context.Context, c *app.RequestContext)
 	// CommentList serves GET /douyin/comment/list/ with a CommentListRequest.
-	CommentList app.HandlerFunc
+	CommentList(ctx context.Context, c *app.RequestContext)
 	// RelationAction serves POST /douyin/relation/action/ with a RelationActionRequest.
-	RelationAction app.HandlerFunc
+	RelationAction(ctx context.Context, c *app.RequestContext)
 	// RelationFollowList serves GET /douyin/relation/follow/list/ with a RelationListRequest.
-	RelationFollowList app.HandlerFunc
+	RelationFollowList(ctx context.Context, c *app.RequestContext)
 	// RelationFollowerList serves GET /douyin/relation/follower/list/ with a RelationListRequest.
-	RelationFollowerList app.HandlerFunc
+	RelationFollowerList(ctx context.Context, c *app.RequestContext)
 	// RelationFriendList serves GET /douyin/relation/friend/list/ with a FriendListRequest.
-	RelationFriendList app.HandlerFunc
+	RelationFriendList(ctx context.Context, c *app.RequestContext)
 	// MessageAction serves POST /douyin/message/action/ with a MessageActionRequest.
-	MessageAction app.HandlerFunc
+	MessageAction(ctx context.Context, c *app.RequestContext)
 	// MessageChat serves GET /douyin/message/chat/ with a MessageChatRequest.
-	MessageChat app.HandlerFunc
+	MessageChat(ctx context.Context, c *app.RequestContext)
 }
 
-// Routes pairs every method with its handler, in the order of idl/api.thrift; a method without a
-// handler is an error.
-func (h Handlers) Routes() ([]Route, error) {
-	routes := []Route{
+// Routes pairs every method of the service with its handler in h, in the order of idl/api.thrift.
+func Routes(h Handlers) []Route {
+	return []Route{
 		{Name: "Feed", Method: "GET", Path: FeedPath, Request: &FeedRequest{}, Handler: h.Feed},
 		{Name: "FollowingFeed", Method: "GET", Path: FollowingFeedPath, Request: &FeedRequest{}, Handler: h.FollowingFeed},
 		{Name: "RecommendFeed", Method: "GET", Path: RecommendFeedPath, Request: &FeedRequest{}, Handler: h.RecommendFeed},
@@ -109,10 +108,4 @@ func (h Handlers) Routes() ([]Route, error) {
 		{Name: "MessageAction", Method: "POST", Path: MessageActionPath, Request: &MessageActionRequest{}, Handler: h.MessageAction},
 		{Name: "MessageChat", Method: "GET", Path: MessageChatPath, Request: &MessageChatRequest{}, Handler: h.MessageChat},
 	}
-	for _, r := range routes {
-		if r.Handler == nil {
-			return nil, fmt.Errorf("no handler for %s (%s %s)", r.Name, r.Method, r.Path)
-		}
-	}
-	return routes, nil
 }
