@@ -17,9 +17,9 @@ database=${DOUYIN_UP_DATABASE:-douyin_up}
 replicas=${DOUYIN_UP_REPLICAS:-1}
 targets=(user video favorite comment relation message recommend media gateway)
 services=(user video favorite comment relation message recommend)
-# recommend keeps its model and the viewers' seen videos in its own memory and consumes every
-# event itself: one instance, whatever the replicas (docs/feeds.md).
-instances_of() { if [ "$1" = recommend ]; then echo 1; else echo "$replicas"; fi; }
+# Every target runs replicated; recommend too, its state and the viewers' seen videos being in
+# Redis (docs/feeds.md).
+instances_of() { echo "$replicas"; }
 # Ports: instance slot k (0-based over every target's instances) listens for RPC on base+1+k and
 # for admin on base+101+k; gateway instance i serves HTTP on base+79+i. Nine replicas fit below
 # the gateways' ports.
@@ -128,6 +128,6 @@ for gateway in "${gateways[@]}"; do
     sleep 0.2
   done
 done
-echo "up: ${#admin_ports[@]} processes running ($replicas of each target, one recommend); logs in $state/logs"
+echo "up: ${#admin_ports[@]} processes running ($replicas of each target); logs in $state/logs"
 echo "GATEWAYS=${gateways[*]}"
 echo "GATEWAY=${gateways[0]}"

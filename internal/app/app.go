@@ -492,10 +492,17 @@ func (a *App) initRecommend() (err error) {
 		return err
 	}
 	log := a.log.With("module", Recommend)
-	svc, err := recommend.New(context.Background(), a.cfg.Recommend, recommend.NewSQLSource(a.gdb), log)
+	opts := []recommend.Option{recommend.WithLogger(log)}
+	if a.redis != nil {
+		// The state and the seen-sets are shared in Redis, so recommend runs replicated.
+		opts = append(opts, recommend.WithState(recommend.NewRedisState(a.redis, log)),
+			recommend.WithSeen(recommend.NewRedisSeen(a.redis, a.cfg.Recommend.MaxSeen, a.cfg.Recommend.SeenWindow)))
+	}
+	svc, err := recommend.New(context.Background(), a.cfg.Recommend, recommend.NewSQLSource(a.gdb), opts...)
 	if err != nil {
 		return err
 	}
+	a.closers = append(a.closers, svc.Close)
 	if err := svc.Subscribe(a.consumer); err != nil {
 		return err
 	}
