@@ -59,8 +59,10 @@ func (a *App) moduleTable() map[string]module {
 		Relation: {deps: []string{database, cacheKV, queue, User}, init: a.initRelation},
 		Message:  {deps: []string{database, cacheKV, User}, init: a.initMessage},
 		Media:    {deps: []string{queue, blobs, Video}, init: a.initMedia},
-		// database: the model is rebuilt from SQL at start; queue: then fed by the events.
-		Recommend: {deps: []string{database, queue}, init: a.initRecommend},
+		// database: the model is rebuilt from SQL when its state is empty; queue: then fed by
+		// the events; cacheKV: the state and the seen-sets live in Redis when it is
+		// configured, shared by the replicas.
+		Recommend: {deps: []string{database, cacheKV, queue}, init: a.initRecommend},
 		Gateway:   {deps: []string{User, Video, Favorite, Comment, Relation, Message, Recommend, blobs, tokens, cacheKV}, init: a.initGateway},
 		seeding:   {deps: []string{Gateway, Media}, init: a.initSeed},
 

@@ -75,7 +75,7 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 	version := m.UserVersion(viewer)
 	fresh := r.ids == nil || r.model != m || r.version != version // a first ranking, or the viewer acted
 	if fresh || now-r.at > rankTTL.Milliseconds() || (r.settling && now-r.at > rankSettle.Milliseconds()) {
-		if err := s.rank(ctx, m, r, viewer, now, cutoff, version); err != nil {
+		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, true); err != nil {
 			return nil, err
 		}
 		r.settling = fresh
@@ -85,8 +85,8 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 		return nil, err
 	}
 	if len(ids) < limit {
-		// The ranking is used up: rank what is still unseen, the whole catalogue if need be.
-		if err := s.rank(ctx, m, r, viewer, now, cutoff, version); err != nil {
+		// The ranking is used up: rank what is still unseen, with the same taste scores.
+		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, r.taste == nil); err != nil {
 			return nil, err
 		}
 		more, err := s.take(ctx, r, viewer, limit-len(ids), now, cutoff)
@@ -101,7 +101,7 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 		for _, id := range ids {
 			picked[id] = true
 		}
-		rest := m.Rank(viewer, now, limit-len(ids), func(id int64) bool { return !picked[id] })
+		rest := m.RankWithTaste(viewer, r.taste, now, limit-len(ids), func(id int64) bool { return !picked[id] })
 		if err := s.seen.Reset(ctx, viewer); err != nil {
 			return nil, err
 		}
@@ -115,13 +115,18 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 	return ids, nil
 }
 
-// rank computes the viewer's ranking of what they have not seen.
-func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, cutoff int64, version uint64) error {
+// rank computes the viewer's ranking of what they have not seen, walking their taste again
+// when retaste (a first ranking, a stale one, or one after their own action), else with the
+// taste scores of the last walk (the ranking was used up).
+func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, cutoff int64, version uint64, retaste bool) error {
 	seen, err := s.seen.Seen(ctx, viewer, cutoff)
 	if err != nil {
 		return err
 	}
-	r.ids = m.Rank(viewer, now, rankDepth, func(id int64) bool { _, ok := seen[id]; return !ok })
+	if retaste {
+		r.taste = m.Taste(viewer)
+	}
+	r.ids = m.RankWithTaste(viewer, r.taste, now, rankDepth, func(id int64) bool { _, ok := seen[id]; return !ok })
 	r.next, r.model, r.version, r.at = 0, m, version, now
 	return nil
 }
@@ -193,6 +198,7 @@ type ranking struct {
 	mu       sync.Mutex
 	ids      []int64
 	next     int
+	taste    map[int64]float64
 	model    *Model
 	version  uint64
 	at       int64
