@@ -95,9 +95,12 @@ return 1
 
 // applyArgs returns the keys and arguments of applyScript for e.
 func (s *RedisState) applyArgs(e Event, logged bool) ([]string, []any, error) {
-	body, err := json.Marshal(e)
-	if err != nil {
-		return nil, nil, err
+	var body []byte
+	if logged {
+		var err error
+		if body, err = json.Marshal(e); err != nil {
+			return nil, nil, err
+		}
 	}
 	var hash, field, value, user, order string
 	flag := func(b bool) string {
