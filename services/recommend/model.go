@@ -284,7 +284,12 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 	if viewerID > 0 {
 		u = m.users[viewerID]
 	}
+	// keep first: past the head of the trending list, most videos a deep scroller meets are
+	// ones they have seen.
 	accept := func(id int64) bool {
+		if keep != nil && !keep(id) {
+			return false
+		}
 		v := m.videos[id]
 		if v == nil || v.author == viewerID {
 			return false
@@ -294,7 +299,7 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 				return false
 			}
 		}
-		return keep == nil || keep(id)
+		return true
 	}
 	candidates := make(map[int64]struct{}, tasteCandidates+trendingPool+want)
 	for id := range taste {
