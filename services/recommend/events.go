@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/douyin-backend/douyin/internal/activity"
 	"github.com/douyin-backend/douyin/internal/mq"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 )
 
 // consumerGroup is the recommender's group on the like and activity topics: it sees every
@@ -60,41 +60,32 @@ func (s *Service) Subscribe(c mq.Consumer) error {
 	return c.Subscribe(mq.TopicActivity, consumerGroup, s.handleActivity)
 }
 
-// likeEvent is the part of the favorite service's like event the model needs.
-type likeEvent struct {
-	UserID  int64 `json:"user_id"`
-	VideoID int64 `json:"video_id"`
-	Liked   bool  `json:"liked"`
-	Seq     int64 `json:"seq"`
-	At      int64 `json:"at"`
-}
-
 // handleLike applies a like event; a malformed one is dropped (redelivering cannot fix it).
 // An error of the state (Redis down) is returned, so the queue redelivers the event.
 func (s *Service) handleLike(ctx context.Context, body []byte) error {
-	var e likeEvent
-	if err := json.Unmarshal(body, &e); err != nil || e.UserID <= 0 || e.VideoID <= 0 {
+	var e event.LikeEvent
+	if err := json.Unmarshal(body, &e); err != nil || e.UserId <= 0 || e.VideoId <= 0 {
 		s.log.WarnContext(ctx, "malformed like event dropped", "err", err)
 		return nil
 	}
-	return s.state.Apply(ctx, Event{Kind: EventLike, User: e.UserID, Video: e.VideoID, On: e.Liked, Seq: e.Seq, At: e.At})
+	return s.state.Apply(ctx, Event{Kind: EventLike, User: e.UserId, Video: e.VideoId, On: e.Liked, Seq: e.Seq, At: e.At})
 }
 
 // handleActivity applies a ready video, comment or follow event.
 func (s *Service) handleActivity(ctx context.Context, body []byte) error {
-	var e activity.Event
+	var e event.ActivityEvent
 	if err := json.Unmarshal(body, &e); err != nil {
 		s.log.WarnContext(ctx, "malformed activity event dropped", "err", err)
 		return nil
 	}
 	var ev Event
 	switch e.Kind {
-	case activity.VideoReady:
-		ev = Event{Kind: EventVideo, Video: e.VideoID, Author: e.AuthorID, At: e.At}
-	case activity.CommentAdded, activity.CommentDeleted:
-		ev = Event{Kind: EventComment, Comment: e.CommentID, Video: e.VideoID, On: e.Kind == activity.CommentAdded, At: e.At}
-	case activity.Followed, activity.Unfollowed:
-		ev = Event{Kind: EventFollow, User: e.UserID, Author: e.AuthorID, On: e.Kind == activity.Followed, At: e.At}
+	case event.ActivityVideoReady:
+		ev = Event{Kind: EventVideo, Video: e.VideoId, Author: e.AuthorId, At: e.At}
+	case event.ActivityCommentAdded, event.ActivityCommentDeleted:
+		ev = Event{Kind: EventComment, Comment: e.CommentId, Video: e.VideoId, On: e.Kind == event.ActivityCommentAdded, At: e.At}
+	case event.ActivityFollowed, event.ActivityUnfollowed:
+		ev = Event{Kind: EventFollow, User: e.UserId, Author: e.AuthorId, On: e.Kind == event.ActivityFollowed, At: e.At}
 	default:
 		s.log.WarnContext(ctx, "unknown activity event dropped", "kind", e.Kind)
 		return nil
