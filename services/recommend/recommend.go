@@ -30,8 +30,10 @@ const rankSettle = 2 * time.Second
 // errUnavailable refuses a page when the seen store cannot be reached (Redis down).
 var errUnavailable = errs.New(base.ErrCode_Unavailable, "recommendations are unavailable right now, please retry")
 
-// maxRankings bounds the rankings an instance caches; past it, the expired ones are dropped.
-const maxRankings = 20_000
+// maxRankings bounds the rankings an instance keeps for viewers gone quiet: past it, those
+// unused for rankTTL (which would be recomputed anyway) are dropped. A ranking with its taste
+// scores is about 15 KB.
+const maxRankings = 4096
 
 // Recommend returns up to limit video ids ranked for the viewer, none of them returned to
 // this viewer within the seen window; when fewer remain, the seen-set starts over and the
