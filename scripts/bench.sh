@@ -256,12 +256,12 @@ target_row() {
 recommend_row() {
   local a="$work/runs/$2.json" r="$work/runs/$3.json"
   [ -f "$a" ] && [ -f "$r" ] || return 0
-  jq -r -s --arg label "$1" '
+  jq -r -s --arg name "$1" '
     def cpu: .server.cpu_seconds * 1000 / (.total.requests|if . == 0 then 1 else . end);
     def fig: "\(.total.rps|floor) req/s, p99 \(.total.p99_ms|floor) ms, \(cpu*1000|floor/1000) ms CPU/req, \(.total.errors) errors";
     def ratio(a; b): if b == 0 then "n/a" else (a / b * 100 | floor / 100 | tostring) end;
     .[0] as $a | .[1] as $r
-    | "| \($label) | \($a|fig) | \($r|fig) | \(ratio($a.total.rps; $r.total.rps)) | \(ratio($r.total.p99_ms; $a.total.p99_ms)) | \(ratio($r|cpu; $a|cpu)) |"' "$a" "$r"
+    | "| \($name) | \($a|fig) | \($r|fig) | \(ratio($a.total.rps; $r.total.rps)) | \(ratio($r.total.p99_ms; $a.total.p99_ms)) | \(ratio($r|cpu; $a|cpu)) |"' "$a" "$r"
 }
 
 # The hand-written profile findings at the end of the report survive regeneration.
