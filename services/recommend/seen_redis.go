@@ -88,7 +88,8 @@ func (s *RedisSeen) Seen(ctx context.Context, viewer, cutoff int64) (map[int64]i
 	}
 	out := make(map[int64]int64, len(zs))
 	for _, z := range zs {
-		id, err := strconv.ParseInt(fmt.Sprint(z.Member), 10, 64)
+		member, _ := z.Member.(string)
+		id, err := strconv.ParseInt(member, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("read seen videos: bad id %v", z.Member)
 		}
