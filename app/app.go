@@ -183,7 +183,7 @@ func (a *App) initCache() error {
 		return err
 	}
 	a.kv, a.redis = kv, r
-	a.shared = newSharedState(a.cfg.Cache, r, a.metrics)
+	a.shared = newSharedState(a.cfg.Cache, a.cfg.Recommend, r, a.metrics, a.log.With("module", Recommend))
 	if r != nil {
 		a.closers = append(a.closers, r.Close)
 	}
@@ -418,10 +418,12 @@ func (a *App) initRecommend() (err error) {
 		return err
 	}
 	log := a.log.With("module", Recommend)
-	svc, err := recommend.New(context.Background(), a.cfg.Recommend, recommend.NewSQLSource(a.gdb), log)
+	svc, err := recommend.New(context.Background(), a.cfg.Recommend, recommend.NewSQLSource(a.gdb), recommend.WithLogger(log),
+		recommend.WithState(a.shared.recommendState), recommend.WithSeen(a.shared.recommendSeen))
 	if err != nil {
 		return err
 	}
+	a.closers = append(a.closers, svc.Close)
 	if err := svc.Subscribe(a.consumer); err != nil {
 		return err
 	}

@@ -1,10 +1,14 @@
 package app
 
 import (
+	"log/slog"
+
 	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/live"
 	"github.com/douyin-backend/douyin/internal/telemetry"
 	"github.com/douyin-backend/douyin/services/favorite"
+	"github.com/douyin-backend/douyin/services/recommend"
 	"github.com/douyin-backend/douyin/services/relation"
 	"github.com/douyin-backend/douyin/services/user"
 	"github.com/douyin-backend/douyin/services/video"
@@ -31,19 +35,25 @@ type sharedState struct {
 	commentCounts cache.CountCache
 	follows       relation.Cache
 	liveComments  live.Fanout
+	// The recommender's model state and its viewers' seen videos: on Redis, its replicas share
+	// them (each keeps a copy of the model in memory, following Redis).
+	recommendState recommend.State
+	recommendSeen  recommend.SeenStore
 }
 
-func newSharedState(cfg cache.Config, r *cache.Redis, metrics *telemetry.Metrics) sharedState {
+func newSharedState(cfg cache.Config, rec recommend.Config, r *cache.Redis, metrics *telemetry.Metrics, log *slog.Logger) sharedState {
 	if r == nil {
 		return sharedState{
-			profiles:      user.NewMemoryProfileCache(cfg.TTL, embeddedCacheEntries, metrics),
-			videoRecords:  video.NewMemoryRecordCache(cfg.TTL, embeddedCacheEntries, metrics),
-			workCounts:    cache.NewLocalCounts("video:works", cfg.CounterTTL, embeddedCacheEntries, metrics),
-			timeline:      video.NewMemoryTimeline(video.EmbeddedTimelineSize),
-			likes:         favorite.NewMemoryReadModel(cfg.TTL, cfg.CounterTTL, embeddedCacheEntries),
-			commentCounts: cache.NewLocalCounts("comment:n", cfg.CounterTTL, embeddedCacheEntries, metrics),
-			follows:       relation.NewMemoryCache(cfg.TTL, cfg.CounterTTL, embeddedCacheEntries),
-			liveComments:  live.NewLocal(),
+			profiles:       user.NewMemoryProfileCache(cfg.TTL, embeddedCacheEntries, metrics),
+			videoRecords:   video.NewMemoryRecordCache(cfg.TTL, embeddedCacheEntries, metrics),
+			workCounts:     cache.NewLocalCounts("video:works", cfg.CounterTTL, embeddedCacheEntries, metrics),
+			timeline:       video.NewMemoryTimeline(video.EmbeddedTimelineSize),
+			likes:          favorite.NewMemoryReadModel(cfg.TTL, cfg.CounterTTL, embeddedCacheEntries),
+			commentCounts:  cache.NewLocalCounts("comment:n", cfg.CounterTTL, embeddedCacheEntries, metrics),
+			follows:        relation.NewMemoryCache(cfg.TTL, cfg.CounterTTL, embeddedCacheEntries),
+			liveComments:   live.NewLocal(),
+			recommendState: recommend.NewMemoryState(recommend.NewModel(db.NowMillis())),
+			recommendSeen:  recommend.NewMemorySeen(rec.MaxSeen),
 		}
 	}
 	return sharedState{
@@ -61,6 +71,8 @@ func newSharedState(cfg cache.Config, r *cache.Redis, metrics *telemetry.Metrics
 		commentCounts: cache.NewRedisCounts(r, "comment:n", cfg.CounterTTL, metrics),
 		follows:       relation.NewRedisCache(r, cfg.TTL, cfg.CounterTTL),
 		// Replicated gateways share Redis: a comment posted through one reaches the others.
-		liveComments: live.NewRedis(r.Client(), r.Key("live:comments")),
+		liveComments:   live.NewRedis(r.Client(), r.Key("live:comments")),
+		recommendState: recommend.NewRedisState(r, log),
+		recommendSeen:  recommend.NewRedisSeen(r, rec.MaxSeen, rec.SeenWindow),
 	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"log/slog"
 	"reflect"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/telemetry"
+	"github.com/douyin-backend/douyin/services/recommend"
 )
 
 // TestSharedStateFollowsTheCacheBackend checks that every part of the shared state is built,
@@ -19,8 +21,9 @@ func TestSharedStateFollowsTheCacheBackend(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled: building sends nothing
 	t.Cleanup(func() { _ = client.Close() })
 	metrics := telemetry.New()
-	inMemory := reflect.ValueOf(newSharedState(cfg, nil, metrics))
-	onRedis := reflect.ValueOf(newSharedState(cfg, cache.NewRedis(client, "test:"), metrics))
+	rec := recommend.DefaultConfig()
+	inMemory := reflect.ValueOf(newSharedState(cfg, rec, nil, metrics, slog.Default()))
+	onRedis := reflect.ValueOf(newSharedState(cfg, rec, cache.NewRedis(client, "test:"), metrics, slog.Default()))
 	for i := range inMemory.NumField() {
 		name := inMemory.Type().Field(i).Name
 		mem, red := inMemory.Field(i), onRedis.Field(i)

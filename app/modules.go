@@ -77,10 +77,10 @@ func (a *App) moduleTable() map[string]module {
 		Relation: {component: true, deps: []string{database, cacheKV, queue, User}, init: a.initRelation, migrate: relation.Migrate},
 		Message:  {component: true, deps: []string{database, cacheKV, User}, init: a.initMessage, migrate: message.Migrate},
 		Media:    {component: true, deps: []string{queue, blobs, Video}, init: a.initMedia},
-		// database: the model is rebuilt from SQL at start (from the other components' tables,
-		// it owns none); queue: then fed by the events.
-		// single: the model and the viewers' seen videos live in its memory (docs/feeds.md).
-		Recommend: {component: true, single: true, deps: []string{database, queue}, init: a.initRecommend},
+		// database: the model is rebuilt from SQL when its state is empty; queue: then fed by
+		// the events; cacheKV: the state and the seen-sets live in Redis when it is
+		// configured, shared by the replicas.
+		Recommend: {component: true, deps: []string{database, cacheKV, queue}, init: a.initRecommend},
 		Gateway:   {component: true, deps: []string{User, Video, Favorite, Comment, Relation, Message, Recommend, blobs, tokens, cacheKV}, init: a.initGateway},
 		seeding:   {deps: []string{Gateway, Media}, init: a.initSeed},
 

@@ -55,7 +55,8 @@ func TestTargetBuildsOnlyWhatItRuns(t *testing.T) {
 		// The gateway process opens no database: every service is a client. It uses the cache
 		// for the login backoff, upload quotas and token revocations, shared by its replicas.
 		{[]string{Gateway}, []string{blobs, cacheKV, Comment, Favorite, Message, Recommend, Relation, tokens, User, Video, Gateway}},
-		{[]string{Recommend}, []string{database, queue, Recommend}},
+		// The recommender's state and seen-sets are shared through the cache, so it replicates.
+		{[]string{Recommend}, []string{cacheKV, database, queue, Recommend}},
 		{[]string{Media}, []string{blobs, queue, Video, Media}},
 		// The comment counters are shared through the cache, so replicas agree.
 		{[]string{Comment}, []string{cacheKV, database, queue, Video, Comment}},

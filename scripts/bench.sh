@@ -144,6 +144,13 @@ embedded() {
     run "embedded-mix-open" "${common[@]}" -rate "$rate" -duration "$dur"
   fi
   run "embedded-scale-$preset" "${common[@]}" -mix "$scale_mix" -duration "$dur"
+  if [ "$preset" != small ]; then
+    # Issue 13: a recommended page against a logged-in feed page at the large data set too,
+    # back to back on one server so that their ratio means something on a shared machine.
+    for s in feed-auth feed-recommend; do
+      run "embedded-$preset-$s" "${common[@]}" -scenario "$s" -duration "$dur"
+    done
+  fi
   kill -TERM "$server_pid"
   wait "$server_pid" || true
   server_pid=""
@@ -245,6 +252,18 @@ target_row() {
     | "| \($mode) | \($s) | ≥ \($want) req/s\(if $p99max != "" then ", p99 ≤ \($p99max) ms" else "" end) | \($t.rps|floor) req/s, p99 \($t.p99_ms|floor) ms, \($t.errors) errors | \(.server.cores*100|floor/100) cores, \($cpu*1000|floor/1000) ms/req | \($lcpu*1000|floor/1000) ms/req | \(2000/($cpu+$lcpu)|floor) req/s | \(if $ok then "met" else "**not met**" end) |"' "$f"
 }
 
+# recommend_row LABEL AUTH-RUN RECOMMEND-RUN: one line of the recommended-page table.
+recommend_row() {
+  local a="$work/runs/$2.json" r="$work/runs/$3.json"
+  [ -f "$a" ] && [ -f "$r" ] || return 0
+  jq -r -s --arg name "$1" '
+    def cpu: .server.cpu_seconds * 1000 / (.total.requests|if . == 0 then 1 else . end);
+    def fig: "\(.total.rps|floor) req/s, p99 \(.total.p99_ms|floor) ms, \(cpu*1000|floor/1000) ms CPU/req, \(.total.errors) errors";
+    def ratio(a; b): if b == 0 then "n/a" else (a / b * 100 | floor / 100 | tostring) end;
+    .[0] as $a | .[1] as $r
+    | "| \($name) | \($a|fig) | \($r|fig) | \(ratio($a.total.rps; $r.total.rps)) | \(ratio($r.total.p99_ms; $a.total.p99_ms)) | \(ratio($r|cpu; $a|cpu)) |"' "$a" "$r"
+}
+
 # The hand-written profile findings at the end of the report survive regeneration.
 marker='<!-- findings: kept by scripts/bench.sh -->'
 findings=""
@@ -299,6 +318,17 @@ fi
   target_row multi feed-recommend 1000
   target_row multi like 1667
   target_row multi chat-poll 3334
+  echo
+  echo "## A recommended page against a logged-in feed page (issue 13, 64 connections)"
+  echo
+  echo "The same server, the two runs back to back: a ratio above 1 means the recommended page costs"
+  echo "more. Every loadgen account scrolls many pages a second, far past its ranking."
+  echo
+  echo "| mode, data set | feed-auth | feed-recommend | req/s ratio (auth / recommend) | p99 ratio (recommend / auth) | server CPU per request ratio (recommend / auth) |"
+  echo "|---|---|---|---:|---:|---:|"
+  recommend_row "embedded, small" embedded-feed-auth embedded-feed-recommend
+  recommend_row "embedded, $large" "embedded-$large-feed-auth" "embedded-$large-feed-recommend"
+  recommend_row "multi-process, small" multi-feed-auth multi-feed-recommend
   echo
   echo "## Scale check: feed and lists, small versus $large data set (embedded)"
   echo

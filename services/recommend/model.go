@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Scoring weights and shapes; docs/feeds.md says the same in plain words.
@@ -37,13 +38,14 @@ const (
 	tasteNeighbourLikes = 25
 	// tasteCandidates is how many of the walk's best-scoring videos are ranked.
 	tasteCandidates = 300
-	// trendingPool is how much of the popular-and-fresh list joins the taste walk's candidates.
+	// trendingPool is how much of the popular-and-fresh list joins the taste walk's candidates;
+	// past it, the list is walked only while the candidates are fewer than the ranking wants.
 	trendingPool = 500
-	// trendingSize is how many videos that list holds: past trendingPool, the candidates of a
-	// viewer who has seen the pool, so ~100 pages go by before a ranking scans the catalogue.
-	trendingSize = 3000
-	// trendingMaxAgeMillis: the trending list is rebuilt when older than this.
+	// trendingMaxAgeMillis: the popular-and-fresh list is rebuilt when older than this...
 	trendingMaxAgeMillis = 1000
+	// trendingBuildShare: ...or than this many times its last build took, so that ordering a
+	// large catalogue costs at most about 1/trendingBuildShare of a core.
+	trendingBuildShare = 20
 )
 
 // videoState is what the model knows of a ready video.
@@ -87,9 +89,12 @@ type Model struct {
 	// pendingLikers are the likers of videos not known yet.
 	pendingLikers map[int64]map[int64]int64
 
-	trendMu    sync.Mutex
+	trendMu sync.Mutex
+	// trending is the whole catalogue ordered by popularity and freshness.
 	trending   []int64
 	trendBuilt int64
+	// trendEvery is how long the list is kept before it is rebuilt (ms).
+	trendEvery int64
 }
 
 // NewModel returns an empty model whose decay counts from epochMillis (use the current time).
@@ -244,9 +249,34 @@ type scored struct {
 
 // Rank returns every candidate for viewerID (0: anonymous) that keep accepts, best first,
 // at most want of them (0: no limit). Candidates are the taste walk's and the trending
-// list's; when those run short of want, the whole catalogue is ranked. The viewer's own and
-// liked videos are never candidates.
+// list's, which orders the whole catalogue. The viewer's own and liked videos are never
+// candidates.
 func (m *Model) Rank(viewerID, nowMillis int64, want int, keep func(int64) bool) []int64 {
+	return m.RankWithTaste(viewerID, m.Taste(viewerID), nowMillis, want, keep)
+}
+
+// Taste is the viewer's taste scores (the collaborative-filtering walk): the up to
+// tasteCandidates best videos it reaches. A caller ranking one viewer several times keeps
+// them while the viewer's likes and the model stay the same.
+func (m *Model) Taste(viewerID int64) map[int64]float64 {
+	if viewerID <= 0 {
+		return nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	scores := m.tasteScores(m.users[viewerID])
+	if len(scores) <= tasteCandidates {
+		return scores
+	}
+	top := make(map[int64]float64, tasteCandidates)
+	for _, id := range best(scores, tasteCandidates) {
+		top[id] = scores[id]
+	}
+	return top
+}
+
+// RankWithTaste is Rank with the viewer's taste scores given (from Taste).
+func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis int64, want int, keep func(int64) bool) []int64 {
 	m.refreshTrending(nowMillis)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -254,8 +284,12 @@ func (m *Model) Rank(viewerID, nowMillis int64, want int, keep func(int64) bool)
 	if viewerID > 0 {
 		u = m.users[viewerID]
 	}
-	taste := m.tasteScores(u)
+	// keep first: past the head of the trending list, most videos a deep scroller meets are
+	// ones they have seen.
 	accept := func(id int64) bool {
+		if keep != nil && !keep(id) {
+			return false
+		}
 		v := m.videos[id]
 		if v == nil || v.author == viewerID {
 			return false
@@ -265,10 +299,10 @@ func (m *Model) Rank(viewerID, nowMillis int64, want int, keep func(int64) bool)
 				return false
 			}
 		}
-		return keep == nil || keep(id)
+		return true
 	}
-	candidates := make(map[int64]struct{}, tasteCandidates+trendingSize)
-	for _, id := range best(taste, tasteCandidates) {
+	candidates := make(map[int64]struct{}, tasteCandidates+trendingPool+want)
+	for id := range taste {
 		if accept(id) {
 			candidates[id] = struct{}{}
 		}
@@ -277,17 +311,19 @@ func (m *Model) Rank(viewerID, nowMillis int64, want int, keep func(int64) bool)
 	trending := m.trending
 	m.trendMu.Unlock()
 	for i, id := range trending {
-		// The head of the list, deeper only while the pool has less than a page unseen.
-		if i >= trendingPool && len(candidates) >= min(want, pageSize) {
+		// The head of the list, deeper only while the ranking is short: the viewer has seen
+		// the head. The walk costs what the viewer has seen plus want, however large the
+		// catalogue.
+		if i >= trendingPool && (want == 0 || len(candidates) >= want) {
 			break
 		}
 		if accept(id) {
 			candidates[id] = struct{}{}
 		}
 	}
-	// Too few: rank the whole catalogue. The bar is a page, not want, so a deep ranking whose
-	// pool is partly seen is shorter rather than a scan of everything.
-	if want > 0 && len(candidates) < min(want, pageSize) {
+	// Too few, and the list does not have every video yet (the first request, or videos
+	// newer than the list): rank the whole catalogue.
+	if want > 0 && len(candidates) < min(want, pageSize) && len(trending) < len(m.videos) {
 		for id := range m.videos {
 			if accept(id) {
 				candidates[id] = struct{}{}
@@ -333,12 +369,7 @@ func (m *Model) order(candidates map[int64]struct{}, taste map[int64]float64, u 
 		}
 		list = h
 	}
-	slices.SortFunc(list, func(a, b scored) int {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.id, a.id)
-	})
+	slices.SortFunc(list, byScore)
 	if want > 0 && len(list) > want {
 		list = list[:want]
 	}
@@ -485,11 +516,12 @@ func sample(m map[int64]int64, n int) []int64 {
 	return out
 }
 
-// refreshTrending rebuilds the list of the most popular-and-fresh videos when it is older
-// than trendingMaxAgeMillis: the candidates every viewer shares, and all an anonymous one gets.
+// refreshTrending rebuilds the popular-and-fresh order of the whole catalogue when it is
+// older than trendingMaxAgeMillis (or trendingBuildShare builds): the candidates every viewer
+// shares, and all an anonymous one gets.
 func (m *Model) refreshTrending(nowMillis int64) {
 	m.trendMu.Lock()
-	if m.trendBuilt != 0 && nowMillis-m.trendBuilt < trendingMaxAgeMillis {
+	if m.trendBuilt != 0 && nowMillis-m.trendBuilt < max(trendingMaxAgeMillis, m.trendEvery) {
 		m.trendMu.Unlock()
 		return
 	}
@@ -497,29 +529,39 @@ func (m *Model) refreshTrending(nowMillis int64) {
 	// first, fall back to ranking the catalogue).
 	m.trendBuilt = nowMillis
 	m.trendMu.Unlock()
+	started := time.Now()
 	m.mu.RLock()
 	maxHeat := 0.0
 	for _, v := range m.videos {
 		maxHeat = max(maxHeat, v.heat)
 	}
-	// The same score as order's without taste or follows, kept in a heap of trendingSize.
-	scores := make(map[int64]float64, len(m.videos))
+	// The same score as order's without taste or follows.
+	list := make([]scored, 0, len(m.videos))
 	for id, v := range m.videos {
 		sc := weightFresh * freshness(v.createdAt, nowMillis)
 		if maxHeat > 0 {
 			sc += weightPopular * v.heat / maxHeat
 		}
-		scores[id] = sc
+		list = append(list, scored{id, sc})
 	}
-	top := make(map[int64]struct{}, trendingSize)
-	for _, id := range best(scores, trendingSize) {
-		top[id] = struct{}{}
-	}
-	list := m.order(top, nil, nil, nowMillis, trendingSize)
 	m.mu.RUnlock()
+	slices.SortFunc(list, byScore)
+	ids := make([]int64, len(list))
+	for i, e := range list {
+		ids[i] = e.id
+	}
 	m.trendMu.Lock()
-	m.trending = list
+	m.trending = ids
+	m.trendEvery = trendingBuildShare * time.Since(started).Milliseconds()
 	m.trendMu.Unlock()
+}
+
+// byScore orders best first, ties broken by the newer id.
+func byScore(a, b scored) int {
+	if c := cmp.Compare(b.score, a.score); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.id, a.id)
 }
 
 // Stats is the size of the model, for the memory report.

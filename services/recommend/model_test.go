@@ -1,8 +1,11 @@
 package recommend
 
 import (
+	"context"
 	"slices"
 	"testing"
+
+	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 )
 
 const testNow = 1_000 * dayMillis
@@ -184,5 +187,56 @@ func BenchmarkRank(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		m.Rank(int64(1+i%1000), testNow, rankDepth, nil)
+	}
+}
+
+// benchModel is a model of videos videos and users users with likesPerUser likes each, half
+// of them on the 5% most popular videos.
+func benchModel(videos, users, likesPerUser int64) *Model {
+	m := NewModel(testNow)
+	for id := int64(1); id <= videos; id++ {
+		m.AddVideo(id, 1_000_000+id%500, testNow-id*60_000)
+	}
+	state := uint64(1)
+	next := func(n int64) int64 { // xorshift: deterministic, no shared rand state
+		state ^= state << 13
+		state ^= state >> 7
+		state ^= state << 17
+		return int64(state % uint64(n))
+	}
+	for u := int64(1); u <= users; u++ {
+		for range likesPerUser {
+			v := 1 + next(videos)
+			if next(2) == 0 {
+				v = 1 + next(videos/20)
+			}
+			m.ApplyLike(u, v, true, 1, testNow)
+		}
+	}
+	return m
+}
+
+// BenchmarkPage serves pages to 128 scrolling viewers, as scripts/bench.sh's feed-recommend
+// does: each reads far past its ranking and the trending list.
+func BenchmarkPage(b *testing.B) {
+	for _, size := range []struct {
+		name                 string
+		videos, users, likes int64
+	}{{"small", 10_000, 1000, 100}, {"large", 100_000, 10_000, 100}} {
+		b.Run(size.name, func(b *testing.B) {
+			m := benchModel(size.videos, size.users, size.likes)
+			s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
+				withClock(func() int64 { return testNow }), WithState(NewMemoryState(m)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: int64(1 + i%128)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -26,16 +26,10 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 
 func newService(t *testing.T, cfg Config, source Source) *Service {
 	t.Helper()
-	s, err := New(context.Background(), cfg, source, quietLog())
+	s, err := New(context.Background(), cfg, source, WithLogger(quietLog()),
+		withClock(func() int64 { return testNow }), WithState(NewMemoryState(NewModel(testNow))))
 	if err != nil {
 		t.Fatal(err)
-	}
-	s.now = func() int64 { return testNow }
-	s.model = NewModel(testNow)
-	if source != nil {
-		if err := source.Load(context.Background(), s.model); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return s
 }
@@ -88,7 +82,9 @@ func TestEventsReachTheRanking(t *testing.T) {
 	if got := recommendIDs(t, s, 12); len(got) != 4 {
 		t.Fatalf("viewer 12 before any like: %v, want all 4 videos", got)
 	}
-	s.seen.of(12).reset() // forget the page, keep the cached ranking
+	if err := s.seen.Reset(context.Background(), 12); err != nil { // forget the page, keep the cached ranking
+		t.Fatal(err)
+	}
 	publish(t, q, mq.TopicFavorite, event.LikeEvent{UserId: 12, VideoId: 1, Liked: true, Seq: 1, At: testNow})
 	if got := recommendIDs(t, s, 12); len(got) != 3 || got[0] != 2 || slices.Contains(got, 1) {
 		t.Errorf("viewer 12 after liking 1: %v, want 2 first and 1 left out", got)
@@ -109,7 +105,7 @@ func TestEventsReachTheRanking(t *testing.T) {
 func TestSeenSetContinuesThenStartsOver(t *testing.T) {
 	s := newService(t, Config{SeenWindow: time.Hour, MaxSeen: 1000}, nil)
 	for id := int64(1); id <= 70; id++ {
-		s.model.AddVideo(id, 1000, testNow-id*1000)
+		s.Model().AddVideo(id, 1000, testNow-id*1000)
 	}
 	seen := map[int64]bool{}
 	for page := range 2 {
@@ -170,7 +166,7 @@ func TestRecommendBadInput(t *testing.T) {
 	if got := recommendIDs(t, s, 9); len(got) != 0 {
 		t.Errorf("empty model: %v, want []", got)
 	}
-	if _, err := New(context.Background(), Config{}, nil, quietLog()); err == nil {
+	if _, err := New(context.Background(), Config{}, nil, WithLogger(quietLog())); err == nil {
 		t.Error("a zero config was accepted")
 	}
 }
@@ -206,7 +202,7 @@ func testRebuildFromSQL(t *testing.T, open dbtest.Opener) {
 		t.Fatal(err)
 	}
 	s := newService(t, DefaultConfig(), NewSQLSource(gdb))
-	st := s.model.Stats()
+	st := s.Model().Stats()
 	if st.Videos != 3 || st.Likes != 3 {
 		t.Fatalf("rebuilt model %+v, want 3 ready videos and 3 current likes", st)
 	}

@@ -41,28 +41,36 @@ type followRow struct {
 	ID, FollowerID, FolloweeID, CreatedAt int64
 }
 
-// Load feeds every ready video, current like, comment and follow to m.
-func (s *SQLSource) Load(ctx context.Context, m *Model) error {
+// Load calls apply with every ready video, current like, comment and follow.
+func (s *SQLSource) Load(ctx context.Context, apply func(Event) error) error {
 	err := scan(ctx, s.db, "videos", "id, author_id, created_at", "status = ?", []any{statusReady},
-		func(r videoRow) int64 { m.AddVideo(r.ID, r.AuthorID, r.CreatedAt); return r.ID })
+		func(r videoRow) (int64, error) {
+			return r.ID, apply(Event{Kind: EventVideo, Video: r.ID, Author: r.AuthorID, At: r.CreatedAt})
+		})
 	if err == nil {
 		err = scan(ctx, s.db, "favorites", "id, user_id, video_id, seq, updated_at", "liked = ?", []any{true},
-			func(r likeRow) int64 { m.ApplyLike(r.UserID, r.VideoID, true, r.Seq, r.UpdatedAt); return r.ID })
+			func(r likeRow) (int64, error) {
+				return r.ID, apply(Event{Kind: EventLike, User: r.UserID, Video: r.VideoID, On: true, Seq: r.Seq, At: r.UpdatedAt})
+			})
 	}
 	if err == nil {
 		err = scan(ctx, s.db, "comments", "id, video_id, created_at", "", nil,
-			func(r commentRow) int64 { m.ApplyComment(r.ID, r.VideoID, true, r.CreatedAt); return r.ID })
+			func(r commentRow) (int64, error) {
+				return r.ID, apply(Event{Kind: EventComment, Comment: r.ID, Video: r.VideoID, On: true, At: r.CreatedAt})
+			})
 	}
 	if err == nil {
 		err = scan(ctx, s.db, "follows", "id, follower_id, followee_id, created_at", "", nil,
-			func(r followRow) int64 { m.ApplyFollow(r.FollowerID, r.FolloweeID, true, r.CreatedAt); return r.ID })
+			func(r followRow) (int64, error) {
+				return r.ID, apply(Event{Kind: EventFollow, User: r.FollowerID, Author: r.FolloweeID, On: true, At: r.CreatedAt})
+			})
 	}
 	return err
 }
 
 // scan reads table in primary-key order, sqlBatch rows at a time, handing each row to apply
 // (which returns the row's id, the next page's lower bound).
-func scan[R any](ctx context.Context, gdb *gorm.DB, table, columns, where string, args []any, apply func(R) int64) error {
+func scan[R any](ctx context.Context, gdb *gorm.DB, table, columns, where string, args []any, apply func(R) (int64, error)) error {
 	var after int64
 	for {
 		q := gdb.WithContext(ctx).Table(table).Select(columns).Where("id > ?", after)
@@ -74,7 +82,11 @@ func scan[R any](ctx context.Context, gdb *gorm.DB, table, columns, where string
 			return fmt.Errorf("read %s: %w", table, err)
 		}
 		for _, r := range rows {
-			after = apply(r)
+			id, err := apply(r)
+			if err != nil {
+				return fmt.Errorf("apply %s row %d: %w", table, id, err)
+			}
+			after = id
 		}
 		if len(rows) < sqlBatch {
 			return nil

@@ -1,0 +1,210 @@
+package recommend
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
+	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
+)
+
+// rankDepth is how many videos one ranking of a viewer holds: pages are cut from it, so the
+// ranking (the walk plus sorting its candidates) runs once per rankDepth/pageSize = 20 pages
+// at most.
+const rankDepth = 600
+
+// rankTTL is how long a viewer's ranking serves pages before it is computed again (other
+// people's likes reach it then; the viewer's own likes and follows make it stale at once).
+const rankTTL = 30 * time.Second
+
+// rankSettle: a viewer's first ranking, or one made because of their own like or follow, is
+// made once more this long after. Other users' events from just before it may still be on
+// their way through other queues (consumption is concurrent), and they are what "people who
+// liked this" means.
+const rankSettle = 2 * time.Second
+
+// errUnavailable refuses a page when the seen store cannot be reached (Redis down).
+var errUnavailable = errs.New(base.ErrCode_Unavailable, "recommendations are unavailable right now, please retry")
+
+// maxRankings bounds the rankings an instance keeps for viewers gone quiet: past it, those
+// unused for rankTTL (which would be recomputed anyway) are dropped. A ranking with its taste
+// scores is about 15 KB.
+const maxRankings = 4096
+
+// Recommend returns up to limit video ids ranked for the viewer, none of them returned to
+// this viewer within the seen window; when fewer remain, the seen-set starts over and the
+// page is filled from the rest. Anonymous viewers get the popular-and-fresh ranking.
+func (s *Service) Recommend(ctx context.Context, req *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
+	if req.ViewerId < 0 {
+		return nil, errs.Negative("viewer_id")
+	}
+	limit := int(req.Limit)
+	switch {
+	case limit == 0 || limit > pageSize:
+		limit = pageSize
+	case limit < 0:
+		return nil, errs.Negative("limit")
+	}
+	m := s.state.Model()
+	now := s.now()
+	if req.ViewerId == 0 {
+		ids := m.Trending(now, limit, nil)
+		if len(ids) < limit {
+			// The trending list is being built for the first time, or the catalogue is small.
+			ids = m.Rank(0, now, limit, nil)
+		}
+		return &recommendapi.RecommendResponse{VideoIds: ids}, nil
+	}
+	ids, err := s.page(ctx, m, req.ViewerId, limit, now)
+	if err != nil {
+		s.log.WarnContext(ctx, "recommended page refused", "err", err)
+		return nil, fmt.Errorf("recommend a page: %w (%w)", errUnavailable, err)
+	}
+	return &recommendapi.RecommendResponse{VideoIds: ids}, nil
+}
+
+// page cuts the viewer's next page from their cached ranking, ranking again when it is
+// stale or used up, and starting the seen-set over when the catalogue is exhausted.
+func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, now int64) ([]int64, error) {
+	r := s.rankings.of(viewer, now)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cutoff := now - s.cfg.SeenWindow.Milliseconds()
+	version := m.UserVersion(viewer)
+	fresh := r.ids == nil || r.model != m || r.version != version // a first ranking, or the viewer acted
+	if fresh || now-r.at > rankTTL.Milliseconds() || (r.settling && now-r.at > rankSettle.Milliseconds()) {
+		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, true); err != nil {
+			return nil, err
+		}
+		r.settling = fresh
+	}
+	ids, err := s.take(ctx, r, viewer, limit, now, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) < limit {
+		// The ranking is used up: rank what is still unseen, with the same taste scores.
+		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, r.taste == nil); err != nil {
+			return nil, err
+		}
+		more, err := s.take(ctx, r, viewer, limit-len(ids), now, cutoff)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, more...)
+	}
+	if len(ids) < limit {
+		// The catalogue is exhausted for this viewer: start over, this page's picks first.
+		picked := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			picked[id] = true
+		}
+		rest := m.RankWithTaste(viewer, r.taste, now, limit-len(ids), func(id int64) bool { return !picked[id] })
+		if err := s.seen.Reset(ctx, viewer); err != nil {
+			return nil, err
+		}
+		// Recorded again after the reset, so the next page does not repeat them.
+		all := append(ids, rest...)
+		if ids, err = s.seen.Take(ctx, viewer, all, len(all), now, cutoff); err != nil {
+			return nil, err
+		}
+		r.ids = nil
+	}
+	return ids, nil
+}
+
+// rank computes the viewer's ranking of what they have not seen, walking their taste again
+// when retaste (a first ranking, a stale one, or one after their own action), else with the
+// taste scores of the last walk (the ranking was used up).
+func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, cutoff int64, version uint64, retaste bool) error {
+	seen, err := s.seen.Seen(ctx, viewer, cutoff)
+	if err != nil {
+		return err
+	}
+	if retaste {
+		r.taste = m.Taste(viewer)
+	}
+	r.ids = m.RankWithTaste(viewer, r.taste, now, rankDepth, func(id int64) bool { _, ok := seen[id]; return !ok })
+	r.next, r.model, r.version, r.at = 0, m, version, now
+	return nil
+}
+
+// take returns the next up to limit videos of the ranking that the seen store agrees are
+// unseen (another instance may have served some of them meanwhile).
+func (s *Service) take(ctx context.Context, r *ranking, viewer int64, limit int, now, cutoff int64) ([]int64, error) {
+	var out []int64
+	for len(out) < limit && r.next < len(r.ids) {
+		want := limit - len(out)
+		// A page's worth of spare candidates, in case some were served elsewhere.
+		end := min(r.next+2*want, len(r.ids))
+		candidates := r.ids[r.next:end]
+		got, err := s.seen.Take(ctx, viewer, candidates, want, now, cutoff)
+		if err != nil {
+			return out, err
+		}
+		if len(got) == want {
+			// Take stopped at its last pick: what follows it was not examined.
+			last := got[len(got)-1]
+			for i, id := range candidates {
+				if id == last {
+					end = r.next + i + 1
+					break
+				}
+			}
+		}
+		r.next = end
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// rankings caches each viewer's current ranking in this instance. It is a cache: the seen
+// store decides what is served, so another instance's ranking of the same viewer is harmless.
+type rankings struct {
+	mu     sync.Mutex
+	byUser map[int64]*ranking
+}
+
+func newRankings() *rankings { return &rankings{byUser: map[int64]*ranking{}} }
+
+// of returns the viewer's ranking, created empty. Past maxRankings, rankings older than
+// rankTTL (which would be recomputed anyway) are dropped first.
+func (rs *rankings) of(viewer, now int64) *ranking {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	r := rs.byUser[viewer]
+	if r != nil {
+		r.lastUsed.Store(now)
+		return r
+	}
+	if len(rs.byUser) >= maxRankings {
+		for id, old := range rs.byUser {
+			if now-old.lastUsed.Load() > rankTTL.Milliseconds() {
+				delete(rs.byUser, id)
+			}
+		}
+	}
+	r = &ranking{}
+	r.lastUsed.Store(now)
+	rs.byUser[viewer] = r
+	return r
+}
+
+// ranking is one viewer's cached ranking: the ids, the next one to serve, and the model,
+// the viewer's version in it and the time it was computed at.
+type ranking struct {
+	mu       sync.Mutex
+	ids      []int64
+	next     int
+	taste    map[int64]float64
+	model    *Model
+	version  uint64
+	at       int64
+	lastUsed atomic.Int64
+	// settling: a first ranking or one after the viewer's own action; made again after rankSettle.
+	settling bool
+}

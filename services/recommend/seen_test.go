@@ -1,0 +1,100 @@
+package recommend
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
+)
+
+// TestSeenStores runs one scenario against both seen stores: they must answer alike.
+func TestSeenStores(t *testing.T) {
+	r, _ := cachetest.New(t)
+	for name, store := range map[string]SeenStore{
+		"memory": NewMemorySeen(5),
+		"redis":  NewRedisSeen(r, 5, time.Hour),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			take := func(candidates []int64, limit int, now int64) []int64 {
+				t.Helper()
+				got, err := store.Take(ctx, 1, candidates, limit, now, now-1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got
+			}
+			if got := take([]int64{1, 2, 3}, 2, testNow); !slices.Equal(got, []int64{1, 2}) {
+				t.Errorf("first take %v, want [1 2] (stops at the limit)", got)
+			}
+			if got := take([]int64{1, 2, 3, 3, 4}, 5, testNow+1); !slices.Equal(got, []int64{3, 4}) {
+				t.Errorf("second take %v, want [3 4] (seen and repeated candidates skipped)", got)
+			}
+			// Another viewer is unaffected.
+			if got, _ := store.Take(ctx, 2, []int64{1}, 1, testNow, testNow-1000); !slices.Equal(got, []int64{1}) {
+				t.Errorf("another viewer took %v, want [1]", got)
+			}
+			// At most 5 are kept, the oldest forgotten first.
+			take([]int64{5, 6}, 2, testNow+2)
+			seen, err := store.Seen(ctx, 1, testNow-1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(seen) != 5 || seen[6] != testNow+2 {
+				t.Errorf("seen %v: want 5 videos, 6 seen at now+2", seen)
+			}
+			// Past the window everything is new again.
+			if got := take([]int64{6, 1}, 2, testNow+5000); !slices.Equal(got, []int64{6, 1}) {
+				t.Errorf("after the window %v, want [6 1]", got)
+			}
+			if err := store.Reset(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			if seen, err := store.Seen(ctx, 1, 0); err != nil || len(seen) != 0 {
+				t.Errorf("after a reset: %v (%v), want nothing", seen, err)
+			}
+		})
+	}
+}
+
+// TestPagesContinueAcrossInstances: two recommend instances sharing Redis serve one viewer
+// in turn, and no page repeats what the other served.
+func TestPagesContinueAcrossInstances(t *testing.T) {
+	r, _ := cachetest.New(t)
+	var instances []*Service
+	for range 2 {
+		s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
+			withClock(func() int64 { return testNow }),
+			WithState(NewRedisState(r, quietLog())), WithSeen(NewRedisSeen(r, 1000, time.Hour)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		instances = append(instances, s)
+	}
+	for v := int64(1); v <= 100; v++ {
+		if err := instances[0].state.Apply(context.Background(), Event{Kind: EventVideo, Video: v, Author: 1000, At: testNow - v*1000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the second instance never saw the videos", func() bool { return instances[1].Model().Stats().Videos == 100 })
+	seen := map[int64]bool{}
+	for page := range 3 {
+		resp, err := instances[page%2].Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.VideoIds) != 30 {
+			t.Fatalf("page %d: %d videos, want 30", page, len(resp.VideoIds))
+		}
+		for _, id := range resp.VideoIds {
+			if seen[id] {
+				t.Fatalf("page %d (instance %d) repeats video %d", page, page%2, id)
+			}
+			seen[id] = true
+		}
+	}
+}
