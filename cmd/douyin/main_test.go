@@ -33,7 +33,7 @@ func TestComponentsListsTheModuleTable(t *testing.T) {
 	if !slices.Equal(names, app.Components()) {
 		t.Fatalf("components %v, want %v", names, app.Components())
 	}
-	if !slices.Contains(names, app.Gateway) || app.Called(app.Gateway) || !app.Called(app.User) || !app.Single(app.Recommend) || app.Single(app.User) {
+	if !slices.Contains(names, app.Gateway) || app.Called(app.Gateway) || !app.Called(app.User) || app.Single(app.User) {
 		t.Fatalf("unexpected table: %s", out.String())
 	}
 }
