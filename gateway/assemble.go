@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/cloudwego/hertz/pkg/app"
-
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
 	"github.com/douyin-backend/douyin/internal/ids"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
@@ -34,23 +32,22 @@ const (
 
 // optional runs fetch for an optional part of the page: its failure degrades the page
 // instead of failing it.
-func (g *Gateway) optional(ctx context.Context, c *app.RequestContext, part string, fetch func() error) {
+func (g *Gateway) optional(ctx context.Context, scope pageScope, part string, fetch func() error) {
 	err := fetch()
 	if err == nil || ctx.Err() != nil {
 		return // the request itself is over: nothing is served anyway
 	}
-	route := c.FullPath()
-	g.deps.Logger.WarnContext(ctx, "page served without an optional part", "route", route, "part", part,
-		"request_id", requestID(c), "err", err)
+	g.deps.Logger.WarnContext(ctx, "page served without an optional part", "route", scope.route, "part", part,
+		"request_id", scope.requestID, "err", err)
 	if g.deps.Metrics != nil {
-		g.deps.Metrics.ObserveDegraded(route, part)
+		g.deps.Metrics.ObserveDegraded(scope.route, part)
 	}
 }
 
 // users returns the full User of every existing id as seen by viewer (0: anonymous), in four
 // parallel calls: profiles, relation counts and flags, favorite stats, work counts. Only the
 // profiles are required; the rest are optional parts.
-func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64, userIDs []int64) (map[int64]*base.User, error) {
+func (g *Gateway) users(ctx context.Context, scope pageScope, viewer int64, userIDs []int64) (map[int64]*base.User, error) {
 	userIDs = ids.Unique(userIDs)
 	out := make(map[int64]*base.User, len(userIDs))
 	if len(userIDs) == 0 {
@@ -62,7 +59,7 @@ func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64
 	works := &videoapi.MGetWorkCountsResponse{}
 	var optionals sync.WaitGroup
 	optionals.Go(func() {
-		g.optional(ctx, c, partRelations, func() error {
+		g.optional(ctx, scope, partRelations, func() error {
 			r, err := g.deps.Relations.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: viewer, UserIds: userIDs})
 			if err == nil {
 				relations = r
@@ -71,7 +68,7 @@ func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64
 		})
 	})
 	optionals.Go(func() {
-		g.optional(ctx, c, partFavoriteStats, func() error {
+		g.optional(ctx, scope, partFavoriteStats, func() error {
 			r, err := g.deps.Favorites.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: userIDs})
 			if err == nil {
 				favorites = r
@@ -80,7 +77,7 @@ func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64
 		})
 	})
 	optionals.Go(func() {
-		g.optional(ctx, c, partWorkCounts, func() error {
+		g.optional(ctx, scope, partWorkCounts, func() error {
 			r, err := g.deps.Videos.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs, ViewerId: viewer})
 			if err == nil {
 				works = r
@@ -93,7 +90,6 @@ func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64
 	if err != nil {
 		return nil, wrap("get users", err)
 	}
-	urlBase := g.urlBase(c)
 	for _, id := range userIDs {
 		p, ok := profiles.Users[id]
 		if !ok {
@@ -102,8 +98,8 @@ func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64
 		u := &base.User{
 			ID:              id,
 			Name:            p.Name,
-			Avatar:          absoluteURL(urlBase, p.Avatar),
-			BackgroundImage: absoluteURL(urlBase, p.BackgroundImage),
+			Avatar:          scope.url(p.Avatar),
+			BackgroundImage: scope.url(p.BackgroundImage),
 			Signature:       p.Signature,
 			WorkCount:       works.WorkCounts[id],
 		}
@@ -119,8 +115,8 @@ func (g *Gateway) users(ctx context.Context, c *app.RequestContext, viewer int64
 }
 
 // usersInOrder returns users for ids in the given order, skipping ids that no longer exist.
-func (g *Gateway) usersInOrder(ctx context.Context, c *app.RequestContext, viewer int64, userIDs []int64) ([]*base.User, error) {
-	byID, err := g.users(ctx, c, viewer, userIDs)
+func (g *Gateway) usersInOrder(ctx context.Context, scope pageScope, viewer int64, userIDs []int64) ([]*base.User, error) {
+	byID, err := g.users(ctx, scope, viewer, userIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +145,7 @@ func coverOf(r *videoapi.VideoRecord) string {
 // videos returns the app's Video for each record, in order, as seen by viewer: authors,
 // favorite counts and flags, and comment counts come from parallel batch calls; the authors
 // are required, the rest are optional parts.
-func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int64, records []*videoapi.VideoRecord) ([]*base.Video, error) {
+func (g *Gateway) videos(ctx context.Context, scope pageScope, viewer int64, records []*videoapi.VideoRecord) ([]*base.Video, error) {
 	out := make([]*base.Video, 0, len(records))
 	if len(records) == 0 {
 		return out, nil
@@ -163,7 +159,7 @@ func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int6
 	comments := &commentapi.MGetCommentCountsResponse{}
 	var optionals sync.WaitGroup
 	optionals.Go(func() {
-		g.optional(ctx, c, partVideoLikes, func() error {
+		g.optional(ctx, scope, partVideoLikes, func() error {
 			r, err := g.deps.Favorites.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs})
 			if err == nil {
 				favorites = r
@@ -172,7 +168,7 @@ func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int6
 		})
 	})
 	optionals.Go(func() {
-		g.optional(ctx, c, partCommentCounts, func() error {
+		g.optional(ctx, scope, partCommentCounts, func() error {
 			r, err := g.deps.Comments.MGetCommentCounts(ctx, &commentapi.MGetCommentCountsRequest{VideoIds: videoIDs})
 			if err == nil {
 				comments = r
@@ -180,12 +176,11 @@ func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int6
 			return err
 		})
 	})
-	authors, err := g.users(ctx, c, viewer, authorIDs)
+	authors, err := g.users(ctx, scope, viewer, authorIDs)
 	optionals.Wait()
 	if err != nil {
 		return nil, err
 	}
-	urlBase := g.urlBase(c)
 	for _, r := range records {
 		author, ok := authors[r.AuthorId]
 		if !ok {
@@ -194,14 +189,14 @@ func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int6
 		v := &base.Video{
 			ID:           r.Id,
 			Author:       author,
-			PlayURL:      absoluteURL(urlBase, r.PlayUrl),
-			CoverURL:     absoluteURL(urlBase, coverOf(r)),
+			PlayURL:      scope.url(r.PlayUrl),
+			CoverURL:     scope.url(coverOf(r)),
 			Title:        r.Title,
 			CommentCount: comments.CommentCounts[r.Id],
 			Renditions:   make([]*base.Rendition, 0, len(r.Renditions)),
 		}
 		for _, rd := range r.Renditions {
-			v.Renditions = append(v.Renditions, &base.Rendition{Height: rd.Height, Width: rd.Width, URL: absoluteURL(urlBase, rd.Url)})
+			v.Renditions = append(v.Renditions, &base.Rendition{Height: rd.Height, Width: rd.Width, URL: scope.url(rd.Url)})
 		}
 		if f := favorites.Videos[r.Id]; f != nil {
 			v.FavoriteCount, v.IsFavorite = f.FavoriteCount, f.IsFavorite
@@ -212,7 +207,7 @@ func (g *Gateway) videos(ctx context.Context, c *app.RequestContext, viewer int6
 }
 
 // videosByID loads ready videos by id, in the order given, and assembles them.
-func (g *Gateway) videosByID(ctx context.Context, c *app.RequestContext, viewer int64, videoIDs []int64) ([]*base.Video, error) {
+func (g *Gateway) videosByID(ctx context.Context, scope pageScope, viewer int64, videoIDs []int64) ([]*base.Video, error) {
 	if len(videoIDs) == 0 {
 		return []*base.Video{}, nil
 	}
@@ -226,7 +221,7 @@ func (g *Gateway) videosByID(ctx context.Context, c *app.RequestContext, viewer 
 			records = append(records, r)
 		}
 	}
-	return g.videos(ctx, c, viewer, records)
+	return g.videos(ctx, scope, viewer, records)
 }
 
 // wrap names the failed call; business errors pass through unchanged for the error table.

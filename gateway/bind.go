@@ -126,3 +126,17 @@ func set(field reflect.Value, f fieldPlan, raw string) error {
 	field.Set(val)
 	return nil
 }
+
+func orEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func orZero(n *int64) int64 {
+	if n == nil {
+		return 0
+	}
+	return *n
+}

@@ -51,7 +51,7 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 			return wrap("post comment", err)
 		}
 		g.firstPages.forget(req.VideoID)
-		comments, err := g.comments(ctx, c, userID, []*commentapi.CommentRecord{posted.Comment})
+		comments, err := g.comments(ctx, g.scopeOf(c), userID, []*commentapi.CommentRecord{posted.Comment})
 		if err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func (g *Gateway) doCommentList(ctx context.Context, c *app.RequestContext, resp
 	if err != nil {
 		return wrap("list comments", err)
 	}
-	comments, err := g.comments(ctx, c, viewer, list.Comments)
+	comments, err := g.comments(ctx, g.scopeOf(c), viewer, list.Comments)
 	if err != nil {
 		return err
 	}
@@ -105,12 +105,12 @@ func (g *Gateway) doCommentList(ctx context.Context, c *app.RequestContext, resp
 }
 
 // comments assembles comments with their authors in one batch.
-func (g *Gateway) comments(ctx context.Context, c *app.RequestContext, viewer int64, records []*commentapi.CommentRecord) ([]*base.Comment, error) {
+func (g *Gateway) comments(ctx context.Context, scope pageScope, viewer int64, records []*commentapi.CommentRecord) ([]*base.Comment, error) {
 	authorIDs := make([]int64, len(records))
 	for i, r := range records {
 		authorIDs[i] = r.UserId
 	}
-	authors, err := g.users(ctx, c, viewer, authorIDs)
+	authors, err := g.users(ctx, scope, viewer, authorIDs)
 	if err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func (g *Gateway) doFavoriteList(ctx context.Context, c *app.RequestContext, res
 	if err != nil {
 		return wrap("favorite list", err)
 	}
-	videos, err := g.videosByID(ctx, c, viewer, liked.VideoIds)
+	videos, err := g.videosByID(ctx, g.scopeOf(c), viewer, liked.VideoIds)
 	if err != nil {
 		return err
 	}

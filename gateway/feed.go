@@ -42,25 +42,26 @@ func (g *Gateway) feed(ctx context.Context, c *app.RequestContext) {
 		viewer, err = g.viewer(ctx, c, orEmpty(req.Token), false)
 	}
 	cursor := feedCursor(orZero(req.LatestTime))
+	scope := g.scopeOf(c)
 	if err == nil && viewer == 0 && cursor == 0 && g.firstPages != nil {
-		if body, err := g.anonymousFirstPage(ctx, c); err == nil {
+		if body, err := g.anonymousFirstPage(ctx, c, scope); err == nil {
 			c.Data(http.StatusOK, consts.MIMEApplicationJSONUTF8, body)
 			return
 		}
 		// The build failed and was logged: answer this request on its own.
 	}
 	if err == nil {
-		err = g.fillFeed(ctx, c, viewer, cursor, resp)
+		err = g.fillFeed(ctx, scope, viewer, cursor, resp)
 	}
 	g.reply(ctx, c, resp, err)
 }
 
 // anonymousFirstPage is the encoded first page as anonymous viewers see it, from the page
 // cache. It is built without the first caller's cancellation: other callers wait for it too.
-func (g *Gateway) anonymousFirstPage(ctx context.Context, c *app.RequestContext) ([]byte, error) {
-	return g.firstPages.get(g.urlBase(c), func() (builtPage, error) {
+func (g *Gateway) anonymousFirstPage(ctx context.Context, c *app.RequestContext, scope pageScope) ([]byte, error) {
+	return g.firstPages.get(scope.urlBase, func() (builtPage, error) {
 		resp := &api.FeedResponse{VideoList: []*base.Video{}}
-		err := g.fillFeed(context.WithoutCancel(ctx), c, 0, 0, resp)
+		err := g.fillFeed(context.WithoutCancel(ctx), scope, 0, 0, resp)
 		if g.settle(ctx, c, resp, err) != http.StatusOK {
 			return builtPage{}, err
 		}
@@ -74,12 +75,12 @@ func (g *Gateway) anonymousFirstPage(ctx context.Context, c *app.RequestContext)
 }
 
 // fillFeed puts the page before cursor (0: now) as viewer sees it into resp.
-func (g *Gateway) fillFeed(ctx context.Context, c *app.RequestContext, viewer, cursor int64, resp *api.FeedResponse) error {
+func (g *Gateway) fillFeed(ctx context.Context, scope pageScope, viewer, cursor int64, resp *api.FeedResponse) error {
 	page, err := g.deps.Videos.Feed(ctx, &videoapi.FeedRequest{LatestTime: cursor, Limit: feedPageSize})
 	if err != nil {
 		return wrap("feed", err)
 	}
-	videos, err := g.videos(ctx, c, viewer, page.Videos)
+	videos, err := g.videos(ctx, scope, viewer, page.Videos)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func (g *Gateway) followingFeed(ctx context.Context, c *app.RequestContext) {
 			AuthorIds: followees.UserIds, LatestTime: cursor, Limit: feedPageSize,
 		})
 		if err == nil {
-			resp.VideoList, err = g.videos(ctx, c, viewer, page.Videos)
+			resp.VideoList, err = g.videos(ctx, g.scopeOf(c), viewer, page.Videos)
 			resp.NextTime = page.NextTime
 		} else {
 			err = wrap("following feed", err)

@@ -45,7 +45,7 @@ func (g *Gateway) recommendFeed(ctx context.Context, c *app.RequestContext) {
 					}
 				}
 			}
-			resp.VideoList, err = g.videos(ctx, c, viewer, records)
+			resp.VideoList, err = g.videos(ctx, g.scopeOf(c), viewer, records)
 			resp.VideoList = withoutOwnOrLiked(resp.VideoList, viewer)
 		} else {
 			err = wrap("get videos", err)

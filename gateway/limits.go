@@ -11,9 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cloudwego/hertz/pkg/app"
-
-	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
@@ -26,51 +23,6 @@ const (
 	writeBurst = 100
 	readBurst  = 200
 )
-
-// limitAuth applies the per-IP limit of sign-ups and logins, which guess passwords otherwise
-// and cost a bcrypt hash each.
-func (g *Gateway) limitAuth(next app.HandlerFunc) app.HandlerFunc {
-	return func(ctx context.Context, c *app.RequestContext) {
-		if ok, wait := g.authLimit.reserve(g.clientIP(c)); !ok {
-			g.reply(ctx, c, &api.UserLoginResponse{}, rateLimited("too many sign-ups or logins from this address, please wait a minute", wait))
-			return
-		}
-		next(ctx, c)
-	}
-}
-
-// limitReads applies the per-IP limit of every other /douyin/ call: generous enough for the
-// app's polling, low enough that one address cannot take the whole server.
-func (g *Gateway) limitReads(ctx context.Context, c *app.RequestContext) {
-	path := string(c.Request.URI().Path())
-	if !strings.HasPrefix(path, "/douyin/") || strings.HasPrefix(path, "/douyin/user/login") || strings.HasPrefix(path, "/douyin/user/register") {
-		c.Next(ctx)
-		return
-	}
-	if ok, wait := g.readLimit.reserve(g.clientIP(c)); !ok {
-		g.abortLimited(ctx, c, rateLimited("too many requests from this address, please slow down", wait))
-		return
-	}
-	c.Next(ctx)
-}
-
-// abortLimited answers a refusal from a middleware with the envelope and stops the chain.
-func (g *Gateway) abortLimited(ctx context.Context, c *app.RequestContext, err error) {
-	resp := &api.FeedResponse{}
-	status := g.settle(ctx, c, resp, err)
-	c.AbortWithStatusJSON(status, map[string]any{"status_code": resp.StatusCode, "status_msg": resp.StatusMsg})
-}
-
-// secureHeaders marks every answer as not to be sniffed, and every API answer as not to be
-// stored: most depend on the token (chat, a logged-in feed), and a cache keyed by path would
-// serve one user's answer to another.
-func (g *Gateway) secureHeaders(ctx context.Context, c *app.RequestContext) {
-	c.Response.Header.Set("X-Content-Type-Options", "nosniff")
-	if strings.HasPrefix(string(c.Request.URI().Path()), "/douyin/") {
-		c.Response.Header.Set("Cache-Control", "no-store")
-	}
-	c.Next(ctx)
-}
 
 // loginBackoff slows down password guessing against one account from one address: after
 // freeFailures failed logins the next attempt waits 1 s, then 2 s, 4 s … up to max, and an

@@ -363,7 +363,7 @@ func (g *Gateway) doPublishList(ctx context.Context, c *app.RequestContext, resp
 	if err != nil {
 		return wrap("publish list", err)
 	}
-	videos, err := g.videos(ctx, c, viewer, list.Videos)
+	videos, err := g.videos(ctx, g.scopeOf(c), viewer, list.Videos)
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func (g *Gateway) relationList(ctx context.Context, c *app.RequestContext, list 
 		if err != nil {
 			return wrap("relation list", err)
 		}
-		users, err := g.usersInOrder(ctx, c, viewer, found.UserIds)
+		users, err := g.usersInOrder(ctx, g.scopeOf(c), viewer, found.UserIds)
 		if err != nil {
 			return err
 		}
@@ -105,9 +105,10 @@ func (g *Gateway) doFriendList(ctx context.Context, c *app.RequestContext, resp 
 		users  map[int64]*base.User
 		latest *messageapi.MGetLatestMessagesResponse
 	)
+	scope := g.scopeOf(c)
 	grp, gctx := errgroup.WithContext(ctx)
 	grp.Go(func() (err error) {
-		users, err = g.users(gctx, c, viewer, friends.UserIds)
+		users, err = g.users(gctx, scope, viewer, friends.UserIds)
 		return err
 	})
 	grp.Go(func() (err error) {

@@ -18,6 +18,13 @@ import (
 // serveEdge runs a gateway with cfg (address, zone and grace filled in) on a loopback port.
 func serveEdge(t *testing.T, cfg Config) string {
 	t.Helper()
+	_, addr := runGateway(t, cfg)
+	return addr
+}
+
+// runGateway is serveEdge that also returns the gateway.
+func runGateway(t *testing.T, cfg Config) (*Gateway, string) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +49,7 @@ func serveEdge(t *testing.T, cfg Config) string {
 		resp, err := http.Get("http://" + cfg.Addr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
-			return cfg.Addr
+			return g, cfg.Addr
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("gateway not serving within 10s: %v", err)

@@ -93,7 +93,7 @@ func (g *Gateway) doUserInfo(ctx context.Context, c *app.RequestContext, resp *a
 	if target == 0 {
 		target = viewer
 	}
-	users, err := g.users(ctx, c, viewer, []int64{target})
+	users, err := g.users(ctx, g.scopeOf(c), viewer, []int64{target})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates every piece of generated code: kitex_gen/ (Kitex) and gateway/internal/apimodel/
-# (hz models) from idl/, and config.example.yaml from the flags. This script is the only writer
+# (hz models and the route table) from idl/, and config.example.yaml from the flags. This script is the only writer
 # of those; running it on a clean tree changes nothing (CI checks that with scripts/check-gen.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +26,8 @@ go run ./tools/cmd/kitexadapter kitex_gen "$module"
 # slim: plain structs for JSON/form binding; no Thrift codec is needed at the HTTP edge.
 hz model --idl idl/api.thrift --module "$module" --model_dir gateway/internal/apimodel \
   --unset_omitempty -t template=slim -t gen_setter >/dev/null
+# The route table (paths, methods, one handler slot per method) from the service of api.thrift.
+go run ./tools/cmd/apiroutes idl/api.thrift gateway/internal/apimodel/api/routes.go
 echo "generated kitex_gen/ and gateway/internal/apimodel/ from idl/"
 
 # config.example.yaml: every setting at its default, as `douyin -print-config` writes it (the

@@ -8,6 +8,8 @@ tool (
 	github.com/cloudwego/thriftgo
 )
 
+require github.com/cloudwego/thriftgo v0.4.5
+
 require (
 	github.com/Masterminds/goutils v1.1.1 // indirect
 	github.com/Masterminds/semver/v3 v3.2.0 // indirect
@@ -17,7 +19,6 @@ require (
 	github.com/cloudwego/hertz/cmd/hz v0.9.7 // indirect
 	github.com/cloudwego/kitex v0.16.3 // indirect
 	github.com/cloudwego/prutal v0.1.3 // indirect
-	github.com/cloudwego/thriftgo v0.4.5 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.2 // indirect
 	github.com/dlclark/regexp2 v1.11.0 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect

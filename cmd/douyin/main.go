@@ -21,7 +21,7 @@ import (
 	"time"
 	_ "time/tzdata" // comment dates use a configured zone even on images without zoneinfo
 
-	"github.com/douyin-backend/douyin/internal/app"
+	"github.com/douyin-backend/douyin/app"
 	"github.com/douyin-backend/douyin/internal/config"
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/telemetry"

@@ -21,6 +21,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/db"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 	"github.com/douyin-backend/douyin/services/comment"
 	"github.com/douyin-backend/douyin/services/favorite"
 	"github.com/douyin-backend/douyin/services/message"
@@ -92,9 +93,9 @@ const usernamePrefix = "bench"
 const (
 	clipKey  = "bench/clip.mp4"
 	coverKey = "bench/cover.jpg"
-	// statusReady mirrors the video service's ready status (unexported there): only ready
-	// videos are served by the feed and lists.
-	statusReady int8 = 2
+	// statusReady is a ready video's stored status (the IDL enum in the column's small
+	// integer): only ready videos are served by the feed and lists.
+	statusReady = int8(videoapi.VideoStatus_Ready)
 )
 
 // seedConfig is the configuration of the seed subcommand.

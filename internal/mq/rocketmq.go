@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"regexp"
 	"strconv"
@@ -18,7 +19,6 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
-	"github.com/apache/rocketmq-client-go/v2/rlog"
 )
 
 // RocketMQConfig tunes the RocketMQ backend.
@@ -106,6 +106,7 @@ type RocketMQ struct {
 	cfg      RocketMQConfig
 	instance string
 	producer rocketmq.Producer
+	log      *slog.Logger
 
 	mu       sync.Mutex
 	groups   map[string]*rmqGroup // consumer group (prefixed) → its consumer
@@ -137,10 +138,7 @@ func NewRocketMQ(cfg RocketMQConfig) (*RocketMQ, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	// The client logs every heartbeat and rebalance at info level to stdout through a
-	// package-level logrus logger. The level is the library's global state, not ours; every
-	// RocketMQ sets the same value, so setting it here again is harmless.
-	rlog.SetLogLevel("warn")
+	installClientLogger()
 
 	// The client library shares one connection set per "instance name" across the whole
 	// process and refuses a second one with other name servers; a name of our own keeps
@@ -152,6 +150,7 @@ func NewRocketMQ(cfg RocketMQConfig) (*RocketMQ, error) {
 	r := &RocketMQ{
 		cfg:      cfg,
 		instance: cfg.GroupPrefix + "-" + hex.EncodeToString(suffix),
+		log:      slog.Default(),
 		groups:   map[string]*rmqGroup{},
 	}
 	p, err := rocketmq.NewProducer(
@@ -292,8 +291,11 @@ func (r *RocketMQ) consume(topic, group string, h Handler) func(context.Context,
 				if cc, ok := primitive.GetConcurrentlyCtx(ctx); ok {
 					cc.DelayLevelWhenNextConsume = delayLevel(r.backoff(m.ReconsumeTimes))
 				}
-				// The client logs this error (at warn) with the message and queue.
-				return consumer.ConsumeRetryLater, fmt.Errorf("handle %s for %s (attempt %d): %w", topic, group, m.ReconsumeTimes+1, err)
+				// Logged here and not returned: the client would log the error with the whole
+				// pulled batch (see messageSafeLogger). RetryLater alone sends it back.
+				r.log.Warn("mq handler failed; the message goes back to the broker for a retry",
+					"topic", topic, "group", group, "msg_id", m.MsgId, "attempt", m.ReconsumeTimes+1, "err", err)
+				return consumer.ConsumeRetryLater, nil
 			}
 		}
 		return consumer.ConsumeSuccess, nil

@@ -22,7 +22,7 @@ func TestCallerIdentityOverRealKitex(t *testing.T) {
 	key := []byte(strings.Repeat("c", 32))
 	addr := freeAddr(t)
 	cfg := testConfig(DiscoveryDNS, addr)
-	srv, err := NewServer(cfg, "user", func(s server.Server) error { return userservice.RegisterService(s, newUserService(t)) },
+	srv, err := NewServer(cfg, "user", func(s server.Server) error { return userservice.RegisterService(s, newUserService()) },
 		NewCallerIdentity(key, "user").ServerOption())
 	if err != nil {
 		t.Fatal(err)

@@ -7,14 +7,11 @@ import (
 	"time"
 
 	"github.com/cloudwego/kitex/server"
-	"golang.org/x/crypto/bcrypt"
 
-	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 	"github.com/douyin-backend/douyin/kitex_gen/user/userservice"
-	"github.com/douyin-backend/douyin/services/user"
 )
 
 func freeAddr(t *testing.T) string {
@@ -25,21 +22,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-func newUserService(t *testing.T) userapi.UserService {
-	t.Helper()
-	gdb, err := db.Open(db.Config{Driver: db.DriverSQLite, MaxOpenConns: 4, MaxIdleConns: 4}, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close(gdb) })
-	if err := user.Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	cfg := user.DefaultConfig()
-	cfg.PasswordCost = bcrypt.MinCost // the production cost under -race outlasts the call timeout
-	return user.New(user.NewSQLStore(gdb), cfg)
 }
 
 func testConfig(discovery, listen string) Config {
@@ -53,7 +35,7 @@ func testConfig(discovery, listen string) Config {
 // serve starts the user component's Kitex server and stops it when the test ends.
 func serve(t *testing.T, cfg Config) {
 	t.Helper()
-	srv, err := NewServer(cfg, "user", func(s server.Server) error { return userservice.RegisterService(s, newUserService(t)) })
+	srv, err := NewServer(cfg, "user", func(s server.Server) error { return userservice.RegisterService(s, newUserService()) })
 	if err != nil {
 		t.Fatal(err)
 	}

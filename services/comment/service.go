@@ -16,6 +16,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
@@ -84,7 +85,7 @@ func (s *Service) PostComment(ctx context.Context, req *commentapi.PostCommentRe
 		return nil, err
 	}
 	cache.DropCounts(ctx, s.counts, []int64{c.VideoID}, s.log)
-	s.activity.Notify(ctx, s.log, activity.Event{Kind: activity.CommentAdded, UserID: c.UserID, VideoID: c.VideoID, CommentID: c.ID, At: c.CreatedAt})
+	s.activity.Notify(ctx, s.log, &event.ActivityEvent{Kind: event.ActivityCommentAdded, UserId: c.UserID, VideoId: c.VideoID, CommentId: c.ID, At: c.CreatedAt})
 	return &commentapi.PostCommentResponse{Comment: record(c)}, nil
 }
 
@@ -119,7 +120,7 @@ func (s *Service) DeleteComment(ctx context.Context, req *commentapi.DeleteComme
 		return nil, err
 	}
 	cache.DropCounts(ctx, s.counts, []int64{c.VideoID}, s.log)
-	s.activity.Notify(ctx, s.log, activity.Event{Kind: activity.CommentDeleted, UserID: c.UserID, VideoID: c.VideoID, CommentID: c.ID, At: c.CreatedAt})
+	s.activity.Notify(ctx, s.log, &event.ActivityEvent{Kind: event.ActivityCommentDeleted, UserId: c.UserID, VideoId: c.VideoID, CommentId: c.ID, At: c.CreatedAt})
 	return &commentapi.DeleteCommentResponse{}, nil
 }
 

@@ -15,13 +15,19 @@ import (
 // piece of the read model is loaded from SQL on a miss, so an empty read model (a restart, a
 // FLUSHALL) costs speed, never correctness.
 //
-// Consistency. A like is applied to the read model first and its event published; the
-// consumer commits it to SQL later. Set membership decides idempotence: a step changes the
-// counters only when it changed the user's set, so a like applied twice (the request, then the
-// consumer after the commit) counts once, and a read model reloaded from SQL before the commit
-// (which lacks the like) gets it when the consumer applies the step again. Counters are never
-// created from a delta, only loaded from SQL, so a counter that is cached is always SQL plus
-// the steps applied since it was loaded.
+// Consistency. A like takes a seq from the read model (Reserve), its event is published with
+// that seq, and only then is the step applied to the read model (Apply); the consumer commits
+// it to SQL later. So the read model never holds a step whose event is not queued: a process
+// killed between the two leaves a queued event that the consumer's Settle brings into the read
+// model, never a step that SQL will not get (which, applied first, would stay visible until
+// the set expired). Set membership decides idempotence: a step changes the counters only when
+// it changed the user's set, so a like applied twice (the request, then the consumer after the
+// commit) counts once, and a read model reloaded from SQL before the commit (which lacks the
+// like) gets it when the consumer settles the pair. A step older than one the pair already
+// took, or than a settled commit, is stale and changes nothing: concurrent actions on one pair
+// may reach Apply out of seq order, and SQL keeps the newest seq. Counters are never created
+// from a delta, only loaded from SQL, so a counter that is cached is always SQL plus the steps
+// applied since it was loaded.
 //
 // Pending deltas. Each (user, video) pair whose set state differs from SQL has a pending
 // delta, set state minus SQL state (+1: a like SQL lacks, -1: an unlike): a step that changes
@@ -39,10 +45,15 @@ import (
 // set's and deltas' lifetime, and counters live only cache.counter-ttl (with jitter) before
 // they are reloaded from SQL, which is what bounds the error in time.
 type ReadModel interface {
-	// Apply sets whether c.UserID likes c.VideoID and, only if that changed the user's set,
-	// moves the cached counters of the video, the user and the author, in one atomic step. It
-	// returns ErrNotLoaded, changing nothing, when the user's set is not cached.
-	Apply(ctx context.Context, c Change) (Applied, error)
+	// Reserve hands out the seq of a step of userID: strictly increasing across all steps,
+	// in nanoseconds (from the read model's clock, pushed past the last seq handed out). It
+	// returns ErrNotLoaded, handing out nothing, when the user's set is not cached.
+	Reserve(ctx context.Context, userID int64) (seq int64, err error)
+	// Apply sets whether c.UserID likes c.VideoID as of the reserved seq and, only if that
+	// changed the user's set, moves the cached counters of the video, the user and the author,
+	// in one atomic step. A seq not newer than the pair's last step or settled commit changes
+	// nothing. It returns ErrNotLoaded, changing nothing, when the user's set is not cached.
+	Apply(ctx context.Context, c Change, seq int64) (Applied, error)
 	// FillLiked caches the user's liked set as read from SQL, unless a set is cached already
 	// (it would be newer than the SQL read).
 	FillLiked(ctx context.Context, userID int64, videoIDs []int64) error
@@ -83,7 +94,8 @@ type LikedSet struct {
 	LastStep map[int64]int64
 }
 
-// ErrNotLoaded is returned by ReadModel.Apply when the user's liked set is not cached.
+// ErrNotLoaded is returned by ReadModel.Reserve and Apply when the user's liked set is not
+// cached.
 var ErrNotLoaded = errors.New("liked set not cached")
 
 // Change is one user's like (Liked) or unlike of one video by its author.
@@ -98,10 +110,6 @@ func (c Change) inverse() Change { c.Liked = !c.Liked; return c }
 type Applied struct {
 	// Changed reports whether the user's set changed (and with it the cached counters).
 	Changed bool
-	// Seq, when not zero, is the read model's order of this change, strictly increasing across
-	// changes. The event carries it, so SQL applies one pair's changes in the order the read
-	// model took them even when they came through different service instances.
-	Seq int64
 }
 
 // CachedVideoFavorites is what the read model holds for a batch of videos.
@@ -130,46 +138,49 @@ func WithLogger(l *slog.Logger) Option {
 	return func(s *Service) { s.log = l }
 }
 
-// act applies a like or unlike: to the read model first (if any), then to the queue. Every
-// action is published, even one that changes nothing in the read model: it may be the retry of
-// a request whose process died between its read-model step and its publish, and then this
-// event is the only way the like reaches SQL. The consumer's seq and state checks make repeats
-// no-ops, so liking twice still counts once. A publish failure undoes a step that changed
-// the read model, so the failed request leaves no trace and an acknowledged like is never lost.
+// act applies a like or unlike: it reserves the step's seq in the read model (if any),
+// publishes the event, and only then applies the step to the read model, before the answer
+// (read-your-writes). The seq comes from the read model, not this instance's clock, so SQL
+// applies one pair's steps in the order the read model took them whichever instance took
+// them. Every action is published, even one that will change nothing in the read model: it
+// may repeat a request whose event never reached the queue, and then this event is the only
+// way the like reaches SQL. The consumer's seq and state checks make repeats no-ops, so
+// liking twice still counts once.
+//
+// The order is what keeps a process killed mid-request harmless: before the publish nothing
+// has changed anywhere; after it the event is durable and the consumer's Settle brings the
+// read model in line, whether or not this process lived to apply the step. A failed publish
+// leaves nothing to undo, so a refused request leaves no trace, and an acknowledged like is
+// never lost.
 func (s *Service) act(ctx context.Context, c Change) error {
 	now := time.Now()
 	if s.readModel == nil {
 		return s.publish(ctx, c, s.nextSeq(now), now)
 	}
-	applied, err := s.applyLoaded(ctx, c)
+	seq, err := s.reserveLoaded(ctx, c.UserID)
 	var storeErr *loadError
 	switch {
 	case errors.As(err, &storeErr):
 		return storeErr.err
 	case err != nil:
 		// The read model is down: the queue alone still makes the like durable, and the
-		// consumer's step puts it into the read model once that answers again.
+		// consumer's Settle puts it into the read model once that answers again.
 		s.log.WarnContext(ctx, "favorite read model unavailable; publishing without it", "err", err)
-		if err := s.publish(ctx, c, s.nextSeq(now), now); err != nil {
-			// The step may have landed with only its reply lost: drop what it could touch.
-			if ferr := s.readModel.Forget(context.WithoutCancel(ctx), c); ferr != nil {
-				s.log.WarnContext(ctx, "favorite read model keys not dropped; they expire with their TTL", "err", ferr)
-			}
-			return err
-		}
-		return nil
-	}
-	seq := applied.Seq
-	if seq == 0 {
-		seq = s.nextSeq(now)
+		return s.publish(ctx, c, s.nextSeq(now), now)
 	}
 	if err := s.publish(ctx, c, seq, now); err != nil {
-		if !applied.Changed {
-			return err // nothing to undo: liked twice, or unliked what was not liked
-		}
-		// Not the request's context: a cancelled request must still undo its step.
-		s.undo(context.WithoutCancel(ctx), c)
 		return err
+	}
+	// Queued: the like stands whatever happens next. Not the request's context: a request
+	// cancelled now must still leave the read model showing what it queued.
+	ctx = context.WithoutCancel(ctx)
+	if err := s.applyLoaded(ctx, c, seq); err != nil {
+		// The step may have landed with only its reply lost: drop what it could touch, so
+		// reads load SQL plus the pending deltas until the consumer settles the pair.
+		s.log.WarnContext(ctx, "favorite read model did not take a queued like; dropping its keys", "err", err)
+		if ferr := s.readModel.Forget(ctx, c); ferr != nil {
+			s.log.WarnContext(ctx, "favorite read model keys not dropped; they expire with their TTL", "err", ferr)
+		}
 	}
 	return nil
 }
@@ -181,38 +192,46 @@ type loadError struct{ err error }
 func (e *loadError) Error() string { return e.err.Error() }
 func (e *loadError) Unwrap() error { return e.err }
 
-// applyLoaded runs Apply, loading the user's liked set from SQL (one query) when it is not
-// cached.
-func (s *Service) applyLoaded(ctx context.Context, c Change) (Applied, error) {
-	for range 2 {
-		applied, err := s.readModel.Apply(ctx, c)
+// loadAttempts bounds the loads of a user's set that keeps being evicted (memory pressure).
+const loadAttempts = 2
+
+// reserveLoaded runs Reserve, loading the user's liked set from SQL (one query) when it is
+// not cached.
+func (s *Service) reserveLoaded(ctx context.Context, userID int64) (int64, error) {
+	for range loadAttempts {
+		seq, err := s.readModel.Reserve(ctx, userID)
 		if !errors.Is(err, ErrNotLoaded) {
-			return applied, err
+			return seq, err
 		}
-		liked, err := s.store.LikedVideoIDs(ctx, c.UserID)
-		if err != nil {
-			return Applied{}, &loadError{err}
-		}
-		if err := s.readModel.FillLiked(ctx, c.UserID, liked); err != nil {
-			return Applied{}, err
+		if err := s.loadLiked(ctx, userID); err != nil {
+			return 0, err
 		}
 	}
-	// Evicted between the fill and the step twice: memory pressure; do not spin.
-	return Applied{}, fmt.Errorf("liked set of user %d evicted while loading", c.UserID)
+	return 0, fmt.Errorf("liked set of user %d evicted while loading", userID)
 }
 
-// undo rolls back a read-model step whose event could not be published. If even that fails,
-// the touched keys are dropped so reads reload them from SQL, which never saw the like.
-func (s *Service) undo(ctx context.Context, c Change) {
-	_, err := s.readModel.Apply(ctx, c.inverse())
-	if err == nil {
-		return
+// applyLoaded runs Apply, loading the user's liked set from SQL when it was evicted since
+// the seq was reserved.
+func (s *Service) applyLoaded(ctx context.Context, c Change, seq int64) error {
+	for range loadAttempts {
+		_, err := s.readModel.Apply(ctx, c, seq)
+		if !errors.Is(err, ErrNotLoaded) {
+			return err
+		}
+		if err := s.loadLiked(ctx, c.UserID); err != nil {
+			return err
+		}
 	}
-	s.log.WarnContext(ctx, "favorite read model rollback failed; dropping its keys", "err", err)
-	if err := s.readModel.Forget(ctx, c); err != nil {
-		s.log.ErrorContext(ctx, "favorite read model keeps an unpublished like until its keys expire",
-			"user_id", c.UserID, "video_id", c.VideoID, "err", err)
+	return fmt.Errorf("liked set of user %d evicted while loading", c.UserID)
+}
+
+// loadLiked caches the user's liked set as SQL has it; a SQL failure is a loadError.
+func (s *Service) loadLiked(ctx context.Context, userID int64) error {
+	liked, err := s.store.LikedVideoIDs(ctx, userID)
+	if err != nil {
+		return &loadError{err}
 	}
+	return s.readModel.FillLiked(ctx, userID, liked)
 }
 
 // syncCommitted runs after the consumer handled an event, whatever SQL did with it: the read

@@ -24,6 +24,7 @@ import (
 //	stats   user  → favorite_count, total_favorited (fav:s:{user})
 //	lastSeq the last seq handed out, in microseconds (fav:seq)
 //	steps     (user, video) → seq of the user's last step that changed it, µs (fav:q:{user})
+//	applied   (user, video) → seq of the newest step applied, changed or not ("a:" fields)
 //	settled   (user, video) → the newest committed seq settled, µs ("c:" fields of fav:q:{user})
 //	byVideo   video → user → the pair's pending delta (fav:pv:{video})
 //	byLiker   user → video → the pair's pending delta (fav:pf:{user})
@@ -35,6 +36,7 @@ type MemoryReadModel struct {
 	videos   *cache.Bounded[int64, int64]
 	stats    *cache.Bounded[int64, memoryStats]
 	steps    *cache.Bounded[likePair, int64]
+	applied  *cache.Bounded[likePair, int64]
 	settled  *cache.Bounded[likePair, int64]
 	byVideo  *cache.Bounded[int64, map[int64]int64]
 	byLiker  *cache.Bounded[int64, map[int64]int64]
@@ -65,6 +67,7 @@ func NewMemoryReadModel(setTTL, counterTTL time.Duration, maxEntries int) *Memor
 		stats:  cache.NewBounded[int64, memoryStats](maxEntries),
 		// Steps and pending deltas are bounded like the rest: one evicted early is a flush of it.
 		steps:       cache.NewBounded[likePair, int64](maxEntries),
+		applied:     cache.NewBounded[likePair, int64](maxEntries),
 		settled:     cache.NewBounded[likePair, int64](maxEntries),
 		byVideo:     cache.NewBounded[int64, map[int64]int64](maxEntries),
 		byLiker:     cache.NewBounded[int64, map[int64]int64](maxEntries),
@@ -76,36 +79,50 @@ func NewMemoryReadModel(setTTL, counterTTL time.Duration, maxEntries int) *Memor
 	}
 }
 
-// Apply is applyScript: nothing happens unless the user's set is cached; the set is changed
-// and its lifetime renewed; the step gets a seq whether or not it changed anything (its event
-// is still published); and only if the set changed do the cached counters move, in place and
-// keeping their expiry, and the pair's pending delta with them. A counter that is not cached
-// is not created: from a delta it would be a wrong absolute value.
-func (m *MemoryReadModel) Apply(_ context.Context, c Change) (Applied, error) {
+// Reserve is reserveScript: a seq in microseconds like Redis TIME, pushed past the last one
+// so it strictly increases even if the clock steps back, returned in nanoseconds (the unit of
+// the service's own seqs); nothing when the user's set is not cached.
+func (m *MemoryReadModel) Reserve(_ context.Context, userID int64) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.liked.Get(userID); !ok {
+		return 0, ErrNotLoaded
+	}
+	seq := max(m.lastSeq+1, time.Now().UnixMicro())
+	m.lastSeq = seq
+	return seq * 1000, nil
+}
+
+// Apply is applyScript: nothing happens unless the user's set is cached; the set's lifetime
+// is renewed; a step not newer than the pair's last step or settled commit is stale and
+// changes nothing; otherwise the set is changed and only if it changed do the cached counters
+// move, in place and keeping their expiry, and the pair's pending delta with them. A counter
+// that is not cached is not created: from a delta it would be a wrong absolute value.
+func (m *MemoryReadModel) Apply(_ context.Context, c Change, seqNanos int64) (Applied, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	set, ok := m.liked.Get(c.UserID)
 	if !ok {
 		return Applied{}, ErrNotLoaded
 	}
-	_, had := set[c.VideoID]
-	changed := had != c.Liked
-	if changed {
-		if c.Liked {
-			set[c.VideoID] = struct{}{}
-		} else {
-			delete(set, c.VideoID)
+	m.liked.Put(c.UserID, set, cache.TTL(m.setTTL))
+	pair, seq := likePair{c.UserID, c.VideoID}, seqNanos/1000
+	for _, seen := range []*cache.Bounded[likePair, int64]{m.steps, m.applied, m.settled} {
+		if newer, ok := seen.Get(pair); ok && seq <= newer {
+			return Applied{}, nil
 		}
 	}
-	m.liked.Put(c.UserID, set, cache.TTL(m.setTTL))
-	// Microseconds like Redis TIME, pushed past the last one so it strictly increases even if
-	// the clock steps back; returned in nanoseconds, the unit of the service's own seqs.
-	seq := max(m.lastSeq+1, time.Now().UnixMicro())
-	m.lastSeq = seq
-	if !changed {
-		return Applied{Seq: seq * 1000}, nil
+	m.applied.Put(pair, seq, cache.TTL(m.setTTL))
+	_, had := set[c.VideoID]
+	if had == c.Liked {
+		return Applied{}, nil
 	}
-	m.steps.Put(likePair{c.UserID, c.VideoID}, seq, cache.TTL(m.setTTL))
+	if c.Liked {
+		set[c.VideoID] = struct{}{}
+	} else {
+		delete(set, c.VideoID)
+	}
+	m.steps.Put(pair, seq, cache.TTL(m.setTTL))
 	d := int64(1)
 	if !c.Liked {
 		d = -1
@@ -123,7 +140,7 @@ func (m *MemoryReadModel) Apply(_ context.Context, c Change) (Applied, error) {
 		m.stats.Replace(c.AuthorID, s)
 	}
 	m.setPending(c, m.pending(c)+d)
-	return Applied{Changed: true, Seq: seq * 1000}, nil
+	return Applied{Changed: true}, nil
 }
 
 // pending is the pair's pending delta (fav:pv:{video} field user).
@@ -299,7 +316,7 @@ func (m *MemoryReadModel) FillUserStats(_ context.Context, stats map[int64]UserC
 
 // Settle is settleScript: unless an earlier Settle of the pair saw a newer commit, the
 // user's membership takes the committed state if the set is cached and SQL has its every
-// step, the pair's pending delta becomes set state minus SQL state (with no set, zero once
+// step (changed or not), the pair's pending delta becomes set state minus SQL state (with no set, zero once
 // SQL has every step), and the counters are dropped when SQL or the delta moved.
 func (m *MemoryReadModel) Settle(_ context.Context, c Change, committed Committed) error {
 	m.mu.Lock()
@@ -309,7 +326,9 @@ func (m *MemoryReadModel) Settle(_ context.Context, c Change, committed Committe
 	moved := committed.Flipped
 	if settled, _ := m.settled.Get(pair); seq >= settled {
 		m.settled.Put(pair, seq, cache.TTL(m.setTTL))
-		last, _ := m.steps.Get(pair)
+		changedAt, _ := m.steps.Get(pair)
+		appliedAt, _ := m.applied.Get(pair)
+		last := max(changedAt, appliedAt)
 		old := m.pending(c)
 		n := old
 		if set, ok := m.liked.Get(c.UserID); ok {
@@ -356,6 +375,7 @@ func (m *MemoryReadModel) Forget(_ context.Context, c Change) error {
 	m.stats.Delete(c.AuthorID)
 	m.setPending(c, 0)
 	m.steps.Delete(likePair{c.UserID, c.VideoID})
+	m.applied.Delete(likePair{c.UserID, c.VideoID})
 	m.settled.Delete(likePair{c.UserID, c.VideoID})
 	return nil
 }

@@ -50,7 +50,7 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 		}
 		return out
 	}
-	lastSeq := make([]int64, len(impls))
+	reserved := make([][]int64, len(impls)) // every seq each model handed out, in order
 	for step := range 600 {
 		// Each operation runs on both models; its results, rendered, must be equal.
 		var results [2]any
@@ -59,17 +59,33 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 		case 0, 1, 2, 3:
 			v := pick(videos)
 			c := Change{UserID: pick(users), VideoID: v, AuthorID: authors[v], Liked: rng.IntN(2) == 0}
-			what = "Apply " + fmt.Sprint(c)
+			// Mostly a fresh seq; sometimes one handed out earlier, as a step that reaches
+			// Apply after newer ones of its pair (the same earlier one in both models).
+			stale := -1
+			if n := len(reserved[0]); n > 0 && rng.IntN(4) == 0 {
+				stale = rng.IntN(n)
+			}
+			what = fmt.Sprintf("Apply %v (stale seq #%d)", c, stale)
 			for i, impl := range impls {
-				a, err := impl.rm.Apply(ctx, c)
+				seq, err := impl.rm.Reserve(ctx, c.UserID)
 				if err != nil && !errors.Is(err, ErrNotLoaded) {
 					t.Fatalf("%s: %s: %v", impl.name, what, err)
 				}
 				if err == nil {
-					if a.Seq <= lastSeq[i] {
-						t.Fatalf("%s: %s: seq %d after %d", impl.name, what, a.Seq, lastSeq[i])
+					if n := len(reserved[i]); n > 0 && seq <= reserved[i][n-1] {
+						t.Fatalf("%s: %s: seq %d after %d", impl.name, what, seq, reserved[i][n-1])
 					}
-					lastSeq[i] = a.Seq
+					reserved[i] = append(reserved[i], seq)
+					if stale >= 0 {
+						seq = reserved[i][stale]
+					}
+				}
+				var a Applied
+				if err == nil {
+					a, err = impl.rm.Apply(ctx, c, seq)
+				}
+				if err != nil && !errors.Is(err, ErrNotLoaded) {
+					t.Fatalf("%s: %s: %v", impl.name, what, err)
 				}
 				results[i] = []any{a.Changed, errors.Is(err, ErrNotLoaded)}
 			}
@@ -194,7 +210,7 @@ func TestMemoryReadModelIsBounded(t *testing.T) {
 	for id := int64(1); id <= 10*bound; id++ {
 		v, _ := m.VideoFavorites(ctx, id, []int64{id, id + 1})
 		if !v.LikedLoaded {
-			if _, err := m.Apply(ctx, Change{UserID: id, VideoID: id + 1, AuthorID: 1, Liked: true}); !errors.Is(err, ErrNotLoaded) {
+			if _, err := step(ctx, m, Change{UserID: id, VideoID: id + 1, AuthorID: 1, Liked: true}); !errors.Is(err, ErrNotLoaded) {
 				t.Fatalf("Apply on the evicted set of user %d = %v, want ErrNotLoaded", id, err)
 			}
 			continue
@@ -240,7 +256,7 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 	})
 
 	// An expired set is not loaded: a step is refused, and a fill replaces it.
-	if _, err := m.Apply(ctx, Change{UserID: 1, VideoID: 11, AuthorID: 2, Liked: true}); !errors.Is(err, ErrNotLoaded) {
+	if _, err := step(ctx, m, Change{UserID: 1, VideoID: 11, AuthorID: 2, Liked: true}); !errors.Is(err, ErrNotLoaded) {
 		t.Fatalf("Apply on an expired set = %v, want ErrNotLoaded", err)
 	}
 	if err := m.FillLiked(ctx, 1, []int64{20}); err != nil {
@@ -249,7 +265,7 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 	if _, err := m.FillVideoCounts(ctx, map[int64]int64{10: 8}, nil); err != nil {
 		t.Fatal(err)
 	}
-	a, err := m.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true})
+	a, err := step(ctx, m, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true})
 	if err != nil || !a.Changed {
 		t.Fatalf("Apply after the refill = %+v, %v", a, err)
 	}
@@ -277,7 +293,7 @@ func TestMemoryReadModelActionRenewsSet(t *testing.T) {
 		}
 	}
 	clock = clock.Add(ttl / 2)
-	if _, err := m.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true}); err != nil {
+	if _, err := step(ctx, m, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true}); err != nil {
 		t.Fatal(err)
 	}
 	// Set 2 expired by 1.1s; set 1, renewed at 0.5s, lives until 1.4s at least.
@@ -295,7 +311,7 @@ func TestMemoryReadModelActionRenewsSet(t *testing.T) {
 }
 
 // TestMemoryReadModelSeqStrictlyIncreasesUnderConcurrency: every step, from any goroutine,
-// changed or not, gets a seq no other step got, increasing in the order the steps took.
+// changed or not, gets a seq no other step got, increasing in the order they were reserved.
 func TestMemoryReadModelSeqStrictlyIncreasesUnderConcurrency(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemoryReadModel(time.Hour, time.Hour, 1000)
@@ -312,12 +328,15 @@ func TestMemoryReadModelSeqStrictlyIncreasesUnderConcurrency(t *testing.T) {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), 1))
 			for range steps {
-				a, err := m.Apply(ctx, Change{UserID: user, VideoID: 10 + rng.Int64N(3), AuthorID: 99, Liked: rng.IntN(2) == 0})
+				seq, err := m.Reserve(ctx, user)
+				if err == nil {
+					_, err = m.Apply(ctx, Change{UserID: user, VideoID: 10 + rng.Int64N(3), AuthorID: 99, Liked: rng.IntN(2) == 0}, seq)
+				}
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				seqs[w] = append(seqs[w], a.Seq)
+				seqs[w] = append(seqs[w], seq)
 				if _, err := m.VideoFavorites(ctx, user, []int64{10, 11, 12}); err != nil {
 					t.Error(err)
 					return
@@ -359,7 +378,7 @@ func TestMemoryReadModelSharesNoState(t *testing.T) {
 	}
 	before.Liked[12] = true
 	delete(before.Liked, 10)
-	if _, err := m.Apply(ctx, Change{UserID: 1, VideoID: 13, AuthorID: 2, Liked: true}); err != nil {
+	if _, err := step(ctx, m, Change{UserID: 1, VideoID: 13, AuthorID: 2, Liked: true}); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := m.VideoFavorites(ctx, 1, []int64{10, 11, 12, 13})

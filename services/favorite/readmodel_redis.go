@@ -24,6 +24,7 @@ const (
 //	fav:s:{user}   HASH favorite_count (likes given), total_favorited (likes received)
 //	fav:seq        STRING the last seq handed out, in microseconds
 //	fav:q:{user}   HASH video id → seq (µs) of the user's last step that changed its membership;
+//	               "a:" video id → the seq of the newest step applied to the pair, changed or not;
 //	               "c:" video id → the newest committed seq (µs) settled for the pair
 //	fav:pv:{video} HASH user id → the pair's pending delta (set state minus SQL state, ±1)
 //	fav:pf:{user}  HASH video id → the same delta, by liker
@@ -79,66 +80,87 @@ local function setPending(i0, a0, n, ttl)
 end
 `
 
-// applyScript is the one atomic step of a like (ARGV[2] = 1) or unlike (0).
+// reserveScript hands out a step's seq: the server's clock in microseconds, pushed past the
+// last one handed out, so it strictly increases even if the clock steps back (it is exact in
+// Lua's doubles up to 2^53 µs, year 2255). KEYS: liked set, seq. ARGV: the loaded sentinel.
+// Returns -1, handing out nothing, when the set is not loaded.
+var reserveScript = redis.NewScript(`
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end
+local t = redis.call('TIME')
+local seq = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+if seq <= last then seq = last + 1 end
+redis.call('SET', KEYS[2], string.format('%.0f', seq))
+return seq
+`)
+
+// Reserve runs reserveScript. The seq it returns is in nanoseconds, the unit of the seqs the
+// service hands out itself, so both kinds order against each other in SQL.
+func (m *RedisReadModel) Reserve(ctx context.Context, userID int64) (int64, error) {
+	seq, err := reserveScript.Run(ctx, m.r.Client(), []string{m.likedKey(userID), m.r.Key("fav:seq")}, cache.SetLoaded).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("reserve a like seq for user %d in redis: %w", userID, err)
+	}
+	if seq < 0 {
+		return 0, ErrNotLoaded
+	}
+	return seq * 1000, nil
+}
+
+// applyScript is the one atomic step of a like (ARGV[2] = 1) or unlike (0) reserved at seq.
 //
-// KEYS: liked set, video count, user stats, author stats, seq, the user's steps, then the
-// pending hashes (by video, liker, author). ARGV: video id, 1|0, the loaded sentinel, set
-// ttl ms, then the pair's fields in the pending hashes. Returns {-1, 0} when the set is not
-// loaded, else {changed, seq}: an unchanged step gets a seq too, because its event is still
-// published. Only counters that exist move: a missing one is loaded from SQL (plus the pending
-// deltas) on its next read, and creating it from a delta would make it a wrong absolute
-// value. The seq is the server's clock in microseconds, pushed past the last one handed out,
-// so it strictly increases even if the clock steps back (it is exact in Lua's doubles up to
-// 2^53 µs, year 2255).
+// KEYS: liked set, video count, user stats, author stats, the user's steps, then the pending
+// hashes (by video, liker, author). ARGV: video id, 1|0, the loaded sentinel, set ttl ms, the
+// seq (µs), then the pair's fields in the pending hashes. Returns -1 when the set is not
+// loaded, 1 when the set changed, else 0: unchanged, or stale (the pair took a newer step or
+// settled a newer commit: SQL ends at that one's state, which the set shows already or will
+// once it settles). Only counters that exist move: a missing one is loaded from SQL (plus the
+// pending deltas) on its next read, and creating it from a delta would make it a wrong
+// absolute value.
 var applyScript = redis.NewScript(setPendingLua + `
-if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 0 then return {-1, 0} end
+if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 0 then return -1 end
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+local seq = tonumber(ARGV[5])
+for _, v in ipairs(redis.call('HMGET', KEYS[5], ARGV[1], 'a:' .. ARGV[1], 'c:' .. ARGV[1])) do
+  if v and seq <= tonumber(v) then return 0 end
+end
+redis.call('HSET', KEYS[5], 'a:' .. ARGV[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[5], ARGV[4])
 local changed
 if ARGV[2] == '1' then
   changed = redis.call('SADD', KEYS[1], ARGV[1])
 else
   changed = redis.call('SREM', KEYS[1], ARGV[1])
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-local t = redis.call('TIME')
-local seq = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local last = tonumber(redis.call('GET', KEYS[5]) or '0')
-if seq <= last then seq = last + 1 end
-redis.call('SET', KEYS[5], string.format('%.0f', seq))
-if changed == 0 then return {0, seq} end
-redis.call('HSET', KEYS[6], ARGV[1], string.format('%.0f', seq))
-redis.call('PEXPIRE', KEYS[6], ARGV[4])
+if changed == 0 then return 0 end
+redis.call('HSET', KEYS[5], ARGV[1], ARGV[5])
 local d = 1
 if ARGV[2] ~= '1' then d = -1 end
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCRBY', KEYS[2], d) end
 if redis.call('HEXISTS', KEYS[3], 'favorite_count') == 1 then redis.call('HINCRBY', KEYS[3], 'favorite_count', d) end
 if redis.call('HEXISTS', KEYS[4], 'total_favorited') == 1 then redis.call('HINCRBY', KEYS[4], 'total_favorited', d) end
-local pending = tonumber(redis.call('HGET', KEYS[7], ARGV[5]) or '0') + d
-setPending(7, 5, pending, ARGV[4])
-return {1, seq}
+local pending = tonumber(redis.call('HGET', KEYS[6], ARGV[6]) or '0') + d
+setPending(6, 6, pending, ARGV[4])
+return 1
 `)
 
-// Apply runs applyScript. The seq it returns is in nanoseconds, the unit of the seqs the
-// service hands out itself, so both kinds order against each other in SQL.
-func (m *RedisReadModel) Apply(ctx context.Context, c Change) (Applied, error) {
+// Apply runs applyScript.
+func (m *RedisReadModel) Apply(ctx context.Context, c Change, seq int64) (Applied, error) {
 	liked := "0"
 	if c.Liked {
 		liked = "1"
 	}
 	keys := append([]string{m.likedKey(c.UserID), m.countKey(c.VideoID), m.statsKey(c.UserID), m.statsKey(c.AuthorID),
-		m.r.Key("fav:seq"), m.stepsKey(c.UserID)}, m.pendingKeys(c)...)
-	args := append([]any{c.VideoID, liked, cache.SetLoaded, cache.TTL(m.setTTL).Milliseconds()}, pendingFields(c)...)
-	res, err := applyScript.Run(ctx, m.r.Client(), keys, args...).Int64Slice()
+		m.stepsKey(c.UserID)}, m.pendingKeys(c)...)
+	args := append([]any{c.VideoID, liked, cache.SetLoaded, cache.TTL(m.setTTL).Milliseconds(), seq / 1000}, pendingFields(c)...)
+	res, err := applyScript.Run(ctx, m.r.Client(), keys, args...).Int64()
 	if err != nil {
 		return Applied{}, fmt.Errorf("apply like of user %d on video %d to redis: %w", c.UserID, c.VideoID, err)
 	}
-	if len(res) != 2 {
-		return Applied{}, fmt.Errorf("apply like to redis: unexpected reply %v", res)
-	}
-	switch res[0] {
-	case -1:
+	if res < 0 {
 		return Applied{}, ErrNotLoaded
 	}
-	return Applied{Changed: res[0] == 1, Seq: res[1] * 1000}, nil
+	return Applied{Changed: res == 1}, nil
 }
 
 // FillLiked creates the user's set unless it exists.
@@ -413,7 +435,7 @@ func (m *RedisReadModel) FillUserStats(ctx context.Context, stats map[int64]User
 // A commit reports the pair's SQL state and the seq it has reached. If that is older than
 // what an earlier Settle of the pair saw (two batches settling out of order), the pending
 // delta stays. Otherwise the set's membership takes the committed state when SQL has every
-// step the set took (no step newer than the committed seq), and the pair's pending delta
+// step the set took (no step, changed or not, newer than the committed seq), and the pair's pending delta
 // becomes what it is by definition, set state minus SQL state: so a redelivered event, or a
 // Settle lost to a crash, is made good by the pair's next Settle. The counters are dropped
 // when SQL or the delta moved, so their next read loads SQL plus the pending deltas; their
@@ -428,13 +450,14 @@ if committedSeq >= settled then
   redis.call('PEXPIRE', KEYS[5], ARGV[6])
   local old = tonumber(redis.call('HGET', KEYS[6], ARGV[7]) or '0')
   local new = old
+  local steps = redis.call('HMGET', KEYS[5], ARGV[1], 'a:' .. ARGV[1])
+  local last = math.max(tonumber(steps[1] or '0'), tonumber(steps[2] or '0'))
   if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then
-    local last = tonumber(redis.call('HGET', KEYS[5], ARGV[1]) or '0')
     if committedSeq >= last then
       if ARGV[2] == '1' then redis.call('SADD', KEYS[1], ARGV[1]) else redis.call('SREM', KEYS[1], ARGV[1]) end
     end
     new = redis.call('SISMEMBER', KEYS[1], ARGV[1]) - tonumber(ARGV[2])
-  elseif committedSeq >= tonumber(redis.call('HGET', KEYS[5], ARGV[1]) or '0') then
+  elseif committedSeq >= last then
     new = 0
   end
   if new ~= old then
@@ -482,7 +505,7 @@ func (m *RedisReadModel) Forget(ctx context.Context, c Change) error {
 			p.HDel(ctx, k, fmt.Sprint(fields[i]))
 		}
 		video := strconv.FormatInt(c.VideoID, 10)
-		p.HDel(ctx, m.stepsKey(c.UserID), video, "c:"+video)
+		p.HDel(ctx, m.stepsKey(c.UserID), video, "a:"+video, "c:"+video)
 		return nil
 	})
 	if err != nil {

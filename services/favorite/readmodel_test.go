@@ -247,6 +247,15 @@ func (f *rmFixture) setLastSeq(t *testing.T, us int64) {
 	}
 }
 
+// step is one whole action on the read model alone: a seq reserved, then the step applied.
+func step(ctx context.Context, rm ReadModel, c Change) (Applied, error) {
+	seq, err := rm.Reserve(ctx, c.UserID)
+	if err != nil {
+		return Applied{}, err
+	}
+	return rm.Apply(ctx, c, seq)
+}
+
 func (f *rmFixture) act(user, video int64, a favoriteapi.FavoriteActionType) error {
 	_, err := f.svc.FavoriteAction(context.Background(), &favoriteapi.FavoriteActionRequest{UserId: user, VideoId: video, ActionType: a})
 	return err
@@ -658,11 +667,11 @@ func testReadModelBatchReadsAreOneRoundTrip(t *testing.T, kind string) {
 		t.Fatalf("stats = %v", stats.Users)
 	}
 
-	// A like with the user's set cached is one script call, and the consumer's idempotent
-	// step after the commit is one more.
+	// A like with the user's set cached is two script calls (its seq before the publish, its
+	// step after), and the consumer's idempotent step after the commit is one more.
 	before = roundTrips()
 	f.mustAct(t, 1, 11, like)
-	checkRoundTrips("a warm like", before, 2)
+	checkRoundTrips("a warm like", before, 3)
 }
 
 func TestReadModelSeqIsStrictlyIncreasing(t *testing.T) {
@@ -679,32 +688,30 @@ func testReadModelSeqIsStrictlyIncreasing(t *testing.T, kind string) {
 	}
 	var last int64
 	for i := range 50 {
-		a, err := rm.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: i%2 == 0})
-		if err != nil || !a.Changed {
+		seq, err := rm.Reserve(ctx, 1)
+		if err != nil {
+			t.Fatalf("Reserve #%d: %v", i, err)
+		}
+		if seq <= last {
+			t.Fatalf("seq %d after %d", seq, last)
+		}
+		last = seq
+		// A step that changes nothing still took its seq: its event is published too.
+		if a, err := rm.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: i%2 == 0}, seq); err != nil || !a.Changed {
 			t.Fatalf("Apply #%d = %+v, %v", i, a, err)
 		}
-		if a.Seq <= last {
-			t.Fatalf("seq %d after %d", a.Seq, last)
-		}
-		last = a.Seq
 	}
 	if d := time.Duration(time.Now().UnixNano() - last); d < -time.Minute || d > time.Minute {
 		t.Fatalf("seq %d is not a nanosecond clock reading near now (off by %v)", last, d)
 	}
-	// A step that changes nothing still gets its seq: its event is published too.
-	a, err := rm.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: false})
-	if err != nil || a.Changed || a.Seq <= last {
-		t.Fatalf("unchanged Apply = %+v, %v; want unchanged with a seq after %d", a, err, last)
-	}
 	// A clock that steps back must not reorder: the seq continues past the last one.
 	future := time.Now().Add(time.Hour).UnixMicro()
 	f.setLastSeq(t, future)
-	a, err = rm.Apply(ctx, Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true})
-	if err != nil || a.Seq != (future+1)*1000 {
-		t.Fatalf("after a clock step back: seq %d, want %d (%v)", a.Seq, (future+1)*1000, err)
+	if seq, err := rm.Reserve(ctx, 1); err != nil || seq != (future+1)*1000 {
+		t.Fatalf("after a clock step back: seq %d, want %d (%v)", seq, (future+1)*1000, err)
 	}
-	// A set that is not loaded is reported, and nothing is touched: no set is created and
-	// the cached counters stay.
+	// A set that is not loaded is reported, and nothing is touched: no seq handed out, no set
+	// created, and the cached counters stay.
 	if _, err := rm.FillVideoCounts(ctx, map[int64]int64{10: 7}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -712,12 +719,63 @@ func testReadModelSeqIsStrictlyIncreasing(t *testing.T, kind string) {
 		t.Fatal(err)
 	}
 	before := f.snapshot(t, []int64{2, 9}, []int64{10})
-	if _, err := rm.Apply(ctx, Change{UserID: 9, VideoID: 10, AuthorID: 2, Liked: true}); !errors.Is(err, ErrNotLoaded) {
+	if _, err := rm.Reserve(ctx, 9); !errors.Is(err, ErrNotLoaded) {
+		t.Fatalf("Reserve on an unloaded set = %v, want ErrNotLoaded", err)
+	}
+	if _, err := rm.Apply(ctx, Change{UserID: 9, VideoID: 10, AuthorID: 2, Liked: true}, (future+2)*1000); !errors.Is(err, ErrNotLoaded) {
 		t.Fatalf("Apply on an unloaded set = %v, want ErrNotLoaded", err)
 	}
 	if after := f.snapshot(t, []int64{2, 9}, []int64{10}); !maps.Equal(after, before) || after["liked 9"] != "" {
-		t.Fatalf("Apply on an unloaded set changed the read model:\nbefore %v\nafter  %v", before, after)
+		t.Fatalf("Reserve and Apply on an unloaded set changed the read model:\nbefore %v\nafter  %v", before, after)
 	}
+	if seq, err := rm.Reserve(ctx, 1); err != nil || seq != (future+2)*1000 {
+		t.Fatalf("a refused Reserve handed out a seq: next seq %d, want %d (%v)", seq, (future+2)*1000, err)
+	}
+}
+
+// Steps of one pair that reach Apply out of seq order (two requests of one user through two
+// instances) leave the set as the newest seq says, which is what SQL keeps; so does a step
+// that reaches Apply after its commit was settled.
+func TestReadModelStaleStepChangesNothing(t *testing.T) {
+	eachReadModel(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		f := newRMFixture(t, kind, &heldQueue{}, &heldQueue{})
+		rm := f.rm
+		if err := rm.FillLiked(ctx, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		likeStep := Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true}
+		unlikeStep := likeStep.inverse()
+		first, _ := rm.Reserve(ctx, 1)  // the unlike
+		second, _ := rm.Reserve(ctx, 1) // the like, the user's last word
+		if a, err := rm.Apply(ctx, likeStep, second); err != nil || !a.Changed {
+			t.Fatalf("the newer like = %+v, %v", a, err)
+		}
+		if a, err := rm.Apply(ctx, unlikeStep, first); err != nil || a.Changed {
+			t.Fatalf("the older unlike, applied after the newer like = %+v, %v; want no change", a, err)
+		}
+		// Unchanged steps count too: a newer like of a liked video, then an older unlike.
+		third, _ := rm.Reserve(ctx, 1)
+		fourth, _ := rm.Reserve(ctx, 1)
+		if a, err := rm.Apply(ctx, likeStep, fourth); err != nil || a.Changed {
+			t.Fatalf("liking a liked video = %+v, %v; want no change", a, err)
+		}
+		if a, err := rm.Apply(ctx, unlikeStep, third); err != nil || a.Changed {
+			t.Fatalf("an unlike older than an unchanged like = %+v, %v; want no change", a, err)
+		}
+		// A step whose commit settled before it reached Apply: the Settle set the set already.
+		late, _ := rm.Reserve(ctx, 1)
+		if err := rm.Settle(ctx, unlikeStep, Committed{Flipped: true, Liked: false, Seq: late}); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := rm.Apply(ctx, unlikeStep, late); err != nil || a.Changed {
+			t.Fatalf("a step applied after its commit settled = %+v, %v; want no change", a, err)
+		}
+		set, _, err := rm.Liked(ctx, 1)
+		if err != nil || len(set.Videos) != 0 {
+			t.Fatalf("liked set %v (%v), want empty: the settled unlike is the newest", set.Videos, err)
+		}
+	})
 }
 
 func TestReadModelEventsCarryReadModelOrder(t *testing.T) {
@@ -791,20 +849,21 @@ func testReadModelOrdersAcrossInstancesWithSkewedClocks(t *testing.T, kind strin
 	f.assertAPIMatchesSQL(t, []int64{1}, []int64{1, 2})
 }
 
-// TestRetryAfterCrashBeforePublishReachesSQL: the first attempt's read-model step lands, then
-// the process dies before publishing, so the client sees an error and retries. The retry finds
-// the read model already changed; it must still publish, or SQL never learns of the like and
-// the acknowledged like vanishes when the cache expires.
-func TestRetryAfterCrashBeforePublishReachesSQL(t *testing.T) {
-	eachReadModel(t, testRetryAfterCrashBeforePublishReachesSQL)
+// TestRetryOfAStepWithoutEventReachesSQL: the read model shows a like whose event is in no
+// queue (the request that took the step lost its event, or an older instance took the step
+// before publishing and died), so the client saw an error and retries. The retry finds the
+// read model already changed; it must still publish, or SQL never learns of the like and the
+// acknowledged like vanishes when the cache expires.
+func TestRetryOfAStepWithoutEventReachesSQL(t *testing.T) {
+	eachReadModel(t, testRetryOfAStepWithoutEventReachesSQL)
 }
 
-func testRetryAfterCrashBeforePublishReachesSQL(t *testing.T, kind string) {
+func testRetryOfAStepWithoutEventReachesSQL(t *testing.T, kind string) {
 	q := &switchQueue{Memory: mq.NewMemory()}
 	f := newRMFixture(t, kind, q, q)
 	users := []int64{1, 2, 3}
 	f.assertAPIMatchesSQL(t, []int64{1}, users) // loads user 1's set
-	if _, err := f.rm.Apply(context.Background(), Change{UserID: 1, VideoID: 10, AuthorID: testVideos.authors[10], Liked: true}); err != nil {
+	if _, err := step(context.Background(), f.rm, Change{UserID: 1, VideoID: 10, AuthorID: testVideos.authors[10], Liked: true}); err != nil {
 		t.Fatal(err)
 	}
 	f.mustAct(t, 1, 10, like) // the retry, acknowledged
@@ -813,6 +872,100 @@ func testRetryAfterCrashBeforePublishReachesSQL(t *testing.T, kind string) {
 	}
 	f.flush(t) // the cache expires: SQL is all that is left
 	f.assertAPIMatchesSQL(t, []int64{1}, users)
+}
+
+// dyingQueue is the broker connection of a process that, once atPublish is set, is killed
+// during Publish: atPublish runs at that moment; stored says whether the broker had stored
+// the event before the process died (its reply lost) or not. Either way the request gets no
+// answer but an error.
+type dyingQueue struct {
+	held      *heldQueue
+	stored    bool
+	atPublish func()
+}
+
+func (q *dyingQueue) Publish(ctx context.Context, topic, key string, body []byte) error {
+	if q.atPublish == nil {
+		return q.held.Publish(ctx, topic, key, body)
+	}
+	q.atPublish()
+	if q.stored {
+		if err := q.held.Publish(ctx, topic, key, body); err != nil {
+			return err
+		}
+	}
+	return errors.New("connection reset: the process died")
+}
+
+// A favorite instance killed in the middle of a like (the chaos test's whole-service kill)
+// must leave no state that SQL will not get: while its event is being published, every read
+// (through another instance) still matches SQL, so if the process dies there, before the
+// broker stored the event, nothing of the like remains anywhere; if the broker stored it,
+// the consumer applies it, and then every read matches SQL again, with the like. (The read
+// model once took the step before the publish: a kill in between left a like in the lists
+// and counts that SQL never got, until the set expired.)
+func TestKillDuringPublishLeavesNothingSQLWillNotGet(t *testing.T) {
+	eachReadModel(t, func(t *testing.T, kind string) {
+		for _, stored := range []bool{false, true} {
+			t.Run(fmt.Sprintf("stored=%v", stored), func(t *testing.T) {
+				held := &heldQueue{}
+				q := &dyingQueue{held: held, stored: stored}
+				f := newRMFixture(t, kind, q, held)
+				users, viewers := []int64{1, 2, 5}, []int64{1, 5}
+				f.mustAct(t, 5, 10, like) // delivered below; counters and sets cached meanwhile
+				held.deliver(t)
+				f.assertAPIMatchesSQL(t, viewers, users)
+				before := f.snapshot(t, users, allVideos)
+
+				var atPublish map[string]string
+				q.atPublish = func() {
+					atPublish = f.snapshot(t, users, allVideos)
+					f.assertAPIMatchesSQL(t, viewers, users)
+				}
+				if err := f.act(1, 10, like); err == nil {
+					t.Fatal("a like whose process died while publishing was acknowledged")
+				}
+				if !maps.Equal(atPublish, before) {
+					t.Fatalf("the read model changed before the event was queued:\nbefore     %v\nat publish %v", before, atPublish)
+				}
+				q.atPublish = nil
+				f.assertAPIMatchesSQL(t, viewers, users)
+				held.deliver(t)
+				f.assertAPIMatchesSQL(t, viewers, users)
+				if liked := slices.Contains(readTruth(t, f.gdb).liked[1], 10); liked != stored {
+					t.Fatalf("SQL has the like: %v, want %v (the event was stored: %v)", liked, stored, stored)
+				}
+			})
+		}
+	})
+}
+
+// A process killed after its event was queued and before it applied the step to the read
+// model: the request was not answered, and the consumer's commit brings the like into the
+// read model (set, flags, counts).
+func TestKillAfterPublishConverges(t *testing.T) {
+	eachReadModel(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		q := &heldQueue{}
+		f := newRMFixture(t, kind, q, q)
+		users, viewers := []int64{1, 2, 5}, []int64{1, 5}
+		f.assertAPIMatchesSQL(t, viewers, users) // sets and counters cached
+		// What the dead request did: its seq reserved, its event queued, nothing more.
+		seq, err := f.rm.Reserve(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.publish(ctx, Change{UserID: 1, VideoID: 10, AuthorID: testVideos.authors[10], Liked: true}, seq, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		f.assertAPIMatchesSQL(t, viewers, users) // no like yet, anywhere
+		q.deliver(t)
+		f.assertAPIMatchesSQL(t, viewers, users)
+		resp, err := f.svc.FavoriteList(ctx, &favoriteapi.FavoriteListRequest{UserId: 1})
+		if err != nil || !slices.Equal(resp.VideoIds, []int64{10}) {
+			t.Fatalf("favorite list after the commit = %v (%v), want [10]", resp.GetVideoIds(), err)
+		}
+	})
 }
 
 func TestReadModelListShowsUncommittedActions(t *testing.T) {
@@ -983,7 +1136,7 @@ func TestReadModelRefusesAFillOlderThanASettle(t *testing.T) {
 		if err := rm.FillLiked(ctx, 1, nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := rm.Apply(ctx, c); err != nil {
+		if _, err := step(ctx, rm, c); err != nil {
 			t.Fatal(err)
 		}
 		view, err := rm.VideoFavorites(ctx, 0, []int64{10})

@@ -147,7 +147,9 @@ func (s *Service) publish(ctx context.Context, c Change, seq int64, now time.Tim
 	// pair's events.
 	key := fmt.Sprintf("%d:%d", c.UserID, c.VideoID)
 	if err := s.queue.Publish(ctx, mq.TopicFavorite, key, body); err != nil {
-		// Not stored, and the read-model step is undone: a clean refusal to repeat later.
+		// Nothing was applied: a clean refusal to repeat later. (The broker may have stored
+		// the event all the same, its reply lost; then the consumer applies it, and the
+		// repeat is a no-op.)
 		return fmt.Errorf("publish like event: %w (%w)", errLikesUnavailable, err)
 	}
 	return nil

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/douyin-backend/douyin/internal/mq"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
-	"github.com/douyin-backend/douyin/services/video"
 )
 
 // makeClip renders a lavfi test clip with ffmpeg; extra are output options (codecs, flags).
@@ -112,7 +112,7 @@ func (f *fixture) processFile(t *testing.T, id int64, path string) (play string,
 		t.Fatal(err)
 	}
 	f.put(t, "uploads/src.mp4", data)
-	if err := f.worker.Process(context.Background(), video.PublishEvent{VideoID: id, SourceKey: "uploads/src.mp4"}); err != nil {
+	if err := f.worker.Process(context.Background(), event.PublishEvent{VideoId: id, SourceKey: "uploads/src.mp4"}); err != nil {
 		t.Fatal(err)
 	}
 	call = f.videos.only(t)
@@ -218,7 +218,7 @@ func TestInterruptedTranscodeCompletesOnRetry(t *testing.T) {
 	}
 	f := newFixture(t, cfg)
 	f.put(t, "uploads/long.mkv", data)
-	ev := video.PublishEvent{VideoID: 23, SourceKey: "uploads/long.mkv"}
+	ev := event.PublishEvent{VideoId: 23, SourceKey: "uploads/long.mkv"}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -286,7 +286,7 @@ func TestQueuedWorkerProcessesInBackground(t *testing.T) {
 	if err := f.worker.SubscribeQueued(q); err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(video.PublishEvent{VideoID: 31, SourceKey: "uploads/q.mp4"})
+	body, _ := json.Marshal(event.PublishEvent{VideoId: 31, SourceKey: "uploads/q.mp4"})
 	// The handler only queues, so Publish returns before processing; the second event for
 	// the same video (a sweeper's re-enqueue) is dropped while the first is pending.
 	for range 2 {
@@ -391,7 +391,7 @@ func TestRenditionsHaveTheirHeightsAndAreFaststart(t *testing.T) {
 			}
 			f := newFixture(t, cfg)
 			f.put(t, "uploads/src.mkv", data)
-			if err := f.worker.Process(context.Background(), video.PublishEvent{VideoID: 31, SourceKey: "uploads/src.mkv"}); err != nil {
+			if err := f.worker.Process(context.Background(), event.PublishEvent{VideoId: 31, SourceKey: "uploads/src.mkv"}); err != nil {
 				t.Fatal(err)
 			}
 			call := f.videos.only(t)
@@ -455,7 +455,7 @@ func TestTranscodeSecondsFor10s1080p(t *testing.T) {
 	f := newFixture(t, cfg)
 	f.put(t, "uploads/src.mp4", data)
 	start := time.Now()
-	if err := f.worker.Process(context.Background(), video.PublishEvent{VideoID: 41, SourceKey: "uploads/src.mp4"}); err != nil {
+	if err := f.worker.Process(context.Background(), event.PublishEvent{VideoId: 41, SourceKey: "uploads/src.mp4"}); err != nil {
 		t.Fatal(err)
 	}
 	took := time.Since(start)

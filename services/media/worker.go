@@ -27,8 +27,8 @@ import (
 	"github.com/douyin-backend/douyin/internal/mediatool"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
-	"github.com/douyin-backend/douyin/services/video"
 )
 
 const (
@@ -168,7 +168,7 @@ type Worker struct {
 	slots chan struct{}
 	// jobs feeds the in-process pool (SubscribeQueued); pending holds the ids queued or in
 	// progress there, so a sweeper's re-enqueue of a video being processed is dropped.
-	jobs    chan video.PublishEvent
+	jobs    chan event.PublishEvent
 	mu      sync.Mutex
 	pending map[int64]bool
 	// running is set while Run's pool works; before that the queued handler processes inline.
@@ -204,7 +204,7 @@ func New(blobs blob.Store, videos videoapi.VideoService, cfg Config, log *slog.L
 	return &Worker{
 		blobs: blobs, videos: videos, cfg: cfg, log: log,
 		slots:   make(chan struct{}, cfg.Concurrency),
-		jobs:    make(chan video.PublishEvent, cfg.QueueSize),
+		jobs:    make(chan event.PublishEvent, cfg.QueueSize),
 		pending: map[int64]bool{},
 	}
 }
@@ -237,20 +237,20 @@ func (w *Worker) SubscribeQueued(c mq.Consumer) error {
 }
 
 // enqueue hands ev to the pool, waiting while the queue is full (back-pressure on uploads).
-func (w *Worker) enqueue(ctx context.Context, ev video.PublishEvent) error {
+func (w *Worker) enqueue(ctx context.Context, ev event.PublishEvent) error {
 	w.mu.Lock()
-	if w.pending[ev.VideoID] {
+	if w.pending[ev.VideoId] {
 		w.mu.Unlock()
 		return nil
 	}
-	w.pending[ev.VideoID] = true
+	w.pending[ev.VideoId] = true
 	w.mu.Unlock()
 	select {
 	case w.jobs <- ev:
 		return nil
 	case <-ctx.Done():
-		w.done(ev.VideoID)
-		return fmt.Errorf("queue video %d: %w", ev.VideoID, ctx.Err())
+		w.done(ev.VideoId)
+		return fmt.Errorf("queue video %d: %w", ev.VideoId, ctx.Err())
 	}
 }
 
@@ -275,7 +275,7 @@ func (w *Worker) Run(ctx context.Context) error {
 					return
 				case ev := <-w.jobs:
 					w.processWithRetries(ctx, ev)
-					w.done(ev.VideoID)
+					w.done(ev.VideoId)
 				}
 			}
 		})
@@ -284,7 +284,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-func (w *Worker) processWithRetries(ctx context.Context, ev video.PublishEvent) {
+func (w *Worker) processWithRetries(ctx context.Context, ev event.PublishEvent) {
 	backoff := w.cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {
 		err := w.Process(ctx, ev)
@@ -292,10 +292,10 @@ func (w *Worker) processWithRetries(ctx context.Context, ev video.PublishEvent) 
 			return
 		}
 		if attempt >= w.cfg.RetryAttempts {
-			w.log.ErrorContext(ctx, "process video: left to the sweeper", "video_id", ev.VideoID, "attempts", attempt, "err", err)
+			w.log.ErrorContext(ctx, "process video: left to the sweeper", "video_id", ev.VideoId, "attempts", attempt, "err", err)
 			return
 		}
-		w.log.WarnContext(ctx, "process video: will retry", "video_id", ev.VideoID, "attempt", attempt, "backoff", backoff, "err", err)
+		w.log.WarnContext(ctx, "process video: will retry", "video_id", ev.VideoId, "attempt", attempt, "backoff", backoff, "err", err)
 		select {
 		case <-ctx.Done():
 			return
@@ -315,12 +315,12 @@ func (w *Worker) handle(ctx context.Context, body []byte) error {
 	return w.Process(ctx, ev)
 }
 
-func decodeEvent(body []byte) (video.PublishEvent, error) {
-	var ev video.PublishEvent
+func decodeEvent(body []byte) (event.PublishEvent, error) {
+	var ev event.PublishEvent
 	if err := json.Unmarshal(body, &ev); err != nil {
 		return ev, fmt.Errorf("decode publish event: %w", err)
 	}
-	if ev.VideoID <= 0 || !blob.ValidKey(ev.SourceKey) {
+	if ev.VideoId <= 0 || !blob.ValidKey(ev.SourceKey) {
 		return ev, fmt.Errorf("malformed publish event %s", body)
 	}
 	return ev, nil
@@ -329,7 +329,7 @@ func decodeEvent(body []byte) (video.PublishEvent, error) {
 // Process turns the uploaded source of ev into a ready (or failed) video: the playable MP4
 // at videos/<id>/play.mp4 and the cover at videos/<id>/cover.jpg. It is idempotent: outputs
 // are overwritten and only a processing video changes state.
-func (w *Worker) Process(ctx context.Context, ev video.PublishEvent) error {
+func (w *Worker) Process(ctx context.Context, ev event.PublishEvent) error {
 	select {
 	case w.slots <- struct{}{}:
 		defer func() { <-w.slots }()
@@ -345,22 +345,22 @@ func (w *Worker) Process(ctx context.Context, ev video.PublishEvent) error {
 	src := filepath.Join(dir, "source")
 	err = w.download(ctx, ev.SourceKey, src)
 	if errors.Is(err, blob.ErrNotFound) {
-		return w.fail(ctx, ev.VideoID, reasonSourceMissing)
+		return w.fail(ctx, ev.VideoId, reasonSourceMissing)
 	}
 	if err != nil {
 		return err
 	}
 	out, err := w.render(ctx, ev, dir, src)
 	if errors.Is(err, errUnplayable) {
-		w.log.InfoContext(ctx, "video not playable", "video_id", ev.VideoID, "err", err)
-		return w.fail(ctx, ev.VideoID, reasonNotPlayable)
+		w.log.InfoContext(ctx, "video not playable", "video_id", ev.VideoId, "err", err)
+		return w.fail(ctx, ev.VideoId, reasonNotPlayable)
 	}
 	if err != nil {
 		return err
 	}
 	playKey := out.playKey
 	_, err = w.videos.CompleteProcessing(ctx, &videoapi.CompleteProcessingRequest{
-		VideoId: ev.VideoID, Status: videoapi.VideoStatus_Ready, PlayKey: playKey, CoverKey: out.coverKey,
+		VideoId: ev.VideoId, Status: videoapi.VideoStatus_Ready, PlayKey: playKey, CoverKey: out.coverKey,
 		Renditions: out.renditions,
 	})
 	if errs.Is(err, base.ErrCode_VideoNotFound) {
@@ -376,7 +376,7 @@ func (w *Worker) Process(ctx context.Context, ev video.PublishEvent) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("complete video %d: %w", ev.VideoID, err)
+		return fmt.Errorf("complete video %d: %w", ev.VideoId, err)
 	}
 	if playKey != ev.SourceKey {
 		// Nothing references the upload any more; a failed delete only wastes space.
@@ -404,11 +404,11 @@ func renditionKey(videoID int64, name string) string {
 }
 
 // render stores the renditions and the cover of src and returns their keys.
-func (w *Worker) render(ctx context.Context, ev video.PublishEvent, dir, src string) (rendered, error) {
-	out := rendered{coverKey: fmt.Sprintf("videos/%d/cover.jpg", ev.VideoID)}
+func (w *Worker) render(ctx context.Context, ev event.PublishEvent, dir, src string) (rendered, error) {
+	out := rendered{coverKey: fmt.Sprintf("videos/%d/cover.jpg", ev.VideoId)}
 	cover := filepath.Join(dir, "cover.jpg")
 	if w.cfg.FFmpegPath == "" {
-		if err := writePlaceholderCover(cover, ev.VideoID); err != nil {
+		if err := writePlaceholderCover(cover, ev.VideoId); err != nil {
 			return out, err
 		}
 		if err := w.upload(ctx, out.coverKey, cover); err != nil {
@@ -442,7 +442,7 @@ func (w *Worker) render(ctx context.Context, ev video.PublishEvent, dir, src str
 		return out, err
 	}
 	for _, o := range outs {
-		key := renditionKey(ev.VideoID, o.name)
+		key := renditionKey(ev.VideoId, o.name)
 		if err := w.upload(ctx, key, o.path); err != nil {
 			return out, err
 		}

@@ -3,7 +3,6 @@ package media
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"image/jpeg"
 	"io"
@@ -18,8 +17,8 @@ import (
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
-	"github.com/douyin-backend/douyin/services/video"
 )
 
 // fakeVideos records CompleteProcessing calls and answers with err.
@@ -155,7 +154,7 @@ func TestProcessRealClips(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, cfg)
 			f.put(t, "uploads/clip.mp4", tc.data)
-			if err := f.worker.Process(context.Background(), video.PublishEvent{VideoID: tc.id, SourceKey: "uploads/clip.mp4"}); err != nil {
+			if err := f.worker.Process(context.Background(), event.PublishEvent{VideoId: tc.id, SourceKey: "uploads/clip.mp4"}); err != nil {
 				t.Fatal(err)
 			}
 			call := f.videos.only(t)
@@ -188,7 +187,7 @@ func TestProcessRejectsNonVideo(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, tc.cfg)
 			f.put(t, "uploads/notes.mp4", []byte("this is a text file, not a video\n"))
-			if err := f.worker.Process(context.Background(), video.PublishEvent{VideoID: 3, SourceKey: "uploads/notes.mp4"}); err != nil {
+			if err := f.worker.Process(context.Background(), event.PublishEvent{VideoId: 3, SourceKey: "uploads/notes.mp4"}); err != nil {
 				t.Fatalf("a bad file must be acknowledged, got %v", err)
 			}
 			call := f.videos.only(t)
@@ -214,7 +213,7 @@ func TestProcessAudioOnlyFails(t *testing.T) {
 	}
 	f := newFixture(t, cfg)
 	f.put(t, "uploads/tone.mp4", data)
-	if err := f.worker.Process(context.Background(), video.PublishEvent{VideoID: 4, SourceKey: "uploads/tone.mp4"}); err != nil {
+	if err := f.worker.Process(context.Background(), event.PublishEvent{VideoId: 4, SourceKey: "uploads/tone.mp4"}); err != nil {
 		t.Fatal(err)
 	}
 	if call := f.videos.only(t); call.Status != videoapi.VideoStatus_Failed {
@@ -225,7 +224,7 @@ func TestProcessAudioOnlyFails(t *testing.T) {
 func TestPlaceholderCoverWithoutFFmpeg(t *testing.T) {
 	f := newFixture(t, Config{})
 	f.put(t, "uploads/any.mp4", []byte("not inspected without tools"))
-	if err := f.worker.Process(context.Background(), video.PublishEvent{VideoID: 12, SourceKey: "uploads/any.mp4"}); err != nil {
+	if err := f.worker.Process(context.Background(), event.PublishEvent{VideoId: 12, SourceKey: "uploads/any.mp4"}); err != nil {
 		t.Fatal(err)
 	}
 	call := f.videos.only(t)
@@ -240,7 +239,7 @@ func TestPlaceholderCoverWithoutFFmpeg(t *testing.T) {
 
 func TestMissingSourceFails(t *testing.T) {
 	f := newFixture(t, Config{})
-	if err := f.worker.Process(context.Background(), video.PublishEvent{VideoID: 5, SourceKey: "uploads/gone.mp4"}); err != nil {
+	if err := f.worker.Process(context.Background(), event.PublishEvent{VideoId: 5, SourceKey: "uploads/gone.mp4"}); err != nil {
 		t.Fatal(err)
 	}
 	if call := f.videos.only(t); call.Status != videoapi.VideoStatus_Failed || call.FailureReason != "uploaded file is missing" {
@@ -263,7 +262,7 @@ func TestCompletionErrors(t *testing.T) {
 			f := newFixture(t, Config{})
 			f.videos.err = tc.err
 			f.put(t, "uploads/a.mp4", []byte("x"))
-			err := f.worker.Process(context.Background(), video.PublishEvent{VideoID: 6, SourceKey: "uploads/a.mp4"})
+			err := f.worker.Process(context.Background(), event.PublishEvent{VideoId: 6, SourceKey: "uploads/a.mp4"})
 			if (err != nil) != tc.wantRetry {
 				t.Fatalf("Process = %v, want retry %v", err, tc.wantRetry)
 			}
@@ -283,7 +282,8 @@ func TestSubscribeHandlesPublishEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.put(t, "uploads/b.mp4", []byte("x"))
-	body, _ := json.Marshal(video.PublishEvent{VideoID: 9, SourceKey: "uploads/b.mp4"})
+	// The wire format as the video service has always sent it (JSON; messages already queued).
+	body := []byte(`{"video_id":9,"source_key":"uploads/b.mp4"}`)
 	if err := q.Publish(context.Background(), mq.TopicPublish, "9", body); err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func (unreachableBlobs) Open(context.Context, string) (io.ReadCloser, error) {
 func TestStorageFailureIsRedelivered(t *testing.T) {
 	f := newFixture(t, Config{})
 	w := New(unreachableBlobs{f.blobs}, f.videos, Config{TempDir: f.tmp}, nil)
-	if err := w.Process(context.Background(), video.PublishEvent{VideoID: 2, SourceKey: "uploads/a.mp4"}); err == nil {
+	if err := w.Process(context.Background(), event.PublishEvent{VideoId: 2, SourceKey: "uploads/a.mp4"}); err == nil {
 		t.Fatal("Process succeeded with storage down; want an error so the event is redelivered")
 	}
 	if len(f.videos.calls) != 0 {

@@ -12,10 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/douyin-backend/douyin/internal/activity"
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/mq"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 )
 
@@ -111,40 +111,31 @@ func (s *Service) Subscribe(c mq.Consumer) error {
 	return c.Subscribe(mq.TopicActivity, consumerGroup, s.handleActivity)
 }
 
-// likeEvent is the part of the favorite service's like event the model needs.
-type likeEvent struct {
-	UserID  int64 `json:"user_id"`
-	VideoID int64 `json:"video_id"`
-	Liked   bool  `json:"liked"`
-	Seq     int64 `json:"seq"`
-	At      int64 `json:"at"`
-}
-
 // handleLike applies a like event; a malformed one is dropped (redelivering cannot fix it).
 func (s *Service) handleLike(ctx context.Context, body []byte) error {
-	var e likeEvent
-	if err := json.Unmarshal(body, &e); err != nil || e.UserID <= 0 || e.VideoID <= 0 {
+	var e event.LikeEvent
+	if err := json.Unmarshal(body, &e); err != nil || e.UserId <= 0 || e.VideoId <= 0 {
 		s.log.WarnContext(ctx, "malformed like event dropped", "err", err)
 		return nil
 	}
-	s.model.ApplyLike(e.UserID, e.VideoID, e.Liked, e.Seq, e.At)
+	s.model.ApplyLike(e.UserId, e.VideoId, e.Liked, e.Seq, e.At)
 	return nil
 }
 
 // handleActivity applies a ready video, comment or follow event.
 func (s *Service) handleActivity(ctx context.Context, body []byte) error {
-	var e activity.Event
+	var e event.ActivityEvent
 	if err := json.Unmarshal(body, &e); err != nil {
 		s.log.WarnContext(ctx, "malformed activity event dropped", "err", err)
 		return nil
 	}
 	switch e.Kind {
-	case activity.VideoReady:
-		s.model.AddVideo(e.VideoID, e.AuthorID, e.At)
-	case activity.CommentAdded, activity.CommentDeleted:
-		s.model.ApplyComment(e.CommentID, e.VideoID, e.Kind == activity.CommentAdded, e.At)
-	case activity.Followed, activity.Unfollowed:
-		s.model.ApplyFollow(e.UserID, e.AuthorID, e.Kind == activity.Followed, e.At)
+	case event.ActivityVideoReady:
+		s.model.AddVideo(e.VideoId, e.AuthorId, e.At)
+	case event.ActivityCommentAdded, event.ActivityCommentDeleted:
+		s.model.ApplyComment(e.CommentId, e.VideoId, e.Kind == event.ActivityCommentAdded, e.At)
+	case event.ActivityFollowed, event.ActivityUnfollowed:
+		s.model.ApplyFollow(e.UserId, e.AuthorId, e.Kind == event.ActivityFollowed, e.At)
 	default:
 		s.log.WarnContext(ctx, "unknown activity event dropped", "kind", e.Kind)
 	}

@@ -11,12 +11,13 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/douyin-backend/douyin/internal/activity"
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 	"github.com/douyin-backend/douyin/services/comment"
 	"github.com/douyin-backend/douyin/services/favorite"
 	"github.com/douyin-backend/douyin/services/relation"
@@ -73,24 +74,24 @@ func TestEventsReachTheRanking(t *testing.T) {
 		t.Fatal(err)
 	}
 	for id := int64(1); id <= 4; id++ {
-		publish(t, q, mq.TopicActivity, activity.Event{Kind: activity.VideoReady, VideoID: id, AuthorID: 100 + id, At: testNow - dayMillis})
+		publish(t, q, mq.TopicActivity, event.ActivityEvent{Kind: event.ActivityVideoReady, VideoId: id, AuthorId: 100 + id, At: testNow - dayMillis})
 	}
 	// Users 10 and 11 like 1 and 2; viewer 12 then likes 1: 2 must lead viewer 12's page.
 	for _, u := range []int64{10, 11} {
 		for _, v := range []int64{1, 2} {
-			publish(t, q, mq.TopicFavorite, favorite.LikeEvent{UserID: u, VideoID: v, Liked: true, Seq: 1, At: testNow})
+			publish(t, q, mq.TopicFavorite, event.LikeEvent{UserId: u, VideoId: v, Liked: true, Seq: 1, At: testNow})
 		}
 	}
 	// Video 3 is popular through comments.
 	for c := int64(1); c <= 5; c++ {
-		publish(t, q, mq.TopicActivity, activity.Event{Kind: activity.CommentAdded, UserID: 20, VideoID: 3, CommentID: c, At: testNow})
+		publish(t, q, mq.TopicActivity, event.ActivityEvent{Kind: event.ActivityCommentAdded, UserId: 20, VideoId: 3, CommentId: c, At: testNow})
 	}
 	// A first page caches viewer 12's ranking; their like must make it stale at once.
 	if got := recommendIDs(t, s, 12); len(got) != 4 {
 		t.Fatalf("viewer 12 before any like: %v, want all 4 videos", got)
 	}
 	s.seen.of(12).reset() // forget the page, keep the cached ranking
-	publish(t, q, mq.TopicFavorite, favorite.LikeEvent{UserID: 12, VideoID: 1, Liked: true, Seq: 1, At: testNow})
+	publish(t, q, mq.TopicFavorite, event.LikeEvent{UserId: 12, VideoId: 1, Liked: true, Seq: 1, At: testNow})
 	if got := recommendIDs(t, s, 12); len(got) != 3 || got[0] != 2 || slices.Contains(got, 1) {
 		t.Errorf("viewer 12 after liking 1: %v, want 2 first and 1 left out", got)
 	}
@@ -187,10 +188,10 @@ func testRebuildFromSQL(t *testing.T, open dbtest.Opener) {
 		}
 	}
 	videos := []video.Video{
-		{AuthorID: 100, Title: "a", SourceKey: "s", Status: 2, CreatedAt: testNow - dayMillis},
-		{AuthorID: 100, Title: "b", SourceKey: "s", Status: 2, CreatedAt: testNow - dayMillis},
-		{AuthorID: 101, Title: "c", SourceKey: "s", Status: 2, CreatedAt: testNow - dayMillis},
-		{AuthorID: 101, Title: "processing", SourceKey: "s", Status: 1, CreatedAt: testNow},
+		{AuthorID: 100, Title: "a", SourceKey: "s", Status: statusReady, CreatedAt: testNow - dayMillis},
+		{AuthorID: 100, Title: "b", SourceKey: "s", Status: statusReady, CreatedAt: testNow - dayMillis},
+		{AuthorID: 101, Title: "c", SourceKey: "s", Status: statusReady, CreatedAt: testNow - dayMillis},
+		{AuthorID: 101, Title: "processing", SourceKey: "s", Status: int8(videoapi.VideoStatus_Processing), CreatedAt: testNow},
 	}
 	if err := gdb.Create(&videos).Error; err != nil {
 		t.Fatal(err)

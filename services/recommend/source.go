@@ -5,13 +5,15 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
+
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
 // sqlBatch is the rows read per query of the rebuild (keyset paging by primary key).
 const sqlBatch = 10_000
 
-// statusReady is the video service's stored value of a ready video (IDL VideoStatus.Ready).
-const statusReady = 2
+// statusReady is the video service's stored value of a ready video.
+const statusReady = int8(videoapi.VideoStatus_Ready)
 
 // SQLSource rebuilds the model from the committed rows of the video, favorite, comment and
 // relation tables. It only reads, in primary-key order, in batches: the one place the

@@ -11,6 +11,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 )
@@ -83,11 +84,11 @@ func (s *Service) RelationAction(ctx context.Context, req *relationapi.RelationA
 		s.syncCommitted(ctx, from, to, follow)
 	}
 	if changed {
-		kind := activity.Unfollowed
+		kind := event.ActivityUnfollowed
 		if follow {
-			kind = activity.Followed
+			kind = event.ActivityFollowed
 		}
-		s.activity.Notify(ctx, s.log, activity.Event{Kind: kind, UserID: from, AuthorID: to, At: db.NowMillis()})
+		s.activity.Notify(ctx, s.log, &event.ActivityEvent{Kind: kind, UserId: from, AuthorId: to, At: db.NowMillis()})
 	}
 	return &relationapi.RelationActionResponse{}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/activity"
 	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 )
 
 // RecordCache keeps ready video records in front of SQL. Only ready records are cached: a
@@ -150,7 +151,7 @@ func (s *Service) loadTimeline(ctx context.Context) error {
 // records are never cached), its author's work count and the timeline.
 func (s *Service) becameReady(ctx context.Context, v TimelineEntry, authorID int64) {
 	ctx = context.WithoutCancel(ctx)
-	s.activity.Notify(ctx, s.log, activity.Event{Kind: activity.VideoReady, VideoID: v.ID, AuthorID: authorID, At: v.CreatedAt})
+	s.activity.Notify(ctx, s.log, &event.ActivityEvent{Kind: event.ActivityVideoReady, VideoId: v.ID, AuthorId: authorID, At: v.CreatedAt})
 	cache.DropCounts(ctx, s.workCounts, []int64{authorID}, s.log)
 	if s.timeline != nil {
 		if err := s.timeline.Add(ctx, v); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
@@ -41,12 +42,6 @@ const (
 // URLResolver turns a blob key into the URL clients fetch; a blob.Store satisfies it.
 type URLResolver interface {
 	URL(key string) string
-}
-
-// PublishEvent is the message on mq.TopicPublish asking the media worker to process an upload.
-type PublishEvent struct {
-	VideoID   int64  `json:"video_id"`
-	SourceKey string `json:"source_key"`
 }
 
 // Service implements videoapi.VideoService.
@@ -102,12 +97,7 @@ func (s *Service) CreateVideo(ctx context.Context, req *videoapi.CreateVideoRequ
 	if err := s.store.CreateVideo(ctx, v); err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(PublishEvent{VideoID: v.ID, SourceKey: v.SourceKey})
-	if err == nil {
-		err = s.queue.Publish(ctx, mq.TopicPublish, strconv.FormatInt(v.ID, 10), body)
-	}
-	if err != nil {
-		err = fmt.Errorf("enqueue video %d: %w", v.ID, err)
+	if err := s.enqueue(ctx, v); err != nil {
 		// A cancelled request must not stop the cleanup.
 		if derr := s.store.DeleteVideo(context.WithoutCancel(ctx), v.ID); derr != nil {
 			err = errors.Join(err, derr)
@@ -115,6 +105,19 @@ func (s *Service) CreateVideo(ctx context.Context, req *videoapi.CreateVideoRequ
 		return nil, err
 	}
 	return &videoapi.CreateVideoResponse{VideoId: v.ID}, nil
+}
+
+// enqueue hands a processing video to the media worker: the one place a publish event is
+// written, for a new upload and for the sweeper's retry alike.
+func (s *Service) enqueue(ctx context.Context, v *Video) error {
+	body, err := json.Marshal(&event.PublishEvent{VideoId: v.ID, SourceKey: v.SourceKey})
+	if err == nil {
+		err = s.queue.Publish(ctx, mq.TopicPublish, strconv.FormatInt(v.ID, 10), body)
+	}
+	if err != nil {
+		return fmt.Errorf("enqueue video %d: %w", v.ID, err)
+	}
+	return nil
 }
 
 // CompleteProcessing records the media worker's result. Only a processing video changes

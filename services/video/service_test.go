@@ -19,6 +19,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
@@ -125,12 +126,12 @@ func TestCreateVideoEnqueuesProcessingVideo(t *testing.T) {
 		t.Fatalf("published %d events, want 1", len(f.queue.sent))
 	}
 	m := f.queue.sent[0]
-	var ev PublishEvent
+	var ev event.PublishEvent
 	if err := json.Unmarshal(m.body, &ev); err != nil {
 		t.Fatal(err)
 	}
 	if m.topic != mq.TopicPublish || m.key != strconv.FormatInt(resp.VideoId, 10) ||
-		ev != (PublishEvent{VideoID: resp.VideoId, SourceKey: "uploads/a.mp4"}) {
+		ev != (event.PublishEvent{VideoId: resp.VideoId, SourceKey: "uploads/a.mp4"}) {
 		t.Fatalf("published %s %s %s, want the video on %s keyed by its id", m.topic, m.key, m.body, mq.TopicPublish)
 	}
 	var v Video

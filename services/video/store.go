@@ -8,13 +8,14 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/douyin-backend/douyin/internal/db"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
-// Stored video states; the values are the IDL enum VideoStatus.
+// Stored video states: the IDL enum VideoStatus in the column's small integer.
 const (
-	statusProcessing int8 = 1
-	statusReady      int8 = 2
-	statusFailed     int8 = 3
+	statusProcessing = int8(videoapi.VideoStatus_Processing)
+	statusReady      = int8(videoapi.VideoStatus_Ready)
+	statusFailed     = int8(videoapi.VideoStatus_Failed)
 )
 
 // ErrVideoNotFound is returned by the store for an unknown video id.

@@ -2,14 +2,10 @@ package video
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"strconv"
 	"time"
-
-	"github.com/douyin-backend/douyin/internal/mq"
 )
 
 // reasonStuck is the failure reason of a video the media worker never finished.
@@ -119,12 +115,8 @@ func (s *Service) Sweep(ctx context.Context, enqueuedBeforeMillis int64) (int, e
 		if !ok {
 			continue // finished meanwhile
 		}
-		body, err := json.Marshal(PublishEvent{VideoID: v.ID, SourceKey: v.SourceKey})
-		if err == nil {
-			err = s.queue.Publish(ctx, mq.TopicPublish, strconv.FormatInt(v.ID, 10), body)
-		}
-		if err != nil {
-			return requeued, fmt.Errorf("re-enqueue video %d: %w", v.ID, err)
+		if err := s.enqueue(ctx, &v); err != nil {
+			return requeued, fmt.Errorf("re-enqueue: %w", err)
 		}
 		s.log.InfoContext(ctx, "re-enqueued a video stuck in processing", "video_id", v.ID, "requeues", v.Requeues+1)
 		requeued++

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/douyin-backend/douyin/kitex_gen/event"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
@@ -25,11 +26,11 @@ func (f *fixture) requeuedIDs(t *testing.T, skip int) []int64 {
 	defer f.queue.mu.Unlock()
 	var out []int64
 	for _, m := range f.queue.sent[skip:] {
-		var ev PublishEvent
+		var ev event.PublishEvent
 		if err := json.Unmarshal(m.body, &ev); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, ev.VideoID)
+		out = append(out, ev.VideoId)
 	}
 	return out
 }

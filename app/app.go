@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -53,13 +52,6 @@ import (
 	"github.com/douyin-backend/douyin/services/video"
 )
 
-// embeddedCacheEntries bounds each in-process cache of the embedded mode.
-const embeddedCacheEntries = 1 << 20
-
-// localTierEntries bounds the in-process tier in front of Redis of each immutable record
-// cache (ready videos, profiles) in the multi-process mode: about 20 MB each.
-const localTierEntries = 100_000
-
 // App holds what the modules built, in the order they were built.
 type App struct {
 	cfg       Config
@@ -70,6 +62,7 @@ type App struct {
 	gdb        *gorm.DB
 	kv         cache.KV
 	redis      *cache.Redis // nil in the embedded mode: the services then use in-process caches
+	shared     sharedState
 	producer   mq.Producer
 	consumer   mq.Consumer
 	blobs      blob.Store
@@ -204,6 +197,7 @@ func (a *App) initCache() error {
 		return err
 	}
 	a.kv, a.redis = kv, r
+	a.shared = newSharedState(a.cfg.Cache, r, a.metrics)
 	if r != nil {
 		a.closers = append(a.closers, r.Close)
 	}
@@ -211,12 +205,7 @@ func (a *App) initCache() error {
 }
 
 func (a *App) initQueue() error {
-	if a.cfg.MQ.Backend != mq.BackendRocketMQ {
-		q := mq.NewMemory()
-		a.producer, a.consumer = a.metrics.Producer(q), a.metrics.Consumer(q)
-		return nil
-	}
-	q, err := mq.NewRocketMQ(a.cfg.MQ.RocketMQ)
+	q, err := mq.Open(a.cfg.MQ)
 	if err != nil {
 		return err
 	}
@@ -227,23 +216,10 @@ func (a *App) initQueue() error {
 	return nil
 }
 
-func (a *App) initBlobs() error {
-	switch a.cfg.Blob.Backend {
-	case blob.BackendQiniu:
-		q, err := blob.NewQiniu(a.cfg.Blob.Qiniu)
-		if err != nil {
-			return err
-		}
-		a.blobs = q
-	default:
-		// Local blobs are served by the gateway; several processes share them only on one machine.
-		local, err := blob.NewLocal(filepath.Join(a.cfg.DataDir, "blobs"))
-		if err != nil {
-			return err
-		}
-		a.localBlobs, a.blobs = local, local
-	}
-	return nil
+func (a *App) initBlobs() (err error) {
+	// Local blobs are served by the gateway.
+	a.blobs, a.localBlobs, err = blob.Open(a.cfg.Blob, a.cfg.DataDir)
+	return err
 }
 
 func (a *App) initTokens() error {
@@ -341,15 +317,7 @@ func (a *App) initUser() (err error) {
 		a.users, err = remote(a, User, userservice.NewClient, userservice.NewServiceAdapter)
 		return err
 	}
-	opts := []user.Option{user.WithLogger(a.log.With("module", User))}
-	if a.redis != nil {
-		// Profiles never change once written: a local tier saves the round trip per read.
-		opts = append(opts, user.WithProfileCache(cache.NewTiered[user.Account](
-			user.NewMemoryProfileCache(a.cfg.Cache.TTL, localTierEntries, nil),
-			user.NewRedisProfileCache(a.redis, a.cfg.Cache.TTL, a.metrics))))
-	} else {
-		opts = append(opts, user.WithProfileCache(user.NewMemoryProfileCache(a.cfg.Cache.TTL, embeddedCacheEntries, a.metrics)))
-	}
+	opts := []user.Option{user.WithLogger(a.log.With("module", User)), user.WithProfileCache(a.shared.profiles)}
 	userCfg := user.DefaultConfig()
 	userCfg.PasswordCost = a.cfg.Auth.PasswordCost
 	svc := user.New(user.NewSQLStore(a.gdb), userCfg, opts...)
@@ -362,22 +330,8 @@ func (a *App) initVideo() (err error) {
 		a.videos, err = remote(a, Video, videoservice.NewClient, videoservice.NewServiceAdapter)
 		return err
 	}
-	opts := []video.Option{video.WithLogger(a.log.With("module", Video))}
-	if a.redis != nil {
-		opts = append(opts,
-			// Only ready records are cached and they never change: a local tier saves the
-			// round trip and the decoding per read.
-			video.WithRecordCache(cache.NewTiered(
-				video.NewMemoryRecordCache(a.cfg.Cache.TTL, localTierEntries, nil),
-				video.RecordCache(video.NewRedisRecordCache(a.redis, a.cfg.Cache.TTL, a.metrics)))),
-			video.WithWorkCountCache(cache.NewRedisCounts(a.redis, "video:works", a.cfg.Cache.CounterTTL, a.metrics)),
-			video.WithTimeline(video.NewRedisTimeline(a.redis, video.DefaultTimelineSize, a.cfg.Cache.CounterTTL)))
-	} else {
-		opts = append(opts,
-			video.WithRecordCache(video.NewMemoryRecordCache(a.cfg.Cache.TTL, embeddedCacheEntries, a.metrics)),
-			video.WithWorkCountCache(cache.NewLocalCounts("video:works", a.cfg.Cache.CounterTTL, embeddedCacheEntries, a.metrics)),
-			video.WithTimeline(video.NewMemoryTimeline(video.EmbeddedTimelineSize)))
-	}
+	opts := []video.Option{video.WithLogger(a.log.With("module", Video)), video.WithRecordCache(a.shared.videoRecords),
+		video.WithWorkCountCache(a.shared.workCounts), video.WithTimeline(a.shared.timeline)}
 	sweep := a.cfg.Sweeper
 	// The in-process queue loses queued work on a restart: re-enqueue every processing video.
 	sweep.SweepAllAtStart = a.cfg.MQ.Backend == mq.BackendMemory
@@ -393,13 +347,8 @@ func (a *App) initFavorite() (err error) {
 		a.favorites, err = remote(a, Favorite, favoriteservice.NewClient, favoriteservice.NewServiceAdapter)
 		return err
 	}
-	opts := []favorite.Option{favorite.WithLogger(a.log.With("module", Favorite))}
-	if a.redis != nil {
-		opts = append(opts, favorite.WithReadModel(favorite.NewRedisReadModel(a.redis, a.cfg.Cache.TTL, a.cfg.Cache.CounterTTL)))
-	} else {
-		opts = append(opts, favorite.WithReadModel(favorite.NewMemoryReadModel(a.cfg.Cache.TTL, a.cfg.Cache.CounterTTL, embeddedCacheEntries)))
-	}
-	svc := favorite.New(favorite.NewSQLStore(a.gdb), a.videos, a.producer, opts...)
+	svc := favorite.New(favorite.NewSQLStore(a.gdb), a.videos, a.producer,
+		favorite.WithLogger(a.log.With("module", Favorite)), favorite.WithReadModel(a.shared.likes))
 	if err := svc.Subscribe(a.consumer); err != nil {
 		return err
 	}
@@ -412,11 +361,7 @@ func (a *App) initComment() (err error) {
 		a.comments, err = remote(a, Comment, commentservice.NewClient, commentservice.NewServiceAdapter)
 		return err
 	}
-	counts := cache.NewLocalCounts("comment:n", a.cfg.Cache.CounterTTL, embeddedCacheEntries, a.metrics)
-	if a.redis != nil {
-		counts = cache.NewRedisCounts(a.redis, "comment:n", a.cfg.Cache.CounterTTL, a.metrics)
-	}
-	svc := comment.New(comment.NewSQLStore(a.gdb), a.videos, comment.WithCountCache(counts),
+	svc := comment.New(comment.NewSQLStore(a.gdb), a.videos, comment.WithCountCache(a.shared.commentCounts),
 		comment.WithActivity(activity.NewPublisher(a.producer)), comment.WithLogger(a.log.With("module", Comment)))
 	a.comments = svc
 	return a.serve(Comment, func(s server.Server) error { return commentservice.RegisterService(s, svc) })
@@ -427,13 +372,8 @@ func (a *App) initRelation() (err error) {
 		a.relations, err = remote(a, Relation, relationservice.NewClient, relationservice.NewServiceAdapter)
 		return err
 	}
-	opts := []relation.Option{relation.WithLogger(a.log.With("module", Relation)), relation.WithActivity(activity.NewPublisher(a.producer))}
-	if a.redis != nil {
-		opts = append(opts, relation.WithCache(relation.NewRedisCache(a.redis, a.cfg.Cache.TTL, a.cfg.Cache.CounterTTL)))
-	} else {
-		opts = append(opts, relation.WithCache(relation.NewMemoryCache(a.cfg.Cache.TTL, a.cfg.Cache.CounterTTL, embeddedCacheEntries)))
-	}
-	svc := relation.New(relation.NewSQLStore(a.gdb), a.users, opts...)
+	svc := relation.New(relation.NewSQLStore(a.gdb), a.users, relation.WithLogger(a.log.With("module", Relation)),
+		relation.WithActivity(activity.NewPublisher(a.producer)), relation.WithCache(a.shared.follows))
 	a.relations = svc
 	return a.serve(Relation, func(s server.Server) error { return relationservice.RegisterService(s, svc) })
 }
@@ -525,13 +465,10 @@ func (a *App) initGateway() error {
 		Users: a.users, Videos: a.videos, Favorites: a.favorites, Comments: a.comments,
 		Relations: a.relations, Messages: a.messages, Recommend: a.recommend, Blobs: a.blobs, Tokens: a.tokens, KV: a.kv,
 		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics, Moderator: filter,
+		Live: a.shared.liveComments,
 	}
 	if deps.LiveMetrics, err = live.NewMetrics(a.metrics.Registry); err != nil {
 		return err
-	}
-	if a.redis != nil {
-		// Replicated gateways share Redis: a comment posted through one reaches the others.
-		deps.Live = live.NewRedis(a.redis.Client(), a.redis.Key("live:comments"))
 	}
 	if a.localBlobs != nil {
 		deps.LocalMediaDir = a.localBlobs.Root()

@@ -1,0 +1,154 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
+	"github.com/douyin-backend/douyin/kitex_gen/base"
+)
+
+// The middlewares every request passes, in the order routes() installs them, and the
+// per-IP limits hooked in front of the API.
+
+// recoverPanics turns a panic into a 500 with the JSON envelope; the stack goes to the log only.
+func (g *Gateway) recoverPanics(ctx context.Context, c *app.RequestContext) {
+	defer func() {
+		if r := recover(); r != nil {
+			g.deps.Logger.ErrorContext(ctx, "panic", "path", string(c.Path()), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.AbortWithStatusJSON(http.StatusInternalServerError, map[string]any{
+				"status_code": int32(base.ErrCode_InternalError),
+				"status_msg":  outcomeOf(base.ErrCode_InternalError).message,
+			})
+		}
+	}()
+	c.Next(ctx)
+}
+
+// requestIDKey holds the request id accessLog assigns, for the logs of the request.
+const requestIDKey = "request_id"
+
+func requestID(c *app.RequestContext) string { return c.GetString(requestIDKey) }
+
+// requestIDOf is the id of the request: its trace id when tracing is on, so a user's report
+// leads straight to the trace; otherwise the caller's X-Request-Id, or a random one.
+func requestIDOf(ctx context.Context, c *app.RequestContext) string {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		return sc.TraceID().String()
+	}
+	id := string(c.Request.Header.Peek("X-Request-Id"))
+	if id == "" || len(id) > 64 {
+		var b [16]byte // the size of a trace id
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	return id
+}
+
+// accessLog logs one line per request. It logs the path and never the query string: the
+// app's tokens travel there.
+func (g *Gateway) accessLog(ctx context.Context, c *app.RequestContext) {
+	start := time.Now()
+	id := requestIDOf(ctx, c)
+	c.Set(requestIDKey, id)
+	c.Response.Header.Set("X-Request-Id", id)
+	c.Next(ctx)
+	if g.deps.Metrics != nil {
+		route := c.FullPath() // the registered pattern, so ids never explode the label set
+		if route == "" {
+			route = "unmatched"
+		}
+		g.deps.Metrics.ObserveHTTP(route, string(c.Method()), c.Response.StatusCode(), time.Since(start))
+	}
+	g.deps.Logger.LogAttrs(ctx, slog.LevelInfo, "http",
+		slog.String("request_id", id),
+		slog.String("method", string(c.Method())),
+		slog.String("path", string(c.Path())),
+		slog.Int("status", c.Response.StatusCode()),
+		slog.Duration("latency", time.Since(start)),
+		slog.String("client_ip", g.clientIP(c)),
+	)
+}
+
+// limitAuth applies the per-IP limit of sign-ups and logins, which guess passwords otherwise
+// and cost a bcrypt hash each.
+func (g *Gateway) limitAuth(next app.HandlerFunc) app.HandlerFunc {
+	return func(ctx context.Context, c *app.RequestContext) {
+		if ok, wait := g.authLimit.reserve(g.clientIP(c)); !ok {
+			g.reply(ctx, c, &api.UserLoginResponse{}, rateLimited("too many sign-ups or logins from this address, please wait a minute", wait))
+			return
+		}
+		next(ctx, c)
+	}
+}
+
+// limitReads applies the per-IP limit of every other /douyin/ call: generous enough for the
+// app's polling, low enough that one address cannot take the whole server.
+func (g *Gateway) limitReads(ctx context.Context, c *app.RequestContext) {
+	path := string(c.Request.URI().Path())
+	if !strings.HasPrefix(path, "/douyin/") || strings.HasPrefix(path, strings.TrimSuffix(api.UserLoginPath, "/")) ||
+		strings.HasPrefix(path, strings.TrimSuffix(api.UserRegisterPath, "/")) {
+		c.Next(ctx)
+		return
+	}
+	if ok, wait := g.readLimit.reserve(g.clientIP(c)); !ok {
+		g.abortLimited(ctx, c, rateLimited("too many requests from this address, please slow down", wait))
+		return
+	}
+	c.Next(ctx)
+}
+
+// abortLimited answers a refusal from a middleware with the envelope and stops the chain.
+func (g *Gateway) abortLimited(ctx context.Context, c *app.RequestContext, err error) {
+	resp := &api.FeedResponse{}
+	status := g.settle(ctx, c, resp, err)
+	c.AbortWithStatusJSON(status, map[string]any{"status_code": resp.StatusCode, "status_msg": resp.StatusMsg})
+}
+
+// secureHeaders marks every answer as not to be sniffed, and every API answer as not to be
+// stored: most depend on the token (chat, a logged-in feed), and a cache keyed by path would
+// serve one user's answer to another.
+func (g *Gateway) secureHeaders(ctx context.Context, c *app.RequestContext) {
+	c.Response.Header.Set("X-Content-Type-Options", "nosniff")
+	if strings.HasPrefix(string(c.Request.URI().Path()), "/douyin/") {
+		c.Response.Header.Set("Cache-Control", "no-store")
+	}
+	c.Next(ctx)
+}
+
+// maxSmallBodyBytes is the largest body of any request but a publish: the API's forms and
+// JSON bodies are a few hundred bytes.
+const maxSmallBodyBytes = 1 << 20
+
+// limitBodies reads the body of every request but a publish into memory, refusing one over
+// maxSmallBodyBytes with 413: with streamed bodies Hertz no longer enforces a limit, and the
+// binder would read any stream whole.
+func (g *Gateway) limitBodies(ctx context.Context, c *app.RequestContext) {
+	path := string(c.Request.URI().Path())
+	if strings.HasPrefix(path, strings.TrimSuffix(api.PublishActionPath, "/")) {
+		c.Next(ctx)
+		return
+	}
+	if c.Request.IsBodyStream() {
+		body, err := io.ReadAll(io.LimitReader(c.RequestBodyStream(), maxSmallBodyBytes+1))
+		if err != nil || len(body) > maxSmallBodyBytes {
+			c.SetConnectionClose()
+			c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, map[string]any{
+				"status_code": int32(base.ErrCode_PayloadTooLarge), "status_msg": "the request body is too large"})
+			return
+		}
+		c.Request.SetBody(body)
+	}
+	c.Next(ctx)
+}

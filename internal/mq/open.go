@@ -1,0 +1,33 @@
+package mq
+
+// Queue is an opened backend: producers publish to it and consumers subscribe to it. Start
+// begins the delivery once every consumer has subscribed; Close stops it.
+type Queue interface {
+	Producer
+	Consumer
+	Start() error
+	Close() error
+}
+
+// Open builds the configured backend.
+func Open(cfg Config) (Queue, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch cfg.Backend {
+	case BackendRocketMQ:
+		q, err := NewRocketMQ(cfg.RocketMQ)
+		if err != nil {
+			return nil, err
+		}
+		return q, nil
+	default:
+		return NewMemory(), nil
+	}
+}
+
+// Start does nothing: Memory delivers inside Publish, to the groups subscribed by then.
+func (m *Memory) Start() error { return nil }
+
+// Close does nothing: Memory holds no connection and no message between calls.
+func (m *Memory) Close() error { return nil }
