@@ -327,9 +327,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 }
 
 // untraced are the requests that open no span: probes, which would drown the real traffic.
+// It reads the raw request line: the tracer asks before the handler runs, and parsing the URI
+// that early trips Hertz's check against requests kept past their handler.
 func untraced(_ context.Context, c *app.RequestContext) bool {
-	p := string(c.Path())
-	return p == "/healthz" || p == "/readyz"
+	path, _, _ := strings.Cut(string(c.Request.Header.RequestURI()), "?")
+	return path == "/healthz" || path == "/readyz"
 }
 
 // routes installs the middlewares and the routes. The API's paths and methods come from
