@@ -52,6 +52,15 @@ func (s jaegerSpan) tag(key string) string {
 	return ""
 }
 
+// sqlSystem is the database of a SQL span: db.system.name in current semantic conventions,
+// db.system in older ones.
+func (s jaegerSpan) sqlSystem() string {
+	if v := s.tag("db.system.name"); v != "" {
+		return v
+	}
+	return s.tag("db.system")
+}
+
 // jaegerTrace is one trace by span id.
 type jaegerTrace map[string]jaegerSpan
 
@@ -209,7 +218,7 @@ func TestTracingLikeIsOneTrace(t *testing.T) {
 			return "the favorite consumer"
 		}
 		for _, c := range consumers {
-			if len(tr.find(func(s jaegerSpan) bool { return s.tag("db.system") == "mysql" && tr.descends(s, c.SpanID) })) > 0 {
+			if len(tr.find(func(s jaegerSpan) bool { return s.sqlSystem() == "mysql" && tr.descends(s, c.SpanID) })) > 0 {
 				return ""
 			}
 		}
