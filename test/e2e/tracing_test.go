@@ -194,36 +194,7 @@ func requireDeployment(t *testing.T) {
 // X-Request-Id the gateway answered.
 func TestTracingLikeIsOneTrace(t *testing.T) {
 	requireDeployment(t)
-	author, liker := api.register(t, "trace-author"), api.register(t, "trace-liker")
-	v := api.publish(t, author, uniqueName("traced like"), "testsrc.mp4")
-	id := requestTraceID(t, api.favoriteRaw(t, liker.Token, v.ID, 1).mustOK(t))
-
-	tr := awaitTrace(t, id, "a like", func(tr jaegerTrace) string {
-		services := tr.services()
-		for _, s := range []string{"douyin-gateway", "douyin-favorite"} {
-			if !services[s] {
-				return "spans of " + s
-			}
-		}
-		if len(tr.find(func(s jaegerSpan) bool { return s.service == "douyin-favorite" && s.tag("db.system") == "redis" })) == 0 {
-			return "the favorite service's Redis step"
-		}
-		if len(tr.find(func(s jaegerSpan) bool { return s.OperationName == "publish douyin-favorite" })) == 0 {
-			return "the queue publish"
-		}
-		consumers := tr.find(func(s jaegerSpan) bool {
-			return s.OperationName == "consume douyin-favorite" && s.service == "douyin-favorite"
-		})
-		if len(consumers) == 0 {
-			return "the favorite consumer"
-		}
-		for _, c := range consumers {
-			if len(tr.find(func(s jaegerSpan) bool { return s.sqlSystem() == "mysql" && tr.descends(s, c.SpanID) })) > 0 {
-				return ""
-			}
-		}
-		return "the consumer's SQL"
-	})
+	id, tr, liker := likeTrace(t)
 	if gw := tr.find(func(s jaegerSpan) bool {
 		return s.service == "douyin-gateway" && s.tag("span.kind") == "server" && len(s.References) == 0
 	}); len(gw) != 1 {
@@ -237,6 +208,43 @@ func TestTracingLikeIsOneTrace(t *testing.T) {
 		}
 	}
 	t.Logf("like trace %s: %d spans from %d services %v", id, len(tr), len(tr.services()), keys(tr.services()))
+}
+
+// likeTraceComplete names what a like's trace still lacks, or returns "".
+func likeTraceComplete(tr jaegerTrace) string {
+	services := tr.services()
+	for _, s := range []string{"douyin-gateway", "douyin-favorite"} {
+		if !services[s] {
+			return "spans of " + s
+		}
+	}
+	if len(tr.find(func(s jaegerSpan) bool { return s.service == "douyin-favorite" && s.tag("db.system") == "redis" })) == 0 {
+		return "the favorite service's Redis step"
+	}
+	if len(tr.find(func(s jaegerSpan) bool { return s.OperationName == "publish douyin-favorite" })) == 0 {
+		return "the queue publish"
+	}
+	consumers := tr.find(func(s jaegerSpan) bool {
+		return s.OperationName == "consume douyin-favorite" && s.service == "douyin-favorite"
+	})
+	if len(consumers) == 0 {
+		return "the favorite consumer"
+	}
+	for _, c := range consumers {
+		if len(tr.find(func(s jaegerSpan) bool { return s.sqlSystem() == "mysql" && tr.descends(s, c.SpanID) })) > 0 {
+			return ""
+		}
+	}
+	return "the consumer's SQL"
+}
+
+// likeTrace likes a fresh video and returns the like's trace id once its trace is complete.
+func likeTrace(t *testing.T) (string, jaegerTrace, *testUser) {
+	t.Helper()
+	author, liker := api.register(t, "trace-author"), api.register(t, "trace-liker")
+	v := api.publish(t, author, uniqueName("traced like"), "testsrc.mp4")
+	id := requestTraceID(t, api.favoriteRaw(t, liker.Token, v.ID, 1).mustOK(t))
+	return id, awaitTrace(t, id, "a like", likeTraceComplete), liker
 }
 
 // One publish is one trace that reaches the media worker's transcode.
