@@ -72,8 +72,10 @@ func (m methodSet[V]) methodNames() []string {
 	return out
 }
 
-// droppingInstance accepts connections and closes them at once: an instance that dies
-// while the client talks to it.
+// droppingInstance reads the start of each request and then closes the connection: an
+// instance that dies while serving. Reading first makes every call fail after it was sent;
+// closing at accept would let a slow client see the close before writing, a failure
+// before sending that any method may retry.
 func droppingInstance(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -87,7 +89,10 @@ func droppingInstance(t *testing.T) string {
 			if err != nil {
 				return
 			}
-			c.Close()
+			go func() {
+				_, _ = c.Read(make([]byte, 1))
+				c.Close()
+			}()
 		}
 	}()
 	return ln.Addr().String()
