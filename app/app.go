@@ -83,19 +83,32 @@ type App struct {
 
 	start   []func() error // after every module is built
 	metrics *telemetry.Metrics
+	// tracing is the process's tracer (off unless WithTracing): every module's spans hang
+	// on it, and with it off no module does tracing work.
+	tracing *telemetry.Tracing
 	runners []func(context.Context) error
 	// policies applies run-time client policy settings (nil until a remote client needs it).
 	policies *rpc.PolicyWatcher
 	closers  []func() error
 }
 
+// Option adjusts how New builds the modules.
+type Option func(*App)
+
+// WithTracing traces every module on t: HTTP requests, Kitex calls both ways, queue messages,
+// SQL and Redis. The process owns t (telemetry.NewTracing, InstallGlobal, Shutdown).
+func WithTracing(t *telemetry.Tracing) Option { return func(a *App) { a.tracing = t } }
+
 // New builds every module the configured targets need, in dependency order.
-func New(cfg Config, log *slog.Logger) (*App, error) {
+func New(cfg Config, log *slog.Logger, opts ...Option) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	targets := cfg.Targets()
-	a := &App{cfg: cfg, log: log, inProcess: slices.Contains(targets, All), targets: targets, metrics: telemetry.New()}
+	a := &App{cfg: cfg, log: log, inProcess: slices.Contains(targets, All), targets: targets, metrics: telemetry.New(), tracing: telemetry.Off()}
+	for _, o := range opts {
+		o(a)
+	}
 	if !a.inProcess && cfg.Embedded() {
 		return nil, errors.New("components in separate processes share no SQLite file or in-process queue: set db.driver=mysql, mq.backend=rocketmq and rpc.discovery=consul or dns, or run -target=all")
 	}
@@ -167,6 +180,11 @@ func (a *App) initDB() error {
 	}
 	a.closers = append(a.closers, func() error { return db.Close(gdb) })
 	a.gdb = gdb
+	if a.tracing.Enabled() {
+		if err := db.Trace(gdb, a.tracing.Provider()); err != nil {
+			return err
+		}
+	}
 	if sqlDB, err := gdb.DB(); err == nil {
 		a.metrics.WatchDB(a.cfg.DB.Driver, sqlDB)
 	}
@@ -186,6 +204,9 @@ func (a *App) initCache() error {
 	a.shared = newSharedState(a.cfg.Cache, a.cfg.Recommend, r, a.metrics, a.log.With("module", Recommend))
 	if r != nil {
 		a.closers = append(a.closers, r.Close)
+		if a.tracing.Enabled() {
+			return r.Trace(a.tracing.Provider())
+		}
 	}
 	return nil
 }
@@ -195,7 +216,7 @@ func (a *App) initQueue() error {
 	if err != nil {
 		return err
 	}
-	a.producer, a.consumer = a.metrics.Producer(q), a.metrics.Consumer(q)
+	a.producer, a.consumer = a.metrics.Producer(a.tracing.Producer(q)), a.metrics.Consumer(a.tracing.Consumer(q))
 	a.closers = append(a.closers, q.Close)
 	// Consumers start once every module has subscribed: the last step of New.
 	a.start = append(a.start, q.Start)
@@ -388,6 +409,10 @@ func remote[C, S any](a *App, component string, newClient func(string, ...client
 	if a.identity != nil {
 		opts = append(opts, a.identity.ClientOption())
 	}
+	opts = append(opts, client.WithMiddleware(a.metrics.RPCClientMiddleware(component)))
+	if a.tracing.Enabled() {
+		opts = append(opts, rpc.ClientTracing())
+	}
 	c, err := newClient(rpc.ServiceName(component), opts...)
 	if err != nil {
 		return zero, fmt.Errorf("%s client: %w", component, err)
@@ -403,6 +428,9 @@ func (a *App) serve(component string, register func(server.Server) error) error 
 	opts := []server.Option{server.WithMiddleware(a.metrics.RPCMiddleware(component))}
 	if a.identity != nil {
 		opts = append(opts, a.identity.ServerOption())
+	}
+	if a.tracing.Enabled() {
+		opts = append(opts, rpc.ServerTracing())
 	}
 	srv, err := rpc.NewServer(a.cfg.RPC, component, register, opts...)
 	if err != nil {
@@ -452,7 +480,7 @@ func (a *App) initGateway() error {
 	deps := gateway.Deps{
 		Users: a.users, Videos: a.videos, Favorites: a.favorites, Comments: a.comments,
 		Relations: a.relations, Messages: a.messages, Recommend: a.recommend, Blobs: a.blobs, Tokens: a.tokens, KV: a.kv,
-		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics, Moderator: filter,
+		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics, Moderator: filter, Traced: a.tracing.Enabled(),
 		Live: a.shared.liveComments,
 	}
 	if deps.LiveMetrics, err = live.NewMetrics(a.metrics.Registry); err != nil {

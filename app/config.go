@@ -86,6 +86,9 @@ func (c *Config) Validate() error {
 	if err := c.HTTP.Validate(); err != nil {
 		return err
 	}
+	if err := c.Telemetry.Validate(); err != nil {
+		return err
+	}
 	if err := c.Auth.Validate(); err != nil {
 		return err
 	}

@@ -24,7 +24,9 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
+	"github.com/cloudwego/hertz/pkg/common/config"
 	"github.com/cloudwego/hertz/pkg/network/standard"
+	hertztracing "github.com/hertz-contrib/obs-opentelemetry/tracing"
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/gateway/webapp"
@@ -197,6 +199,10 @@ type Deps struct {
 		ObserveHTTP(route, method string, code int, took time.Duration)
 		ObserveDegraded(route, part string)
 	}
+	// Traced opens a server span per request (hertz-contrib/obs-opentelemetry, on the
+	// process's global tracer provider), continuing a caller's W3C trace context; the
+	// X-Request-Id answered is then the trace id. False: no tracing work at all.
+	Traced bool
 }
 
 // Gateway is the HTTP edge. Its exported methods serve the API of idl/api.thrift.
@@ -207,6 +213,8 @@ type Gateway struct {
 	binder   binder
 	images   staticImages
 	server   *server.Hertz
+	// traceRequests opens each request's span (nil: tracing off).
+	traceRequests app.HandlerFunc
 	// authLimit and readLimit are keyed by client IP, writeLimit by user id.
 	authLimit, writeLimit, readLimit *limiter
 	logins                           *loginBackoff
@@ -269,7 +277,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.server = server.New(
+	opts := []config.Option{
 		server.WithHostPorts(cfg.Addr),
 		// The standard transport over our listener: it caps connections, bounds each write, and
 		// gives every request an absolute deadline for its headers (the netpoll transport's read
@@ -290,7 +298,13 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		server.WithHandleMethodNotAllowed(true),
 		server.WithExitWaitTime(cfg.ShutdownGrace),
 		server.WithDisablePrintRoute(true),
-	)
+	}
+	if deps.Traced {
+		tracer, traceCfg := hertztracing.NewServerTracer(hertztracing.WithShouldIgnore(untraced))
+		opts = append(opts, tracer)
+		g.traceRequests = hertztracing.ServerMiddleware(traceCfg)
+	}
+	g.server = server.New(opts...)
 	// A hijacked connection (the live-comment WebSockets) must not return to Hertz's pool.
 	g.server.NoHijackConnPool = true
 	g.live = g.newLiveComments()
@@ -320,6 +334,14 @@ func (g *Gateway) Run(ctx context.Context) error {
 	return nil
 }
 
+// untraced are the requests that open no span: probes, which would drown the real traffic.
+// It reads the raw request line: the tracer asks before the handler runs, and parsing the URI
+// that early trips Hertz's check against requests kept past their handler.
+func untraced(_ context.Context, c *app.RequestContext) bool {
+	path, _, _ := strings.Cut(string(c.Request.Header.RequestURI()), "?")
+	return path == "/healthz" || path == "/readyz"
+}
+
 // routes installs the middlewares and the routes. The API's paths and methods come from
 // idl/api.thrift: scripts/gen.sh generates api.Handlers, one method per IDL method, which the
 // Gateway implements, and api.Routes, which pairs each with its path. Every path answers with
@@ -327,6 +349,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 // followed by common clients).
 func (g *Gateway) routes() {
 	h := g.server
+	if g.traceRequests != nil {
+		// First, so the access log, a recovered panic and every call downstream see the span.
+		h.Use(g.traceRequests)
+	}
 	h.Use(g.recoverPanics, g.accessLog, g.secureHeaders, g.cors.middleware, g.limitReads, g.limitBodies)
 	for _, r := range api.Routes(g) {
 		for _, p := range []string{r.Path, strings.TrimSuffix(r.Path, "/")} {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
@@ -40,16 +41,26 @@ const requestIDKey = "request_id"
 
 func requestID(c *app.RequestContext) string { return c.GetString(requestIDKey) }
 
+// requestIDOf is the id of the request: its trace id when tracing is on, so a user's report
+// leads straight to the trace; otherwise the caller's X-Request-Id, or a random one.
+func requestIDOf(ctx context.Context, c *app.RequestContext) string {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		return sc.TraceID().String()
+	}
+	id := string(c.Request.Header.Peek("X-Request-Id"))
+	if id == "" || len(id) > 64 {
+		var b [16]byte // the size of a trace id
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	return id
+}
+
 // accessLog logs one line per request. It logs the path and never the query string: the
 // app's tokens travel there.
 func (g *Gateway) accessLog(ctx context.Context, c *app.RequestContext) {
 	start := time.Now()
-	id := string(c.Request.Header.Peek("X-Request-Id"))
-	if id == "" || len(id) > 64 {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		id = hex.EncodeToString(b[:])
-	}
+	id := requestIDOf(ctx, c)
 	c.Set(requestIDKey, id)
 	c.Response.Header.Set("X-Request-Id", id)
 	c.Next(ctx)

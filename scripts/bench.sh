@@ -156,7 +156,36 @@ embedded() {
   server_pid=""
 }
 
+# tracing_cost (issue 11): the anonymous and logged-in feeds of the small data set with tracing
+# off and with every process exporting 10 % of its traces to the Jaeger of scripts/deps.sh,
+# side by side: one server each, started on the same data, off then on.
+tracing_cost() {
+  local dir="$work/embedded-small" mode port admin_port url flags s
+  scripts/deps.sh >"$work/deps-tracing.log" 2>&1 || { cat "$work/deps-tracing.log" >&2; exit 1; }
+  for mode in off 10pct; do
+    flags=()
+    [ "$mode" = off ] || flags=(-telemetry.otlp-endpoint 127.0.0.1:4317 -telemetry.sample-ratio 0.1)
+    port=$(free_port)
+    admin_port=$(free_port $((port + 1)))
+    url="http://127.0.0.1:$port"
+    echo "douyin -data.dir \$BENCH_DIR/embedded-small/data -http.addr 127.0.0.1:$port -admin.addr 127.0.0.1:$admin_port -seed.enabled=false -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0 -http.read-rate-per-minute=0 ${flags[*]}" >>"$work/commands.txt"
+    "$work/douyin" -data.dir "$dir/data" -http.addr "127.0.0.1:$port" -admin.addr "127.0.0.1:$admin_port" -seed.enabled=false \
+      -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0 -http.read-rate-per-minute=0 "${flags[@]}" >"$dir/server-tracing-$mode.log" 2>&1 &
+    server_pid=$!
+    wait_ready "$url"
+    local common=(-target "$url" -manifest "$dir/manifest.json" -tokens "$dir/tokens.json" -concurrency "$conc" -server-pid "$server_pid")
+    "$lg" run "${common[@]}" -duration 3s >/dev/null
+    for s in feed-anon feed-auth; do
+      run "tracing-$mode-$s" "${common[@]}" -scenario "$s" -duration "$dur"
+    done
+    kill -TERM "$server_pid"
+    wait "$server_pid" || true
+    server_pid=""
+  done
+}
+
 embedded small
+tracing_cost
 embedded "$large"
 
 if [ "$multi" = 1 ]; then
@@ -329,6 +358,22 @@ fi
   recommend_row "embedded, small" embedded-feed-auth embedded-feed-recommend
   recommend_row "embedded, $large" "embedded-$large-feed-auth" "embedded-$large-feed-recommend"
   recommend_row "multi-process, small" multi-feed-auth multi-feed-recommend
+  echo "## Tracing cost (issue 11): feeds with tracing off and at a 10 % sampling ratio (embedded)"
+  echo
+  echo "One server each on the small data set, run one after the other: off, then exporting over OTLP"
+  echo "to the Jaeger of scripts/deps.sh with \`-telemetry.sample-ratio 0.1\`. Target: at most 5 % less"
+  echo "throughput with tracing on."
+  echo
+  echo "| endpoint | tracing off | tracing at 10 % | throughput change | |"
+  echo "|---|---|---|---:|---|"
+  for s in feed-anon feed-auth; do
+    off="$work/runs/tracing-off-$s.json" on="$work/runs/tracing-10pct-$s.json"
+    [ -f "$off" ] && [ -f "$on" ] || continue
+    jq -rn --arg s "$s" --slurpfile off "$off" --slurpfile on "$on" '
+      ($off[0].total) as $a | ($on[0].total) as $b
+      | (($b.rps - $a.rps) * 100 / $a.rps) as $d
+      | "| \($s) | \($a.rps|floor) req/s, p99 \($a.p99_ms|floor) ms | \($b.rps|floor) req/s, p99 \($b.p99_ms|floor) ms | \($d*10|round/10) % | \(if $d >= -5 then "met" else "**not met**" end) |"'
+  done
   echo
   echo "## Scale check: feed and lists, small versus $large data set (embedded)"
   echo

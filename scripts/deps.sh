@@ -7,6 +7,7 @@
 # Runs as root on Debian 12. Downloads, builds, data and logs live under one cache dir
 # (DOUYIN_DEPS_DIR, default /var/cache/douyin-deps), so a second run takes seconds:
 #   consul-<v>/consul        Consul built once from the Go module proxy (not packaged in Debian)
+#   jaeger-<v>/jaeger        Jaeger (the OpenTelemetry-collector all-in-one) built once the same way
 #   rocketmq-<v>/lib         RocketMQ jars from Maven Central, run with the machine's Java
 #   rocketmq-<v>/store       broker data; rocketmq-<v>/home/logs the name server's and broker's logs
 #   mariadb/data             MariaDB data dir (ours; a MariaDB already on :3306 is reused instead)
@@ -22,8 +23,12 @@ REDIS_PORT=6379
 NAMESRV_PORT=9876
 BROKER_PORT=10911 # the broker also opens BROKER_PORT-2 (10909, "VIP" channel) and BROKER_PORT+1 (10912, HA)
 CONSUL_PORT=8500  # the dev agent also opens 8300-8302 (server, serf), 8502 (gRPC) and 8600 (DNS)
+JAEGER_OTLP_GRPC_PORT=4317
+JAEGER_OTLP_HTTP_PORT=4318
+JAEGER_QUERY_PORT=16686 # UI and HTTP API; its gRPC query API on 16685
 
 CONSUL_VERSION=1.14.11 # newer versions need nested modules the module proxy does not serve
+JAEGER_VERSION=1.75.0
 ROCKETMQ_VERSION=5.3.3
 ROCKETMQ_CLUSTER=DouyinLocal
 ROCKETMQ_TOPICS=(douyin-favorite douyin-publish douyin-activity) # internal/mq: TopicFavorite, TopicPublish, TopicActivity
@@ -237,6 +242,86 @@ setup_consul() {
 	say "consul    $action 127.0.0.1:$CONSUL_PORT ($(elapsed $t0))"
 }
 
+jaeger_answers() {
+	curl -fsS -m 2 "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services" 2>/dev/null | grep -q '"data"'
+}
+
+# Jaeger keeps traces in memory (bounded): the tests read back what they just produced, and a
+# restart forgets everything, which is what a test box wants.
+setup_jaeger() {
+	local t0=$SECONDS action=reused dir=$DEPS_DIR/jaeger-$JAEGER_VERSION
+	if ! jaeger_answers; then
+		for p in $JAEGER_OTLP_GRPC_PORT $JAEGER_OTLP_HTTP_PORT $JAEGER_QUERY_PORT; do
+			port_open "$p" && die "jaeger: something that is not Jaeger's query API listens on :$p"
+		done
+		if [ ! -x "$dir/jaeger" ]; then
+			command -v go >/dev/null || die "jaeger: not built and no Go toolchain to build it"
+			mkdir -p "$dir/src"
+			cat >"$dir/src/go.mod" <<-EOF
+				module douyin.local/jaeger
+
+				go 1.26.0
+
+				require github.com/jaegertracing/jaeger v$JAEGER_VERSION
+			EOF
+			printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/jaegertracing/jaeger/cmd/jaeger"\n' >"$dir/src/tools.go"
+			say "jaeger    building v$JAEGER_VERSION from the Go module proxy (once; several minutes)"
+			(cd "$dir/src" && GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" \
+				go build -o "$dir/jaeger.tmp" github.com/jaegertracing/jaeger/cmd/jaeger) >"$LOGS/jaeger-build.log" 2>&1 ||
+				die "jaeger: build failed, see $LOGS/jaeger-build.log"
+			mv "$dir/jaeger.tmp" "$dir/jaeger"
+			action="built, started"
+		else
+			action=started
+		fi
+		# The all-in-one's built-in configuration listens on every interface and on a dozen
+		# ports; this one: OTLP in, memory storage, the query UI/API, all on loopback.
+		cat >"$dir/config.yaml" <<-EOF
+			service:
+			  extensions: [jaeger_storage, jaeger_query]
+			  pipelines:
+			    traces:
+			      receivers: [otlp]
+			      processors: [batch]
+			      exporters: [jaeger_storage_exporter]
+			  telemetry:
+			    metrics:
+			      level: none
+			    logs:
+			      level: warn
+			extensions:
+			  jaeger_storage:
+			    backends:
+			      memstore:
+			        memory:
+			          max_traces: 50000
+			  jaeger_query:
+			    storage:
+			      traces: memstore
+			    enable_tracing: false
+			    http:
+			      endpoint: 127.0.0.1:$JAEGER_QUERY_PORT
+			    grpc:
+			      endpoint: 127.0.0.1:$((JAEGER_QUERY_PORT - 1))
+			receivers:
+			  otlp:
+			    protocols:
+			      grpc:
+			        endpoint: 127.0.0.1:$JAEGER_OTLP_GRPC_PORT
+			      http:
+			        endpoint: 127.0.0.1:$JAEGER_OTLP_HTTP_PORT
+			processors:
+			  batch:
+			exporters:
+			  jaeger_storage_exporter:
+			    trace_storage: memstore
+		EOF
+		spawn jaeger "$LOGS/jaeger.log" "$dir/jaeger" --config "$dir/config.yaml"
+		wait_until 60 "jaeger answering on :$JAEGER_QUERY_PORT (log: $LOGS/jaeger.log)" jaeger_answers
+	fi
+	say "jaeger    $action OTLP 127.0.0.1:$JAEGER_OTLP_GRPC_PORT (gRPC), :$JAEGER_OTLP_HTTP_PORT (HTTP), UI/API http://127.0.0.1:$JAEGER_QUERY_PORT ($(elapsed $t0))"
+}
+
 # --- RocketMQ ---------------------------------------------------------------------------------
 RMQ=$DEPS_DIR/rocketmq-$ROCKETMQ_VERSION
 
@@ -404,7 +489,7 @@ setup_rocketmq() {
 	say "rocketmq  ${what%, }: name server 127.0.0.1:$NAMESRV_PORT, broker 127.0.0.1:$BROKER_PORT (+$((BROKER_PORT - 2)), $((BROKER_PORT + 1))), topics ${ROCKETMQ_TOPICS[*]} ($(elapsed $t0))"
 }
 
-parts=(ffmpeg mariadb redis rocketmq consul)
+parts=(ffmpeg mariadb redis rocketmq consul jaeger)
 pids=()
 for part in "${parts[@]}"; do
 	("setup_$part") &
@@ -421,5 +506,7 @@ MYSQL_DSN=$MYSQL_TEST_USER:$MYSQL_TEST_PASSWORD@tcp(127.0.0.1:$MYSQL_PORT)/
 REDIS_ADDR=127.0.0.1:$REDIS_PORT
 ROCKETMQ_NAMESRV=127.0.0.1:$NAMESRV_PORT
 CONSUL_ADDR=127.0.0.1:$CONSUL_PORT
+OTLP_ENDPOINT=127.0.0.1:$JAEGER_OTLP_GRPC_PORT
+JAEGER_QUERY=http://127.0.0.1:$JAEGER_QUERY_PORT
 EOF
 [ ${#failed[@]} -eq 0 ] || die "FAILED: ${failed[*]} (the others are up)"

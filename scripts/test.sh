@@ -2,7 +2,8 @@
 # The one test command (make test): installs and starts what the tests need (deps.sh), checks
 # formatting, vet and generated code, runs every unit and adapter test against the real servers,
 # the black-box e2e suite and the web app's browser test against one embedded process, then again
-# against every target as its own process (scripts/up.sh), the like reliability test with
+# against every target as its own process (scripts/up.sh) with the tracing test on its Jaeger
+# traces, the like reliability test with
 # consumer kills, and the e2e suite and the chaos tests on two replicas of every target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,9 @@ go test -count=1 -timeout 15m ./test/e2e/
 # After the e2e suite, not beside it: the browser test plays the newest video of the feed, which
 # must be the one it published, not one the suite is publishing at the same moment.
 go test -count=1 -timeout 10m ./test/browser/
+
+echo "== tracing: one like's and one publish's trace, each process's spans, in Jaeger"
+go test -count=1 -timeout 5m -tags tracing -run TestTracing -v ./test/e2e/ | grep -E '^(=== RUN|--- |PASS|FAIL|ok)|tracing_test.go'
 
 echo "== reliability: like consumer and media worker killed with SIGKILL mid-run"
 go test -count=1 -timeout 15m -tags reliability -run "TestLikesSurviveConsumerKills|TestTranscodeSurvivesWorkerKill" -v ./test/e2e/ | grep -v '^time='

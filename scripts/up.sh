@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the system as separate processes, DOUYIN_UP_REPLICAS (default 1) instances of every target,
-# gateways included, on the real backends (MariaDB, Redis, RocketMQ, Consul, started by deps.sh),
+# gateways included, on the real backends (MariaDB, Redis, RocketMQ, Consul, Jaeger, started by deps.sh),
 # finding each other through Consul. Waits until every instance is ready, then prints
 # GATEWAYS=<every gateway URL, space-separated> and, as its last line, GATEWAY=<the first one>.
 # State (pids, logs, secrets) lives in $DOUYIN_UP_DIR (default ./.run/up): one line "PID TARGET"
@@ -60,6 +60,10 @@ export DOUYIN_CACHE_BACKEND=redis DOUYIN_CACHE_REDIS_ADDR=127.0.0.1:6379 DOUYIN_
 # what an earlier deployment left unconsumed.
 export DOUYIN_MQ_BACKEND=rocketmq DOUYIN_MQ_ROCKETMQ_NAMESERVERS=127.0.0.1:9876 DOUYIN_MQ_ROCKETMQ_ORIGIN="$database"
 export DOUYIN_RPC_DISCOVERY=consul DOUYIN_RPC_CONSUL_ADDR=127.0.0.1:8500
+# Every process exports its spans to the Jaeger deps.sh runs, all of them (a deployment for
+# tests and debugging); DOUYIN_TELEMETRY_OTLP_ENDPOINT= (empty) turns tracing off.
+export DOUYIN_TELEMETRY_OTLP_ENDPOINT=${DOUYIN_TELEMETRY_OTLP_ENDPOINT-127.0.0.1:4317}
+export DOUYIN_TELEMETRY_SAMPLE_RATIO=${DOUYIN_TELEMETRY_SAMPLE_RATIO:-1}
 export DOUYIN_AUTH_SECRET
 DOUYIN_AUTH_SECRET=$(cat "$state/auth.secret")
 export DOUYIN_RPC_CALLER_KEY

@@ -129,11 +129,27 @@ func printComponents(w io.Writer) {
 }
 
 func serve(ctx context.Context, cfg app.Config, log *slog.Logger) error {
-	a, err := app.New(cfg, log)
+	tracing, err := telemetry.NewTracing(cfg.Telemetry.Tracing, telemetry.ServiceName(cfg.Targets(), app.All), version)
 	if err != nil {
 		return err
 	}
-	log.Info("serving", "target", cfg.Target, "http", cfg.HTTP.Addr, "data_dir", cfg.DataDir)
+	if tracing.Enabled() {
+		tracing.InstallGlobal()
+		defer func() {
+			// After the modules closed: what they did while draining is exported too.
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tracing.Shutdown(flushCtx); err != nil {
+				log.Warn("export the last spans", "err", err)
+			}
+		}()
+	}
+	a, err := app.New(cfg, log, app.WithTracing(tracing))
+	if err != nil {
+		return err
+	}
+	log.Info("serving", "target", cfg.Target, "http", cfg.HTTP.Addr, "data_dir", cfg.DataDir,
+		"otlp_endpoint", cfg.Telemetry.Tracing.OTLPEndpoint, "trace_sample_ratio", cfg.Telemetry.Tracing.SampleRatio)
 	return a.Run(ctx)
 }
 

@@ -38,3 +38,15 @@ func TestMemoryDeliversSynchronouslyToEveryGroup(t *testing.T) {
 		t.Fatalf("handler error not returned: %v", err)
 	}
 }
+
+func TestMapHeaders(t *testing.T) {
+	h := MapHeaders{}
+	h.Set("traceparent", "x")
+	if HeadersFrom(context.Background()) != nil {
+		t.Fatal("headers in an empty context")
+	}
+	got := HeadersFrom(WithHeaders(context.Background(), h))
+	if got == nil || got.Get("traceparent") != "x" || len(got.Keys()) != 1 {
+		t.Fatalf("headers from context: %v", got)
+	}
+}

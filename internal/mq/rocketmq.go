@@ -187,6 +187,11 @@ func (r *RocketMQ) Publish(ctx context.Context, topic, key string, body []byte) 
 	if r.cfg.Origin != "" {
 		msg.WithProperty(originProperty, r.cfg.Origin)
 	}
+	if h := HeadersFrom(ctx); h != nil {
+		for _, k := range h.Keys() {
+			msg.WithProperty(k, h.Get(k))
+		}
+	}
 	if key != "" {
 		msg.WithShardingKey(key)
 		msg.WithKeys([]string{key}) // indexed by the broker: lets operators find a key's events
@@ -282,7 +287,7 @@ func (r *RocketMQ) consume(topic, group string, h Handler) func(context.Context,
 			if r.cfg.Origin != "" && m.GetProperty(originProperty) != r.cfg.Origin {
 				continue // another deployment's message on a shared topic: not ours to apply
 			}
-			if err := h(WithBornAt(ctx, time.UnixMilli(m.BornTimestamp)), m.Body); err != nil {
+			if err := h(WithHeaders(WithBornAt(ctx, time.UnixMilli(m.BornTimestamp)), messageHeaders{m}), m.Body); err != nil {
 				if cc, ok := primitive.GetConcurrentlyCtx(ctx); ok {
 					cc.DelayLevelWhenNextConsume = delayLevel(r.backoff(m.ReconsumeTimes))
 				}
@@ -295,6 +300,20 @@ func (r *RocketMQ) consume(topic, group string, h Handler) func(context.Context,
 		}
 		return consumer.ConsumeSuccess, nil
 	}
+}
+
+// messageHeaders are a received message's user properties, read as Headers.
+type messageHeaders struct{ m *primitive.MessageExt }
+
+func (h messageHeaders) Get(key string) string { return h.m.GetProperty(key) }
+func (h messageHeaders) Set(key, value string) { h.m.WithProperty(key, value) }
+func (h messageHeaders) Keys() []string {
+	props := h.m.GetProperties()
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 // backoff is the pause before retrying a message that failed 1+failures times.

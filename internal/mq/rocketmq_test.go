@@ -512,3 +512,40 @@ func TestRocketMQPublishFailsWithoutBroker(t *testing.T) {
 		t.Fatal("publish after Close reported success")
 	}
 }
+
+// The headers a publisher attaches to its context (the trace context) travel as message
+// properties and reach the handler's context.
+func TestRocketMQCarriesHeaders(t *testing.T) {
+	t.Parallel()
+	env := testRocketMQ(t)
+	tc := env.newCase(t, "headers")
+	q := newTestRocketMQ(t, tc.cfg)
+	got := make(chan string, 1)
+	if err := q.Subscribe(tc.topic, "headers", func(ctx context.Context, _ []byte) error {
+		h := HeadersFrom(ctx)
+		if h == nil {
+			got <- "<no headers>"
+			return nil
+		}
+		got <- h.Get("traceparent")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(); err != nil {
+		t.Fatal(err)
+	}
+	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	ctx := WithHeaders(context.Background(), MapHeaders{"traceparent": parent})
+	if err := q.Publish(ctx, tc.topic, "k", []byte("m")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case v := <-got:
+		if v != parent {
+			t.Fatalf("handler saw traceparent %q, want %q", v, parent)
+		}
+	case <-time.After(firstMessageDeadline):
+		t.Fatal("message not delivered")
+	}
+}

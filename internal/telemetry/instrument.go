@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/cloudwego/kitex/pkg/endpoint"
@@ -27,6 +28,30 @@ func (m *Metrics) RPCMiddleware(component string) endpoint.Middleware {
 				code = -1
 			}
 			m.ObserveRPC(component, method, code, time.Since(start))
+			return err
+		}
+	}
+}
+
+// RPCClientMiddleware records every RPC a Kitex client calls on component (the callee), as
+// the caller saw it: the server-side figures miss calls that never reached a server.
+func (m *Metrics) RPCClientMiddleware(component string) endpoint.Middleware {
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, req, resp any) error {
+			start := time.Now()
+			err := next(ctx, req, resp)
+			method, code := "unknown", int32(0)
+			if ri := rpcinfo.GetRPCInfo(ctx); ri != nil {
+				method = ri.To().Method()
+				if biz := ri.Invocation().BizStatusErr(); biz != nil {
+					code = biz.BizStatusCode()
+				}
+			}
+			if err != nil && code == 0 {
+				code = -1
+			}
+			m.rpcCalls.WithLabelValues(component, method, strconv.Itoa(int(code))).Inc()
+			m.rpcCallTime.WithLabelValues(component, method).Observe(time.Since(start).Seconds())
 			return err
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // LogWriter buffers log lines and writes them out at most every interval, instead of one
@@ -46,9 +48,31 @@ func (l *LogWriter) Flush() error {
 	return l.buf.Flush()
 }
 
-// NewLogger returns a JSON logger on w that flushes w after every warning or error.
+// NewLogger returns a JSON logger on w that flushes w after every warning or error. A line
+// logged with a context that carries a span (the *Context methods) names its trace_id and
+// span_id, so the log of any process leads to the request's trace and back.
 func NewLogger(w *LogWriter) *slog.Logger {
-	return slog.New(flushingHandler{Handler: slog.NewJSONHandler(w, nil), w: w})
+	return slog.New(flushingHandler{Handler: traceHandler{slog.NewJSONHandler(w, nil)}, w: w})
+}
+
+// traceHandler adds the trace and span ids of the context's span to each record.
+type traceHandler struct {
+	slog.Handler
+}
+
+func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h traceHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return traceHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h traceHandler) WithGroup(name string) slog.Handler {
+	return traceHandler{h.Handler.WithGroup(name)}
 }
 
 // flushingHandler flushes the writer after records of level warn and above.

@@ -20,17 +20,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Config holds the admin server settings.
+// Config holds the admin server and trace export settings.
 type Config struct {
 	AdminAddr string
 	Pprof     bool
+	Tracing   TracingConfig
 }
 
 // RegisterFlags registers the admin settings.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdminAddr, "admin.addr", "127.0.0.1:9090", "admin HTTP address of every process: /healthz, /readyz, /metrics; loopback by default, a pod sets its own address (empty disables)")
 	fs.BoolVar(&c.Pprof, "admin.pprof", false, "serve /debug/pprof/ on the admin port (profiles reveal memory contents and cost CPU: for benchmarks and debugging)")
+	fs.StringVar(&c.Tracing.OTLPEndpoint, "telemetry.otlp-endpoint", "", "host:port of an OTLP trace receiver (Jaeger, an OpenTelemetry collector); empty turns tracing off at no cost")
+	fs.StringVar(&c.Tracing.OTLPProtocol, "telemetry.otlp-protocol", OTLPGRPC, "OTLP transport: grpc (usually port 4317) or http (4318)")
+	fs.Float64Var(&c.Tracing.SampleRatio, "telemetry.sample-ratio", 1, "share of new traces recorded, 0 to 1; a request whose caller sampled it is always recorded")
 }
+
+// Validate checks the telemetry settings.
+func (c *Config) Validate() error { return c.Tracing.Validate() }
 
 // latencyBuckets suit an API whose requests take from 100 µs to seconds.
 func latencyBuckets() []float64 {
@@ -45,6 +52,8 @@ type Metrics struct {
 	httpDuration *prometheus.HistogramVec
 	rpcRequests  *prometheus.CounterVec
 	rpcDuration  *prometheus.HistogramVec
+	rpcCalls     *prometheus.CounterVec
+	rpcCallTime  *prometheus.HistogramVec
 	mqPublished  *prometheus.CounterVec
 	mqConsumed   *prometheus.CounterVec
 	mqLag        *prometheus.HistogramVec
@@ -68,6 +77,12 @@ func New() *Metrics {
 		rpcDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "douyin_rpc_request_duration_seconds", Help: "RPC latency by component and method.", Buckets: latencyBuckets(),
 		}, []string{"component", "method"}),
+		rpcCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "douyin_rpc_client_requests_total", Help: "RPCs called by callee component, method and result code (0 ok, business code, or -1 for a failure), as the caller saw them.",
+		}, []string{"callee", "method", "code"}),
+		rpcCallTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "douyin_rpc_client_request_duration_seconds", Help: "RPC latency by callee component and method, as the caller saw it (retries included).", Buckets: latencyBuckets(),
+		}, []string{"callee", "method"}),
 		mqPublished: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "douyin_mq_published_total", Help: "Queue messages published by topic and result.",
 		}, []string{"topic", "result"}),
@@ -87,7 +102,7 @@ func New() *Metrics {
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpRequests, m.httpDuration, m.rpcRequests, m.rpcDuration, m.mqPublished, m.mqConsumed, m.mqLag, m.cacheLookups, m.degraded,
+		m.httpRequests, m.httpDuration, m.rpcRequests, m.rpcDuration, m.rpcCalls, m.rpcCallTime, m.mqPublished, m.mqConsumed, m.mqLag, m.cacheLookups, m.degraded,
 	)
 	return m
 }

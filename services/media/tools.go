@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/douyin-backend/douyin/internal/mediatool"
 )
 
@@ -86,7 +88,9 @@ func fitWithin(w, h, long, short int) (int, int) {
 }
 
 // probe reads the streams of path; errUnplayable when ffprobe rejects it or finds no video.
-func (w *Worker) probe(ctx context.Context, path string) (probeInfo, error) {
+func (w *Worker) probe(ctx context.Context, path string) (_ probeInfo, err error) {
+	ctx, span := startStep(ctx, "ffprobe")
+	defer func() { endStep(span, err) }()
 	args := append(mediatool.InputArgs(), "-v", "error",
 		"-show_entries", "stream=codec_type,codec_name,width,height,pix_fmt:format=duration", "-of", "json", path)
 	out, err := w.runTool(ctx, probeTimeout, w.cfg.FFprobePath, args...)
@@ -137,7 +141,9 @@ type renditionOutput struct {
 // the index (moov) first, so players start before the download ends. A rendition the file
 // already qualifies for is remuxed. Without probe information (no ffprobe) it always
 // transcodes, sizing by an ffmpeg expression.
-func (w *Worker) transcode(ctx context.Context, src string, outs []renditionOutput, info probeInfo) error {
+func (w *Worker) transcode(ctx context.Context, src string, outs []renditionOutput, info probeInfo) (err error) {
+	ctx, span := startStep(ctx, "ffmpeg transcode", attribute.Int("media.renditions", len(outs)))
+	defer func() { endStep(span, err) }()
 	args := append([]string{"-hide_banner", "-loglevel", "error", "-y"}, mediatool.InputArgs()...)
 	args = append(args, "-i", src)
 	for _, out := range outs {
@@ -171,9 +177,10 @@ func (w *Worker) transcode(ctx context.Context, src string, outs []renditionOutp
 
 // extractCover writes a JPEG frame of src to dst, taken at coverPosition of the duration, or
 // at the start when that yields nothing (unknown duration, a seek past the last frame).
-func (w *Worker) extractCover(ctx context.Context, src, dst string, duration time.Duration) error {
+func (w *Worker) extractCover(ctx context.Context, src, dst string, duration time.Duration) (err error) {
+	ctx, span := startStep(ctx, "ffmpeg cover")
+	defer func() { endStep(span, err) }()
 	at := duration.Seconds() * coverPosition
-	var err error
 	for _, pos := range []float64{at, 0} {
 		os.Remove(dst)
 		// -ss before -i seeks the input quickly. A seek past the end exits 0 but writes

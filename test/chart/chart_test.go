@@ -654,3 +654,53 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// TestChartTracing: every component gets the OTLP endpoint and sampling ratio from the shared
+// ConfigMap (the in-chart Jaeger's Service when evaluation.jaeger is on), and nothing when the
+// endpoint is empty, which leaves tracing off.
+func TestChartTracing(t *testing.T) {
+	ch := loadChart(t)
+	for _, c := range []struct {
+		set                    string
+		endpoint, proto, ratio string
+		jaegerService          bool
+	}{
+		{"single-embedded", "", "", "", false},
+		{"distributed-consul", "otel-collector.observability.svc:4318", "http", "0.05", false},
+		{"distributed-evaluation", "prod-douyin-jaeger:4317", "grpc", "0.1", true},
+	} {
+		t.Run(c.set, func(t *testing.T) {
+			manifest, err := render(ch, loadValues(t, c.set))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var jaeger bool
+			var configMaps int
+			for _, o := range decodeAll(t, manifest) {
+				if s, ok := o.typed.(*corev1.Service); ok && strings.HasSuffix(s.Name, "-jaeger") {
+					jaeger = serviceHasPort(s, 4317) && serviceHasPort(s, 4318) && serviceHasPort(s, 16686)
+				}
+				cm, ok := o.typed.(*corev1.ConfigMap)
+				if !ok || cm.Data["DOUYIN_DB_DRIVER"] == "" {
+					continue // not the components' settings
+				}
+				configMaps++
+				if got := cm.Data["DOUYIN_TELEMETRY_OTLP_ENDPOINT"]; got != c.endpoint {
+					t.Errorf("DOUYIN_TELEMETRY_OTLP_ENDPOINT %q, want %q", got, c.endpoint)
+				}
+				if got := cm.Data["DOUYIN_TELEMETRY_OTLP_PROTOCOL"]; got != c.proto {
+					t.Errorf("DOUYIN_TELEMETRY_OTLP_PROTOCOL %q, want %q", got, c.proto)
+				}
+				if got := cm.Data["DOUYIN_TELEMETRY_SAMPLE_RATIO"]; got != c.ratio {
+					t.Errorf("DOUYIN_TELEMETRY_SAMPLE_RATIO %q, want %q", got, c.ratio)
+				}
+			}
+			if configMaps != 1 {
+				t.Fatalf("%d settings ConfigMaps, want 1 (shared by every component)", configMaps)
+			}
+			if jaeger != c.jaegerService {
+				t.Errorf("in-chart Jaeger Service with OTLP and query ports: %v, want %v", jaeger, c.jaegerService)
+			}
+		})
+	}
+}

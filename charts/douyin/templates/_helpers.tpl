@@ -248,6 +248,13 @@ migration Job.
 {{- $_ := set $env "rpc.client-policy" "client" }}
 {{- end }}
 {{- end }}
+{{- $otlpPort := ternary "4318" "4317" (eq $v.tracing.otlpProtocol "http") }}
+{{- $otlp := ternary (printf "%s-jaeger:%s" $fn $otlpPort) $v.tracing.otlpEndpoint $v.evaluation.jaeger.enabled }}
+{{- if $otlp }}
+{{- $_ := set $env "telemetry.otlp-endpoint" $otlp }}
+{{- $_ := set $env "telemetry.otlp-protocol" $v.tracing.otlpProtocol }}
+{{- $_ := set $env "telemetry.sample-ratio" (toString $v.tracing.sampleRatio) }}
+{{- end }}
 {{- range $k, $val := $v.config }}
 {{- $_ := set $env $k (toString $val) }}
 {{- end }}

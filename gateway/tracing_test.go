@@ -1,0 +1,128 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/douyin-backend/douyin/internal/auth"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu  chan struct{}
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu <- struct{}{}
+	defer func() { <-b.mu }()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu <- struct{}{}
+	defer func() { <-b.mu }()
+	return b.buf.String()
+}
+
+// With tracing on, a request over a real listener opens a server span that continues the
+// caller's trace; X-Request-Id and the access log name the trace; probes open none.
+func TestTracedRequests(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	// The hertz-contrib suite reads the global provider, as in the process (telemetry.Tracing.InstallGlobal).
+	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(prevProp) })
+
+	logs := &syncBuffer{mu: make(chan struct{}, 1)}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cfg := Config{Addr: addr, TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20}
+	g, err := New(cfg, Deps{Tokens: auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour),
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Traced: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	base := "http://" + cfg.Addr
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("/healthz: HTTP %d", resp.StatusCode)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gateway not serving: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	req, _ := http.NewRequest(http.MethodGet, base+"/douyin/no-such-route/?token=secret", nil)
+	req.Header.Set("traceparent", parent)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Request-Id"); got != "0af7651916cd43dd8448eb211c80319c" {
+		t.Fatalf("X-Request-Id %q, want the caller's trace id", got)
+	}
+	var span tracetest.SpanStub
+	for {
+		for _, s := range exp.GetSpans() {
+			if s.SpanContext.TraceID().String() == "0af7651916cd43dd8448eb211c80319c" {
+				span = s
+			}
+		}
+		if span.Name != "" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // the span ends after the response is written
+	}
+	if span.SpanKind != trace.SpanKindServer || span.Parent.SpanID().String() != "b7ad6b7169203331" {
+		t.Fatalf("span %q kind %v parent %v: want a server span under the caller's", span.Name, span.SpanKind, span.Parent.SpanID())
+	}
+	for _, s := range exp.GetSpans() {
+		if strings.Contains(s.Name, "healthz") {
+			t.Errorf("a probe opened span %q", s.Name)
+		}
+	}
+	var access map[string]any
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `"msg":"http"`) && strings.Contains(line, "no-such-route") {
+			if err := json.Unmarshal([]byte(line), &access); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if access["request_id"] != "0af7651916cd43dd8448eb211c80319c" {
+		t.Fatalf("access log %v: want the trace id as request_id", access)
+	}
+}
