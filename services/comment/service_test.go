@@ -10,6 +10,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
@@ -32,7 +33,7 @@ func (f fakeVideos) MGetVideos(_ context.Context, req *videoapi.MGetVideosReques
 
 func newService(t *testing.T, opts ...Option) (*Service, *gorm.DB) {
 	t.Helper()
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	s := New(NewSQLStore(gdb), fakeVideos{ready: map[int64]bool{10: true, 20: true}}, opts...)
 	clock := int64(1_000)
 	var mu sync.Mutex

@@ -6,25 +6,13 @@ import (
 	"sync"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
-
-func openDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
-	gdb := dbtest.Open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
 
 func TestMigrateDeclaresListIndex(t *testing.T) { dbtest.Run(t, testMigrateDeclaresListIndex) }
 
 func testMigrateDeclaresListIndex(t *testing.T, open dbtest.Opener) {
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	if !gdb.Migrator().HasIndex(&Comment{}, "idx_comments_video_created") {
 		t.Fatal("index idx_comments_video_created missing")
 	}
@@ -37,7 +25,7 @@ func TestStoreCountsFollowRows(t *testing.T) { dbtest.Run(t, testStoreCountsFoll
 
 func testStoreCountsFollowRows(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	a := &Comment{VideoID: 1, UserID: 5, Content: "a", CreatedAt: 10}
 	b := &Comment{VideoID: 1, UserID: 6, Content: "b", CreatedAt: 10}
 	c := &Comment{VideoID: 2, UserID: 5, Content: "c", CreatedAt: 20}
@@ -81,16 +69,6 @@ func testStoreCountsFollowRows(t *testing.T, open dbtest.Opener) {
 	}
 }
 
-// openOn returns a migrated database on the backend of open.
-func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
-	t.Helper()
-	gdb := open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 // TestConcurrentCommentsKeepExactCounts posts and deletes comments of one video from 20
 // goroutines: the counter must equal the rows left, on every backend.
 func TestConcurrentCommentsKeepExactCounts(t *testing.T) {
@@ -99,7 +77,7 @@ func TestConcurrentCommentsKeepExactCounts(t *testing.T) {
 
 func testConcurrentCommentsKeepExactCounts(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	st := NewSQLStore(gdb)
 	const video, writers, each = 42, 20, 5
 	var wg sync.WaitGroup
@@ -154,7 +132,7 @@ func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseInd
 
 func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	var rows []Comment
 	for i := range 2000 {
 		rows = append(rows, Comment{VideoID: int64(i%40 + 1), UserID: int64(i % 7), Content: "c", CreatedAt: int64(i)})

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
@@ -16,7 +17,7 @@ import (
 
 func TestFavoriteActionValidation(t *testing.T) {
 	q := &capturingQueue{}
-	s := New(NewSQLStore(openDB(t)), testVideos, q)
+	s := New(NewSQLStore(dbtest.OpenMigrated(t, Migrate)), testVideos, q)
 	cases := []struct {
 		name string
 		req  *favoriteapi.FavoriteActionRequest
@@ -44,7 +45,7 @@ func TestFavoriteActionValidation(t *testing.T) {
 
 func TestFavoriteActionPublishesOrderedEvent(t *testing.T) {
 	q := &capturingQueue{}
-	s := New(NewSQLStore(openDB(t)), testVideos, q)
+	s := New(NewSQLStore(dbtest.OpenMigrated(t, Migrate)), testVideos, q)
 	act(t, s, 1, 20, favoriteapi.FavoriteActionType_Like)
 	act(t, s, 1, 20, favoriteapi.FavoriteActionType_Unlike)
 	if len(q.bodies) != 2 || q.keys[0] != "1:20" || q.keys[1] != "1:20" {
@@ -66,7 +67,7 @@ func TestFavoriteActionPublishesOrderedEvent(t *testing.T) {
 }
 
 func TestFavoriteActionFailsWhenQueueIsDown(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	s := New(NewSQLStore(gdb), testVideos, failingQueue{})
 	_, err := s.FavoriteAction(context.Background(), &favoriteapi.FavoriteActionRequest{UserId: 1, VideoId: 10, ActionType: favoriteapi.FavoriteActionType_Like})
 	if code, _ := errs.Code(err); err == nil || code != base.ErrCode_Unavailable {
@@ -151,7 +152,7 @@ func (c *countingVideos) MGetVideos(ctx context.Context, req *videoapi.MGetVideo
 func TestLikeRemembersVideoAuthors(t *testing.T) {
 	videos := &countingVideos{fakeVideos: testVideos}
 	q := mq.NewMemory()
-	s := New(NewSQLStore(openDB(t)), videos, q)
+	s := New(NewSQLStore(dbtest.OpenMigrated(t, Migrate)), videos, q)
 	if err := s.Subscribe(q); err != nil {
 		t.Fatal(err)
 	}

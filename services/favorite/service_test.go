@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/mq"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
@@ -53,7 +54,7 @@ var testVideos = fakeVideos{authors: map[int64]int64{10: 2, 11: 2, 20: 3}}
 // newService wires the service to the in-process queue, which delivers synchronously.
 func newService(t *testing.T) (*Service, *gorm.DB) {
 	t.Helper()
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	q := mq.NewMemory()
 	s := New(NewSQLStore(gdb), testVideos, q)
 	if err := s.Subscribe(q); err != nil {

@@ -14,16 +14,6 @@ import (
 	"github.com/douyin-backend/douyin/kitex_gen/event"
 )
 
-func openDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
-	gdb := dbtest.Open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 // countQueries counts the SELECTs gdb runs from now on.
 func countQueries(t *testing.T, gdb *gorm.DB) *int {
 	t.Helper()
@@ -37,7 +27,7 @@ func countQueries(t *testing.T, gdb *gorm.DB) *int {
 func TestMigrateDeclaresQueryIndexes(t *testing.T) { dbtest.Run(t, testMigrateDeclaresQueryIndexes) }
 
 func testMigrateDeclaresQueryIndexes(t *testing.T, open dbtest.Opener) {
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	for _, idx := range []string{"uk_favorites_user_video", "idx_favorites_user_liked_updated"} {
 		if !gdb.Migrator().HasIndex(&Favorite{}, idx) {
 			t.Errorf("index %s missing", idx)
@@ -101,7 +91,7 @@ func testApplyLikeIsIdempotentAndOrdered(t *testing.T, open dbtest.Opener) {
 		for mode, applyAll := range apply {
 			t.Run(tc.name+"/"+mode, func(t *testing.T) {
 				ctx := context.Background()
-				st := NewSQLStore(openOn(t, open))
+				st := NewSQLStore(open.Migrated(t, Migrate))
 				flips := 0
 				committed, errs := applyAll(st, tc.events)
 				maxSeq := int64(0)
@@ -144,7 +134,7 @@ func TestApplyLikeOfOwnVideo(t *testing.T) { dbtest.Run(t, testApplyLikeOfOwnVid
 
 func testApplyLikeOfOwnVideo(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	if _, err := st.ApplyLike(ctx, event.LikeEvent{UserId: 3, VideoId: 30, AuthorId: 3, Liked: true, Seq: 1, At: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +153,7 @@ func TestListLikedVideosNewestLikeFirst(t *testing.T) {
 
 func testListLikedVideosNewestLikeFirst(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	apply := func(video int64, liked bool, at int64) {
 		t.Helper()
 		if _, err := st.ApplyLike(ctx, event.LikeEvent{UserId: 1, VideoId: video, AuthorId: 9, Liked: liked, Seq: at, At: at}); err != nil {
@@ -215,7 +205,7 @@ func testApplyLikesBatchesMatchOneByOne(t *testing.T, open dbtest.Opener) {
 		seq[p] = max(seq[p], s)
 		events[i] = event.LikeEvent{UserId: user, VideoId: video, AuthorId: video%3 + 1, Liked: rng.IntN(3) > 0, Seq: s, At: int64(i)}
 	}
-	one, batched := NewSQLStore(openOn(t, open)), NewSQLStore(openOn(t, open))
+	one, batched := NewSQLStore(open.Migrated(t, Migrate)), NewSQLStore(open.Migrated(t, Migrate))
 	var flipsOne, flipsBatched []bool
 	for _, e := range events {
 		f, err := one.ApplyLike(ctx, e)
@@ -275,16 +265,6 @@ func testApplyLikesBatchesMatchOneByOne(t *testing.T, open dbtest.Opener) {
 	}
 }
 
-// openOn returns a migrated database on the backend of open.
-func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
-	t.Helper()
-	gdb := open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 // TestConcurrentApplyLikeKeepsExactCounts applies like, unlike, like for every (user,
 // video) pair from 20 goroutines, two per user and with users liking each other's videos,
 // so counter rows are locked in crossing orders (deadlocks on MySQL, retried by the store).
@@ -295,7 +275,7 @@ func TestConcurrentApplyLikeKeepsExactCounts(t *testing.T) {
 
 func testConcurrentApplyLikeKeepsExactCounts(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	st := NewSQLStore(gdb)
 	const users, videos = 5, 10
 	authorOf := func(video int64) int64 { return video%users + 1 }
@@ -363,7 +343,7 @@ func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseInd
 
 func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	var favs []Favorite
 	for i := range 2000 {
 		user, video := int64(i%50+1), int64(i/50+1)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	messageapi "github.com/douyin-backend/douyin/kitex_gen/message"
@@ -162,7 +163,7 @@ func (b brokenKV) Delete(ctx context.Context, key string) error {
 }
 
 func TestCacheFailuresDegradeToTheDatabase(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &countingStore{Store: NewSQLStore(gdb)}
 	s := New(store, brokenKV{KV: cache.NewMemory(10), failGet: true, failSet: true, failDelete: true}, fakeUsers{n: 10})
 	a := send(t, s, 1, 2, "a")
@@ -182,7 +183,7 @@ func TestCacheFailuresDegradeToTheDatabase(t *testing.T) {
 // When a send cannot record its time, the cached (now stale) time is dropped so pollers
 // fall back to the database instead of missing the message.
 func TestFailedCacheWriteDropsStaleTime(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := NewSQLStore(gdb)
 	kv := cache.NewMemory(10)
 	healthy := New(store, kv, fakeUsers{n: 10})

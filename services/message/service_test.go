@@ -78,16 +78,6 @@ func (c *countingStore) LatestMessages(ctx context.Context, keys []string) ([]Me
 	return c.Store.LatestMessages(ctx, keys)
 }
 
-func openDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
-	gdb := dbtest.Open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 type fixture struct {
 	svc   *Service
 	store *countingStore
@@ -96,7 +86,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) fixture {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &countingStore{Store: NewSQLStore(gdb)}
 	kv := cache.NewMemory(1000)
 	return fixture{svc: New(store, kv, fakeUsers{n: 100}), store: store, kv: kv, gdb: gdb}

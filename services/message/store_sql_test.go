@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
@@ -15,7 +13,7 @@ func TestSQLStore(t *testing.T) { dbtest.Run(t, testSQLStore) }
 
 func testSQLStore(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	store := NewSQLStore(openOn(t, open))
+	store := NewSQLStore(open.Migrated(t, Migrate))
 	if latest, err := store.LatestTime(ctx, "1_2"); err != nil || latest != 0 {
 		t.Fatalf("latest of an empty conversation = %d %v, want 0", latest, err)
 	}
@@ -58,16 +56,6 @@ func testSQLStore(t *testing.T, open dbtest.Opener) {
 	}
 }
 
-// openOn returns a migrated database on the backend of open.
-func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
-	t.Helper()
-	gdb := open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 // TestConcurrentInsertsGetDistinctIncreasingTimes sends 20 messages at once into a new
 // conversation, all asking for the same time: every one must be stored, at distinct times.
 // On MySQL the senders deadlock on the conversation's gap and the store retries.
@@ -77,7 +65,7 @@ func TestConcurrentInsertsGetDistinctIncreasingTimes(t *testing.T) {
 
 func testConcurrentInsertsGetDistinctIncreasingTimes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	st := NewSQLStore(openOn(t, open))
+	st := NewSQLStore(open.Migrated(t, Migrate))
 	// A neighbouring conversation, so the new one's gap is bounded by rows on both sides.
 	if err := st.InsertMessage(ctx, &Message{ConversationKey: "1_2", FromUserID: 1, ToUserID: 2, Content: "x", CreatedAt: 5}); err != nil {
 		t.Fatal(err)
@@ -118,7 +106,7 @@ func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseInd
 
 func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	var msgs []Message
 	// Enough messages per conversation that MariaDB prefers the index's group-by over a scan,
 	// as on a database in use.

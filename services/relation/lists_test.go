@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
@@ -61,7 +62,7 @@ func TestLists(t *testing.T) {
 }
 
 func TestListsAreCapped(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	s := New(NewSQLStore(gdb), fakeUsers{n: 5000})
 	rows := make([]Follow, 0, listLimit+5)
 	for i := range listLimit + 5 {
@@ -82,7 +83,7 @@ func TestListsAreCapped(t *testing.T) {
 // TestFolloweeIDsReachesPastTheListCap: the following feed sees more authors than a follow
 // list page shows.
 func TestFolloweeIDsReachesPastTheListCap(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	s := New(NewSQLStore(gdb), fakeUsers{n: 5000})
 	rows := make([]Follow, 0, listLimit+5)
 	for i := range listLimit + 5 {

@@ -33,16 +33,6 @@ func (f fakeUsers) MGetUsers(_ context.Context, req *userapi.MGetUsersRequest) (
 	return &userapi.MGetUsersResponse{Users: out}, nil
 }
 
-func openDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
-	gdb := dbtest.Open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 // countingStore counts store reads so batch calls can be shown to use a constant number.
 type countingStore struct {
 	Store
@@ -67,7 +57,7 @@ func (c *countingStore) FollowedAmong(ctx context.Context, followerID int64, use
 }
 
 func newService(t *testing.T) (*Service, *countingStore, *gorm.DB) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &countingStore{Store: NewSQLStore(gdb)}
 	return New(store, fakeUsers{n: 100}), store, gdb
 }

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
@@ -14,7 +12,7 @@ func TestSQLStoreFollowReportsChanges(t *testing.T) { dbtest.Run(t, testSQLStore
 
 func testSQLStoreFollowReportsChanges(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	store := NewSQLStore(openOn(t, open))
+	store := NewSQLStore(open.Migrated(t, Migrate))
 	steps := []struct {
 		name        string
 		do          func(context.Context, int64, int64) (bool, error)
@@ -50,16 +48,6 @@ func testSQLStoreFollowReportsChanges(t *testing.T, open dbtest.Opener) {
 	}
 }
 
-// openOn returns a migrated database on the backend of open.
-func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
-	t.Helper()
-	gdb := open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 // TestConcurrentMutualFollowsKeepExactCounts has 20 goroutines follow and unfollow among
 // six users at once, every pair in both directions, so counter rows are locked in crossing
 // orders. Counters must equal the counts derived from the rows, on every backend.
@@ -69,7 +57,7 @@ func TestConcurrentMutualFollowsKeepExactCounts(t *testing.T) {
 
 func testConcurrentMutualFollowsKeepExactCounts(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	st := NewSQLStore(gdb)
 	const users = 6
 	var wg sync.WaitGroup
@@ -128,7 +116,7 @@ func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseInd
 
 func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	var follows []Follow
 	var counts []Counts
 	for u := range int64(100) {

@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 )
 
 // The embedded mode's profile cache: the same cache-aside reads, in process.
 func TestMemoryProfileCacheAside(t *testing.T) {
 	ctx := context.Background()
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &batchRecordingStore{Store: NewSQLStore(gdb)}
 	pc := NewMemoryProfileCache(time.Hour, 100, nil)
 	s := New(store, testConfig(), WithProfileCache(pc))

@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
 func TestProfileCacheAside(t *testing.T) {
 	ctx := context.Background()
 	r, rt := cachetest.New(t)
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &batchRecordingStore{Store: NewSQLStore(gdb)}
 	ttl := time.Hour
 	s := New(store, testConfig(), WithProfileCache(NewRedisProfileCache(r, ttl, nil)))

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
@@ -33,7 +34,7 @@ func (c *countingStore) AccountsByIDs(ctx context.Context, ids []int64) ([]Accou
 }
 
 func TestMGetUsers(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &countingStore{Store: NewSQLStore(gdb)}
 	s := New(store, testConfig())
 	a := register(t, s, "Erin", "secret-pw1")
@@ -71,7 +72,7 @@ func TestMGetUsers(t *testing.T) {
 }
 
 func TestMGetUsersEmptyAndLimits(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	store := &countingStore{Store: NewSQLStore(gdb)}
 	s := New(store, testConfig())
 	resp, err := s.MGetUsers(context.Background(), &userapi.MGetUsersRequest{})
@@ -122,7 +123,7 @@ func mget(t *testing.T, s *Service, ids ...int64) map[int64]*userapi.UserProfile
 }
 
 func TestProfileCacheDownDegradesToSQL(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	// A real client to a port nothing listens on: every cache call fails fast.
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { dead.Close() })

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/douyin-backend/douyin/internal/db/dbtest"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
@@ -104,7 +105,7 @@ func (lookupBlindStore) AccountByUsernameKey(context.Context, string) (*Account,
 }
 
 func TestRegisterDuplicateKeyFromInsert(t *testing.T) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	s := New(lookupBlindStore{NewSQLStore(gdb)}, testConfig())
 	register(t, s, "carol", "secret-pw1")
 	_, err := s.Register(context.Background(), &userapi.RegisterRequest{Username: "Carol", Password: "secret-pw1"})

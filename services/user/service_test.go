@@ -12,18 +12,8 @@ import (
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 )
 
-func openDB(t *testing.T) *gorm.DB {
-	t.Helper()
-	// SQLite by default; DOUYIN_TEST_DB=mysql runs the package on MariaDB.
-	gdb := dbtest.Open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 func newService(t *testing.T) (*Service, *gorm.DB) {
-	gdb := openDB(t)
+	gdb := dbtest.OpenMigrated(t, Migrate)
 	return New(NewSQLStore(gdb), testConfig()), gdb
 }
 

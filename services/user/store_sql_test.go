@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
@@ -15,7 +13,7 @@ func TestSQLStore(t *testing.T) { dbtest.Run(t, testSQLStore) }
 
 func testSQLStore(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	store := NewSQLStore(openOn(t, open))
+	store := NewSQLStore(open.Migrated(t, Migrate))
 	a := &Account{Name: "Gina", UsernameKey: "gina", PasswordHash: "h", CreatedAt: 1}
 	if err := store.CreateAccount(ctx, a); err != nil || a.ID <= 0 {
 		t.Fatalf("create: id %d, %v", a.ID, err)
@@ -42,23 +40,13 @@ func testSQLStore(t *testing.T, open dbtest.Opener) {
 	}
 }
 
-// openOn returns a migrated database on the backend of open.
-func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
-	t.Helper()
-	gdb := open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 // TestHotQueriesUseIndexes checks with EXPLAIN on MariaDB and SQLite that login and profile
 // batches read by key.
 func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseIndexes) }
 
 func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	var accounts []Account
 	for i := range 1000 {
 		name := fmt.Sprintf("user%d", i)

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
-	"gorm.io/gorm"
 )
 
 func newProcessing(t *testing.T, st Store, author, createdAt int64) int64 {
@@ -248,23 +247,13 @@ func testListFeedEntriesByAuthors(t *testing.T, open dbtest.Opener) {
 	}
 }
 
-// openOn returns a migrated database on the backend of open.
-func openOn(t *testing.T, open dbtest.Opener) *gorm.DB {
-	t.Helper()
-	gdb := open(t)
-	if err := Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
-}
-
 // TestHotQueriesUseIndexes checks with EXPLAIN on MariaDB and SQLite that the feed and the publish
 // list read their index in order, on enough rows that a full scan would not be chosen anyway.
 func TestHotQueriesUseIndexes(t *testing.T) { dbtest.Run(t, testHotQueriesUseIndexes) }
 
 func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 	ctx := context.Background()
-	gdb := openOn(t, open)
+	gdb := open.Migrated(t, Migrate)
 	var videos []Video
 	for i := range 2000 {
 		status := statusReady
