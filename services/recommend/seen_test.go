@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
+	"github.com/douyin-backend/douyin/internal/polltest"
 	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 )
 
@@ -80,7 +81,7 @@ func TestPagesContinueAcrossInstances(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "the second instance never saw the videos", func() bool { return instances[1].Model().Stats().Videos == 100 })
+	polltest.Until(t, 10*time.Second, "the second instance never saw the videos", func() bool { return instances[1].Model().Stats().Videos == 100 })
 	seen := map[int64]bool{}
 	for page := range 3 {
 		resp, err := instances[page%2].Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: 5})

@@ -13,6 +13,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
 	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/polltest"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 )
@@ -42,18 +43,6 @@ func startRedisState(t *testing.T, r *cache.Redis, source Source) *RedisState {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	return st
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10 s: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func likesOf(m *Model, user int64) []int64 {
@@ -96,7 +85,7 @@ func TestRedisStateRebuildsOnceAndIsShared(t *testing.T) {
 	if err := a.Apply(ctx, Event{Kind: EventLike, User: 7, Video: 2, On: true, Seq: 3, At: testNow}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "b never saw a's like", func() bool { return slices.Equal(likesOf(b.Model(), 7), []int64{1, 2}) })
+	polltest.Until(t, 10*time.Second, "b never saw a's like", func() bool { return slices.Equal(likesOf(b.Model(), 7), []int64{1, 2}) })
 	if err := b.Apply(ctx, Event{Kind: EventLike, User: 7, Video: 1, On: false, Seq: 4, At: testNow}); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +93,7 @@ func TestRedisStateRebuildsOnceAndIsShared(t *testing.T) {
 	if err := b.Apply(ctx, Event{Kind: EventVideo, Video: 3, Author: 101, At: testNow}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a never saw b's video", func() bool { return a.Model().Stats().Videos == 3 })
+	polltest.Until(t, 10*time.Second, "a never saw b's video", func() bool { return a.Model().Stats().Videos == 3 })
 	for name, st := range map[string]*RedisState{"a": a, "b": b} {
 		if got := likesOf(st.Model(), 7); !slices.Equal(got, []int64{1, 2}) {
 			t.Errorf("instance %s: user 7 likes %v after a stale unlike, want [1 2]", name, got)
@@ -193,7 +182,7 @@ func TestRedisStateRebuiltWhenLost(t *testing.T) {
 	if err := cachetest.Flush(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the lost state was not rebuilt", func() bool {
+	polltest.Until(t, 10*time.Second, "the lost state was not rebuilt", func() bool {
 		n, err := r.Client().HLen(ctx, r.Key("rec:v")).Result()
 		return err == nil && n == 1 && source.loads.Load() == 2
 	})
@@ -226,7 +215,7 @@ func TestRedisStateFollowerReloadsWhenTrimmed(t *testing.T) {
 	if err := st.Apply(ctx, Event{Kind: EventVideo, Video: 43, Author: 100, At: testNow}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the model was not reloaded", func() bool { return st.Model() != first && st.Model().Stats().Videos == 2 })
+	polltest.Until(t, 10*time.Second, "the model was not reloaded", func() bool { return st.Model() != first && st.Model().Stats().Videos == 2 })
 }
 
 // TestRedisStateDown: with Redis unreachable an event is refused (the queue redelivers it)
