@@ -93,13 +93,14 @@ func truncateUTF8(s string, n int) string {
 // records are never cached), its author's work count and the timeline.
 func (s *Service) becameReady(ctx context.Context, v TimelineEntry, authorID int64) {
 	ctx = context.WithoutCancel(ctx)
-	s.activity.Notify(ctx, s.log, &event.ActivityEvent{Kind: event.ActivityVideoReady, VideoId: v.ID, AuthorId: authorID, At: v.CreatedAt})
 	cache.DropCounts(ctx, s.workCounts, []int64{authorID}, s.log)
 	if s.timeline != nil {
 		if err := s.timeline.Add(ctx, v); err != nil {
 			s.log.WarnContext(ctx, "timeline add failed", "video_id", v.ID, "err", err)
 		}
 	}
+	// Last: the caches are current before anyone is told.
+	s.activity.Notify(ctx, s.log, &event.ActivityEvent{Kind: event.ActivityVideoReady, VideoId: v.ID, AuthorId: authorID, At: v.CreatedAt})
 }
 
 // forgetRecord drops a video's cached record after its state changed. A failure is logged:

@@ -3,7 +3,9 @@ package video
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
@@ -98,5 +100,25 @@ func testAuthorSeesProcessingAndFailedVideos(t *testing.T, opts []Option) {
 	}
 	if own, others := counts(author), counts(other); own != 3 || others != 2 {
 		t.Errorf("after ready work_count %d / %d, want 3 / 2", own, others)
+	}
+}
+
+// The author's own count never comes from the counter cache: a cached count can predate the
+// commit that made an upload ready, and the upload would then be counted nowhere.
+func TestOwnWorkCountIgnoresAStaleCachedCount(t *testing.T) {
+	works := cache.NewLocalCounts("video:works", time.Hour, 1000, nil)
+	f := newFixture(t, WithWorkCountCache(works))
+	ctx := context.Background()
+	const author = 31
+	f.publish(t, author, "ready")
+	if err := works.MSet(ctx, map[int64]int64{author: 0}); err != nil { // filled before the commit
+		t.Fatal(err)
+	}
+	resp, err := f.svc.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: []int64{author}, ViewerId: author})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.WorkCounts[author]; got != 1 {
+		t.Fatalf("the author's own work count = %d with a stale cached 0, want 1", got)
 	}
 }

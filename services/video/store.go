@@ -51,6 +51,10 @@ type Store interface {
 	MGetReady(ctx context.Context, ids []int64) ([]Video, error)
 	// MGetWorkCounts returns the stored work counts of the users that have one.
 	MGetWorkCounts(ctx context.Context, userIDs []int64) (map[int64]int64, error)
+	// OwnWorkCount returns what an author's own publish list counts: their ready videos plus
+	// up to unreadyLimit processing and failed ones, read from one snapshot so a video turning
+	// ready between the two reads is counted once, never zero times.
+	OwnWorkCount(ctx context.Context, authorID int64, unreadyLimit int) (int64, error)
 	// ListStuck returns up to limit processing videos last enqueued before beforeMillis,
 	// oldest enqueue first.
 	ListStuck(ctx context.Context, beforeMillis int64, limit int) ([]Video, error)

@@ -224,6 +224,28 @@ func (s *sqlStore) MGetWorkCounts(ctx context.Context, userIDs []int64) (map[int
 	return counts, nil
 }
 
+func (s *sqlStore) OwnWorkCount(ctx context.Context, authorID int64, unreadyLimit int) (int64, error) {
+	var total int64
+	err := db.Transact(ctx, s.db, func(tx *gorm.DB) error {
+		var ready []WorkCount
+		if err := tx.Where("user_id = ?", authorID).Find(&ready).Error; err != nil {
+			return fmt.Errorf("get work count of %d: %w", authorID, err)
+		}
+		var unready int64
+		page := tx.Model(&Video{}).Select("id").
+			Where("author_id = ? AND status IN ?", authorID, []int8{statusProcessing, statusFailed}).Limit(unreadyLimit)
+		if err := tx.Table("(?) AS unready", page).Count(&unready).Error; err != nil {
+			return fmt.Errorf("count unready videos of %d: %w", authorID, err)
+		}
+		total = unready
+		for _, r := range ready {
+			total += r.WorkCount
+		}
+		return nil
+	})
+	return total, err
+}
+
 func (s *sqlStore) ListStuck(ctx context.Context, beforeMillis int64, limit int) ([]Video, error) {
 	var vs []Video
 	// Few videos are processing at any time, so the status index narrows this enough.

@@ -290,3 +290,37 @@ func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 		return err
 	})
 }
+
+func TestOwnWorkCount(t *testing.T) { dbtest.Run(t, testOwnWorkCount) }
+
+func testOwnWorkCount(t *testing.T, open dbtest.Opener) {
+	ctx := context.Background()
+	st := NewSQLStore(open.Migrated(t, Migrate))
+	own := func(limit int) int64 {
+		t.Helper()
+		n, err := st.OwnWorkCount(ctx, 5, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := own(10); got != 0 {
+		t.Fatalf("own work count with no videos = %d, want 0", got)
+	}
+	ready := newProcessing(t, st, 5, 1)
+	newProcessing(t, st, 5, 2)
+	newProcessing(t, st, 5, 3)
+	newProcessing(t, st, 6, 4) // another author's
+	if got := own(10); got != 3 {
+		t.Fatalf("own work count with three processing videos = %d, want 3", got)
+	}
+	if _, err := st.MarkReady(ctx, ready, "p", "c", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := own(10); got != 3 {
+		t.Fatalf("own work count after one turned ready = %d, want 3 (counted once)", got)
+	}
+	if got := own(1); got != 2 {
+		t.Fatalf("own work count with the unready part capped at 1 = %d, want 2", got)
+	}
+}

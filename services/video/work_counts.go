@@ -24,12 +24,13 @@ func (s *Service) MGetWorkCounts(ctx context.Context, req *videoapi.MGetWorkCoun
 		out[id] = stored[id]
 	}
 	if _, asked := out[req.ViewerId]; asked && req.ViewerId > 0 {
-		// The viewer's own list shows their unready videos too: count what it shows.
-		unready, err := s.store.ListUnreadyByAuthor(ctx, req.ViewerId, maxListVideos)
+		// The viewer's own list shows their unready videos too: count what it shows, from SQL
+		// (a cached count can predate the commit that made one of them ready).
+		own, err := s.store.OwnWorkCount(ctx, req.ViewerId, maxListVideos)
 		if err != nil {
 			return nil, err
 		}
-		out[req.ViewerId] += int64(len(unready))
+		out[req.ViewerId] = own
 	}
 	return &videoapi.MGetWorkCountsResponse{WorkCounts: out}, nil
 }
