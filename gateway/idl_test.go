@@ -32,7 +32,7 @@ func TestServedAPIMatchesTheIDL(t *testing.T) {
 	}
 
 	// Every method of the service, as the generated table and as the server answers it.
-	g, _ := runGateway(t, Config{})
+	g, _ := runGateway(t, Config{}, Deps{})
 	generated := map[string]api.Route{}
 	for _, r := range api.Routes(g) {
 		generated[r.Name] = r

@@ -18,12 +18,13 @@ import (
 // serveEdge runs a gateway with cfg (address, zone and grace filled in) on a loopback port.
 func serveEdge(t *testing.T, cfg Config) string {
 	t.Helper()
-	_, addr := runGateway(t, cfg)
+	_, addr := runGateway(t, cfg, Deps{})
 	return addr
 }
 
-// runGateway is serveEdge that also returns the gateway.
-func runGateway(t *testing.T, cfg Config) (*Gateway, string) {
+// runGateway is serveEdge with deps (a test token key and a discarding logger unless given)
+// that also returns the gateway.
+func runGateway(t *testing.T, cfg Config, deps Deps) (*Gateway, string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,8 +33,13 @@ func runGateway(t *testing.T, cfg Config) (*Gateway, string) {
 	cfg.Addr = l.Addr().String()
 	l.Close()
 	cfg.TimeZone, cfg.ShutdownGrace, cfg.MaxUploadBytes = "UTC", time.Second, 1<<20
-	g, err := New(cfg, Deps{Tokens: auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if deps.Tokens == nil {
+		deps.Tokens = auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	g, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

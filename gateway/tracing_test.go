@@ -2,12 +2,11 @@ package gateway
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +16,24 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/douyin-backend/douyin/internal/auth"
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
 type syncBuffer struct {
-	mu  chan struct{}
+	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu <- struct{}{}
-	defer func() { <-b.mu }()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
 func (b *syncBuffer) String() string {
-	b.mu <- struct{}{}
-	defer func() { <-b.mu }()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
@@ -49,38 +48,16 @@ func TestTracedRequests(t *testing.T) {
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(prevProp) })
 
-	logs := &syncBuffer{mu: make(chan struct{}, 1)}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	logs := &syncBuffer{}
+	_, addr := runGateway(t, Config{}, Deps{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Traced: true})
+	base := "http://" + addr
+	probe, err := http.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	cfg := Config{Addr: addr, TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20}
-	g, err := New(cfg, Deps{Tokens: auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour),
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Traced: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	base := "http://" + cfg.Addr
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("/healthz: HTTP %d", resp.StatusCode)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gateway not serving: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	probe.Body.Close()
+	if probe.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz: HTTP %d", probe.StatusCode)
 	}
 
 	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -95,17 +72,15 @@ func TestTracedRequests(t *testing.T) {
 		t.Fatalf("X-Request-Id %q, want the caller's trace id", got)
 	}
 	var span tracetest.SpanStub
-	for {
+	// The span ends after the response is written.
+	polltest.Until(t, 10*time.Second, "the span of the traced request", func() bool {
 		for _, s := range exp.GetSpans() {
 			if s.SpanContext.TraceID().String() == "0af7651916cd43dd8448eb211c80319c" {
 				span = s
 			}
 		}
-		if span.Name != "" || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond) // the span ends after the response is written
-	}
+		return span.Name != ""
+	})
 	if span.SpanKind != trace.SpanKindServer || span.Parent.SpanID().String() != "b7ad6b7169203331" {
 		t.Fatalf("span %q kind %v parent %v: want a server span under the caller's", span.Name, span.SpanKind, span.Parent.SpanID())
 	}
