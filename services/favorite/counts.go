@@ -2,6 +2,8 @@ package favorite
 
 import (
 	"context"
+	"log/slog"
+	"maps"
 
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
@@ -78,52 +80,28 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 		s.log.WarnContext(ctx, "favorite read model read failed; reading SQL", "err", err)
 		return nil, false, nil
 	}
-	counts, first := view.Counts, view
-	for attempt := 1; len(view.MissingCounts) > 0; attempt++ {
-		stored, err := s.store.MGetVideoCounts(ctx, view.MissingCounts)
-		if err != nil {
-			return nil, true, err
-		}
-		fill := make(map[int64]int64, len(view.MissingCounts))
-		for _, id := range view.MissingCounts {
-			fill[id] = stored[id] // no row: zero, cached too so it is not asked again
-		}
-		filled, err := s.readModel.FillVideoCounts(ctx, fill, view.Epochs)
-		if err != nil {
-			s.log.WarnContext(ctx, "favorite count fill failed; serving SQL's counts", "err", err)
-			filled = fill
-		}
-		for id, n := range filled {
-			counts[id] = n
-		}
-		var again []int64
-		for _, id := range view.MissingCounts {
-			if _, ok := filled[id]; !ok {
-				again = append(again, id)
+	counts := view.Counts
+	err = fillMissing(ctx, s.log, counts, view.MissingCounts, view.Epochs,
+		func(ctx context.Context, ids []int64) (map[int64]int64, error) {
+			stored, err := s.store.MGetVideoCounts(ctx, ids)
+			if err != nil {
+				return nil, err
 			}
-		}
-		if len(again) == 0 {
-			break
-		}
-		if attempt == maxFillAttempts {
-			for _, id := range again {
-				counts[id] = fill[id] // commits keep landing: SQL's count, uncached
+			fill := make(map[int64]int64, len(ids))
+			for _, id := range ids {
+				fill[id] = stored[id] // no row: zero, cached too so it is not asked again
 			}
-			break
-		}
-		// A commit settled between the read and the fill: read those again.
-		if view, err = s.readModel.VideoFavorites(ctx, 0, again); err != nil {
-			s.log.WarnContext(ctx, "favorite read model read failed; serving SQL's counts", "err", err)
-			for _, id := range again {
-				counts[id] = fill[id]
-			}
-			break
-		}
-		for id, n := range view.Counts {
-			counts[id] = n
-		}
+			return fill, nil
+		},
+		s.readModel.FillVideoCounts,
+		func(ctx context.Context, ids []int64) (map[int64]int64, []int64, map[int64]int64, error) {
+			again, err := s.readModel.VideoFavorites(ctx, 0, ids)
+			return again.Counts, again.MissingCounts, again.Epochs, err
+		})
+	if err != nil {
+		return nil, true, err
 	}
-	liked, err := s.likedFlags(ctx, viewerID, first)
+	liked, err := s.likedFlags(ctx, viewerID, view)
 	if err != nil {
 		return nil, true, err
 	}
@@ -132,6 +110,53 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 		out[id] = &favoriteapi.VideoFavoriteInfo{FavoriteCount: counts[id], IsFavorite: liked[id]}
 	}
 	return &favoriteapi.MGetVideoFavoritesResponse{Videos: out}, true, nil
+}
+
+// fillMissing adds to found the counters a read-model read lacked: read from SQL by load
+// (a value for every id), cached by fill with the epochs read before the SQL read, and, for
+// those a commit settled on in between (fill leaves them out), read from the read model
+// again, at most maxFillAttempts rounds. Counters whose fills keep meeting commits, or that
+// a failing read model cannot take, are served as SQL has them, uncached.
+func fillMissing[V any](ctx context.Context, log *slog.Logger, found map[int64]V, missing []int64, epochs map[int64]int64,
+	load func(context.Context, []int64) (map[int64]V, error),
+	fill func(context.Context, map[int64]V, map[int64]int64) (map[int64]V, error),
+	reread func(context.Context, []int64) (map[int64]V, []int64, map[int64]int64, error),
+) error {
+	for attempt := 1; len(missing) > 0; attempt++ {
+		fromSQL, err := load(ctx, missing)
+		if err != nil {
+			return err
+		}
+		filled, err := fill(ctx, fromSQL, epochs)
+		if err != nil {
+			log.WarnContext(ctx, "favorite counter fill failed; serving SQL's counters", "err", err)
+			filled = fromSQL
+		}
+		maps.Copy(found, filled)
+		var again []int64
+		for _, id := range missing {
+			if _, ok := filled[id]; !ok {
+				again = append(again, id)
+			}
+		}
+		if len(again) == 0 {
+			return nil
+		}
+		if attempt < maxFillAttempts {
+			// A commit settled between the read and the fill: read those again.
+			var more map[int64]V
+			if more, missing, epochs, err = reread(ctx, again); err == nil {
+				maps.Copy(found, more)
+				continue
+			}
+			log.WarnContext(ctx, "favorite read model read failed; serving SQL's counters", "err", err)
+		}
+		for _, id := range again {
+			found[id] = fromSQL[id]
+		}
+		return nil
+	}
+	return nil
 }
 
 // likedFlags are the viewer's likes among the videos of view: from view when its set was
@@ -165,51 +190,23 @@ func (s *Service) cachedUserStats(ctx context.Context, userIDs []int64) (counts 
 		s.log.WarnContext(ctx, "favorite read model read failed; reading SQL", "err", err)
 		return nil, false, nil
 	}
-	for attempt := 1; len(missing) > 0; attempt++ {
-		stored, err := s.store.MGetUserCounts(ctx, missing)
-		if err != nil {
-			return nil, true, err
-		}
-		fill := make(map[int64]UserCount, len(missing))
-		for _, id := range missing {
-			c := stored[id]
-			c.UserID = id
-			fill[id] = c
-		}
-		filled, err := s.readModel.FillUserStats(ctx, fill, epochs)
-		if err != nil {
-			s.log.WarnContext(ctx, "favorite stats fill failed; serving SQL's counters", "err", err)
-			filled = fill
-		}
-		for id, c := range filled {
-			found[id] = c
-		}
-		var again []int64
-		for _, id := range missing {
-			if _, ok := filled[id]; !ok {
-				again = append(again, id)
+	err = fillMissing(ctx, s.log, found, missing, epochs,
+		func(ctx context.Context, ids []int64) (map[int64]UserCount, error) {
+			stored, err := s.store.MGetUserCounts(ctx, ids)
+			if err != nil {
+				return nil, err
 			}
-		}
-		if len(again) == 0 {
-			break
-		}
-		if attempt == maxFillAttempts {
-			for _, id := range again {
-				found[id] = fill[id]
+			fill := make(map[int64]UserCount, len(ids))
+			for _, id := range ids {
+				c := stored[id]
+				c.UserID = id
+				fill[id] = c
 			}
-			break
-		}
-		var more map[int64]UserCount
-		if more, missing, epochs, err = s.readModel.UserStats(ctx, again); err != nil {
-			s.log.WarnContext(ctx, "favorite read model read failed; serving SQL's counters", "err", err)
-			for _, id := range again {
-				found[id] = fill[id]
-			}
-			break
-		}
-		for id, c := range more {
-			found[id] = c
-		}
+			return fill, nil
+		},
+		s.readModel.FillUserStats, s.readModel.UserStats)
+	if err != nil {
+		return nil, true, err
 	}
 	return found, true, nil
 }

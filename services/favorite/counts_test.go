@@ -2,10 +2,12 @@ package favorite
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
+	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
 )
@@ -46,5 +48,73 @@ func TestBatchReadsUseConstantQueries(t *testing.T) {
 	}
 	if _, err := s.FavoriteList(ctx, &favoriteapi.FavoriteListRequest{}); !errs.Is(err, base.ErrCode_InvalidParam) {
 		t.Errorf("FavoriteList without user = %v, want InvalidParam", err)
+	}
+}
+
+// settlingReadModel is a read model on which a commit settles between every read and fill
+// (fills take nothing), or whose fills fail (failFills), counting the reads.
+type settlingReadModel struct {
+	*MemoryReadModel
+	failFills             bool
+	videoReads, userReads int
+}
+
+var errFillFailed = errors.New("fill failed")
+
+func (m *settlingReadModel) VideoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error) {
+	m.videoReads++
+	return m.MemoryReadModel.VideoFavorites(ctx, viewerID, videoIDs)
+}
+
+func (m *settlingReadModel) FillVideoCounts(context.Context, map[int64]int64, map[int64]int64) (map[int64]int64, error) {
+	if m.failFills {
+		return nil, errFillFailed
+	}
+	return map[int64]int64{}, nil
+}
+
+func (m *settlingReadModel) UserStats(ctx context.Context, userIDs []int64) (map[int64]UserCount, []int64, map[int64]int64, error) {
+	m.userReads++
+	return m.MemoryReadModel.UserStats(ctx, userIDs)
+}
+
+func (m *settlingReadModel) FillUserStats(context.Context, map[int64]UserCount, map[int64]int64) (map[int64]UserCount, error) {
+	if m.failFills {
+		return nil, errFillFailed
+	}
+	return map[int64]UserCount{}, nil
+}
+
+// Counters whose fills keep meeting commits are read again a bounded number of times and
+// then served as SQL has them; so are counters the read model fails to take.
+func TestCountersServedFromSQLWhenFillsDoNotTake(t *testing.T) {
+	s, gdb := newService(t)
+	act(t, s, 1, 10, favoriteapi.FavoriteActionType_Like)
+	for _, failFills := range []bool{false, true} {
+		rm := &settlingReadModel{MemoryReadModel: newTestMemoryReadModel(), failFills: failFills}
+		cached := New(NewSQLStore(gdb), testVideos, mq.NewMemory(), WithReadModel(rm))
+		ctx := context.Background()
+		vf, err := cached.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{VideoIds: []int64{10, 11}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vf.Videos[10].FavoriteCount != 1 || vf.Videos[11].FavoriteCount != 0 {
+			t.Fatalf("failFills=%v: counts %v/%v, want SQL's 1/0", failFills, vf.Videos[10], vf.Videos[11])
+		}
+		stats, err := cached.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: []int64{1, 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stats.Users[1].FavoriteCount != 1 || stats.Users[2].TotalFavorited != 1 {
+			t.Fatalf("failFills=%v: stats %v/%v, want SQL's", failFills, stats.Users[1], stats.Users[2])
+		}
+		// A failed fill serves SQL at once; fills that take nothing are retried until the bound.
+		wantReads := maxFillAttempts
+		if failFills {
+			wantReads = 1
+		}
+		if rm.videoReads != wantReads || rm.userReads != wantReads {
+			t.Fatalf("failFills=%v: %d video and %d user reads of the read model, want %d each", failFills, rm.videoReads, rm.userReads, wantReads)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/mq"
+	"github.com/douyin-backend/douyin/internal/polltest"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
@@ -68,12 +69,7 @@ func TestQueuedWorkerProcessesInBackground(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f.worker.Run(ctx) }()
-	for start := time.Now(); !f.worker.running.Load(); {
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("Run did not start its pool")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	polltest.Until(t, 10*time.Second, "Run to start its pool", f.worker.running.Load)
 	q := mq.NewMemory()
 	if err := f.worker.SubscribeQueued(q); err != nil {
 		t.Fatal(err)
@@ -89,19 +85,11 @@ func TestQueuedWorkerProcessesInBackground(t *testing.T) {
 	if _, err := decodeEvent([]byte("{")); err == nil {
 		t.Error("a malformed event decoded")
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	polltest.Until(t, 30*time.Second, "the queued video to be processed", func() bool {
 		f.videos.mu.Lock()
-		n := len(f.videos.calls)
-		f.videos.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("queued video not processed within 30s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer f.videos.mu.Unlock()
+		return len(f.videos.calls) > 0
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -22,9 +22,9 @@ import (
 // errUnplayable marks a file the tools reject: the video is marked failed, not retried.
 var errUnplayable = errors.New(reasonNotPlayable)
 
-// Process turns the uploaded source of ev into a ready (or failed) video: the playable MP4
-// at videos/<id>/play.mp4 and the cover at videos/<id>/cover.jpg. It is idempotent: outputs
-// are overwritten and only a processing video changes state.
+// Process turns the uploaded source of ev into a ready (or failed) video: an MP4 per
+// rendition at videos/<id>/<rendition>/play.mp4 and the cover at videos/<id>/cover.jpg. It
+// is idempotent: outputs are overwritten and only a processing video changes state.
 func (w *Worker) Process(ctx context.Context, ev event.PublishEvent) error {
 	select {
 	case w.slots <- struct{}{}:

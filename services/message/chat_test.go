@@ -197,3 +197,56 @@ func TestFailedCacheWriteDropsStaleTime(t *testing.T) {
 		t.Fatalf("poll after a send whose cache write failed = %q, want the new message", contents(got))
 	}
 }
+
+// hangUpAfterInsert cancels the request once its message is stored: the client went away
+// just after the commit.
+type hangUpAfterInsert struct {
+	Store
+	cancel context.CancelFunc
+}
+
+func (s hangUpAfterInsert) InsertMessage(ctx context.Context, m *Message) error {
+	err := s.Store.InsertMessage(ctx, m)
+	s.cancel()
+	return err
+}
+
+// ctxKV fails, as the Redis client does, once the context is done.
+type ctxKV struct{ cache.KV }
+
+func (c ctxKV) SetIfGreater(ctx context.Context, key string, v int64, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.KV.SetIfGreater(ctx, key, v, ttl)
+}
+
+func (c ctxKV) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.KV.Delete(ctx, key)
+}
+
+// A stored message is announced to pollers even when its sender hung up right after the
+// commit: the cached latest time must not stay behind.
+func TestSendCancelledAfterCommitStillMovesTheLatestTime(t *testing.T) {
+	gdb := dbtest.OpenMigrated(t, Migrate)
+	store := NewSQLStore(gdb)
+	kv := cache.NewMemory(10)
+	healthy := New(store, kv, fakeUsers{n: 10})
+	last := send(t, healthy, 1, 2, "old")
+	if got := chat(t, healthy, 1, 2, last.CreateTime); len(got) != 0 {
+		t.Fatal("idle poll returned messages")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hungUp := New(hangUpAfterInsert{Store: store, cancel: cancel}, ctxKV{KV: kv}, fakeUsers{n: 10})
+	resp, err := hungUp.SendMessage(ctx, &messageapi.SendMessageRequest{FromUserId: 2, ToUserId: 1, Content: "new"})
+	if err != nil {
+		t.Fatalf("send cancelled after its commit: %v", err)
+	}
+	if got := chat(t, healthy, 1, 2, last.CreateTime); len(got) != 1 || got[0].Id != resp.Message.Id {
+		t.Fatalf("poll after a send cancelled after its commit = %q, want the new message", contents(got))
+	}
+}

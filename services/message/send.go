@@ -44,6 +44,8 @@ func (s *Service) SendMessage(ctx context.Context, req *messageapi.SendMessageRe
 	}
 	// The message is stored: a cache failure must not fail the send (a retry would
 	// duplicate it). Dropping the key sends pollers to the database instead of a stale time.
+	// Not the request's context: a sender hanging up now must not leave the time behind.
+	ctx = context.WithoutCancel(ctx)
 	if err := s.kv.SetIfGreater(ctx, latestKeyPrefix+key, m.CreatedAt, sentTTL); err != nil {
 		s.log.WarnContext(ctx, "message: cache write failed, dropping the conversation's cached time", "error", err)
 		if err := s.kv.Delete(ctx, latestKeyPrefix+key); err != nil {

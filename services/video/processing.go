@@ -22,7 +22,10 @@ func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.Complete
 	if req.VideoId <= 0 {
 		return nil, errs.NotPositive("video_id")
 	}
-	var err error
+	var (
+		became *Video // set when this completion made the video ready
+		err    error
+	)
 	switch req.Status {
 	case videoapi.VideoStatus_Ready:
 		if !blob.ValidKey(req.PlayKey) || !blob.ValidKey(req.CoverKey) {
@@ -32,11 +35,7 @@ func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.Complete
 		if rerr != nil {
 			return nil, rerr
 		}
-		var became *Video
 		became, err = s.store.MarkReady(ctx, req.VideoId, req.PlayKey, req.CoverKey, renditions)
-		if err == nil && became != nil {
-			s.becameReady(ctx, TimelineEntry{ID: became.ID, CreatedAt: became.CreatedAt}, became.AuthorID)
-		}
 	case videoapi.VideoStatus_Failed:
 		err = s.store.MarkFailed(ctx, req.VideoId, truncateUTF8(req.FailureReason, maxReasonBytes))
 	default:
@@ -51,6 +50,9 @@ func (s *Service) CompleteProcessing(ctx context.Context, req *videoapi.Complete
 	// Only ready records are cached and a processing one never is, so this is a guard: no
 	// cached copy may outlive a state change.
 	s.forgetRecord(ctx, req.VideoId)
+	if became != nil {
+		s.becameReady(ctx, TimelineEntry{ID: became.ID, CreatedAt: became.CreatedAt}, became.AuthorID)
+	}
 	return &videoapi.CompleteProcessingResponse{}, nil
 }
 
@@ -89,8 +91,8 @@ func truncateUTF8(s string, n int) string {
 	return s[:n]
 }
 
-// becameReady updates the caches after a video turned ready: its record (a guard, processing
-// records are never cached), its author's work count and the timeline.
+// becameReady updates the caches after a video turned ready (its author's work count and the
+// timeline), then tells the activity stream.
 func (s *Service) becameReady(ctx context.Context, v TimelineEntry, authorID int64) {
 	ctx = context.WithoutCancel(ctx)
 	cache.DropCounts(ctx, s.workCounts, []int64{authorID}, s.log)
