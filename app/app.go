@@ -212,7 +212,7 @@ func (a *App) initCache() error {
 }
 
 func (a *App) initQueue() error {
-	q, err := mq.Open(a.cfg.MQ)
+	q, err := mq.Open(a.cfg.MQ, a.log.With("module", queue))
 	if err != nil {
 		return err
 	}

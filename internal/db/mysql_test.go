@@ -16,6 +16,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
+	"github.com/douyin-backend/douyin/internal/polltest"
 )
 
 type item struct {
@@ -254,13 +255,7 @@ func TestMySQLReplicasServeReadsOutsideTransactions(t *testing.T) {
 	if err := db.Close(gdb); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for connsOnReplica() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("replica connections still open 10s after Close")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	polltest.UntilEvery(t, 10*time.Second, 20*time.Millisecond, "the replica connections closed after Close", func() bool { return connsOnReplica() == 0 })
 }
 
 func TestEnsureDatabaseIsIdempotent(t *testing.T) {

@@ -1,5 +1,7 @@
 package mq
 
+import "log/slog"
+
 // Queue is an opened backend: producers publish to it and consumers subscribe to it. Start
 // begins the delivery once every consumer has subscribed; Close stops it.
 type Queue interface {
@@ -9,14 +11,15 @@ type Queue interface {
 	Close() error
 }
 
-// Open builds the configured backend.
-func Open(cfg Config) (Queue, error) {
+// Open builds the configured backend; log receives what the backend reports (RocketMQ's
+// handler failures).
+func Open(cfg Config, log *slog.Logger) (Queue, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	switch cfg.Backend {
 	case BackendRocketMQ:
-		q, err := NewRocketMQ(cfg.RocketMQ)
+		q, err := NewRocketMQ(cfg.RocketMQ, log)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ package mq
 
 import (
 	"context"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 
@@ -14,7 +15,7 @@ import (
 func TestRocketMQOpenedFromConfig(t *testing.T) {
 	t.Parallel()
 	tc := testRocketMQ(t).newCase(t, "open")
-	q, err := Open(Config{Backend: BackendRocketMQ, RocketMQ: tc.cfg})
+	q, err := Open(Config{Backend: BackendRocketMQ, RocketMQ: tc.cfg}, slog.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

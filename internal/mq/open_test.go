@@ -2,11 +2,12 @@ package mq
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 )
 
 func TestOpenMemoryDeliversInPublish(t *testing.T) {
-	q, err := Open(Config{Backend: BackendMemory})
+	q, err := Open(Config{Backend: BackendMemory}, slog.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestOpenRefusesBadSettings(t *testing.T) {
 		{Backend: "kafka"},
 		{Backend: BackendRocketMQ}, // no name server
 	} {
-		q, err := Open(cfg)
+		q, err := Open(cfg, slog.Default())
 		if err == nil || q != nil {
 			t.Errorf("Open(%+v) = %v, %v; want no queue and an error", cfg, q, err)
 		}

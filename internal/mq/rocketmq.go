@@ -133,8 +133,8 @@ type rmqGroup struct {
 }
 
 // NewRocketMQ starts the producer. No connection is made yet: the first Publish or Start
-// looks the routes up on the name servers.
-func NewRocketMQ(cfg RocketMQConfig) (*RocketMQ, error) {
+// looks the routes up on the name servers. log receives the handler failures.
+func NewRocketMQ(cfg RocketMQConfig, log *slog.Logger) (*RocketMQ, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func NewRocketMQ(cfg RocketMQConfig) (*RocketMQ, error) {
 	r := &RocketMQ{
 		cfg:      cfg,
 		instance: cfg.GroupPrefix + "-" + hex.EncodeToString(suffix),
-		log:      slog.Default(),
+		log:      log,
 		groups:   map[string]*rmqGroup{},
 	}
 	p, err := rocketmq.NewProducer(

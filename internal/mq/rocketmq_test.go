@@ -7,11 +7,13 @@
 package mq
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"slices"
@@ -144,7 +146,12 @@ func uniqueID() string {
 
 func newTestRocketMQ(t *testing.T, cfg RocketMQConfig) *RocketMQ {
 	t.Helper()
-	q, err := NewRocketMQ(cfg)
+	return newLoggingTestRocketMQ(t, cfg, slog.Default())
+}
+
+func newLoggingTestRocketMQ(t *testing.T, cfg RocketMQConfig, log *slog.Logger) *RocketMQ {
+	t.Helper()
+	q, err := NewRocketMQ(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,6 +161,24 @@ func newTestRocketMQ(t *testing.T, cfg RocketMQConfig) *RocketMQ {
 		}
 	})
 	return q
+}
+
+// lockedBuffer is a log destination the test reads while the client's goroutines write it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // journal records what a handler saw, safely across the client's goroutines.
@@ -283,7 +308,8 @@ func TestRocketMQRedeliversAfterHandlerError(t *testing.T) {
 	env := testRocketMQ(t)
 	tc := env.newCase(t, "retry")
 	topic := tc.topic
-	q := newTestRocketMQ(t, tc.cfg)
+	var logged lockedBuffer
+	q := newLoggingTestRocketMQ(t, tc.cfg, slog.New(slog.NewTextHandler(&logged, nil)))
 	keys := []string{"video-1", "video-2", "video-3"}
 	const perKey = 6
 	failsOnce := func(b string) bool { _, seq := parseBody(b); return seq%3 == 1 }
@@ -319,6 +345,10 @@ func TestRocketMQRedeliversAfterHandlerError(t *testing.T) {
 				t.Errorf("%s delivered %d times, want %d", b, got, want)
 			}
 		}
+	}
+	// Each failure is reported once, on the logger the queue was given.
+	if n := strings.Count(logged.String(), "transient failure"); n != len(keys)*2 {
+		t.Errorf("%d handler failures logged, want %d:\n%s", n, len(keys)*2, logged.String())
 	}
 }
 

@@ -124,16 +124,12 @@ func healthyUserInstance(t *testing.T) string {
 		t.Fatal(err)
 	}
 	users := userClientOn(t, p, addr)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := users.MGetUsers(context.Background(), &userapi.MGetUsersRequest{UserIds: []int64{1}}); err == nil {
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the user instance never answered")
-		}
-		time.Sleep(20 * time.Millisecond) // the listener may not be up yet: poll until it answers
-	}
+	// The listener may not be up yet: poll until it answers.
+	polltest.UntilEvery(t, 10*time.Second, 20*time.Millisecond, "the user instance answering", func() bool {
+		_, err := users.MGetUsers(context.Background(), &userapi.MGetUsersRequest{UserIds: []int64{1}})
+		return err == nil
+	})
+	return addr
 }
 
 // failures counts failed calls out of n.

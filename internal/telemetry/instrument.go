@@ -13,29 +13,24 @@ import (
 
 // RPCMiddleware records every RPC a Kitex server of component serves.
 func (m *Metrics) RPCMiddleware(component string) endpoint.Middleware {
-	return func(next endpoint.Endpoint) endpoint.Endpoint {
-		return func(ctx context.Context, req, resp any) error {
-			start := time.Now()
-			err := next(ctx, req, resp)
-			method, code := "unknown", int32(0)
-			if ri := rpcinfo.GetRPCInfo(ctx); ri != nil {
-				method = ri.To().Method()
-				if biz := ri.Invocation().BizStatusErr(); biz != nil {
-					code = biz.BizStatusCode()
-				}
-			}
-			if err != nil && code == 0 {
-				code = -1
-			}
-			m.ObserveRPC(component, method, code, time.Since(start))
-			return err
-		}
-	}
+	return timedRPC(component, m.ObserveRPC)
 }
 
 // RPCClientMiddleware records every RPC a Kitex client calls on component (the callee), as
 // the caller saw it: the server-side figures miss calls that never reached a server.
 func (m *Metrics) RPCClientMiddleware(component string) endpoint.Middleware {
+	return timedRPC(component, m.observeRPCCall)
+}
+
+// observeRPCCall records one called RPC; code is as in ObserveRPC.
+func (m *Metrics) observeRPCCall(callee, method string, code int32, took time.Duration) {
+	m.rpcCalls.WithLabelValues(callee, method, strconv.Itoa(int(code))).Inc()
+	m.rpcCallTime.WithLabelValues(callee, method).Observe(took.Seconds())
+}
+
+// timedRPC times each call through it and hands observe its method and result code: 0, the
+// business code, or -1 for a failure without one.
+func timedRPC(component string, observe func(component, method string, code int32, took time.Duration)) endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, req, resp any) error {
 			start := time.Now()
@@ -50,8 +45,7 @@ func (m *Metrics) RPCClientMiddleware(component string) endpoint.Middleware {
 			if err != nil && code == 0 {
 				code = -1
 			}
-			m.rpcCalls.WithLabelValues(component, method, strconv.Itoa(int(code))).Inc()
-			m.rpcCallTime.WithLabelValues(component, method).Observe(time.Since(start).Seconds())
+			observe(component, method, code, time.Since(start))
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/douyin-backend/douyin/internal/mq"
@@ -18,13 +19,13 @@ func (t *Tracing) Producer(p mq.Producer) mq.Producer {
 	if !t.Enabled() {
 		return p
 	}
-	return tracedProducer{next: p, tracer: t.provider.Tracer(mqInstrumentation), propagator: t}
+	return tracedProducer{next: p, tracer: t.provider.Tracer(mqInstrumentation), propagator: t.propagator}
 }
 
 type tracedProducer struct {
 	next       mq.Producer
 	tracer     trace.Tracer
-	propagator *Tracing
+	propagator propagation.TextMapPropagator
 }
 
 func (p tracedProducer) Publish(ctx context.Context, topic, key string, body []byte) error {
@@ -32,7 +33,7 @@ func (p tracedProducer) Publish(ctx context.Context, topic, key string, body []b
 		trace.WithAttributes(attribute.String("messaging.destination.name", topic), attribute.String("messaging.operation.type", "send")))
 	defer span.End()
 	headers := mq.MapHeaders{}
-	p.propagator.propagator.Inject(ctx, headers)
+	p.propagator.Inject(ctx, headers)
 	err := p.next.Publish(mq.WithHeaders(ctx, headers), topic, key, body)
 	if err != nil {
 		span.RecordError(err)
@@ -49,19 +50,19 @@ func (t *Tracing) Consumer(c mq.Consumer) mq.Consumer {
 	if !t.Enabled() {
 		return c
 	}
-	return tracedConsumer{next: c, tracer: t.provider.Tracer(mqInstrumentation), propagator: t}
+	return tracedConsumer{next: c, tracer: t.provider.Tracer(mqInstrumentation), propagator: t.propagator}
 }
 
 type tracedConsumer struct {
 	next       mq.Consumer
 	tracer     trace.Tracer
-	propagator *Tracing
+	propagator propagation.TextMapPropagator
 }
 
 func (c tracedConsumer) Subscribe(topic, group string, h mq.Handler) error {
 	return c.next.Subscribe(topic, group, func(ctx context.Context, body []byte) error {
 		if headers := mq.HeadersFrom(ctx); headers != nil {
-			ctx = c.propagator.propagator.Extract(ctx, headers)
+			ctx = c.propagator.Extract(ctx, headers)
 		}
 		ctx, span := c.tracer.Start(ctx, "consume "+topic, trace.WithSpanKind(trace.SpanKindConsumer),
 			trace.WithAttributes(attribute.String("messaging.destination.name", topic),

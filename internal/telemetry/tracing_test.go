@@ -57,7 +57,7 @@ func TestTracingOffWithoutEndpoint(t *testing.T) {
 	}
 }
 
-func TestTracingOnExportsOverOTLP(t *testing.T) {
+func TestTracingOnStartsWithoutACollector(t *testing.T) {
 	// An endpoint nobody listens on: the provider is built, the start does not fail.
 	for _, proto := range []string{OTLPGRPC, OTLPHTTP} {
 		tr, err := NewTracing(TracingConfig{OTLPEndpoint: "127.0.0.1:1", OTLPProtocol: proto, SampleRatio: 0.5}, "douyin-user", "v1")
