@@ -358,6 +358,7 @@ fi
   recommend_row "embedded, small" embedded-feed-auth embedded-feed-recommend
   recommend_row "embedded, $large" "embedded-$large-feed-auth" "embedded-$large-feed-recommend"
   recommend_row "multi-process, small" multi-feed-auth multi-feed-recommend
+  echo
   echo "## Tracing cost (issue 11): feeds with tracing off and at a 10 % sampling ratio (embedded)"
   echo
   echo "One server each on the small data set, run one after the other: off, then exporting over OTLP"

@@ -31,10 +31,10 @@ mkdir -p "$state/logs" "$state/data"
 
 scripts/deps.sh >"$state/deps.log" 2>&1 || { cat "$state/deps.log" >&2; exit 1; }
 go build -o "$state/douyin" ./cmd/douyin
-# Every component, each after those it calls, those serving Kitex, and those that keep in their
-# own memory state that must see every event (recommend, docs/feeds.md), so run one instance
-# whatever the replicas: from the module table (app/modules.go), so a new component needs no
-# edit here.
+# Every component, each after those it calls, those serving Kitex, and those the module table
+# marks single (state in their own memory that must see every event: one instance whatever the
+# replicas; none today, recommend keeps its state in Redis): from the module table
+# (app/modules.go), so a new component needs no edit here.
 targets=()
 services=()
 singles=()
@@ -141,6 +141,6 @@ for gateway in "${gateways[@]}"; do
     sleep 0.2
   done
 done
-echo "up: ${#admin_ports[@]} processes running ($replicas of each target, one of ${singles[*]:-none}); logs in $state/logs"
+echo "up: ${#admin_ports[@]} processes running ($replicas of each target${singles[*]:+, one of ${singles[*]}}); logs in $state/logs"
 echo "GATEWAYS=${gateways[*]}"
 echo "GATEWAY=${gateways[0]}"

@@ -250,6 +250,12 @@ func (s *RedisState) rebuild(ctx context.Context) error {
 		return err
 	}
 	if s.source != nil {
+		// A pipelined Run cannot fall back to EVAL when Redis does not know the script (a
+		// fresh or restarted server, the very case of a rebuild): every EVALSHA would fail
+		// with NOSCRIPT. Load it first.
+		if err := applyScript.Load(ctx, s.r.Client()).Err(); err != nil {
+			return fmt.Errorf("load the recommender's apply script: %w", err)
+		}
 		err := s.source.Load(ctx, func(e Event) error {
 			batch = append(batch, e)
 			if len(batch) == stateBatch {

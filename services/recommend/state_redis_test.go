@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -111,6 +112,79 @@ func TestRedisStateRebuildsOnceAndIsShared(t *testing.T) {
 	if !followed || comments != 1 {
 		t.Errorf("a late instance: follow %v, %d comments; want the follow and 1 comment", followed, comments)
 	}
+}
+
+// TestRedisStateRebuildsOnAFreshServer: the rebuild's pipelines work on a Redis that has not
+// loaded the apply script yet (a fresh or restarted server, which is when state is rebuilt).
+func TestRedisStateRebuildsOnAFreshServer(t *testing.T) {
+	r, _ := cachetest.New(t)
+	r.Client().AddHook(&noScriptLoaded{})
+	source := &eventSource{events: []Event{
+		{Kind: EventVideo, Video: 1, Author: 100, At: testNow},
+		{Kind: EventLike, User: 7, Video: 1, On: true, Seq: 1, At: testNow},
+	}}
+	st := startRedisState(t, r, source)
+	if got := st.Model().Stats(); got != (Stats{Videos: 1, Users: 1, Likes: 1}) {
+		t.Errorf("after a rebuild on a fresh server: %+v, want 1 video, 1 user, 1 like", got)
+	}
+}
+
+// noScriptLoaded is a go-redis hook that makes the server look fresh: EVALSHA answers
+// NOSCRIPT, as Redis does, until the client sends SCRIPT LOAD or EVAL (the shared test
+// server's script cache cannot be flushed without touching other tests).
+type noScriptLoaded struct{ loaded atomic.Bool }
+
+func (h *noScriptLoaded) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *noScriptLoaded) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if err := h.check(cmd); err != nil {
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *noScriptLoaded) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		var first error
+		var pass []redis.Cmder
+		for _, cmd := range cmds {
+			if err := h.check(cmd); err != nil {
+				first = cmp.Or(first, err)
+			} else {
+				pass = append(pass, cmd)
+			}
+		}
+		if len(pass) > 0 {
+			if err := next(ctx, pass); err != nil {
+				return err
+			}
+		}
+		return first
+	}
+}
+
+// noScript is the server's NOSCRIPT reply, a redis.Error as go-redis reads one.
+type noScript string
+
+func (e noScript) Error() string { return string(e) }
+
+func (noScript) RedisError() {}
+
+// check fails cmd with NOSCRIPT when it is an EVALSHA before any script was loaded.
+func (h *noScriptLoaded) check(cmd redis.Cmder) error {
+	switch cmd.Name() {
+	case "script", "eval":
+		h.loaded.Store(true)
+	case "evalsha":
+		if !h.loaded.Load() {
+			err := noScript("NOSCRIPT No matching script. Please use EVAL.")
+			cmd.SetErr(err)
+			return err
+		}
+	}
+	return nil
 }
 
 // TestRedisStateApplyIsIdempotent: the Lua keeps the same order rules as the model (likes by
