@@ -63,8 +63,5 @@ func TestChartComponentsMatchTheModuleTable(t *testing.T) {
 		if usesBlobs := slices.Contains(table[name].deps, blobs); c.NeedsData != usesBlobs {
 			t.Errorf("components.%s.needsData = %v, but uses the blob store: %v", name, c.NeedsData, usesBlobs)
 		}
-		if Single(name) && (c.Replicas != 1 || c.Autoscale.MaxReplicas > 1) {
-			t.Errorf("components.%s runs one instance only, but replicas = %d and autoscaling.maxReplicas = %d", name, c.Replicas, c.Autoscale.MaxReplicas)
-		}
 	}
 }

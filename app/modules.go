@@ -48,9 +48,6 @@ type module struct {
 	init      func() error
 	// migrate creates or updates the module's tables (nil: it owns none).
 	migrate func(*gorm.DB) error
-	// single: the component keeps state in its own memory that must see every event, so a
-	// deployment runs one instance of it whatever the replicas of the others.
-	single bool
 }
 
 // moduleTable is the whole wiring of the system in one place.
@@ -120,7 +117,6 @@ func Called(component string) bool {
 }
 
 // Single reports whether a deployment runs one instance of component only.
-func Single(component string) bool { return describedTable()[component].single }
 
 // Targets lists the modules -target accepts: all, then every component by name.
 func Targets() []string { return append([]string{All}, slices.Sorted(slices.Values(Components()))...) }

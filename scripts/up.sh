@@ -31,20 +31,15 @@ mkdir -p "$state/logs" "$state/data"
 
 scripts/deps.sh >"$state/deps.log" 2>&1 || { cat "$state/deps.log" >&2; exit 1; }
 go build -o "$state/douyin" ./cmd/douyin
-# Every component, each after those it calls, those serving Kitex, and those the module table
-# marks single (state in their own memory that must see every event: one instance whatever the
-# replicas; none today, recommend keeps its state in Redis): from the module table
+# Every component, each after those it calls, and those serving Kitex: from the module table
 # (app/modules.go), so a new component needs no edit here.
 targets=()
 services=()
-singles=()
 while read -r name roles; do
   targets+=("$name")
   [[ " $roles " != *" kitex "* ]] || services+=("$name")
-  [[ " $roles " != *" single "* ]] || singles+=("$name")
 done < <("$state/douyin" components)
 [ "${#targets[@]}" -gt 0 ] || { echo "up: douyin components listed nothing" >&2; exit 1; }
-instances_of() { if [[ " ${singles[*]} " == *" $1 "* ]]; then echo 1; else echo "$replicas"; fi; }
 
 # A signing key for this deployment, created once, readable by the owner only.
 [ -s "$state/auth.secret" ] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$state/auth.secret")
@@ -81,7 +76,7 @@ slot=0
 admin_ports=() # "PORT TARGET LOG" per instance, for the readiness checks
 gateways=()
 for target in "${targets[@]}"; do
-  for ((i = 1; i <= $(instances_of "$target"); i++)); do
+  for ((i = 1; i <= $replicas; i++)); do
     port=$((base + 1 + slot))
     admin=$((base + 101 + slot))
     http=$((base + 79 + i))
@@ -110,7 +105,7 @@ done
 # process (media workers and gateways included) answers /readyz on its admin port.
 deadline=$((SECONDS + 60 + 15 * (replicas - 1)))
 for target in "${services[@]}"; do
-  want=$(instances_of "$target")
+  want=$replicas
   until [ "$(curl -sf "http://127.0.0.1:8500/v1/health/service/douyin-$target?passing=true" | grep -o '"ServiceID"' | wc -l)" -ge "$want" ]; do
     if [ $SECONDS -ge $deadline ]; then
       echo "up: douyin-$target has fewer than $want healthy instances in Consul; see $state/logs/$target*.log" >&2
@@ -141,6 +136,6 @@ for gateway in "${gateways[@]}"; do
     sleep 0.2
   done
 done
-echo "up: ${#admin_ports[@]} processes running ($replicas of each target${singles[*]:+, one of ${singles[*]}}); logs in $state/logs"
+echo "up: ${#admin_ports[@]} processes running ($replicas of each target); logs in $state/logs"
 echo "GATEWAYS=${gateways[*]}"
 echo "GATEWAY=${gateways[0]}"

@@ -6,7 +6,7 @@
 //	douyin seed [flags]       write the demo users and videos (once)
 //	douyin revoke -user ID    revoke every token of a user issued until now
 //	douyin version            print the version
-//	douyin components         list the components in start order, with their roles (kitex, single)
+//	douyin components         list the components in start order, with their roles (kitex)
 package main
 
 import (
@@ -114,15 +114,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // printComponents writes what scripts/up.sh starts, from the module table: one line per
 // component, each after those it calls, its name followed by its roles: "kitex" when other
-// components call it over Kitex, "single" when a deployment runs one instance of it only.
+// components call it over Kitex.
 func printComponents(w io.Writer) {
 	for _, c := range app.Components() {
 		line := []string{c}
 		if app.Called(c) {
 			line = append(line, "kitex")
-		}
-		if app.Single(c) {
-			line = append(line, "single")
 		}
 		fmt.Fprintln(w, strings.Join(line, " "))
 	}

@@ -23,9 +23,6 @@ func TestComponentsListsTheModuleTable(t *testing.T) {
 		if app.Called(name) {
 			want = append(want, "kitex")
 		}
-		if app.Single(name) {
-			want = append(want, "single")
-		}
 		if !slices.Equal(append([]string{}, roles...), want) {
 			t.Errorf("line %q: roles %v, want %v", line, roles, want)
 		}
@@ -33,7 +30,7 @@ func TestComponentsListsTheModuleTable(t *testing.T) {
 	if !slices.Equal(names, app.Components()) {
 		t.Fatalf("components %v, want %v", names, app.Components())
 	}
-	if !slices.Contains(names, app.Gateway) || app.Called(app.Gateway) || !app.Called(app.User) || app.Single(app.User) {
+	if !slices.Contains(names, app.Gateway) || app.Called(app.Gateway) || !app.Called(app.User) {
 		t.Fatalf("unexpected table: %s", out.String())
 	}
 }
