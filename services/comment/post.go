@@ -27,7 +27,7 @@ func (s *Service) PostComment(ctx context.Context, req *commentapi.PostCommentRe
 	}
 	content := strings.TrimSpace(req.Content)
 	if n := utf8.RuneCountInString(content); n < 1 || n > maxContentRunes || !utf8.ValidString(content) {
-		return nil, errs.Invalid("comment must be 1-%d characters", maxContentRunes)
+		return nil, errs.BadLength("comment", maxContentRunes)
 	}
 	got, err := s.videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{req.VideoId}})
 	if err != nil {

@@ -28,7 +28,7 @@ func (s *Service) SendMessage(ctx context.Context, req *messageapi.SendMessageRe
 		return nil, errs.Invalid("you cannot message yourself")
 	}
 	if !utf8.ValidString(content) || strings.TrimSpace(content) == "" || utf8.RuneCountInString(content) > maxContentLen {
-		return nil, errs.Invalid("message must be 1-%d characters", maxContentLen)
+		return nil, errs.BadLength("message", maxContentLen)
 	}
 	users, err := s.users.MGetUsers(ctx, &userapi.MGetUsersRequest{UserIds: []int64{to}})
 	if err != nil {

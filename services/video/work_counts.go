@@ -2,6 +2,7 @@ package video
 
 import (
 	"context"
+	"slices"
 
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/errs"
@@ -15,22 +16,25 @@ func (s *Service) MGetWorkCounts(ctx context.Context, req *videoapi.MGetWorkCoun
 	if len(want) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d user_ids per request", ids.MaxBatch)
 	}
-	stored, err := cache.CountsThrough(ctx, s.workCounts, want, s.store.MGetWorkCounts, s.log)
+	// The viewer's own list shows their unready videos too: their count is what it shows, from
+	// SQL (a cached count can predate the commit that made one of them ready).
+	others := want
+	ownAsked := req.ViewerId > 0 && slices.Contains(want, req.ViewerId)
+	if ownAsked {
+		others = slices.DeleteFunc(slices.Clone(want), func(id int64) bool { return id == req.ViewerId })
+	}
+	stored, err := cache.CountsThrough(ctx, s.workCounts, others, s.store.MGetWorkCounts, s.log)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[int64]int64, len(want))
-	for _, id := range want {
+	for _, id := range others {
 		out[id] = stored[id]
 	}
-	if _, asked := out[req.ViewerId]; asked && req.ViewerId > 0 {
-		// The viewer's own list shows their unready videos too: count what it shows, from SQL
-		// (a cached count can predate the commit that made one of them ready).
-		own, err := s.store.OwnWorkCount(ctx, req.ViewerId, maxListVideos)
-		if err != nil {
+	if ownAsked {
+		if out[req.ViewerId], err = s.store.OwnWorkCount(ctx, req.ViewerId, maxListVideos); err != nil {
 			return nil, err
 		}
-		out[req.ViewerId] = own
 	}
 	return &videoapi.MGetWorkCountsResponse{WorkCounts: out}, nil
 }
