@@ -5,6 +5,7 @@
 //	loadgen compare A B      markdown table of two runs' latencies (the scale check)
 //	loadgen combine [flags]  merge run reports and metadata into one JSON document
 //	loadgen evaluate [flags] offline evaluation of the recommender: hit rate at 10 vs popularity
+//	loadgen reference [flags] a minimal Hertz server answering fixed bytes: the bench's reference
 package main
 
 import (
@@ -27,7 +28,7 @@ func main() {
 
 func realMain(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: loadgen seed|run|compare|combine|evaluate [flags]")
+		fmt.Fprintln(stderr, "usage: loadgen seed|run|compare|combine|evaluate|reference [flags]")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -44,8 +45,10 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		err = combineCmd(args[1:], stderr)
 	case "evaluate":
 		err = evaluateCmd(args[1:], stdout, stderr)
+	case "reference":
+		err = referenceCmd(ctx, args[1:], stderr)
 	default:
-		err = fmt.Errorf("unknown command %q: want seed, run, compare, combine or evaluate", args[0])
+		err = fmt.Errorf("unknown command %q: want seed, run, compare, combine, evaluate or reference", args[0])
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -194,8 +197,10 @@ func load(ctx context.Context, cfg runConfig) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	if err := c.login(ctx, cfg.Tokens); err != nil {
-		return Report{}, err
+	if needsAccounts(mix) {
+		if err := c.login(ctx, cfg.Tokens); err != nil {
+			return Report{}, err
+		}
 	}
 	opts := runOptions{duration: cfg.Duration, concurrency: cfg.Concurrency, rate: cfg.Rate}
 	if cfg.Warmup > 0 {

@@ -280,6 +280,17 @@ func (c *client) parseMix(spec string) ([]weighted, error) {
 	return mix, nil
 }
 
+// needsAccounts tells whether a mix acts as the data set's accounts: only the anonymous feed
+// does not, so a run of it alone logs nobody in (the reference server has no login).
+func needsAccounts(mix []weighted) bool {
+	for _, w := range mix {
+		if w.name != "feed-anon" {
+			return true
+		}
+	}
+	return false
+}
+
 func scenarioNames() string {
 	return "feed-anon, feed-auth, user-info, publish-list, like, favorite-list, comment-post, comment-list, follow, follow-list, follower-list, friend-list, chat-send, chat-poll"
 }
