@@ -25,6 +25,16 @@ type procUsage struct {
 	PeakRSSMB float64 `json:"peak_rss_mb"`
 	// HWMMB is the sum of the processes' own peak RSS (VmHWM) since they started.
 	HWMMB float64 `json:"hwm_mb"`
+	// Processes splits the figures per process when more than one is watched (the
+	// multi-process deployment): where the CPU goes, and each process's memory.
+	Processes []processUsage `json:"processes,omitempty"`
+}
+
+// processUsage is one watched process's share of a run.
+type processUsage struct {
+	PID        int     `json:"pid"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	HWMMB      float64 `json:"hwm_mb"`
 }
 
 // cpuTicks reads utime+stime of pid.
@@ -71,7 +81,7 @@ func memKB(pid int) (rss, hwm int64, err error) {
 type watch struct {
 	pids    []int
 	start   time.Time
-	ticks0  int64
+	ticks0  []int64 // per pid
 	mu      sync.Mutex
 	peakKB  int64
 	cancel  context.CancelFunc
@@ -79,13 +89,13 @@ type watch struct {
 }
 
 func startWatch(pids []int) (*watch, error) {
-	w := &watch{pids: pids, start: time.Now(), stopped: make(chan struct{})}
-	for _, pid := range pids {
+	w := &watch{pids: pids, start: time.Now(), ticks0: make([]int64, len(pids)), stopped: make(chan struct{})}
+	for i, pid := range pids {
 		t, err := cpuTicks(pid)
 		if err != nil {
 			return nil, err
 		}
-		w.ticks0 += t
+		w.ticks0[i] = t
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
@@ -124,19 +134,22 @@ func (w *watch) stop() (procUsage, error) {
 	w.sample()
 	u := procUsage{PIDs: w.pids}
 	var ticks, hwm int64
-	for _, pid := range w.pids {
+	for i, pid := range w.pids {
 		t, err := cpuTicks(pid)
 		if err != nil {
 			return u, err
 		}
-		ticks += t
+		ticks += t - w.ticks0[i]
 		_, h, err := memKB(pid)
 		if err != nil {
 			return u, err
 		}
 		hwm += h
+		if len(w.pids) > 1 {
+			u.Processes = append(u.Processes, processUsage{PID: pid, CPUSeconds: float64(t-w.ticks0[i]) / clockTicks, HWMMB: float64(h) / 1024})
+		}
 	}
-	u.CPUSeconds = float64(ticks-w.ticks0) / clockTicks
+	u.CPUSeconds = float64(ticks) / clockTicks
 	u.Cores = u.CPUSeconds / time.Since(w.start).Seconds()
 	u.PeakRSSMB = float64(w.peakKB) / 1024
 	u.HWMMB = float64(hwm) / 1024
