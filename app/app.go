@@ -339,6 +339,10 @@ func (a *App) initVideo() (err error) {
 	}
 	opts := []video.Option{video.WithLogger(a.log.With("module", Video)), video.WithRecordCache(a.shared.videoRecords),
 		video.WithWorkCountCache(a.shared.workCounts), video.WithTimeline(a.shared.timeline)}
+	if a.cfg.Embedded() && a.redis == nil {
+		// One process writes every video here, so its own-count cache sees every write.
+		opts = append(opts, video.WithOwnCounts(video.NewOwnCounts(a.cfg.Cache.CounterTTL, embeddedCacheEntries)))
+	}
 	sweep := a.cfg.Sweeper
 	// The in-process queue loses queued work on a restart: re-enqueue every processing video.
 	sweep.SweepAllAtStart = a.cfg.MQ.InProcess()

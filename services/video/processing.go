@@ -96,6 +96,9 @@ func truncateUTF8(s string, n int) string {
 func (s *Service) becameReady(ctx context.Context, v TimelineEntry, authorID int64) {
 	ctx = context.WithoutCancel(ctx)
 	cache.DropCounts(ctx, s.workCounts, []int64{authorID}, s.log)
+	// Ready and unready videos both count in the own count, but the unready part is capped.
+	// A failure needs no drop: processing and failed videos count alike.
+	s.ownCounts.drop(authorID)
 	if s.timeline != nil {
 		if err := s.timeline.Add(ctx, v); err != nil {
 			s.log.WarnContext(ctx, "timeline add failed", "video_id", v.ID, "err", err)

@@ -38,6 +38,8 @@ func (s *Service) CreateVideo(ctx context.Context, req *videoapi.CreateVideoRequ
 		CreatedAt: s.now(),
 	}
 	v.EnqueuedAt = v.CreatedAt
+	// After the insert and any cleanup, even a failed one: the author's own count moved.
+	defer s.ownCounts.drop(req.AuthorId)
 	if err := s.store.CreateVideo(ctx, v); err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ type Service struct {
 	now         func() int64        // Unix milliseconds; replaced in tests to order videos deterministically
 	recordCache RecordCache         // nil: read SQL
 	workCounts  cache.CountCache    // nil: read SQL
+	ownCounts   *OwnCounts          // nil: an author's own count is read from SQL
 	timeline    Timeline            // nil: read SQL
 	activity    *activity.Publisher // nil: no events
 	// timelineLoads makes concurrent first reads share one load of the timeline.
@@ -62,6 +63,12 @@ func WithRecordCache(c RecordCache) Option {
 // WithWorkCountCache puts c in front of MGetWorkCounts.
 func WithWorkCountCache(c cache.CountCache) Option {
 	return func(s *Service) { s.workCounts = c }
+}
+
+// WithOwnCounts caches authors' own work counts in c. Only for a placement where this
+// instance is the only writer of videos: a write through another one would not drop them.
+func WithOwnCounts(c *OwnCounts) Option {
+	return func(s *Service) { s.ownCounts = c }
 }
 
 // WithTimeline serves feed pages near the top from t.

@@ -88,6 +88,7 @@ func memoryCaches(timelineSize int) []Option {
 	return []Option{
 		WithRecordCache(NewMemoryRecordCache(time.Hour, 1000, nil)),
 		WithWorkCountCache(cache.NewLocalCounts("video:works", time.Hour, 1000, nil)),
+		WithOwnCounts(NewOwnCounts(time.Hour, 1000)),
 		WithTimeline(NewMemoryTimeline(timelineSize)),
 	}
 }

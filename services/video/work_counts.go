@@ -32,9 +32,27 @@ func (s *Service) MGetWorkCounts(ctx context.Context, req *videoapi.MGetWorkCoun
 		out[id] = stored[id]
 	}
 	if ownAsked {
-		if out[req.ViewerId], err = s.store.OwnWorkCount(ctx, req.ViewerId, maxListVideos); err != nil {
+		if out[req.ViewerId], err = s.ownWorkCount(ctx, req.ViewerId); err != nil {
 			return nil, err
 		}
 	}
 	return &videoapi.MGetWorkCountsResponse{WorkCounts: out}, nil
+}
+
+// ownWorkCount is what author's own publish list counts, from the own-count cache when there
+// is one (see OwnCounts for why it can be trusted), else from SQL.
+func (s *Service) ownWorkCount(ctx context.Context, author int64) (int64, error) {
+	if s.ownCounts == nil {
+		return s.store.OwnWorkCount(ctx, author, maxListVideos)
+	}
+	n, gen, ok := s.ownCounts.get(author)
+	if ok {
+		return n, nil
+	}
+	n, err := s.store.OwnWorkCount(ctx, author, maxListVideos)
+	if err != nil {
+		return 0, err
+	}
+	s.ownCounts.fill(author, n, gen)
+	return n, nil
 }
