@@ -22,6 +22,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/blob"
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/edge"
 	"github.com/douyin-backend/douyin/internal/live"
 	"github.com/douyin-backend/douyin/internal/moderation"
 	"github.com/douyin-backend/douyin/internal/mq"
@@ -322,6 +323,11 @@ func (a *App) local(component string) bool {
 func (a *App) initUser() (err error) {
 	if !a.local(User) {
 		a.users, err = remote(a, User, userservice.NewClient, userservice.NewServiceAdapter)
+		if err == nil && slices.Contains(a.targets, Gateway) {
+			// Nearly every page shows profiles, which never change: the gateway keeps them and
+			// saves the hop to the user service.
+			a.users = edge.NewProfiles(a.users, a.cfg.Cache.TTL, localTierEntries, a.metrics)
+		}
 		return err
 	}
 	opts := []user.Option{user.WithLogger(a.log.With("module", User)), user.WithProfileCache(a.shared.profiles)}

@@ -17,6 +17,7 @@ import (
 	"github.com/cloudwego/kitex/client"
 	"github.com/cloudwego/kitex/pkg/circuitbreak"
 	"github.com/cloudwego/kitex/pkg/kerrors"
+	"github.com/cloudwego/kitex/pkg/klog"
 	"github.com/cloudwego/kitex/pkg/rpcinfo"
 	"github.com/cloudwego/kitex/pkg/transmeta"
 	"github.com/cloudwego/kitex/transport"
@@ -351,5 +352,28 @@ func TestMethodBreakerIgnoresCallerCancellations(t *testing.T) {
 	}
 	if got := methodBreakerErrorType(context.Background(), nil, nil, nil); got != circuitbreak.TypeSuccess {
 		t.Errorf("a success counts as %v", got)
+	}
+}
+
+// A call that succeeds logs nothing: the client policy once made Kitex warn on every call of a
+// retried method (a DDL stop without its hook), a log line per RPC on the hot path.
+func TestClientPolicyCallsLogNothing(t *testing.T) {
+	addr := healthyUserInstance(t)
+	p, err := newClientPolicy(testConfig(DiscoveryDNS, ""), "user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := userClientOn(t, p, addr)
+	var logged strings.Builder
+	klog.SetOutput(&logged)
+	t.Cleanup(func() { klog.SetOutput(os.Stderr) })
+	for range 10 {
+		if _, err := users.MGetUsers(context.Background(), &userapi.MGetUsersRequest{UserIds: []int64{1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	klog.SetOutput(os.Stderr)
+	if logged.Len() > 0 {
+		t.Errorf("successful calls logged:\n%s", logged.String())
 	}
 }
