@@ -95,3 +95,46 @@ func TestBatcherLoneCallerAndCancelledLeader(t *testing.T) {
 		t.Fatalf("Do with a cancelled context = %d %v: the batch must not inherit the cancellation", got, err)
 	}
 }
+
+// Callers a batch just answered that come straight back share the next batch instead of the
+// first of them writing one alone: the leader lets runnable callers queue before it takes
+// the batch. One P makes the interleaving deterministic: the woken callers are runnable but
+// do not run until the leader yields.
+func TestBatcherReturningCallersShareTheNextBatch(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var (
+		mu    sync.Mutex
+		sizes []int
+	)
+	b := NewBatcher(64, func(_ context.Context, items []int) ([]int, []error) {
+		mu.Lock()
+		sizes = append(sizes, len(items))
+		mu.Unlock()
+		return make([]int, len(items)), make([]error, len(items))
+	})
+	const callers, rounds = 8, 4
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				if _, err := b.Do(context.Background(), i); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	// About one batch a round; the start (callers not yet created) may split one off.
+	if len(sizes) > rounds+2 {
+		t.Fatalf("batch sizes %v: returning callers wrote alone instead of sharing a batch", sizes)
+	}
+	if total != callers*rounds {
+		t.Fatalf("batch sizes %v sum to %d, want %d", sizes, total, callers*rounds)
+	}
+}
