@@ -24,7 +24,7 @@ func serveEdge(t *testing.T, cfg Config) string {
 
 // runGateway is serveEdge with deps (a test token key and a discarding logger unless given)
 // that also returns the gateway.
-func runGateway(t *testing.T, cfg Config, deps Deps) (*Gateway, string) {
+func runGateway(t testing.TB, cfg Config, deps Deps) (*Gateway, string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -84,6 +84,12 @@ func TestTracedRequests(t *testing.T) {
 	if span.SpanKind != trace.SpanKindServer || span.Parent.SpanID().String() != "b7ad6b7169203331" {
 		t.Fatalf("span %q kind %v parent %v: want a server span under the caller's", span.Name, span.SpanKind, span.Parent.SpanID())
 	}
+	// Hertz times only the request's bounds (the cost of tracing, issue 11): no per-phase events.
+	for _, e := range span.Events {
+		if e.Name != "http_start" && e.Name != "http_finish" {
+			t.Errorf("span event %q: want only the request's start and finish", e.Name)
+		}
+	}
 	for _, s := range exp.GetSpans() {
 		if strings.Contains(s.Name, "healthz") {
 			t.Errorf("a probe opened span %q", s.Name)

@@ -1,0 +1,64 @@
+package gateway
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/douyin-backend/douyin/internal/telemetry"
+)
+
+// BenchmarkTracing serves one request at a time over a kept-alive connection, with tracing
+// off and on at the 10% sampling ratio of issue 11 (spans batched to a discarding exporter):
+// the difference is what tracing costs a request at the edge.
+func BenchmarkTracing(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		traced bool
+	}{{"off", false}, {"sampled10pct", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			if bc.traced {
+				tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
+					sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))))
+				prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+				otel.SetTracerProvider(tp)
+				otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+				b.Cleanup(func() {
+					_ = tp.Shutdown(b.Context())
+					otel.SetTracerProvider(prevTP)
+					otel.SetTextMapPropagator(prevProp)
+				})
+			}
+			logger := telemetry.NewLogger(telemetry.NewLogWriter(io.Discard, time.Second))
+			_, addr := runGateway(b, Config{}, Deps{Logger: logger, Traced: bc.traced})
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			r := bufio.NewReader(conn)
+			req := []byte("GET /douyin/no-such-route/?token=secret HTTP/1.1\r\nHost: bench\r\n\r\n")
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := conn.Write(req); err != nil {
+					b.Fatal(err)
+				}
+				resp, err := http.ReadResponse(r, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}
