@@ -16,8 +16,8 @@ func (s *Service) MGetWorkCounts(ctx context.Context, req *videoapi.MGetWorkCoun
 	if len(want) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d user_ids per request", ids.MaxBatch)
 	}
-	// The viewer's own list shows their unready videos too: their count is what it shows, from
-	// SQL (a cached count can predate the commit that made one of them ready).
+	// The viewer's own list shows their unready videos too: their count is what it shows, read
+	// by ownWorkCount (the shared count cache can predate the commit that made one ready).
 	others := want
 	ownAsked := req.ViewerId > 0 && slices.Contains(want, req.ViewerId)
 	if ownAsked {
