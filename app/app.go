@@ -203,6 +203,7 @@ func (a *App) initCache() error {
 	}
 	a.kv, a.redis = kv, r
 	a.shared = newSharedState(a.cfg.Cache, a.cfg.Recommend, r, a.metrics, a.log.With("module", Recommend))
+	a.metrics.WatchCaches(a.shared.sized(kv)...)
 	if r != nil {
 		a.closers = append(a.closers, r.Close)
 		if a.tracing.Enabled() {
@@ -326,7 +327,9 @@ func (a *App) initUser() (err error) {
 		if err == nil && slices.Contains(a.targets, Gateway) {
 			// Nearly every page shows profiles, which never change: the gateway keeps them and
 			// saves the hop to the user service.
-			a.users = edge.NewProfiles(a.users, a.cfg.Cache.TTL, localTierEntries, a.metrics)
+			profiles := edge.NewProfiles(a.users, a.cfg.Cache.TTL, localTierEntries, a.metrics)
+			a.metrics.WatchCaches(profiles)
+			a.users = profiles
 		}
 		return err
 	}
@@ -347,7 +350,9 @@ func (a *App) initVideo() (err error) {
 		video.WithWorkCountCache(a.shared.workCounts), video.WithTimeline(a.shared.timeline)}
 	if a.cfg.Embedded() && a.redis == nil {
 		// One process writes every video here, so its own-count cache sees every write.
-		opts = append(opts, video.WithOwnCounts(video.NewOwnCounts(a.cfg.Cache.CounterTTL, embeddedCacheEntries)))
+		own := video.NewOwnCounts(a.cfg.Cache.CounterTTL, embeddedCacheEntries)
+		a.metrics.WatchCaches(own)
+		opts = append(opts, video.WithOwnCounts(own))
 	}
 	sweep := a.cfg.Sweeper
 	// The in-process queue loses queued work on a restart: re-enqueue every processing video.

@@ -76,3 +76,16 @@ func newSharedState(cfg cache.Config, rec recommend.Config, r *cache.Redis, metr
 		recommendSeen:  recommend.NewRedisSeen(r, rec.MaxSeen, rec.SeenWindow),
 	}
 }
+
+// sized is every part held in this process's memory that reports how full it is; the parts
+// on Redis report nothing (Redis has its own maxmemory).
+func (s sharedState) sized(more ...any) []cache.Sized {
+	var out []cache.Sized
+	for _, part := range append([]any{s.profiles, s.videoRecords, s.workCounts, s.timeline, s.likes,
+		s.commentCounts, s.follows, s.recommendSeen}, more...) {
+		if sz, ok := part.(cache.Sized); ok {
+			out = append(out, sz)
+		}
+	}
+	return out
+}

@@ -186,6 +186,8 @@ embedded() {
       run "embedded-$preset-$s" "${common[@]}" -scenario "$s" -duration "$dur"
     done
   fi
+  # Issue 15: the in-process caches after every run on this data set, against their bounds.
+  curl -sf "http://127.0.0.1:$admin_port/metrics" | grep -E '^douyin_cache_(max_)?entries\{' >"$work/cache-sizes-$preset.txt" || true
   kill -TERM "$server_pid"
   wait "$server_pid" || true
   server_pid=""
@@ -252,9 +254,10 @@ if [ "$multi" = 1 ]; then
   DOUYIN_DB_DSN="douyin:douyin-local-test@tcp(127.0.0.1:3306)/$database" \
     "$lg" seed -db.driver mysql -size small -blob-dir "$up_dir/data/blobs" -manifest "$work/multi-manifest.json" 2>"$work/multi-seed.log"
   log "starting the multi-process deployment"
-  echo "DOUYIN_UP_DATABASE=$database DOUYIN_UP_PORT_BASE=30000 DOUYIN_UP_DIR=.run/bench-up DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 DOUYIN_HTTP_READ_RATE_PER_MINUTE=0 DOUYIN_ADMIN_PPROF=true scripts/up.sh" >>"$work/commands.txt"
+  # Tracing at the production ratio of issue 11 (up.sh's default of 1 is for tests and debugging).
+  echo "DOUYIN_UP_DATABASE=$database DOUYIN_UP_PORT_BASE=30000 DOUYIN_UP_DIR=.run/bench-up DOUYIN_TELEMETRY_SAMPLE_RATIO=0.1 DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 DOUYIN_HTTP_READ_RATE_PER_MINUTE=0 DOUYIN_ADMIN_PPROF=true scripts/up.sh" >>"$work/commands.txt"
   up_started=1
-  gateway=$(DOUYIN_UP_DATABASE="$database" DOUYIN_UP_PORT_BASE=30000 DOUYIN_UP_DIR="$up_dir" \
+  gateway=$(DOUYIN_UP_DATABASE="$database" DOUYIN_UP_PORT_BASE=30000 DOUYIN_UP_DIR="$up_dir" DOUYIN_TELEMETRY_SAMPLE_RATIO=0.1 \
     DOUYIN_HTTP_AUTH_RATE_PER_MINUTE=0 DOUYIN_HTTP_WRITE_RATE_PER_MINUTE=0 DOUYIN_HTTP_READ_RATE_PER_MINUTE=0 DOUYIN_ADMIN_PPROF=true scripts/up.sh | sed -n 's/^GATEWAY=//p')
   pids=$(awk '{print $1}' "$up_dir/pids" | paste -sd, -)
   cp "$up_dir/pids" "$work/multi-pids.txt" # names the processes in the per-process report
@@ -451,6 +454,22 @@ fi
   large_hwm=$(jq -s -r '[.[].server.hwm_mb] | max | floor' "$work"/runs/embedded-*"$large"*.json 2>/dev/null)
   echo "Memory of the embedded process (peak RSS, VmHWM, over its runs): small data set $small_hwm MB,"
   echo "$large data set $large_hwm MB."
+  if ls "$work"/cache-sizes-*.txt >/dev/null 2>&1; then
+    echo
+    echo "In-process caches of the embedded process after its runs (\`douyin_cache_entries\` against"
+    echo "\`douyin_cache_max_entries\` on /metrics; each bound is per map, in entries):"
+    echo
+    echo "| data set | cache | entries | bound | within |"
+    echo "|---|---|---:|---:|---|"
+    for f in "$work"/cache-sizes-*.txt; do
+      preset=$(basename "$f" .txt)
+      awk -v set="${preset#cache-sizes-}" '
+        match($0, /cache="[^"]*"/) { name = substr($0, RSTART + 7, RLENGTH - 8) }
+        /^douyin_cache_entries/ { entries[name] = $2 }
+        /^douyin_cache_max_entries/ { bound[name] = $2 }
+        END { for (n in entries) printf "| %s | %s | %d | %d | %s |\n", set, n, entries[n], bound[n], (entries[n] <= bound[n] ? "yes" : "**no**") }' "$f" | sort
+    done
+  fi
   echo
   echo "## A recommended page against a logged-in feed page (issue 13, 64 connections)"
   echo

@@ -63,3 +63,6 @@ func (p *Profiles) MGetUsers(ctx context.Context, req *userapi.MGetUsersRequest)
 	}
 	return &userapi.MGetUsersResponse{Users: found}, nil
 }
+
+// Sizes reports the profiles held against the bound.
+func (p *Profiles) Sizes() []cache.Size { return p.cache.Sizes() }

@@ -1,5 +1,5 @@
 // Package telemetry measures every process the same way: RED metrics per HTTP route and per
-// RPC, queue publish/consume/lag, cache hits and the database pool, on a registry owned by
+// RPC, queue publish/consume/lag, cache hits and sizes, and the database pool, on a registry owned by
 // the process (no global state), served with /healthz and /readyz on the admin port.
 package telemetry
 
@@ -59,6 +59,7 @@ type Metrics struct {
 	mqLag        *prometheus.HistogramVec
 	cacheLookups *prometheus.CounterVec
 	degraded     *prometheus.CounterVec
+	cacheSizes   *cacheSizes
 }
 
 // New returns the metrics of one process, with the Go runtime and process collectors.
@@ -99,10 +100,11 @@ func New() *Metrics {
 		cacheLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "douyin_cache_requests_total", Help: "Cache lookups by cache and result (hit or miss).",
 		}, []string{"cache", "result"}),
+		cacheSizes: newCacheSizes(),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpRequests, m.httpDuration, m.rpcRequests, m.rpcDuration, m.rpcCalls, m.rpcCallTime, m.mqPublished, m.mqConsumed, m.mqLag, m.cacheLookups, m.degraded,
+		m.httpRequests, m.httpDuration, m.rpcRequests, m.rpcDuration, m.rpcCalls, m.rpcCallTime, m.mqPublished, m.mqConsumed, m.mqLag, m.cacheLookups, m.degraded, m.cacheSizes,
 	)
 	return m
 }

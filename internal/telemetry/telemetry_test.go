@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/mq"
 )
 
@@ -73,6 +74,11 @@ func TestAdminServesHealthReadinessAndMetrics(t *testing.T) {
 	m.ObserveHTTP("/douyin/feed/", "GET", 200, 3*time.Millisecond)
 	m.ObserveRPC("video", "Feed", 0, time.Millisecond)
 	m.CacheLookups("profiles", 3, 1)
+	records := cache.NewLocalRecords("video:r", time.Hour, 50, func(id int64) int64 { return id })
+	if err := records.MSet(context.Background(), []int64{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	m.WatchCaches(records)
 	q := mq.NewMemory()
 	consumer, producer := m.Consumer(q), m.Producer(q)
 	if err := consumer.Subscribe(mq.TopicFavorite, "g", func(context.Context, []byte) error { return nil }); err != nil {
@@ -87,6 +93,8 @@ func TestAdminServesHealthReadinessAndMetrics(t *testing.T) {
 		`douyin_http_request_duration_seconds_count{method="GET",route="/douyin/feed/"} 1`,
 		`douyin_rpc_requests_total{code="0",component="video",method="Feed"} 1`,
 		`douyin_cache_requests_total{cache="profiles",result="hit"} 3`,
+		`douyin_cache_entries{cache="video:r"} 3`,
+		`douyin_cache_max_entries{cache="video:r"} 50`,
 		`douyin_mq_published_total{result="ok",topic="douyin-favorite"} 1`,
 		`douyin_mq_consumed_total{group="g",result="ok",topic="douyin-favorite"} 1`,
 		`douyin_mq_consume_lag_seconds_count{group="g",topic="douyin-favorite"} 1`,

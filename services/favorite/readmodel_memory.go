@@ -382,3 +382,25 @@ func (m *MemoryReadModel) Forget(_ context.Context, c Change) error {
 	m.settled.Delete(likePair{c.UserID, c.VideoID})
 	return nil
 }
+
+// Sizes reports each map's entries against the bound.
+func (m *MemoryReadModel) Sizes() []cache.Size {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	size := func(name string, entries, maxEntries int) cache.Size {
+		return cache.Size{Name: "fav:" + name, Entries: entries, MaxEntries: maxEntries}
+	}
+	return []cache.Size{
+		size("liked", m.liked.Len(), m.liked.Cap()),
+		size("videos", m.videos.Len(), m.videos.Cap()),
+		size("stats", m.stats.Len(), m.stats.Cap()),
+		size("steps", m.steps.Len(), m.steps.Cap()),
+		size("applied", m.applied.Len(), m.applied.Cap()),
+		size("settled", m.settled.Len(), m.settled.Cap()),
+		size("by-video", m.byVideo.Len(), m.byVideo.Cap()),
+		size("by-liker", m.byLiker.Len(), m.byLiker.Cap()),
+		size("by-author", m.byAuthor.Len(), m.byAuthor.Cap()),
+		size("video-epochs", m.videoEpochs.Len(), m.videoEpochs.Cap()),
+		size("user-epochs", m.userEpochs.Len(), m.userEpochs.Cap()),
+	}
+}

@@ -138,3 +138,13 @@ func (c *MemoryCache) FillFollowing(_ context.Context, userID int64, followeeIDs
 	c.mu.Unlock()
 	return nil
 }
+
+// Sizes reports each map's users against the bound.
+func (c *MemoryCache) Sizes() []cache.Size {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return []cache.Size{
+		{Name: "rel:following", Entries: c.following.Len(), MaxEntries: c.following.Cap()},
+		{Name: "rel:counts", Entries: c.counts.Len(), MaxEntries: c.counts.Cap()},
+	}
+}

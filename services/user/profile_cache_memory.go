@@ -43,3 +43,6 @@ func (c *MemoryProfileCache) MSet(ctx context.Context, accounts []Account) error
 func (c *MemoryProfileCache) Delete(ctx context.Context, ids []int64) error {
 	return c.records.Delete(ctx, ids)
 }
+
+// Sizes reports the profiles held against their bound.
+func (c *MemoryProfileCache) Sizes() []cache.Size { return c.records.Sizes() }

@@ -54,3 +54,10 @@ func (c *OwnCounts) drop(author int64) {
 	c.gen++
 	c.counts.Delete(author)
 }
+
+// Sizes reports the authors held against the bound.
+func (c *OwnCounts) Sizes() []cache.Size {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return []cache.Size{{Name: "video:own", Entries: c.counts.Len(), MaxEntries: c.counts.Cap()}}
+}

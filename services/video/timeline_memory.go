@@ -5,6 +5,8 @@ import (
 	"context"
 	"slices"
 	"sync"
+
+	"github.com/douyin-backend/douyin/internal/cache"
 )
 
 // MemoryTimeline is the Timeline of the embedded mode.
@@ -77,4 +79,11 @@ func (t *MemoryTimeline) merge(entries []TimelineEntry) {
 	if len(t.entries) > t.size {
 		t.entries = t.entries[:t.size]
 	}
+}
+
+// Sizes reports the videos held against the timeline's size.
+func (t *MemoryTimeline) Sizes() []cache.Size {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return []cache.Size{{Name: "video:timeline", Entries: len(t.entries), MaxEntries: t.size}}
 }
