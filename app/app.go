@@ -379,6 +379,7 @@ func (a *App) initComment() (err error) {
 		return err
 	}
 	svc := comment.New(comment.NewSQLStore(a.gdb), a.videos, comment.WithCountCache(a.shared.commentCounts),
+		comment.WithListCache(a.shared.commentLists),
 		comment.WithActivity(activity.NewPublisher(a.producer)), comment.WithLogger(a.log.With("module", Comment)))
 	a.comments = svc
 	return a.serve(Comment, func(s server.Server) error { return commentservice.RegisterService(s, svc) })
