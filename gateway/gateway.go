@@ -205,6 +205,9 @@ type Deps struct {
 	// process's global tracer provider), continuing a caller's W3C trace context; the
 	// X-Request-Id answered is then the trace id. False: no tracing work at all.
 	Traced bool
+	// InProcess says the services above answer in this process with a plain call (-target=all):
+	// a page then calls them one after another instead of in parallel goroutines.
+	InProcess bool
 }
 
 // Gateway is the HTTP edge. Its exported methods serve the API of idl/api.thrift.

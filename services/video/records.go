@@ -28,16 +28,25 @@ func (s *Service) MGetVideos(ctx context.Context, req *videoapi.MGetVideosReques
 
 // records is record for each of vs.
 func (s *Service) records(vs []Video) []*videoapi.VideoRecord {
+	recs := make([]videoapi.VideoRecord, len(vs)) // one allocation for every record
 	out := make([]*videoapi.VideoRecord, len(vs))
 	for i := range vs {
-		out[i] = s.record(&vs[i])
+		s.fillRecord(&recs[i], &vs[i])
+		out[i] = &recs[i]
 	}
 	return out
 }
 
 // record is v as the RPC returns it, its blob keys resolved to URLs now (signed URLs expire).
 func (s *Service) record(v *Video) *videoapi.VideoRecord {
-	r := &videoapi.VideoRecord{
+	r := &videoapi.VideoRecord{}
+	s.fillRecord(r, v)
+	return r
+}
+
+// fillRecord sets *r to record(v).
+func (s *Service) fillRecord(r *videoapi.VideoRecord, v *Video) {
+	*r = videoapi.VideoRecord{
 		Id:        v.ID,
 		AuthorId:  v.AuthorID,
 		Title:     v.Title,
@@ -58,7 +67,6 @@ func (s *Service) record(v *Video) *videoapi.VideoRecord {
 			r.Renditions = append(r.Renditions, &base.Rendition{Height: rd.Height, Width: rd.Width, Url: s.urls.URL(rd.Key)})
 		}
 	}
-	return r
 }
 
 // readyVideos is the cache-aside read of MGetVideos: cached records first, the misses from
