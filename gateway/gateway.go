@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -234,6 +235,8 @@ type Gateway struct {
 	// site is the browser client served at / (gateway/webapp).
 	site *webapp.Site
 	live *liveComments
+	// jsonBufs are the reused encoding buffers of the JSON replies (see jsonBody).
+	jsonBufs *sync.Pool
 }
 
 var _ api.Handlers = (*Gateway)(nil)
@@ -266,7 +269,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{
-		cfg: cfg, deps: deps, location: loc, images: images, cors: cors, site: site,
+		cfg: cfg, deps: deps, location: loc, images: images, cors: cors, site: site, jsonBufs: newJSONBuffers(),
 		authLimit:  newLimiter(cfg.AuthPerMinute, authBurst),
 		writeLimit: newLimiter(cfg.WritesPerMinute, writeBurst),
 		readLimit:  newLimiter(cfg.ReadsPerMinute, readBurst),
