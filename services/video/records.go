@@ -2,6 +2,7 @@ package video
 
 import (
 	"context"
+	"slices"
 
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
@@ -90,12 +91,21 @@ func (s *Service) readyVideos(ctx context.Context, ids []int64) (map[int64]Video
 			delete(found, id)
 		}
 	}
+	if err := s.loadReady(ctx, missing, found); err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// loadReady adds the ready videos among missing to found, from SQL in one query, and caches
+// them.
+func (s *Service) loadReady(ctx context.Context, missing []int64, found map[int64]Video) error {
 	if len(missing) == 0 {
-		return found, nil
+		return nil
 	}
 	loaded, err := s.store.MGetReady(ctx, missing)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(loaded) > 0 {
 		for _, v := range loaded {
@@ -107,14 +117,37 @@ func (s *Service) readyVideos(ctx context.Context, ids []int64) (map[int64]Video
 			}
 		}
 	}
-	return found, nil
+	return nil
+}
+
+// orderedRecordCache is a RecordCache that reads records straight into a slice in request
+// order (the embedded mode's cache.LocalRecords).
+type orderedRecordCache interface {
+	LookupInOrder(ids []int64, dst []Video) ([]Video, []int64)
 }
 
 // readyVideosInOrder is readyVideos in the order of ids, without the ones not ready.
 func (s *Service) readyVideosInOrder(ctx context.Context, ids []int64) ([]Video, error) {
-	byID, err := s.readyVideos(ctx, ids)
-	if err != nil {
-		return nil, err
+	var byID map[int64]Video
+	if oc, ok := s.recordCache.(orderedRecordCache); ok {
+		cached, missing := oc.LookupInOrder(ids, make([]Video, 0, len(ids)))
+		if len(missing) == 0 { // the common case, without a map of the records
+			return slices.DeleteFunc(cached, func(v Video) bool { return v.Status != statusReady }), nil
+		}
+		byID = make(map[int64]Video, len(ids))
+		for _, v := range cached {
+			if v.Status == statusReady {
+				byID[v.ID] = v
+			}
+		}
+		if err := s.loadReady(ctx, missing, byID); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if byID, err = s.readyVideos(ctx, ids); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]Video, 0, len(ids))
 	for _, id := range ids {
