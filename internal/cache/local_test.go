@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -117,5 +118,16 @@ func TestLocalRecordsLookupInOrder(t *testing.T) {
 	}
 	if seen.hits != 3 || seen.misses != 2 {
 		t.Fatalf("observed %d hits %d misses, want 3 and 2", seen.hits, seen.misses)
+	}
+}
+
+func TestWithZeros(t *testing.T) {
+	complete := map[int64]int64{1: 4, 2: 0}
+	if got := cache.WithZeros([]int64{1, 2}, complete); reflect.ValueOf(got).UnsafePointer() != reflect.ValueOf(complete).UnsafePointer() {
+		t.Fatal("a map holding every id was copied")
+	}
+	got := cache.WithZeros([]int64{1, 2, 3}, map[int64]int64{2: 5})
+	if n, ok := got[1]; len(got) != 3 || !ok || n != 0 || got[2] != 5 || got[3] != 0 {
+		t.Fatalf("WithZeros = %v, want 1:0 2:5 3:0", got)
 	}
 }
