@@ -384,6 +384,7 @@ func (a *App) initComment() (err error) {
 		return err
 	}
 	svc := comment.New(comment.NewSQLStore(a.gdb), a.videos, comment.WithCountCache(a.shared.commentCounts),
+		comment.WithListCache(a.shared.commentLists),
 		comment.WithActivity(activity.NewPublisher(a.producer)), comment.WithLogger(a.log.With("module", Comment)))
 	a.comments = svc
 	return a.serve(Comment, func(s server.Server) error { return commentservice.RegisterService(s, svc) })
@@ -496,7 +497,7 @@ func (a *App) initGateway() error {
 		Users: a.users, Videos: a.videos, Favorites: a.favorites, Comments: a.comments,
 		Relations: a.relations, Messages: a.messages, Recommend: a.recommend, Blobs: a.blobs, Tokens: a.tokens, KV: a.kv,
 		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics, Moderator: filter, Traced: a.tracing.Enabled(),
-		Live: a.shared.liveComments,
+		Live: a.shared.liveComments, InProcess: a.inProcess,
 	}
 	if deps.LiveMetrics, err = live.NewMetrics(a.metrics.Registry); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/live"
 	"github.com/douyin-backend/douyin/internal/telemetry"
+	"github.com/douyin-backend/douyin/services/comment"
 	"github.com/douyin-backend/douyin/services/favorite"
 	"github.com/douyin-backend/douyin/services/recommend"
 	"github.com/douyin-backend/douyin/services/relation"
@@ -16,6 +17,10 @@ import (
 
 // embeddedCacheEntries bounds each in-process cache of the embedded mode.
 const embeddedCacheEntries = 1 << 20
+
+// embeddedListComments bounds the comments held by the embedded mode's comment-list cache
+// (about 200 MB at most).
+const embeddedListComments = 1 << 20
 
 // localTierEntries bounds the in-process tier in front of Redis of each immutable record
 // cache (ready videos, profiles) in the multi-process mode: about 20 MB each.
@@ -33,8 +38,11 @@ type sharedState struct {
 	timeline      video.Timeline
 	likes         favorite.ReadModel
 	commentCounts cache.CountCache
-	follows       relation.Cache
-	liveComments  live.Fanout
+	// commentLists exists only in memory: it is right only where this process makes every
+	// comment write (nil on Redis).
+	commentLists *comment.ListCache
+	follows      relation.Cache
+	liveComments live.Fanout
 	// The recommender's model state and its viewers' seen videos: on Redis, its replicas share
 	// them (each keeps a copy of the model in memory, following Redis).
 	recommendState recommend.State
@@ -50,6 +58,7 @@ func newSharedState(cfg cache.Config, rec recommend.Config, r *cache.Redis, metr
 			timeline:       video.NewMemoryTimeline(video.EmbeddedTimelineSize),
 			likes:          favorite.NewMemoryReadModel(cfg.TTL, cfg.CounterTTL, embeddedCacheEntries),
 			commentCounts:  cache.NewLocalCounts("comment:n", cfg.CounterTTL, embeddedCacheEntries, metrics),
+			commentLists:   comment.NewListCache(cfg.TTL, embeddedListComments),
 			follows:        relation.NewMemoryCache(cfg.TTL, cfg.CounterTTL, embeddedCacheEntries),
 			liveComments:   live.NewLocal(),
 			recommendState: recommend.NewMemoryState(recommend.NewModel(db.NowMillis())),

@@ -15,7 +15,7 @@ import (
 )
 
 // The assemblers build the app's objects from the services that own each part. Each makes a
-// constant number of batched calls, issued in parallel, whatever the number of items: never
+// constant number of batched calls, issued together (see fetch), whatever the number of items: never
 // one call per item.
 
 // Optional parts of a page: without them the page is still served (zero counts, false
@@ -44,8 +44,27 @@ func (g *Gateway) optional(ctx context.Context, scope pageScope, part string, fe
 	}
 }
 
+// fetch makes the independent calls of a page, the required one first: one after another
+// when the services answer in this process (a plain call costs less than a goroutine and
+// its synchronisation), else in parallel.
+func (g *Gateway) fetch(required func(), optionals ...func()) {
+	if g.deps.InProcess {
+		required()
+		for _, call := range optionals {
+			call()
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for _, call := range optionals {
+		wg.Go(call)
+	}
+	required()
+	wg.Wait()
+}
+
 // users returns the full User of every existing id as seen by viewer (0: anonymous), in four
-// parallel calls: profiles, relation counts and flags, favorite stats, work counts. Only the
+// calls (see fetch): profiles, relation counts and flags, favorite stats, work counts. Only the
 // profiles are required; the rest are optional parts.
 func (g *Gateway) users(ctx context.Context, scope pageScope, viewer int64, userIDs []int64) (map[int64]*base.User, error) {
 	userIDs = ids.Unique(userIDs)
@@ -57,8 +76,11 @@ func (g *Gateway) users(ctx context.Context, scope pageScope, viewer int64, user
 	relations := &relationapi.MGetRelationsResponse{}
 	favorites := &favoriteapi.MGetUserFavoriteStatsResponse{}
 	works := &videoapi.MGetWorkCountsResponse{}
-	var optionals sync.WaitGroup
-	optionals.Go(func() {
+	var profiles *userapi.MGetUsersResponse
+	var err error
+	g.fetch(func() {
+		profiles, err = g.deps.Users.MGetUsers(ctx, &userapi.MGetUsersRequest{UserIds: userIDs})
+	}, func() {
 		g.optional(ctx, scope, partRelations, func() error {
 			r, err := g.deps.Relations.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: viewer, UserIds: userIDs})
 			if err == nil {
@@ -66,8 +88,7 @@ func (g *Gateway) users(ctx context.Context, scope pageScope, viewer int64, user
 			}
 			return err
 		})
-	})
-	optionals.Go(func() {
+	}, func() {
 		g.optional(ctx, scope, partFavoriteStats, func() error {
 			r, err := g.deps.Favorites.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: userIDs})
 			if err == nil {
@@ -75,8 +96,7 @@ func (g *Gateway) users(ctx context.Context, scope pageScope, viewer int64, user
 			}
 			return err
 		})
-	})
-	optionals.Go(func() {
+	}, func() {
 		g.optional(ctx, scope, partWorkCounts, func() error {
 			r, err := g.deps.Videos.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs, ViewerId: viewer})
 			if err == nil {
@@ -85,17 +105,17 @@ func (g *Gateway) users(ctx context.Context, scope pageScope, viewer int64, user
 			return err
 		})
 	})
-	profiles, err := g.deps.Users.MGetUsers(ctx, &userapi.MGetUsersRequest{UserIds: userIDs})
-	optionals.Wait()
 	if err != nil {
 		return nil, wrap("get users", err)
 	}
+	all := make([]base.User, len(userIDs)) // one allocation for every user
 	for _, id := range userIDs {
 		p, ok := profiles.Users[id]
 		if !ok {
 			continue
 		}
-		u := &base.User{
+		u := &all[len(out)]
+		*u = base.User{
 			ID:              id,
 			Name:            p.Name,
 			Avatar:          scope.url(p.Avatar),
@@ -143,7 +163,7 @@ func coverOf(r *videoapi.VideoRecord) string {
 }
 
 // videos returns the app's Video for each record, in order, as seen by viewer: authors,
-// favorite counts and flags, and comment counts come from parallel batch calls; the authors
+// favorite counts and flags, and comment counts come from batch calls made together (see fetch); the authors
 // are required, the rest are optional parts.
 func (g *Gateway) videos(ctx context.Context, scope pageScope, viewer int64, records []*videoapi.VideoRecord) ([]*base.Video, error) {
 	out := make([]*base.Video, 0, len(records))
@@ -157,8 +177,11 @@ func (g *Gateway) videos(ctx context.Context, scope pageScope, viewer int64, rec
 	}
 	favorites := &favoriteapi.MGetVideoFavoritesResponse{}
 	comments := &commentapi.MGetCommentCountsResponse{}
-	var optionals sync.WaitGroup
-	optionals.Go(func() {
+	var authors map[int64]*base.User
+	var err error
+	g.fetch(func() {
+		authors, err = g.users(ctx, scope, viewer, authorIDs)
+	}, func() {
 		g.optional(ctx, scope, partVideoLikes, func() error {
 			r, err := g.deps.Favorites.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs})
 			if err == nil {
@@ -166,8 +189,7 @@ func (g *Gateway) videos(ctx context.Context, scope pageScope, viewer int64, rec
 			}
 			return err
 		})
-	})
-	optionals.Go(func() {
+	}, func() {
 		g.optional(ctx, scope, partCommentCounts, func() error {
 			r, err := g.deps.Comments.MGetCommentCounts(ctx, &commentapi.MGetCommentCountsRequest{VideoIds: videoIDs})
 			if err == nil {
@@ -176,17 +198,17 @@ func (g *Gateway) videos(ctx context.Context, scope pageScope, viewer int64, rec
 			return err
 		})
 	})
-	authors, err := g.users(ctx, scope, viewer, authorIDs)
-	optionals.Wait()
 	if err != nil {
 		return nil, err
 	}
+	all := make([]base.Video, len(records)) // one allocation for every video
 	for _, r := range records {
 		author, ok := authors[r.AuthorId]
 		if !ok {
 			continue // the author is gone; never show a video without one
 		}
-		v := &base.Video{
+		v := &all[len(out)]
+		*v = base.Video{
 			ID:           r.Id,
 			Author:       author,
 			PlayURL:      scope.url(r.PlayUrl),

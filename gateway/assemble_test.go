@@ -70,7 +70,17 @@ func (d *degradations) ObserveDegraded(route, part string) {
 	d.parts = append(d.parts, route+" "+part)
 }
 
+// The page degrades the same way whether its parts are fetched in parallel (services behind
+// RPC) or one after another (services in this process).
 func TestFeedServedWithoutOptionalParts(t *testing.T) {
+	for _, inProcess := range []bool{false, true} {
+		t.Run(map[bool]string{false: "parallel", true: "in-process"}[inProcess], func(t *testing.T) {
+			testFeedServedWithoutOptionalParts(t, inProcess)
+		})
+	}
+}
+
+func testFeedServedWithoutOptionalParts(t *testing.T, inProcess bool) {
 	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
 	token, err := tokens.Issue(42)
 	if err != nil {
@@ -81,7 +91,7 @@ func TestFeedServedWithoutOptionalParts(t *testing.T) {
 	users := &pageUsers{}
 	g, err := New(Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20},
 		Deps{Videos: pageVideos{}, Users: users, Favorites: unreachableFavorites{}, Comments: downComments{}, Relations: downRelations{},
-			Tokens: tokens, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: metrics})
+			Tokens: tokens, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: metrics, InProcess: inProcess})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ type envelope interface {
 // reply writes resp with the status of err. Every response keeps its full shape on failure
 // too (lists as [], ids as 0), because the app reads every field.
 func (g *Gateway) reply(ctx context.Context, c *app.RequestContext, resp envelope, err error) {
-	c.JSON(g.settle(ctx, c, resp, err), resp)
+	c.Render(g.settle(ctx, c, resp, err), jsonBody{v: resp, bufs: g.jsonBufs})
 }
 
 // settle sets resp's status fields from err, logs what is the server's fault, and returns the

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -205,6 +206,9 @@ type Deps struct {
 	// process's global tracer provider), continuing a caller's W3C trace context; the
 	// X-Request-Id answered is then the trace id. False: no tracing work at all.
 	Traced bool
+	// InProcess says the services above answer in this process with a plain call (-target=all):
+	// a page then calls them one after another instead of in parallel goroutines.
+	InProcess bool
 }
 
 // Gateway is the HTTP edge. Its exported methods serve the API of idl/api.thrift.
@@ -231,6 +235,8 @@ type Gateway struct {
 	// site is the browser client served at / (gateway/webapp).
 	site *webapp.Site
 	live *liveComments
+	// jsonBufs are the reused encoding buffers of the JSON replies (see jsonBody).
+	jsonBufs *sync.Pool
 }
 
 var _ api.Handlers = (*Gateway)(nil)
@@ -263,7 +269,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{
-		cfg: cfg, deps: deps, location: loc, images: images, cors: cors, site: site,
+		cfg: cfg, deps: deps, location: loc, images: images, cors: cors, site: site, jsonBufs: newJSONBuffers(),
 		authLimit:  newLimiter(cfg.AuthPerMinute, authBurst),
 		writeLimit: newLimiter(cfg.WritesPerMinute, writeBurst),
 		readLimit:  newLimiter(cfg.ReadsPerMinute, readBurst),

@@ -139,7 +139,8 @@ func (c *localCounts) Delete(_ context.Context, ids []int64) error {
 
 // CountsThrough is the cache-aside read of counters: those of ids cached in c, the misses
 // from load in one call, then written back (zeros included, so an id without a row is a hit
-// next time). A nil c reads load only; a failing cache costs speed, never the answer.
+// next time). A nil c reads load only; a failing cache costs speed, never the answer. The
+// map returned is the caller's own and holds no id outside ids (load must not add any).
 func CountsThrough(ctx context.Context, c CountCache, ids []int64, load func(context.Context, []int64) (map[int64]int64, error), log *slog.Logger) (map[int64]int64, error) {
 	if c == nil {
 		return load(ctx, ids)
@@ -165,6 +166,20 @@ func CountsThrough(ctx context.Context, c CountCache, ids []int64, load func(con
 		log.WarnContext(ctx, "counter cache fill failed", "err", err)
 	}
 	return found, nil
+}
+
+// WithZeros is counts (read by CountsThrough for want) with a zero for each id it lacks.
+// CountsThrough's map is the caller's own and holds only ids of want, so when it has every id
+// it is returned as it is instead of copied.
+func WithZeros(want []int64, counts map[int64]int64) map[int64]int64 {
+	if len(counts) == len(want) {
+		return counts
+	}
+	out := make(map[int64]int64, len(want))
+	for _, id := range want {
+		out[id] = counts[id]
+	}
+	return out
 }
 
 // DropCounts drops counters after a commit moved them. A failure is logged: the counters'

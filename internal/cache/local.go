@@ -43,6 +43,19 @@ func (c *LocalRecords[T]) MGet(_ context.Context, ids []int64) (map[int64]T, []i
 	return found, missing, nil
 }
 
+// LookupInOrder appends the cached records of ids to dst in request order and returns it
+// with the ids it lacks: MGet without building a map, for a caller that wants the records in
+// order (a feed page's records would otherwise be copied into a map, then out of it).
+func (c *LocalRecords[T]) LookupInOrder(ids []int64, dst []T) ([]T, []int64) {
+	c.mu.RLock()
+	missing := c.records.Lookup(ids, func(_ int64, rec T) { dst = append(dst, rec) })
+	c.mu.RUnlock()
+	if c.observer != nil {
+		c.observer.CacheLookups(c.space, len(ids)-len(missing), len(missing))
+	}
+	return dst, missing
+}
+
 // MSet caches the records, each with its own jittered expiry.
 func (c *LocalRecords[T]) MSet(_ context.Context, records []T) error {
 	c.mu.Lock()

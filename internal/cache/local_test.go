@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -102,5 +103,31 @@ func TestTieredRecords(t *testing.T) {
 	}
 	if _, missing, _ := tiered.MGet(ctx, []int64{1}); len(missing) != 1 {
 		t.Fatal("deleted record still served")
+	}
+}
+
+func TestLocalRecordsLookupInOrder(t *testing.T) {
+	var seen counter
+	records := cache.NewLocalRecords("item", time.Hour, 100, func(i item) int64 { return i.ID }).Observe(&seen)
+	if err := records.MSet(context.Background(), []item{{1, "a"}, {2, "b"}, {7, "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, missing := records.LookupInOrder([]int64{7, 3, 1, 9, 2}, make([]item, 0, 5))
+	if len(got) != 3 || got[0].ID != 7 || got[1].ID != 1 || got[2].ID != 2 || len(missing) != 2 || missing[0] != 3 || missing[1] != 9 {
+		t.Fatalf("LookupInOrder = %v missing %v, want [7 1 2] missing [3 9]", got, missing)
+	}
+	if seen.hits != 3 || seen.misses != 2 {
+		t.Fatalf("observed %d hits %d misses, want 3 and 2", seen.hits, seen.misses)
+	}
+}
+
+func TestWithZeros(t *testing.T) {
+	complete := map[int64]int64{1: 4, 2: 0}
+	if got := cache.WithZeros([]int64{1, 2}, complete); reflect.ValueOf(got).UnsafePointer() != reflect.ValueOf(complete).UnsafePointer() {
+		t.Fatal("a map holding every id was copied")
+	}
+	got := cache.WithZeros([]int64{1, 2, 3}, map[int64]int64{2: 5})
+	if n, ok := got[1]; len(got) != 3 || !ok || n != 0 || got[2] != 5 || got[3] != 0 {
+		t.Fatalf("WithZeros = %v, want 1:0 2:5 3:0", got)
 	}
 }

@@ -19,9 +19,5 @@ func (s *Service) MGetCommentCounts(ctx context.Context, req *commentapi.MGetCom
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]int64, len(want))
-	for _, id := range want {
-		out[id] = stored[id]
-	}
-	return &commentapi.MGetCommentCountsResponse{CommentCounts: out}, nil
+	return &commentapi.MGetCommentCountsResponse{CommentCounts: cache.WithZeros(want, stored)}, nil
 }

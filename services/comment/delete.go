@@ -35,6 +35,7 @@ func (s *Service) DeleteComment(ctx context.Context, req *commentapi.DeleteComme
 	}
 	// The delete re-checks video and author, so it cannot remove a row these checks did not see.
 	err = s.store.DeleteComment(ctx, c.ID, c.VideoID, c.UserID)
+	s.forgetList(c.VideoID) // even on an error: the delete may have committed
 	if errors.Is(err, ErrCommentNotFound) {
 		return nil, notFound // a concurrent delete won
 	}

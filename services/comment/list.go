@@ -15,17 +15,49 @@ func (s *Service) ListComments(ctx context.Context, req *commentapi.ListComments
 	if req.VideoId <= 0 {
 		return nil, errs.NotPositive("video_id")
 	}
-	cs, err := s.store.ListComments(ctx, req.VideoId, maxListComments)
+	if s.lists == nil {
+		out, err := s.listFromStore(ctx, req.VideoId)
+		if err != nil {
+			return nil, err
+		}
+		return &commentapi.ListCommentsResponse{Comments: out}, nil
+	}
+	if out, ok := s.lists.get(req.VideoId); ok {
+		return &commentapi.ListCommentsResponse{Comments: out}, nil
+	}
+	fill := s.lists.begin(req.VideoId)
+	out, err := s.listFromStore(ctx, req.VideoId)
+	s.lists.fill(req.VideoId, fill, out, err == nil)
 	if err != nil {
 		return nil, err
-	}
-	out := make([]*commentapi.CommentRecord, len(cs))
-	for i := range cs {
-		out[i] = record(&cs[i])
 	}
 	return &commentapi.ListCommentsResponse{Comments: out}, nil
 }
 
+// listFromStore reads the video's list from SQL.
+func (s *Service) listFromStore(ctx context.Context, videoID int64) ([]*commentapi.CommentRecord, error) {
+	cs, err := s.store.ListComments(ctx, videoID, maxListComments)
+	if err != nil {
+		return nil, err
+	}
+	// One allocation for every record.
+	recs := make([]commentapi.CommentRecord, len(cs))
+	out := make([]*commentapi.CommentRecord, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		recs[i] = commentapi.CommentRecord{Id: c.ID, VideoId: c.VideoID, UserId: c.UserID, Content: c.Content, CreatedAt: c.CreatedAt}
+		out[i] = &recs[i]
+	}
+	return out, nil
+}
+
 func record(c *Comment) *commentapi.CommentRecord {
 	return &commentapi.CommentRecord{Id: c.ID, VideoId: c.VideoID, UserId: c.UserID, Content: c.Content, CreatedAt: c.CreatedAt}
+}
+
+// forgetList drops the video's cached list after a write on it.
+func (s *Service) forgetList(videoID int64) {
+	if s.lists != nil {
+		s.lists.forget(videoID)
+	}
 }

@@ -37,7 +37,9 @@ func (s *Service) PostComment(ctx context.Context, req *commentapi.PostCommentRe
 		return nil, errs.New(base.ErrCode_VideoNotFound, "video not found")
 	}
 	c := &Comment{VideoID: req.VideoId, UserID: req.UserId, Content: content, CreatedAt: s.now()}
-	if err := s.store.CreateComment(ctx, c); err != nil {
+	err = s.store.CreateComment(ctx, c)
+	s.forgetList(c.VideoID) // even on an error: the insert may have committed
+	if err != nil {
 		return nil, err
 	}
 	cache.DropCounts(ctx, s.counts, []int64{c.VideoID}, s.log)

@@ -18,6 +18,9 @@ type Service struct {
 	now    func() int64 // Unix milliseconds; replaced in tests to order comments deterministically
 	// counts caches comment counts (nil: read SQL); each commit that moves one drops it.
 	counts cache.CountCache
+	// lists caches comment lists in process memory (nil: read SQL); each write drops its
+	// video's list.
+	lists *ListCache
 	// activity tells the recommender about comments (nil: no events).
 	activity *activity.Publisher
 	log      *slog.Logger
@@ -46,6 +49,12 @@ func WithLogger(l *slog.Logger) Option {
 // WithCountCache puts c in front of MGetCommentCounts.
 func WithCountCache(c cache.CountCache) Option {
 	return func(s *Service) { s.counts = c }
+}
+
+// WithListCache puts c in front of ListComments. Only for a process that makes every comment
+// write (the embedded mode): a write elsewhere would not drop the list it changed.
+func WithListCache(c *ListCache) Option {
+	return func(s *Service) { s.lists = c }
 }
 
 // WithActivity publishes posted and deleted comments on the activity stream.

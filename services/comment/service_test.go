@@ -42,11 +42,11 @@ func newService(t *testing.T, opts ...Option) (*Service, *gorm.DB) {
 }
 
 // countCaches are the ways the service is deployed: SQL only, the embedded mode's in-process
-// counters, Redis.
+// counters and comment lists, Redis.
 var countCaches = map[string]func(t *testing.T) []Option{
 	"sql": func(*testing.T) []Option { return nil },
 	"memory": func(*testing.T) []Option {
-		return []Option{WithCountCache(cache.NewLocalCounts("comment:n", time.Hour, 1000, nil))}
+		return []Option{WithCountCache(cache.NewLocalCounts("comment:n", time.Hour, 1000, nil)), WithListCache(NewListCache(time.Hour, 1000))}
 	},
 	"redis": func(t *testing.T) []Option {
 		r, _ := cachetest.New(t)

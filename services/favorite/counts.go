@@ -32,11 +32,7 @@ func (s *Service) MGetVideoFavorites(ctx context.Context, req *favoriteapi.MGetV
 			return nil, err
 		}
 	}
-	out := make(map[int64]*favoriteapi.VideoFavoriteInfo, len(want))
-	for _, id := range want {
-		out[id] = &favoriteapi.VideoFavoriteInfo{FavoriteCount: counts[id], IsFavorite: liked[id]}
-	}
-	return &favoriteapi.MGetVideoFavoritesResponse{Videos: out}, nil
+	return videoFavorites(want, counts, liked), nil
 }
 
 // MGetUserFavoriteStats returns the like counters of every requested user, zero for users
@@ -60,10 +56,12 @@ func (s *Service) MGetUserFavoriteStats(ctx context.Context, req *favoriteapi.MG
 			return nil, err
 		}
 	}
+	stats := make([]favoriteapi.UserFavoriteStats, len(want)) // one allocation for every entry
 	out := make(map[int64]*favoriteapi.UserFavoriteStats, len(want))
-	for _, id := range want {
+	for i, id := range want {
 		c := counts[id]
-		out[id] = &favoriteapi.UserFavoriteStats{FavoriteCount: c.FavoriteCount, TotalFavorited: c.TotalFavorited}
+		stats[i] = favoriteapi.UserFavoriteStats{FavoriteCount: c.FavoriteCount, TotalFavorited: c.TotalFavorited}
+		out[id] = &stats[i]
 	}
 	return &favoriteapi.MGetUserFavoriteStatsResponse{Users: out}, nil
 }
@@ -105,11 +103,18 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 	if err != nil {
 		return nil, true, err
 	}
+	return videoFavorites(videoIDs, counts, liked), true, nil
+}
+
+// videoFavorites is the answer for videoIDs, its entries allocated at once.
+func videoFavorites(videoIDs []int64, counts map[int64]int64, liked map[int64]bool) *favoriteapi.MGetVideoFavoritesResponse {
+	infos := make([]favoriteapi.VideoFavoriteInfo, len(videoIDs))
 	out := make(map[int64]*favoriteapi.VideoFavoriteInfo, len(videoIDs))
-	for _, id := range videoIDs {
-		out[id] = &favoriteapi.VideoFavoriteInfo{FavoriteCount: counts[id], IsFavorite: liked[id]}
+	for i, id := range videoIDs {
+		infos[i] = favoriteapi.VideoFavoriteInfo{FavoriteCount: counts[id], IsFavorite: liked[id]}
+		out[id] = &infos[i]
 	}
-	return &favoriteapi.MGetVideoFavoritesResponse{Videos: out}, true, nil
+	return &favoriteapi.MGetVideoFavoritesResponse{Videos: out}
 }
 
 // fillMissing adds to found the counters a read-model read lacked: read from SQL by load

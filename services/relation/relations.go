@@ -45,13 +45,15 @@ func (s *Service) MGetRelations(ctx context.Context, req *relationapi.MGetRelati
 			}
 		}
 	}
-	for _, id := range userIDs {
+	infos := make([]relationapi.UserRelationInfo, len(userIDs)) // one allocation for every entry
+	for i, id := range userIDs {
 		c := counts[id]
-		resp.Users[id] = &relationapi.UserRelationInfo{
+		infos[i] = relationapi.UserRelationInfo{
 			FollowCount:   c.FollowCount,
 			FollowerCount: c.FollowerCount,
 			IsFollow:      id != viewer && followed[id],
 		}
+		resp.Users[id] = &infos[i]
 	}
 	return resp, nil
 }

@@ -29,6 +29,12 @@ func (c *MemoryProfileCache) MGet(ctx context.Context, ids []int64) (map[int64]A
 	return c.records.MGet(ctx, ids)
 }
 
+// LookupInOrder appends the cached profiles of ids to dst in request order and returns it
+// with the ids it lacks: MGet without building a map.
+func (c *MemoryProfileCache) LookupInOrder(ids []int64, dst []Account) ([]Account, []int64) {
+	return c.records.LookupInOrder(ids, dst)
+}
+
 // MSet caches the profiles.
 func (c *MemoryProfileCache) MSet(ctx context.Context, accounts []Account) error {
 	profiles := make([]Account, len(accounts))

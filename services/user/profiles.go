@@ -22,14 +22,17 @@ func (s *Service) MGetUsers(ctx context.Context, req *userapi.MGetUsersRequest) 
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range accounts {
-		resp.Users[a.ID] = s.profile(a)
+	profiles := make([]userapi.UserProfile, len(accounts)) // one allocation for every profile
+	for i, a := range accounts {
+		s.fillProfile(&profiles[i], a)
+		resp.Users[a.ID] = &profiles[i]
 	}
 	return resp, nil
 }
 
-func (s *Service) profile(a Account) *userapi.UserProfile {
-	return &userapi.UserProfile{
+// fillProfile sets *p to the profile of a, defaults filled in.
+func (s *Service) fillProfile(p *userapi.UserProfile, a Account) {
+	*p = userapi.UserProfile{
 		Id:              a.ID,
 		Name:            a.Name,
 		Avatar:          orDefault(a.Avatar, s.cfg.DefaultAvatar),
@@ -47,18 +50,30 @@ func orDefault(v, def string) string {
 
 // accountsByIDs is the cache-aside read: cached profiles first, the misses from SQL in one
 // query, then the misses written back. A failing cache costs speed, never the answer.
+// orderedProfileCache is a ProfileCache that reads profiles straight into a slice
+// (MemoryProfileCache): a page's profiles are not copied into a map and out again.
+type orderedProfileCache interface {
+	LookupInOrder(ids []int64, dst []Account) ([]Account, []int64)
+}
+
 func (s *Service) accountsByIDs(ctx context.Context, ids []int64) ([]Account, error) {
 	if s.profiles == nil {
 		return s.store.AccountsByIDs(ctx, ids)
 	}
-	found, missing, err := s.profiles.MGet(ctx, ids)
-	if err != nil {
-		s.log.WarnContext(ctx, "profile cache read failed; reading SQL", "err", err)
-		found, missing = nil, ids
-	}
-	out := make([]Account, 0, len(ids))
-	for _, a := range found {
-		out = append(out, a)
+	var out []Account
+	var missing []int64
+	if oc, ok := s.profiles.(orderedProfileCache); ok {
+		out, missing = oc.LookupInOrder(ids, make([]Account, 0, len(ids)))
+	} else {
+		found, m, err := s.profiles.MGet(ctx, ids)
+		if err != nil {
+			s.log.WarnContext(ctx, "profile cache read failed; reading SQL", "err", err)
+			found, m = nil, ids
+		}
+		out, missing = make([]Account, 0, len(ids)), m
+		for _, a := range found {
+			out = append(out, a)
+		}
 	}
 	if len(missing) == 0 {
 		return out, nil

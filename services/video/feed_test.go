@@ -27,6 +27,11 @@ func testFeedPagesNewestFirst(t *testing.T, opts []Option) {
 	for i := range 35 {
 		published = append(published, f.publish(t, int64(1+i%3), "v"+strconv.Itoa(i)))
 	}
+	// A short page first: with a record cache the full page then finds some records cached
+	// and reads the rest, and must keep them in order.
+	if _, err := f.svc.Feed(ctx, &videoapi.FeedRequest{Limit: 7}); err != nil {
+		t.Fatal(err)
+	}
 	page, err := f.svc.Feed(ctx, &videoapi.FeedRequest{})
 	if err != nil {
 		t.Fatal(err)

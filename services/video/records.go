@@ -2,6 +2,7 @@ package video
 
 import (
 	"context"
+	"slices"
 
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
@@ -28,16 +29,25 @@ func (s *Service) MGetVideos(ctx context.Context, req *videoapi.MGetVideosReques
 
 // records is record for each of vs.
 func (s *Service) records(vs []Video) []*videoapi.VideoRecord {
+	recs := make([]videoapi.VideoRecord, len(vs)) // one allocation for every record
 	out := make([]*videoapi.VideoRecord, len(vs))
 	for i := range vs {
-		out[i] = s.record(&vs[i])
+		s.fillRecord(&recs[i], &vs[i])
+		out[i] = &recs[i]
 	}
 	return out
 }
 
 // record is v as the RPC returns it, its blob keys resolved to URLs now (signed URLs expire).
 func (s *Service) record(v *Video) *videoapi.VideoRecord {
-	r := &videoapi.VideoRecord{
+	r := &videoapi.VideoRecord{}
+	s.fillRecord(r, v)
+	return r
+}
+
+// fillRecord sets *r to record(v).
+func (s *Service) fillRecord(r *videoapi.VideoRecord, v *Video) {
+	*r = videoapi.VideoRecord{
 		Id:        v.ID,
 		AuthorId:  v.AuthorID,
 		Title:     v.Title,
@@ -58,7 +68,6 @@ func (s *Service) record(v *Video) *videoapi.VideoRecord {
 			r.Renditions = append(r.Renditions, &base.Rendition{Height: rd.Height, Width: rd.Width, Url: s.urls.URL(rd.Key)})
 		}
 	}
-	return r
 }
 
 // readyVideos is the cache-aside read of MGetVideos: cached records first, the misses from
@@ -82,12 +91,21 @@ func (s *Service) readyVideos(ctx context.Context, ids []int64) (map[int64]Video
 			delete(found, id)
 		}
 	}
+	if err := s.loadReady(ctx, missing, found); err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// loadReady adds the ready videos among missing to found, from SQL in one query, and caches
+// them.
+func (s *Service) loadReady(ctx context.Context, missing []int64, found map[int64]Video) error {
 	if len(missing) == 0 {
-		return found, nil
+		return nil
 	}
 	loaded, err := s.store.MGetReady(ctx, missing)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(loaded) > 0 {
 		for _, v := range loaded {
@@ -99,14 +117,37 @@ func (s *Service) readyVideos(ctx context.Context, ids []int64) (map[int64]Video
 			}
 		}
 	}
-	return found, nil
+	return nil
+}
+
+// orderedRecordCache is a RecordCache that reads records straight into a slice in request
+// order (the embedded mode's cache.LocalRecords).
+type orderedRecordCache interface {
+	LookupInOrder(ids []int64, dst []Video) ([]Video, []int64)
 }
 
 // readyVideosInOrder is readyVideos in the order of ids, without the ones not ready.
 func (s *Service) readyVideosInOrder(ctx context.Context, ids []int64) ([]Video, error) {
-	byID, err := s.readyVideos(ctx, ids)
-	if err != nil {
-		return nil, err
+	var byID map[int64]Video
+	if oc, ok := s.recordCache.(orderedRecordCache); ok {
+		cached, missing := oc.LookupInOrder(ids, make([]Video, 0, len(ids)))
+		if len(missing) == 0 { // the common case, without a map of the records
+			return slices.DeleteFunc(cached, func(v Video) bool { return v.Status != statusReady }), nil
+		}
+		byID = make(map[int64]Video, len(ids))
+		for _, v := range cached {
+			if v.Status == statusReady {
+				byID[v.ID] = v
+			}
+		}
+		if err := s.loadReady(ctx, missing, byID); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if byID, err = s.readyVideos(ctx, ids); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]Video, 0, len(ids))
 	for _, id := range ids {

@@ -27,10 +27,7 @@ func (s *Service) MGetWorkCounts(ctx context.Context, req *videoapi.MGetWorkCoun
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]int64, len(want))
-	for _, id := range others {
-		out[id] = stored[id]
-	}
+	out := cache.WithZeros(others, stored)
 	if ownAsked {
 		if out[req.ViewerId], err = s.ownWorkCount(ctx, req.ViewerId); err != nil {
 			return nil, err
