@@ -91,7 +91,7 @@ func newSharedState(cfg cache.Config, rec recommend.Config, r *cache.Redis, metr
 func (s sharedState) sized(more ...any) []cache.Sized {
 	var out []cache.Sized
 	for _, part := range append([]any{s.profiles, s.videoRecords, s.workCounts, s.timeline, s.likes,
-		s.commentCounts, s.follows, s.recommendSeen}, more...) {
+		s.commentCounts, s.commentLists, s.follows, s.recommendSeen}, more...) {
 		if sz, ok := part.(cache.Sized); ok {
 			out = append(out, sz)
 		}

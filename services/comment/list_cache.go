@@ -116,3 +116,14 @@ func (c *ListCache) drop(videoID int64) {
 		delete(c.lists, videoID)
 	}
 }
+
+// Sizes reports the comments held against the bound (nothing for a nil cache: the Redis
+// backend has none).
+func (c *ListCache) Sizes() []cache.Size {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return []cache.Size{{Name: "comment:lists", Entries: c.held, MaxEntries: c.maxComments}}
+}
