@@ -225,6 +225,12 @@ embedded small
 tracing_cost
 embedded "$large"
 
+# Issue 13: the recommender's model at the large data set's shape (10 000 users, 100 000 videos,
+# 1M likes): its heap after training, and its quality there (the offline evaluation).
+log "evaluating the recommender at the large size"
+echo "loadgen evaluate -users 10000 -groups 100 -videos-per-group 1000 -likes-per-user 100 -measure-users 1000 -json" >>"$work/commands.txt"
+"$lg" evaluate -users 10000 -groups 100 -videos-per-group 1000 -likes-per-user 100 -measure-users 1000 -json >"$work/runs/evaluate-large.json"
+
 if [ "$multi" = 1 ]; then
   ts=$(date +%Y%m%d%H%M%S)
   database="douyin_bench_$ts"
@@ -471,6 +477,10 @@ fi
     done
   fi
   echo
+  if [ -s "$work/runs/evaluate-large.json" ]; then
+    jq -r '"The recommender'"'"'s model at the large size (\(.users) users, \(.videos) videos, \(.train_likes) likes): heap \(.model_heap_bytes/1048576*10|floor/10) MiB after training; hit rate at \(.k) \(.hit_rate_recommender*1000|floor/1000) (popularity alone \(.hit_rate_popularity*1000|floor/1000)); rank p50 \(.rank_us_p50) µs."' "$work/runs/evaluate-large.json"
+    echo
+  fi
   echo "## A recommended page against a logged-in feed page (issue 13, 64 connections)"
   echo
   echo "The same server, the two runs back to back: a ratio above 1 means the recommended page costs"

@@ -17,6 +17,13 @@ import (
 // at most.
 const rankDepth = 600
 
+// seenPerRankedVideo: a ranking holds at least one video per this many the viewer has seen.
+// Ranking walks the trending list past everything the viewer has seen there, so for a deep
+// scroller (thousands seen) that walk, not the scoring, is the ranking's cost; ranking deeper
+// in proportion keeps its share of each page constant (at most (seenPerRankedVideo+1)·pageSize
+// seen-set lookups per page) instead of growing with what was seen.
+const seenPerRankedVideo = 4
+
 // rankTTL is how long a viewer's ranking serves pages before it is computed again (other
 // people's likes reach it then; the viewer's own likes and follows make it stale at once).
 const rankTTL = 30 * time.Second
@@ -32,7 +39,7 @@ var errUnavailable = errs.New(base.ErrCode_Unavailable, "recommendations are una
 
 // maxRankings bounds the rankings an instance keeps for viewers gone quiet: past it, those
 // unused for rankTTL (which would be recomputed anyway) are dropped. A ranking with its taste
-// scores is about 15 KB.
+// scores is about 15 KB (25 KB for a viewer who has seen the most, MaxSeen/seenPerRankedVideo ids).
 const maxRankings = 4096
 
 // Recommend returns up to limit video ids ranked for the viewer, none of them returned to
@@ -121,14 +128,19 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 // when retaste (a first ranking, a stale one, or one after their own action), else with the
 // taste scores of the last walk (the ranking was used up).
 func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, cutoff int64, version uint64, retaste bool) error {
-	seen, err := s.seen.Seen(ctx, viewer, cutoff)
+	taste := r.taste
+	if retaste {
+		taste = m.Taste(viewer)
+	}
+	var ids []int64
+	err := s.seen.Seen(ctx, viewer, cutoff, func(seen func(int64) bool, n int) {
+		depth := max(rankDepth, n/seenPerRankedVideo)
+		ids = m.RankWithTaste(viewer, taste, now, depth, func(id int64) bool { return !seen(id) })
+	})
 	if err != nil {
 		return err
 	}
-	if retaste {
-		r.taste = m.Taste(viewer)
-	}
-	r.ids = m.RankWithTaste(viewer, r.taste, now, rankDepth, func(id int64) bool { _, ok := seen[id]; return !ok })
+	r.ids, r.taste = ids, taste
 	r.next, r.model, r.version, r.at = 0, m, version, now
 	return nil
 }

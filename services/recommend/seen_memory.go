@@ -2,7 +2,6 @@ package recommend
 
 import (
 	"context"
-	"maps"
 	"sync"
 )
 
@@ -27,7 +26,7 @@ func (s *MemorySeen) of(viewer int64) *seenSet {
 	defer s.mu.Unlock()
 	set := s.users[viewer]
 	if set == nil {
-		set = &seenSet{at: map[int64]int64{}}
+		set = &seenSet{has: map[int64]struct{}{}}
 		s.users[viewer] = set
 	}
 	return set
@@ -44,7 +43,7 @@ func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, l
 		if len(out) == limit {
 			break
 		}
-		if _, seen := set.at[id]; !seen {
+		if _, seen := set.has[id]; !seen {
 			set.add(id, now, s.maxSeen)
 			out = append(out, id)
 		}
@@ -52,13 +51,15 @@ func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, l
 	return out, nil
 }
 
-// Seen returns a copy of the viewer's set.
-func (s *MemorySeen) Seen(_ context.Context, viewer, cutoff int64) (map[int64]int64, error) {
+// Seen calls rank with the viewer's set locked: it blocks only this viewer's pages, which
+// their ranking serialises anyway.
+func (s *MemorySeen) Seen(_ context.Context, viewer, cutoff int64, rank func(seen func(int64) bool, n int)) error {
 	set := s.of(viewer)
 	set.mu.Lock()
 	defer set.mu.Unlock()
 	set.expire(cutoff)
-	return maps.Clone(set.at), nil
+	rank(func(id int64) bool { _, ok := set.has[id]; return ok }, len(set.has))
+	return nil
 }
 
 // Reset empties the viewer's set.
@@ -66,25 +67,27 @@ func (s *MemorySeen) Reset(_ context.Context, viewer int64) error {
 	set := s.of(viewer)
 	set.mu.Lock()
 	defer set.mu.Unlock()
-	clear(set.at)
+	clear(set.has)
 	set.order = set.order[:0]
 	return nil
 }
 
-// seenSet is one viewer's: video id → when it was returned, and the ids in that order.
+// seenSet is one viewer's: the videos returned to them, and each with when in that order.
 type seenSet struct {
 	mu    sync.Mutex
-	at    map[int64]int64
-	order []int64
+	has   map[int64]struct{}
+	order []seenEntry
 }
 
+type seenEntry struct{ id, at int64 }
+
+// add records id, which is not in the set, as returned at now, forgetting the oldest past
+// maxSeen.
 func (s *seenSet) add(id, now int64, maxSeen int) {
-	if _, ok := s.at[id]; !ok {
-		s.order = append(s.order, id)
-	}
-	s.at[id] = now
+	s.has[id] = struct{}{}
+	s.order = append(s.order, seenEntry{id, now})
 	for len(s.order) > maxSeen {
-		delete(s.at, s.order[0])
+		delete(s.has, s.order[0].id)
 		s.order = s.order[1:]
 	}
 }
@@ -92,8 +95,8 @@ func (s *seenSet) add(id, now int64, maxSeen int) {
 // expire forgets what was returned before cutoff.
 func (s *seenSet) expire(cutoff int64) {
 	n := 0
-	for n < len(s.order) && s.at[s.order[n]] < cutoff {
-		delete(s.at, s.order[n])
+	for n < len(s.order) && s.order[n].at < cutoff {
+		delete(s.has, s.order[n].id)
 		n++
 	}
 	s.order = s.order[n:]

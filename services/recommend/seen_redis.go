@@ -78,24 +78,25 @@ func (s *RedisSeen) Take(ctx context.Context, viewer int64, candidates []int64, 
 	return out, nil
 }
 
-// Seen reads the viewer's set since cutoff.
-func (s *RedisSeen) Seen(ctx context.Context, viewer, cutoff int64) (map[int64]int64, error) {
-	zs, err := s.r.Client().ZRangeByScoreWithScores(ctx, s.key(viewer), &redis.ZRangeBy{
+// Seen reads the ids of the viewer's set since cutoff (not their times: half the reply) and
+// calls rank with them.
+func (s *RedisSeen) Seen(ctx context.Context, viewer, cutoff int64, rank func(seen func(int64) bool, n int)) error {
+	members, err := s.r.Client().ZRangeByScore(ctx, s.key(viewer), &redis.ZRangeBy{
 		Min: strconv.FormatInt(cutoff, 10), Max: "+inf",
 	}).Result()
 	if err != nil {
-		return nil, fmt.Errorf("read seen videos: %w", err)
+		return fmt.Errorf("read seen videos: %w", err)
 	}
-	out := make(map[int64]int64, len(zs))
-	for _, z := range zs {
-		member, _ := z.Member.(string)
+	set := make(map[int64]struct{}, len(members))
+	for _, member := range members {
 		id, err := strconv.ParseInt(member, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("read seen videos: bad id %v", z.Member)
+			return fmt.Errorf("read seen videos: bad id %q", member)
 		}
-		out[id] = int64(z.Score)
+		set[id] = struct{}{}
 	}
-	return out, nil
+	rank(func(id int64) bool { _, ok := set[id]; return ok }, len(set))
+	return nil
 }
 
 // Reset deletes the viewer's set.

@@ -40,12 +40,12 @@ func TestSeenStores(t *testing.T) {
 			}
 			// At most 5 are kept, the oldest forgotten first.
 			take([]int64{5, 6}, 2, testNow+2)
-			seen, err := store.Seen(ctx, 1, testNow-1000)
-			if err != nil {
+			if err := store.Seen(ctx, 1, testNow-1000, func(seen func(int64) bool, n int) {
+				if n != 5 || !seen(6) || seen(1) || seen(7) {
+					t.Errorf("seen %d videos, 6: %v, 1: %v, 7: %v; want 5 videos, 6 but not 1 (the oldest) or 7", n, seen(6), seen(1), seen(7))
+				}
+			}); err != nil {
 				t.Fatal(err)
-			}
-			if len(seen) != 5 || seen[6] != testNow+2 {
-				t.Errorf("seen %v: want 5 videos, 6 seen at now+2", seen)
 			}
 			// Past the window everything is new again.
 			if got := take([]int64{6, 1}, 2, testNow+5000); !slices.Equal(got, []int64{6, 1}) {
@@ -54,8 +54,12 @@ func TestSeenStores(t *testing.T) {
 			if err := store.Reset(ctx, 1); err != nil {
 				t.Fatal(err)
 			}
-			if seen, err := store.Seen(ctx, 1, 0); err != nil || len(seen) != 0 {
-				t.Errorf("after a reset: %v (%v), want nothing", seen, err)
+			if err := store.Seen(ctx, 1, 0, func(seen func(int64) bool, n int) {
+				if n != 0 || seen(6) {
+					t.Errorf("after a reset: %d seen, 6: %v; want nothing", n, seen(6))
+				}
+			}); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}

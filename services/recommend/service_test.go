@@ -211,3 +211,29 @@ func testRebuildFromSQL(t *testing.T, open dbtest.Opener) {
 		t.Errorf("user 2's ranking after the rebuild = %v, want [%d %d]", got, b, c)
 	}
 }
+
+// TestDeepScrollerRanksDeeper: a viewer who has seen thousands of videos gets rankings deep in
+// proportion (one video per seenPerRankedVideo seen), so that walking past what they have seen
+// is shared by more pages; their pages still never repeat.
+func TestDeepScrollerRanksDeeper(t *testing.T) {
+	s := newService(t, DefaultConfig(), nil)
+	for v := int64(1); v <= 6000; v++ {
+		s.Model().AddVideo(v, 1000, testNow-v*1000)
+	}
+	const viewer = 7
+	served := map[int64]bool{}
+	for page := range 110 { // 3300 seen; the ranking after page 100 is made with 3000 seen
+		for _, id := range recommendIDs(t, s, viewer) {
+			if served[id] {
+				t.Fatalf("page %d repeats video %d", page, id)
+			}
+			served[id] = true
+		}
+	}
+	r := s.rankings.of(viewer, testNow)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if want := 3000 / seenPerRankedVideo; len(r.ids) < want || want <= rankDepth {
+		t.Errorf("ranking of %d ids after 3000 seen, want at least %d (more than rankDepth %d)", len(r.ids), want, rankDepth)
+	}
+}
