@@ -12,8 +12,8 @@ package mq
 //     queues move to the others at once, see RocketMQ.Subscribe): messages with one key may be
 //     handled out of publish order, and a failing message is retried later while the others
 //     go on. Handlers that need an order carry it in the message (the like events' per-pair
-//     seq: an event older than the applied one changes nothing). The key still routes a key's
-//     messages to one queue.
+//     seq: an event older than the applied one changes nothing). Messages published at the same
+//     time share one send and one queue (RocketMQ.Publish); the key routes one sent alone.
 //   - Idempotent handlers are therefore required: handling a message twice, or a message
 //     whose Publish reported an error, must leave the same state as handling it once.
 //   - Poison messages. On RocketMQ a message that still fails after mq.rocketmq.max-reconsume

@@ -21,8 +21,8 @@ const (
 // idempotent.
 type Handler func(ctx context.Context, body []byte) error
 
-// Producer publishes messages. key routes messages: those with the same key share a queue,
-// but consumers may handle them in any order (see the guarantees in config.go).
+// Producer publishes messages. key names a message to the broker (and routes one sent alone);
+// consumers may handle messages in any order (see the guarantees in config.go).
 type Producer interface {
 	Publish(ctx context.Context, topic, key string, body []byte) error
 }

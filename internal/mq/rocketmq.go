@@ -19,6 +19,8 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/consumer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
+
+	"github.com/douyin-backend/douyin/internal/db"
 )
 
 // RocketMQConfig tunes the RocketMQ backend.
@@ -109,8 +111,9 @@ type RocketMQ struct {
 	log      *slog.Logger
 
 	mu       sync.Mutex
-	groups   map[string]*rmqGroup // consumer group (prefixed) → its consumer
-	order    []string             // groups in Subscribe order, for Start and Close
+	groups   map[string]*rmqGroup                                 // consumer group (prefixed) → its consumer
+	batchers map[string]*db.Batcher[*primitive.Message, struct{}] // topic → its group send
+	order    []string                                             // groups in Subscribe order, for Start and Close
 	started  bool
 	startErr error // a consumer that failed to start cannot be started again
 	closed   bool
@@ -152,6 +155,7 @@ func NewRocketMQ(cfg RocketMQConfig, log *slog.Logger) (*RocketMQ, error) {
 		instance: cfg.GroupPrefix + "-" + hex.EncodeToString(suffix),
 		log:      log,
 		groups:   map[string]*rmqGroup{},
+		batchers: map[string]*db.Batcher[*primitive.Message, struct{}]{},
 	}
 	p, err := rocketmq.NewProducer(
 		producer.WithNsResolver(primitive.NewPassthroughResolver(cfg.NameServers)),
@@ -173,9 +177,10 @@ func NewRocketMQ(cfg RocketMQConfig, log *slog.Logger) (*RocketMQ, error) {
 	return r, nil
 }
 
-// Publish sends body to topic and returns once the broker has stored it (SEND_OK). key
-// chooses the queue, so messages with the same key keep their order; an empty key spreads
-// messages over the queues with no order.
+// Publish sends body to topic and returns once the broker has stored it (SEND_OK), in one
+// send with the other messages published at the same time (see sendBatcher). key is indexed
+// by the broker (operators find a key's events by it) and chooses the queue of a message sent
+// alone; consumers get no order either way (see Subscribe).
 func (r *RocketMQ) Publish(ctx context.Context, topic, key string, body []byte) error {
 	r.mu.Lock()
 	closed := r.closed
@@ -196,9 +201,41 @@ func (r *RocketMQ) Publish(ctx context.Context, topic, key string, body []byte) 
 		msg.WithShardingKey(key)
 		msg.WithKeys([]string{key}) // indexed by the broker: lets operators find a key's events
 	}
+	_, err := r.sendBatcher(topic).Do(ctx, msg)
+	return err
+}
+
+// maxSendBatch bounds the messages of one send: a like event is about 200 bytes, far below
+// the broker's 4 MB limit on a batch.
+const maxSendBatch = 32
+
+// sendBatcher is topic's group send: concurrent Publish calls share one send (one request,
+// one store on the broker, one reply) instead of paying a round trip each. A batch lands in
+// one queue, so messages of one key no longer keep to one queue; no consumer relies on that
+// (Subscribe handles messages concurrently, in no order).
+func (r *RocketMQ) sendBatcher(topic string) *db.Batcher[*primitive.Message, struct{}] {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.batchers[topic]
+	if !ok {
+		b = db.NewBatcher(maxSendBatch, func(ctx context.Context, msgs []*primitive.Message) ([]struct{}, []error) {
+			err := r.send(ctx, topic, msgs)
+			errs := make([]error, len(msgs))
+			for i := range errs {
+				errs[i] = err
+			}
+			return make([]struct{}, len(msgs)), errs
+		})
+		r.batchers[topic] = b
+	}
+	return b
+}
+
+// send stores msgs (one topic) on the broker in one request, all or none.
+func (r *RocketMQ) send(ctx context.Context, topic string, msgs []*primitive.Message) error {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.SendTimeout)
 	defer cancel()
-	res, err := r.producer.SendSync(ctx, msg)
+	res, err := r.producer.SendSync(ctx, msgs...)
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", topic, err)
 	}

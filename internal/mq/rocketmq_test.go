@@ -579,3 +579,68 @@ func TestRocketMQCarriesHeaders(t *testing.T) {
 		t.Fatal("message not delivered")
 	}
 }
+
+// TestRocketMQGroupSendKeepsEachMessage: messages published at the same time share sends
+// (RocketMQ.sendBatcher); each still reaches the handler once, with its own headers and the
+// origin stamp, and a send of several messages (forced here) stores every one of them.
+func TestRocketMQGroupSendKeepsEachMessage(t *testing.T) {
+	t.Parallel()
+	env := testRocketMQ(t)
+	tc := env.newCase(t, "batch")
+	q := newTestRocketMQ(t, tc.cfg)
+	var mu sync.Mutex
+	seen := map[string][]string{} // body → the traceparent of each delivery
+	if err := q.Subscribe(tc.topic, "batch", func(ctx context.Context, b []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		parent := "<none>"
+		if h := HeadersFrom(ctx); h != nil {
+			parent = h.Get("traceparent")
+		}
+		seen[string(b)] = append(seen[string(b)], parent)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(); err != nil {
+		t.Fatal(err)
+	}
+	parentOf := func(i int) string { return fmt.Sprintf("00-0af7651916cd43dd8448eb211c8031%02x-b7ad6b7169203331-01", i) }
+	const concurrent = 40
+	var wg sync.WaitGroup
+	for i := range concurrent {
+		wg.Go(func() {
+			ctx := WithHeaders(context.Background(), MapHeaders{"traceparent": parentOf(i)})
+			if err := q.Publish(ctx, tc.topic, fmt.Sprintf("k%d", i%3), fmt.Appendf(nil, "m%d", i)); err != nil {
+				t.Errorf("publish m%d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	// One send of several messages, whatever the timing above did.
+	forced := make([]*primitive.Message, 5)
+	for i := range forced {
+		forced[i] = primitive.NewMessage(tc.topic, fmt.Appendf(nil, "m%d", concurrent+i))
+		forced[i].WithProperty("traceparent", parentOf(concurrent+i))
+		if tc.cfg.Origin != "" {
+			forced[i].WithProperty(originProperty, tc.cfg.Origin)
+		}
+	}
+	if err := q.send(context.Background(), tc.topic, forced); err != nil {
+		t.Fatal(err)
+	}
+	want := concurrent + len(forced)
+	polltest.Until(t, firstMessageDeadline, fmt.Sprintf("%d messages", want), func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) >= want
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range want {
+		got := seen[fmt.Sprintf("m%d", i)]
+		if len(got) != 1 || got[0] != parentOf(i) {
+			t.Errorf("m%d delivered with traceparents %v, want once with %s", i, got, parentOf(i))
+		}
+	}
+}
