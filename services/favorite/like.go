@@ -79,8 +79,8 @@ func (s *Service) publish(ctx context.Context, c Change, seq int64, now time.Tim
 	if err != nil {
 		return fmt.Errorf("encode like event: %w", err)
 	}
-	// Keyed by the pair (one queue per pair); the seq, not the delivery order, orders a
-	// pair's events.
+	// Keyed by the pair (operators find a pair's events by it); the seq, not the queue or
+	// the delivery order, orders a pair's events.
 	key := fmt.Sprintf("%d:%d", c.UserID, c.VideoID)
 	if err := s.queue.Publish(ctx, mq.TopicFavorite, key, body); err != nil {
 		// Nothing was applied: a clean refusal to repeat later. (The broker may have stored
