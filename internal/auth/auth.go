@@ -183,18 +183,15 @@ func (t *Tokens) Verify(ctx context.Context, token string) (int64, error) {
 	if t.revoked == nil {
 		return known.userID, nil
 	}
-	before, found, err := t.revoked.Get(ctx, userKey(known.userID))
+	// Both at once: every user's tokens revoked up to a time, and this token.
+	values, found, err := revocations(ctx, t.revoked, userKey(known.userID), tokenKey(token))
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrRevocationUnavailable, err)
 	}
-	if found && known.issued.UnixMilli() <= before {
+	if found[0] && known.issued.UnixMilli() <= values[0] {
 		return 0, ErrInvalidToken
 	}
-	_, found, err = t.revoked.Get(ctx, tokenKey(token))
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrRevocationUnavailable, err)
-	}
-	if found {
+	if found[1] {
 		return 0, ErrInvalidToken
 	}
 	return known.userID, nil

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/douyin-backend/douyin/internal/auth"
 	"github.com/douyin-backend/douyin/internal/cache"
@@ -94,4 +97,42 @@ func (failingStore) Get(context.Context, string) (int64, bool, error) {
 }
 func (failingStore) SetIfGreater(context.Context, string, int64, time.Duration) error {
 	return errors.New("connection refused")
+}
+
+// countingHook counts the Redis round trips (commands and pipelines) of a client.
+type countingHook struct{ n atomic.Int32 }
+
+func (h *countingHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *countingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// A token check reads its user's and its own revocation in one Redis round trip: it runs on
+// every signed-in request.
+func TestVerifyReadsRevocationsInOneRoundTrip(t *testing.T) {
+	r, _ := cachetest.New(t)
+	tokens := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour, auth.WithRevocations(auth.NewKVRevocations(r)))
+	token, err := tokens.Issue(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := &countingHook{}
+	r.Client().AddHook(hook)
+	if _, err := tokens.Verify(context.Background(), token); err != nil {
+		t.Fatal(err)
+	}
+	if n := hook.n.Load(); n != 1 {
+		t.Errorf("Verify took %d Redis round trips, want 1", n)
+	}
 }

@@ -140,6 +140,25 @@ func (r *Redis) Get(ctx context.Context, key string) (string, bool, error) {
 	return v, true, nil
 }
 
+// GetMany returns the value of each key (found false for a missing one) in one round trip.
+func (r *Redis) GetMany(ctx context.Context, keys ...string) ([]string, []bool, error) {
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = r.Key(k)
+	}
+	vals, err := r.client.MGet(ctx, full...).Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis mget %v: %w", keys, err)
+	}
+	out, found := make([]string, len(keys)), make([]bool, len(keys))
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[i], found[i] = s, true
+		}
+	}
+	return out, found, nil
+}
+
 // Set stores value for ttl (0: no expiry).
 func (r *Redis) Set(ctx context.Context, key, value string, ttl time.Duration) error {
 	if err := r.client.Set(ctx, r.Key(key), value, ttl).Err(); err != nil {

@@ -283,3 +283,21 @@ func TestOpen(t *testing.T) {
 		t.Fatal("Open(unreachable redis) succeeded")
 	}
 }
+
+func TestRedisGetMany(t *testing.T) {
+	r, _ := cachetest.New(t)
+	ctx := context.Background()
+	if err := r.Set(ctx, "one", "1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetIfGreater(ctx, "three", 3, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	vals, found, err := r.GetMany(ctx, "one", "two", "three")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(vals, []string{"1", "", "3"}) || !slices.Equal(found, []bool{true, false, true}) {
+		t.Fatalf("GetMany = %q %v, want [1 '' 3] [true false true]", vals, found)
+	}
+}
