@@ -29,14 +29,52 @@ func (s *Service) handleLike(ctx context.Context, body []byte) error {
 	if e.UserId <= 0 || e.VideoId <= 0 || e.AuthorId <= 0 || e.Seq <= 0 {
 		return fmt.Errorf("malformed like event %s", body)
 	}
-	committed, err := s.likes.Do(ctx, e)
-	if err != nil {
-		return err
+	// The batch settles the read model too (applyLikes).
+	_, err := s.likes.Do(ctx, e)
+	return err
+}
+
+// Settlement is a consumed event's change and the pair's state once SQL handled it.
+type Settlement struct {
+	Change    Change
+	Committed Committed
+}
+
+// manySettler is a read model settling a batch in one round trip (RedisReadModel).
+type manySettler interface {
+	SettleMany(ctx context.Context, settlements []Settlement) []error
+}
+
+// applyLikes writes a batch of consumed events to SQL in one transaction, then brings the
+// read model in line with every event SQL handled (see syncCommitted), in one round trip when
+// the read model can: a like's Settle was a Redis round trip of its own.
+func (s *Service) applyLikes(ctx context.Context, events []event.LikeEvent) ([]Committed, []error) {
+	committed, errs := s.store.ApplyLikes(ctx, events)
+	if s.readModel == nil {
+		return committed, errs
 	}
-	if s.readModel != nil {
-		s.syncCommitted(ctx, Change{UserID: e.UserId, VideoID: e.VideoId, AuthorID: e.AuthorId, Liked: e.Liked}, committed)
+	settlements := make([]Settlement, 0, len(events))
+	for i, e := range events {
+		if errs[i] == nil {
+			settlements = append(settlements, Settlement{
+				Change:    Change{UserID: e.UserId, VideoID: e.VideoId, AuthorID: e.AuthorId, Liked: e.Liked},
+				Committed: committed[i],
+			})
+		}
 	}
-	return nil
+	many, ok := s.readModel.(manySettler)
+	if !ok || len(settlements) < 2 {
+		for _, st := range settlements {
+			s.syncCommitted(ctx, st.Change, st.Committed)
+		}
+		return committed, errs
+	}
+	for i, err := range many.SettleMany(ctx, settlements) {
+		if err != nil {
+			s.settleFailed(ctx, settlements[i].Change, err)
+		}
+	}
+	return committed, errs
 }
 
 // syncCommitted runs after the consumer handled an event, whatever SQL did with it: the read
@@ -45,9 +83,14 @@ func (s *Service) handleLike(ctx context.Context, body []byte) error {
 // between the commit and it prevented.
 func (s *Service) syncCommitted(ctx context.Context, c Change, committed Committed) {
 	if err := s.readModel.Settle(ctx, c, committed); err != nil {
-		s.log.WarnContext(ctx, "favorite read model update after commit failed; dropping its keys", "err", err)
-		if err := s.readModel.Forget(ctx, c); err != nil {
-			s.log.WarnContext(ctx, "favorite read model keys not dropped; they expire with their TTL", "err", err)
-		}
+		s.settleFailed(ctx, c, err)
+	}
+}
+
+// settleFailed drops what c touches from the read model after its Settle failed.
+func (s *Service) settleFailed(ctx context.Context, c Change, err error) {
+	s.log.WarnContext(ctx, "favorite read model update after commit failed; dropping its keys", "err", err)
+	if err := s.readModel.Forget(ctx, c); err != nil {
+		s.log.WarnContext(ctx, "favorite read model keys not dropped; they expire with their TTL", "err", err)
 	}
 }

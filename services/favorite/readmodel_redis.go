@@ -482,6 +482,41 @@ return 1
 
 // Settle runs settleScript.
 func (m *RedisReadModel) Settle(ctx context.Context, c Change, committed Committed) error {
+	keys, args := m.settleArgs(c, committed)
+	if err := settleScript.Run(ctx, m.r.Client(), keys, args...).Err(); err != nil {
+		return fmt.Errorf("settle like of user %d on video %d in redis: %w", c.UserID, c.VideoID, err)
+	}
+	return nil
+}
+
+// SettleMany runs Settle for each settlement, in order, in one pipelined round trip; an
+// error is reported per settlement. A Redis that lost the script (a restart, SCRIPT FLUSH)
+// answers NOSCRIPT: those settle again one by one, which loads it.
+func (m *RedisReadModel) SettleMany(ctx context.Context, settlements []Settlement) []error {
+	errs := make([]error, len(settlements))
+	cmds := make([]*redis.Cmd, len(settlements))
+	_, _ = m.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, st := range settlements {
+			keys, args := m.settleArgs(st.Change, st.Committed)
+			cmds[i] = settleScript.EvalSha(ctx, p, keys, args...)
+		}
+		return nil
+	}) // each command carries its own error
+	for i, cmd := range cmds {
+		err := cmd.Err()
+		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			err = m.Settle(ctx, settlements[i].Change, settlements[i].Committed)
+		} else if err != nil {
+			c := settlements[i].Change
+			err = fmt.Errorf("settle like of user %d on video %d in redis: %w", c.UserID, c.VideoID, err)
+		}
+		errs[i] = err
+	}
+	return errs
+}
+
+// settleArgs are settleScript's keys and arguments for c's committed state.
+func (m *RedisReadModel) settleArgs(c Change, committed Committed) ([]string, []any) {
 	liked, flipped := "0", "0"
 	if committed.Liked {
 		liked = "1"
@@ -493,10 +528,7 @@ func (m *RedisReadModel) Settle(ctx context.Context, c Change, committed Committ
 		m.stepsKey(c.UserID)}, m.pendingKeys(c)...)
 	keys = append(keys, m.key("ev", c.VideoID), m.key("es", c.UserID), m.key("es", c.AuthorID))
 	args := append([]any{c.VideoID, liked, cache.SetLoaded, committed.Seq / 1000, flipped, cache.TTL(m.setTTL).Milliseconds()}, pendingFields(c)...)
-	if err := settleScript.Run(ctx, m.r.Client(), keys, args...).Err(); err != nil {
-		return fmt.Errorf("settle like of user %d on video %d in redis: %w", c.UserID, c.VideoID, err)
-	}
-	return nil
+	return keys, args
 }
 
 // Forget deletes the user's set, the counters c touches, and the pair's pending delta and

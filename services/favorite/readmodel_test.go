@@ -1227,3 +1227,70 @@ func TestReadModelRefusesAFillOlderThanASettle(t *testing.T) {
 		}
 	})
 }
+
+// TestSettleManyIsSettleInOneRoundTrip: a consumed batch settles the read model in one
+// pipelined round trip, leaving what settling each event alone leaves.
+func TestSettleManyIsSettleInOneRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	changes := []Change{
+		{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true},
+		{UserID: 3, VideoID: 10, AuthorID: 2, Liked: true},
+		{UserID: 1, VideoID: 20, AuthorID: 3, Liked: true},
+		{UserID: 1, VideoID: 10, AuthorID: 2, Liked: false},
+	}
+	// prepare takes the steps on a fresh Redis read model and returns the settlements their
+	// commits would bring.
+	prepare := func() (*rmFixture, []Settlement) {
+		f := newRMFixture(t, "redis", &heldQueue{}, &heldQueue{})
+		for _, u := range []int64{1, 3} {
+			if err := f.rm.FillLiked(ctx, u, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out []Settlement
+		for _, c := range changes {
+			seq, err := f.rm.Reserve(ctx, c.UserID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.rm.Apply(ctx, c, seq); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, Settlement{Change: c, Committed: Committed{Flipped: true, Liked: c.Liked, Seq: seq}})
+		}
+		return f, out
+	}
+	one, settlements := prepare()
+	for _, st := range settlements {
+		if err := one.rm.Settle(ctx, st.Change, st.Committed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	many, settlements := prepare()
+	before := many.rt.Count()
+	for i, err := range many.redis.SettleMany(ctx, settlements) {
+		if err != nil {
+			t.Fatalf("settlement %d: %v", i, err)
+		}
+	}
+	if n := many.rt.Count() - before; n != 1 {
+		t.Errorf("SettleMany of %d took %d round trips, want 1", len(settlements), n)
+	}
+	users, videos := []int64{1, 2, 3}, []int64{10, 20}
+	if got, want := many.snapshot(t, users, videos), one.snapshot(t, users, videos); !maps.Equal(got, want) {
+		t.Errorf("after SettleMany %v, after Settle one by one %v", got, want)
+	}
+	for _, u := range []int64{1, 3} {
+		a, _, err := one.rm.Liked(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := many.rm.Liked(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a.Videos, b.Videos) {
+			t.Errorf("user %d likes %v after SettleMany, %v after Settle one by one", u, b.Videos, a.Videos)
+		}
+	}
+}

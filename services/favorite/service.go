@@ -37,7 +37,7 @@ var _ favoriteapi.FavoriteService = (*Service)(nil)
 // Subscribe to start writing likes to the store.
 func New(store Store, videos videoapi.VideoService, queue mq.Producer, opts ...Option) *Service {
 	s := &Service{store: store, videos: videos, queue: queue, log: slog.Default()}
-	s.likes = db.NewBatcher(maxLikeBatch, store.ApplyLikes)
+	s.likes = db.NewBatcher(maxLikeBatch, s.applyLikes)
 	s.authors = cache.NewLocalRecords("favorite:authors", time.Hour, maxRememberedAuthors, func(a videoAuthor) int64 { return a.VideoID })
 	for _, o := range opts {
 		o(s)
