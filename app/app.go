@@ -237,6 +237,7 @@ func (a *App) initTokens() error {
 		return err
 	}
 	a.tokens = auth.NewTokens(key, a.cfg.Auth.TokenTTL, auth.WithRevocations(a.revocationStore(a.kv, a.gdb)))
+	a.metrics.WatchCaches(a.tokens)
 	return nil
 }
 

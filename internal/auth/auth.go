@@ -152,6 +152,18 @@ func NewTokens(key []byte, ttl time.Duration, opts ...Option) *Tokens {
 	return t
 }
 
+// Sizes reports the remembered verifications, and the remembered revocation reads when the
+// revocation store keeps them in this process, against their bounds.
+func (t *Tokens) Sizes() []cache.Size {
+	t.mu.Lock()
+	sizes := []cache.Size{{Name: "auth:verified", Entries: t.verified.Len(), MaxEntries: t.verified.Cap()}}
+	t.mu.Unlock()
+	if s, ok := t.revoked.(cache.Sized); ok {
+		sizes = append(sizes, s.Sizes()...)
+	}
+	return sizes
+}
+
 // Issue returns a token for userID.
 func (t *Tokens) Issue(userID int64) (string, error) {
 	now := t.now()

@@ -208,6 +208,13 @@ func (r *rememberedRevocations) Get(ctx context.Context, key string) (int64, boo
 	return v, found, nil
 }
 
+// Sizes reports the remembered reads against their bound.
+func (r *rememberedRevocations) Sizes() []cache.Size {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return []cache.Size{{Name: "auth:revocations", Entries: r.known.Len(), MaxEntries: r.known.Cap()}}
+}
+
 func (r *rememberedRevocations) SetIfGreater(ctx context.Context, key string, value int64, ttl time.Duration) error {
 	err := r.store.SetIfGreater(ctx, key, value, ttl)
 	r.mu.Lock()

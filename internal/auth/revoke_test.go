@@ -136,3 +136,34 @@ func TestVerifyReadsRevocationsInOneRoundTrip(t *testing.T) {
 		t.Errorf("Verify took %d Redis round trips, want 1", n)
 	}
 }
+
+func TestTokensReportTheirRememberedEntries(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, open dbtest.Opener) {
+		gdb := open.Migrated(t, auth.Migrate)
+		tokens := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour,
+			auth.WithRevocations(auth.NewSQLRevocations(gdb, time.Minute)))
+		s, err := tokens.Issue(7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tokens.Verify(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+		sizes := map[string]cache.Size{}
+		for _, size := range tokens.Sizes() {
+			sizes[size.Name] = size
+		}
+		// One verified token; its check read the token's and the user's revocation.
+		if v := sizes["auth:verified"]; v.Entries != 1 || v.MaxEntries <= 1 {
+			t.Errorf("auth:verified = %+v, want 1 entry of a larger bound", v)
+		}
+		if r := sizes["auth:revocations"]; r.Entries != 2 || r.MaxEntries <= 2 {
+			t.Errorf("auth:revocations = %+v, want 2 entries of a larger bound", r)
+		}
+	})
+	// Revocations on a shared store keep nothing in this process to report.
+	tokens := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour, auth.WithRevocations(auth.NewKVRevocations(cache.NewMemory(10))))
+	if sizes := tokens.Sizes(); len(sizes) != 1 || sizes[0].Name != "auth:verified" {
+		t.Errorf("Sizes with revocations in a key-value store = %+v, want auth:verified only", sizes)
+	}
+}
