@@ -20,7 +20,7 @@ import (
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 	"github.com/apache/rocketmq-client-go/v2/producer"
 
-	"github.com/douyin-backend/douyin/internal/db"
+	"github.com/douyin-backend/douyin/internal/batch"
 )
 
 // RocketMQConfig tunes the RocketMQ backend.
@@ -55,7 +55,7 @@ const maxRetryBackoff = 30 * time.Second
 var retryDelayLevels = []time.Duration{time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second}
 
 // consumeWorkers is how many messages of one topic a consumer handles at once. Handlers
-// that write in batches (db.Batcher) fill their batches from these concurrent calls.
+// that write in batches (batch.Batcher) fill their batches from these concurrent calls.
 const consumeWorkers = 64
 
 // groupName is what the broker accepts as a group or topic name.
@@ -111,9 +111,9 @@ type RocketMQ struct {
 	log      *slog.Logger
 
 	mu       sync.Mutex
-	groups   map[string]*rmqGroup                                 // consumer group (prefixed) → its consumer
-	batchers map[string]*db.Batcher[*primitive.Message, struct{}] // topic → its group send
-	order    []string                                             // groups in Subscribe order, for Start and Close
+	groups   map[string]*rmqGroup                                    // consumer group (prefixed) → its consumer
+	batchers map[string]*batch.Batcher[*primitive.Message, struct{}] // topic → its group send
+	order    []string                                                // groups in Subscribe order, for Start and Close
 	started  bool
 	startErr error // a consumer that failed to start cannot be started again
 	closed   bool
@@ -155,7 +155,7 @@ func NewRocketMQ(cfg RocketMQConfig, log *slog.Logger) (*RocketMQ, error) {
 		instance: cfg.GroupPrefix + "-" + hex.EncodeToString(suffix),
 		log:      log,
 		groups:   map[string]*rmqGroup{},
-		batchers: map[string]*db.Batcher[*primitive.Message, struct{}]{},
+		batchers: map[string]*batch.Batcher[*primitive.Message, struct{}]{},
 	}
 	p, err := rocketmq.NewProducer(
 		producer.WithNsResolver(primitive.NewPassthroughResolver(cfg.NameServers)),
@@ -213,12 +213,12 @@ const maxSendBatch = 32
 // one store on the broker, one reply) instead of paying a round trip each. A batch lands in
 // one queue, so messages of one key no longer keep to one queue; no consumer relies on that
 // (Subscribe handles messages concurrently, in no order).
-func (r *RocketMQ) sendBatcher(topic string) *db.Batcher[*primitive.Message, struct{}] {
+func (r *RocketMQ) sendBatcher(topic string) *batch.Batcher[*primitive.Message, struct{}] {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b, ok := r.batchers[topic]
 	if !ok {
-		b = db.NewBatcher(maxSendBatch, func(ctx context.Context, msgs []*primitive.Message) ([]struct{}, []error) {
+		b = batch.New(maxSendBatch, func(ctx context.Context, msgs []*primitive.Message) ([]struct{}, []error) {
 			err := r.send(ctx, topic, msgs)
 			errs := make([]error, len(msgs))
 			for i := range errs {

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/douyin-backend/douyin/internal/batch"
 	"github.com/douyin-backend/douyin/internal/cache"
-	"github.com/douyin-backend/douyin/internal/db"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
@@ -25,7 +25,7 @@ type Service struct {
 	// readModel serves likes ahead of SQL (nil: read SQL).
 	readModel ReadModel
 	// likes writes the consumed events in shared transactions.
-	likes *db.Batcher[event.LikeEvent, Committed]
+	likes *batch.Batcher[event.LikeEvent, Committed]
 	// authors remembers the author of each liked video (immutable), saving a call per like.
 	authors *cache.LocalRecords[videoAuthor]
 	log     *slog.Logger
@@ -37,7 +37,7 @@ var _ favoriteapi.FavoriteService = (*Service)(nil)
 // Subscribe to start writing likes to the store.
 func New(store Store, videos videoapi.VideoService, queue mq.Producer, opts ...Option) *Service {
 	s := &Service{store: store, videos: videos, queue: queue, log: slog.Default()}
-	s.likes = db.NewBatcher(maxLikeBatch, s.applyLikes)
+	s.likes = batch.New(maxLikeBatch, s.applyLikes)
 	s.authors = cache.NewLocalRecords("favorite:authors", time.Hour, maxRememberedAuthors, func(a videoAuthor) int64 { return a.VideoID })
 	for _, o := range opts {
 		o(s)

@@ -1,4 +1,4 @@
-package db
+package batch
 
 import (
 	"context"
@@ -18,7 +18,7 @@ func TestBatcherGroupsConcurrentCalls(t *testing.T) {
 		gate             = make(chan struct{})
 		once             sync.Once
 	)
-	b := NewBatcher(8, func(_ context.Context, items []int) ([]string, []error) {
+	b := New(8, func(_ context.Context, items []int) ([]string, []error) {
 		// Hold the first batch until every caller queued, so later batches must be shared.
 		once.Do(func() { <-gate })
 		batches.Add(1)
@@ -76,7 +76,7 @@ func waitPending[T, R any](b *Batcher[T, R], n int) {
 
 // A lone caller is answered at once, and a cancelled leader still completes the others' items.
 func TestBatcherLoneCallerAndCancelledLeader(t *testing.T) {
-	b := NewBatcher(4, func(ctx context.Context, items []int) ([]int, []error) {
+	b := New(4, func(ctx context.Context, items []int) ([]int, []error) {
 		if ctx.Err() != nil {
 			return make([]int, len(items)), []error{errors.New("cancelled"), nil, nil, nil}[:len(items)]
 		}
@@ -106,7 +106,7 @@ func TestBatcherReturningCallersShareTheNextBatch(t *testing.T) {
 		mu    sync.Mutex
 		sizes []int
 	)
-	b := NewBatcher(64, func(_ context.Context, items []int) ([]int, []error) {
+	b := New(64, func(_ context.Context, items []int) ([]int, []error) {
 		mu.Lock()
 		sizes = append(sizes, len(items))
 		mu.Unlock()

@@ -1,4 +1,6 @@
-package db
+// Package batch shares one costly call (a transaction, a broker send) among the callers that
+// arrive while the previous one runs.
+package batch
 
 import (
 	"context"
@@ -7,8 +9,9 @@ import (
 )
 
 // Batcher is group commit: callers that arrive while a batch is being written queue up, and
-// the next batch writes all of them in one transaction. A single caller pays one transaction
-// as before; under load the commit (the write lock, the WAL write, the round trip) is shared.
+// the next batch writes all of them in one call (one transaction, one broker send). A single
+// caller pays one call as before; under load the call's fixed cost (the write lock, the WAL
+// write, the round trip) is shared.
 // There is no timer and no background goroutine: the caller that finds nobody writing leads,
 // and on finishing hands the lead to the first caller still waiting.
 type Batcher[T, R any] struct {
@@ -29,10 +32,10 @@ type batchCall[T, R any] struct {
 	err      error
 }
 
-// NewBatcher returns a Batcher writing at most maxBatch items per call of apply, which must
+// New returns a Batcher writing at most maxBatch items per call of apply, which must
 // return one result and one error per item, in order. apply runs with the leading caller's
 // context minus its cancellation: the items of other callers ride on it.
-func NewBatcher[T, R any](maxBatch int, apply func(ctx context.Context, items []T) ([]R, []error)) *Batcher[T, R] {
+func New[T, R any](maxBatch int, apply func(ctx context.Context, items []T) ([]R, []error)) *Batcher[T, R] {
 	return &Batcher[T, R]{apply: apply, maxBatch: max(1, maxBatch)}
 }
 
