@@ -64,8 +64,10 @@ const (
 	garbageToken = "not-a-real-token.abc.def"
 	// missingID is an id no test creates (below 2^53, as every id must be).
 	missingID = int64(1)<<52 + 424242
-	// publishTimeout bounds how long a published video may take to show up (processing is async).
-	publishTimeout  = 10 * time.Second
+	// publishTimeout bounds how long a published video may take to show up: processing is
+	// async, and the parallel tests' transcodes queue behind each other on a loaded 2-core box
+	// (10 s timed out there once). Polling ends as soon as the video shows.
+	publishTimeout  = 30 * time.Second
 	publishInterval = 100 * time.Millisecond
 )
 
