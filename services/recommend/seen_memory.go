@@ -26,7 +26,7 @@ func (s *MemorySeen) of(viewer int64) *seenSet {
 	defer s.mu.Unlock()
 	set := s.users[viewer]
 	if set == nil {
-		set = &seenSet{has: map[int64]struct{}{}}
+		set = &seenSet{}
 		s.users[viewer] = set
 	}
 	return set
@@ -43,7 +43,7 @@ func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, l
 		if len(out) == limit {
 			break
 		}
-		if _, seen := set.has[id]; !seen {
+		if !set.has.Has(id) {
 			set.add(id, now, s.maxSeen)
 			out = append(out, id)
 		}
@@ -58,7 +58,7 @@ func (s *MemorySeen) Seen(_ context.Context, viewer, cutoff int64, rank func(see
 	set.mu.Lock()
 	defer set.mu.Unlock()
 	set.expire(cutoff)
-	rank(func(id int64) bool { _, ok := set.has[id]; return ok }, len(set.has))
+	rank(set.has.Has, set.has.Len())
 	return nil
 }
 
@@ -67,7 +67,7 @@ func (s *MemorySeen) Reset(_ context.Context, viewer int64) error {
 	set := s.of(viewer)
 	set.mu.Lock()
 	defer set.mu.Unlock()
-	clear(set.has)
+	set.has.Clear()
 	set.order = set.order[:0]
 	return nil
 }
@@ -75,7 +75,7 @@ func (s *MemorySeen) Reset(_ context.Context, viewer int64) error {
 // seenSet is one viewer's: the videos returned to them, and each with when in that order.
 type seenSet struct {
 	mu    sync.Mutex
-	has   map[int64]struct{}
+	has   idSet
 	order []seenEntry
 }
 
@@ -84,10 +84,10 @@ type seenEntry struct{ id, at int64 }
 // add records id, which is not in the set, as returned at now, forgetting the oldest past
 // maxSeen.
 func (s *seenSet) add(id, now int64, maxSeen int) {
-	s.has[id] = struct{}{}
+	s.has.Add(id)
 	s.order = append(s.order, seenEntry{id, now})
 	for len(s.order) > maxSeen {
-		delete(s.has, s.order[0].id)
+		s.has.Delete(s.order[0].id)
 		s.order = s.order[1:]
 	}
 }
@@ -96,7 +96,7 @@ func (s *seenSet) add(id, now int64, maxSeen int) {
 func (s *seenSet) expire(cutoff int64) {
 	n := 0
 	for n < len(s.order) && s.order[n].at < cutoff {
-		delete(s.has, s.order[n].id)
+		s.has.Delete(s.order[n].id)
 		n++
 	}
 	s.order = s.order[n:]

@@ -1,0 +1,103 @@
+package recommend
+
+import "math/bits"
+
+// idSet is a set of positive int64 ids in one flat table (open addressing, linear probing):
+// a membership test reads one or two adjacent slots instead of a Go map's hash groups, and a
+// set of thousands of ids is one allocation. Deletion shifts the following run back instead
+// of leaving tombstones, so a set that keeps forgetting its oldest ids (a seen set at its
+// bound) never fills up with dead slots. Not safe for concurrent use.
+type idSet struct {
+	slots []int64 // 0: empty; len is a power of two
+	shift uint    // 64 - log2(len(slots)): the product's top bits index the table
+	n     int
+}
+
+// idSetMinSlots is the smallest table: a viewer's first page fits without growing.
+const idSetMinSlots = 64
+
+// slot spreads ids (often consecutive) over the table: Fibonacci hashing, the top bits of the
+// product.
+func (s *idSet) slot(id int64) int {
+	return int((uint64(id) * 0x9E3779B97F4A7C15) >> s.shift)
+}
+
+// Len is the number of ids held.
+func (s *idSet) Len() int { return s.n }
+
+// Has reports whether id is in the set.
+func (s *idSet) Has(id int64) bool {
+	if s.n == 0 {
+		return false
+	}
+	mask := len(s.slots) - 1
+	for i := s.slot(id); ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case id:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+// Add puts id (positive) in the set and reports whether it was absent.
+func (s *idSet) Add(id int64) bool {
+	if 4*(s.n+1) > 3*len(s.slots) { // keep at most 3/4 full: probe runs stay short
+		s.resize(max(idSetMinSlots, 2*len(s.slots)))
+	}
+	mask := len(s.slots) - 1
+	for i := s.slot(id); ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case id:
+			return false
+		case 0:
+			s.slots[i] = id
+			s.n++
+			return true
+		}
+	}
+}
+
+// Delete removes id if present: the ids after it in its probe run move back into the hole
+// when their home slot allows, so every run stays unbroken without tombstones.
+func (s *idSet) Delete(id int64) {
+	if s.n == 0 {
+		return
+	}
+	mask := len(s.slots) - 1
+	i := s.slot(id)
+	for s.slots[i] != id {
+		if s.slots[i] == 0 {
+			return
+		}
+		i = (i + 1) & mask
+	}
+	for j := (i + 1) & mask; s.slots[j] != 0; j = (j + 1) & mask {
+		// The id at j may fill hole i unless its home lies cyclically in (i, j].
+		home := s.slot(s.slots[j])
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			s.slots[i] = s.slots[j]
+			i = j
+		}
+	}
+	s.slots[i] = 0
+	s.n--
+}
+
+// Clear empties the set, keeping its table.
+func (s *idSet) Clear() {
+	clear(s.slots)
+	s.n = 0
+}
+
+func (s *idSet) resize(slots int) {
+	old := s.slots
+	s.slots, s.n = make([]int64, slots), 0
+	s.shift = 64 - uint(bits.TrailingZeros(uint(slots)))
+	for _, id := range old {
+		if id != 0 {
+			s.Add(id)
+		}
+	}
+}
