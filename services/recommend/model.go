@@ -44,8 +44,9 @@ const (
 	// trendingMaxAgeMillis: the popular-and-fresh list is rebuilt when older than this...
 	trendingMaxAgeMillis = 1000
 	// trendingBuildShare: ...or than this many times its last build took, so that ordering a
-	// large catalogue costs at most about 1/trendingBuildShare of a core.
-	trendingBuildShare = 20
+	// large catalogue costs at most about 1/trendingBuildShare of a core (at 100 000 videos a
+	// build takes tens of ms: at 1/20 that was a few percent of a core, as much as a page).
+	trendingBuildShare = 100
 )
 
 // videoState is what the model knows of a ready video.
@@ -91,7 +92,7 @@ type Model struct {
 
 	trendMu sync.Mutex
 	// trending is the whole catalogue ordered by popularity and freshness.
-	trending   []int64
+	trending   []candidate
 	trendBuilt int64
 	// trendEvery is how long the list is kept before it is rebuilt (ms).
 	trendEvery int64
@@ -247,6 +248,19 @@ type scored struct {
 	score float64
 }
 
+// candidate is a video a ranking may return, with its state: a ranking reads each
+// candidate's author, age and heat without looking it up again (mu held for reading).
+type candidate struct {
+	id int64
+	v  *videoState
+}
+
+// tasted is a candidate of one ranking with its taste score (0 for one the walk did not reach).
+type tasted struct {
+	candidate
+	taste float64
+}
+
 // Rank returns every candidate for viewerID (0: anonymous) that keep accepts, best first,
 // at most want of them (0: no limit). Candidates are the taste walk's and the trending
 // list's, which orders the whole catalogue. The viewer's own and liked videos are never
@@ -284,68 +298,64 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 	if viewerID > 0 {
 		u = m.users[viewerID]
 	}
+	candidates := make([]tasted, 0, tasteCandidates+trendingPool+want)
+	var picked idSet
 	// keep first: past the head of the trending list, most videos a deep scroller meets are
 	// ones they have seen.
-	accept := func(id int64) bool {
+	add := func(id int64, v *videoState, taste float64) {
 		if keep != nil && !keep(id) {
-			return false
+			return
 		}
-		v := m.videos[id]
 		if v == nil || v.author == viewerID {
-			return false
+			return
 		}
 		if u != nil {
 			if _, liked := u.likes[id]; liked {
-				return false
+				return
 			}
 		}
-		return true
-	}
-	candidates := make(map[int64]struct{}, tasteCandidates+trendingPool+want)
-	for id := range taste {
-		if accept(id) {
-			candidates[id] = struct{}{}
+		if picked.Add(id) {
+			candidates = append(candidates, tasted{candidate{id, v}, taste})
 		}
+	}
+	for id, sc := range taste {
+		add(id, m.videos[id], sc)
 	}
 	m.trendMu.Lock()
 	trending := m.trending
 	m.trendMu.Unlock()
-	for i, id := range trending {
+	for i, c := range trending {
 		// The head of the list, deeper only while the ranking is short: the viewer has seen
 		// the head. The walk costs what the viewer has seen plus want, however large the
 		// catalogue.
 		if i >= trendingPool && (want == 0 || len(candidates) >= want) {
 			break
 		}
-		if accept(id) {
-			candidates[id] = struct{}{}
-		}
+		add(c.id, c.v, 0) // not reached by the walk: what it reached was added above
 	}
 	// Too few, and the list does not have every video yet (the first request, or videos
 	// newer than the list): rank the whole catalogue.
 	if want > 0 && len(candidates) < min(want, pageSize) && len(trending) < len(m.videos) {
-		for id := range m.videos {
-			if accept(id) {
-				candidates[id] = struct{}{}
-			}
+		for id, v := range m.videos {
+			add(id, v, 0)
 		}
 	}
-	return m.order(candidates, taste, u, nowMillis, want)
+	return m.order(candidates, u, nowMillis, want)
 }
 
 // order scores candidates and returns the best want (0: all), ties broken by newer id.
-func (m *Model) order(candidates map[int64]struct{}, taste map[int64]float64, u *userState, nowMillis int64, want int) []int64 {
+func (m *Model) order(candidates []tasted, u *userState, nowMillis int64, want int) []int64 {
 	maxTaste, maxHeat := 0.0, 0.0
-	for id := range candidates {
-		maxTaste = max(maxTaste, taste[id])
-		maxHeat = max(maxHeat, m.videos[id].heat)
+	for _, c := range candidates {
+		maxTaste = max(maxTaste, c.taste)
+		maxHeat = max(maxHeat, c.v.heat)
 	}
 	list := make([]scored, 0, len(candidates))
-	for id := range candidates {
-		v := m.videos[id]
+	for _, c := range candidates {
+		v := c.v
 		s := weightFresh * freshness(v.createdAt, nowMillis)
 		if maxTaste > 0 {
-			s += weightTaste * taste[id] / maxTaste
+			s += weightTaste * c.taste / maxTaste
 		}
 		if maxHeat > 0 {
 			s += weightPopular * v.heat / maxHeat
@@ -353,7 +363,7 @@ func (m *Model) order(candidates map[int64]struct{}, taste map[int64]float64, u 
 		if u != nil && u.followees[v.author] > 0 {
 			s += weightFollowed
 		}
-		list = append(list, scored{id, s})
+		list = append(list, scored{c.id, s})
 	}
 	if want > 0 && len(list) > 4*want {
 		// A catalogue-wide ranking: keep the best want in a heap before sorting them.
@@ -428,12 +438,12 @@ func (m *Model) Trending(nowMillis int64, want int, keep func(int64) bool) []int
 	m.trendMu.Lock()
 	defer m.trendMu.Unlock()
 	out := make([]int64, 0, want)
-	for _, id := range m.trending {
+	for _, c := range m.trending {
 		if len(out) == want {
 			break
 		}
-		if keep == nil || keep(id) {
-			out = append(out, id)
+		if keep == nil || keep(c.id) {
+			out = append(out, c.id)
 		}
 	}
 	return out
@@ -536,22 +546,26 @@ func (m *Model) refreshTrending(nowMillis int64) {
 		maxHeat = max(maxHeat, v.heat)
 	}
 	// The same score as order's without taste or follows.
-	list := make([]scored, 0, len(m.videos))
+	type entry struct {
+		scored
+		v *videoState
+	}
+	list := make([]entry, 0, len(m.videos))
 	for id, v := range m.videos {
 		sc := weightFresh * freshness(v.createdAt, nowMillis)
 		if maxHeat > 0 {
 			sc += weightPopular * v.heat / maxHeat
 		}
-		list = append(list, scored{id, sc})
+		list = append(list, entry{scored{id, sc}, v})
 	}
 	m.mu.RUnlock()
-	slices.SortFunc(list, byScore)
-	ids := make([]int64, len(list))
+	slices.SortFunc(list, func(a, b entry) int { return byScore(a.scored, b.scored) })
+	ordered := make([]candidate, len(list))
 	for i, e := range list {
-		ids[i] = e.id
+		ordered[i] = candidate{e.id, e.v}
 	}
 	m.trendMu.Lock()
-	m.trending = ids
+	m.trending = ordered
 	m.trendEvery = trendingBuildShare * time.Since(started).Milliseconds()
 	m.trendMu.Unlock()
 }

@@ -16,13 +16,15 @@ func (s *Service) MGetVideos(ctx context.Context, req *videoapi.MGetVideosReques
 	if len(want) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d video_ids per request", ids.MaxBatch)
 	}
-	vs, err := s.readyVideos(ctx, want)
+	// The feed's path: records copied once, out of the cache in order, into one allocation
+	// (a recommended page is 30 scattered ids, every one a lookup).
+	vs, err := s.readyVideosInOrder(ctx, want)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[int64]*videoapi.VideoRecord, len(vs))
-	for id, v := range vs {
-		out[id] = s.record(&v)
+	for _, r := range s.records(vs) {
+		out[r.Id] = r
 	}
 	return &videoapi.MGetVideosResponse{Videos: out}, nil
 }
@@ -38,14 +40,8 @@ func (s *Service) records(vs []Video) []*videoapi.VideoRecord {
 	return out
 }
 
-// record is v as the RPC returns it, its blob keys resolved to URLs now (signed URLs expire).
-func (s *Service) record(v *Video) *videoapi.VideoRecord {
-	r := &videoapi.VideoRecord{}
-	s.fillRecord(r, v)
-	return r
-}
-
-// fillRecord sets *r to record(v).
+// fillRecord sets *r to v as the RPC returns it, its blob keys resolved to URLs now (signed
+// URLs expire).
 func (s *Service) fillRecord(r *videoapi.VideoRecord, v *Video) {
 	*r = videoapi.VideoRecord{
 		Id:        v.ID,
