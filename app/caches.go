@@ -62,7 +62,7 @@ func newSharedState(cfg cache.Config, rec recommend.Config, r *cache.Redis, metr
 			follows:        relation.NewMemoryCache(cfg.TTL, cfg.CounterTTL, embeddedCacheEntries),
 			liveComments:   live.NewLocal(),
 			recommendState: recommend.NewMemoryState(recommend.NewModel(db.NowMillis())),
-			recommendSeen:  recommend.NewMemorySeen(rec.MaxSeen),
+			recommendSeen:  recommend.NewMemorySeen(rec.MaxSeen, embeddedCacheEntries),
 		}
 	}
 	return sharedState{

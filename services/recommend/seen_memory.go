@@ -1,42 +1,104 @@
 package recommend
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
+	"sync/atomic"
+
+	"github.com/douyin-backend/douyin/internal/cache"
 )
 
 // MemorySeen is the SeenStore of the embedded mode: each viewer's set in process, at most
-// maxSeen videos each, the oldest forgotten first.
+// maxSeen videos each, the oldest forgotten first, and at most maxIDs over every viewer:
+// past that, the sets of the viewers idle longest are forgotten whole (they may then be shown
+// a video again, as after their seen window).
 type MemorySeen struct {
-	maxSeen int
-	mu      sync.Mutex
-	users   map[int64]*seenSet
+	maxSeen, maxIDs int
+	mu              sync.Mutex
+	users           map[int64]*seenSet
+	// ids counts the ids held over every viewer's set.
+	ids atomic.Int64
 }
 
-var _ SeenStore = (*MemorySeen)(nil)
+var (
+	_ SeenStore   = (*MemorySeen)(nil)
+	_ cache.Sized = (*MemorySeen)(nil)
+)
 
-// NewMemorySeen returns an empty store keeping at most maxSeen videos per viewer.
-func NewMemorySeen(maxSeen int) *MemorySeen {
-	return &MemorySeen{maxSeen: maxSeen, users: map[int64]*seenSet{}}
+// NewMemorySeen returns an empty store keeping at most maxSeen videos per viewer and maxIDs
+// over all of them.
+func NewMemorySeen(maxSeen, maxIDs int) *MemorySeen {
+	return &MemorySeen{maxSeen: maxSeen, maxIDs: max(maxIDs, maxSeen), users: map[int64]*seenSet{}}
 }
 
-// of returns the viewer's set, created empty.
-func (s *MemorySeen) of(viewer int64) *seenSet {
+// Sizes reports the ids held against their bound, as recommend:seen.
+func (s *MemorySeen) Sizes() []cache.Size {
+	return []cache.Size{{Name: "recommend:seen", Entries: int(s.ids.Load()), MaxEntries: s.maxIDs}}
+}
+
+// lock returns the viewer's set, created empty, locked, and marked used at now.
+func (s *MemorySeen) lock(viewer, now int64) *seenSet {
+	for {
+		s.mu.Lock()
+		set := s.users[viewer]
+		if set == nil {
+			set = &seenSet{}
+			s.users[viewer] = set
+		}
+		s.mu.Unlock()
+		set.mu.Lock()
+		if !set.forgotten {
+			set.lastUsed = max(set.lastUsed, now)
+			return set
+		}
+		set.mu.Unlock() // forgotten meanwhile: a new one is in the map
+	}
+}
+
+// unlock releases set, counting the change of its size since the caller locked it, and
+// forgets idle viewers' sets when the store is over its bound.
+func (s *MemorySeen) unlock(set *seenSet, sizeAtLock int) {
+	s.ids.Add(int64(set.has.Len() - sizeAtLock))
+	set.mu.Unlock()
+	if s.ids.Load() > int64(s.maxIDs) {
+		s.forgetIdle()
+	}
+}
+
+// forgetIdle drops the sets of the viewers idle longest until the store holds at most 9/10
+// of its bound: dropping a tenth at a time keeps this sort rare.
+func (s *MemorySeen) forgetIdle() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	set := s.users[viewer]
-	if set == nil {
-		set = &seenSet{}
-		s.users[viewer] = set
+	type idle struct {
+		viewer, lastUsed int64
 	}
-	return set
+	all := make([]idle, 0, len(s.users))
+	for viewer, set := range s.users {
+		set.mu.Lock()
+		all = append(all, idle{viewer, set.lastUsed})
+		set.mu.Unlock()
+	}
+	slices.SortFunc(all, func(a, b idle) int { return cmp.Compare(a.lastUsed, b.lastUsed) })
+	for _, e := range all {
+		if s.ids.Load() <= int64(s.maxIDs)*9/10 {
+			return
+		}
+		set := s.users[e.viewer]
+		set.mu.Lock()
+		set.forgotten = true
+		s.ids.Add(-int64(set.has.Len()))
+		set.mu.Unlock()
+		delete(s.users, e.viewer)
+	}
 }
 
 // Take picks the first limit unseen candidates and records them.
 func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, limit int, now, cutoff int64) ([]int64, error) {
-	set := s.of(viewer)
-	set.mu.Lock()
-	defer set.mu.Unlock()
+	set := s.lock(viewer, now)
+	size := set.has.Len()
 	set.expire(cutoff)
 	out := make([]int64, 0, min(limit, len(candidates)))
 	for _, id := range candidates {
@@ -48,27 +110,28 @@ func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, l
 			out = append(out, id)
 		}
 	}
+	s.unlock(set, size)
 	return out, nil
 }
 
 // Seen calls rank with the viewer's set locked: it blocks only this viewer's pages, which
 // their ranking serialises anyway.
 func (s *MemorySeen) Seen(_ context.Context, viewer, cutoff int64, rank func(seen func(int64) bool, n int)) error {
-	set := s.of(viewer)
-	set.mu.Lock()
-	defer set.mu.Unlock()
+	set := s.lock(viewer, 0)
+	size := set.has.Len()
 	set.expire(cutoff)
 	rank(set.has.Has, set.has.Len())
+	s.unlock(set, size)
 	return nil
 }
 
 // Reset empties the viewer's set.
 func (s *MemorySeen) Reset(_ context.Context, viewer int64) error {
-	set := s.of(viewer)
-	set.mu.Lock()
-	defer set.mu.Unlock()
+	set := s.lock(viewer, 0)
+	size := set.has.Len()
 	set.has.Clear()
 	set.order = set.order[:0]
+	s.unlock(set, size)
 	return nil
 }
 
@@ -77,6 +140,11 @@ type seenSet struct {
 	mu    sync.Mutex
 	has   idSet
 	order []seenEntry
+	// lastUsed is when the viewer was last given a page (Unix ms): the idlest are forgotten
+	// first when the store is over its bound.
+	lastUsed int64
+	// forgotten: dropped from the store; a caller that locked it late takes the new one.
+	forgotten bool
 }
 
 type seenEntry struct{ id, at int64 }

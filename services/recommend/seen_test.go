@@ -15,7 +15,7 @@ import (
 func TestSeenStores(t *testing.T) {
 	r, _ := cachetest.New(t)
 	for name, store := range map[string]SeenStore{
-		"memory": NewMemorySeen(5),
+		"memory": NewMemorySeen(5, 100),
 		"redis":  NewRedisSeen(r, 5, time.Hour),
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -101,5 +101,39 @@ func TestPagesContinueAcrossInstances(t *testing.T) {
 			}
 			seen[id] = true
 		}
+	}
+}
+
+// TestMemorySeenBound: past its bound over all viewers, the store forgets the sets of the
+// viewers idle longest, and reports its size.
+func TestMemorySeenBound(t *testing.T) {
+	store := NewMemorySeen(10, 30)
+	ctx := context.Background()
+	for viewer := int64(1); viewer <= 3; viewer++ {
+		if _, err := store.Take(ctx, viewer, span(1, 10), 10, testNow+viewer, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := store.Sizes()[0]; got.Name != "recommend:seen" || got.Entries != 30 || got.MaxEntries != 30 {
+		t.Fatalf("sizes %+v, want recommend:seen 30 of 30", got)
+	}
+	// Viewer 1 comes back; viewer 4 pushes the store over: viewer 2, idle longest, is forgotten.
+	if _, err := store.Take(ctx, 1, span(11, 1), 1, testNow+10, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Take(ctx, 4, span(1, 5), 5, testNow+11, 0); err != nil {
+		t.Fatal(err)
+	}
+	for viewer, want := range map[int64]int{1: 10, 2: 0, 3: 10, 4: 5} {
+		if err := store.Seen(ctx, viewer, 0, func(_ func(int64) bool, n int) {
+			if n != want {
+				t.Errorf("viewer %d has %d seen, want %d", viewer, n, want)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := store.Sizes()[0].Entries; got != 25 {
+		t.Errorf("%d ids held, want 25", got)
 	}
 }

@@ -17,6 +17,9 @@ import (
 // pageSize is both the default and the largest page.
 const pageSize = 30
 
+// defaultSeenIDs bounds the default seen store's ids over all viewers (New without WithSeen).
+const defaultSeenIDs = 1 << 20
+
 // Config holds the recommender's settings.
 type Config struct {
 	// SeenWindow is how long a video returned to a viewer is not returned to them again
@@ -84,7 +87,7 @@ func New(ctx context.Context, cfg Config, source Source, opts ...Option) (*Servi
 		s.state = NewMemoryState(NewModel(s.now()))
 	}
 	if s.seen == nil {
-		s.seen = NewMemorySeen(cfg.MaxSeen)
+		s.seen = NewMemorySeen(cfg.MaxSeen, defaultSeenIDs)
 	}
 	started := time.Now()
 	if err := s.state.Start(ctx, source); err != nil {
