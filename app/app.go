@@ -344,8 +344,12 @@ func (a *App) initUser() (err error) {
 
 func (a *App) initVideo() (err error) {
 	if !a.local(Video) {
-		a.videos, err = remote(a, Video, videoservice.NewClient, videoservice.NewServiceAdapter)
-		return err
+		remoteVideos, err := remote(a, Video, videoservice.NewClient, videoservice.NewServiceAdapter)
+		if err != nil {
+			return err
+		}
+		a.videos = newMergedNewestFeed(remoteVideos)
+		return nil
 	}
 	opts := []video.Option{video.WithLogger(a.log.With("module", Video)), video.WithRecordCache(a.shared.videoRecords),
 		video.WithWorkCountCache(a.shared.workCounts), video.WithTimeline(a.shared.timeline)}
@@ -381,8 +385,12 @@ func (a *App) initFavorite() (err error) {
 
 func (a *App) initComment() (err error) {
 	if !a.local(Comment) {
-		a.comments, err = remote(a, Comment, commentservice.NewClient, commentservice.NewServiceAdapter)
-		return err
+		remoteComments, err := remote(a, Comment, commentservice.NewClient, commentservice.NewServiceAdapter)
+		if err != nil {
+			return err
+		}
+		a.comments = newMergedCommentCounts(remoteComments)
+		return nil
 	}
 	svc := comment.New(comment.NewSQLStore(a.gdb), a.videos, comment.WithCountCache(a.shared.commentCounts),
 		comment.WithListCache(a.shared.commentLists),

@@ -68,49 +68,81 @@ func (g *Gateway) fetch(required func(), optionals ...func()) {
 // profiles are required; the rest are optional parts.
 func (g *Gateway) users(ctx context.Context, scope pageScope, viewer int64, userIDs []int64) (map[int64]*base.User, error) {
 	userIDs = ids.Unique(userIDs)
-	out := make(map[int64]*base.User, len(userIDs))
-	if len(userIDs) == 0 {
-		return out, nil
+	parts := userParts{}
+	if err := g.fetchUsers(ctx, scope, viewer, userIDs, &parts); err != nil {
+		return nil, err
 	}
-	// The optional parts start empty: a part that fails leaves zero counts and false flags.
-	relations := &relationapi.MGetRelationsResponse{}
-	favorites := &favoriteapi.MGetUserFavoriteStatsResponse{}
-	works := &videoapi.MGetWorkCountsResponse{}
-	var profiles *userapi.MGetUsersResponse
+	return parts.build(scope, viewer, userIDs), nil
+}
+
+// userParts are the answers a User is built from. A caller that has an optional part already
+// (from a call it makes anyway) sets it, or its have flag for one it fetches itself, and
+// fetchUsers leaves that part out.
+type userParts struct {
+	profiles      *userapi.MGetUsersResponse
+	relations     map[int64]*relationapi.UserRelationInfo
+	favorites     map[int64]*favoriteapi.UserFavoriteStats
+	works         map[int64]int64
+	haveFavorites bool
+	haveWorks     bool
+}
+
+// fetchUsers fetches the parts of userIDs (unique) that parts lacks, in parallel (see fetch).
+func (g *Gateway) fetchUsers(ctx context.Context, scope pageScope, viewer int64, userIDs []int64, parts *userParts) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
 	var err error
-	g.fetch(func() {
-		profiles, err = g.deps.Users.MGetUsers(ctx, &userapi.MGetUsersRequest{UserIds: userIDs})
-	}, func() {
+	calls := []func(){func() {
 		g.optional(ctx, scope, partRelations, func() error {
 			r, err := g.deps.Relations.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: viewer, UserIds: userIDs})
 			if err == nil {
-				relations = r
+				parts.relations = r.Users
 			}
 			return err
 		})
-	}, func() {
-		g.optional(ctx, scope, partFavoriteStats, func() error {
-			r, err := g.deps.Favorites.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: userIDs})
-			if err == nil {
-				favorites = r
-			}
-			return err
+	}}
+	if !parts.haveFavorites {
+		calls = append(calls, func() { g.userFavoriteStats(ctx, scope, userIDs, parts) })
+	}
+	if !parts.haveWorks {
+		calls = append(calls, func() {
+			g.optional(ctx, scope, partWorkCounts, func() error {
+				r, err := g.deps.Videos.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs, ViewerId: viewer})
+				if err == nil {
+					parts.works = r.WorkCounts
+				}
+				return err
+			})
 		})
-	}, func() {
-		g.optional(ctx, scope, partWorkCounts, func() error {
-			r, err := g.deps.Videos.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs, ViewerId: viewer})
-			if err == nil {
-				works = r
-			}
-			return err
-		})
+	}
+	g.fetch(func() {
+		parts.profiles, err = g.deps.Users.MGetUsers(ctx, &userapi.MGetUsersRequest{UserIds: userIDs})
+	}, calls...)
+	return wrap("get users", err)
+}
+
+// userFavoriteStats fetches the favorite stats part of userIDs on its own.
+func (g *Gateway) userFavoriteStats(ctx context.Context, scope pageScope, userIDs []int64, parts *userParts) {
+	g.optional(ctx, scope, partFavoriteStats, func() error {
+		r, err := g.deps.Favorites.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: userIDs})
+		if err == nil {
+			parts.favorites = r.Users
+		}
+		return err
 	})
-	if err != nil {
-		return nil, wrap("get users", err)
+}
+
+// build is the User of every id of userIDs (unique) with a profile; a part that failed leaves
+// zero counts and false flags.
+func (parts *userParts) build(scope pageScope, viewer int64, userIDs []int64) map[int64]*base.User {
+	out := make(map[int64]*base.User, len(userIDs))
+	if parts.profiles == nil {
+		return out
 	}
 	all := make([]base.User, len(userIDs)) // one allocation for every user
 	for _, id := range userIDs {
-		p, ok := profiles.Users[id]
+		p, ok := parts.profiles.Users[id]
 		if !ok {
 			continue
 		}
@@ -121,17 +153,17 @@ func (g *Gateway) users(ctx context.Context, scope pageScope, viewer int64, user
 			Avatar:          scope.url(p.Avatar),
 			BackgroundImage: scope.url(p.BackgroundImage),
 			Signature:       p.Signature,
-			WorkCount:       works.WorkCounts[id],
+			WorkCount:       parts.works[id],
 		}
-		if r := relations.Users[id]; r != nil {
+		if r := parts.relations[id]; r != nil {
 			u.FollowCount, u.FollowerCount, u.IsFollow = r.FollowCount, r.FollowerCount, r.IsFollow && viewer != id
 		}
-		if f := favorites.Users[id]; f != nil {
+		if f := parts.favorites[id]; f != nil {
 			u.FavoriteCount, u.TotalFavorited = f.FavoriteCount, f.TotalFavorited
 		}
 		out[id] = u
 	}
-	return out, nil
+	return out
 }
 
 // usersInOrder returns users for ids in the given order, skipping ids that no longer exist.
@@ -166,6 +198,12 @@ func coverOf(r *videoapi.VideoRecord) string {
 // favorite counts and flags, and comment counts come from batch calls made together (see fetch); the authors
 // are required, the rest are optional parts.
 func (g *Gateway) videos(ctx context.Context, scope pageScope, viewer int64, records []*videoapi.VideoRecord) ([]*base.Video, error) {
+	return g.videosWith(ctx, scope, viewer, records, userParts{})
+}
+
+// videosWith is videos given the parts of the authors the caller already has. The authors'
+// favorite stats come with the videos' favorites, in one call.
+func (g *Gateway) videosWith(ctx context.Context, scope pageScope, viewer int64, records []*videoapi.VideoRecord, authors userParts) ([]*base.Video, error) {
 	out := make([]*base.Video, 0, len(records))
 	if len(records) == 0 {
 		return out, nil
@@ -175,18 +213,20 @@ func (g *Gateway) videos(ctx context.Context, scope pageScope, viewer int64, rec
 	for i, r := range records {
 		videoIDs[i], authorIDs[i] = r.Id, r.AuthorId
 	}
+	authorIDs = ids.Unique(authorIDs)
+	authors.haveFavorites = true
 	favorites := &favoriteapi.MGetVideoFavoritesResponse{}
 	comments := &commentapi.MGetCommentCountsResponse{}
-	var authors map[int64]*base.User
-	var err error
+	var favoritesErr, err error
 	g.fetch(func() {
-		authors, err = g.users(ctx, scope, viewer, authorIDs)
+		err = g.fetchUsers(ctx, scope, viewer, authorIDs, &authors)
 	}, func() {
 		g.optional(ctx, scope, partVideoLikes, func() error {
-			r, err := g.deps.Favorites.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs})
+			r, err := g.deps.Favorites.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs, UserIds: authorIDs})
 			if err == nil {
 				favorites = r
 			}
+			favoritesErr = err
 			return err
 		})
 	}, func() {
@@ -201,9 +241,19 @@ func (g *Gateway) videos(ctx context.Context, scope pageScope, viewer int64, rec
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case favorites.IsSetUsers():
+		authors.favorites = favorites.Users
+	case favoritesErr != nil:
+		g.optional(ctx, scope, partFavoriteStats, func() error { return favoritesErr })
+	default:
+		// A favorite service older than user_ids, or one that could not read them.
+		g.userFavoriteStats(ctx, scope, authorIDs, &authors)
+	}
+	byID := authors.build(scope, viewer, authorIDs)
 	all := make([]base.Video, len(records)) // one allocation for every video
 	for _, r := range records {
-		author, ok := authors[r.AuthorId]
+		author, ok := byID[r.AuthorId]
 		if !ok {
 			continue // the author is gone; never show a video without one
 		}

@@ -77,11 +77,13 @@ func (g *Gateway) anonymousFirstPage(ctx context.Context, c *app.RequestContext,
 
 // fillFeed puts the page before cursor (0: now) as viewer sees it into resp.
 func (g *Gateway) fillFeed(ctx context.Context, scope pageScope, viewer, cursor int64, resp *api.FeedResponse) error {
-	page, err := g.deps.Videos.Feed(ctx, &videoapi.FeedRequest{LatestTime: cursor, Limit: feedPageSize})
+	page, err := g.deps.Videos.Feed(ctx, &videoapi.FeedRequest{LatestTime: cursor, Limit: feedPageSize, WithWorkCounts: true, ViewerId: viewer})
 	if err != nil {
 		return wrap("feed", err)
 	}
-	videos, err := g.videos(ctx, scope, viewer, page.Videos)
+	// A video service older than with_work_counts leaves them unset: the authors' own calls ask.
+	authors := userParts{works: page.WorkCounts, haveWorks: page.IsSetWorkCounts()}
+	videos, err := g.videosWith(ctx, scope, viewer, page.Videos, authors)
 	if err != nil {
 		return err
 	}

@@ -28,21 +28,27 @@ struct VideoFavoriteInfo {
     2: bool is_favorite
 }
 
-struct MGetVideoFavoritesRequest {
-    // viewer_id is 0 for an anonymous viewer.
-    1: i64 viewer_id
-    2: list<i64> video_ids
-}
-
-struct MGetVideoFavoritesResponse {
-    1: map<i64, VideoFavoriteInfo> videos
-}
-
 struct UserFavoriteStats {
     // favorite_count is how many videos the user liked.
     1: i64 favorite_count
     // total_favorited is how many likes the user's own videos received.
     2: i64 total_favorited
+}
+
+struct MGetVideoFavoritesRequest {
+    // viewer_id is 0 for an anonymous viewer.
+    1: i64 viewer_id
+    2: list<i64> video_ids
+    // user_ids (optional) asks for these users' stats in the same answer, as
+    // MGetUserFavoriteStats would give them: a page's videos and authors in one call.
+    3: list<i64> user_ids
+}
+
+struct MGetVideoFavoritesResponse {
+    1: map<i64, VideoFavoriteInfo> videos
+    // users holds the stats of user_ids, set only when they were asked for (a service older
+    // than user_ids leaves it unset: the caller then asks MGetUserFavoriteStats).
+    2: optional map<i64, UserFavoriteStats> users
 }
 
 struct MGetUserFavoriteStatsRequest {

@@ -53,12 +53,19 @@ struct FeedRequest {
     // latest_time in Unix milliseconds: videos published strictly before it; 0 means now.
     1: i64 latest_time
     2: i32 limit
+    // with_work_counts asks for the work counts of the page's authors in the same answer, as
+    // MGetWorkCounts would give them to viewer_id (0: anonymous): one call per page.
+    3: bool with_work_counts
+    4: i64 viewer_id
 }
 
 struct FeedResponse {
     1: list<VideoRecord> videos
     // next_time is the publish time of the oldest video returned, 0 when there is none.
     2: i64 next_time
+    // work_counts of the page's authors, set only when with_work_counts asked for them (a
+    // service older than the flag leaves it unset: the caller then asks MGetWorkCounts).
+    3: optional map<i64, i64> work_counts
 }
 
 struct FollowingFeedRequest {

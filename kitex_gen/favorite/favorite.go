@@ -213,73 +213,6 @@ var fieldIDToName_VideoFavoriteInfo = map[int16]string{
 	2: "is_favorite",
 }
 
-type MGetVideoFavoritesRequest struct {
-	ViewerId int64   `thrift:"viewer_id,1" frugal:"1,default,i64" json:"viewer_id"`
-	VideoIds []int64 `thrift:"video_ids,2" frugal:"2,default,list<i64>" json:"video_ids"`
-}
-
-func NewMGetVideoFavoritesRequest() *MGetVideoFavoritesRequest {
-	return &MGetVideoFavoritesRequest{}
-}
-
-func (p *MGetVideoFavoritesRequest) InitDefault() {
-}
-
-func (p *MGetVideoFavoritesRequest) GetViewerId() (v int64) {
-	return p.ViewerId
-}
-
-func (p *MGetVideoFavoritesRequest) GetVideoIds() (v []int64) {
-	return p.VideoIds
-}
-func (p *MGetVideoFavoritesRequest) SetViewerId(val int64) {
-	p.ViewerId = val
-}
-func (p *MGetVideoFavoritesRequest) SetVideoIds(val []int64) {
-	p.VideoIds = val
-}
-
-func (p *MGetVideoFavoritesRequest) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("MGetVideoFavoritesRequest(%+v)", *p)
-}
-
-var fieldIDToName_MGetVideoFavoritesRequest = map[int16]string{
-	1: "viewer_id",
-	2: "video_ids",
-}
-
-type MGetVideoFavoritesResponse struct {
-	Videos map[int64]*VideoFavoriteInfo `thrift:"videos,1" frugal:"1,default,map<i64:VideoFavoriteInfo>" json:"videos"`
-}
-
-func NewMGetVideoFavoritesResponse() *MGetVideoFavoritesResponse {
-	return &MGetVideoFavoritesResponse{}
-}
-
-func (p *MGetVideoFavoritesResponse) InitDefault() {
-}
-
-func (p *MGetVideoFavoritesResponse) GetVideos() (v map[int64]*VideoFavoriteInfo) {
-	return p.Videos
-}
-func (p *MGetVideoFavoritesResponse) SetVideos(val map[int64]*VideoFavoriteInfo) {
-	p.Videos = val
-}
-
-func (p *MGetVideoFavoritesResponse) String() string {
-	if p == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("MGetVideoFavoritesResponse(%+v)", *p)
-}
-
-var fieldIDToName_MGetVideoFavoritesResponse = map[int16]string{
-	1: "videos",
-}
-
 type UserFavoriteStats struct {
 	FavoriteCount  int64 `thrift:"favorite_count,1" frugal:"1,default,i64" json:"favorite_count"`
 	TotalFavorited int64 `thrift:"total_favorited,2" frugal:"2,default,i64" json:"total_favorited"`
@@ -316,6 +249,100 @@ func (p *UserFavoriteStats) String() string {
 var fieldIDToName_UserFavoriteStats = map[int16]string{
 	1: "favorite_count",
 	2: "total_favorited",
+}
+
+type MGetVideoFavoritesRequest struct {
+	ViewerId int64   `thrift:"viewer_id,1" frugal:"1,default,i64" json:"viewer_id"`
+	VideoIds []int64 `thrift:"video_ids,2" frugal:"2,default,list<i64>" json:"video_ids"`
+	UserIds  []int64 `thrift:"user_ids,3" frugal:"3,default,list<i64>" json:"user_ids"`
+}
+
+func NewMGetVideoFavoritesRequest() *MGetVideoFavoritesRequest {
+	return &MGetVideoFavoritesRequest{}
+}
+
+func (p *MGetVideoFavoritesRequest) InitDefault() {
+}
+
+func (p *MGetVideoFavoritesRequest) GetViewerId() (v int64) {
+	return p.ViewerId
+}
+
+func (p *MGetVideoFavoritesRequest) GetVideoIds() (v []int64) {
+	return p.VideoIds
+}
+
+func (p *MGetVideoFavoritesRequest) GetUserIds() (v []int64) {
+	return p.UserIds
+}
+func (p *MGetVideoFavoritesRequest) SetViewerId(val int64) {
+	p.ViewerId = val
+}
+func (p *MGetVideoFavoritesRequest) SetVideoIds(val []int64) {
+	p.VideoIds = val
+}
+func (p *MGetVideoFavoritesRequest) SetUserIds(val []int64) {
+	p.UserIds = val
+}
+
+func (p *MGetVideoFavoritesRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("MGetVideoFavoritesRequest(%+v)", *p)
+}
+
+var fieldIDToName_MGetVideoFavoritesRequest = map[int16]string{
+	1: "viewer_id",
+	2: "video_ids",
+	3: "user_ids",
+}
+
+type MGetVideoFavoritesResponse struct {
+	Videos map[int64]*VideoFavoriteInfo `thrift:"videos,1" frugal:"1,default,map<i64:VideoFavoriteInfo>" json:"videos"`
+	Users  map[int64]*UserFavoriteStats `thrift:"users,2,optional" frugal:"2,optional,map<i64:UserFavoriteStats>" json:"users,omitempty"`
+}
+
+func NewMGetVideoFavoritesResponse() *MGetVideoFavoritesResponse {
+	return &MGetVideoFavoritesResponse{}
+}
+
+func (p *MGetVideoFavoritesResponse) InitDefault() {
+}
+
+func (p *MGetVideoFavoritesResponse) GetVideos() (v map[int64]*VideoFavoriteInfo) {
+	return p.Videos
+}
+
+var MGetVideoFavoritesResponse_Users_DEFAULT map[int64]*UserFavoriteStats
+
+func (p *MGetVideoFavoritesResponse) GetUsers() (v map[int64]*UserFavoriteStats) {
+	if !p.IsSetUsers() {
+		return MGetVideoFavoritesResponse_Users_DEFAULT
+	}
+	return p.Users
+}
+func (p *MGetVideoFavoritesResponse) SetVideos(val map[int64]*VideoFavoriteInfo) {
+	p.Videos = val
+}
+func (p *MGetVideoFavoritesResponse) SetUsers(val map[int64]*UserFavoriteStats) {
+	p.Users = val
+}
+
+func (p *MGetVideoFavoritesResponse) IsSetUsers() bool {
+	return p.Users != nil
+}
+
+func (p *MGetVideoFavoritesResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("MGetVideoFavoritesResponse(%+v)", *p)
+}
+
+var fieldIDToName_MGetVideoFavoritesResponse = map[int16]string{
+	1: "videos",
+	2: "users",
 }
 
 type MGetUserFavoriteStatsRequest struct {

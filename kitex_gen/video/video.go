@@ -277,8 +277,10 @@ var fieldIDToName_CreateVideoResponse = map[int16]string{
 }
 
 type FeedRequest struct {
-	LatestTime int64 `thrift:"latest_time,1" frugal:"1,default,i64" json:"latest_time"`
-	Limit      int32 `thrift:"limit,2" frugal:"2,default,i32" json:"limit"`
+	LatestTime     int64 `thrift:"latest_time,1" frugal:"1,default,i64" json:"latest_time"`
+	Limit          int32 `thrift:"limit,2" frugal:"2,default,i32" json:"limit"`
+	WithWorkCounts bool  `thrift:"with_work_counts,3" frugal:"3,default,bool" json:"with_work_counts"`
+	ViewerId       int64 `thrift:"viewer_id,4" frugal:"4,default,i64" json:"viewer_id"`
 }
 
 func NewFeedRequest() *FeedRequest {
@@ -295,11 +297,25 @@ func (p *FeedRequest) GetLatestTime() (v int64) {
 func (p *FeedRequest) GetLimit() (v int32) {
 	return p.Limit
 }
+
+func (p *FeedRequest) GetWithWorkCounts() (v bool) {
+	return p.WithWorkCounts
+}
+
+func (p *FeedRequest) GetViewerId() (v int64) {
+	return p.ViewerId
+}
 func (p *FeedRequest) SetLatestTime(val int64) {
 	p.LatestTime = val
 }
 func (p *FeedRequest) SetLimit(val int32) {
 	p.Limit = val
+}
+func (p *FeedRequest) SetWithWorkCounts(val bool) {
+	p.WithWorkCounts = val
+}
+func (p *FeedRequest) SetViewerId(val int64) {
+	p.ViewerId = val
 }
 
 func (p *FeedRequest) String() string {
@@ -312,11 +328,14 @@ func (p *FeedRequest) String() string {
 var fieldIDToName_FeedRequest = map[int16]string{
 	1: "latest_time",
 	2: "limit",
+	3: "with_work_counts",
+	4: "viewer_id",
 }
 
 type FeedResponse struct {
-	Videos   []*VideoRecord `thrift:"videos,1" frugal:"1,default,list<VideoRecord>" json:"videos"`
-	NextTime int64          `thrift:"next_time,2" frugal:"2,default,i64" json:"next_time"`
+	Videos     []*VideoRecord  `thrift:"videos,1" frugal:"1,default,list<VideoRecord>" json:"videos"`
+	NextTime   int64           `thrift:"next_time,2" frugal:"2,default,i64" json:"next_time"`
+	WorkCounts map[int64]int64 `thrift:"work_counts,3,optional" frugal:"3,optional,map<i64:i64>" json:"work_counts,omitempty"`
 }
 
 func NewFeedResponse() *FeedResponse {
@@ -333,11 +352,27 @@ func (p *FeedResponse) GetVideos() (v []*VideoRecord) {
 func (p *FeedResponse) GetNextTime() (v int64) {
 	return p.NextTime
 }
+
+var FeedResponse_WorkCounts_DEFAULT map[int64]int64
+
+func (p *FeedResponse) GetWorkCounts() (v map[int64]int64) {
+	if !p.IsSetWorkCounts() {
+		return FeedResponse_WorkCounts_DEFAULT
+	}
+	return p.WorkCounts
+}
 func (p *FeedResponse) SetVideos(val []*VideoRecord) {
 	p.Videos = val
 }
 func (p *FeedResponse) SetNextTime(val int64) {
 	p.NextTime = val
+}
+func (p *FeedResponse) SetWorkCounts(val map[int64]int64) {
+	p.WorkCounts = val
+}
+
+func (p *FeedResponse) IsSetWorkCounts() bool {
+	return p.WorkCounts != nil
 }
 
 func (p *FeedResponse) String() string {
@@ -350,6 +385,7 @@ func (p *FeedResponse) String() string {
 var fieldIDToName_FeedResponse = map[int16]string{
 	1: "videos",
 	2: "next_time",
+	3: "work_counts",
 }
 
 type FollowingFeedRequest struct {

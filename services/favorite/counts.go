@@ -11,28 +11,44 @@ import (
 )
 
 // MGetVideoFavorites returns the like count of every requested video and whether the viewer
-// (0: anonymous) likes it, in at most two queries.
+// (0: anonymous) likes it, in at most two queries; with user_ids also those users' counters,
+// as MGetUserFavoriteStats answers them.
 func (s *Service) MGetVideoFavorites(ctx context.Context, req *favoriteapi.MGetVideoFavoritesRequest) (*favoriteapi.MGetVideoFavoritesResponse, error) {
 	want := ids.Unique(req.VideoIds)
-	if len(want) > ids.MaxBatch {
-		return nil, errs.Invalid("at most %d video_ids per request", ids.MaxBatch)
+	users := ids.Unique(req.UserIds)
+	if len(want) > ids.MaxBatch || len(users) > ids.MaxBatch {
+		return nil, errs.Invalid("at most %d video_ids and %d user_ids per request", ids.MaxBatch, ids.MaxBatch)
 	}
-	if len(want) > 0 && s.readModel != nil {
-		if resp, served, err := s.cachedVideoFavorites(ctx, req.ViewerId, want); served {
+	resp, err := s.videoFavorites(ctx, req.ViewerId, want)
+	if err != nil || len(users) == 0 {
+		return resp, err
+	}
+	// The users' counters are an optional part of a page: without them the caller asks
+	// MGetUserFavoriteStats, whose failure it handles as it always did.
+	if resp.Users, err = s.userStats(ctx, users); err != nil {
+		s.log.WarnContext(ctx, "video favorites answered without the users' counters", "err", err)
+	}
+	return resp, nil
+}
+
+// videoFavorites is the answer of MGetVideoFavorites for videoIDs (unique) without users.
+func (s *Service) videoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (*favoriteapi.MGetVideoFavoritesResponse, error) {
+	if len(videoIDs) > 0 && s.readModel != nil {
+		if resp, served, err := s.cachedVideoFavorites(ctx, viewerID, videoIDs); served {
 			return resp, err
 		}
 	}
-	counts, err := s.store.MGetVideoCounts(ctx, want)
+	counts, err := s.store.MGetVideoCounts(ctx, videoIDs)
 	if err != nil {
 		return nil, err
 	}
 	liked := map[int64]bool{}
-	if req.ViewerId > 0 {
-		if liked, err = s.store.LikedAmong(ctx, req.ViewerId, want); err != nil {
+	if viewerID > 0 {
+		if liked, err = s.store.LikedAmong(ctx, viewerID, videoIDs); err != nil {
 			return nil, err
 		}
 	}
-	return videoFavorites(want, counts, liked), nil
+	return videoFavorites(videoIDs, counts, liked), nil
 }
 
 // MGetUserFavoriteStats returns the like counters of every requested user, zero for users
@@ -42,6 +58,15 @@ func (s *Service) MGetUserFavoriteStats(ctx context.Context, req *favoriteapi.MG
 	if len(want) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d user_ids per request", ids.MaxBatch)
 	}
+	out, err := s.userStats(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	return &favoriteapi.MGetUserFavoriteStatsResponse{Users: out}, nil
+}
+
+// userStats are the counters of every user of want (unique ids), zero for users without any.
+func (s *Service) userStats(ctx context.Context, want []int64) (map[int64]*favoriteapi.UserFavoriteStats, error) {
 	var counts map[int64]UserCount
 	served := false
 	if len(want) > 0 && s.readModel != nil {
@@ -63,7 +88,7 @@ func (s *Service) MGetUserFavoriteStats(ctx context.Context, req *favoriteapi.MG
 		stats[i] = favoriteapi.UserFavoriteStats{FavoriteCount: c.FavoriteCount, TotalFavorited: c.TotalFavorited}
 		out[id] = &stats[i]
 	}
-	return &favoriteapi.MGetUserFavoriteStatsResponse{Users: out}, nil
+	return out, nil
 }
 
 // maxFillAttempts bounds the reads of a counter whose fills keep meeting commits.

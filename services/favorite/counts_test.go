@@ -36,12 +36,35 @@ func TestBatchReadsUseConstantQueries(t *testing.T) {
 	if *queries != 1 || len(stats.Users) != len(many) {
 		t.Fatalf("MGetUserFavoriteStats(%d ids): %d queries, %d results", len(many), *queries, len(stats.Users))
 	}
+	if vf.IsSetUsers() {
+		t.Errorf("MGetVideoFavorites without user_ids answered users %v", vf.Users)
+	}
+	// With user_ids, one call answers what the two calls above did, in their queries.
+	*queries = 0
+	both, err := s.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: 1, VideoIds: many, UserIds: many})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *queries > 3 || len(both.Videos) != len(many) || !both.Videos[10].IsFavorite || len(both.Users) != len(many) {
+		t.Fatalf("MGetVideoFavorites(%d videos and users): %d queries, %d videos, %d users", len(many), *queries, len(both.Videos), len(both.Users))
+	}
+	for id, want := range stats.Users {
+		if got := both.Users[id]; got == nil || *got != *want {
+			t.Errorf("user %d: %+v with the videos, %+v alone", id, got, want)
+		}
+	}
+	if stats.Users[1].FavoriteCount != 1 {
+		t.Errorf("user 1 liked one video, stats say %d", stats.Users[1].FavoriteCount)
+	}
 	tooMany := make([]int64, ids.MaxBatch+1)
 	for i := range tooMany {
 		tooMany[i] = int64(i + 1)
 	}
 	if _, err := s.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{VideoIds: tooMany}); !errs.Is(err, base.ErrCode_InvalidParam) {
 		t.Errorf("MGetVideoFavorites(%d ids) = %v, want InvalidParam", len(tooMany), err)
+	}
+	if _, err := s.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{VideoIds: many, UserIds: tooMany}); !errs.Is(err, base.ErrCode_InvalidParam) {
+		t.Errorf("MGetVideoFavorites(%d user ids) = %v, want InvalidParam", len(tooMany), err)
 	}
 	if _, err := s.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: tooMany}); !errs.Is(err, base.ErrCode_InvalidParam) {
 		t.Errorf("MGetUserFavoriteStats(%d ids) = %v, want InvalidParam", len(tooMany), err)

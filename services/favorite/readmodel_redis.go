@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/douyin-backend/douyin/internal/batch"
 	"github.com/douyin-backend/douyin/internal/cache"
 )
 
@@ -36,14 +37,49 @@ type RedisReadModel struct {
 	r          *cache.Redis
 	setTTL     time.Duration
 	counterTTL time.Duration
+	// steps shares one pipelined round trip among the Reserve and Apply calls of concurrent
+	// likes: each script still runs atomically, in the order the calls queued.
+	steps *batch.Batcher[scriptCall, *redis.Cmd]
 }
 
 var _ ReadModel = (*RedisReadModel)(nil)
 
+// maxPipelinedSteps bounds the Reserve and Apply scripts of one round trip.
+const maxPipelinedSteps = 128
+
 // NewRedisReadModel returns the read model on r. Liked sets live setTTL and counters
 // counterTTL (both with jitter); an action renews its user's set.
 func NewRedisReadModel(r *cache.Redis, setTTL, counterTTL time.Duration) *RedisReadModel {
-	return &RedisReadModel{r: r, setTTL: setTTL, counterTTL: counterTTL}
+	m := &RedisReadModel{r: r, setTTL: setTTL, counterTTL: counterTTL}
+	m.steps = batch.New(maxPipelinedSteps, func(ctx context.Context, calls []scriptCall) ([]*redis.Cmd, []error) {
+		return m.runPipelined(ctx, calls), make([]error, len(calls)) // each command carries its own error
+	})
+	return m
+}
+
+// scriptCall is one run of a script: its keys and arguments.
+type scriptCall struct {
+	script *redis.Script
+	keys   []string
+	args   []any
+}
+
+// runPipelined runs calls in order in one pipelined round trip (EVALSHA). A Redis that lost a
+// script (a restart, SCRIPT FLUSH) answers NOSCRIPT: those run again one by one with EVAL, which loads it.
+func (m *RedisReadModel) runPipelined(ctx context.Context, calls []scriptCall) []*redis.Cmd {
+	cmds := make([]*redis.Cmd, len(calls))
+	_, _ = m.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, c := range calls {
+			cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)
+		}
+		return nil
+	}) // each command carries its own error
+	for i, cmd := range cmds {
+		if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			cmds[i] = calls[i].script.Eval(ctx, m.r.Client(), calls[i].keys, calls[i].args...)
+		}
+	}
+	return cmds
 }
 
 func (m *RedisReadModel) key(kind string, id int64) string {
@@ -97,7 +133,8 @@ return seq
 // Reserve runs reserveScript. The seq it returns is in nanoseconds, the unit of the seqs the
 // service hands out itself, so both kinds order against each other in SQL.
 func (m *RedisReadModel) Reserve(ctx context.Context, userID int64) (int64, error) {
-	seq, err := reserveScript.Run(ctx, m.r.Client(), []string{m.likedKey(userID), m.r.Key("fav:seq")}, cache.SetLoaded).Int64()
+	cmd, _ := m.steps.Do(ctx, scriptCall{reserveScript, []string{m.likedKey(userID), m.r.Key("fav:seq")}, []any{cache.SetLoaded}})
+	seq, err := cmd.Int64()
 	if err != nil {
 		return 0, fmt.Errorf("reserve a like seq for user %d in redis: %w", userID, err)
 	}
@@ -153,7 +190,8 @@ func (m *RedisReadModel) Apply(ctx context.Context, c Change, seq int64) (Applie
 	keys := append([]string{m.likedKey(c.UserID), m.countKey(c.VideoID), m.statsKey(c.UserID), m.statsKey(c.AuthorID),
 		m.stepsKey(c.UserID)}, m.pendingKeys(c)...)
 	args := append([]any{c.VideoID, liked, cache.SetLoaded, cache.TTL(m.setTTL).Milliseconds(), seq / 1000}, pendingFields(c)...)
-	res, err := applyScript.Run(ctx, m.r.Client(), keys, args...).Int64()
+	cmd, _ := m.steps.Do(ctx, scriptCall{applyScript, keys, args})
+	res, err := cmd.Int64()
 	if err != nil {
 		return Applied{}, fmt.Errorf("apply like of user %d on video %d to redis: %w", c.UserID, c.VideoID, err)
 	}
@@ -489,28 +527,20 @@ func (m *RedisReadModel) Settle(ctx context.Context, c Change, committed Committ
 	return nil
 }
 
-// SettleMany runs Settle for each settlement, in order, in one pipelined round trip; an
-// error is reported per settlement. A Redis that lost the script (a restart, SCRIPT FLUSH)
-// answers NOSCRIPT: those settle again one by one, which loads it.
+// SettleMany runs Settle for each settlement, in order, in one pipelined round trip (see
+// runPipelined); an error is reported per settlement.
 func (m *RedisReadModel) SettleMany(ctx context.Context, settlements []Settlement) []error {
+	calls := make([]scriptCall, len(settlements))
+	for i, st := range settlements {
+		keys, args := m.settleArgs(st.Change, st.Committed)
+		calls[i] = scriptCall{settleScript, keys, args}
+	}
 	errs := make([]error, len(settlements))
-	cmds := make([]*redis.Cmd, len(settlements))
-	_, _ = m.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, st := range settlements {
-			keys, args := m.settleArgs(st.Change, st.Committed)
-			cmds[i] = settleScript.EvalSha(ctx, p, keys, args...)
-		}
-		return nil
-	}) // each command carries its own error
-	for i, cmd := range cmds {
-		err := cmd.Err()
-		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-			err = m.Settle(ctx, settlements[i].Change, settlements[i].Committed)
-		} else if err != nil {
+	for i, cmd := range m.runPipelined(ctx, calls) {
+		if err := cmd.Err(); err != nil {
 			c := settlements[i].Change
-			err = fmt.Errorf("settle like of user %d on video %d in redis: %w", c.UserID, c.VideoID, err)
+			errs[i] = fmt.Errorf("settle like of user %d on video %d in redis: %w", c.UserID, c.VideoID, err)
 		}
-		errs[i] = err
 	}
 	return errs
 }

@@ -449,6 +449,24 @@ func testReadModelSurvivesFlush(t *testing.T, kind string) {
 	}
 }
 
+// Reserve, Apply and Settle run pipelined by EVALSHA: a Redis that lost its scripts (a
+// restart, SCRIPT FLUSH) answers NOSCRIPT, and the steps run again by EVAL, losing nothing.
+func TestRedisReadModelReloadsLostScripts(t *testing.T) {
+	q := &switchQueue{Memory: mq.NewMemory()}
+	f := newRMFixture(t, "redis", q, q)
+	users := []int64{1, 2, 5}
+	for _, s := range []struct {
+		user, video int64
+		action      favoriteapi.FavoriteActionType
+	}{{1, 10, like}, {5, 10, like}, {1, 20, like}, {1, 10, unlike}, {2, 20, like}} {
+		if err := f.r.Client().ScriptFlush(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		f.mustAct(t, s.user, s.video, s.action)
+		f.assertAPIMatchesSQL(t, users, users)
+	}
+}
+
 // A read model reloaded from SQL while a like is still in the queue lacks it; the consumer's
 // step after the commit must bring it back in line.
 func TestReadModelReloadedBeforeCommitConverges(t *testing.T) {

@@ -2,6 +2,7 @@ package video
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"testing"
@@ -65,6 +66,38 @@ func testFeedPagesNewestFirst(t *testing.T, opts []Option) {
 		if len(p.Videos) != tc.want {
 			t.Errorf("Feed(limit %d) returned %d, want %d", tc.limit, len(p.Videos), tc.want)
 		}
+	}
+}
+
+// A page asked with_work_counts carries what MGetWorkCounts answers for its authors, the
+// viewer's own count included; without the flag it carries none.
+func TestFeedWithWorkCounts(t *testing.T) { runVariants(t, testFeedWithWorkCounts) }
+
+func testFeedWithWorkCounts(t *testing.T, opts []Option) {
+	f := newFixture(t, opts...)
+	ctx := context.Background()
+	for i := range 5 {
+		f.publish(t, int64(1+i%2), "v"+strconv.Itoa(i))
+	}
+	// The viewer's processing video counts in their own work count only.
+	if _, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: 2, Title: "p", SourceKey: "uploads/p.mp4"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, viewer := range []int64{0, 2} {
+		page, err := f.svc.Feed(ctx, &videoapi.FeedRequest{WithWorkCounts: true, ViewerId: viewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := f.svc.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: []int64{1, 2}, ViewerId: viewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !page.IsSetWorkCounts() || !maps.Equal(page.WorkCounts, want.WorkCounts) {
+			t.Errorf("viewer %d: feed work counts %v, want %v", viewer, page.WorkCounts, want.WorkCounts)
+		}
+	}
+	if page, err := f.svc.Feed(ctx, &videoapi.FeedRequest{}); err != nil || page.IsSetWorkCounts() {
+		t.Errorf("feed without the flag: work counts %v (set %v), %v; want unset", page.GetWorkCounts(), page.IsSetWorkCounts(), err)
 	}
 }
 

@@ -16,12 +16,21 @@ func (s *Service) MGetWorkCounts(ctx context.Context, req *videoapi.MGetWorkCoun
 	if len(want) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d user_ids per request", ids.MaxBatch)
 	}
+	out, err := s.countWorks(ctx, want, req.ViewerId)
+	if err != nil {
+		return nil, err
+	}
+	return &videoapi.MGetWorkCountsResponse{WorkCounts: out}, nil
+}
+
+// countWorks is the work count of every user of want (unique ids) as viewer sees it.
+func (s *Service) countWorks(ctx context.Context, want []int64, viewer int64) (map[int64]int64, error) {
 	// The viewer's own list shows their unready videos too: their count is what it shows, read
 	// by ownWorkCount (the shared count cache can predate the commit that made one ready).
 	others := want
-	ownAsked := req.ViewerId > 0 && slices.Contains(want, req.ViewerId)
+	ownAsked := viewer > 0 && slices.Contains(want, viewer)
 	if ownAsked {
-		others = slices.DeleteFunc(slices.Clone(want), func(id int64) bool { return id == req.ViewerId })
+		others = slices.DeleteFunc(slices.Clone(want), func(id int64) bool { return id == viewer })
 	}
 	stored, err := cache.CountsThrough(ctx, s.workCounts, others, s.store.MGetWorkCounts, s.log)
 	if err != nil {
@@ -29,11 +38,11 @@ func (s *Service) MGetWorkCounts(ctx context.Context, req *videoapi.MGetWorkCoun
 	}
 	out := cache.WithZeros(others, stored)
 	if ownAsked {
-		if out[req.ViewerId], err = s.ownWorkCount(ctx, req.ViewerId); err != nil {
+		if out[viewer], err = s.ownWorkCount(ctx, viewer); err != nil {
 			return nil, err
 		}
 	}
-	return &videoapi.MGetWorkCountsResponse{WorkCounts: out}, nil
+	return out, nil
 }
 
 // ownWorkCount is what author's own publish list counts, from the own-count cache when there

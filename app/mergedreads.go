@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"slices"
+
+	"github.com/douyin-backend/douyin/internal/batch"
+	"github.com/douyin-backend/douyin/internal/ids"
+	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+)
+
+// Merged reads: a remote service whose concurrent identical-kind reads share one call. A call
+// waits only while another is in flight, and is answered by one that starts after it
+// arrived, so a caller still sees every write committed before it asked. The shared call is
+// traced under the request that leads it; it uses the service's existing methods, so a
+// gateway with merged reads works in front of any version of the services.
+
+// mergedCommentCounts is a remote comment service whose concurrent MGetCommentCounts calls
+// share one call: every page asks for its videos' counts, and under load many pages (the
+// newest feed page above all) ask at once, mostly for the same videos.
+type mergedCommentCounts struct {
+	commentapi.CommentService
+	counts *batch.Batcher[[]int64, map[int64]int64]
+}
+
+// maxMergedPages bounds the callers of one merged call: full feed pages (30 videos) that
+// fit into one call's ids.MaxBatch.
+const maxMergedPages = ids.MaxBatch / 30
+
+func newMergedCommentCounts(remote commentapi.CommentService) *mergedCommentCounts {
+	m := &mergedCommentCounts{CommentService: remote}
+	m.counts = batch.New(maxMergedPages, m.countsOfAll)
+	return m
+}
+
+// MGetCommentCounts answers from the next merged call. The map is shared among the
+// callers of that call: they only read it.
+func (m *mergedCommentCounts) MGetCommentCounts(ctx context.Context, req *commentapi.MGetCommentCountsRequest) (*commentapi.MGetCommentCountsResponse, error) {
+	if len(req.VideoIds) > ids.MaxBatch {
+		return m.CommentService.MGetCommentCounts(ctx, req) // the service's own refusal
+	}
+	counts, err := m.counts.Do(ctx, req.VideoIds)
+	if err != nil {
+		return nil, err
+	}
+	return &commentapi.MGetCommentCountsResponse{CommentCounts: counts}, nil
+}
+
+// countsOfAll asks for the counts of every caller's videos, in as few calls as ids.MaxBatch
+// allows.
+func (m *mergedCommentCounts) countsOfAll(ctx context.Context, asks [][]int64) ([]map[int64]int64, []error) {
+	results := make([]map[int64]int64, len(asks))
+	errs := make([]error, len(asks))
+	for first := 0; first < len(asks); {
+		union := make([]int64, 0, ids.MaxBatch)
+		last := first
+		for last < len(asks) && len(union)+len(asks[last]) <= ids.MaxBatch {
+			union = append(union, asks[last]...)
+			last++
+		}
+		resp, err := m.CommentService.MGetCommentCounts(ctx, &commentapi.MGetCommentCountsRequest{VideoIds: ids.Unique(union)})
+		for i := first; i < last; i++ {
+			if err != nil {
+				errs[i] = err
+			} else {
+				results[i] = resp.CommentCounts
+			}
+		}
+		first = last
+	}
+	return results, errs
+}
+
+// mergedNewestFeed is a remote video service whose concurrent Feed calls for the newest page
+// share one call: it is the page most viewers open, the same for all of them.
+type mergedNewestFeed struct {
+	videoapi.VideoService
+	newest *batch.Batcher[*videoapi.FeedRequest, *videoapi.FeedResponse]
+}
+
+// maxMergedFeeds bounds the callers answered by one merged call (they all get the same page).
+const maxMergedFeeds = 256
+
+func newMergedNewestFeed(remote videoapi.VideoService) *mergedNewestFeed {
+	m := &mergedNewestFeed{VideoService: remote}
+	m.newest = batch.New(maxMergedFeeds, m.newestPages)
+	return m
+}
+
+// Feed answers a newest page from the next merged call, any other page with its own call.
+// The records and counts are shared among the callers of that call: they only read them.
+func (m *mergedNewestFeed) Feed(ctx context.Context, req *videoapi.FeedRequest) (*videoapi.FeedResponse, error) {
+	if req.LatestTime != 0 {
+		return m.VideoService.Feed(ctx, req)
+	}
+	return m.newest.Do(ctx, req)
+}
+
+// newestPages makes one anonymous Feed call per page size asked; a caller whose viewer is an
+// author of the page gets no work counts (their own count is one only they see): the caller
+// then asks MGetWorkCounts, as of a service that does not answer them.
+func (m *mergedNewestFeed) newestPages(ctx context.Context, reqs []*videoapi.FeedRequest) ([]*videoapi.FeedResponse, []error) {
+	results := make([]*videoapi.FeedResponse, len(reqs))
+	errs := make([]error, len(reqs))
+	pages := map[int32]*videoapi.FeedResponse{}
+	pageErrs := map[int32]error{}
+	for i, req := range reqs {
+		page, done := pages[req.Limit]
+		if err, failed := pageErrs[req.Limit]; failed {
+			errs[i] = err
+			continue
+		}
+		if !done {
+			var err error
+			page, err = m.VideoService.Feed(ctx, &videoapi.FeedRequest{Limit: req.Limit, WithWorkCounts: true})
+			if err != nil {
+				pageErrs[req.Limit], errs[i] = err, err
+				continue
+			}
+			pages[req.Limit] = page
+		}
+		own := *page
+		if !req.WithWorkCounts || slices.ContainsFunc(page.Videos, func(v *videoapi.VideoRecord) bool { return v.AuthorId == req.ViewerId }) {
+			own.WorkCounts = nil
+		}
+		results[i] = &own
+	}
+	return results, errs
+}

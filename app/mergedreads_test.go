@@ -1,0 +1,174 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+
+	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+)
+
+// gatedComments answers each video's count as its id times ten, recording every call; while
+// gate is open (not nil) a call waits for it to close.
+type gatedComments struct {
+	commentapi.CommentService
+	gate chan struct{}
+	fail error
+
+	mu    sync.Mutex
+	calls [][]int64
+}
+
+func (g *gatedComments) MGetCommentCounts(_ context.Context, req *commentapi.MGetCommentCountsRequest) (*commentapi.MGetCommentCountsResponse, error) {
+	g.mu.Lock()
+	g.calls = append(g.calls, slices.Sorted(slices.Values(req.VideoIds)))
+	gate := g.gate
+	g.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	if g.fail != nil {
+		return nil, g.fail
+	}
+	counts := make(map[int64]int64, len(req.VideoIds))
+	for _, id := range req.VideoIds {
+		counts[id] = id * 10
+	}
+	return &commentapi.MGetCommentCountsResponse{CommentCounts: counts}, nil
+}
+
+// Callers that arrive while a call is in flight share the next one, which starts after they
+// arrived; each gets the counts of its own videos.
+func TestMergedCommentCountsShareTheNextCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		remote := &gatedComments{gate: make(chan struct{})}
+		m := newMergedCommentCounts(remote)
+		ctx := context.Background()
+		ask := func(videoIDs ...int64) {
+			resp, err := m.MGetCommentCounts(ctx, &commentapi.MGetCommentCountsRequest{VideoIds: videoIDs})
+			if err != nil {
+				t.Errorf("%v: %v", videoIDs, err)
+				return
+			}
+			for _, id := range videoIDs {
+				if resp.CommentCounts[id] != id*10 {
+					t.Errorf("video %d: count %d, want %d", id, resp.CommentCounts[id], id*10)
+				}
+			}
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { ask(1, 2) })
+		synctest.Wait() // the first call is in flight
+		for i := range int64(5) {
+			wg.Go(func() { ask(2, 3+i) })
+		}
+		synctest.Wait() // the others wait for it
+		close(remote.gate)
+		wg.Wait()
+		want := [][]int64{{1, 2}, {2, 3, 4, 5, 6, 7}}
+		if !slices.EqualFunc(remote.calls, want, slices.Equal) {
+			t.Errorf("calls %v, want %v", remote.calls, want)
+		}
+	})
+}
+
+// A failed merged call fails each of its callers, and more pages than one call may carry are
+// split over several calls.
+func TestMergedCommentCountsFailuresAndLimits(t *testing.T) {
+	boom := errors.New("no instance")
+	m := newMergedCommentCounts(&gatedComments{fail: boom})
+	if _, err := m.MGetCommentCounts(context.Background(), &commentapi.MGetCommentCountsRequest{VideoIds: []int64{1}}); !errors.Is(err, boom) {
+		t.Errorf("failed call: %v, want %v", err, boom)
+	}
+	remote := &gatedComments{}
+	m = newMergedCommentCounts(remote)
+	pages := make([][]int64, maxMergedPages+5)
+	for i := range pages {
+		for j := range 30 {
+			pages[i] = append(pages[i], int64(i*30+j+1))
+		}
+	}
+	results, errs := m.countsOfAll(context.Background(), pages)
+	for i, page := range pages {
+		if errs[i] != nil || results[i][page[29]] != page[29]*10 {
+			t.Errorf("page %d: %v, count of %d %d", i, errs[i], page[29], results[i][page[29]])
+		}
+	}
+	if len(remote.calls) != 2 || len(remote.calls[0]) != maxMergedPages*30 {
+		t.Errorf("%d calls (first of %d ids), want 2, the first full", len(remote.calls), len(remote.calls[0]))
+	}
+}
+
+// gatedVideos answers the newest page (videos 1 and 2 by authors 7 and 8) with work counts
+// when asked, recording every call; while gate is open (not nil) a call waits for it.
+type gatedVideos struct {
+	videoapi.VideoService
+	gate chan struct{}
+
+	mu    sync.Mutex
+	calls []*videoapi.FeedRequest
+}
+
+func (g *gatedVideos) Feed(_ context.Context, req *videoapi.FeedRequest) (*videoapi.FeedResponse, error) {
+	g.mu.Lock()
+	g.calls = append(g.calls, req)
+	gate := g.gate
+	g.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	resp := &videoapi.FeedResponse{Videos: []*videoapi.VideoRecord{{Id: 2, AuthorId: 8}, {Id: 1, AuthorId: 7}}, NextTime: 100}
+	if req.WithWorkCounts {
+		resp.WorkCounts = map[int64]int64{7: 1, 8: 1}
+	}
+	return resp, nil
+}
+
+// Newest pages asked while one is in flight share the next call; a viewer who is an author of
+// the page gets no work counts (the gateway then asks for their own count), and other pages
+// are not merged.
+func TestMergedNewestFeed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		remote := &gatedVideos{gate: make(chan struct{})}
+		m := newMergedNewestFeed(remote)
+		ctx := context.Background()
+		ask := func(viewer int64, wantCounts bool) {
+			resp, err := m.Feed(ctx, &videoapi.FeedRequest{Limit: 30, WithWorkCounts: true, ViewerId: viewer})
+			if err != nil || len(resp.Videos) != 2 || resp.NextTime != 100 {
+				t.Errorf("viewer %d: %+v, %v", viewer, resp, err)
+				return
+			}
+			if resp.IsSetWorkCounts() != wantCounts {
+				t.Errorf("viewer %d: work counts %v, want them: %v", viewer, resp.WorkCounts, wantCounts)
+			}
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { ask(1, true) })
+		synctest.Wait()
+		for _, viewer := range []int64{0, 2, 7, 8, 9} {
+			wg.Go(func() { ask(viewer, viewer != 7 && viewer != 8) })
+		}
+		synctest.Wait()
+		close(remote.gate)
+		wg.Wait()
+		if len(remote.calls) != 2 {
+			t.Errorf("%d calls, want 2", len(remote.calls))
+		}
+		for _, c := range remote.calls {
+			if c.ViewerId != 0 || !c.WithWorkCounts || c.LatestTime != 0 || c.Limit != 30 {
+				t.Errorf("merged call %+v, want the anonymous newest page with work counts", c)
+			}
+		}
+		remote.gate = nil
+		if _, err := m.Feed(ctx, &videoapi.FeedRequest{LatestTime: 5, Limit: 30, ViewerId: 9}); err != nil {
+			t.Fatal(err)
+		}
+		if last := remote.calls[len(remote.calls)-1]; last.LatestTime != 5 || last.ViewerId != 9 {
+			t.Errorf("an older page was asked as %+v, want the caller's own request", last)
+		}
+	})
+}

@@ -1,0 +1,190 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/common/ut"
+
+	"github.com/douyin-backend/douyin/internal/auth"
+	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
+	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
+	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+)
+
+// callLog records the service methods a page called.
+type callLog struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (l *callLog) add(method string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, method)
+}
+
+func (l *callLog) sorted() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Sorted(slices.Values(l.calls))
+}
+
+// Services of a feed page with two videos of author 3, either answering the page's combined
+// parts (work counts with the feed, the author's favorite stats with the videos') or, as a
+// service older than those fields, ignoring the asks.
+type callVideos struct {
+	videoapi.VideoService
+	log      *callLog
+	combined bool
+}
+
+func (v callVideos) Feed(_ context.Context, req *videoapi.FeedRequest) (*videoapi.FeedResponse, error) {
+	v.log.add("Feed")
+	resp := &videoapi.FeedResponse{Videos: []*videoapi.VideoRecord{
+		{Id: 8, AuthorId: 3, Title: "eight", Status: videoapi.VideoStatus_Ready},
+		{Id: 7, AuthorId: 3, Title: "seven", Status: videoapi.VideoStatus_Ready},
+	}, NextTime: 1}
+	if v.combined && req.WithWorkCounts {
+		resp.WorkCounts = map[int64]int64{3: 2}
+	}
+	return resp, nil
+}
+
+func (v callVideos) MGetWorkCounts(context.Context, *videoapi.MGetWorkCountsRequest) (*videoapi.MGetWorkCountsResponse, error) {
+	v.log.add("MGetWorkCounts")
+	return &videoapi.MGetWorkCountsResponse{WorkCounts: map[int64]int64{3: 2}}, nil
+}
+
+type callFavorites struct {
+	favoriteapi.FavoriteService
+	log      *callLog
+	combined bool
+}
+
+func (f callFavorites) MGetVideoFavorites(_ context.Context, req *favoriteapi.MGetVideoFavoritesRequest) (*favoriteapi.MGetVideoFavoritesResponse, error) {
+	f.log.add("MGetVideoFavorites")
+	resp := &favoriteapi.MGetVideoFavoritesResponse{Videos: map[int64]*favoriteapi.VideoFavoriteInfo{7: {FavoriteCount: 4, IsFavorite: true}}}
+	if f.combined && slices.Equal(req.UserIds, []int64{3}) {
+		resp.Users = map[int64]*favoriteapi.UserFavoriteStats{3: {FavoriteCount: 5, TotalFavorited: 6}}
+	}
+	return resp, nil
+}
+
+func (f callFavorites) MGetUserFavoriteStats(context.Context, *favoriteapi.MGetUserFavoriteStatsRequest) (*favoriteapi.MGetUserFavoriteStatsResponse, error) {
+	f.log.add("MGetUserFavoriteStats")
+	return &favoriteapi.MGetUserFavoriteStatsResponse{Users: map[int64]*favoriteapi.UserFavoriteStats{3: {FavoriteCount: 5, TotalFavorited: 6}}}, nil
+}
+
+type callComments struct {
+	commentapi.CommentService
+	log *callLog
+}
+
+func (c callComments) MGetCommentCounts(context.Context, *commentapi.MGetCommentCountsRequest) (*commentapi.MGetCommentCountsResponse, error) {
+	c.log.add("MGetCommentCounts")
+	return &commentapi.MGetCommentCountsResponse{CommentCounts: map[int64]int64{8: 9}}, nil
+}
+
+type callRelations struct {
+	relationapi.RelationService
+	log *callLog
+}
+
+func (r callRelations) MGetRelations(context.Context, *relationapi.MGetRelationsRequest) (*relationapi.MGetRelationsResponse, error) {
+	r.log.add("MGetRelations")
+	return &relationapi.MGetRelationsResponse{Users: map[int64]*relationapi.UserRelationInfo{3: {FollowCount: 10, FollowerCount: 11, IsFollow: true}}}, nil
+}
+
+// A logged-in feed page makes one call per service when the services answer the combined
+// parts, and falls back to the separate calls with services older than them: the page is the
+// same either way, whether the parts are fetched in parallel or in this process.
+func TestFeedPageCallsEachServiceOnce(t *testing.T) {
+	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
+	token, err := tokens.Issue(42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := pageWithoutTimes(t, []byte(`{"status_code":0,"status_msg":"success","video_list":[`+
+		`{"id":8,"author":{"id":3,"name":"author","follow_count":10,"follower_count":11,"is_follow":true,"total_favorited":6,"work_count":2,"favorite_count":5},"comment_count":9,"title":"eight"},`+
+		`{"id":7,"author":{"id":3,"name":"author","follow_count":10,"follower_count":11,"is_follow":true,"total_favorited":6,"work_count":2,"favorite_count":5},"favorite_count":4,"is_favorite":true,"title":"seven"}]}`))
+	for _, tc := range []struct {
+		name      string
+		combined  bool
+		inProcess bool
+		calls     []string
+	}{
+		{"combined", true, false, []string{"Feed", "MGetCommentCounts", "MGetRelations", "MGetVideoFavorites"}},
+		{"combined in-process", true, true, []string{"Feed", "MGetCommentCounts", "MGetRelations", "MGetVideoFavorites"}},
+		{"older services", false, false, []string{"Feed", "MGetCommentCounts", "MGetRelations", "MGetUserFavoriteStats", "MGetVideoFavorites", "MGetWorkCounts"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log := &callLog{}
+			g, err := New(Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20},
+				Deps{Videos: callVideos{log: log, combined: tc.combined}, Users: &pageUsers{}, Favorites: callFavorites{log: log, combined: tc.combined},
+					Comments: callComments{log: log}, Relations: callRelations{log: log},
+					Tokens: tokens, Logger: slog.New(slog.DiscardHandler), Metrics: &degradations{}, InProcess: tc.inProcess})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := ut.PerformRequest(g.server.Engine, http.MethodGet, "/douyin/feed/?token="+token, nil).Result()
+			if resp.StatusCode() != http.StatusOK {
+				t.Fatalf("HTTP %d %s", resp.StatusCode(), resp.Body())
+			}
+			if got := pageWithoutTimes(t, resp.Body()); got != want {
+				t.Errorf("page\n%s\nwant\n%s", got, want)
+			}
+			if got := log.sorted(); !slices.Equal(got, tc.calls) {
+				t.Errorf("calls %v, want %v", got, tc.calls)
+			}
+		})
+	}
+}
+
+// pageWithoutTimes is a feed page's JSON with next_time left out, zero fields dropped and
+// keys sorted, so that it compares by content.
+func pageWithoutTimes(t *testing.T, body []byte) string {
+	t.Helper()
+	var page map[string]any
+	if err := json.Unmarshal(body, &page); err != nil {
+		t.Fatal(err)
+	}
+	delete(page, "next_time")
+	out, err := json.Marshal(dropZeros(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func dropZeros(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if e == nil || e == "" || e == false || e == float64(0) {
+				delete(x, k)
+				continue
+			}
+			if l, ok := e.([]any); ok && len(l) == 0 {
+				delete(x, k)
+				continue
+			}
+			x[k] = dropZeros(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = dropZeros(e)
+		}
+		return x
+	default:
+		return v
+	}
+}
