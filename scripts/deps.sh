@@ -70,11 +70,19 @@ owned() {
 }
 
 # spawn NAME LOG CMD...: starts CMD detached from this script (own session, no inherited
-# stdio, so a caller reading our output does not wait for it) and records its pid.
+# stdio, so a caller reading our output does not wait for it) and records its pid. No other
+# descriptor is inherited either: a caller's lock (flock on /tmp/douyin-multiprocess.lock)
+# would otherwise be held by the daemon for as long as it runs.
 spawn() {
 	local name=$1 log=$2
 	shift 2
-	setsid "$@" >>"$log" 2>&1 </dev/null &
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+		done
+		exec setsid "$@"
+	) >>"$log" 2>&1 </dev/null &
 	echo $! >"$RUN/$name.pid"
 }
 
