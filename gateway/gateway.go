@@ -194,7 +194,9 @@ type Deps struct {
 	Live        live.Fanout
 	LiveMetrics *live.Metrics
 	// Ready reports whether the dependencies answer; it backs /readyz.
-	Ready  func(context.Context) error
+	Ready func(context.Context) error
+	// Logger names the trace_id of a traced request's lines (telemetry.NewLogger), which then
+	// carry no request_id: that is the same id.
 	Logger *slog.Logger
 	// Metrics records every request by route, and the pages served degraded (nil: not
 	// measured).
