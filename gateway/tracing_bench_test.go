@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -9,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -27,20 +26,17 @@ func BenchmarkTracing(b *testing.B) {
 		traced bool
 	}{{"off", false}, {"sampled10pct", true}} {
 		b.Run(bc.name, func(b *testing.B) {
+			var tracing *telemetry.Tracing
 			if bc.traced {
-				tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
-					sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.1))))
-				prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
-				otel.SetTracerProvider(tp)
-				otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-				b.Cleanup(func() {
-					_ = tp.Shutdown(b.Context())
-					otel.SetTracerProvider(prevTP)
-					otel.SetTextMapPropagator(prevProp)
-				})
+				var err error
+				tracing, err = telemetry.NewTracingTo(sdktrace.WithBatcher(tracetest.NewNoopExporter()), 0.1, "douyin-bench", "v-bench")
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = tracing.Shutdown(context.Background()) })
 			}
 			logger := telemetry.NewLogger(telemetry.NewLogWriter(io.Discard, time.Second))
-			_, addr := runGateway(b, Config{}, Deps{Logger: logger, Traced: bc.traced})
+			_, addr := runGateway(b, Config{}, Deps{Logger: logger, Tracing: tracing})
 			conn, err := net.Dial("tcp", addr)
 			if err != nil {
 				b.Fatal(err)

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -41,16 +39,14 @@ func (b *syncBuffer) String() string {
 // caller's trace; X-Request-Id and the access log name the trace; probes open none.
 func TestTracedRequests(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	// The hertz-contrib suite reads the global provider, as in the process (telemetry.Tracing.InstallGlobal).
-	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
-	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(propagation.TraceContext{})
-	t.Cleanup(func() { otel.SetTracerProvider(prevTP); otel.SetTextMapPropagator(prevProp) })
+	tracing, err := telemetry.NewTracingTo(sdktrace.WithSyncer(exp), 1, "douyin-test", "v-test")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	logs := &syncBuffer{}
 	logWriter := telemetry.NewLogWriter(logs, time.Hour) // flushed below, before the log is read
-	_, addr := runGateway(t, Config{}, Deps{Logger: telemetry.NewLogger(logWriter), Traced: true})
+	_, addr := runGateway(t, Config{}, Deps{Logger: telemetry.NewLogger(logWriter), Tracing: tracing})
 	base := "http://" + addr
 	probe, err := http.Get(base + "/healthz")
 	if err != nil {
@@ -85,11 +81,14 @@ func TestTracedRequests(t *testing.T) {
 	if span.SpanKind != trace.SpanKindServer || span.Parent.SpanID().String() != "b7ad6b7169203331" {
 		t.Fatalf("span %q kind %v parent %v: want a server span under the caller's", span.Name, span.SpanKind, span.Parent.SpanID())
 	}
-	// Hertz times only the request's bounds (the cost of tracing, issue 11): no per-phase events.
-	for _, e := range span.Events {
-		if e.Name != "http_start" && e.Name != "http_finish" {
-			t.Errorf("span event %q: want only the request's start and finish", e.Name)
-		}
+	// An unmatched path is named by its method alone; the path is recorded without its query.
+	attrs := map[string]string{}
+	for _, kv := range span.Attributes {
+		attrs[string(kv.Key)] = kv.Value.Emit()
+	}
+	if span.Name != "GET" || attrs["url.path"] != "/douyin/no-such-route/" || attrs["http.response.status_code"] != "404" ||
+		attrs["http.request.method"] != "GET" || len(span.Events) != 0 {
+		t.Fatalf("span %q attributes %v events %v: want GET, the path without its query, 404, no events", span.Name, attrs, span.Events)
 	}
 	for _, s := range exp.GetSpans() {
 		if strings.Contains(s.Name, "healthz") {
