@@ -505,7 +505,7 @@ func (a *App) initGateway() error {
 	deps := gateway.Deps{
 		Users: a.users, Videos: a.videos, Favorites: a.favorites, Comments: a.comments,
 		Relations: a.relations, Messages: a.messages, Recommend: a.recommend, Blobs: a.blobs, Tokens: a.tokens, KV: a.kv,
-		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics, Moderator: filter, Traced: a.tracing.Enabled(),
+		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics, Moderator: filter, Tracing: a.tracing,
 		Live: a.shared.liveComments, InProcess: a.inProcess,
 	}
 	if deps.LiveMetrics, err = live.NewMetrics(a.metrics.Registry); err != nil {

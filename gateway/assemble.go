@@ -38,7 +38,7 @@ func (g *Gateway) optional(ctx context.Context, scope pageScope, part string, fe
 		return // the request itself is over: nothing is served anyway
 	}
 	g.deps.Logger.WarnContext(ctx, "page served without an optional part", "route", scope.route, "part", part,
-		"request_id", scope.requestID, "err", err)
+		requestIDAttr(ctx, scope.requestID), "err", err)
 	if g.deps.Metrics != nil {
 		g.deps.Metrics.ObserveDegraded(scope.route, part)
 	}

@@ -31,7 +31,7 @@ func (g *Gateway) settle(ctx context.Context, c *app.RequestContext, resp envelo
 		msg = o.message
 	}
 	if code == basecode.ErrCode_InternalError || o.httpStatus >= 500 {
-		g.deps.Logger.ErrorContext(ctx, "request failed", "path", string(c.Path()), "request_id", requestID(c), "err", err)
+		g.deps.Logger.ErrorContext(ctx, "request failed", "path", string(c.Path()), requestIDAttr(ctx, requestID(c)), "err", err)
 	}
 	var limited limitError
 	if asLimit(err, &limited) && limited.after > 0 {

@@ -27,9 +27,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/config"
-	"github.com/cloudwego/hertz/pkg/common/tracer/stats"
 	"github.com/cloudwego/hertz/pkg/network/standard"
-	hertztracing "github.com/hertz-contrib/obs-opentelemetry/tracing"
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/gateway/webapp"
@@ -38,6 +36,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/live"
 	"github.com/douyin-backend/douyin/internal/mediatool"
+	"github.com/douyin-backend/douyin/internal/telemetry"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
@@ -194,7 +193,9 @@ type Deps struct {
 	Live        live.Fanout
 	LiveMetrics *live.Metrics
 	// Ready reports whether the dependencies answer; it backs /readyz.
-	Ready  func(context.Context) error
+	Ready func(context.Context) error
+	// Logger names the trace_id of a traced request's lines (telemetry.NewLogger), which then
+	// carry no request_id: that is the same id.
 	Logger *slog.Logger
 	// Metrics records every request by route, and the pages served degraded (nil: not
 	// measured).
@@ -202,10 +203,9 @@ type Deps struct {
 		ObserveHTTP(route, method string, code int, took time.Duration)
 		ObserveDegraded(route, part string)
 	}
-	// Traced opens a server span per request (hertz-contrib/obs-opentelemetry, on the
-	// process's global tracer provider), continuing a caller's W3C trace context; the
-	// X-Request-Id answered is then the trace id. False: no tracing work at all.
-	Traced bool
+	// Tracing opens a server span per request, continuing a caller's W3C trace context; the
+	// X-Request-Id answered is then the trace id. Nil or off: no tracing work at all.
+	Tracing *telemetry.Tracing
 	// InProcess says the services above answer in this process with a plain call (-target=all):
 	// a page then calls them one after another instead of in parallel goroutines.
 	InProcess bool
@@ -307,13 +307,8 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		server.WithExitWaitTime(cfg.ShutdownGrace),
 		server.WithDisablePrintRoute(true),
 	}
-	if deps.Traced {
-		tracer, traceCfg := hertztracing.NewServerTracer(hertztracing.WithShouldIgnore(untraced))
-		// Base level: Hertz times only the request's start and end (the span's own bounds),
-		// not eight more phases of every request, traced or not, and a recorded span carries
-		// no per-phase events (issue 11: the cost of tracing).
-		opts = append(opts, tracer, server.WithTraceLevel(stats.LevelBase))
-		g.traceRequests = hertztracing.ServerMiddleware(traceCfg)
+	if deps.Tracing != nil && deps.Tracing.Enabled() {
+		g.traceRequests = newRequestTracer(deps.Tracing.Provider(), deps.Tracing.Propagator(), g.clientIP).middleware
 	}
 	g.server = server.New(opts...)
 	// A hijacked connection (the live-comment WebSockets) must not return to Hertz's pool.
@@ -346,10 +341,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 }
 
 // untraced are the requests that open no span: probes, which would drown the real traffic.
-// It reads the raw request line: the tracer asks before the handler runs, and parsing the URI
-// that early trips Hertz's check against requests kept past their handler.
-func untraced(_ context.Context, c *app.RequestContext) bool {
-	// Asked three times per request: compared in place, without copying the URI.
+// It reads the raw request line, compared in place, without copying the URI.
+func untraced(c *app.RequestContext) bool {
 	uri := c.Request.Header.RequestURI()
 	if q := bytes.IndexByte(uri, '?'); q >= 0 {
 		uri = uri[:q]

@@ -56,6 +56,15 @@ func requestIDOf(ctx context.Context, c *app.RequestContext) string {
 	return id
 }
 
+// requestIDAttr names the request in a log line written with ctx. A traced request's line
+// names its trace_id already (the Logger of Deps), and that is the request id: the id once.
+func requestIDAttr(ctx context.Context, id string) slog.Attr {
+	if trace.SpanContextFromContext(ctx).IsValid() {
+		return slog.Attr{} // slog's handlers drop an empty Attr
+	}
+	return slog.String("request_id", id)
+}
+
 // accessLog logs one line per request. It logs the path and never the query string: the
 // app's tokens travel there.
 func (g *Gateway) accessLog(ctx context.Context, c *app.RequestContext) {
@@ -72,7 +81,7 @@ func (g *Gateway) accessLog(ctx context.Context, c *app.RequestContext) {
 		g.deps.Metrics.ObserveHTTP(route, string(c.Method()), c.Response.StatusCode(), time.Since(start))
 	}
 	g.deps.Logger.LogAttrs(ctx, slog.LevelInfo, "http",
-		slog.String("request_id", id),
+		requestIDAttr(ctx, id),
 		slog.String("method", string(c.Method())),
 		slog.String("path", string(c.Path())),
 		slog.Int("status", c.Response.StatusCode()),

@@ -93,12 +93,13 @@ func NewTracing(cfg TracingConfig, service, version string) (*Tracing, error) {
 	if err != nil {
 		return nil, fmt.Errorf("otlp exporter: %w", err)
 	}
-	return newTracing(sdktrace.WithBatcher(scrubbingExporter{SpanExporter: exporter}, sdktrace.WithBatchTimeout(time.Second)),
+	return NewTracingTo(sdktrace.WithBatcher(scrubbingExporter{SpanExporter: exporter}, sdktrace.WithBatchTimeout(time.Second)),
 		cfg.SampleRatio, service, version)
 }
 
-// newTracing builds an exporting Tracing that hands its spans to export.
-func newTracing(export sdktrace.TracerProviderOption, ratio float64, service, version string) (*Tracing, error) {
+// NewTracingTo is an exporting Tracing that hands its spans to export rather than to OTLP:
+// tests read them back.
+func NewTracingTo(export sdktrace.TracerProviderOption, ratio float64, service, version string) (*Tracing, error) {
 	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
 		semconv.ServiceName(service),
 		semconv.ServiceVersion(version),

@@ -22,7 +22,7 @@ import (
 func recordingTracing(t *testing.T, ratio float64) (*Tracing, *tracetest.InMemoryExporter) {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
-	tr, err := newTracing(sdktrace.WithSyncer(scrubbingExporter{SpanExporter: exp}), ratio, "douyin-test", "v-test")
+	tr, err := NewTracingTo(sdktrace.WithSyncer(scrubbingExporter{SpanExporter: exp}), ratio, "douyin-test", "v-test")
 	if err != nil {
 		t.Fatal(err)
 	}
