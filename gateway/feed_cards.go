@@ -245,7 +245,8 @@ func (g *Gateway) useCards() error {
 const cardsConsumerGroup = "gateway-cards"
 
 // onActivity marks a video's author written when the video turns ready (its work count
-// moved). The other events report writes this gateway made and marked itself.
+// moved), and drops the first pages (the video may belong on them). The other events report
+// writes this gateway made and marked itself.
 func (g *Gateway) onActivity(ctx context.Context, body []byte) error {
 	var e event.ActivityEvent
 	if err := hertzjson.Unmarshal(body, &e); err != nil {
@@ -255,6 +256,7 @@ func (g *Gateway) onActivity(ctx context.Context, body []byte) error {
 	}
 	if e.Kind == event.ActivityVideoReady {
 		g.cards.wrote(0, false, e.AuthorId)
+		g.firstPages.forgetAll()
 	}
 	return nil
 }

@@ -107,6 +107,16 @@ func (p *pageCache) keep(key string, page builtPage) {
 	p.pages[key] = cachedPage{builtPage: page, expires: now.Add(p.ttl)}
 }
 
+// forgetAll drops every page. A nil cache forgets nothing.
+func (p *pageCache) forgetAll() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.pages)
+}
+
 // Sizes reports the kept pages against their bound.
 func (p *pageCache) Sizes() []cache.Size {
 	p.mu.RLock()
