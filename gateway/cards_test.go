@@ -362,3 +362,33 @@ func TestCardCacheRace(t *testing.T) {
 		t.Fatal("a like left the author's other card live")
 	}
 }
+
+// BenchmarkFeedPage: a logged-in first page spliced from cards against the full assembly, on
+// in-process fakes (allocations are the figure: the fakes' own work is not the services').
+func BenchmarkFeedPage(b *testing.B) {
+	w := newWorld()
+	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
+	token, err := tokens.Issue(6) // no video of their own on the page
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20, AnonymousFeedTTL: time.Minute}
+	for _, cards := range []bool{true, false} {
+		b.Run(map[bool]string{true: "cards", false: "full"}[cards], func(b *testing.B) {
+			deps := w.deps(tokens)
+			if cards {
+				deps.WritesHere, deps.Events = true, mq.NewMemory()
+			}
+			g, err := New(cfg, deps)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if resp := ut.PerformRequest(g.server.Engine, http.MethodGet, "/douyin/feed/?token="+token, nil).Result(); resp.StatusCode() != http.StatusOK {
+					b.Fatalf("HTTP %d", resp.StatusCode())
+				}
+			}
+		})
+	}
+}

@@ -84,8 +84,12 @@ func (g *Gateway) cardFeed(ctx context.Context, c *app.RequestContext, scope pag
 			return err
 		})
 	})
+	size := len(g.feedHead) + len(`],"next_time":}`) + 20
+	for _, cd := range cards {
+		size += len(cd.body) + len(",true") // an own video is about its card's size
+	}
 	body := c.Response.BodyBuffer()
-	b := append(body.B[:0], g.feedHead...)
+	b := append(slices.Grow(body.B[:0], size), g.feedHead...)
 	for i, cd := range cards {
 		if i > 0 {
 			b = append(b, ',')
