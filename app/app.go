@@ -508,6 +508,11 @@ func (a *App) initGateway() error {
 		Ready: a.ready, Logger: a.log.With("module", Gateway), Metrics: a.metrics, Moderator: filter, Tracing: a.tracing,
 		Live: a.shared.liveComments, InProcess: a.inProcess,
 	}
+	// Every write passes through this process only with every service here on the in-process
+	// caches and queue (another process writing the same database is not supported there).
+	if a.inProcess && a.redis == nil && a.cfg.MQ.InProcess() {
+		deps.WritesHere, deps.Events = true, a.consumer
+	}
 	if deps.LiveMetrics, err = live.NewMetrics(a.metrics.Registry); err != nil {
 		return err
 	}
@@ -518,6 +523,7 @@ func (a *App) initGateway() error {
 	if err != nil {
 		return err
 	}
+	a.metrics.WatchCaches(g)
 	a.runners = append(a.runners, g.Run)
 	return nil
 }

@@ -34,6 +34,9 @@ const (
 // instead of failing it.
 func (g *Gateway) optional(ctx context.Context, scope pageScope, part string, fetch func() error) {
 	err := fetch()
+	if err != nil && scope.degraded != nil {
+		scope.degraded.Store(true)
+	}
 	if err == nil || ctx.Err() != nil {
 		return // the request itself is over: nothing is served anyway
 	}

@@ -45,7 +45,7 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 		if err != nil {
 			return wrap("post comment", err)
 		}
-		g.firstPages.forget(req.VideoID)
+		g.wrote(ctx, req.VideoID, false)
 		comments, err := g.comments(ctx, g.scopeOf(c), userID, []*commentapi.CommentRecord{posted.Comment})
 		if err != nil {
 			return err
@@ -62,7 +62,7 @@ func (g *Gateway) doCommentAction(ctx context.Context, c *app.RequestContext, re
 		}
 		_, err := g.deps.Comments.DeleteComment(ctx, &commentapi.DeleteCommentRequest{UserId: userID, VideoId: req.VideoID, CommentId: *req.CommentID})
 		if err == nil {
-			g.firstPages.forget(req.VideoID)
+			g.wrote(ctx, req.VideoID, false)
 		}
 		return wrap("delete comment", err)
 	default:

@@ -35,7 +35,7 @@ func (g *Gateway) doFavoriteAction(ctx context.Context, c *app.RequestContext) e
 	}
 	_, err = g.deps.Favorites.FavoriteAction(ctx, &favoriteapi.FavoriteActionRequest{UserId: userID, VideoId: req.VideoID, ActionType: action})
 	if err == nil {
-		g.firstPages.forget(req.VideoID, userID)
+		g.wrote(ctx, req.VideoID, true, userID)
 	}
 	return wrap("favorite", err)
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -45,11 +46,23 @@ func (g *Gateway) Feed(ctx context.Context, c *app.RequestContext) {
 	cursor := feedCursor(orZero(req.LatestTime))
 	scope := g.scopeOf(c)
 	if err == nil && viewer == 0 && cursor == 0 && g.firstPages != nil {
-		if body, err := g.anonymousFirstPage(ctx, c, scope); err == nil {
-			c.Data(http.StatusOK, consts.MIMEApplicationJSONUTF8, body)
+		if page, err := g.anonymousFirstPage(ctx, c, scope); err == nil {
+			// Shared and never changed once built: sent as it is, without a copy.
+			c.Response.Header.SetContentType(consts.MIMEApplicationJSONUTF8)
+			c.Response.SetBodyRaw(page.body)
+			c.SetStatusCode(http.StatusOK)
 			return
 		}
 		// The build failed and was logged: answer this request on its own.
+	}
+	if err == nil && viewer > 0 && g.cards != nil {
+		served, err := g.cardFeed(ctx, c, scope, viewer, cursor)
+		if err != nil {
+			g.reply(ctx, c, resp, err)
+		}
+		if served || err != nil {
+			return
+		}
 	}
 	if err == nil {
 		err = g.fillFeed(ctx, scope, viewer, cursor, resp)
@@ -59,14 +72,16 @@ func (g *Gateway) Feed(ctx context.Context, c *app.RequestContext) {
 
 // anonymousFirstPage is the encoded first page as anonymous viewers see it, from the page
 // cache. It is built without the first caller's cancellation: other callers wait for it too.
-func (g *Gateway) anonymousFirstPage(ctx context.Context, c *app.RequestContext, scope pageScope) ([]byte, error) {
+func (g *Gateway) anonymousFirstPage(ctx context.Context, c *app.RequestContext, scope pageScope) (builtPage, error) {
 	return g.firstPages.get(scope.urlBase, func() (builtPage, error) {
 		resp := &api.FeedResponse{VideoList: []*base.Video{}}
+		scope.degraded = new(atomic.Bool)
 		err := g.fillFeed(context.WithoutCancel(ctx), scope, 0, 0, resp)
 		if g.settle(ctx, c, resp, err) != http.StatusOK {
 			return builtPage{}, err
 		}
-		page := builtPage{videos: make([]int64, len(resp.VideoList)), users: make([]int64, len(resp.VideoList))}
+		page := builtPage{videos: make([]int64, len(resp.VideoList)), users: make([]int64, len(resp.VideoList)),
+			nextTime: resp.NextTime, partial: scope.degraded.Load()}
 		for i, v := range resp.VideoList {
 			page.videos[i], page.users[i] = v.ID, v.Author.ID
 		}

@@ -36,6 +36,7 @@ import (
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/live"
 	"github.com/douyin-backend/douyin/internal/mediatool"
+	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/internal/telemetry"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
@@ -209,6 +210,12 @@ type Deps struct {
 	// InProcess says the services above answer in this process with a plain call (-target=all):
 	// a page then calls them one after another instead of in parallel goroutines.
 	InProcess bool
+	// WritesHere says every write passes through this process (InProcess on the in-memory
+	// caches and queue): logged-in feed pages are then spliced from cached per-video cards
+	// (see cardCache). Events must then deliver the services' activity events: a video turning
+	// ready is the one write no request here makes.
+	WritesHere bool
+	Events     mq.Consumer
 }
 
 // Gateway is the HTTP edge. Its exported methods serve the API of idl/api.thrift.
@@ -237,6 +244,10 @@ type Gateway struct {
 	live *liveComments
 	// jsonBufs are the reused encoding buffers of the JSON replies (see jsonBody).
 	jsonBufs *sync.Pool
+	// cards are the encoded videos of logged-in feed pages (nil: Deps.WritesHere is false);
+	// feedHead starts every such page.
+	cards    *cardCache
+	feedHead []byte
 }
 
 var _ api.Handlers = (*Gateway)(nil)
@@ -280,6 +291,11 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		hosts:      newHostAllowList(cfg.AllowedHosts, cfg.Addr),
 		prlimit:    mediatool.FindPrlimit(),
 		firstPages: newPageCache(cfg.AnonymousFeedTTL),
+	}
+	if deps.WritesHere {
+		if err := g.useCards(); err != nil {
+			return nil, err
+		}
 	}
 	ln, err := listen(cfg)
 	if err != nil {

@@ -33,12 +33,19 @@ func (r jsonBody) Render(resp *protocol.Response) error {
 			r.bufs.Put(buf)
 		}
 	}()
-	if err := encoder.EncodeInto(buf, r.v, jsonOptions); err != nil {
-		return err
-	}
 	body := resp.BodyBuffer()
-	body.B = encoder.HTMLEscape(body.B, *buf)
-	return nil
+	var err error
+	body.B, err = appendJSON(body.B, buf, r.v)
+	return err
+}
+
+// appendJSON appends v to dst as c.JSON encodes it, encoding into scratch first.
+func appendJSON(dst []byte, scratch *[]byte, v any) ([]byte, error) {
+	*scratch = (*scratch)[:0]
+	if err := encoder.EncodeInto(scratch, v, jsonOptions); err != nil {
+		return dst, err
+	}
+	return encoder.HTMLEscape(dst, *scratch), nil
 }
 
 func (jsonBody) WriteContentType(resp *protocol.Response) {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/douyin-backend/douyin/internal/cache"
 )
 
 // maxCachedPages bounds the anonymous first pages kept: one per URL base, and the Host header
@@ -32,10 +34,13 @@ type cachedPage struct {
 	expires time.Time
 }
 
-// builtPage is an encoded page and the videos and users it shows.
+// builtPage is an encoded page, the videos it shows with their authors (in order), and its
+// next_time. A partial page (an optional part failed) is served but not kept.
 type builtPage struct {
 	body          []byte
 	videos, users []int64
+	nextTime      int64
+	partial       bool
 }
 
 // newPageCache returns nil (no caching) for a TTL that is not positive.
@@ -47,38 +52,40 @@ func newPageCache(ttl time.Duration) *pageCache {
 }
 
 // get returns the live page of key, or builds, keeps and returns it. A failed build is
-// returned to its callers and not kept.
-func (p *pageCache) get(key string, build func() (builtPage, error)) ([]byte, error) {
-	if body, ok := p.live(key); ok {
-		return body, nil
+// returned to its callers and not kept; a partial one is returned and not kept.
+func (p *pageCache) get(key string, build func() (builtPage, error)) (builtPage, error) {
+	if page, ok := p.live(key); ok {
+		return page, nil
 	}
-	body, err, _ := p.flight.Do(key, func() (any, error) {
+	page, err, _ := p.flight.Do(key, func() (any, error) {
 		// A build that finished between the check above and this call kept the page.
-		if body, ok := p.live(key); ok {
-			return body, nil
+		if page, ok := p.live(key); ok {
+			return page, nil
 		}
 		page, err := build()
 		if err != nil {
 			return nil, err
 		}
-		p.keep(key, page)
-		return page.body, nil
+		if !page.partial {
+			p.keep(key, page)
+		}
+		return page, nil
 	})
 	if err != nil {
-		return nil, err
+		return builtPage{}, err
 	}
-	return body.([]byte), nil
+	return page.(builtPage), nil
 }
 
 // live returns the page of key unless it expired.
-func (p *pageCache) live(key string) ([]byte, bool) {
+func (p *pageCache) live(key string) (builtPage, bool) {
 	p.mu.RLock()
 	page, ok := p.pages[key]
 	p.mu.RUnlock()
 	if !ok || !p.now().Before(page.expires) {
-		return nil, false
+		return builtPage{}, false
 	}
-	return page.body, true
+	return page.builtPage, true
 }
 
 // keep stores page under key, dropping expired pages to make room; when every slot holds a
@@ -98,6 +105,23 @@ func (p *pageCache) keep(key string, page builtPage) {
 		}
 	}
 	p.pages[key] = cachedPage{builtPage: page, expires: now.Add(p.ttl)}
+}
+
+// forgetAll drops every page. A nil cache forgets nothing.
+func (p *pageCache) forgetAll() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.pages)
+}
+
+// Sizes reports the kept pages against their bound.
+func (p *pageCache) Sizes() []cache.Size {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return []cache.Size{{Name: "gateway:first_pages", Entries: len(p.pages), MaxEntries: maxCachedPages}}
 }
 
 // forget drops the pages that show the video or any of the users (0s are ignored). A nil

@@ -26,11 +26,11 @@ func TestPageCacheServesBuildsOnceAndExpires(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b, err := p.get("http://h", build)
+			page, err := p.get("http://h", build)
 			if err != nil {
 				t.Error(err)
 			}
-			bodies[i] = string(b)
+			bodies[i] = string(page.body)
 		}()
 	}
 	close(gate)
@@ -43,33 +43,43 @@ func TestPageCacheServesBuildsOnceAndExpires(t *testing.T) {
 			t.Fatalf("a caller got %q, want the one build's page", b)
 		}
 	}
-	if b, _ := p.get("http://h", build); string(b) != "page 1" {
-		t.Fatalf("live page not served: %q", b)
+	if b, _ := p.get("http://h", build); string(b.body) != "page 1" {
+		t.Fatalf("live page not served: %q", b.body)
 	}
 	before := builds.Load()
 	now = now.Add(1500 * time.Millisecond)
-	if b, _ := p.get("http://h", build); string(b) != fmt.Sprintf("page %d", before+1) {
-		t.Fatalf("expired page served: %q", b)
+	if b, _ := p.get("http://h", build); string(b.body) != fmt.Sprintf("page %d", before+1) {
+		t.Fatalf("expired page served: %q", b.body)
 	}
 	// A failed build is returned and not kept.
 	fail := errors.New("down")
 	if _, err := p.get("http://other", func() (builtPage, error) { return builtPage{}, fail }); !errors.Is(err, fail) {
 		t.Fatalf("failed build returned %v", err)
 	}
-	if b, err := p.get("http://other", func() (builtPage, error) { return builtPage{body: []byte("ok")}, nil }); err != nil || string(b) != "ok" {
-		t.Fatalf("after a failed build: %q %v", b, err)
+	if b, err := p.get("http://other", func() (builtPage, error) { return builtPage{body: []byte("ok")}, nil }); err != nil || string(b.body) != "ok" {
+		t.Fatalf("after a failed build: %q %v", b.body, err)
+	}
+	// A partial build is served and not kept.
+	partial := func() (builtPage, error) { return builtPage{body: []byte("partial"), partial: true}, nil }
+	for range 2 {
+		if b, err := p.get("http://partial", partial); err != nil || string(b.body) != "partial" {
+			t.Fatalf("partial build: %q %v", b.body, err)
+		}
+	}
+	if _, kept := p.live("http://partial"); kept {
+		t.Fatal("a partial page was kept")
 	}
 	// A write touching a shown video or user drops the page; others keep it.
 	built := builds.Load()
 	p.forget(99, 98, 0)
-	if b, _ := p.get("http://h", build); string(b) != fmt.Sprintf("page %d", built) {
-		t.Fatalf("an unrelated write dropped the page: %q", b)
+	if b, _ := p.get("http://h", build); string(b.body) != fmt.Sprintf("page %d", built) {
+		t.Fatalf("an unrelated write dropped the page: %q", b.body)
 	}
 	for _, write := range []func(){func() { p.forget(11) }, func() { p.forget(0, 5, 2) }} {
 		write()
 		built++
-		if b, _ := p.get("http://h", build); string(b) != fmt.Sprintf("page %d", built) {
-			t.Fatalf("a write that touched the page left %q, want page %d", b, built)
+		if b, _ := p.get("http://h", build); string(b.body) != fmt.Sprintf("page %d", built) {
+			t.Fatalf("a write that touched the page left %q, want page %d", b.body, built)
 		}
 	}
 	// Bases come from the Host header: no more than maxCachedPages are kept.

@@ -38,7 +38,7 @@ func (g *Gateway) doRelationAction(ctx context.Context, c *app.RequestContext) e
 	}
 	_, err = g.deps.Relations.RelationAction(ctx, &relationapi.RelationActionRequest{UserId: userID, ToUserId: req.ToUserID, ActionType: action})
 	if err == nil {
-		g.firstPages.forget(0, userID, req.ToUserID)
+		g.wrote(ctx, 0, false, userID, req.ToUserID)
 	}
 	return wrap("relation action", err)
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cloudwego/hertz/pkg/app"
 )
@@ -14,6 +15,8 @@ type pageScope struct {
 	urlBase   string
 	route     string
 	requestID string
+	// degraded, when set, is raised by an optional part that failed: such a page is not cached.
+	degraded *atomic.Bool
 }
 
 // scopeOf computes the pageScope of a request.

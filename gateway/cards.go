@@ -1,0 +1,182 @@
+package gateway
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
+	"github.com/douyin-backend/douyin/internal/cache"
+)
+
+// Bounds of the card cache's maps, in entries. A card is ~1 KB.
+const (
+	maxCards       = 16384
+	maxCardAuthors = 1 << 18
+	maxCardWrites  = 1 << 18
+)
+
+// The viewer's two fields of a card, as anonymous viewers see them.
+const (
+	followField   = `"is_follow":false`
+	favoriteField = `"is_favorite":false`
+)
+
+// cardCache keeps each video's encoded JSON object as every viewer but its author sees it,
+// except is_follow of the author and is_favorite: a logged-in page is these cards with the
+// viewer's two flags spliced in. It is exact only where every write passes through this
+// process (Deps.WritesHere): each write records a sequence number against the videos and users
+// it touched, and a card counts only if its build started at or after the last write touching
+// its video or its author.
+type cardCache struct {
+	seq atomic.Uint64
+
+	mu         sync.RWMutex
+	cards      map[int64]*card
+	authors    map[int64]int64 // video → author, so that a like reaches its author's cards
+	videoWrite map[int64]uint64
+	userWrite  map[int64]uint64
+	// floor: cards built before it are stale (the write maps were cleared to stay bounded).
+	floor uint64
+}
+
+// card is one encoded video; is_follow and is_favorite are false in body at follow and
+// favorite.
+type card struct {
+	urlBase          string
+	built            uint64
+	video, author    int64
+	body             []byte
+	follow, favorite int
+}
+
+func newCardCache() *cardCache {
+	return &cardCache{cards: map[int64]*card{}, authors: map[int64]int64{},
+		videoWrite: map[int64]uint64{}, userWrite: map[int64]uint64{}}
+}
+
+// begin is the sequence number of a build starting now: call it before reading anything.
+func (cc *cardCache) begin() uint64 { return cc.seq.Load() }
+
+// wrote records a committed write touching the video (0: none) and the users (0s ignored),
+// and with authorToo the video's author when known. It reports whether that author was known
+// (true when not asked).
+func (cc *cardCache) wrote(videoID int64, authorToo bool, userIDs ...int64) bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if len(cc.videoWrite) >= maxCardWrites || len(cc.userWrite) >= maxCardWrites {
+		clear(cc.videoWrite)
+		clear(cc.userWrite)
+		cc.floor = cc.seq.Load() + 1
+	}
+	s := cc.seq.Add(1)
+	known := true
+	if videoID > 0 {
+		cc.videoWrite[videoID] = s
+		delete(cc.cards, videoID)
+		if authorToo {
+			var author int64
+			if author, known = cc.authors[videoID]; known {
+				cc.userWrite[author] = s
+			}
+		}
+	}
+	for _, id := range userIDs {
+		if id > 0 {
+			cc.userWrite[id] = s
+		}
+	}
+	return known
+}
+
+// wroteAny makes every card built so far stale: a write whose reach is not known.
+func (cc *cardCache) wroteAny() {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.floor = cc.seq.Add(1)
+	clear(cc.cards)
+}
+
+// lookup puts the live card of each video for urlBase into out (nil where there is none).
+func (cc *cardCache) lookup(urlBase string, videoIDs []int64, out []*card) {
+	cc.mu.RLock()
+	defer cc.mu.RUnlock()
+	for i, id := range videoIDs {
+		c := cc.cards[id]
+		if c != nil && (c.urlBase != urlBase || c.built < cc.floor || c.built < cc.videoWrite[id] || c.built < cc.userWrite[c.author]) {
+			c = nil
+		}
+		out[i] = c
+	}
+}
+
+// keep stores cards, remembering their authors; an older build does not replace a newer one.
+func (cc *cardCache) keep(cards []*card) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if len(cc.authors)+len(cards) > maxCardAuthors {
+		clear(cc.authors) // refilled by the next builds; a like on an unknown video looks it up
+	}
+	for _, c := range cards {
+		cc.authors[c.video] = c.author
+	}
+	if len(cc.cards)+len(cards) > maxCards {
+		for id := range cc.cards { // map order: an arbitrary eighth goes
+			delete(cc.cards, id)
+			if len(cc.cards) <= maxCards*7/8 {
+				break
+			}
+		}
+	}
+	for _, c := range cards {
+		if old := cc.cards[c.video]; old == nil || old.built <= c.built {
+			cc.cards[c.video] = c
+		}
+	}
+}
+
+// Sizes reports the cards and their bookkeeping against their bounds.
+func (cc *cardCache) Sizes() []cache.Size {
+	cc.mu.RLock()
+	defer cc.mu.RUnlock()
+	return []cache.Size{
+		{Name: "gateway:cards", Entries: len(cc.cards), MaxEntries: maxCards},
+		{Name: "gateway:card-authors", Entries: len(cc.authors), MaxEntries: maxCardAuthors},
+		{Name: "gateway:card-writes", Entries: max(len(cc.videoWrite), len(cc.userWrite)), MaxEntries: maxCardWrites},
+	}
+}
+
+// encodeCard encodes v, assembled for the anonymous viewer, as jsonBody would write it within
+// a page (sonic with jsonOptions, then HTML-escaped), and finds its viewer's fields. Neither field's
+// text can occur inside an encoded string (a quote there is always escaped), so the first
+// occurrence is the field.
+func encodeCard(v *base.Video, urlBase string, built uint64, scratch *[]byte) (*card, error) {
+	body, err := appendJSON(nil, scratch, v)
+	if err != nil {
+		return nil, err
+	}
+	follow := bytes.Index(body, []byte(followField))
+	favorite := bytes.Index(body, []byte(favoriteField))
+	if follow < 0 || favorite < follow {
+		return nil, fmt.Errorf("video %d encodes without its viewer's fields", v.ID)
+	}
+	return &card{urlBase: urlBase, built: built, video: v.ID, author: v.Author.ID, body: body,
+		follow: follow + len(followField) - len("false"), favorite: favorite + len(favoriteField) - len("false")}, nil
+}
+
+// appendCard appends c with the viewer's flags.
+func appendCard(dst []byte, c *card, follows, favorite bool) []byte {
+	dst = append(dst, c.body[:c.follow]...)
+	dst = appendBool(dst, follows)
+	dst = append(dst, c.body[c.follow+len("false"):c.favorite]...)
+	dst = appendBool(dst, favorite)
+	return append(dst, c.body[c.favorite+len("false"):]...)
+}
+
+func appendBool(dst []byte, b bool) []byte {
+	if b {
+		return append(dst, "true"...)
+	}
+	return append(dst, "false"...)
+}

@@ -1,0 +1,394 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/common/ut"
+
+	"github.com/douyin-backend/douyin/internal/auth"
+	"github.com/douyin-backend/douyin/internal/mq"
+	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
+	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
+	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
+	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+)
+
+// world is every service of a feed page over one shared state, so that a gateway splicing
+// cards and one assembling every page can be compared on the same data.
+type world struct {
+	mu       sync.Mutex
+	users    map[int64]*userapi.UserProfile
+	videos   map[int64]*videoapi.VideoRecord // ready ones
+	likes    map[[2]int64]bool               // user, video
+	follows  map[[2]int64]bool               // follower, followee
+	comments map[int64]int64                 // video → count
+	unready  map[int64]int64                 // author → processing videos (own count only)
+	// texts are names and titles that need escaping, HTML escaping, or are not ASCII.
+	texts []string
+}
+
+type (
+	worldVideos struct {
+		videoapi.VideoService
+		w *world
+	}
+	worldUsers struct {
+		userapi.UserService
+		w *world
+	}
+	worldFavorites struct {
+		favoriteapi.FavoriteService
+		w *world
+	}
+	worldComments struct {
+		commentapi.CommentService
+		w *world
+	}
+	worldRelations struct {
+		relationapi.RelationService
+		w *world
+	}
+)
+
+func (s worldVideos) Feed(_ context.Context, req *videoapi.FeedRequest) (*videoapi.FeedResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	var page []*videoapi.VideoRecord
+	for _, v := range s.w.videos {
+		if req.LatestTime == 0 || v.CreatedAt < req.LatestTime {
+			page = append(page, v)
+		}
+	}
+	slices.SortFunc(page, func(a, b *videoapi.VideoRecord) int { return int(b.CreatedAt - a.CreatedAt) })
+	page = page[:min(len(page), int(req.Limit))]
+	resp := &videoapi.FeedResponse{Videos: page}
+	if len(page) > 0 {
+		resp.NextTime = page[len(page)-1].CreatedAt
+	}
+	return resp, nil
+}
+
+func (s worldVideos) MGetVideos(_ context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	out := map[int64]*videoapi.VideoRecord{}
+	for _, id := range req.VideoIds {
+		if v, ok := s.w.videos[id]; ok {
+			out[id] = v
+		}
+	}
+	return &videoapi.MGetVideosResponse{Videos: out}, nil
+}
+
+func (s worldVideos) MGetWorkCounts(_ context.Context, req *videoapi.MGetWorkCountsRequest) (*videoapi.MGetWorkCountsResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	out := map[int64]int64{}
+	for _, id := range req.UserIds {
+		for _, v := range s.w.videos {
+			if v.AuthorId == id {
+				out[id]++
+			}
+		}
+		if id == req.ViewerId {
+			out[id] += s.w.unready[id]
+		}
+	}
+	return &videoapi.MGetWorkCountsResponse{WorkCounts: out}, nil
+}
+
+func (s worldUsers) MGetUsers(_ context.Context, req *userapi.MGetUsersRequest) (*userapi.MGetUsersResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	out := map[int64]*userapi.UserProfile{}
+	for _, id := range req.UserIds {
+		if u, ok := s.w.users[id]; ok {
+			out[id] = u
+		}
+	}
+	return &userapi.MGetUsersResponse{Users: out}, nil
+}
+
+func (s worldFavorites) FavoriteAction(_ context.Context, req *favoriteapi.FavoriteActionRequest) (*favoriteapi.FavoriteActionResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	s.w.likes[[2]int64{req.UserId, req.VideoId}] = req.ActionType == favoriteapi.FavoriteActionType_Like
+	return &favoriteapi.FavoriteActionResponse{}, nil
+}
+
+func (s worldFavorites) MGetVideoFavorites(_ context.Context, req *favoriteapi.MGetVideoFavoritesRequest) (*favoriteapi.MGetVideoFavoritesResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	out := map[int64]*favoriteapi.VideoFavoriteInfo{}
+	for _, id := range req.VideoIds {
+		info := &favoriteapi.VideoFavoriteInfo{IsFavorite: s.w.likes[[2]int64{req.ViewerId, id}]}
+		for pair, liked := range s.w.likes {
+			if liked && pair[1] == id {
+				info.FavoriteCount++
+			}
+		}
+		out[id] = info
+	}
+	return &favoriteapi.MGetVideoFavoritesResponse{Videos: out}, nil
+}
+
+func (s worldFavorites) MGetUserFavoriteStats(_ context.Context, req *favoriteapi.MGetUserFavoriteStatsRequest) (*favoriteapi.MGetUserFavoriteStatsResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	out := map[int64]*favoriteapi.UserFavoriteStats{}
+	for _, id := range req.UserIds {
+		stats := &favoriteapi.UserFavoriteStats{}
+		for pair, liked := range s.w.likes {
+			if !liked {
+				continue
+			}
+			if pair[0] == id {
+				stats.FavoriteCount++
+			}
+			if v := s.w.videos[pair[1]]; v != nil && v.AuthorId == id {
+				stats.TotalFavorited++
+			}
+		}
+		out[id] = stats
+	}
+	return &favoriteapi.MGetUserFavoriteStatsResponse{Users: out}, nil
+}
+
+func (s worldComments) PostComment(_ context.Context, req *commentapi.PostCommentRequest) (*commentapi.PostCommentResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	s.w.comments[req.VideoId]++
+	return &commentapi.PostCommentResponse{Comment: &commentapi.CommentRecord{Id: s.w.comments[req.VideoId], VideoId: req.VideoId, UserId: req.UserId, Content: req.Content}}, nil
+}
+
+func (s worldComments) DeleteComment(_ context.Context, req *commentapi.DeleteCommentRequest) (*commentapi.DeleteCommentResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	s.w.comments[req.VideoId]--
+	return &commentapi.DeleteCommentResponse{}, nil
+}
+
+func (s worldComments) MGetCommentCounts(_ context.Context, req *commentapi.MGetCommentCountsRequest) (*commentapi.MGetCommentCountsResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	out := map[int64]int64{}
+	for _, id := range req.VideoIds {
+		out[id] = s.w.comments[id]
+	}
+	return &commentapi.MGetCommentCountsResponse{CommentCounts: out}, nil
+}
+
+func (s worldRelations) RelationAction(_ context.Context, req *relationapi.RelationActionRequest) (*relationapi.RelationActionResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	s.w.follows[[2]int64{req.UserId, req.ToUserId}] = req.ActionType == relationapi.RelationActionType_Follow
+	return &relationapi.RelationActionResponse{}, nil
+}
+
+func (s worldRelations) MGetRelations(_ context.Context, req *relationapi.MGetRelationsRequest) (*relationapi.MGetRelationsResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	out := map[int64]*relationapi.UserRelationInfo{}
+	for _, id := range req.UserIds {
+		info := &relationapi.UserRelationInfo{IsFollow: s.w.follows[[2]int64{req.ViewerId, id}]}
+		for pair, on := range s.w.follows {
+			if on && pair[0] == id {
+				info.FollowCount++
+			}
+			if on && pair[1] == id {
+				info.FollowerCount++
+			}
+		}
+		out[id] = info
+	}
+	return &relationapi.MGetRelationsResponse{Users: out}, nil
+}
+
+func newWorld() *world {
+	w := &world{texts: []string{`Zoë "quoted" \ back`, "<b>&amp;</b> \u2028line\u2029", "抖音 🎬 video", "plain", "tab\there\x01"}, users: map[int64]*userapi.UserProfile{}, videos: map[int64]*videoapi.VideoRecord{},
+		likes: map[[2]int64]bool{}, follows: map[[2]int64]bool{}, comments: map[int64]int64{}, unready: map[int64]int64{1: 1}}
+	for id := int64(1); id <= 5; id++ {
+		w.users[id] = &userapi.UserProfile{Id: id, Name: w.texts[id-1], Avatar: "/static/avatar.png", Signature: w.texts[(id+1)%5]}
+	}
+	for id := int64(10); id < 50; id++ {
+		w.addVideo(id, 1+id%5)
+	}
+	return w
+}
+
+func (w *world) addVideo(id, author int64) {
+	w.videos[id] = &videoapi.VideoRecord{Id: id, AuthorId: author, Title: w.texts[id%5], CreatedAt: id * 1000,
+		PlayUrl: "/media/v" + strconv.FormatInt(id, 10) + ".mp4", CoverUrl: "/media/c.jpg", Status: videoapi.VideoStatus_Ready,
+		Renditions: nil}
+}
+
+func (w *world) deps(tokens *auth.Tokens) Deps {
+	return Deps{Videos: worldVideos{w: w}, Users: worldUsers{w: w}, Favorites: worldFavorites{w: w}, Comments: worldComments{w: w},
+		Relations: worldRelations{w: w}, Tokens: tokens, Logger: slog.New(slog.DiscardHandler), InProcess: true}
+}
+
+// TestCardPagesEqualFullAssembly: after every kind of write through the card gateway, its
+// logged-in pages are byte for byte those of a gateway assembling every page.
+func TestCardPagesEqualFullAssembly(t *testing.T) {
+	w := newWorld()
+	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
+	cfg := Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20, AnonymousFeedTTL: time.Minute}
+	events := mq.NewMemory()
+	cardDeps := w.deps(tokens)
+	cardDeps.WritesHere, cardDeps.Events = true, events
+	withCards, err := New(cfg, cardDeps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := New(cfg, w.deps(tokens))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := map[int64]string{}
+	for id := int64(1); id <= 3; id++ {
+		if token[id], err = tokens.Issue(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(g *Gateway, path string) string {
+		resp := ut.PerformRequest(g.server.Engine, http.MethodGet, path, nil).Result()
+		if resp.StatusCode() != http.StatusOK {
+			t.Fatalf("GET %s: HTTP %d %s", path, resp.StatusCode(), resp.Body())
+		}
+		return string(resp.Body())
+	}
+	post := func(path string) {
+		resp := ut.PerformRequest(withCards.server.Engine, http.MethodPost, path, nil).Result()
+		var env struct {
+			StatusCode int `json:"status_code"`
+		}
+		if err := json.Unmarshal(resp.Body(), &env); err != nil || env.StatusCode != 0 {
+			t.Fatalf("POST %s: %s", path, resp.Body())
+		}
+	}
+	compare := func(after string) {
+		t.Helper()
+		for viewer := int64(1); viewer <= 3; viewer++ {
+			for _, cursor := range []string{"", "&latest_time=40000", "&latest_time=25000"} {
+				path := "/douyin/feed/?token=" + token[viewer] + cursor
+				for range 2 { // a miss builds cards, a hit splices them
+					if got, want := get(withCards, path), get(full, path); got != want {
+						t.Fatalf("after %s, viewer %d%s:\ncards %s\nfull  %s", after, viewer, cursor, got, want)
+					}
+				}
+			}
+		}
+	}
+	compare("nothing")
+	if n := len(withCards.cards.cards); n == 0 {
+		t.Fatal("no card kept: the pages were not spliced")
+	}
+	writes := []struct {
+		name, path string
+	}{
+		{"like", "/douyin/favorite/action/?action_type=1&video_id=45&token=" + token[2]},
+		{"like of the viewer's own video", "/douyin/favorite/action/?action_type=1&video_id=45&token=" + token[1]},
+		{"unlike", "/douyin/favorite/action/?action_type=2&video_id=45&token=" + token[2]},
+		{"comment", "/douyin/comment/action/?action_type=1&video_id=44&comment_text=hi&token=" + token[3]},
+		{"comment deleted", "/douyin/comment/action/?action_type=2&video_id=44&comment_id=1&token=" + token[3]},
+		{"follow", "/douyin/relation/action/?action_type=1&to_user_id=4&token=" + token[1]},
+		{"unfollow", "/douyin/relation/action/?action_type=2&to_user_id=4&token=" + token[1]},
+		{"follow back", "/douyin/relation/action/?action_type=1&to_user_id=2&token=" + token[3]},
+	}
+	for _, write := range writes {
+		post(write.path)
+		compare(write.name)
+	}
+	// An upload turns ready in the media worker: the video service tells the activity stream.
+	w.mu.Lock()
+	w.addVideo(60, 3)
+	w.mu.Unlock()
+	body := fmt.Sprintf(`{"kind":%q,"video_id":60,"author_id":3,"at":60000}`, event.ActivityVideoReady)
+	if err := events.Publish(context.Background(), mq.TopicActivity, "60", []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	compare("a video turned ready")
+}
+
+// TestCardCacheRace: reads, builds and writes at once keep the cache consistent (go test -race).
+func TestCardCacheRace(t *testing.T) {
+	cc := newCardCache()
+	var wg sync.WaitGroup
+	for worker := range 4 {
+		wg.Go(func() {
+			out := make([]*card, 8)
+			ids := []int64{1, 2, 3, 4, 5, 6, 7, 8}
+			for i := range 2000 {
+				built := cc.begin()
+				cc.keep([]*card{{urlBase: "b", built: built, video: int64(i%8 + 1), author: int64(worker)}})
+				cc.lookup("b", ids, out)
+				if i%7 == 0 {
+					cc.wrote(int64(i%8+1), true, int64(worker))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// A card built before a write to its author is not served; one built after is.
+	before := cc.begin()
+	cc.wrote(0, false, 99)
+	cc.keep([]*card{{urlBase: "b", built: before, video: 100, author: 99}})
+	out := make([]*card, 1)
+	if cc.lookup("b", []int64{100}, out); out[0] != nil {
+		t.Fatal("a card built before its author's write was served")
+	}
+	cc.keep([]*card{{urlBase: "b", built: cc.begin(), video: 100, author: 99}})
+	if cc.lookup("b", []int64{100}, out); out[0] == nil {
+		t.Fatal("a card built after the last write was not served")
+	}
+	if cc.lookup("other", []int64{100}, out); out[0] != nil {
+		t.Fatal("a card of another URL base was served")
+	}
+	// A like reaches the author's other cards through the video's author.
+	cc.keep([]*card{{urlBase: "b", built: cc.begin(), video: 101, author: 99}})
+	cc.wrote(100, true, 5)
+	if cc.lookup("b", []int64{101}, out); out[0] != nil {
+		t.Fatal("a like left the author's other card live")
+	}
+}
+
+// BenchmarkFeedPage: a logged-in first page spliced from cards against the full assembly, on
+// in-process fakes (allocations are the figure: the fakes' own work is not the services').
+func BenchmarkFeedPage(b *testing.B) {
+	w := newWorld()
+	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
+	token, err := tokens.Issue(6) // no video of their own on the page
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20, AnonymousFeedTTL: time.Minute}
+	for _, cards := range []bool{true, false} {
+		b.Run(map[bool]string{true: "cards", false: "full"}[cards], func(b *testing.B) {
+			deps := w.deps(tokens)
+			if cards {
+				deps.WritesHere, deps.Events = true, mq.NewMemory()
+			}
+			g, err := New(cfg, deps)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if resp := ut.PerformRequest(g.server.Engine, http.MethodGet, "/douyin/feed/?token="+token, nil).Result(); resp.StatusCode() != http.StatusOK {
+					b.Fatalf("HTTP %d", resp.StatusCode())
+				}
+			}
+		})
+	}
+}

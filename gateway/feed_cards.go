@@ -1,0 +1,295 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	hertzjson "github.com/cloudwego/hertz/pkg/common/json"
+	"github.com/cloudwego/hertz/pkg/protocol/consts"
+
+	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
+	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
+	"github.com/douyin-backend/douyin/internal/cache"
+	"github.com/douyin-backend/douyin/internal/ids"
+	"github.com/douyin-backend/douyin/internal/mq"
+	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
+	"github.com/douyin-backend/douyin/kitex_gen/event"
+	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
+	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
+	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+)
+
+// cardFeed answers viewer's feed page before cursor (0: the first page, whose videos are
+// the cached anonymous page's) from the card cache, with the bytes the full assembly would
+// write. It serves nothing (false, nil) where the full assembly must: a video it cannot card.
+func (g *Gateway) cardFeed(ctx context.Context, c *app.RequestContext, scope pageScope, viewer, cursor int64) (bool, error) {
+	var videoIDs, authorIDs []int64
+	var records []*videoapi.VideoRecord // of the page, when read here
+	var nextTime int64
+	if cursor == 0 && g.firstPages != nil {
+		page, err := g.anonymousFirstPage(ctx, c, scope)
+		if err != nil {
+			return false, nil // logged; the full assembly answers with its own error
+		}
+		videoIDs, authorIDs, nextTime = page.videos, page.users, page.nextTime
+	} else {
+		page, err := g.deps.Videos.Feed(ctx, &videoapi.FeedRequest{LatestTime: cursor, Limit: feedPageSize})
+		if err != nil {
+			return false, wrap("feed", err)
+		}
+		records, nextTime = page.Videos, page.NextTime
+		videoIDs, authorIDs = make([]int64, len(records)), make([]int64, len(records))
+		for i, r := range records {
+			videoIDs[i], authorIDs[i] = r.Id, r.AuthorId
+		}
+	}
+	// The viewer's own videos show their own work count (unready videos too): assembled for them.
+	var own [][]byte
+	if slices.Contains(authorIDs, viewer) {
+		var ok bool
+		var err error
+		if own, ok, err = g.ownVideos(ctx, scope, viewer, videoIDs, authorIDs, records); !ok || err != nil {
+			return false, err
+		}
+	}
+	cards := make([]*card, len(videoIDs))
+	g.cards.lookup(scope.urlBase, videoIDs, cards)
+	if slices.Contains(cards, nil) {
+		if ok, err := g.fillCards(ctx, scope, videoIDs, records, cards); !ok || err != nil {
+			return false, err
+		}
+	}
+	favorites := &favoriteapi.MGetVideoFavoritesResponse{}
+	relations := &relationapi.MGetRelationsResponse{}
+	g.fetch(func() {
+		g.optional(ctx, scope, partVideoLikes, func() error {
+			r, err := g.deps.Favorites.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs})
+			if err == nil {
+				favorites = r
+			}
+			return err
+		})
+	}, func() {
+		g.optional(ctx, scope, partRelations, func() error {
+			r, err := g.deps.Relations.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: viewer, UserIds: ids.Unique(authorIDs)})
+			if err == nil {
+				relations = r
+			}
+			return err
+		})
+	})
+	size := len(g.feedHead) + len(`],"next_time":}`) + 20
+	for _, cd := range cards {
+		size += len(cd.body) + len(",true") // an own video is about its card's size
+	}
+	body := c.Response.BodyBuffer()
+	b := append(slices.Grow(body.B[:0], size), g.feedHead...)
+	for i, cd := range cards {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if own != nil && own[i] != nil {
+			b = append(b, own[i]...)
+			continue
+		}
+		f, r := favorites.Videos[cd.video], relations.Users[cd.author]
+		b = appendCard(b, cd, r != nil && r.IsFollow, f != nil && f.IsFavorite)
+	}
+	b = append(b, `],"next_time":`...)
+	b = strconv.AppendInt(b, nextTime, 10)
+	body.B = append(b, '}')
+	c.Response.Header.SetContentType(consts.MIMEApplicationJSONUTF8)
+	c.SetStatusCode(http.StatusOK)
+	return true, nil
+}
+
+// ownVideos encodes the page's videos by viewer, assembled for viewer, at their positions
+// (nil elsewhere); records are the page's when read here. False: one of them is gone.
+func (g *Gateway) ownVideos(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64, records []*videoapi.VideoRecord) ([][]byte, bool, error) {
+	var mine []*videoapi.VideoRecord
+	if records != nil {
+		for i, r := range records {
+			if authorIDs[i] == viewer {
+				mine = append(mine, r)
+			}
+		}
+	} else {
+		var ids []int64
+		for i, id := range videoIDs {
+			if authorIDs[i] == viewer {
+				ids = append(ids, id)
+			}
+		}
+		found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ids})
+		if err != nil {
+			return nil, false, wrap("get videos", err)
+		}
+		for _, id := range ids {
+			r, ok := found.Videos[id]
+			if !ok {
+				return nil, false, nil
+			}
+			mine = append(mine, r)
+		}
+	}
+	videos, err := g.videos(ctx, scope, viewer, mine)
+	if err != nil || len(videos) != len(mine) {
+		return nil, false, err
+	}
+	buf := g.jsonBufs.Get().(*[]byte)
+	defer g.jsonBufs.Put(buf)
+	out := make([][]byte, len(videoIDs))
+	next := 0
+	for i := range videoIDs {
+		if authorIDs[i] == viewer {
+			if out[i], err = appendJSON(nil, buf, videos[next]); err != nil {
+				return nil, false, err
+			}
+			next++
+		}
+	}
+	return out, true, nil
+}
+
+// fillCards builds the cards missing from cards (nil) for the videos of videoIDs, from records
+// when given (the page's, in order), else read here, and keeps them unless an optional part
+// failed. False: a video has no card (gone, or its author is).
+func (g *Gateway) fillCards(ctx context.Context, scope pageScope, videoIDs []int64, records []*videoapi.VideoRecord, cards []*card) (bool, error) {
+	built := g.cards.begin() // before anything the cards show is read
+	missing := make([]int64, 0, len(videoIDs))
+	for i, id := range videoIDs {
+		if cards[i] == nil {
+			missing = append(missing, id)
+		}
+	}
+	wanted := make([]*videoapi.VideoRecord, 0, len(missing))
+	if records != nil {
+		for i, r := range records {
+			if cards[i] == nil {
+				wanted = append(wanted, r)
+			}
+		}
+	} else {
+		found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: missing})
+		if err != nil {
+			return false, wrap("get videos", err)
+		}
+		for _, id := range missing {
+			r, ok := found.Videos[id]
+			if !ok {
+				return false, nil
+			}
+			wanted = append(wanted, r)
+		}
+	}
+	scope.degraded = new(atomic.Bool)
+	videos, err := g.videos(ctx, scope, 0, wanted)
+	if err != nil {
+		return false, err
+	}
+	if len(videos) != len(wanted) {
+		return false, nil
+	}
+	fresh := make([]*card, len(videos))
+	buf := g.jsonBufs.Get().(*[]byte)
+	defer g.jsonBufs.Put(buf)
+	for i, v := range videos {
+		if fresh[i], err = encodeCard(v, scope.urlBase, built, buf); err != nil {
+			return false, err
+		}
+	}
+	if !scope.degraded.Load() {
+		g.cards.keep(fresh)
+	}
+	next := 0
+	for i := range cards {
+		if cards[i] == nil {
+			cards[i], next = fresh[next], next+1
+		}
+	}
+	return true, nil
+}
+
+// feedHeadOf is how every successful feed page starts, up to its first video: the envelope
+// as jsonBody encodes it.
+func feedHeadOf() ([]byte, error) {
+	resp := &api.FeedResponse{StatusCode: int32(basecode.ErrCode_Success), StatusMsg: outcomeOf(basecode.ErrCode_Success).message, VideoList: []*base.Video{}}
+	buf, err := appendJSON(nil, new([]byte), resp)
+	if err != nil {
+		return nil, err
+	}
+	list := []byte(`"video_list":[`)
+	at := bytes.Index(buf, list)
+	if at < 0 {
+		return nil, fmt.Errorf("feed page encodes without %s", list)
+	}
+	return buf[:at+len(list)], nil
+}
+
+// useCards turns the card cache on (Deps.WritesHere).
+func (g *Gateway) useCards() error {
+	if g.deps.Events == nil {
+		return fmt.Errorf("gateway: Deps.WritesHere needs Deps.Events")
+	}
+	head, err := feedHeadOf()
+	if err != nil {
+		return err
+	}
+	g.cards, g.feedHead = newCardCache(), head
+	return g.deps.Events.Subscribe(mq.TopicActivity, cardsConsumerGroup, g.onActivity)
+}
+
+// cardsConsumerGroup reads the activity events for the card cache.
+const cardsConsumerGroup = "gateway-cards"
+
+// onActivity marks a video's author written when the video turns ready (its work count
+// moved), and drops the first pages (the video may belong on them). The other events report
+// writes this gateway made and marked itself.
+func (g *Gateway) onActivity(ctx context.Context, body []byte) error {
+	var e event.ActivityEvent
+	if err := hertzjson.Unmarshal(body, &e); err != nil {
+		g.deps.Logger.WarnContext(ctx, "undecodable activity event: every card dropped", "err", err)
+		g.cards.wroteAny()
+		return nil // the event's own consumers decide about it
+	}
+	if e.Kind == event.ActivityVideoReady {
+		g.cards.wrote(0, false, e.AuthorId)
+		g.firstPages.forgetAll()
+	}
+	return nil
+}
+
+// Sizes reports the page and card caches against their bounds.
+func (g *Gateway) Sizes() []cache.Size {
+	var sizes []cache.Size
+	if g.firstPages != nil {
+		sizes = append(sizes, g.firstPages.Sizes()...)
+	}
+	if g.cards != nil {
+		sizes = append(sizes, g.cards.Sizes()...)
+	}
+	return sizes
+}
+
+// wrote drops what a committed write through this gateway made stale: cached first pages and
+// cards showing the video or the users; with authorToo, the video's author's too (a like moves
+// their total_favorited).
+func (g *Gateway) wrote(ctx context.Context, videoID int64, authorToo bool, userIDs ...int64) {
+	g.firstPages.forget(videoID, userIDs...)
+	if g.cards == nil || g.cards.wrote(videoID, authorToo, userIDs...) {
+		return
+	}
+	// The author of a video never carded here: look it up, or, failing that, drop every card.
+	found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{videoID}})
+	if err == nil && found.Videos[videoID] != nil {
+		g.cards.wrote(0, false, found.Videos[videoID].AuthorId)
+		return
+	}
+	g.cards.wroteAny()
+}
