@@ -53,14 +53,14 @@ func (g *Gateway) cardFeed(ctx context.Context, c *app.RequestContext, scope pag
 // cardPage is a page of videos to answer from the card cache.
 type cardPage struct {
 	videoIDs []int64
-	// authorIDs are the videos' authors; nil: read from the cards.
+	// authorIDs are the videos' authors (a recommended page's are read from the cards).
 	authorIDs []int64
 	// records are the page's when read already (nil: the missing cards' are read).
 	records  []*videoapi.VideoRecord
 	nextTime int64
-	// recommended marks a recommended page (see withoutOwnOrLiked): the viewer's own videos and
-	// those they like are left out, and next_time is the oldest publish time of its videos, the
-	// left-out ones included.
+	// recommended marks a recommended page (see withoutOwnOrLiked): the viewer's own videos,
+	// those they like and those gone are left out, and next_time is the oldest publish time of
+	// its videos, the own and liked ones included.
 	recommended bool
 }
 
@@ -80,21 +80,21 @@ func (g *Gateway) writeCardPage(ctx context.Context, c *app.RequestContext, scop
 	cards := make([]*card, len(page.videoIDs))
 	g.cards.lookup(scope.urlBase, page.videoIDs, cards)
 	if slices.Contains(cards, nil) {
-		if ok, err := g.fillCards(ctx, scope, page.videoIDs, page.records, cards); !ok || err != nil {
+		// A recommended video gone since it was ranked is left out, as the full assembly does.
+		if ok, err := g.fillCards(ctx, scope, page.videoIDs, page.records, cards, page.recommended); !ok || err != nil {
 			return false, err
 		}
 	}
-	nextTime, authorIDs := page.nextTime, page.authorIDs
+	videoIDs, authorIDs, nextTime := page.videoIDs, page.authorIDs, page.nextTime
 	if page.recommended {
+		cards = slices.DeleteFunc(cards, func(cd *card) bool { return cd == nil })
+		videoIDs, authorIDs = make([]int64, len(cards)), make([]int64, len(cards))
+		for i, cd := range cards {
+			videoIDs[i], authorIDs[i] = cd.video, cd.author
+		}
 		nextTime = oldestCard(cards)
 	}
-	if authorIDs == nil {
-		authorIDs = make([]int64, len(cards))
-		for i, cd := range cards {
-			authorIDs[i] = cd.author
-		}
-	}
-	favorites, relations := g.viewerFlags(ctx, scope, viewer, page.videoIDs, authorIDs)
+	favorites, relations := g.viewerFlags(ctx, scope, viewer, videoIDs, authorIDs)
 	size := len(g.feedHead) + len(`],"next_time":}`) + 20
 	for _, cd := range cards {
 		size += len(cd.body) + len(",true") // an own video is about its card's size
@@ -216,37 +216,47 @@ func (g *Gateway) ownVideos(ctx context.Context, scope pageScope, viewer int64, 
 
 // fillCards builds the cards missing from cards (nil) for the videos of videoIDs, from records
 // when given (the page's, in order), else read here, and keeps them unless an optional part
-// failed. False: a video has no card (gone, or its author is).
-func (g *Gateway) fillCards(ctx context.Context, scope pageScope, videoIDs []int64, records []*videoapi.VideoRecord, cards []*card) (bool, error) {
-	built := g.cards.begin() // before anything the cards show is read
-	missing := make([]int64, 0, len(videoIDs))
-	for i, id := range videoIDs {
+// failed. False: a video has no card (gone, or its author is); with skipGone, a video that is
+// gone is no reason: its card stays nil.
+func (g *Gateway) fillCards(ctx context.Context, scope pageScope, videoIDs []int64, records []*videoapi.VideoRecord, cards []*card, skipGone bool) (bool, error) {
+	built := g.cards.begin()                 // before anything the cards show is read
+	missing := make([]int, 0, len(videoIDs)) // positions
+	for i := range videoIDs {
 		if cards[i] == nil {
-			missing = append(missing, id)
+			missing = append(missing, i)
 		}
 	}
 	wanted := make([]*videoapi.VideoRecord, 0, len(missing))
+	at := make([]int, 0, len(missing)) // the positions of wanted
+	var authors userParts
 	if records != nil {
-		for i, r := range records {
-			if cards[i] == nil {
-				wanted = append(wanted, r)
-			}
+		for _, i := range missing {
+			wanted, at = append(wanted, records[i]), append(at, i)
 		}
 	} else {
-		found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: missing})
+		ids := make([]int64, len(missing))
+		for k, i := range missing {
+			ids[k] = videoIDs[i]
+		}
+		found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ids, WithWorkCounts: true})
 		if err != nil {
 			return false, wrap("get videos", err)
 		}
-		for _, id := range missing {
-			r, ok := found.Videos[id]
+		for _, i := range missing {
+			r, ok := found.Videos[videoIDs[i]]
 			if !ok {
+				if skipGone {
+					continue
+				}
 				return false, nil
 			}
-			wanted = append(wanted, r)
+			wanted, at = append(wanted, r), append(at, i)
 		}
+		// A video service older than with_work_counts leaves them unset: the authors' own calls ask.
+		authors = userParts{works: found.WorkCounts, haveWorks: found.IsSetWorkCounts()}
 	}
 	scope.degraded = new(atomic.Bool)
-	videos, err := g.videos(ctx, scope, 0, wanted)
+	videos, err := g.videosWith(ctx, scope, 0, wanted, authors)
 	if err != nil {
 		return false, err
 	}
@@ -264,11 +274,8 @@ func (g *Gateway) fillCards(ctx context.Context, scope pageScope, videoIDs []int
 	if !scope.degraded.Load() {
 		g.cards.keep(fresh)
 	}
-	next := 0
-	for i := range cards {
-		if cards[i] == nil {
-			cards[i], next = fresh[next], next+1
-		}
+	for k, i := range at {
+		cards[i] = fresh[k]
 	}
 	return true, nil
 }
