@@ -219,15 +219,16 @@ func (g *Gateway) ownVideos(ctx context.Context, scope pageScope, viewer int64, 
 // failed. False: a video has no card (gone, or its author is); with skipGone, a video that is
 // gone is no reason: its card stays nil.
 func (g *Gateway) fillCards(ctx context.Context, scope pageScope, videoIDs []int64, records []*videoapi.VideoRecord, cards []*card, skipGone bool) (bool, error) {
-	built := g.cards.begin()                 // before anything the cards show is read
-	missing := make([]int, 0, len(videoIDs)) // positions
+	built := g.cards.begin() // before anything the cards show is read
+	// missing are the positions without a card, at those of wanted.
+	missing := make([]int, 0, len(videoIDs))
 	for i := range videoIDs {
 		if cards[i] == nil {
 			missing = append(missing, i)
 		}
 	}
 	wanted := make([]*videoapi.VideoRecord, 0, len(missing))
-	at := make([]int, 0, len(missing)) // the positions of wanted
+	at := make([]int, 0, len(missing))
 	var authors userParts
 	if records != nil {
 		for _, i := range missing {
