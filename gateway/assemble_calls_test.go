@@ -15,7 +15,9 @@ import (
 	"github.com/douyin-backend/douyin/internal/auth"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
+	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
+	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
@@ -58,9 +60,41 @@ func (v callVideos) Feed(_ context.Context, req *videoapi.FeedRequest) (*videoap
 	return resp, nil
 }
 
+func (v callVideos) MGetVideos(_ context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
+	v.log.add("MGetVideos")
+	resp := &videoapi.MGetVideosResponse{Videos: map[int64]*videoapi.VideoRecord{
+		8: {Id: 8, AuthorId: 3, Title: "eight", Status: videoapi.VideoStatus_Ready, CreatedAt: 2},
+		7: {Id: 7, AuthorId: 3, Title: "seven", Status: videoapi.VideoStatus_Ready, CreatedAt: 1},
+	}}
+	if v.combined && req.WithWorkCounts {
+		resp.WorkCounts = map[int64]int64{3: 2}
+	}
+	return resp, nil
+}
+
 func (v callVideos) MGetWorkCounts(context.Context, *videoapi.MGetWorkCountsRequest) (*videoapi.MGetWorkCountsResponse, error) {
 	v.log.add("MGetWorkCounts")
 	return &videoapi.MGetWorkCountsResponse{WorkCounts: map[int64]int64{3: 2}}, nil
+}
+
+type callUsers struct {
+	userapi.UserService
+	log *callLog
+}
+
+func (u callUsers) MGetUsers(context.Context, *userapi.MGetUsersRequest) (*userapi.MGetUsersResponse, error) {
+	u.log.add("MGetUsers")
+	return &userapi.MGetUsersResponse{Users: map[int64]*userapi.UserProfile{3: {Id: 3, Name: "author"}}}, nil
+}
+
+type callRecommend struct {
+	recommendapi.RecommendService
+	log *callLog
+}
+
+func (r callRecommend) Recommend(context.Context, *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
+	r.log.add("Recommend")
+	return &recommendapi.RecommendResponse{VideoIds: []int64{8, 7}}, nil
 }
 
 type callFavorites struct {
@@ -135,6 +169,49 @@ func TestFeedPageCallsEachServiceOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			resp := ut.PerformRequest(g.server.Engine, http.MethodGet, "/douyin/feed/?token="+token, nil).Result()
+			if resp.StatusCode() != http.StatusOK {
+				t.Fatalf("HTTP %d %s", resp.StatusCode(), resp.Body())
+			}
+			if got := pageWithoutTimes(t, resp.Body()); got != want {
+				t.Errorf("page\n%s\nwant\n%s", got, want)
+			}
+			if got := log.sorted(); !slices.Equal(got, tc.calls) {
+				t.Errorf("calls %v, want %v", got, tc.calls)
+			}
+		})
+	}
+}
+
+// A recommended page assembled in full (no card cache: the multi-process placement) gets
+// the authors' work counts with the records: six calls, one per service, where a video
+// service older than with_work_counts takes seven (a favorite service older than user_ids, eight).
+func TestRecommendPageCallsEachServiceOnce(t *testing.T) {
+	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
+	token, err := tokens.Issue(42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Video 7 is liked by the viewer: a recommended page leaves it out.
+	want := pageWithoutTimes(t, []byte(`{"status_code":0,"status_msg":"success","video_list":[`+
+		`{"id":8,"author":{"id":3,"name":"author","follow_count":10,"follower_count":11,"is_follow":true,"total_favorited":6,"work_count":2,"favorite_count":5},"comment_count":9,"title":"eight"}]}`))
+	for _, tc := range []struct {
+		name     string
+		combined bool
+		calls    []string
+	}{
+		{"combined", true, []string{"MGetCommentCounts", "MGetRelations", "MGetUsers", "MGetVideoFavorites", "MGetVideos", "Recommend"}},
+		{"older services", false, []string{"MGetCommentCounts", "MGetRelations", "MGetUserFavoriteStats", "MGetUsers", "MGetVideoFavorites", "MGetVideos", "MGetWorkCounts", "Recommend"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log := &callLog{}
+			g, err := New(Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20},
+				Deps{Videos: callVideos{log: log, combined: tc.combined}, Users: callUsers{log: log}, Favorites: callFavorites{log: log, combined: tc.combined},
+					Comments: callComments{log: log}, Relations: callRelations{log: log}, Recommend: callRecommend{log: log},
+					Tokens: tokens, Logger: slog.New(slog.DiscardHandler), Metrics: &degradations{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := ut.PerformRequest(g.server.Engine, http.MethodGet, "/douyin/feed/recommend/?token="+token, nil).Result()
 			if resp.StatusCode() != http.StatusOK {
 				t.Fatalf("HTTP %d %s", resp.StatusCode(), resp.Body())
 			}

@@ -42,11 +42,12 @@ type cardCache struct {
 }
 
 // card is one encoded video; is_follow and is_favorite are false in body at follow and
-// favorite.
+// favorite. createdAt (Unix ms) gives a recommended page its next_time.
 type card struct {
 	urlBase          string
 	built            uint64
 	video, author    int64
+	createdAt        int64
 	body             []byte
 	follow, favorite int
 }
@@ -147,11 +148,11 @@ func (cc *cardCache) Sizes() []cache.Size {
 	}
 }
 
-// encodeCard encodes v, assembled for the anonymous viewer, as jsonBody would write it within
-// a page (sonic with jsonOptions, then HTML-escaped), and finds its viewer's fields. Neither field's
-// text can occur inside an encoded string (a quote there is always escaped), so the first
-// occurrence is the field.
-func encodeCard(v *base.Video, urlBase string, built uint64, scratch *[]byte) (*card, error) {
+// encodeCard encodes v, published at createdAt and assembled for the anonymous viewer, as
+// jsonBody would write it within a page (sonic with jsonOptions, then HTML-escaped), and finds
+// its viewer's fields. Neither field's text can occur inside an encoded string (a quote there
+// is always escaped), so the first occurrence is the field.
+func encodeCard(v *base.Video, createdAt int64, urlBase string, built uint64, scratch *[]byte) (*card, error) {
 	body, err := appendJSON(nil, scratch, v)
 	if err != nil {
 		return nil, err
@@ -161,7 +162,7 @@ func encodeCard(v *base.Video, urlBase string, built uint64, scratch *[]byte) (*
 	if follow < 0 || favorite < follow {
 		return nil, fmt.Errorf("video %d encodes without its viewer's fields", v.ID)
 	}
-	return &card{urlBase: urlBase, built: built, video: v.ID, author: v.Author.ID, body: body,
+	return &card{urlBase: urlBase, built: built, video: v.ID, author: v.Author.ID, createdAt: createdAt, body: body,
 		follow: follow + len(followField) - len("false"), favorite: favorite + len(favoriteField) - len("false")}, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
 	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
+	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
 	userapi "github.com/douyin-backend/douyin/kitex_gen/user"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
@@ -34,6 +35,9 @@ type world struct {
 	follows  map[[2]int64]bool               // follower, followee
 	comments map[int64]int64                 // video → count
 	unready  map[int64]int64                 // author → processing videos (own count only)
+	ranked   map[int64][]int64               // viewer → the recommender's ids
+	// videoReads counts MGetVideos calls.
+	videoReads int
 	// texts are names and titles that need escaping, HTML escaping, or are not ASCII.
 	texts []string
 }
@@ -59,7 +63,17 @@ type (
 		relationapi.RelationService
 		w *world
 	}
+	worldRecommend struct {
+		recommendapi.RecommendService
+		w *world
+	}
 )
+
+func (s worldRecommend) Recommend(_ context.Context, req *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	return &recommendapi.RecommendResponse{VideoIds: s.w.ranked[req.ViewerId]}, nil
+}
 
 func (s worldVideos) Feed(_ context.Context, req *videoapi.FeedRequest) (*videoapi.FeedResponse, error) {
 	s.w.mu.Lock()
@@ -82,30 +96,42 @@ func (s worldVideos) Feed(_ context.Context, req *videoapi.FeedRequest) (*videoa
 func (s worldVideos) MGetVideos(_ context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
 	s.w.mu.Lock()
 	defer s.w.mu.Unlock()
-	out := map[int64]*videoapi.VideoRecord{}
+	s.w.videoReads++
+	resp := &videoapi.MGetVideosResponse{Videos: map[int64]*videoapi.VideoRecord{}}
+	var authors []int64
 	for _, id := range req.VideoIds {
 		if v, ok := s.w.videos[id]; ok {
-			out[id] = v
+			resp.Videos[id] = v
+			authors = append(authors, v.AuthorId)
 		}
 	}
-	return &videoapi.MGetVideosResponse{Videos: out}, nil
+	if req.WithWorkCounts {
+		resp.WorkCounts = s.workCounts(authors, req.ViewerId)
+	}
+	return resp, nil
 }
 
 func (s worldVideos) MGetWorkCounts(_ context.Context, req *videoapi.MGetWorkCountsRequest) (*videoapi.MGetWorkCountsResponse, error) {
 	s.w.mu.Lock()
 	defer s.w.mu.Unlock()
+	return &videoapi.MGetWorkCountsResponse{WorkCounts: s.workCounts(req.UserIds, req.ViewerId)}, nil
+}
+
+// workCounts counts the ready videos of users, and viewer's processing ones for viewer.
+func (s worldVideos) workCounts(users []int64, viewer int64) map[int64]int64 {
 	out := map[int64]int64{}
-	for _, id := range req.UserIds {
+	for _, id := range users {
+		out[id] = 0
 		for _, v := range s.w.videos {
 			if v.AuthorId == id {
 				out[id]++
 			}
 		}
-		if id == req.ViewerId {
+		if id == viewer {
 			out[id] += s.w.unready[id]
 		}
 	}
-	return &videoapi.MGetWorkCountsResponse{WorkCounts: out}, nil
+	return out
 }
 
 func (s worldUsers) MGetUsers(_ context.Context, req *userapi.MGetUsersRequest) (*userapi.MGetUsersResponse, error) {
@@ -224,6 +250,14 @@ func newWorld() *world {
 	for id := int64(10); id < 50; id++ {
 		w.addVideo(id, 1+id%5)
 	}
+	// Each logged-in viewer's page holds two videos of their own (authors are 1+id%5) and
+	// liked ones; viewer 4's is empty. The oldest, 12, is viewer 3's own; 99 is gone (viewer
+	// 3's page only: every one of their pages asks for it).
+	logged := []int64{45, 44, 30, 41, 27, 13, 38, 12, 16}
+	w.ranked = map[int64][]int64{0: {45, 12, 33, 20, 41}, 1: logged, 2: logged, 3: append(slices.Clone(logged), 99)}
+	for _, like := range [][2]int64{{2, 44}, {1, 13}, {3, 38}, {1, 41}} {
+		w.likes[like] = true
+	}
 	return w
 }
 
@@ -235,11 +269,13 @@ func (w *world) addVideo(id, author int64) {
 
 func (w *world) deps(tokens *auth.Tokens) Deps {
 	return Deps{Videos: worldVideos{w: w}, Users: worldUsers{w: w}, Favorites: worldFavorites{w: w}, Comments: worldComments{w: w},
-		Relations: worldRelations{w: w}, Tokens: tokens, Logger: slog.New(slog.DiscardHandler), InProcess: true}
+		Relations: worldRelations{w: w}, Recommend: worldRecommend{w: w}, Tokens: tokens, Logger: slog.New(slog.DiscardHandler), InProcess: true}
 }
 
 // TestCardPagesEqualFullAssembly: after every kind of write through the card gateway, its
-// logged-in pages are byte for byte those of a gateway assembling every page.
+// logged-in feed pages, anonymous pages past the first, and recommended pages (anonymous and
+// logged in, with the viewer's own and liked videos ranked) are byte for byte those of a
+// gateway assembling every page.
 func TestCardPagesEqualFullAssembly(t *testing.T) {
 	w := newWorld()
 	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
@@ -256,7 +292,7 @@ func TestCardPagesEqualFullAssembly(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := map[int64]string{}
-	for id := int64(1); id <= 3; id++ {
+	for id := int64(1); id <= 4; id++ {
 		if token[id], err = tokens.Issue(id); err != nil {
 			t.Fatal(err)
 		}
@@ -279,13 +315,22 @@ func TestCardPagesEqualFullAssembly(t *testing.T) {
 	}
 	compare := func(after string) {
 		t.Helper()
-		for viewer := int64(1); viewer <= 3; viewer++ {
+		var paths []string
+		// Recommended pages first: their misses read the records the feed's would not.
+		for viewer := int64(0); viewer <= 4; viewer++ {
+			paths = append(paths, "/douyin/feed/recommend/?token="+token[viewer])
+		}
+		for viewer := int64(0); viewer <= 3; viewer++ {
 			for _, cursor := range []string{"", "&latest_time=40000", "&latest_time=25000"} {
-				path := "/douyin/feed/?token=" + token[viewer] + cursor
-				for range 2 { // a miss builds cards, a hit splices them
-					if got, want := get(withCards, path), get(full, path); got != want {
-						t.Fatalf("after %s, viewer %d%s:\ncards %s\nfull  %s", after, viewer, cursor, got, want)
-					}
+				if viewer > 0 || cursor != "" { // the anonymous first page is cached apart
+					paths = append(paths, "/douyin/feed/?token="+token[viewer]+cursor)
+				}
+			}
+		}
+		for _, path := range paths {
+			for range 2 { // a miss builds cards, a hit splices them
+				if got, want := get(withCards, path), get(full, path); got != want {
+					t.Fatalf("after %s, %s:\ncards %s\nfull  %s", after, path, got, want)
 				}
 			}
 		}
@@ -294,6 +339,26 @@ func TestCardPagesEqualFullAssembly(t *testing.T) {
 	if n := len(withCards.cards.cards); n == 0 {
 		t.Fatal("no card kept: the pages were not spliced")
 	}
+	// With its cards kept, a recommended page reads no record, not even for next_time.
+	w.mu.Lock()
+	reads := w.videoReads
+	w.mu.Unlock()
+	for viewer := int64(0); viewer <= 2; viewer++ {
+		get(withCards, "/douyin/feed/recommend/?token="+token[viewer])
+	}
+	w.mu.Lock()
+	if w.videoReads != reads {
+		t.Errorf("recommended pages with their cards kept read videos %d times", w.videoReads-reads)
+	}
+	reads = w.videoReads
+	w.mu.Unlock()
+	// A gone video is looked for once and left out, not a reason to assemble the page in full.
+	get(withCards, "/douyin/feed/recommend/?token="+token[3])
+	w.mu.Lock()
+	if w.videoReads != reads+1 {
+		t.Errorf("a recommended page with a gone video read videos %d times, want 1", w.videoReads-reads)
+	}
+	w.mu.Unlock()
 	writes := []struct {
 		name, path string
 	}{
@@ -363,32 +428,40 @@ func TestCardCacheRace(t *testing.T) {
 	}
 }
 
-// BenchmarkFeedPage: a logged-in first page spliced from cards against the full assembly, on
-// in-process fakes (allocations are the figure: the fakes' own work is not the services').
+// BenchmarkFeedPage: a logged-in first page and a recommended page spliced from cards against
+// the full assembly, on in-process fakes (allocations are the figure: the fakes' own work is
+// not the services').
 func BenchmarkFeedPage(b *testing.B) {
 	w := newWorld()
 	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
-	token, err := tokens.Issue(6) // no video of their own on the page
+	const viewer = 6 // no video of their own on the page, none liked
+	token, err := tokens.Issue(viewer)
 	if err != nil {
 		b.Fatal(err)
 	}
+	for i := range int64(30) { // scattered over every video
+		w.ranked[viewer] = append(w.ranked[viewer], 10+i*7%40)
+	}
 	cfg := Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20, AnonymousFeedTTL: time.Minute}
-	for _, cards := range []bool{true, false} {
-		b.Run(map[bool]string{true: "cards", false: "full"}[cards], func(b *testing.B) {
-			deps := w.deps(tokens)
-			if cards {
-				deps.WritesHere, deps.Events = true, mq.NewMemory()
-			}
-			g, err := New(cfg, deps)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if resp := ut.PerformRequest(g.server.Engine, http.MethodGet, "/douyin/feed/?token="+token, nil).Result(); resp.StatusCode() != http.StatusOK {
-					b.Fatalf("HTTP %d", resp.StatusCode())
+	for _, page := range []string{"feed", "recommend"} {
+		path := map[string]string{"feed": "/douyin/feed/?token=", "recommend": "/douyin/feed/recommend/?token="}[page] + token
+		for _, cards := range []bool{true, false} {
+			b.Run(page+"-"+map[bool]string{true: "cards", false: "full"}[cards], func(b *testing.B) {
+				deps := w.deps(tokens)
+				if cards {
+					deps.WritesHere, deps.Events = true, mq.NewMemory()
 				}
-			}
-		})
+				g, err := New(cfg, deps)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if resp := ut.PerformRequest(g.server.Engine, http.MethodGet, path, nil).Result(); resp.StatusCode() != http.StatusOK {
+						b.Fatalf("HTTP %d", resp.StatusCode())
+					}
+				}
+			})
+		}
 	}
 }

@@ -55,7 +55,8 @@ func (g *Gateway) Feed(ctx context.Context, c *app.RequestContext) {
 		}
 		// The build failed and was logged: answer this request on its own.
 	}
-	if err == nil && viewer > 0 && g.cards != nil {
+	// Pages past the anonymous first one are spliced from cards when there are cards.
+	if err == nil && g.cards != nil && (viewer > 0 || cursor != 0) {
 		served, err := g.cardFeed(ctx, c, scope, viewer, cursor)
 		if err != nil {
 			g.reply(ctx, c, resp, err)

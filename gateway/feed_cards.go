@@ -29,44 +29,112 @@ import (
 // the cached anonymous page's) from the card cache, with the bytes the full assembly would
 // write. It serves nothing (false, nil) where the full assembly must: a video it cannot card.
 func (g *Gateway) cardFeed(ctx context.Context, c *app.RequestContext, scope pageScope, viewer, cursor int64) (bool, error) {
-	var videoIDs, authorIDs []int64
-	var records []*videoapi.VideoRecord // of the page, when read here
-	var nextTime int64
+	var page cardPage
 	if cursor == 0 && g.firstPages != nil {
-		page, err := g.anonymousFirstPage(ctx, c, scope)
+		first, err := g.anonymousFirstPage(ctx, c, scope)
 		if err != nil {
 			return false, nil // logged; the full assembly answers with its own error
 		}
-		videoIDs, authorIDs, nextTime = page.videos, page.users, page.nextTime
+		page = cardPage{videoIDs: first.videos, authorIDs: first.users, nextTime: first.nextTime}
 	} else {
-		page, err := g.deps.Videos.Feed(ctx, &videoapi.FeedRequest{LatestTime: cursor, Limit: feedPageSize})
+		listed, err := g.deps.Videos.Feed(ctx, &videoapi.FeedRequest{LatestTime: cursor, Limit: feedPageSize})
 		if err != nil {
 			return false, wrap("feed", err)
 		}
-		records, nextTime = page.Videos, page.NextTime
-		videoIDs, authorIDs = make([]int64, len(records)), make([]int64, len(records))
-		for i, r := range records {
-			videoIDs[i], authorIDs[i] = r.Id, r.AuthorId
+		page = cardPage{records: listed.Videos, nextTime: listed.NextTime,
+			videoIDs: make([]int64, len(listed.Videos)), authorIDs: make([]int64, len(listed.Videos))}
+		for i, r := range listed.Videos {
+			page.videoIDs[i], page.authorIDs[i] = r.Id, r.AuthorId
 		}
 	}
+	return g.writeCardPage(ctx, c, scope, viewer, page)
+}
+
+// cardPage is a page of videos to answer from the card cache.
+type cardPage struct {
+	videoIDs []int64
+	// authorIDs are the videos' authors (a recommended page's are read from the cards).
+	authorIDs []int64
+	// records are the page's when read already (nil: the missing cards' are read).
+	records  []*videoapi.VideoRecord
+	nextTime int64
+	// recommended marks a recommended page (see withoutOwnOrLiked): the viewer's own videos,
+	// those they like and those gone are left out, and next_time is the oldest publish time of
+	// its videos, the own and liked ones included.
+	recommended bool
+}
+
+// writeCardPage writes page as viewer (0: anonymous) sees it, spliced from the card cache,
+// with the bytes the full assembly would write. It serves nothing (false, nil) where the full
+// assembly must: a video it cannot card.
+func (g *Gateway) writeCardPage(ctx context.Context, c *app.RequestContext, scope pageScope, viewer int64, page cardPage) (bool, error) {
 	// The viewer's own videos show their own work count (unready videos too): assembled for them.
 	var own [][]byte
-	if slices.Contains(authorIDs, viewer) {
+	if viewer > 0 && !page.recommended && slices.Contains(page.authorIDs, viewer) {
 		var ok bool
 		var err error
-		if own, ok, err = g.ownVideos(ctx, scope, viewer, videoIDs, authorIDs, records); !ok || err != nil {
+		if own, ok, err = g.ownVideos(ctx, scope, viewer, page.videoIDs, page.authorIDs, page.records); !ok || err != nil {
 			return false, err
 		}
 	}
-	cards := make([]*card, len(videoIDs))
-	g.cards.lookup(scope.urlBase, videoIDs, cards)
+	cards := make([]*card, len(page.videoIDs))
+	g.cards.lookup(scope.urlBase, page.videoIDs, cards)
 	if slices.Contains(cards, nil) {
-		if ok, err := g.fillCards(ctx, scope, videoIDs, records, cards); !ok || err != nil {
+		// A recommended video gone since it was ranked is left out, as the full assembly does.
+		if ok, err := g.fillCards(ctx, scope, page.videoIDs, page.records, cards, page.recommended); !ok || err != nil {
 			return false, err
 		}
 	}
+	videoIDs, authorIDs, nextTime := page.videoIDs, page.authorIDs, page.nextTime
+	if page.recommended {
+		cards = slices.DeleteFunc(cards, func(cd *card) bool { return cd == nil })
+		videoIDs, authorIDs = make([]int64, len(cards)), make([]int64, len(cards))
+		for i, cd := range cards {
+			videoIDs[i], authorIDs[i] = cd.video, cd.author
+		}
+		nextTime = oldestCard(cards)
+	}
+	favorites, relations := g.viewerFlags(ctx, scope, viewer, videoIDs, authorIDs)
+	size := len(g.feedHead) + len(`],"next_time":}`) + 20
+	for _, cd := range cards {
+		size += len(cd.body) + len(",true") // an own video is about its card's size
+	}
+	body := c.Response.BodyBuffer()
+	b := append(slices.Grow(body.B[:0], size), g.feedHead...)
+	listed := 0
+	for i, cd := range cards {
+		f, r := favorites.Videos[cd.video], relations.Users[cd.author]
+		liked := f != nil && f.IsFavorite
+		if page.recommended && (liked || cd.author == viewer) {
+			continue
+		}
+		if listed > 0 {
+			b = append(b, ',')
+		}
+		listed++
+		if own != nil && own[i] != nil {
+			b = append(b, own[i]...)
+			continue
+		}
+		b = appendCard(b, cd, r != nil && r.IsFollow, liked)
+	}
+	b = append(b, `],"next_time":`...)
+	b = strconv.AppendInt(b, nextTime, 10)
+	body.B = append(b, '}')
+	c.Response.Header.SetContentType(consts.MIMEApplicationJSONUTF8)
+	c.SetStatusCode(http.StatusOK)
+	return true, nil
+}
+
+// viewerFlags reads viewer's likes of the videos and follows of the authors: optional parts,
+// empty when they fail, and not read for the anonymous viewer (whose flags are all false) or
+// an empty page.
+func (g *Gateway) viewerFlags(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64) (*favoriteapi.MGetVideoFavoritesResponse, *relationapi.MGetRelationsResponse) {
 	favorites := &favoriteapi.MGetVideoFavoritesResponse{}
 	relations := &relationapi.MGetRelationsResponse{}
+	if viewer == 0 || len(videoIDs) == 0 {
+		return favorites, relations
+	}
 	g.fetch(func() {
 		g.optional(ctx, scope, partVideoLikes, func() error {
 			r, err := g.deps.Favorites.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs})
@@ -84,29 +152,18 @@ func (g *Gateway) cardFeed(ctx context.Context, c *app.RequestContext, scope pag
 			return err
 		})
 	})
-	size := len(g.feedHead) + len(`],"next_time":}`) + 20
+	return favorites, relations
+}
+
+// oldestCard is the oldest publish time of cards, 0 when there is none.
+func oldestCard(cards []*card) int64 {
+	var oldest int64
 	for _, cd := range cards {
-		size += len(cd.body) + len(",true") // an own video is about its card's size
-	}
-	body := c.Response.BodyBuffer()
-	b := append(slices.Grow(body.B[:0], size), g.feedHead...)
-	for i, cd := range cards {
-		if i > 0 {
-			b = append(b, ',')
+		if oldest == 0 || cd.createdAt < oldest {
+			oldest = cd.createdAt
 		}
-		if own != nil && own[i] != nil {
-			b = append(b, own[i]...)
-			continue
-		}
-		f, r := favorites.Videos[cd.video], relations.Users[cd.author]
-		b = appendCard(b, cd, r != nil && r.IsFollow, f != nil && f.IsFavorite)
 	}
-	b = append(b, `],"next_time":`...)
-	b = strconv.AppendInt(b, nextTime, 10)
-	body.B = append(b, '}')
-	c.Response.Header.SetContentType(consts.MIMEApplicationJSONUTF8)
-	c.SetStatusCode(http.StatusOK)
-	return true, nil
+	return oldest
 }
 
 // ownVideos encodes the page's videos by viewer, assembled for viewer, at their positions
@@ -159,37 +216,48 @@ func (g *Gateway) ownVideos(ctx context.Context, scope pageScope, viewer int64, 
 
 // fillCards builds the cards missing from cards (nil) for the videos of videoIDs, from records
 // when given (the page's, in order), else read here, and keeps them unless an optional part
-// failed. False: a video has no card (gone, or its author is).
-func (g *Gateway) fillCards(ctx context.Context, scope pageScope, videoIDs []int64, records []*videoapi.VideoRecord, cards []*card) (bool, error) {
+// failed. False: a video has no card (gone, or its author is); with skipGone, a video that is
+// gone is no reason: its card stays nil.
+func (g *Gateway) fillCards(ctx context.Context, scope pageScope, videoIDs []int64, records []*videoapi.VideoRecord, cards []*card, skipGone bool) (bool, error) {
 	built := g.cards.begin() // before anything the cards show is read
-	missing := make([]int64, 0, len(videoIDs))
-	for i, id := range videoIDs {
+	// missing are the positions without a card, at those of wanted.
+	missing := make([]int, 0, len(videoIDs))
+	for i := range videoIDs {
 		if cards[i] == nil {
-			missing = append(missing, id)
+			missing = append(missing, i)
 		}
 	}
 	wanted := make([]*videoapi.VideoRecord, 0, len(missing))
+	at := make([]int, 0, len(missing))
+	var authors userParts
 	if records != nil {
-		for i, r := range records {
-			if cards[i] == nil {
-				wanted = append(wanted, r)
-			}
+		for _, i := range missing {
+			wanted, at = append(wanted, records[i]), append(at, i)
 		}
 	} else {
-		found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: missing})
+		ids := make([]int64, len(missing))
+		for k, i := range missing {
+			ids[k] = videoIDs[i]
+		}
+		found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ids, WithWorkCounts: true})
 		if err != nil {
 			return false, wrap("get videos", err)
 		}
-		for _, id := range missing {
-			r, ok := found.Videos[id]
+		for _, i := range missing {
+			r, ok := found.Videos[videoIDs[i]]
 			if !ok {
+				if skipGone {
+					continue
+				}
 				return false, nil
 			}
-			wanted = append(wanted, r)
+			wanted, at = append(wanted, r), append(at, i)
 		}
+		// A video service older than with_work_counts leaves them unset: the authors' own calls ask.
+		authors = userParts{works: found.WorkCounts, haveWorks: found.IsSetWorkCounts()}
 	}
 	scope.degraded = new(atomic.Bool)
-	videos, err := g.videos(ctx, scope, 0, wanted)
+	videos, err := g.videosWith(ctx, scope, 0, wanted, authors)
 	if err != nil {
 		return false, err
 	}
@@ -200,18 +268,15 @@ func (g *Gateway) fillCards(ctx context.Context, scope pageScope, videoIDs []int
 	buf := g.jsonBufs.Get().(*[]byte)
 	defer g.jsonBufs.Put(buf)
 	for i, v := range videos {
-		if fresh[i], err = encodeCard(v, scope.urlBase, built, buf); err != nil {
+		if fresh[i], err = encodeCard(v, wanted[i].CreatedAt, scope.urlBase, built, buf); err != nil {
 			return false, err
 		}
 	}
 	if !scope.degraded.Load() {
 		g.cards.keep(fresh)
 	}
-	next := 0
-	for i := range cards {
-		if cards[i] == nil {
-			cards[i], next = fresh[next], next+1
-		}
+	for k, i := range at {
+		cards[i] = fresh[k]
 	}
 	return true, nil
 }

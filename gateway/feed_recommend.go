@@ -32,26 +32,46 @@ func (g *Gateway) RecommendFeed(ctx context.Context, c *app.RequestContext) {
 		ranked, err = g.deps.Recommend.Recommend(ctx, &recommendapi.RecommendRequest{ViewerId: viewer, Limit: feedPageSize})
 		err = wrap("recommend", err)
 	}
-	if err == nil && len(ranked.VideoIds) > 0 {
-		var found *videoapi.MGetVideosResponse
-		found, err = g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ranked.VideoIds})
-		if err == nil {
-			records := make([]*videoapi.VideoRecord, 0, len(ranked.VideoIds))
-			for _, id := range ranked.VideoIds {
-				if r, ok := found.Videos[id]; ok {
-					records = append(records, r)
-					if resp.NextTime == 0 || r.CreatedAt < resp.NextTime {
-						resp.NextTime = r.CreatedAt
-					}
-				}
-			}
-			resp.VideoList, err = g.videos(ctx, g.scopeOf(c), viewer, records)
-			resp.VideoList = withoutOwnOrLiked(resp.VideoList, viewer)
-		} else {
-			err = wrap("get videos", err)
+	scope := g.scopeOf(c)
+	if err == nil && g.cards != nil {
+		served, err := g.writeCardPage(ctx, c, scope, viewer, cardPage{videoIDs: ranked.VideoIds, recommended: true})
+		if err != nil {
+			g.reply(ctx, c, resp, err)
+		}
+		if served || err != nil {
+			return
 		}
 	}
+	if err == nil && len(ranked.VideoIds) > 0 {
+		err = g.fillRecommended(ctx, scope, viewer, ranked.VideoIds, resp)
+	}
 	g.reply(ctx, c, resp, err)
+}
+
+// fillRecommended assembles the ready videos among videoIDs as viewer sees them into resp.
+func (g *Gateway) fillRecommended(ctx context.Context, scope pageScope, viewer int64, videoIDs []int64, resp *api.FeedResponse) error {
+	// The authors' work counts come with the records; a video service older than
+	// with_work_counts leaves them unset, and the authors' own calls ask.
+	found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: videoIDs, WithWorkCounts: true, ViewerId: viewer})
+	if err != nil {
+		return wrap("get videos", err)
+	}
+	records := make([]*videoapi.VideoRecord, 0, len(videoIDs))
+	for _, id := range videoIDs {
+		if r, ok := found.Videos[id]; ok {
+			records = append(records, r)
+			if resp.NextTime == 0 || r.CreatedAt < resp.NextTime {
+				resp.NextTime = r.CreatedAt
+			}
+		}
+	}
+	authors := userParts{works: found.WorkCounts, haveWorks: found.IsSetWorkCounts()}
+	videos, err := g.videosWith(ctx, scope, viewer, records, authors)
+	if err != nil {
+		return err
+	}
+	resp.VideoList = withoutOwnOrLiked(videos, viewer)
+	return nil
 }
 
 // withoutOwnOrLiked drops the viewer's own videos and those they like. The ranking already

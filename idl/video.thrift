@@ -89,11 +89,18 @@ struct PublishListResponse {
 
 struct MGetVideosRequest {
     1: list<i64> video_ids
+    // with_work_counts asks for the work counts of the videos' authors in the same answer, as
+    // MGetWorkCounts would give them to viewer_id (0: anonymous): one call for a page of ids.
+    2: bool with_work_counts
+    3: i64 viewer_id
 }
 
 struct MGetVideosResponse {
     // videos holds the ready videos among the ids; others are absent.
     1: map<i64, VideoRecord> videos
+    // work_counts of the authors of videos, set only when with_work_counts asked for them (a
+    // service older than the flag leaves it unset: the caller then asks MGetWorkCounts).
+    2: optional map<i64, i64> work_counts
 }
 
 struct MGetWorkCountsRequest {

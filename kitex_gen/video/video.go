@@ -503,7 +503,9 @@ var fieldIDToName_PublishListResponse = map[int16]string{
 }
 
 type MGetVideosRequest struct {
-	VideoIds []int64 `thrift:"video_ids,1" frugal:"1,default,list<i64>" json:"video_ids"`
+	VideoIds       []int64 `thrift:"video_ids,1" frugal:"1,default,list<i64>" json:"video_ids"`
+	WithWorkCounts bool    `thrift:"with_work_counts,2" frugal:"2,default,bool" json:"with_work_counts"`
+	ViewerId       int64   `thrift:"viewer_id,3" frugal:"3,default,i64" json:"viewer_id"`
 }
 
 func NewMGetVideosRequest() *MGetVideosRequest {
@@ -516,8 +518,22 @@ func (p *MGetVideosRequest) InitDefault() {
 func (p *MGetVideosRequest) GetVideoIds() (v []int64) {
 	return p.VideoIds
 }
+
+func (p *MGetVideosRequest) GetWithWorkCounts() (v bool) {
+	return p.WithWorkCounts
+}
+
+func (p *MGetVideosRequest) GetViewerId() (v int64) {
+	return p.ViewerId
+}
 func (p *MGetVideosRequest) SetVideoIds(val []int64) {
 	p.VideoIds = val
+}
+func (p *MGetVideosRequest) SetWithWorkCounts(val bool) {
+	p.WithWorkCounts = val
+}
+func (p *MGetVideosRequest) SetViewerId(val int64) {
+	p.ViewerId = val
 }
 
 func (p *MGetVideosRequest) String() string {
@@ -529,10 +545,13 @@ func (p *MGetVideosRequest) String() string {
 
 var fieldIDToName_MGetVideosRequest = map[int16]string{
 	1: "video_ids",
+	2: "with_work_counts",
+	3: "viewer_id",
 }
 
 type MGetVideosResponse struct {
-	Videos map[int64]*VideoRecord `thrift:"videos,1" frugal:"1,default,map<i64:VideoRecord>" json:"videos"`
+	Videos     map[int64]*VideoRecord `thrift:"videos,1" frugal:"1,default,map<i64:VideoRecord>" json:"videos"`
+	WorkCounts map[int64]int64        `thrift:"work_counts,2,optional" frugal:"2,optional,map<i64:i64>" json:"work_counts,omitempty"`
 }
 
 func NewMGetVideosResponse() *MGetVideosResponse {
@@ -545,8 +564,24 @@ func (p *MGetVideosResponse) InitDefault() {
 func (p *MGetVideosResponse) GetVideos() (v map[int64]*VideoRecord) {
 	return p.Videos
 }
+
+var MGetVideosResponse_WorkCounts_DEFAULT map[int64]int64
+
+func (p *MGetVideosResponse) GetWorkCounts() (v map[int64]int64) {
+	if !p.IsSetWorkCounts() {
+		return MGetVideosResponse_WorkCounts_DEFAULT
+	}
+	return p.WorkCounts
+}
 func (p *MGetVideosResponse) SetVideos(val map[int64]*VideoRecord) {
 	p.Videos = val
+}
+func (p *MGetVideosResponse) SetWorkCounts(val map[int64]int64) {
+	p.WorkCounts = val
+}
+
+func (p *MGetVideosResponse) IsSetWorkCounts() bool {
+	return p.WorkCounts != nil
 }
 
 func (p *MGetVideosResponse) String() string {
@@ -558,6 +593,7 @@ func (p *MGetVideosResponse) String() string {
 
 var fieldIDToName_MGetVideosResponse = map[int16]string{
 	1: "videos",
+	2: "work_counts",
 }
 
 type MGetWorkCountsRequest struct {

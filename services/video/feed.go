@@ -33,17 +33,7 @@ func (s *Service) Feed(ctx context.Context, req *videoapi.FeedRequest) (*videoap
 		resp.NextTime = vs[len(vs)-1].CreatedAt
 	}
 	if req.WithWorkCounts {
-		authors := make([]int64, len(vs))
-		for i, v := range vs {
-			authors[i] = v.AuthorID
-		}
-		// The counts are an optional part of a page: without them the caller asks
-		// MGetWorkCounts, whose failure it handles as it always did.
-		if counts, err := s.countWorks(ctx, ids.Unique(authors), req.ViewerId); err == nil {
-			resp.WorkCounts = counts
-		} else {
-			s.log.WarnContext(ctx, "feed answered without work counts", "err", err)
-		}
+		resp.WorkCounts = s.authorWorkCounts(ctx, "feed", vs, req.ViewerId)
 	}
 	return resp, nil
 }

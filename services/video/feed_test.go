@@ -69,15 +69,16 @@ func testFeedPagesNewestFirst(t *testing.T, opts []Option) {
 	}
 }
 
-// A page asked with_work_counts carries what MGetWorkCounts answers for its authors, the
-// viewer's own count included; without the flag it carries none.
+// A feed page or a batch of videos asked with_work_counts carries what MGetWorkCounts answers
+// for its authors, the viewer's own count included; without the flag it carries none.
 func TestFeedWithWorkCounts(t *testing.T) { runVariants(t, testFeedWithWorkCounts) }
 
 func testFeedWithWorkCounts(t *testing.T, opts []Option) {
 	f := newFixture(t, opts...)
 	ctx := context.Background()
+	var videoIDs []int64
 	for i := range 5 {
-		f.publish(t, int64(1+i%2), "v"+strconv.Itoa(i))
+		videoIDs = append(videoIDs, f.publish(t, int64(1+i%2), "v"+strconv.Itoa(i)))
 	}
 	// The viewer's processing video counts in their own work count only.
 	if _, err := f.svc.CreateVideo(ctx, &videoapi.CreateVideoRequest{AuthorId: 2, Title: "p", SourceKey: "uploads/p.mp4"}); err != nil {
@@ -95,9 +96,19 @@ func testFeedWithWorkCounts(t *testing.T, opts []Option) {
 		if !page.IsSetWorkCounts() || !maps.Equal(page.WorkCounts, want.WorkCounts) {
 			t.Errorf("viewer %d: feed work counts %v, want %v", viewer, page.WorkCounts, want.WorkCounts)
 		}
+		found, err := f.svc.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: videoIDs, WithWorkCounts: true, ViewerId: viewer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found.Videos) != len(videoIDs) || !found.IsSetWorkCounts() || !maps.Equal(found.WorkCounts, want.WorkCounts) {
+			t.Errorf("viewer %d: %d videos with work counts %v, want %d with %v", viewer, len(found.Videos), found.WorkCounts, len(videoIDs), want.WorkCounts)
+		}
 	}
 	if page, err := f.svc.Feed(ctx, &videoapi.FeedRequest{}); err != nil || page.IsSetWorkCounts() {
 		t.Errorf("feed without the flag: work counts %v (set %v), %v; want unset", page.GetWorkCounts(), page.IsSetWorkCounts(), err)
+	}
+	if found, err := f.svc.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: videoIDs}); err != nil || found.IsSetWorkCounts() {
+		t.Errorf("videos without the flag: work counts %v (set %v), %v; want unset", found.GetWorkCounts(), found.IsSetWorkCounts(), err)
 	}
 }
 

@@ -26,7 +26,11 @@ func (s *Service) MGetVideos(ctx context.Context, req *videoapi.MGetVideosReques
 	for _, r := range s.records(vs) {
 		out[r.Id] = r
 	}
-	return &videoapi.MGetVideosResponse{Videos: out}, nil
+	resp := &videoapi.MGetVideosResponse{Videos: out}
+	if req.WithWorkCounts {
+		resp.WorkCounts = s.authorWorkCounts(ctx, "get videos", vs, req.ViewerId)
+	}
+	return resp, nil
 }
 
 // records is record for each of vs.

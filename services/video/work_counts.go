@@ -23,6 +23,23 @@ func (s *Service) MGetWorkCounts(ctx context.Context, req *videoapi.MGetWorkCoun
 	return &videoapi.MGetWorkCountsResponse{WorkCounts: out}, nil
 }
 
+// authorWorkCounts is the work count of every author of vs as viewer sees it, for the answer
+// of method that asked with_work_counts; nil when it cannot be read. The counts are an
+// optional part of a page: without them the caller asks MGetWorkCounts, whose failure it
+// handles as it always did.
+func (s *Service) authorWorkCounts(ctx context.Context, method string, vs []Video, viewer int64) map[int64]int64 {
+	authors := make([]int64, len(vs))
+	for i, v := range vs {
+		authors[i] = v.AuthorID
+	}
+	counts, err := s.countWorks(ctx, ids.Unique(authors), viewer)
+	if err != nil {
+		s.log.WarnContext(ctx, method+" answered without work counts", "err", err)
+		return nil
+	}
+	return counts
+}
+
 // countWorks is the work count of every user of want (unique ids) as viewer sees it.
 func (s *Service) countWorks(ctx context.Context, want []int64, viewer int64) (map[int64]int64, error) {
 	// The viewer's own list shows their unready videos too: their count is what it shows, read
