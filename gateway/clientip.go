@@ -39,6 +39,9 @@ func parseProxies(list string) (proxySet, error) {
 }
 
 func (ps proxySet) contains(ip string) bool {
+	if len(ps) == 0 {
+		return false // no parse of the peer on every request when no proxy is trusted
+	}
 	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
 	if err != nil {
 		return false

@@ -39,9 +39,12 @@ func (l *limiter) allow(key string) bool {
 	return ok
 }
 
+// off reports whether the limit is disabled (a zero rate): its key need not be computed.
+func (l *limiter) off() bool { return l.every <= 0 }
+
 // reserve reports whether key may proceed now and, when not, how long until it may.
 func (l *limiter) reserve(key string) (bool, time.Duration) {
-	if l.every <= 0 {
+	if l.off() {
 		return true, 0
 	}
 	l.mu.Lock()

@@ -3,7 +3,9 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -109,5 +111,81 @@ func TestTracedRequests(t *testing.T) {
 	// The trace id is the request id: the line names it once.
 	if _, dup := access["request_id"]; access["trace_id"] != "0af7651916cd43dd8448eb211c80319c" || dup {
 		t.Fatalf("access log %v: want the trace id as trace_id, and no request_id beside it", access)
+	}
+	if access["span_id"] != span.SpanContext.SpanID().String() {
+		t.Errorf("access log span_id %v, want the request's span %s", access["span_id"], span.SpanContext.SpanID())
+	}
+	wantAccessLine(t, access)
+}
+
+// wantAccessLine checks the fields of an access log line of GET /douyin/no-such-route/ from
+// this machine: the path without its query, no source.
+func wantAccessLine(t *testing.T, access map[string]any) {
+	t.Helper()
+	if access["level"] != "INFO" || access["method"] != "GET" || access["path"] != "/douyin/no-such-route/" ||
+		access["status"] != float64(http.StatusNotFound) || access["client_ip"] != "127.0.0.1" {
+		t.Errorf("access log %v: want level INFO, GET /douyin/no-such-route/, status 404, client_ip 127.0.0.1", access)
+	}
+	if latency, ok := access["latency"].(float64); !ok || latency <= 0 {
+		t.Errorf("access log latency %v, want a positive duration", access["latency"])
+	}
+	if logged, err := time.Parse(time.RFC3339Nano, fmt.Sprint(access["time"])); err != nil || time.Since(logged) > time.Minute {
+		t.Errorf("access log time %v (%v), want now", access["time"], err)
+	}
+	if _, ok := access["source"]; ok {
+		t.Errorf("access log %v names a source", access)
+	}
+}
+
+// Without tracing the access log line names the request id the response carries, the
+// caller's X-Request-Id or a fresh one.
+func TestAccessLogWithoutTracing(t *testing.T) {
+	logs := &syncBuffer{}
+	logWriter := telemetry.NewLogWriter(logs, time.Hour) // flushed below, before the log is read
+	_, addr := runGateway(t, Config{}, Deps{Logger: telemetry.NewLogger(logWriter)})
+	get := func(requestID string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/douyin/no-such-route/?token=secret", nil)
+		if requestID != "" {
+			req.Header.Set("X-Request-Id", requestID)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("X-Request-Id")
+	}
+	if got := get("caller-chosen-id"); got != "caller-chosen-id" {
+		t.Fatalf("X-Request-Id %q, want the caller's", got)
+	}
+	fresh, other := get(""), get("")
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(fresh) || fresh == other {
+		t.Fatalf("fresh request ids %q and %q: want two different 32 hex digits", fresh, other)
+	}
+	if err := logWriter.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []map[string]any
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `"msg":"http"`) && strings.Contains(line, "no-such-route") {
+			var access map[string]any
+			if err := json.Unmarshal([]byte(line), &access); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, access)
+		}
+	}
+	if len(lines) != 3 {
+		t.Fatalf("%d access log lines, want 3:\n%s", len(lines), logs.String())
+	}
+	for i, want := range []string{"caller-chosen-id", fresh, other} {
+		if _, traced := lines[i]["trace_id"]; lines[i]["request_id"] != want || traced {
+			t.Errorf("access log %v: want request_id %s and no trace_id", lines[i], want)
+		}
+		wantAccessLine(t, lines[i])
+	}
+	if strings.Contains(logs.String(), "secret") {
+		t.Errorf("the log names the query's token:\n%s", logs.String())
 	}
 }

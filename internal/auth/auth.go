@@ -108,7 +108,7 @@ type Tokens struct {
 	// verified remembers tokens already verified (token → user, issue time and expiry): the
 	// app sends its token with every request, and decoding the claims cost a fifth of an idle
 	// chat poll. Revocations are checked on every request all the same.
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	verified *cache.Bounded[string, verifiedToken]
 
 	revoked RevocationStore // nil: tokens cannot be revoked
@@ -118,6 +118,9 @@ type verifiedToken struct {
 	userID  int64
 	issued  time.Time
 	expires time.Time
+	// revocationKeys are the keys of its user's and its own revocation, hashed once here
+	// rather than on every request.
+	revocationKeys [2]string
 }
 
 // tokenClaims are the registered claims plus the issue time in milliseconds: a revocation of
@@ -155,9 +158,9 @@ func NewTokens(key []byte, ttl time.Duration, opts ...Option) *Tokens {
 // Sizes reports the remembered verifications, and the remembered revocation reads when the
 // revocation store keeps them in this process, against their bounds.
 func (t *Tokens) Sizes() []cache.Size {
-	t.mu.Lock()
+	t.mu.RLock()
 	sizes := []cache.Size{{Name: "auth:verified", Entries: t.verified.Len(), MaxEntries: t.verified.Cap()}}
-	t.mu.Unlock()
+	t.mu.RUnlock()
 	if s, ok := t.revoked.(cache.Sized); ok {
 		sizes = append(sizes, s.Sizes()...)
 	}
@@ -196,7 +199,7 @@ func (t *Tokens) Verify(ctx context.Context, token string) (int64, error) {
 		return known.userID, nil
 	}
 	// Both at once: every user's tokens revoked up to a time, and this token.
-	values, found, err := revocations(ctx, t.revoked, userKey(known.userID), tokenKey(token))
+	values, found, err := revocations(ctx, t.revoked, known.revocationKeys[:]...)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrRevocationUnavailable, err)
 	}
@@ -220,7 +223,7 @@ func (t *Tokens) Revoke(ctx context.Context, token string) error {
 	}
 	// Kept until the token expires anyway, and a minute more for clocks apart.
 	keep := known.expires.Sub(t.now()) + time.Minute
-	return t.revoked.SetIfGreater(ctx, tokenKey(token), known.expires.UnixMilli(), keep)
+	return t.revoked.SetIfGreater(ctx, known.revocationKeys[1], known.expires.UnixMilli(), keep)
 }
 
 // RevokeUser revokes every token of userID issued until now; tokens issued later work.
@@ -244,9 +247,9 @@ func RevokeUser(ctx context.Context, store RevocationStore, userID int64, now ti
 // verify checks a token's signature and expiry, remembering the answer.
 func (t *Tokens) verify(token string) (verifiedToken, error) {
 	now := t.now()
-	t.mu.Lock()
+	t.mu.RLock()
 	known, ok := t.verified.GetAt(token, now)
-	t.mu.Unlock()
+	t.mu.RUnlock()
 	if ok && now.Before(known.expires) {
 		return known, nil
 	}
@@ -254,6 +257,7 @@ func (t *Tokens) verify(token string) (verifiedToken, error) {
 	if err != nil {
 		return verifiedToken{}, err
 	}
+	known.revocationKeys = [2]string{userKey(known.userID), tokenKey(token)}
 	t.mu.Lock()
 	t.verified.Put(token, known, min(verifiedFor, known.expires.Sub(now)))
 	t.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -82,6 +83,12 @@ func (r kvRevocations) getMany(ctx context.Context, keys ...string) ([]int64, []
 	return out, found, nil
 }
 
+// batchReader is a store that reads several revocations in one call: a token's check reads
+// two (its user's and its own) on every request.
+type batchReader interface {
+	getMany(ctx context.Context, keys ...string) ([]int64, []bool, error)
+}
+
 // getEach reads revocations one at a time, from a store without getMany.
 func getEach(ctx context.Context, store RevocationStore, keys ...string) ([]int64, []bool, error) {
 	out, found := make([]int64, len(keys)), make([]bool, len(keys))
@@ -94,12 +101,10 @@ func getEach(ctx context.Context, store RevocationStore, keys ...string) ([]int6
 	return out, found, nil
 }
 
-// revocations reads keys from store, in one round trip when it can.
+// revocations reads keys from store, in one call when it can.
 func revocations(ctx context.Context, store RevocationStore, keys ...string) ([]int64, []bool, error) {
-	if m, ok := store.(interface {
-		getMany(ctx context.Context, keys ...string) ([]int64, []bool, error)
-	}); ok {
-		return m.getMany(ctx, keys...)
+	if b, ok := store.(batchReader); ok {
+		return b.getMany(ctx, keys...)
 	}
 	return getEach(ctx, store, keys...)
 }
@@ -149,6 +154,24 @@ func (s *sqlRevocations) Get(ctx context.Context, key string) (int64, bool, erro
 	return rows[0].Value, true, nil
 }
 
+// getMany reads keys in one query.
+func (s *sqlRevocations) getMany(ctx context.Context, keys ...string) ([]int64, []bool, error) {
+	var rows []Revocation
+	err := s.gdb.WithContext(ctx).Where("name IN ? AND expires_at > ?", keys, s.now().UnixMilli()).Find(&rows).Error
+	if err != nil {
+		return nil, nil, err
+	}
+	out, found := make([]int64, len(keys)), make([]bool, len(keys))
+	for _, row := range rows {
+		for i, k := range keys {
+			if k == row.Name {
+				out[i], found[i] = row.Value, true
+			}
+		}
+	}
+	return out, found, nil
+}
+
 func (s *sqlRevocations) SetIfGreater(ctx context.Context, key string, value int64, ttl time.Duration) error {
 	now := s.now()
 	expires := now.Add(ttl).UnixMilli()
@@ -171,12 +194,19 @@ func (s *sqlRevocations) SetIfGreater(ctx context.Context, key string, value int
 	})
 }
 
-// rememberedRevocations remembers reads of a slower store for a short time.
+// rememberedRevocations remembers reads of a slower store for a short time. Reads are what
+// every signed-in request does, writes are a logout: the remembered reads sit behind a
+// read-write lock.
 type rememberedRevocations struct {
 	store   RevocationStore
 	readFor time.Duration
-	mu      sync.Mutex
-	known   *cache.Bounded[string, remembered]
+	now     func() time.Time
+
+	mu    sync.RWMutex
+	known *cache.Bounded[string, remembered]
+	// writes counts this process's revocations: a store read that a revocation overtook
+	// may be stale and is not remembered.
+	writes uint64
 }
 
 type remembered struct {
@@ -188,36 +218,68 @@ type remembered struct {
 const maxRememberedRevocations = 200_000
 
 func newRememberedRevocations(store RevocationStore, readFor time.Duration) *rememberedRevocations {
-	return &rememberedRevocations{store: store, readFor: readFor, known: cache.NewBounded[string, remembered](maxRememberedRevocations)}
+	r := &rememberedRevocations{store: store, readFor: readFor, now: time.Now, known: cache.NewBounded[string, remembered](maxRememberedRevocations)}
+	r.known.SetClock(func() time.Time { return r.now() })
+	return r
 }
 
 func (r *rememberedRevocations) Get(ctx context.Context, key string) (int64, bool, error) {
-	r.mu.Lock()
-	k, ok := r.known.Get(key)
-	r.mu.Unlock()
-	if ok {
-		return k.value, k.found, nil
-	}
-	v, found, err := r.store.Get(ctx, key)
+	values, found, err := r.getMany(ctx, key)
 	if err != nil {
 		return 0, false, err
 	}
+	return values[0], found[0], nil
+}
+
+// getMany answers keys from memory, reading those it does not remember from the store in
+// one call.
+func (r *rememberedRevocations) getMany(ctx context.Context, keys ...string) ([]int64, []bool, error) {
+	values, found := make([]int64, len(keys)), make([]bool, len(keys))
+	var missing []string
+	now := r.now()
+	r.mu.RLock()
+	writes := r.writes
+	for i, k := range keys {
+		if e, ok := r.known.GetAt(k, now); ok {
+			values[i], found[i] = e.value, e.found
+		} else {
+			missing = append(missing, k)
+		}
+	}
+	r.mu.RUnlock()
+	if len(missing) == 0 {
+		return values, found, nil
+	}
+	read, readFound, err := revocations(ctx, r.store, missing...)
+	if err != nil {
+		return nil, nil, err
+	}
 	r.mu.Lock()
-	r.known.Put(key, remembered{v, found}, r.readFor)
+	if r.writes == writes {
+		for j, k := range missing {
+			r.known.Put(k, remembered{read[j], readFound[j]}, r.readFor)
+		}
+	}
 	r.mu.Unlock()
-	return v, found, nil
+	for i, k := range keys {
+		if j := slices.Index(missing, k); j >= 0 {
+			values[i], found[i] = read[j], readFound[j]
+		}
+	}
+	return values, found, nil
 }
 
 // Sizes reports the remembered reads against their bound.
 func (r *rememberedRevocations) Sizes() []cache.Size {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	return []cache.Size{{Name: "auth:revocations", Entries: r.known.Len(), MaxEntries: r.known.Cap()}}
 }
 
 func (r *rememberedRevocations) SetIfGreater(ctx context.Context, key string, value int64, ttl time.Duration) error {
 	err := r.store.SetIfGreater(ctx, key, value, ttl)
 	r.mu.Lock()
+	r.writes++
 	r.known.Delete(key) // this process sees its own revocation at once
 	r.mu.Unlock()
 	return err
