@@ -29,6 +29,13 @@ type tracedProducer struct {
 }
 
 func (p tracedProducer) Publish(ctx context.Context, topic, key string, body []byte) error {
+	if unsampled(ctx) {
+		// No span for the sampler to drop, but the trace's context travels on: the consumer
+		// then knows the trace is not sampled instead of starting one of its own.
+		headers := mq.MapHeaders{}
+		p.propagator.Inject(ctx, headers)
+		return p.next.Publish(mq.WithHeaders(ctx, headers), topic, key, body)
+	}
 	ctx, span := p.tracer.Start(ctx, "publish "+topic, trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(attribute.String("messaging.destination.name", topic), attribute.String("messaging.operation.type", "send")))
 	defer span.End()
@@ -60,13 +67,18 @@ type tracedConsumer struct {
 }
 
 func (c tracedConsumer) Subscribe(topic, group string, h mq.Handler) error {
+	name := "consume " + topic
+	start := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("messaging.destination.name", topic),
+			attribute.String("messaging.consumer.group.name", group), attribute.String("messaging.operation.type", "process"))}
 	return c.next.Subscribe(topic, group, func(ctx context.Context, body []byte) error {
 		if headers := mq.HeadersFrom(ctx); headers != nil {
 			ctx = c.propagator.Extract(ctx, headers)
 		}
-		ctx, span := c.tracer.Start(ctx, "consume "+topic, trace.WithSpanKind(trace.SpanKindConsumer),
-			trace.WithAttributes(attribute.String("messaging.destination.name", topic),
-				attribute.String("messaging.consumer.group.name", group), attribute.String("messaging.operation.type", "process")))
+		if unsampled(ctx) {
+			return h(ctx, body) // the sampler would drop the span: save starting it
+		}
+		ctx, span := c.tracer.Start(ctx, name, start...)
 		defer span.End()
 		err := h(ctx, body)
 		if err != nil {
@@ -75,4 +87,11 @@ func (c tracedConsumer) Subscribe(topic, group string, h mq.Handler) error {
 		}
 		return err
 	})
+}
+
+// unsampled reports whether ctx belongs to a trace the sampler dropped: the spans of its
+// children (sampling is parent-based) would be dropped too.
+func unsampled(ctx context.Context) bool {
+	sc := trace.SpanContextFromContext(ctx)
+	return sc.IsValid() && !sc.IsSampled()
 }

@@ -265,3 +265,29 @@ func TestRPCClientMiddlewareCountsCalls(t *testing.T) {
 		t.Fatalf("%d latency series, want 1", n)
 	}
 }
+
+// A message published within a trace the sampler dropped makes no span on either side, and
+// the consumer continues that trace instead of starting one of its own.
+func TestQueueSpansNothingOfAnUnsampledTrace(t *testing.T) {
+	tr, exp := recordingTracing(t, 1)
+	q := mq.NewMemory()
+	consumer, producer := tr.Consumer(q), tr.Producer(q)
+	var handled trace.SpanContext
+	if err := consumer.Subscribe(mq.TopicFavorite, "g", func(ctx context.Context, _ []byte) error {
+		handled = trace.SpanContextFromContext(ctx)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{7}, SpanID: trace.SpanID{8}, Remote: true})
+	if err := producer.Publish(trace.ContextWithRemoteSpanContext(context.Background(), parent), mq.TopicFavorite, "k", []byte("like")); err != nil {
+		t.Fatal(err)
+	}
+	if spans := exp.GetSpans(); len(spans) != 0 {
+		t.Fatalf("an unsampled trace exported %v", spans)
+	}
+	// Not even a dropped span was started: the handler runs in the publisher's span context.
+	if handled.TraceID() != parent.TraceID() || handled.SpanID() != parent.SpanID() || handled.IsSampled() {
+		t.Fatalf("the handler ran in %v/%v, want the unsampled %v/%v", handled.TraceID(), handled.SpanID(), parent.TraceID(), parent.SpanID())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/douyin-backend/douyin/internal/errs"
+	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
@@ -48,22 +49,44 @@ type videoAuthor struct{ VideoID, AuthorID int64 }
 // maxRememberedAuthors bounds the remembered video authors (about 3 MB).
 const maxRememberedAuthors = 100_000
 
-// authorOf returns the author of a ready video, asking the video service only the first time;
-// a video that does not exist or is not ready is VideoNotFound.
+// maxAuthorLookups bounds the videos of one lookup of authors.
+const maxAuthorLookups = 128
+
+// authorOf returns the author of a ready video, asking the video service only the first time,
+// in one call with the other likes that miss at the same time; a video that does not exist or
+// is not ready is VideoNotFound.
 func (s *Service) authorOf(ctx context.Context, videoID int64) (int64, error) {
 	if known, _, _ := s.authors.MGet(ctx, []int64{videoID}); len(known) == 1 {
 		return known[videoID].AuthorID, nil
 	}
-	got, err := s.videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{videoID}})
+	return s.authorLookups.Do(ctx, videoID)
+}
+
+// lookUpAuthors asks the video service for the authors of videoIDs (repeats allowed) in one
+// call, and remembers them.
+func (s *Service) lookUpAuthors(ctx context.Context, videoIDs []int64) ([]int64, []error) {
+	authors := make([]int64, len(videoIDs))
+	failed := make([]error, len(videoIDs))
+	got, err := s.videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ids.Unique(videoIDs)})
 	if err != nil {
-		return 0, fmt.Errorf("look up video %d: %w", videoID, err)
+		for i, id := range videoIDs {
+			failed[i] = fmt.Errorf("look up video %d: %w", id, err)
+		}
+		return authors, failed
 	}
-	v, ok := got.Videos[videoID]
-	if !ok {
-		return 0, errs.New(base.ErrCode_VideoNotFound, "video not found")
+	found := make([]videoAuthor, 0, len(got.Videos))
+	for id, v := range got.Videos {
+		found = append(found, videoAuthor{VideoID: id, AuthorID: v.AuthorId})
 	}
-	_ = s.authors.MSet(ctx, []videoAuthor{{VideoID: videoID, AuthorID: v.AuthorId}})
-	return v.AuthorId, nil
+	_ = s.authors.MSet(ctx, found)
+	for i, id := range videoIDs {
+		if v, ok := got.Videos[id]; ok {
+			authors[i] = v.AuthorId
+		} else {
+			failed[i] = errs.New(base.ErrCode_VideoNotFound, "video not found")
+		}
+	}
+	return authors, failed
 }
 
 // publish hands the change to the consumer that writes it to SQL.

@@ -3,6 +3,8 @@ package favorite
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -172,4 +174,93 @@ func TestLikeRemembersVideoAuthors(t *testing.T) {
 	if n := videos.calls.Load(); n != 3 {
 		t.Fatalf("%d video lookups after two likes of an unknown video, want 3", n)
 	}
+}
+
+// recordingVideos records the ids of each lookup that reaches the video service.
+type recordingVideos struct {
+	fakeVideos
+	mu      sync.Mutex
+	lookups [][]int64
+}
+
+func (r *recordingVideos) MGetVideos(ctx context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
+	r.mu.Lock()
+	r.lookups = append(r.lookups, slices.Clone(req.VideoIds))
+	r.mu.Unlock()
+	return r.fakeVideos.MGetVideos(ctx, req)
+}
+
+// The authors that concurrent likes miss are looked up together: one call for a batch,
+// each video asked once however many of its likes wait, an unknown video refused alone, and
+// every author found remembered.
+func TestLookUpAuthorsSharesOneCall(t *testing.T) {
+	videos := &recordingVideos{fakeVideos: testVideos}
+	s := New(NewSQLStore(dbtest.OpenMigrated(t, Migrate)), videos, &capturingQueue{})
+	authors, failed := s.lookUpAuthors(context.Background(), []int64{10, 20, 10, 99, 11})
+	if len(videos.lookups) != 1 || !slices.Equal(videos.lookups[0], []int64{10, 20, 99, 11}) {
+		t.Fatalf("lookups %v, want one of [10 20 99 11]", videos.lookups)
+	}
+	for i, want := range []int64{2, 3, 2, 0, 2} {
+		if authors[i] != want {
+			t.Errorf("item %d: author %d, want %d", i, authors[i], want)
+		}
+		code, _ := errs.Code(failed[i])
+		if wantErr := i == 3; (failed[i] != nil) != wantErr || wantErr && code != base.ErrCode_VideoNotFound {
+			t.Errorf("item %d: error %v", i, failed[i])
+		}
+	}
+	for _, video := range []int64{10, 11, 20} {
+		if _, err := s.authorOf(context.Background(), video); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(videos.lookups) != 1 {
+		t.Fatalf("%d lookups, want the authors found remembered", len(videos.lookups))
+	}
+}
+
+// Concurrent likes of videos whose authors are not remembered yet each get their own video's
+// author (the event carries it) or VideoNotFound.
+func TestConcurrentLikesGetTheirAuthors(t *testing.T) {
+	videos := &recordingVideos{fakeVideos: testVideos}
+	q := &lockedQueue{}
+	s := New(NewSQLStore(dbtest.OpenMigrated(t, Migrate)), videos, q)
+	var wg sync.WaitGroup
+	for user := int64(1); user <= 32; user++ {
+		for _, video := range []int64{10, 11, 20, 99} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.FavoriteAction(context.Background(), &favoriteapi.FavoriteActionRequest{UserId: user, VideoId: video, ActionType: like})
+				if code, _ := errs.Code(err); (video == 99) != (code == base.ErrCode_VideoNotFound) || video != 99 && err != nil {
+					t.Errorf("user %d likes video %d: %v", user, video, err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if len(q.bodies) != 32*3 {
+		t.Fatalf("%d events published, want %d", len(q.bodies), 32*3)
+	}
+	for _, body := range q.bodies {
+		var e event.LikeEvent
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Fatal(err)
+		}
+		if want := testVideos.authors[e.VideoId]; e.AuthorId != want {
+			t.Errorf("like of video %d published with author %d, want %d", e.VideoId, e.AuthorId, want)
+		}
+	}
+}
+
+// lockedQueue is a capturingQueue safe for concurrent publishers.
+type lockedQueue struct {
+	mu sync.Mutex
+	capturingQueue
+}
+
+func (q *lockedQueue) Publish(ctx context.Context, topic, key string, body []byte) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.capturingQueue.Publish(ctx, topic, key, body)
 }

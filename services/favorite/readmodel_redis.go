@@ -39,7 +39,7 @@ type RedisReadModel struct {
 	counterTTL time.Duration
 	// steps shares one pipelined round trip among the Reserve and Apply calls of concurrent
 	// likes: each script still runs atomically, in the order the calls queued.
-	steps *batch.Batcher[scriptCall, *redis.Cmd]
+	steps *batch.Batcher[cache.ScriptCall, *redis.Cmd]
 }
 
 var _ ReadModel = (*RedisReadModel)(nil)
@@ -51,35 +51,10 @@ const maxPipelinedSteps = 128
 // counterTTL (both with jitter); an action renews its user's set.
 func NewRedisReadModel(r *cache.Redis, setTTL, counterTTL time.Duration) *RedisReadModel {
 	m := &RedisReadModel{r: r, setTTL: setTTL, counterTTL: counterTTL}
-	m.steps = batch.New(maxPipelinedSteps, func(ctx context.Context, calls []scriptCall) ([]*redis.Cmd, []error) {
-		return m.runPipelined(ctx, calls), make([]error, len(calls)) // each command carries its own error
+	m.steps = batch.New(maxPipelinedSteps, func(ctx context.Context, calls []cache.ScriptCall) ([]*redis.Cmd, []error) {
+		return cache.RunPipelined(ctx, r.Client(), calls), make([]error, len(calls)) // each command carries its own error
 	})
 	return m
-}
-
-// scriptCall is one run of a script: its keys and arguments.
-type scriptCall struct {
-	script *redis.Script
-	keys   []string
-	args   []any
-}
-
-// runPipelined runs calls in order in one pipelined round trip (EVALSHA). A Redis that lost a
-// script (a restart, SCRIPT FLUSH) answers NOSCRIPT: those run again one by one with EVAL, which loads it.
-func (m *RedisReadModel) runPipelined(ctx context.Context, calls []scriptCall) []*redis.Cmd {
-	cmds := make([]*redis.Cmd, len(calls))
-	_, _ = m.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, c := range calls {
-			cmds[i] = c.script.EvalSha(ctx, p, c.keys, c.args...)
-		}
-		return nil
-	}) // each command carries its own error
-	for i, cmd := range cmds {
-		if err := cmd.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-			cmds[i] = calls[i].script.Eval(ctx, m.r.Client(), calls[i].keys, calls[i].args...)
-		}
-	}
-	return cmds
 }
 
 func (m *RedisReadModel) key(kind string, id int64) string {
@@ -133,7 +108,7 @@ return seq
 // Reserve runs reserveScript. The seq it returns is in nanoseconds, the unit of the seqs the
 // service hands out itself, so both kinds order against each other in SQL.
 func (m *RedisReadModel) Reserve(ctx context.Context, userID int64) (int64, error) {
-	cmd, _ := m.steps.Do(ctx, scriptCall{reserveScript, []string{m.likedKey(userID), m.r.Key("fav:seq")}, []any{cache.SetLoaded}})
+	cmd, _ := m.steps.Do(ctx, cache.ScriptCall{Script: reserveScript, Keys: []string{m.likedKey(userID), m.r.Key("fav:seq")}, Args: []any{cache.SetLoaded}})
 	seq, err := cmd.Int64()
 	if err != nil {
 		return 0, fmt.Errorf("reserve a like seq for user %d in redis: %w", userID, err)
@@ -190,7 +165,7 @@ func (m *RedisReadModel) Apply(ctx context.Context, c Change, seq int64) (Applie
 	keys := append([]string{m.likedKey(c.UserID), m.countKey(c.VideoID), m.statsKey(c.UserID), m.statsKey(c.AuthorID),
 		m.stepsKey(c.UserID)}, m.pendingKeys(c)...)
 	args := append([]any{c.VideoID, liked, cache.SetLoaded, cache.TTL(m.setTTL).Milliseconds(), seq / 1000}, pendingFields(c)...)
-	cmd, _ := m.steps.Do(ctx, scriptCall{applyScript, keys, args})
+	cmd, _ := m.steps.Do(ctx, cache.ScriptCall{Script: applyScript, Keys: keys, Args: args})
 	res, err := cmd.Int64()
 	if err != nil {
 		return Applied{}, fmt.Errorf("apply like of user %d on video %d to redis: %w", c.UserID, c.VideoID, err)
@@ -528,15 +503,15 @@ func (m *RedisReadModel) Settle(ctx context.Context, c Change, committed Committ
 }
 
 // SettleMany runs Settle for each settlement, in order, in one pipelined round trip (see
-// runPipelined); an error is reported per settlement.
+// cache.RunPipelined); an error is reported per settlement.
 func (m *RedisReadModel) SettleMany(ctx context.Context, settlements []Settlement) []error {
-	calls := make([]scriptCall, len(settlements))
+	calls := make([]cache.ScriptCall, len(settlements))
 	for i, st := range settlements {
 		keys, args := m.settleArgs(st.Change, st.Committed)
-		calls[i] = scriptCall{settleScript, keys, args}
+		calls[i] = cache.ScriptCall{Script: settleScript, Keys: keys, Args: args}
 	}
 	errs := make([]error, len(settlements))
-	for i, cmd := range m.runPipelined(ctx, calls) {
+	for i, cmd := range cache.RunPipelined(ctx, m.r.Client(), calls) {
 		if err := cmd.Err(); err != nil {
 			c := settlements[i].Change
 			errs[i] = fmt.Errorf("settle like of user %d on video %d in redis: %w", c.UserID, c.VideoID, err)

@@ -28,7 +28,10 @@ type Service struct {
 	likes *batch.Batcher[event.LikeEvent, Committed]
 	// authors remembers the author of each liked video (immutable), saving a call per like.
 	authors *cache.LocalRecords[videoAuthor]
-	log     *slog.Logger
+	// authorLookups asks the video service once for the authors that concurrent likes found
+	// missing from authors.
+	authorLookups *batch.Batcher[int64, int64]
+	log           *slog.Logger
 }
 
 var _ favoriteapi.FavoriteService = (*Service)(nil)
@@ -39,6 +42,7 @@ func New(store Store, videos videoapi.VideoService, queue mq.Producer, opts ...O
 	s := &Service{store: store, videos: videos, queue: queue, log: slog.Default()}
 	s.likes = batch.New(maxLikeBatch, s.applyLikes)
 	s.authors = cache.NewLocalRecords("favorite:authors", time.Hour, maxRememberedAuthors, func(a videoAuthor) int64 { return a.VideoID })
+	s.authorLookups = batch.New(maxAuthorLookups, s.lookUpAuthors)
 	for _, o := range opts {
 		o(s)
 	}

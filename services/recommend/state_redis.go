@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/douyin-backend/douyin/internal/batch"
 	"github.com/douyin-backend/douyin/internal/cache"
 	"github.com/douyin-backend/douyin/internal/db"
 )
@@ -28,8 +29,11 @@ const (
 	// rebuildLease is how long an instance may hold the rebuild before another takes over.
 	rebuildLease = 10 * time.Minute
 	// followBlock is how long one read of the log waits for changes; between reads the
-	// instance checks that the state was not lost (a flushed or restarted Redis).
+	// instance checks that the state was not lost (a flushed or restarted Redis), and at most
+	// once per followBlock that the log was not trimmed past it.
 	followBlock = time.Second
+	// maxPipelinedEvents bounds the consumed events applied in one pipelined round trip.
+	maxPipelinedEvents = 128
 )
 
 // RedisState is the State shared by the recommend instances of a deployment. Redis holds the
@@ -49,11 +53,17 @@ type RedisState struct {
 	r     *cache.Redis
 	log   *slog.Logger
 	model atomic.Pointer[Model]
-	// pos is the last log entry applied to the model (the follower's alone).
-	pos    string
-	source Source
-	stop   context.CancelFunc
-	done   chan struct{}
+	// applies shares one pipelined round trip among the events the queue's consumers hand
+	// over at the same time: each script still runs atomically, in the order they queued.
+	applies *batch.Batcher[Event, struct{}]
+	// pos is the last log entry applied to the model; checkedPos and checkedAt are the
+	// position and time of the last check for trimming (the follower's alone).
+	pos        string
+	checkedPos string
+	checkedAt  time.Time
+	source     Source
+	stop       context.CancelFunc
+	done       chan struct{}
 }
 
 var _ State = (*RedisState)(nil)
@@ -61,6 +71,7 @@ var _ State = (*RedisState)(nil)
 // NewRedisState returns the state on r; Start loads it.
 func NewRedisState(r *cache.Redis, log *slog.Logger) *RedisState {
 	s := &RedisState{r: r, log: log}
+	s.applies = batch.New(maxPipelinedEvents, s.applyMany)
 	s.model.Store(NewModel(db.NowMillis()))
 	return s
 }
@@ -135,17 +146,45 @@ func (s *RedisState) applyArgs(e Event, logged bool) ([]string, []any, error) {
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 // Apply writes e to Redis and its log, then to this instance's model (the others get it
-// from the log).
+// from the log), in one pipelined round trip with the events applied at the same time.
 func (s *RedisState) Apply(ctx context.Context, e Event) error {
-	keys, args, err := s.applyArgs(e, true)
-	if err != nil {
-		return err
+	_, err := s.applies.Do(ctx, e)
+	return err
+}
+
+// applyMany writes events to Redis and its log in one pipelined round trip, then applies to
+// this instance's model those that Redis took; an error is reported per event.
+func (s *RedisState) applyMany(ctx context.Context, events []Event) ([]struct{}, []error) {
+	errs := make([]error, len(events))
+	for i, err := range s.runApplies(ctx, events, true) {
+		if err != nil {
+			errs[i] = fmt.Errorf("apply %s event: %w", events[i].Kind, err)
+			continue
+		}
+		s.Model().Apply(events[i])
 	}
-	if err := applyScript.Run(ctx, s.r.Client(), keys, args...).Err(); err != nil {
-		return fmt.Errorf("apply %s event: %w", e.Kind, err)
+	return make([]struct{}, len(events)), errs
+}
+
+// runApplies runs applyScript for each event in one pipelined round trip (logged: appending
+// what changed to the log) and returns each event's error.
+func (s *RedisState) runApplies(ctx context.Context, events []Event, logged bool) []error {
+	errs := make([]error, len(events))
+	calls := make([]cache.ScriptCall, 0, len(events))
+	called := make([]int, 0, len(events)) // the index in events of each call
+	for i, e := range events {
+		keys, args, err := s.applyArgs(e, logged)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		calls = append(calls, cache.ScriptCall{Script: applyScript, Keys: keys, Args: args})
+		called = append(called, i)
 	}
-	s.Model().Apply(e)
-	return nil
+	for j, cmd := range cache.RunPipelined(ctx, s.r.Client(), calls) {
+		errs[called[j]] = cmd.Err()
+	}
+	return errs
 }
 
 // Start rebuilds the facts from source when Redis holds none, loads them into the model,
@@ -167,7 +206,7 @@ func (s *RedisState) Start(ctx context.Context, source Source) error {
 		return err
 	}
 	s.model.Store(m)
-	s.pos = pos
+	s.pos, s.checkedPos, s.checkedAt = pos, pos, time.Now()
 	followCtx, stop := context.WithCancel(context.Background())
 	s.stop, s.done = stop, make(chan struct{})
 	go s.follow(followCtx)
@@ -235,27 +274,12 @@ func (s *RedisState) rebuild(ctx context.Context) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		_, err := s.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, e := range batch {
-				keys, args, err := s.applyArgs(e, false)
-				if err != nil {
-					return err
-				}
-				applyScript.Run(ctx, p, keys, args...)
-			}
-			return nil
-		})
+		err := errors.Join(s.runApplies(ctx, batch, false)...)
 		n += len(batch)
 		batch = batch[:0]
 		return err
 	}
 	if s.source != nil {
-		// A pipelined Run cannot fall back to EVAL when Redis does not know the script (a
-		// fresh or restarted server, the very case of a rebuild): every EVALSHA would fail
-		// with NOSCRIPT. Load it first.
-		if err := applyScript.Load(ctx, s.r.Client()).Err(); err != nil {
-			return fmt.Errorf("load the recommender's apply script: %w", err)
-		}
 		err := s.source.Load(ctx, func(e Event) error {
 			batch = append(batch, e)
 			if len(batch) == stateBatch {
@@ -413,13 +437,14 @@ func (s *RedisState) follow(ctx context.Context) {
 			return
 		case errors.Is(err, redis.Nil):
 			s.check(ctx)
+			s.checkTrimmed(ctx)
 			continue
 		case err != nil:
 			s.log.Warn("follow the recommender's log", "err", err)
 			s.pause(ctx)
 			continue
 		}
-		m, from := s.Model(), s.pos
+		m := s.Model()
 		for _, st := range streams {
 			for _, msg := range st.Messages {
 				var e Event
@@ -431,7 +456,7 @@ func (s *RedisState) follow(ctx context.Context) {
 				s.pos = msg.ID
 			}
 		}
-		s.checkTrimmed(ctx, from)
+		s.checkTrimmed(ctx)
 	}
 }
 
@@ -447,9 +472,17 @@ func (s *RedisState) check(ctx context.Context) {
 	}
 }
 
-// checkTrimmed reloads the model when entries after from, the position before the last
-// read, were trimmed: the log's first entry is past from, and some entries were removed.
-func (s *RedisState) checkTrimmed(ctx context.Context, from string) {
+// checkTrimmed reloads the model when entries after the position of the last check may have
+// been trimmed before they were read: the log's first entry is past that position, and some
+// entries were removed. It runs at most once per followBlock, not after every read (a round
+// trip as costly as the read); measuring from the last check, not the last read, still
+// catches every gap.
+func (s *RedisState) checkTrimmed(ctx context.Context) {
+	if time.Since(s.checkedAt) < followBlock {
+		return
+	}
+	from := s.checkedPos
+	s.checkedPos, s.checkedAt = s.pos, time.Now()
 	info, err := s.r.Client().XInfoStream(ctx, s.key("log")).Result()
 	if err != nil || info.EntriesAdded <= info.Length || !streamIDBefore(from, info.FirstEntry.ID) {
 		return
@@ -462,7 +495,7 @@ func (s *RedisState) checkTrimmed(ctx context.Context, from string) {
 		return
 	}
 	s.model.Store(m)
-	s.pos = pos
+	s.pos, s.checkedPos = pos, pos
 }
 
 func (s *RedisState) pause(ctx context.Context) {

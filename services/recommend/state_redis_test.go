@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -311,9 +312,76 @@ func TestRedisStateDown(t *testing.T) {
 	if !errs.Is(err, base.ErrCode_Unavailable) {
 		t.Errorf("a page without the seen store: %v, want Unavailable", err)
 	}
-	st := &RedisState{r: r, log: quietLog()}
-	st.model.Store(NewModel(testNow))
+	st := NewRedisState(r, quietLog())
 	if err := st.Apply(context.Background(), Event{Kind: EventVideo, Video: 1, Author: 2, At: testNow}); err == nil || errors.Is(err, context.Canceled) {
 		t.Errorf("an event applied without Redis: %v, want an error", err)
+	}
+}
+
+// TestRedisStateBatchesConcurrentEvents: events consumed at the same time share pipelined
+// round trips, and each still applies once: the log holds one entry per event that changed
+// something, a repeat (the queue's redelivery) adds nothing, and the model and a fresh
+// instance agree.
+func TestRedisStateBatchesConcurrentEvents(t *testing.T) {
+	ctx := context.Background()
+	r, trips := cachetest.New(t)
+	st := startRedisState(t, r, nil)
+	const users, videos = 20, 10
+	var events []Event
+	for v := int64(1); v <= videos; v++ {
+		events = append(events, Event{Kind: EventVideo, Video: v, Author: 100, At: testNow})
+	}
+	for u := int64(1); u <= users; u++ {
+		for v := int64(1); v <= videos; v++ {
+			events = append(events, Event{Kind: EventLike, User: u, Video: v, On: true, Seq: 1, At: testNow})
+		}
+	}
+	before := trips.Count()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2*len(events))
+	for _, e := range append(slices.Clone(events), events...) { // every event twice
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errc <- st.Apply(ctx, e)
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := trips.Count() - before; n >= int64(len(events)) {
+		t.Errorf("%d events applied twice took %d round trips, want them shared", len(events), n)
+	}
+	if n, err := r.Client().XLen(ctx, r.Key("rec:log")).Result(); err != nil || n != int64(len(events)) {
+		t.Errorf("the log holds %d entries (%v), want %d: one per event, none for its repeat", n, err, len(events))
+	}
+	want := Stats{Videos: videos, Users: users, Likes: users * videos}
+	if got := st.Model().Stats(); got != want {
+		t.Errorf("model %+v, want %+v", got, want)
+	}
+	if got := startRedisState(t, r, nil).Model().Stats(); got != want {
+		t.Errorf("a fresh instance loaded %+v, want %+v", got, want)
+	}
+}
+
+// TestRedisStateAppliesAfterLostScripts: a Redis that lost the apply script (a restart,
+// SCRIPT FLUSH) answers the pipelined EVALSHA with NOSCRIPT; the events run again and apply.
+func TestRedisStateAppliesAfterLostScripts(t *testing.T) {
+	ctx := context.Background()
+	r, _ := cachetest.New(t)
+	st := startRedisState(t, r, nil)
+	r.Client().AddHook(&noScriptLoaded{})
+	if err := st.Apply(ctx, Event{Kind: EventVideo, Video: 1, Author: 100, At: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Apply(ctx, Event{Kind: EventLike, User: 7, Video: 1, On: true, Seq: 1, At: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	if got := startRedisState(t, r, nil).Model().Stats(); got != (Stats{Videos: 1, Users: 1, Likes: 1}) {
+		t.Errorf("after lost scripts: %+v, want 1 video, 1 user, 1 like", got)
 	}
 }
