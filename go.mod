@@ -21,7 +21,7 @@ require (
 	github.com/kitex-contrib/registry-consul v0.2.0
 	github.com/prometheus/client_golang v1.24.0
 	github.com/qiniu/go-sdk/v7 v7.27.0
-	github.com/redis/go-redis/extra/redisotel/v9 v9.22.0 // indirect
+	github.com/redis/go-redis/extra/redisotel/v9 v9.22.0
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/sirupsen/logrus v1.9.4
 	go.opentelemetry.io/otel v1.44.0
