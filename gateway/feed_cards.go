@@ -105,7 +105,7 @@ func (g *Gateway) writeCardPage(ctx context.Context, c *app.RequestContext, scop
 	for i, cd := range cards {
 		f, r := favorites.Videos[cd.video], relations.Users[cd.author]
 		liked := f != nil && f.IsFavorite
-		if page.recommended && (liked || cd.author == viewer) {
+		if page.recommended && notRecommended(viewer, cd.author, liked) {
 			continue
 		}
 		if listed > 0 {

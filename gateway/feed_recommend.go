@@ -83,6 +83,16 @@ func withoutOwnOrLiked(videos []*base.Video, viewer int64) []*base.Video {
 		return videos
 	}
 	return slices.DeleteFunc(videos, func(v *base.Video) bool {
-		return v.IsFavorite || (v.Author != nil && v.Author.ID == viewer)
+		var author int64 // none (0) is never the viewer
+		if v.Author != nil {
+			author = v.Author.ID
+		}
+		return notRecommended(viewer, author, v.IsFavorite)
 	})
+}
+
+// notRecommended reports whether a video by author, liked or not by viewer, stays off viewer's
+// recommended page: their own videos and those they like.
+func notRecommended(viewer, author int64, liked bool) bool {
+	return liked || author == viewer
 }

@@ -172,20 +172,28 @@ func TestExportedSpansHoldNoQueryStrings(t *testing.T) {
 	}
 }
 
+// tracedFavoriteQueue is an in-process queue traced by tr whose favorite-topic handler records
+// the span context it runs in.
+func tracedFavoriteQueue(t *testing.T, tr *Tracing) (mq.Consumer, mq.Producer, *trace.SpanContext) {
+	t.Helper()
+	q := mq.NewMemory()
+	consumer, producer := tr.Consumer(q), tr.Producer(q)
+	handled := new(trace.SpanContext)
+	if err := consumer.Subscribe(mq.TopicFavorite, "g", func(ctx context.Context, _ []byte) error {
+		*handled = trace.SpanContextFromContext(ctx)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return consumer, producer, handled
+}
+
 // A message published under a span is handled in a consumer span of the same trace, the
 // child of the publish span, through the in-process queue (RocketMQ carries the same headers
 // as message properties: internal/mq tests that).
 func TestQueueCarriesTheTrace(t *testing.T) {
 	tr, exp := recordingTracing(t, 1)
-	q := mq.NewMemory()
-	consumer, producer := tr.Consumer(q), tr.Producer(q)
-	var handled trace.SpanContext
-	if err := consumer.Subscribe(mq.TopicFavorite, "g", func(ctx context.Context, _ []byte) error {
-		handled = trace.SpanContextFromContext(ctx)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	consumer, producer, handled := tracedFavoriteQueue(t, tr)
 	if err := consumer.Subscribe(mq.TopicPublish, "g", func(context.Context, []byte) error { return errors.New("boom") }); err != nil {
 		t.Fatal(err)
 	}
@@ -270,15 +278,7 @@ func TestRPCClientMiddlewareCountsCalls(t *testing.T) {
 // the consumer continues that trace instead of starting one of its own.
 func TestQueueSpansNothingOfAnUnsampledTrace(t *testing.T) {
 	tr, exp := recordingTracing(t, 1)
-	q := mq.NewMemory()
-	consumer, producer := tr.Consumer(q), tr.Producer(q)
-	var handled trace.SpanContext
-	if err := consumer.Subscribe(mq.TopicFavorite, "g", func(ctx context.Context, _ []byte) error {
-		handled = trace.SpanContextFromContext(ctx)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	_, producer, handled := tracedFavoriteQueue(t, tr)
 	parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{7}, SpanID: trace.SpanID{8}, Remote: true})
 	if err := producer.Publish(trace.ContextWithRemoteSpanContext(context.Background(), parent), mq.TopicFavorite, "k", []byte("like")); err != nil {
 		t.Fatal(err)
