@@ -93,6 +93,19 @@ func (s worldVideos) Feed(_ context.Context, req *videoapi.FeedRequest) (*videoa
 	return resp, nil
 }
 
+// FeedIDs is Feed's page without the records, as the video service answers it in process.
+func (s worldVideos) FeedIDs(ctx context.Context, latestTime int64, limit int32) ([]int64, int64, error) {
+	page, err := s.Feed(ctx, &videoapi.FeedRequest{LatestTime: latestTime, Limit: limit})
+	if err != nil || len(page.Videos) == 0 {
+		return nil, 0, err
+	}
+	out := make([]int64, len(page.Videos))
+	for i, v := range page.Videos {
+		out[i] = v.Id
+	}
+	return out, page.NextTime, nil
+}
+
 func (s worldVideos) MGetVideos(_ context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
 	s.w.mu.Lock()
 	defer s.w.mu.Unlock()

@@ -37,27 +37,27 @@ func (g *Gateway) cardFeed(ctx context.Context, c *app.RequestContext, scope pag
 		}
 		page = cardPage{videoIDs: first.videos, authorIDs: first.users, nextTime: first.nextTime}
 	} else {
-		listed, err := g.deps.Videos.Feed(ctx, &videoapi.FeedRequest{LatestTime: cursor, Limit: feedPageSize})
+		ids, next, err := g.feedIDs.FeedIDs(ctx, cursor, feedPageSize)
 		if err != nil {
 			return false, wrap("feed", err)
 		}
-		page = cardPage{records: listed.Videos, nextTime: listed.NextTime,
-			videoIDs: make([]int64, len(listed.Videos)), authorIDs: make([]int64, len(listed.Videos))}
-		for i, r := range listed.Videos {
-			page.videoIDs[i], page.authorIDs[i] = r.Id, r.AuthorId
-		}
+		page = cardPage{videoIDs: ids, nextTime: next} // the authors are the cards'
 	}
 	return g.writeCardPage(ctx, c, scope, viewer, page)
+}
+
+// feedIDLister is the video service in this process: a feed page's ids, without the records
+// a page spliced from cards has no use for.
+type feedIDLister interface {
+	FeedIDs(ctx context.Context, latestTime int64, limit int32) (ids []int64, nextTime int64, err error)
 }
 
 // cardPage is a page of videos to answer from the card cache.
 type cardPage struct {
 	videoIDs []int64
-	// authorIDs are the videos' authors (a recommended page's are read from the cards).
+	// authorIDs are the videos' authors (nil: read from the cards).
 	authorIDs []int64
-	// records are the page's when read already (nil: the missing cards' are read).
-	records  []*videoapi.VideoRecord
-	nextTime int64
+	nextTime  int64
 	// recommended marks a recommended page (see withoutOwnOrLiked): the viewer's own videos,
 	// those they like and those gone are left out, and next_time is the oldest publish time of
 	// its videos, the own and liked ones included.
@@ -68,31 +68,37 @@ type cardPage struct {
 // with the bytes the full assembly would write. It serves nothing (false, nil) where the full
 // assembly must: a video it cannot card.
 func (g *Gateway) writeCardPage(ctx context.Context, c *app.RequestContext, scope pageScope, viewer int64, page cardPage) (bool, error) {
-	// The viewer's own videos show their own work count (unready videos too): assembled for them.
-	var own [][]byte
-	if viewer > 0 && !page.recommended && slices.Contains(page.authorIDs, viewer) {
-		var ok bool
-		var err error
-		if own, ok, err = g.ownVideos(ctx, scope, viewer, page.videoIDs, page.authorIDs, page.records); !ok || err != nil {
-			return false, err
-		}
-	}
 	cards := make([]*card, len(page.videoIDs))
 	g.cards.lookup(scope.urlBase, page.videoIDs, cards)
 	if slices.Contains(cards, nil) {
 		// A recommended video gone since it was ranked is left out, as the full assembly does.
-		if ok, err := g.fillCards(ctx, scope, page.videoIDs, page.records, cards, page.recommended); !ok || err != nil {
+		if ok, err := g.fillCards(ctx, scope, page.videoIDs, cards, page.recommended); !ok || err != nil {
 			return false, err
 		}
 	}
 	videoIDs, authorIDs, nextTime := page.videoIDs, page.authorIDs, page.nextTime
 	if page.recommended {
 		cards = slices.DeleteFunc(cards, func(cd *card) bool { return cd == nil })
-		videoIDs, authorIDs = make([]int64, len(cards)), make([]int64, len(cards))
+		videoIDs, authorIDs = make([]int64, len(cards)), nil
 		for i, cd := range cards {
-			videoIDs[i], authorIDs[i] = cd.video, cd.author
+			videoIDs[i] = cd.video
 		}
 		nextTime = oldestCard(cards)
+	}
+	if authorIDs == nil && viewer > 0 { // an anonymous page needs no authors
+		authorIDs = make([]int64, len(cards))
+		for i, cd := range cards {
+			authorIDs[i] = cd.author
+		}
+	}
+	// The viewer's own videos show their own work count (unready videos too): assembled for them.
+	var own [][]byte
+	if viewer > 0 && !page.recommended && slices.Contains(authorIDs, viewer) {
+		var ok bool
+		var err error
+		if own, ok, err = g.ownVideos(ctx, scope, viewer, videoIDs, authorIDs); !ok || err != nil {
+			return false, err
+		}
 	}
 	favorites, relations := g.viewerFlags(ctx, scope, viewer, videoIDs, authorIDs)
 	size := len(g.feedHead) + len(`],"next_time":}`) + 20
@@ -167,33 +173,25 @@ func oldestCard(cards []*card) int64 {
 }
 
 // ownVideos encodes the page's videos by viewer, assembled for viewer, at their positions
-// (nil elsewhere); records are the page's when read here. False: one of them is gone.
-func (g *Gateway) ownVideos(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64, records []*videoapi.VideoRecord) ([][]byte, bool, error) {
-	var mine []*videoapi.VideoRecord
-	if records != nil {
-		for i, r := range records {
-			if authorIDs[i] == viewer {
-				mine = append(mine, r)
-			}
+// (nil elsewhere). False: one of them is gone.
+func (g *Gateway) ownVideos(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64) ([][]byte, bool, error) {
+	var ids []int64
+	for i, id := range videoIDs {
+		if authorIDs[i] == viewer {
+			ids = append(ids, id)
 		}
-	} else {
-		var ids []int64
-		for i, id := range videoIDs {
-			if authorIDs[i] == viewer {
-				ids = append(ids, id)
-			}
+	}
+	found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ids})
+	if err != nil {
+		return nil, false, wrap("get videos", err)
+	}
+	mine := make([]*videoapi.VideoRecord, 0, len(ids))
+	for _, id := range ids {
+		r, ok := found.Videos[id]
+		if !ok {
+			return nil, false, nil
 		}
-		found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ids})
-		if err != nil {
-			return nil, false, wrap("get videos", err)
-		}
-		for _, id := range ids {
-			r, ok := found.Videos[id]
-			if !ok {
-				return nil, false, nil
-			}
-			mine = append(mine, r)
-		}
+		mine = append(mine, r)
 	}
 	videos, err := g.videos(ctx, scope, viewer, mine)
 	if err != nil || len(videos) != len(mine) {
@@ -214,48 +212,39 @@ func (g *Gateway) ownVideos(ctx context.Context, scope pageScope, viewer int64, 
 	return out, true, nil
 }
 
-// fillCards builds the cards missing from cards (nil) for the videos of videoIDs, from records
-// when given (the page's, in order), else read here, and keeps them unless an optional part
-// failed. False: a video has no card (gone, or its author is); with skipGone, a video that is
-// gone is no reason: its card stays nil.
-func (g *Gateway) fillCards(ctx context.Context, scope pageScope, videoIDs []int64, records []*videoapi.VideoRecord, cards []*card, skipGone bool) (bool, error) {
+// fillCards builds the cards missing from cards (nil) for the videos of videoIDs and keeps
+// them unless an optional part failed. False: a video has no card (gone, or its author is);
+// with skipGone, a video that is gone is no reason: its card stays nil.
+func (g *Gateway) fillCards(ctx context.Context, scope pageScope, videoIDs []int64, cards []*card, skipGone bool) (bool, error) {
 	built := g.cards.begin() // before anything the cards show is read
-	// missing are the positions without a card, at those of wanted.
-	missing := make([]int, 0, len(videoIDs))
-	for i := range videoIDs {
+	var ids []int64
+	for i, id := range videoIDs {
 		if cards[i] == nil {
-			missing = append(missing, i)
+			ids = append(ids, id)
 		}
 	}
-	wanted := make([]*videoapi.VideoRecord, 0, len(missing))
-	at := make([]int, 0, len(missing))
-	var authors userParts
-	if records != nil {
-		for _, i := range missing {
-			wanted, at = append(wanted, records[i]), append(at, i)
+	found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ids, WithWorkCounts: true})
+	if err != nil {
+		return false, wrap("get videos", err)
+	}
+	// wanted are the records to card, at their positions at.
+	wanted := make([]*videoapi.VideoRecord, 0, len(ids))
+	at := make([]int, 0, len(ids))
+	for i, id := range videoIDs {
+		if cards[i] != nil {
+			continue
 		}
-	} else {
-		ids := make([]int64, len(missing))
-		for k, i := range missing {
-			ids[k] = videoIDs[i]
-		}
-		found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ids, WithWorkCounts: true})
-		if err != nil {
-			return false, wrap("get videos", err)
-		}
-		for _, i := range missing {
-			r, ok := found.Videos[videoIDs[i]]
-			if !ok {
-				if skipGone {
-					continue
-				}
-				return false, nil
+		r, ok := found.Videos[id]
+		if !ok {
+			if skipGone {
+				continue
 			}
-			wanted, at = append(wanted, r), append(at, i)
+			return false, nil
 		}
-		// A video service older than with_work_counts leaves them unset: the authors' own calls ask.
-		authors = userParts{works: found.WorkCounts, haveWorks: found.IsSetWorkCounts()}
+		wanted, at = append(wanted, r), append(at, i)
 	}
+	// A video service older than with_work_counts leaves them unset: the authors' own calls ask.
+	authors := userParts{works: found.WorkCounts, haveWorks: found.IsSetWorkCounts()}
 	scope.degraded = new(atomic.Bool)
 	videos, err := g.videosWith(ctx, scope, 0, wanted, authors)
 	if err != nil {
@@ -302,11 +291,15 @@ func (g *Gateway) useCards() error {
 	if g.deps.Events == nil {
 		return fmt.Errorf("gateway: Deps.WritesHere needs Deps.Events")
 	}
+	feedIDs, ok := g.deps.Videos.(feedIDLister)
+	if !ok {
+		return fmt.Errorf("gateway: Deps.WritesHere needs the video service in this process (FeedIDs)")
+	}
 	head, err := feedHeadOf()
 	if err != nil {
 		return err
 	}
-	g.cards, g.feedHead = newCardCache(), head
+	g.cards, g.feedHead, g.feedIDs = newCardCache(), head, feedIDs
 	return g.deps.Events.Subscribe(mq.TopicActivity, cardsConsumerGroup, g.onActivity)
 }
 

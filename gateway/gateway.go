@@ -248,6 +248,8 @@ type Gateway struct {
 	// feedHead starts every such page.
 	cards    *cardCache
 	feedHead []byte
+	// feedIDs lists the ids of feed pages spliced from cards.
+	feedIDs feedIDLister
 }
 
 var _ api.Handlers = (*Gateway)(nil)

@@ -38,6 +38,20 @@ func (s *Service) Feed(ctx context.Context, req *videoapi.FeedRequest) (*videoap
 	return resp, nil
 }
 
+// FeedIDs is Feed without the records, for a caller in this process that has the videos
+// encoded already (the gateway's cards): the ids of the ready videos published strictly before
+// latestTime (0: now), newest first, and the page's next_time.
+func (s *Service) FeedIDs(ctx context.Context, latestTime int64, limit int32) ([]int64, int64, error) {
+	if latestTime <= 0 {
+		latestTime = s.now() + 1
+	}
+	entries, err := s.feedEntries(ctx, latestTime, pageLimit(limit))
+	if err != nil || len(entries) == 0 {
+		return nil, 0, err
+	}
+	return entryIDs(entries), entries[len(entries)-1].CreatedAt, nil
+}
+
 // followingLookbacks are the windows before the cursor a following page is searched in,
 // widest last (0: unbounded). The merged index query reads every entry of the followed
 // authors inside its window, so the first, short window keeps a page cheap for a viewer
@@ -106,12 +120,24 @@ func pageLimit(requested int32) int {
 	}
 }
 
-// feedPage finds the page's ids on the timeline when it can, else with an index-only query,
-// and takes the records from the record cache. A timeline that is not loaded is loaded with
-// the newest videos first (one query, which also fills the record cache).
+// feedPage is the page's videos: its entries (feedEntries), their records from the record
+// cache.
 func (s *Service) feedPage(ctx context.Context, before int64, limit int) ([]Video, error) {
 	if s.timeline == nil {
 		return s.store.ListFeed(ctx, before, limit)
+	}
+	entries, err := s.feedEntries(ctx, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.readyVideosInOrder(ctx, entryIDs(entries))
+}
+
+// feedEntries finds the page's ids and publish times on the timeline when it can, else with an
+// index-only query. A timeline that is not loaded is loaded with the newest videos first.
+func (s *Service) feedEntries(ctx context.Context, before int64, limit int) ([]TimelineEntry, error) {
+	if s.timeline == nil {
+		return s.store.ListFeedEntries(ctx, before, limit)
 	}
 	entries, answer, err := s.timeline.Before(ctx, before, limit)
 	if err != nil {
@@ -127,11 +153,15 @@ func (s *Service) feedPage(ctx context.Context, before int64, limit int) ([]Vide
 			return nil, err
 		}
 	}
-	pageIDs := make([]int64, len(entries))
+	return entries, nil
+}
+
+func entryIDs(entries []TimelineEntry) []int64 {
+	out := make([]int64, len(entries))
 	for i, e := range entries {
-		pageIDs[i] = e.ID
+		out[i] = e.ID
 	}
-	return s.readyVideosInOrder(ctx, pageIDs)
+	return out
 }
 
 // loadTimeline fills the timeline with the newest ready videos (an index-only read).

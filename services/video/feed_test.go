@@ -55,6 +55,27 @@ func testFeedPagesNewestFirst(t *testing.T, opts []Option) {
 	if len(rest.Videos) != 5 || rest.Videos[0].Id != published[4] || rest.Videos[4].Id != published[0] {
 		t.Fatalf("second page %d videos, want the 5 oldest", len(rest.Videos))
 	}
+	// FeedIDs is the same pages without the records.
+	for _, p := range []*videoapi.FeedResponse{page, rest} {
+		latest := int64(0)
+		if p == rest {
+			latest = page.NextTime
+		}
+		ids, next, err := f.svc.FeedIDs(ctx, latest, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]int64, len(p.Videos))
+		for i, v := range p.Videos {
+			want[i] = v.Id
+		}
+		if !slices.Equal(ids, want) || next != p.NextTime {
+			t.Fatalf("FeedIDs(%d) = %v, next_time %d; want Feed's %v, %d", latest, ids, next, want, p.NextTime)
+		}
+	}
+	if ids, next, err := f.svc.FeedIDs(ctx, rest.NextTime, 0); err != nil || len(ids) != 0 || next != 0 {
+		t.Fatalf("FeedIDs past the oldest = %v, %d, %v; want none, next_time 0", ids, next, err)
+	}
 	for _, tc := range []struct {
 		limit int32
 		want  int
