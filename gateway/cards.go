@@ -28,7 +28,9 @@ const (
 // viewer's two flags spliced in. It is exact only where every write passes through this
 // process (Deps.WritesHere): each write records a sequence number against the videos and users
 // it touched, and a card counts only if its build started at or after the last write touching
-// its video or its author.
+// its video or its author. A write drops its video's card at once, and a card whose video was
+// written during its build is not kept; a card points at its author's mark, so that a lookup
+// checks a card with one map read.
 type cardCache struct {
 	seq atomic.Uint64
 
@@ -36,17 +38,23 @@ type cardCache struct {
 	cards      map[int64]*card
 	authors    map[int64]int64 // video → author, so that a like reaches its author's cards
 	videoWrite map[int64]uint64
-	userWrite  map[int64]uint64
+	userWrite  map[int64]*writeMark
 	// floor: cards built before it are stale (the write maps were cleared to stay bounded).
 	floor uint64
 }
 
+// writeMark is the sequence number of the last write touching a user, guarded by the cache's
+// lock.
+type writeMark struct{ seq uint64 }
+
 // card is one encoded video; is_follow and is_favorite are false in body at follow and
 // favorite. createdAt (Unix ms) gives a recommended page its next_time.
 type card struct {
-	urlBase          string
-	built            uint64
-	video, author    int64
+	urlBase       string
+	built         uint64
+	video, author int64
+	// authorWrite is the author's mark, set when the card is kept.
+	authorWrite      *writeMark
 	createdAt        int64
 	body             []byte
 	follow, favorite int
@@ -54,7 +62,17 @@ type card struct {
 
 func newCardCache() *cardCache {
 	return &cardCache{cards: map[int64]*card{}, authors: map[int64]int64{},
-		videoWrite: map[int64]uint64{}, userWrite: map[int64]uint64{}}
+		videoWrite: map[int64]uint64{}, userWrite: map[int64]*writeMark{}}
+}
+
+// markOf is user's write mark, made on first use; the caller holds the write lock.
+func (cc *cardCache) markOf(user int64) *writeMark {
+	m := cc.userWrite[user]
+	if m == nil {
+		m = &writeMark{}
+		cc.userWrite[user] = m
+	}
+	return m
 }
 
 // begin is the sequence number of a build starting now: call it before reading anything.
@@ -67,9 +85,7 @@ func (cc *cardCache) wrote(videoID int64, authorToo bool, userIDs ...int64) bool
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if len(cc.videoWrite) >= maxCardWrites || len(cc.userWrite) >= maxCardWrites {
-		clear(cc.videoWrite)
-		clear(cc.userWrite)
-		cc.floor = cc.seq.Load() + 1
+		cc.forgetWrites()
 	}
 	s := cc.seq.Add(1)
 	known := true
@@ -79,16 +95,24 @@ func (cc *cardCache) wrote(videoID int64, authorToo bool, userIDs ...int64) bool
 		if authorToo {
 			var author int64
 			if author, known = cc.authors[videoID]; known {
-				cc.userWrite[author] = s
+				cc.markOf(author).seq = s
 			}
 		}
 	}
 	for _, id := range userIDs {
 		if id > 0 {
-			cc.userWrite[id] = s
+			cc.markOf(id).seq = s
 		}
 	}
 	return known
+}
+
+// forgetWrites clears the write maps to keep them bounded, which makes every card built so
+// far stale; the caller holds the write lock.
+func (cc *cardCache) forgetWrites() {
+	clear(cc.videoWrite)
+	clear(cc.userWrite)
+	cc.floor = cc.seq.Load() + 1
 }
 
 // wroteAny makes every card built so far stale: a write whose reach is not known.
@@ -105,14 +129,15 @@ func (cc *cardCache) lookup(urlBase string, videoIDs []int64, out []*card) {
 	defer cc.mu.RUnlock()
 	for i, id := range videoIDs {
 		c := cc.cards[id]
-		if c != nil && (c.urlBase != urlBase || c.built < cc.floor || c.built < cc.videoWrite[id] || c.built < cc.userWrite[c.author]) {
+		if c != nil && (c.urlBase != urlBase || c.built < cc.floor || c.built < c.authorWrite.seq) {
 			c = nil
 		}
 		out[i] = c
 	}
 }
 
-// keep stores cards, remembering their authors; an older build does not replace a newer one.
+// keep stores cards, remembering their authors, except those whose video was written since
+// their build began; an older build does not replace a newer one.
 func (cc *cardCache) keep(cards []*card) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
@@ -130,8 +155,15 @@ func (cc *cardCache) keep(cards []*card) {
 			}
 		}
 	}
+	if len(cc.userWrite)+len(cards) > maxCardWrites {
+		cc.forgetWrites()
+	}
 	for _, c := range cards {
+		if c.built < cc.floor || c.built < cc.videoWrite[c.video] {
+			continue
+		}
 		if old := cc.cards[c.video]; old == nil || old.built <= c.built {
+			c.authorWrite = cc.markOf(c.author)
 			cc.cards[c.video] = c
 		}
 	}
