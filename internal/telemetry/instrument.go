@@ -2,7 +2,6 @@ package telemetry
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/cloudwego/kitex/pkg/endpoint"
@@ -24,8 +23,7 @@ func (m *Metrics) RPCClientMiddleware(component string) endpoint.Middleware {
 
 // observeRPCCall records one called RPC; code is as in ObserveRPC.
 func (m *Metrics) observeRPCCall(callee, method string, code int32, took time.Duration) {
-	m.rpcCalls.WithLabelValues(callee, method, strconv.Itoa(int(code))).Inc()
-	m.rpcCallTime.WithLabelValues(callee, method).Observe(took.Seconds())
+	m.rpcCalls.observe(callee, method, int(code), took)
 }
 
 // timedRPC times each call through it and hands observe its method and result code: 0, the

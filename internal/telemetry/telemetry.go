@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,42 +47,35 @@ func latencyBuckets() []float64 {
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	httpRequests *prometheus.CounterVec
-	httpDuration *prometheus.HistogramVec
-	rpcRequests  *prometheus.CounterVec
-	rpcDuration  *prometheus.HistogramVec
-	rpcCalls     *prometheus.CounterVec
-	rpcCallTime  *prometheus.HistogramVec
-	mqPublished  *prometheus.CounterVec
-	mqConsumed   *prometheus.CounterVec
-	mqLag        *prometheus.HistogramVec
-	cacheLookups *prometheus.CounterVec
-	degraded     *prometheus.CounterVec
-	cacheSizes   *cacheSizes
+	// http and rpcServed are the requests this process served, rpcCalls the RPCs it called.
+	http, rpcServed, rpcCalls *redMetric
+	mqPublished               *prometheus.CounterVec
+	mqConsumed                *prometheus.CounterVec
+	mqLag                     *prometheus.HistogramVec
+	cacheLookups              *prometheus.CounterVec
+	degraded                  *prometheus.CounterVec
+	cacheSizes                *cacheSizes
 }
 
 // New returns the metrics of one process, with the Go runtime and process collectors.
 func New() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
-		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		http: newREDMetric(prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "douyin_http_requests_total", Help: "HTTP requests by route, method and status code.",
-		}, []string{"route", "method", "code"}),
-		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		}, []string{"route", "method", "code"}), prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "douyin_http_request_duration_seconds", Help: "HTTP request latency by route and method.", Buckets: latencyBuckets(),
-		}, []string{"route", "method"}),
-		rpcRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		}, []string{"route", "method"})),
+		rpcServed: newREDMetric(prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "douyin_rpc_requests_total", Help: "RPCs served by component, method and result code (0 ok, business code, or error).",
-		}, []string{"component", "method", "code"}),
-		rpcDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		}, []string{"component", "method", "code"}), prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "douyin_rpc_request_duration_seconds", Help: "RPC latency by component and method.", Buckets: latencyBuckets(),
-		}, []string{"component", "method"}),
-		rpcCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+		}, []string{"component", "method"})),
+		rpcCalls: newREDMetric(prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "douyin_rpc_client_requests_total", Help: "RPCs called by callee component, method and result code (0 ok, business code, or -1 for a failure), as the caller saw them.",
-		}, []string{"callee", "method", "code"}),
-		rpcCallTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		}, []string{"callee", "method", "code"}), prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "douyin_rpc_client_request_duration_seconds", Help: "RPC latency by callee component and method, as the caller saw it (retries included).", Buckets: latencyBuckets(),
-		}, []string{"callee", "method"}),
+		}, []string{"callee", "method"})),
 		mqPublished: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "douyin_mq_published_total", Help: "Queue messages published by topic and result.",
 		}, []string{"topic", "result"}),
@@ -104,15 +96,14 @@ func New() *Metrics {
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpRequests, m.httpDuration, m.rpcRequests, m.rpcDuration, m.rpcCalls, m.rpcCallTime, m.mqPublished, m.mqConsumed, m.mqLag, m.cacheLookups, m.degraded, m.cacheSizes,
+		m.http.requests, m.http.duration, m.rpcServed.requests, m.rpcServed.duration, m.rpcCalls.requests, m.rpcCalls.duration, m.mqPublished, m.mqConsumed, m.mqLag, m.cacheLookups, m.degraded, m.cacheSizes,
 	)
 	return m
 }
 
 // ObserveHTTP records one HTTP request.
 func (m *Metrics) ObserveHTTP(route, method string, code int, took time.Duration) {
-	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
-	m.httpDuration.WithLabelValues(route, method).Observe(took.Seconds())
+	m.http.observe(route, method, code, took)
 }
 
 // ObserveDegraded records a page served without one of its optional parts.
@@ -122,8 +113,7 @@ func (m *Metrics) ObserveDegraded(route, part string) {
 
 // ObserveRPC records one served RPC; code is 0, a business code, or -1 for a failure.
 func (m *Metrics) ObserveRPC(component, method string, code int32, took time.Duration) {
-	m.rpcRequests.WithLabelValues(component, method, strconv.Itoa(int(code))).Inc()
-	m.rpcDuration.WithLabelValues(component, method).Observe(took.Seconds())
+	m.rpcServed.observe(component, method, int(code), took)
 }
 
 // CacheLookups counts hits and misses of one named cache.

@@ -71,7 +71,10 @@ func TestAdminServesHealthReadinessAndMetrics(t *testing.T) {
 	if code, _ := get(t, "http://"+addr+"/debug/pprof/"); code != 404 {
 		t.Fatalf("/debug/pprof/ = %d without admin.pprof, want 404", code)
 	}
+	// The second request of a label set counts on the series the first one resolved.
 	m.ObserveHTTP("/douyin/feed/", "GET", 200, 3*time.Millisecond)
+	m.ObserveHTTP("/douyin/feed/", "GET", 200, 3*time.Millisecond)
+	m.ObserveHTTP("/douyin/feed/", "GET", 404, time.Millisecond)
 	m.ObserveRPC("video", "Feed", 0, time.Millisecond)
 	m.CacheLookups("profiles", 3, 1)
 	records := cache.NewLocalRecords("video:r", time.Hour, 50, func(id int64) int64 { return id })
@@ -89,8 +92,9 @@ func TestAdminServesHealthReadinessAndMetrics(t *testing.T) {
 	}
 	_, metrics := get(t, "http://"+addr+"/metrics")
 	for _, want := range []string{
-		`douyin_http_requests_total{code="200",method="GET",route="/douyin/feed/"} 1`,
-		`douyin_http_request_duration_seconds_count{method="GET",route="/douyin/feed/"} 1`,
+		`douyin_http_requests_total{code="200",method="GET",route="/douyin/feed/"} 2`,
+		`douyin_http_requests_total{code="404",method="GET",route="/douyin/feed/"} 1`,
+		`douyin_http_request_duration_seconds_count{method="GET",route="/douyin/feed/"} 3`,
 		`douyin_rpc_requests_total{code="0",component="video",method="Feed"} 1`,
 		`douyin_cache_requests_total{cache="profiles",result="hit"} 3`,
 		`douyin_cache_entries{cache="video:r"} 3`,
@@ -133,5 +137,14 @@ func TestAdminDefaultsToLoopback(t *testing.T) {
 	}
 	if c.Pprof {
 		t.Fatal("admin.pprof is on by default")
+	}
+}
+
+// BenchmarkObserveHTTP: one request's metrics, on a label set seen before.
+func BenchmarkObserveHTTP(b *testing.B) {
+	m := New()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.ObserveHTTP("/douyin/feed/", "GET", 200, time.Millisecond)
 	}
 }

@@ -266,10 +266,10 @@ func TestRPCClientMiddlewareCountsCalls(t *testing.T) {
 	if err := mw(func(context.Context, any, any) error { return errors.New("no instance") })(ctx, nil, nil); err == nil {
 		t.Fatal("the call's error was lost")
 	}
-	if ok, failed := testutil.ToFloat64(m.rpcCalls.WithLabelValues("user", "unknown", "0")), testutil.ToFloat64(m.rpcCalls.WithLabelValues("user", "unknown", "-1")); ok != 1 || failed != 1 {
+	if ok, failed := testutil.ToFloat64(m.rpcCalls.requests.WithLabelValues("user", "unknown", "0")), testutil.ToFloat64(m.rpcCalls.requests.WithLabelValues("user", "unknown", "-1")); ok != 1 || failed != 1 {
 		t.Fatalf("client calls counted ok=%v failed=%v, want 1 and 1", ok, failed)
 	}
-	if n := testutil.CollectAndCount(m.rpcCallTime); n != 1 {
+	if n := testutil.CollectAndCount(m.rpcCalls.duration); n != 1 {
 		t.Fatalf("%d latency series, want 1", n)
 	}
 }
