@@ -130,12 +130,12 @@ func (g *Gateway) writeCardPage(ctx context.Context, c *app.RequestContext, scop
 	return true, nil
 }
 
-// viewerFlags reads whether viewer likes each video and follows each video's author (both
-// aligned with videoIDs): optional parts, false when they fail, and not read for the
-// anonymous viewer (whose flags are all false) or an empty page.
-func (g *Gateway) viewerFlags(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64) (liked, follows []bool) {
+// viewerFlags reads whether viewer likes each video, then whether they follow each video's
+// author, both aligned with videoIDs: optional parts, false when they fail, and not read for
+// the anonymous viewer (whose flags are all false) or an empty page.
+func (g *Gateway) viewerFlags(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64) ([]bool, []bool) {
 	flags := make([]bool, 2*len(videoIDs))
-	liked, follows = flags[:len(videoIDs)], flags[len(videoIDs):]
+	liked, follows := flags[:len(videoIDs)], flags[len(videoIDs):]
 	if viewer == 0 || len(videoIDs) == 0 {
 		return liked, follows
 	}
