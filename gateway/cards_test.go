@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -36,8 +37,10 @@ type world struct {
 	comments map[int64]int64                 // video → count
 	unready  map[int64]int64                 // author → processing videos (own count only)
 	ranked   map[int64][]int64               // viewer → the recommender's ids
-	// videoReads counts MGetVideos calls.
-	videoReads int
+	// videoReads counts MGetVideos calls, flagReads LikedAmong and FollowingAmong calls.
+	videoReads, flagReads int
+	// flagsDown fails LikedAmong and FollowingAmong.
+	flagsDown bool
 	// texts are names and titles that need escaping, HTML escaping, or are not ASCII.
 	texts []string
 }
@@ -182,6 +185,21 @@ func (s worldFavorites) MGetVideoFavorites(_ context.Context, req *favoriteapi.M
 	return &favoriteapi.MGetVideoFavoritesResponse{Videos: out}, nil
 }
 
+// LikedAmong is what favorite.Service answers in process beside its RPCs.
+func (s worldFavorites) LikedAmong(_ context.Context, viewer int64, videoIDs []int64, liked []bool) error {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	s.w.flagReads++
+	clear(liked[:len(videoIDs)])
+	if s.w.flagsDown {
+		return errors.New("favorites down")
+	}
+	for i, id := range videoIDs {
+		liked[i] = s.w.likes[[2]int64{viewer, id}]
+	}
+	return nil
+}
+
 func (s worldFavorites) MGetUserFavoriteStats(_ context.Context, req *favoriteapi.MGetUserFavoriteStatsRequest) (*favoriteapi.MGetUserFavoriteStatsResponse, error) {
 	s.w.mu.Lock()
 	defer s.w.mu.Unlock()
@@ -254,6 +272,21 @@ func (s worldRelations) MGetRelations(_ context.Context, req *relationapi.MGetRe
 	return &relationapi.MGetRelationsResponse{Users: out}, nil
 }
 
+// FollowingAmong is what relation.Service answers in process beside its RPCs.
+func (s worldRelations) FollowingAmong(_ context.Context, viewer int64, userIDs []int64, following []bool) error {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	s.w.flagReads++
+	clear(following[:len(userIDs)])
+	if s.w.flagsDown {
+		return errors.New("relations down")
+	}
+	for i, id := range userIDs {
+		following[i] = s.w.follows[[2]int64{viewer, id}]
+	}
+	return nil
+}
+
 func newWorld() *world {
 	w := &world{texts: []string{`Zoë "quoted" \ back`, "<b>&amp;</b> \u2028line\u2029", "抖音 🎬 video", "plain", "tab\there\x01"}, users: map[int64]*userapi.UserProfile{}, videos: map[int64]*videoapi.VideoRecord{},
 		likes: map[[2]int64]bool{}, follows: map[[2]int64]bool{}, comments: map[int64]int64{}, unready: map[int64]int64{1: 1}}
@@ -288,14 +321,26 @@ func (w *world) deps(tokens *auth.Tokens) Deps {
 // TestCardPagesEqualFullAssembly: after every kind of write through the card gateway, its
 // logged-in feed pages, anonymous pages past the first, and recommended pages (anonymous and
 // logged in, with the viewer's own and liked videos ranked) are byte for byte those of a
-// gateway assembling every page.
+// gateway assembling every page; with the viewer's flags read in process (LikedAmong,
+// FollowingAmong) and through the RPCs.
 func TestCardPagesEqualFullAssembly(t *testing.T) {
+	for _, inProcessFlags := range []bool{true, false} {
+		t.Run(map[bool]string{true: "flags-in-process", false: "flags-by-rpc"}[inProcessFlags], func(t *testing.T) {
+			testCardPagesEqualFullAssembly(t, inProcessFlags)
+		})
+	}
+}
+
+func testCardPagesEqualFullAssembly(t *testing.T, inProcessFlags bool) {
 	w := newWorld()
 	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
 	cfg := Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20, AnonymousFeedTTL: time.Minute}
 	events := mq.NewMemory()
 	cardDeps := w.deps(tokens)
 	cardDeps.WritesHere, cardDeps.Events = true, events
+	if !inProcessFlags {
+		cardDeps.Favorites, cardDeps.Relations = rpcOnlyFavorites{cardDeps.Favorites}, rpcOnlyRelations{cardDeps.Relations}
+	}
 	withCards, err := New(cfg, cardDeps)
 	if err != nil {
 		t.Fatal(err)
@@ -397,6 +442,67 @@ func TestCardPagesEqualFullAssembly(t *testing.T) {
 		t.Fatal(err)
 	}
 	compare("a video turned ready")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if inProcess := w.flagReads > 0; inProcess != inProcessFlags {
+		t.Errorf("flags read in process %d times, want them read so: %v", w.flagReads, inProcessFlags)
+	}
+}
+
+// rpcOnlyFavorites and rpcOnlyRelations hide the in-process flag reads: services behind RPCs.
+type (
+	rpcOnlyFavorites struct{ favoriteapi.FavoriteService }
+	rpcOnlyRelations struct{ relationapi.RelationService }
+)
+
+// TestCardPageWithoutFlags: when the in-process flag reads fail, a card page is served with
+// every is_favorite and is_follow false, counted as degraded in both parts.
+func TestCardPageWithoutFlags(t *testing.T) {
+	w := newWorld()
+	const viewer = 6 // no video of their own: every video on the page is a card
+	w.flagsDown = true
+	w.likes[[2]int64{viewer, 45}], w.likes[[2]int64{viewer, 30}] = true, true
+	w.follows[[2]int64{viewer, 1}] = true
+	w.ranked[viewer] = []int64{45, 44, 30}
+	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
+	token, err := tokens.Issue(viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := w.deps(tokens)
+	metrics := &degradations{}
+	deps.WritesHere, deps.Events, deps.Metrics = true, mq.NewMemory(), metrics
+	g, err := New(Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20, AnonymousFeedTTL: time.Minute}, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for route, query := range map[string]string{"/douyin/feed/": "?latest_time=46000&token=", "/douyin/feed/recommend/": "?token="} {
+		metrics.parts = nil
+		resp := ut.PerformRequest(g.server.Engine, http.MethodGet, route+query+token, nil).Result()
+		var page struct {
+			StatusCode int `json:"status_code"`
+			VideoList  []struct {
+				IsFavorite bool `json:"is_favorite"`
+				Author     struct {
+					IsFollow bool `json:"is_follow"`
+				} `json:"author"`
+			} `json:"video_list"`
+		}
+		if err := json.Unmarshal(resp.Body(), &page); err != nil || resp.StatusCode() != http.StatusOK || page.StatusCode != 0 || len(page.VideoList) == 0 {
+			t.Fatalf("%s with the flags down: HTTP %d %s", route, resp.StatusCode(), resp.Body())
+		}
+		for _, v := range page.VideoList {
+			if v.IsFavorite || v.Author.IsFollow {
+				t.Fatalf("%s with the flags down shows a flag: %s", route, resp.Body())
+			}
+		}
+		if want := []string{route + " " + partVideoLikes, route + " " + partRelations}; !slices.Equal(metrics.parts, want) {
+			t.Errorf("%s with the flags down counted degraded %v, want %v", route, metrics.parts, want)
+		}
+	}
+	if w.flagReads != 4 {
+		t.Fatalf("the flags were read in process %d times, want 4", w.flagReads)
+	}
 }
 
 // TestCardCacheRace: reads, builds and writes at once keep the cache consistent (go test -race).

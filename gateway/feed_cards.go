@@ -100,7 +100,7 @@ func (g *Gateway) writeCardPage(ctx context.Context, c *app.RequestContext, scop
 			return false, err
 		}
 	}
-	favorites, relations := g.viewerFlags(ctx, scope, viewer, videoIDs, authorIDs)
+	liked, follows := g.viewerFlags(ctx, scope, viewer, videoIDs, authorIDs)
 	size := len(g.feedHead) + len(`],"next_time":}`) + 20
 	for _, cd := range cards {
 		size += len(cd.body) + len(",true") // an own video is about its card's size
@@ -109,9 +109,7 @@ func (g *Gateway) writeCardPage(ctx context.Context, c *app.RequestContext, scop
 	b := append(slices.Grow(body.B[:0], size), g.feedHead...)
 	listed := 0
 	for i, cd := range cards {
-		f, r := favorites.Videos[cd.video], relations.Users[cd.author]
-		liked := f != nil && f.IsFavorite
-		if page.recommended && notRecommended(viewer, cd.author, liked) {
+		if page.recommended && notRecommended(viewer, cd.author, liked[i]) {
 			continue
 		}
 		if listed > 0 {
@@ -122,7 +120,7 @@ func (g *Gateway) writeCardPage(ctx context.Context, c *app.RequestContext, scop
 			b = append(b, own[i]...)
 			continue
 		}
-		b = appendCard(b, cd, r != nil && r.IsFollow, liked)
+		b = appendCard(b, cd, follows[i], liked[i])
 	}
 	b = append(b, `],"next_time":`...)
 	b = strconv.AppendInt(b, nextTime, 10)
@@ -132,33 +130,69 @@ func (g *Gateway) writeCardPage(ctx context.Context, c *app.RequestContext, scop
 	return true, nil
 }
 
-// viewerFlags reads viewer's likes of the videos and follows of the authors: optional parts,
-// empty when they fail, and not read for the anonymous viewer (whose flags are all false) or
-// an empty page.
-func (g *Gateway) viewerFlags(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64) (*favoriteapi.MGetVideoFavoritesResponse, *relationapi.MGetRelationsResponse) {
-	favorites := &favoriteapi.MGetVideoFavoritesResponse{}
-	relations := &relationapi.MGetRelationsResponse{}
+// viewerFlags reads whether viewer likes each video, then whether they follow each video's
+// author, both aligned with videoIDs: optional parts, false when they fail, and not read for
+// the anonymous viewer (whose flags are all false) or an empty page.
+func (g *Gateway) viewerFlags(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64) ([]bool, []bool) {
+	flags := make([]bool, 2*len(videoIDs))
+	liked, follows := flags[:len(videoIDs)], flags[len(videoIDs):]
 	if viewer == 0 || len(videoIDs) == 0 {
-		return favorites, relations
+		return liked, follows
 	}
 	g.fetch(func() {
-		g.optional(ctx, scope, partVideoLikes, func() error {
-			r, err := g.deps.Favorites.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs})
-			if err == nil {
-				favorites = r
-			}
-			return err
-		})
+		g.optional(ctx, scope, partVideoLikes, func() error { return g.likedAmong(ctx, viewer, videoIDs, liked) })
 	}, func() {
-		g.optional(ctx, scope, partRelations, func() error {
-			r, err := g.deps.Relations.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: viewer, UserIds: ids.Unique(authorIDs)})
-			if err == nil {
-				relations = r
-			}
-			return err
-		})
+		g.optional(ctx, scope, partRelations, func() error { return g.followingAmong(ctx, viewer, authorIDs, follows) })
 	})
-	return favorites, relations
+	return liked, follows
+}
+
+// likesAmong is the favorite service in this process (favorite.Service): the viewer's likes
+// alone, without the counters and response of MGetVideoFavorites. On an error every flag is
+// false.
+type likesAmong interface {
+	LikedAmong(ctx context.Context, viewerID int64, videoIDs []int64, liked []bool) error
+}
+
+// followsAmong is the relation service in this process (relation.Service): the viewer's
+// follows alone, without the counters and response of MGetRelations. On an error every flag
+// is false.
+type followsAmong interface {
+	FollowingAmong(ctx context.Context, viewerID int64, userIDs []int64, following []bool) error
+}
+
+// likedAmong sets liked[i] to whether viewer likes videoIDs[i], from MGetVideoFavorites
+// unless the favorite service answers in this process; on an error every flag stays false.
+func (g *Gateway) likedAmong(ctx context.Context, viewer int64, videoIDs []int64, liked []bool) error {
+	if local, ok := g.deps.Favorites.(likesAmong); ok {
+		return local.LikedAmong(ctx, viewer, videoIDs, liked)
+	}
+	r, err := g.deps.Favorites.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs})
+	if err != nil {
+		return err
+	}
+	for i, id := range videoIDs {
+		f := r.Videos[id]
+		liked[i] = f != nil && f.IsFavorite
+	}
+	return nil
+}
+
+// followingAmong sets follows[i] to whether viewer follows userIDs[i], from MGetRelations
+// unless the relation service answers in this process; on an error every flag stays false.
+func (g *Gateway) followingAmong(ctx context.Context, viewer int64, userIDs []int64, follows []bool) error {
+	if local, ok := g.deps.Relations.(followsAmong); ok {
+		return local.FollowingAmong(ctx, viewer, userIDs, follows)
+	}
+	r, err := g.deps.Relations.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: viewer, UserIds: ids.Unique(userIDs)})
+	if err != nil {
+		return err
+	}
+	for i, id := range userIDs {
+		u := r.Users[id]
+		follows[i] = u != nil && u.IsFollow
+	}
+	return nil
 }
 
 // oldestCard is the oldest publish time of cards, 0 when there is none.

@@ -190,6 +190,29 @@ func TestFillSetAndHash(t *testing.T) {
 	}
 }
 
+// TestMembersOfLoaded: a filled set answers each id's membership; a set never filled, or one
+// holding members but not the sentinel (left by an increment-style step), is a miss.
+func TestMembersOfLoaded(t *testing.T) {
+	r, _ := cachetest.New(t)
+	ctx := context.Background()
+	c := r.Client()
+	if err := cache.FillSet(ctx, c, r.Key("filled"), []int64{2, 4}, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.SAdd(ctx, r.Key("partial"), 2)
+	ids := []int64{1, 2, 3, 4, 2}
+	for key, want := range map[string][]bool{"filled": {false, true, false, true, true}, "partial": nil, "absent": nil} {
+		cmd := cache.MembersOfLoaded(ctx, c, r.Key(key), ids)
+		if err := cmd.Err(); err != nil {
+			t.Fatal(err)
+		}
+		got, loaded := cache.LoadedMembers(cmd, len(ids))
+		if loaded != (want != nil) || !slices.Equal(got, want) {
+			t.Errorf("%s: members %v loaded %v, want %v", key, got, loaded, want)
+		}
+	}
+}
+
 func TestRedisUnreachableFails(t *testing.T) {
 	cfg := cache.RedisConfig{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, ReadTimeout: 200 * time.Millisecond}
 	if _, err := cache.NewRedisClient(cfg); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {

@@ -43,6 +43,28 @@ func FillSet(ctx context.Context, c redis.Scripter, key string, members []int64,
 	return fillSetScript.Eval(ctx, c, []string{key}, args...)
 }
 
+// MembersOfLoaded asks which of ids are members of the set key filled by FillSet, in one
+// SMISMEMBER whose first member is SetLoaded. It returns the command so it can be queued on a
+// pipeline; LoadedMembers reads its answer.
+func MembersOfLoaded(ctx context.Context, c redis.Cmdable, key string, ids []int64) *redis.BoolSliceCmd {
+	members := make([]any, 0, len(ids)+1)
+	members = append(members, SetLoaded)
+	for _, id := range ids {
+		members = append(members, id)
+	}
+	return c.SMIsMember(ctx, key, members...)
+}
+
+// LoadedMembers is the answer of MembersOfLoaded for n ids: whether each is a member, in
+// order, and whether the set is loaded at all (false: no flags, the set is a miss).
+func LoadedMembers(cmd *redis.BoolSliceCmd, n int) (members []bool, loaded bool) {
+	flags := cmd.Val()
+	if len(flags) != n+1 || !flags[0] {
+		return nil, false
+	}
+	return flags[1:], true
+}
+
 // fillHashScript creates a hash of counters only if it does not exist, so a counter that a
 // concurrent write already moved is never overwritten by an older SQL read. ARGV: ttl ms,
 // then field, value pairs.

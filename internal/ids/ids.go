@@ -32,6 +32,13 @@ func Unique(in []int64) []int64 {
 	return out
 }
 
+// Mark sets flags[i] to whether set holds batch[i]: a batch's answer kept aligned with it.
+func Mark(flags []bool, batch []int64, set map[int64]bool) {
+	for i, id := range batch {
+		flags[i] = set[id]
+	}
+}
+
 // MaxBatch bounds the ids one batch call may ask for, so no request can make a service load
 // an unbounded result.
 const MaxBatch = 1000

@@ -32,3 +32,11 @@ func TestUniqueLargeBatchMatchesSmall(t *testing.T) {
 		t.Fatalf("Unique of %d ids = %d ids, want the %d positive distinct ones in order", len(in), len(got), len(want))
 	}
 }
+
+func TestMark(t *testing.T) {
+	flags := []bool{true, true, true, true}
+	Mark(flags, []int64{5, 6, 5, 7}, map[int64]bool{5: true, 7: false})
+	if want := []bool{true, false, true, false}; !slices.Equal(flags, want) {
+		t.Fatalf("Mark = %v, want %v", flags, want)
+	}
+}

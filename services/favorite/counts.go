@@ -198,6 +198,12 @@ func (s *Service) likedFlags(ctx context.Context, viewerID int64, view CachedVid
 	if view.LikedLoaded {
 		return view.Liked, nil
 	}
+	return s.likedSetFromSQL(ctx, viewerID)
+}
+
+// likedSetFromSQL reads viewerID's whole liked set from SQL (one query) and caches it; a
+// failing fill only costs the next read the same query.
+func (s *Service) likedSetFromSQL(ctx context.Context, viewerID int64) (map[int64]bool, error) {
 	all, err := s.store.LikedVideoIDs(ctx, viewerID)
 	if err != nil {
 		return nil, err
@@ -210,6 +216,37 @@ func (s *Service) likedFlags(ctx context.Context, viewerID int64, view CachedVid
 		liked[id] = true
 	}
 	return liked, nil
+}
+
+// LikedAmong sets liked[i] (len(videoIDs) of them) to whether viewerID (0: anonymous, who
+// likes nothing) likes videoIDs[i], as MGetVideoFavorites answers is_favorite, from the same
+// read model with the same misses, but reading no counter and building no response. It is for
+// callers in this process (the gateway's cached feed cards), not part of the RPC service. On
+// an error every flag is false.
+func (s *Service) LikedAmong(ctx context.Context, viewerID int64, videoIDs []int64, liked []bool) error {
+	liked = liked[:len(videoIDs)]
+	clear(liked)
+	if len(videoIDs) > ids.MaxBatch {
+		return errs.Invalid("at most %d video_ids per request", ids.MaxBatch)
+	}
+	if viewerID <= 0 || len(videoIDs) == 0 {
+		return nil
+	}
+	if s.readModel != nil {
+		loaded, err := s.readModel.LikedAmong(ctx, viewerID, videoIDs, liked)
+		switch {
+		case err == nil && loaded:
+			return nil
+		case err == nil:
+			set, err := s.likedSetFromSQL(ctx, viewerID)
+			ids.Mark(liked, videoIDs, set)
+			return err
+		}
+		s.log.WarnContext(ctx, "favorite read model read failed; reading SQL", "err", err)
+	}
+	found, err := s.store.LikedAmong(ctx, viewerID, videoIDs)
+	ids.Mark(liked, videoIDs, found)
+	return err
 }
 
 // cachedUserStats returns the counters of userIDs from the read model, the misses loaded

@@ -3,6 +3,7 @@ package favorite
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/douyin-backend/douyin/internal/errs"
@@ -139,5 +140,56 @@ func TestCountersServedFromSQLWhenFillsDoNotTake(t *testing.T) {
 		if rm.videoReads != wantReads || rm.userReads != wantReads {
 			t.Fatalf("failFills=%v: %d video and %d user reads of the read model, want %d each", failFills, rm.videoReads, rm.userReads, wantReads)
 		}
+	}
+}
+
+// TestLikedAmong: the flags alone are MGetVideoFavorites' is_favorite. A viewer whose set is
+// not cached is read from SQL in one query and cached; the viewer's own like and unlike show
+// on their next read before the queue commits them; the anonymous viewer likes nothing.
+func TestLikedAmong(t *testing.T) { eachReadModel(t, testLikedAmong) }
+
+func testLikedAmong(t *testing.T, kind string) {
+	ctx := context.Background()
+	q := &heldQueue{}
+	f := newRMFixture(t, kind, q, q)
+	f.mustAct(t, 1, 10, like)
+	f.mustAct(t, 2, 20, like)
+	q.deliver(t)
+	f.flush(t) // what a restart leaves: the likes are in SQL alone
+	queries := countQueries(t, f.gdb)
+	videos := []int64{20, 10, 11, 10}
+	check := func(what string, viewer int64, wantQueries int, want ...bool) {
+		t.Helper()
+		*queries = 0
+		liked := []bool{true, true, true, true}
+		if err := f.svc.LikedAmong(ctx, viewer, videos, liked); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(liked, want) || *queries != wantQueries {
+			t.Fatalf("%s: viewer %d likes %v in %d queries, want %v in %d", what, viewer, liked, *queries, want, wantQueries)
+		}
+		full, err := f.svc.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videos})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range videos {
+			if full.Videos[id].IsFavorite != liked[i] {
+				t.Fatalf("%s: video %d liked %v, MGetVideoFavorites says %v", what, id, liked[i], full.Videos[id].IsFavorite)
+			}
+		}
+	}
+	check("set not cached", 1, 1, false, true, false, true)
+	check("set cached by the miss", 1, 0, false, true, false, true)
+	check("anonymous", 0, 0, false, false, false, false)
+	f.mustAct(t, 1, 11, like)
+	check("after a like still queued", 1, 0, false, true, true, true)
+	f.mustAct(t, 1, 10, unlike)
+	check("after an unlike still queued", 1, 0, false, false, true, false)
+	q.deliver(t)
+	check("after the commits", 1, 0, false, false, true, false)
+
+	tooMany := make([]int64, ids.MaxBatch+1)
+	if err := f.svc.LikedAmong(ctx, 1, tooMany, make([]bool, len(tooMany))); !errs.Is(err, base.ErrCode_InvalidParam) {
+		t.Errorf("LikedAmong(%d ids) = %v, want InvalidParam", len(tooMany), err)
 	}
 }

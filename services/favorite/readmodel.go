@@ -58,6 +58,9 @@ type ReadModel interface {
 	// VideoFavorites reads the cached counts of videoIDs and, for a viewer (> 0), which of
 	// them the viewer likes, in one round trip.
 	VideoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error)
+	// LikedAmong sets liked[i] (len(videoIDs) of them) to whether viewerID likes videoIDs[i],
+	// reading no counter; loaded is false, liked untouched, when the viewer's set is not cached.
+	LikedAmong(ctx context.Context, viewerID int64, videoIDs []int64, liked []bool) (loaded bool, err error)
 	// FillVideoCounts caches counts read from SQL plus their pending deltas, keeping any count
 	// already cached, and returns the counts now cached. epochs are the videos' epochs read
 	// before the SQL read: a video whose epoch moved since (a commit settled in between, so

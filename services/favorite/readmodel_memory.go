@@ -252,6 +252,20 @@ func (m *MemoryReadModel) VideoFavorites(_ context.Context, viewerID int64, vide
 	return out, nil
 }
 
+// LikedAmong reads the flags from the viewer's cached set, allocating nothing.
+func (m *MemoryReadModel) LikedAmong(_ context.Context, viewerID int64, videoIDs []int64, liked []bool) (bool, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	set, ok := m.liked.Get(viewerID)
+	if !ok {
+		return false, nil
+	}
+	for i, id := range videoIDs {
+		_, liked[i] = set[id]
+	}
+	return true, nil
+}
+
 // FillVideoCounts caches each count, SQL's plus the video's pending deltas, unless one is
 // cached: a cached count was loaded earlier and moved by every step since, so it is newer
 // than this SQL read. It returns the counts now cached.

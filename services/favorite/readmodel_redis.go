@@ -231,11 +231,8 @@ func (m *RedisReadModel) Liked(ctx context.Context, userID int64) (LikedSet, boo
 // (its first member is the loaded sentinel), both in one pipeline.
 func (m *RedisReadModel) VideoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error) {
 	keys := make([]string, len(videoIDs))
-	members := make([]any, 0, len(videoIDs)+1)
-	members = append(members, cache.SetLoaded)
 	for i, id := range videoIDs {
 		keys[i] = m.countKey(id)
-		members = append(members, id)
 	}
 	epochKeys := make([]string, len(videoIDs))
 	for i, id := range videoIDs {
@@ -246,7 +243,7 @@ func (m *RedisReadModel) VideoFavorites(ctx context.Context, viewerID int64, vid
 	epochsCmd := pipe.MGet(ctx, epochKeys...)
 	var likedCmd *redis.BoolSliceCmd
 	if viewerID > 0 {
-		likedCmd = pipe.SMIsMember(ctx, m.likedKey(viewerID), members...)
+		likedCmd = cache.MembersOfLoaded(ctx, pipe, m.likedKey(viewerID), videoIDs)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return CachedVideoFavorites{}, fmt.Errorf("read video favorites from redis: %w", err)
@@ -267,18 +264,28 @@ func (m *RedisReadModel) VideoFavorites(ctx context.Context, viewerID int64, vid
 		}
 	}
 	if likedCmd != nil {
-		flags := likedCmd.Val()
-		if len(flags) == len(videoIDs)+1 && flags[0] {
+		if flags, loaded := cache.LoadedMembers(likedCmd, len(videoIDs)); loaded {
 			out.LikedLoaded = true
 			out.Liked = make(map[int64]bool, len(videoIDs))
 			for i, id := range videoIDs {
-				if flags[i+1] {
+				if flags[i] {
 					out.Liked[id] = true
 				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// LikedAmong is VideoFavorites' SMISMEMBER alone.
+func (m *RedisReadModel) LikedAmong(ctx context.Context, viewerID int64, videoIDs []int64, liked []bool) (bool, error) {
+	cmd := cache.MembersOfLoaded(ctx, m.r.Client(), m.likedKey(viewerID), videoIDs)
+	if err := cmd.Err(); err != nil {
+		return false, fmt.Errorf("read liked flags of user %d from redis: %w", viewerID, err)
+	}
+	flags, loaded := cache.LoadedMembers(cmd, len(videoIDs))
+	copy(liked, flags)
+	return loaded, nil
 }
 
 // sumHashLua defines sumHash(key): the sum of a hash's values.

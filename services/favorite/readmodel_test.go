@@ -845,6 +845,10 @@ func TestReadModelDownDegradesToSQL(t *testing.T) {
 	if err != nil || stats.Users[2].TotalFavorited != 2 || stats.Users[1].FavoriteCount != 1 {
 		t.Fatalf("stats with Redis down = %v, %v", stats, err)
 	}
+	liked := make([]bool, 2)
+	if err := s.LikedAmong(context.Background(), 1, []int64{20, 10}, liked); err != nil || !slices.Equal(liked, []bool{false, true}) {
+		t.Fatalf("liked flags with Redis down = %v, %v", liked, err)
+	}
 }
 
 // Two instances whose clocks disagree must still apply one user's taps in the order the read

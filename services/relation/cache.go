@@ -23,6 +23,10 @@ type Cache interface {
 	// Relations reads the cached counters of userIDs and, for a viewer (> 0), which of them
 	// the viewer follows, in one round trip.
 	Relations(ctx context.Context, viewerID int64, userIDs []int64) (CachedRelations, error)
+	// FollowingAmong sets following[i] (len(userIDs) of them) to whether viewerID follows
+	// userIDs[i], reading no counter; loaded is false, following untouched, when the viewer's
+	// set is not cached.
+	FollowingAmong(ctx context.Context, viewerID int64, userIDs []int64, following []bool) (loaded bool, err error)
 	// FillCounts caches counters read from SQL, keeping any already cached.
 	FillCounts(ctx context.Context, counts map[int64]Counts) error
 	// FillFollowing caches the user's following set read from SQL, unless one is cached.

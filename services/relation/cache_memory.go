@@ -115,6 +115,20 @@ func (c *MemoryCache) Relations(_ context.Context, viewerID int64, userIDs []int
 	return out, nil
 }
 
+// FollowingAmong reads the flags from the viewer's cached set, allocating nothing.
+func (c *MemoryCache) FollowingAmong(_ context.Context, viewerID int64, userIDs []int64, following []bool) (bool, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	set, ok := c.following.Get(viewerID)
+	if !ok {
+		return false, nil
+	}
+	for i, id := range userIDs {
+		_, following[i] = set[id]
+	}
+	return true, nil
+}
+
 // FillCounts caches each user's counters unless they are cached: a cached counter is at least
 // as new as the SQL read (every change applies to it), so it must win.
 func (c *MemoryCache) FillCounts(_ context.Context, counts map[int64]Counts) error {

@@ -92,15 +92,12 @@ func (c *RedisCache) Forget(ctx context.Context, followerID, followeeID int64) e
 func (c *RedisCache) Relations(ctx context.Context, viewerID int64, userIDs []int64) (CachedRelations, error) {
 	pipe := c.r.Client().Pipeline()
 	countCmds := make([]*redis.SliceCmd, len(userIDs))
-	members := make([]any, 0, len(userIDs)+1)
-	members = append(members, cache.SetLoaded)
 	for i, id := range userIDs {
 		countCmds[i] = pipe.HMGet(ctx, c.countsKey(id), fieldFollowCount, fieldFollowerCount)
-		members = append(members, id)
 	}
 	var followCmd *redis.BoolSliceCmd
 	if viewerID > 0 {
-		followCmd = pipe.SMIsMember(ctx, c.followingKey(viewerID), members...)
+		followCmd = cache.MembersOfLoaded(ctx, pipe, c.followingKey(viewerID), userIDs)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return CachedRelations{}, fmt.Errorf("read relations from redis: %w", err)
@@ -117,18 +114,28 @@ func (c *RedisCache) Relations(ctx context.Context, viewerID int64, userIDs []in
 		out.Counts[id] = Counts{UserID: id, FollowCount: follows, FollowerCount: followers}
 	}
 	if followCmd != nil {
-		flags := followCmd.Val()
-		if len(flags) == len(userIDs)+1 && flags[0] {
+		if flags, loaded := cache.LoadedMembers(followCmd, len(userIDs)); loaded {
 			out.FollowingLoaded = true
 			out.Following = make(map[int64]bool, len(userIDs))
 			for i, id := range userIDs {
-				if flags[i+1] {
+				if flags[i] {
 					out.Following[id] = true
 				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// FollowingAmong is Relations' SMISMEMBER alone.
+func (c *RedisCache) FollowingAmong(ctx context.Context, viewerID int64, userIDs []int64, following []bool) (bool, error) {
+	cmd := cache.MembersOfLoaded(ctx, c.r.Client(), c.followingKey(viewerID), userIDs)
+	if err := cmd.Err(); err != nil {
+		return false, fmt.Errorf("read following flags of user %d from redis: %w", viewerID, err)
+	}
+	flags, loaded := cache.LoadedMembers(cmd, len(userIDs))
+	copy(following, flags)
+	return loaded, nil
 }
 
 // FillCounts creates each user's hash unless it exists, in one pipeline.

@@ -340,4 +340,8 @@ func TestRelationCacheDownDegradesToSQL(t *testing.T) {
 	if u := resp.Users[2]; u.FollowerCount != 1 || !u.IsFollow || resp.Users[1].FollowCount != 1 {
 		t.Fatalf("read with Redis down = %v", resp.Users)
 	}
+	following := make([]bool, 2)
+	if err := s.FollowingAmong(context.Background(), 1, []int64{1, 2}, following); err != nil || !slices.Equal(following, []bool{false, true}) {
+		t.Fatalf("following flags with Redis down = %v, %v", following, err)
+	}
 }
