@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
+	"github.com/douyin-backend/douyin/internal/telemetry"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 )
 
@@ -44,12 +45,8 @@ const requestIDHeader = "X-Request-Id"
 
 func requestID(c *app.RequestContext) string { return string(c.Response.Header.Peek(requestIDHeader)) }
 
-// requestIDOf is the id of the request: its trace id when tracing is on, so a user's report
-// leads straight to the trace; otherwise the caller's X-Request-Id, or a random one.
-func requestIDOf(ctx context.Context, c *app.RequestContext) string {
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		return sc.TraceID().String()
-	}
+// newRequestID is the id of an untraced request: the caller's X-Request-Id, or a random one.
+func newRequestID(c *app.RequestContext) string {
 	id := string(c.Request.Header.Peek(requestIDHeader))
 	if id == "" || len(id) > 64 {
 		// The size of a trace id, from the runtime's ChaCha8 generator: unique without a
@@ -75,7 +72,16 @@ func requestIDAttr(ctx context.Context, id string) slog.Attr {
 // app's tokens travel there.
 func (g *Gateway) accessLog(ctx context.Context, c *app.RequestContext) {
 	start := time.Now()
-	id := requestIDOf(ctx, c)
+	// A traced request's id is its trace id, so a user's report leads straight to the trace.
+	// Its ids are encoded once, for the header and the line.
+	var traced telemetry.SpanIDs
+	var id string
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		traced = telemetry.SpanIDsOf(sc)
+		id = traced.TraceID
+	} else {
+		id = newRequestID(c)
+	}
 	c.Response.Header.Set(requestIDHeader, id)
 	c.Next(ctx)
 	end := time.Now()
@@ -93,8 +99,12 @@ func (g *Gateway) accessLog(ctx context.Context, c *app.RequestContext) {
 		return
 	}
 	r := slog.NewRecord(end, slog.LevelInfo, "http", 0)
+	if traced.TraceID != "" {
+		traced.AddTo(&r) // first, so the handler does not add them again
+	} else {
+		r.AddAttrs(slog.String("request_id", id))
+	}
 	r.AddAttrs(
-		requestIDAttr(ctx, id),
 		slog.String("method", string(c.Method())),
 		slog.String("path", string(c.Path())),
 		slog.Int("status", c.Response.StatusCode()),

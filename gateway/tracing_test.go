@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/internal/polltest"
 	"github.com/douyin-backend/douyin/internal/telemetry"
 )
@@ -187,5 +188,72 @@ func TestAccessLogWithoutTracing(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "secret") {
 		t.Errorf("the log names the query's token:\n%s", logs.String())
+	}
+}
+
+// A request that starts its trace, sampled or not, is named by its trace id in X-Request-Id and
+// in its access log line, which names trace_id and span_id once each. A sampled span on a route
+// is named by its method and pattern, and is the span the line names.
+func TestFreshTraceNamesTheRequest(t *testing.T) {
+	for _, ratio := range []float64{0, 1} {
+		t.Run(fmt.Sprint("ratio ", ratio), func(t *testing.T) {
+			exp := tracetest.NewInMemoryExporter()
+			tracing, err := telemetry.NewTracingTo(sdktrace.WithSyncer(exp), ratio, "douyin-test", "v-test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			logs := &syncBuffer{}
+			logWriter := telemetry.NewLogWriter(logs, time.Hour) // flushed below, before the log is read
+			_, addr := runGateway(t, Config{}, Deps{Logger: telemetry.NewLogger(logWriter), Tracing: tracing})
+			resp, err := http.Get("http://" + addr + api.UserPath + "?user_id=-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			id := resp.Header.Get("X-Request-Id")
+			if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(id) || id == strings.Repeat("0", 32) {
+				t.Fatalf("X-Request-Id %q, want a trace id", id)
+			}
+			if err := logWriter.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			var line string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, `"msg":"http"`) && strings.Contains(l, `"path":"`+api.UserPath+`"`) {
+					line = l
+				}
+			}
+			var access map[string]any
+			if err := json.Unmarshal([]byte(line), &access); err != nil {
+				t.Fatalf("access log line %q: %v", line, err)
+			}
+			spanID, _ := access["span_id"].(string)
+			if access["trace_id"] != id || !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(spanID) ||
+				strings.Count(line, `"trace_id"`) != 1 || strings.Count(line, `"span_id"`) != 1 || strings.Contains(line, "request_id") {
+				t.Fatalf("access log %s: want trace_id %s and a span_id, once each, and no request_id", line, id)
+			}
+			if ratio == 0 {
+				return
+			}
+			var span tracetest.SpanStub
+			// The span ends after the response is written.
+			polltest.Until(t, 10*time.Second, "the span of the request", func() bool {
+				for _, s := range exp.GetSpans() {
+					if s.SpanContext.TraceID().String() == id {
+						span = s
+					}
+				}
+				return span.Name != ""
+			})
+			route := ""
+			for _, kv := range span.Attributes {
+				if kv.Key == "http.route" {
+					route = kv.Value.AsString()
+				}
+			}
+			if span.Name != "GET "+api.UserPath || route != api.UserPath || span.SpanContext.SpanID().String() != spanID {
+				t.Fatalf("span %q route %q id %s: want GET %s, its route, the access log's span %s", span.Name, route, span.SpanContext.SpanID(), api.UserPath, spanID)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"sync"
@@ -55,16 +56,56 @@ func NewLogger(w *LogWriter) *slog.Logger {
 	return slog.New(flushingHandler{Handler: traceHandler{slog.NewJSONHandler(w, nil)}, w: w})
 }
 
-// traceHandler adds the trace and span ids of the context's span to each record.
+// The keys of a traced line's ids.
+const (
+	traceIDKey = "trace_id"
+	spanIDKey  = "span_id"
+)
+
+// SpanIDs are the trace and span id of a span in hex, as log lines and X-Request-Id name them.
+type SpanIDs struct {
+	TraceID, SpanID string
+}
+
+// SpanIDsOf encodes the ids of sc in one allocation. A caller that needs the trace id too
+// (the gateway's X-Request-Id) encodes them once and hands them to its log line with AddTo.
+func SpanIDsOf(sc trace.SpanContext) SpanIDs {
+	tid, sid := sc.TraceID(), sc.SpanID()
+	var buf [2*len(tid) + 2*len(sid)]byte
+	n := hex.Encode(buf[:], tid[:])
+	hex.Encode(buf[n:], sid[:])
+	ids := string(buf[:])
+	return SpanIDs{TraceID: ids[:n], SpanID: ids[n:]}
+}
+
+// AddTo names the ids in r. Added first, before any other attribute, they tell the Logger's
+// handler that the line names its span already.
+func (ids SpanIDs) AddTo(r *slog.Record) {
+	r.AddAttrs(slog.String(traceIDKey, ids.TraceID), slog.String(spanIDKey, ids.SpanID))
+}
+
+// traceHandler adds the trace and span ids of the context's span to each record that does
+// not start with them.
 type traceHandler struct {
 	slog.Handler
 }
 
 func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !startsWithTraceID(r) {
+		SpanIDsOf(sc).AddTo(&r)
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// startsWithTraceID reports whether r's first attribute is a trace id. Only the first is
+// looked at, so the check costs a line next to nothing.
+func startsWithTraceID(r slog.Record) bool {
+	named := false
+	r.Attrs(func(a slog.Attr) bool {
+		named = a.Key == traceIDKey
+		return false
+	})
+	return named
 }
 
 func (h traceHandler) WithAttrs(attrs []slog.Attr) slog.Handler {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -289,5 +290,45 @@ func TestQueueSpansNothingOfAnUnsampledTrace(t *testing.T) {
 	// Not even a dropped span was started: the handler runs in the publisher's span context.
 	if handled.TraceID() != parent.TraceID() || handled.SpanID() != parent.SpanID() || handled.IsSampled() {
 		t.Fatalf("the handler ran in %v/%v, want the unsampled %v/%v", handled.TraceID(), handled.SpanID(), parent.TraceID(), parent.SpanID())
+	}
+}
+
+// A line that names its span's ids first (the gateway's access log, which encodes them once for
+// X-Request-Id too) names them once; any other line in a span gets them from the Logger. The ids
+// are those of the trace API, for an unsampled span as for a sampled one.
+func TestLogLinesNameTheTraceOnce(t *testing.T) {
+	tr, _ := recordingTracing(t, 0)
+	var buf bytes.Buffer
+	w := NewLogWriter(&buf, time.Hour)
+	h := NewLogger(w).Handler()
+	ctx, span := tr.Provider().Tracer("t").Start(context.Background(), "request")
+	defer span.End()
+	sc := span.SpanContext()
+	ids := SpanIDsOf(sc)
+	if ids.TraceID != sc.TraceID().String() || ids.SpanID != sc.SpanID().String() {
+		t.Fatalf("SpanIDsOf = %+v, want %s and %s", ids, sc.TraceID(), sc.SpanID())
+	}
+	named := slog.NewRecord(time.Now(), slog.LevelInfo, "named", 0)
+	ids.AddTo(&named)
+	named.AddAttrs(slog.String("k", "v"))
+	plain := slog.NewRecord(time.Now(), slog.LevelInfo, "plain", 0)
+	plain.AddAttrs(slog.String("k", "v"))
+	for _, r := range []slog.Record{named, plain} {
+		if err := h.Handle(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("log: %q", buf.String())
+	}
+	for _, line := range lines {
+		if strings.Count(line, `"trace_id":"`+ids.TraceID+`"`) != 1 || strings.Count(line, `"span_id":"`+ids.SpanID+`"`) != 1 ||
+			strings.Count(line, "_id") != 2 || !strings.Contains(line, `"k":"v"`) {
+			t.Errorf("line %s: want trace_id %s and span_id %s once each, and k", line, ids.TraceID, ids.SpanID)
+		}
 	}
 }
