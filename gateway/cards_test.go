@@ -187,15 +187,21 @@ func (s worldFavorites) MGetVideoFavorites(_ context.Context, req *favoriteapi.M
 
 // LikedAmong is what favorite.Service answers in process beside its RPCs.
 func (s worldFavorites) LikedAmong(_ context.Context, viewer int64, videoIDs []int64, liked []bool) error {
-	s.w.mu.Lock()
-	defer s.w.mu.Unlock()
-	s.w.flagReads++
-	clear(liked[:len(videoIDs)])
-	if s.w.flagsDown {
-		return errors.New("favorites down")
+	return s.w.readFlags("favorites", videoIDs, liked, func(id int64) bool { return s.w.likes[[2]int64{viewer, id}] })
+}
+
+// readFlags answers an in-process flags read of service: out[i] is has(ids[i]), every flag
+// false when the flags are down.
+func (w *world) readFlags(service string, ids []int64, out []bool, has func(int64) bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.flagReads++
+	clear(out[:len(ids)])
+	if w.flagsDown {
+		return errors.New(service + " down")
 	}
-	for i, id := range videoIDs {
-		liked[i] = s.w.likes[[2]int64{viewer, id}]
+	for i, id := range ids {
+		out[i] = has(id)
 	}
 	return nil
 }
@@ -274,17 +280,7 @@ func (s worldRelations) MGetRelations(_ context.Context, req *relationapi.MGetRe
 
 // FollowingAmong is what relation.Service answers in process beside its RPCs.
 func (s worldRelations) FollowingAmong(_ context.Context, viewer int64, userIDs []int64, following []bool) error {
-	s.w.mu.Lock()
-	defer s.w.mu.Unlock()
-	s.w.flagReads++
-	clear(following[:len(userIDs)])
-	if s.w.flagsDown {
-		return errors.New("relations down")
-	}
-	for i, id := range userIDs {
-		following[i] = s.w.follows[[2]int64{viewer, id}]
-	}
-	return nil
+	return s.w.readFlags("relations", userIDs, following, func(id int64) bool { return s.w.follows[[2]int64{viewer, id}] })
 }
 
 func newWorld() *world {
