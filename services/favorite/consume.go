@@ -47,20 +47,32 @@ type manySettler interface {
 
 // applyLikes writes a batch of consumed events to SQL in one transaction, then brings the
 // read model in line with every event SQL handled (see syncCommitted), in one round trip when
-// the read model can: a like's Settle was a Redis round trip of its own.
+// the read model can: a like's Settle was a Redis round trip of its own. The counters the
+// batch touches are marked as committing first (see ReadModel.Committing).
 func (s *Service) applyLikes(ctx context.Context, events []event.LikeEvent) ([]Committed, []error) {
-	committed, errs := s.store.ApplyLikes(ctx, events)
 	if s.readModel == nil {
-		return committed, errs
+		return s.store.ApplyLikes(ctx, events)
 	}
-	settlements := make([]Settlement, 0, len(events))
+	changes := make([]Change, len(events))
 	for i, e := range events {
-		if errs[i] == nil {
-			settlements = append(settlements, Settlement{
-				Change:    Change{UserID: e.UserId, VideoID: e.VideoId, AuthorID: e.AuthorId, Liked: e.Liked},
-				Committed: committed[i],
-			})
+		changes[i] = Change{UserID: e.UserId, VideoID: e.VideoId, AuthorID: e.AuthorId, Liked: e.Liked}
+	}
+	if err := s.readModel.Committing(ctx, changes); err != nil {
+		// Its Settles follow as usual; a fill racing this commit may count it twice until then.
+		s.log.WarnContext(ctx, "favorite read model not marked before a commit", "err", err)
+	}
+	committed, errs := s.store.ApplyLikes(ctx, events)
+	settlements := make([]Settlement, 0, len(events))
+	var failed []Change
+	for i, c := range changes {
+		if errs[i] != nil {
+			failed = append(failed, c)
+			continue
 		}
+		settlements = append(settlements, Settlement{Change: c, Committed: committed[i]})
+	}
+	if err := s.readModel.Release(ctx, failed); err != nil {
+		s.log.WarnContext(ctx, "favorite read model marks of failed likes not released; they expire", "err", err)
 	}
 	many, ok := s.readModel.(manySettler)
 	if !ok || len(settlements) < 2 {

@@ -72,11 +72,19 @@ type ReadModel interface {
 	UserStats(ctx context.Context, userIDs []int64) (found map[int64]UserCount, missing []int64, epochs map[int64]int64, err error)
 	// FillUserStats is FillVideoCounts for users' counters.
 	FillUserStats(ctx context.Context, stats map[int64]UserCount, epochs map[int64]int64) (map[int64]UserCount, error)
+	// Committing marks the video and the users each of changes touches as being committed,
+	// before the SQL transaction: until the change's Settle (or Release, or a short TTL when
+	// neither comes), no counter they touch is filled. Between a commit and its Settle an SQL
+	// read may hold the commit while the pending deltas still hold it too: such a fill would
+	// count the change twice.
+	Committing(ctx context.Context, changes []Change) error
+	// Release ends the marks of changes whose commit failed (their events are redelivered).
+	Release(ctx context.Context, changes []Change) error
 	// Settle runs after an event of c's pair was handled by SQL (applied, or found stale or
 	// already applied), with the pair's committed state: it sets the user's cached membership
 	// to it (if the set is cached and took no newer step on the pair), sets the pair's pending
-	// delta, and drops the counters SQL or the delta moved, so their next read loads the
-	// committed values, in one atomic step.
+	// delta, drops the counters SQL or the delta moved, so their next read loads the
+	// committed values, and ends c's Committing mark, in one atomic step.
 	Settle(ctx context.Context, c Change, committed Committed) error
 	// Forget drops everything c touches, pending deltas included, so the next reads load it
 	// from SQL.

@@ -30,6 +30,8 @@ import (
 //	byLiker   user → video → the pair's pending delta (fav:pf:{user})
 //	byAuthor  author → pair → the pair's pending delta (fav:pt:{author})
 //	videoEpochs, userEpochs  Settles that moved a video's count, a user's counters (fav:ev, fav:es)
+//	committingVideos, committingUsers  changes being committed that touch a video, a user
+//	        (fav:cv, fav:cs); an entry lives until its count is back to zero
 type MemoryReadModel struct {
 	mu       sync.RWMutex
 	liked    *cache.Bounded[int64, map[int64]struct{}]
@@ -44,9 +46,12 @@ type MemoryReadModel struct {
 	// Epochs are bounded too: one evicted reads as zero, which refuses the fills that read it.
 	videoEpochs *cache.Bounded[int64, int64]
 	userEpochs  *cache.Bounded[int64, int64]
-	lastSeq     int64
-	setTTL      time.Duration
-	counterTTL  time.Duration
+	// committingVideos and committingUsers hold at most the changes of the batches being
+	// committed: each Committing is ended by a Settle or a Release.
+	committingVideos, committingUsers map[int64]int
+	lastSeq                           int64
+	setTTL                            time.Duration
+	counterTTL                        time.Duration
 }
 
 // memoryStats is one user's cached counters (the Redis hash fav:s:{user}).
@@ -66,16 +71,17 @@ func NewMemoryReadModel(setTTL, counterTTL time.Duration, maxEntries int) *Memor
 		videos: cache.NewBounded[int64, int64](maxEntries),
 		stats:  cache.NewBounded[int64, memoryStats](maxEntries),
 		// Steps and pending deltas are bounded like the rest: one evicted early is a flush of it.
-		steps:       cache.NewBounded[likePair, int64](maxEntries),
-		applied:     cache.NewBounded[likePair, int64](maxEntries),
-		settled:     cache.NewBounded[likePair, int64](maxEntries),
-		byVideo:     cache.NewBounded[int64, map[int64]int64](maxEntries),
-		byLiker:     cache.NewBounded[int64, map[int64]int64](maxEntries),
-		byAuthor:    cache.NewBounded[int64, map[likePair]int64](maxEntries),
-		videoEpochs: cache.NewBounded[int64, int64](maxEntries),
-		userEpochs:  cache.NewBounded[int64, int64](maxEntries),
-		setTTL:      setTTL,
-		counterTTL:  counterTTL,
+		steps:            cache.NewBounded[likePair, int64](maxEntries),
+		applied:          cache.NewBounded[likePair, int64](maxEntries),
+		settled:          cache.NewBounded[likePair, int64](maxEntries),
+		byVideo:          cache.NewBounded[int64, map[int64]int64](maxEntries),
+		byLiker:          cache.NewBounded[int64, map[int64]int64](maxEntries),
+		byAuthor:         cache.NewBounded[int64, map[likePair]int64](maxEntries),
+		videoEpochs:      cache.NewBounded[int64, int64](maxEntries),
+		userEpochs:       cache.NewBounded[int64, int64](maxEntries),
+		committingVideos: map[int64]int{}, committingUsers: map[int64]int{},
+		setTTL:     setTTL,
+		counterTTL: counterTTL,
 	}
 }
 
@@ -274,8 +280,8 @@ func (m *MemoryReadModel) FillVideoCounts(_ context.Context, counts, epochs map[
 	defer m.mu.Unlock()
 	out := make(map[int64]int64, len(counts))
 	for id, n := range counts {
-		if e, _ := m.videoEpochs.Get(id); e != epochs[id] {
-			continue // a commit settled since the read
+		if e, _ := m.videoEpochs.Get(id); e != epochs[id] || m.committingVideos[id] > 0 {
+			continue // a commit settled since the read, or one is under way
 		}
 		n += sumPending(m.byVideo, id)
 		if !m.videos.PutAbsent(id, n, cache.TTL(m.counterTTL)) {
@@ -313,8 +319,8 @@ func (m *MemoryReadModel) FillUserStats(_ context.Context, stats map[int64]UserC
 	defer m.mu.Unlock()
 	out := make(map[int64]UserCount, len(stats))
 	for id, c := range stats {
-		if e, _ := m.userEpochs.Get(id); e != epochs[id] {
-			continue // a commit settled since the read
+		if e, _ := m.userEpochs.Get(id); e != epochs[id] || m.committingUsers[id] > 0 {
+			continue // a commit settled since the read, or one is under way
 		}
 		s := memoryStats{
 			favoriteCount:  c.FavoriteCount + sumPending(m.byLiker, id),
@@ -328,6 +334,44 @@ func (m *MemoryReadModel) FillUserStats(_ context.Context, stats map[int64]UserC
 	return out, nil
 }
 
+// Committing is committingScript.
+func (m *MemoryReadModel) Committing(_ context.Context, changes []Change) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range changes {
+		m.committingVideos[c.VideoID]++
+		m.committingUsers[c.UserID]++
+		m.committingUsers[c.AuthorID]++
+	}
+	return nil
+}
+
+// Release is releaseScript.
+func (m *MemoryReadModel) Release(_ context.Context, changes []Change) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range changes {
+		m.committed(c)
+	}
+	return nil
+}
+
+// committed ends one Committing mark of c; the caller holds the lock.
+func (m *MemoryReadModel) committed(c Change) {
+	countDown(m.committingVideos, c.VideoID)
+	countDown(m.committingUsers, c.UserID)
+	countDown(m.committingUsers, c.AuthorID)
+}
+
+// countDown decrements counts[id], deleting it at zero.
+func countDown(counts map[int64]int, id int64) {
+	if counts[id] <= 1 {
+		delete(counts, id)
+		return
+	}
+	counts[id]--
+}
+
 // Settle is settleScript: unless an earlier Settle of the pair saw a newer commit, the
 // user's membership takes the committed state if the set is cached and SQL has its every
 // step (changed or not), the pair's pending delta becomes set state minus SQL state (with no set, zero once
@@ -335,6 +379,7 @@ func (m *MemoryReadModel) FillUserStats(_ context.Context, stats map[int64]UserC
 func (m *MemoryReadModel) Settle(_ context.Context, c Change, committed Committed) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.committed(c)
 	pair := likePair{c.UserID, c.VideoID}
 	seq := committed.Seq / 1000
 	moved := committed.Flipped

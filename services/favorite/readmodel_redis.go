@@ -33,6 +33,8 @@ const (
 //	fav:ev:{video}, fav:es:{user} STRING epochs: how many Settles moved the video's count, the
 //	               user's counters; a fill is cached only if the epoch did not move since the
 //	               read before its SQL read
+//	fav:cv:{video}, fav:cs:{user} STRING changes being committed that touch the video, the user
+//	               (Committing); no fill is cached while it is above zero
 type RedisReadModel struct {
 	r          *cache.Redis
 	setTTL     time.Duration
@@ -300,13 +302,14 @@ end
 // fillCountsScript caches each count as read from SQL plus the video's pending deltas, unless
 // a count is cached (it was loaded earlier and moved by every step since, so it is newer than
 // this SQL read), and returns {1, cached value} per video; {0, 0} when the video's epoch moved
-// since the read (a commit settled: the SQL read may miss it). KEYS: count, pending hash,
-// epoch, for each video. ARGV: ttl ms, then the SQL count and the epoch read, per video.
+// since the read (a commit settled: the SQL read may miss it) or a commit is under way
+// (Committing). KEYS: count, pending hash, epoch, committing mark, for each video. ARGV: ttl
+// ms, then the SQL count and the epoch read, per video.
 var fillCountsScript = redis.NewScript(sumHashLua + `
 local out = {}
-for i = 1, #KEYS, 3 do
-  local a = (i - 1) / 3 * 2 + 2
-  if tonumber(redis.call('GET', KEYS[i + 2]) or '0') ~= tonumber(ARGV[a + 1]) then
+for i = 1, #KEYS, 4 do
+  local a = (i - 1) / 4 * 2 + 2
+  if tonumber(redis.call('GET', KEYS[i + 2]) or '0') ~= tonumber(ARGV[a + 1]) or tonumber(redis.call('GET', KEYS[i + 3]) or '0') > 0 then
     out[#out + 1] = 0
     out[#out + 1] = 0
   else
@@ -327,12 +330,12 @@ func (m *RedisReadModel) FillVideoCounts(ctx context.Context, counts, epochs map
 		return map[int64]int64{}, nil
 	}
 	ids := make([]int64, 0, len(counts))
-	keys := make([]string, 0, 3*len(counts))
+	keys := make([]string, 0, 4*len(counts))
 	args := make([]any, 0, 2*len(counts)+1)
 	args = append(args, cache.TTL(m.counterTTL).Milliseconds())
 	for id, n := range counts {
 		ids = append(ids, id)
-		keys = append(keys, m.countKey(id), m.key("pv", id), m.key("ev", id))
+		keys = append(keys, m.countKey(id), m.key("pv", id), m.key("ev", id), m.key("cv", id))
 		args = append(args, n, epochs[id])
 	}
 	vals, err := fillCountsScript.Run(ctx, m.r.Client(), keys, args...).Int64Slice()
@@ -393,14 +396,15 @@ func (m *RedisReadModel) UserStats(ctx context.Context, userIDs []int64) (map[in
 
 // fillStatsScript creates each user's hash from SQL's counters plus the user's pending deltas
 // (as liker, as author), unless the hash exists, and returns {1, favorite_count,
-// total_favorited} per user as cached; {0, 0, 0} when the user's epoch moved since the read.
-// KEYS: stats, pending by liker, pending by author, epoch, for each user. ARGV: ttl ms, then
-// favorite_count, total_favorited and the epoch read, per user.
+// total_favorited} per user as cached; {0, 0, 0} when the user's epoch moved since the read
+// or a commit is under way. KEYS: stats, pending by liker, pending by author, epoch,
+// committing mark, for each user. ARGV: ttl ms, then favorite_count, total_favorited and the
+// epoch read, per user.
 var fillStatsScript = redis.NewScript(sumHashLua + `
 local out = {}
-for i = 1, #KEYS, 4 do
-  local a = (i - 1) / 4 * 3 + 2
-  if tonumber(redis.call('GET', KEYS[i + 3]) or '0') ~= tonumber(ARGV[a + 2]) then
+for i = 1, #KEYS, 5 do
+  local a = (i - 1) / 5 * 3 + 2
+  if tonumber(redis.call('GET', KEYS[i + 3]) or '0') ~= tonumber(ARGV[a + 2]) or tonumber(redis.call('GET', KEYS[i + 4]) or '0') > 0 then
     out[#out + 1] = 0
     out[#out + 1] = 0
     out[#out + 1] = 0
@@ -426,12 +430,12 @@ func (m *RedisReadModel) FillUserStats(ctx context.Context, stats map[int64]User
 		return map[int64]UserCount{}, nil
 	}
 	ids := make([]int64, 0, len(stats))
-	keys := make([]string, 0, 4*len(stats))
+	keys := make([]string, 0, 5*len(stats))
 	args := make([]any, 0, 3*len(stats)+1)
 	args = append(args, cache.TTL(m.counterTTL).Milliseconds())
 	for id, c := range stats {
 		ids = append(ids, id)
-		keys = append(keys, m.statsKey(id), m.key("pf", id), m.key("pt", id), m.key("es", id))
+		keys = append(keys, m.statsKey(id), m.key("pf", id), m.key("pt", id), m.key("es", id), m.key("cs", id))
 		args = append(args, c.FavoriteCount, c.TotalFavorited, epochs[id])
 	}
 	vals, err := fillStatsScript.Run(ctx, m.r.Client(), keys, args...).Int64Slice()
@@ -448,7 +452,8 @@ func (m *RedisReadModel) FillUserStats(ctx context.Context, stats map[int64]User
 }
 
 // settleScript: KEYS liked set, video count, liker stats, author stats, the liker's steps,
-// then the pending hashes (by video, liker, author), then the epochs (video, liker, author); ARGV video id, the committed state 1|0,
+// then the pending hashes (by video, liker, author), then the epochs (video, liker, author),
+// then the committing marks (video, liker, author); ARGV video id, the committed state 1|0,
 // loaded sentinel, the committed seq (µs), flipped 1|0, ttl ms, then the pair's fields in the
 // pending hashes.
 //
@@ -462,7 +467,8 @@ func (m *RedisReadModel) FillUserStats(ctx context.Context, stats map[int64]User
 // Settle lost to a crash, is made good by the pair's next Settle. The counters are dropped
 // when SQL or the delta moved, so their next read loads SQL plus the pending deltas; their
 // epochs move with them, so a fill whose SQL read came before this commit is not cached.
-var settleScript = redis.NewScript(setPendingLua + `
+// Last, the change's Committing mark ends.
+var settleScript = redis.NewScript(setPendingLua + countDownLua + `
 local settledField = 'c:' .. ARGV[1]
 local settled = tonumber(redis.call('HGET', KEYS[5], settledField) or '0')
 local committedSeq = tonumber(ARGV[4])
@@ -497,8 +503,66 @@ if moved then
     redis.call('PEXPIRE', KEYS[j], ARGV[6])
   end
 end
+for j = 12, 14 do countDown(KEYS[j]) end
 return 1
 `)
+
+// countDownLua defines countDown(key): one less of a counter, deleted at zero (never below).
+const countDownLua = `
+local function countDown(key)
+  if tonumber(redis.call('GET', key) or '0') <= 1 then redis.call('DEL', key) else redis.call('DECR', key) end
+end
+`
+
+// committingTTL bounds a Committing mark that no Settle or Release ends (the consumer died
+// mid-commit, or its Settle failed): the fills it holds back resume after it.
+const committingTTL = 30 * time.Second
+
+// committingScript adds one to each mark of KEYS (repeats count), living ARGV[1] ms.
+var committingScript = redis.NewScript(`
+for _, key in ipairs(KEYS) do
+  redis.call('INCR', key)
+  redis.call('PEXPIRE', key, ARGV[1])
+end
+return 1
+`)
+
+// releaseScript takes one off each mark of KEYS.
+var releaseScript = redis.NewScript(countDownLua + `
+for _, key in ipairs(KEYS) do countDown(key) end
+return 1
+`)
+
+// committingKeys are the marks of changes: video, liker, author each.
+func (m *RedisReadModel) committingKeys(changes []Change) []string {
+	keys := make([]string, 0, 3*len(changes))
+	for _, c := range changes {
+		keys = append(keys, m.key("cv", c.VideoID), m.key("cs", c.UserID), m.key("cs", c.AuthorID))
+	}
+	return keys
+}
+
+// Committing runs committingScript.
+func (m *RedisReadModel) Committing(ctx context.Context, changes []Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := committingScript.Run(ctx, m.r.Client(), m.committingKeys(changes), committingTTL.Milliseconds()).Err(); err != nil {
+		return fmt.Errorf("mark %d likes as committing in redis: %w", len(changes), err)
+	}
+	return nil
+}
+
+// Release runs releaseScript.
+func (m *RedisReadModel) Release(ctx context.Context, changes []Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := releaseScript.Run(ctx, m.r.Client(), m.committingKeys(changes)).Err(); err != nil {
+		return fmt.Errorf("release %d committing likes in redis: %w", len(changes), err)
+	}
+	return nil
+}
 
 // Settle runs settleScript.
 func (m *RedisReadModel) Settle(ctx context.Context, c Change, committed Committed) error {
@@ -539,6 +603,7 @@ func (m *RedisReadModel) settleArgs(c Change, committed Committed) ([]string, []
 	keys := append([]string{m.likedKey(c.UserID), m.countKey(c.VideoID), m.statsKey(c.UserID), m.statsKey(c.AuthorID),
 		m.stepsKey(c.UserID)}, m.pendingKeys(c)...)
 	keys = append(keys, m.key("ev", c.VideoID), m.key("es", c.UserID), m.key("es", c.AuthorID))
+	keys = append(keys, m.committingKeys([]Change{c})...)
 	args := append([]any{c.VideoID, liked, cache.SetLoaded, committed.Seq / 1000, flipped, cache.TTL(m.setTTL).Milliseconds()}, pendingFields(c)...)
 	return keys, args
 }

@@ -688,10 +688,11 @@ func testReadModelBatchReadsAreOneRoundTrip(t *testing.T, kind string) {
 	}
 
 	// A like with the user's set cached is two script calls (its seq before the publish, its
-	// step after), and the consumer's idempotent step after the commit is one more.
+	// step after); the consumer marks its counters as committing before the commit and takes
+	// the idempotent step after it: two more.
 	before = roundTrips()
 	f.mustAct(t, 1, 11, like)
-	checkRoundTrips("a warm like", before, 3)
+	checkRoundTrips("a warm like", before, 4)
 }
 
 func TestReadModelSeqIsStrictlyIncreasing(t *testing.T) {
@@ -1315,4 +1316,73 @@ func TestSettleManyIsSettleInOneRoundTrip(t *testing.T) {
 			t.Errorf("user %d likes %v after SettleMany, %v after Settle one by one", u, b.Videos, a.Videos)
 		}
 	}
+}
+
+// Between a commit and its Settle an SQL read holds the like while the pending deltas still
+// do: a fill then would count it twice. Counters a commit under way touches are not filled
+// until its Settle (or Release) ends the mark.
+func TestReadModelRefusesAFillDuringACommit(t *testing.T) {
+	eachReadModel(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		f := newRMFixture(t, kind, &heldQueue{}, &heldQueue{})
+		rm := f.rm
+		c := Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true}
+		if err := rm.FillLiked(ctx, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := step(ctx, rm, c); err != nil {
+			t.Fatal(err)
+		}
+		fill := func() (map[int64]int64, map[int64]UserCount) {
+			t.Helper()
+			view, err := rm.VideoFavorites(ctx, 0, []int64{10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, userEpochs, err := rm.UserStats(ctx, []int64{1, 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// SQL is read now: the like is committed.
+			counts, err := rm.FillVideoCounts(ctx, map[int64]int64{10: 1}, view.Epochs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stats, err := rm.FillUserStats(ctx, map[int64]UserCount{1: {UserID: 1, FavoriteCount: 1}, 2: {UserID: 2, TotalFavorited: 1}}, userEpochs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return counts, stats
+		}
+		if err := rm.Committing(ctx, []Change{c}); err != nil {
+			t.Fatal(err)
+		}
+		if counts, stats := fill(); len(counts) != 0 || len(stats) != 0 {
+			t.Fatalf("fills during the commit were cached: counts %v, stats %v (the pending like counted twice)", counts, stats)
+		}
+		if err := rm.Settle(ctx, c, Committed{Flipped: true, Liked: true, Seq: time.Now().Add(time.Hour).UnixNano()}); err != nil {
+			t.Fatal(err)
+		}
+		if counts, stats := fill(); counts[10] != 1 || stats[1].FavoriteCount != 1 || stats[2].TotalFavorited != 1 {
+			t.Fatalf("fills after the Settle = counts %v, stats %v; want 1 each", counts, stats)
+		}
+		// A commit that failed releases its marks: the next fill is cached.
+		other := Change{UserID: 3, VideoID: 20, AuthorID: 4, Liked: true}
+		if err := rm.Committing(ctx, []Change{other, other}); err != nil {
+			t.Fatal(err)
+		}
+		if err := rm.Release(ctx, []Change{other}); err != nil {
+			t.Fatal(err)
+		}
+		view, _ := rm.VideoFavorites(ctx, 0, []int64{20})
+		if filled, _ := rm.FillVideoCounts(ctx, map[int64]int64{20: 0}, view.Epochs); len(filled) != 0 {
+			t.Fatalf("a fill with one of two commits still under way was cached: %v", filled)
+		}
+		if err := rm.Release(ctx, []Change{other}); err != nil {
+			t.Fatal(err)
+		}
+		if filled, _ := rm.FillVideoCounts(ctx, map[int64]int64{20: 0}, view.Epochs); filled[20] != 0 || len(filled) != 1 {
+			t.Fatalf("a fill after both commits were released = %v, want count 0 cached", filled)
+		}
+	})
 }
