@@ -33,9 +33,17 @@ import (
 // agree with the lists and flags (which come from the sets) however far the consumer has got,
 // on every instance.
 //
-// What remains: a counter whose SQL read happened before a commit and whose fill landed after
-// that commit's Settle misses the change (a window of one SQL read), until its TTL or the next
-// commit on it. A flush (or the TTL of an idle set and its deltas) loses what is pending, so
+// Commits under way. Between a batch's SQL commit and its Settle, an SQL read holds the
+// batch's likes while their pending deltas still do: the consumer marks the counters a batch
+// touches before its transaction (Committing), each Settle ends its change's mark, and no
+// counter is filled while it is marked; its reader tries again a few milliseconds later.
+//
+// (A fill whose SQL read came before a commit and which lands after its Settle is refused by
+// the epochs.)
+//
+// What remains: a mark that no Settle ends (the consumer died mid-commit, or Redis failed it)
+// holds the fills of its counters back until its TTL (30 s); meanwhile readers are served
+// SQL's counters, uncached, which lack the likes still in the queue. A flush (or the TTL of an idle set and its deltas) loses what is pending, so
 // counters read SQL alone until the queued events are committed. Every action renews its
 // set's and deltas' lifetime, and counters live only cache.counter-ttl (with jitter) before
 // they are reloaded from SQL, which is what bounds the error in time.
