@@ -42,7 +42,7 @@ import (
 // the epochs.)
 //
 // What remains: a mark that no Settle ends (the consumer died mid-commit, or Redis failed it)
-// holds the fills of its counters back until its TTL (30 s); meanwhile readers are served
+// holds the fills of its counters back until its TTL (2 s); meanwhile readers are served
 // SQL's counters, uncached, which lack the likes still in the queue. A flush (or the TTL of an idle set and its deltas) loses what is pending, so
 // counters read SQL alone until the queued events are committed. Every action renews its
 // set's and deltas' lifetime, and counters live only cache.counter-ttl (with jitter) before

@@ -515,8 +515,10 @@ end
 `
 
 // committingTTL bounds a Committing mark that no Settle or Release ends (the consumer died
-// mid-commit, or its Settle failed): the fills it holds back resume after it.
-const committingTTL = 30 * time.Second
+// mid-commit, or its Settle failed): the fills it holds back resume after it, and until then
+// readers get SQL's counters, which lack the likes still queued. A batch commits and settles
+// in milliseconds; one slower than this is unprotected, as before the marks.
+const committingTTL = 2 * time.Second
 
 // committingScript adds one to each mark of KEYS (repeats count), living ARGV[1] ms.
 var committingScript = redis.NewScript(`
