@@ -16,12 +16,9 @@ import (
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/api"
 	"github.com/douyin-backend/douyin/gateway/internal/apimodel/base"
 	"github.com/douyin-backend/douyin/internal/cache"
-	"github.com/douyin-backend/douyin/internal/ids"
 	"github.com/douyin-backend/douyin/internal/mq"
 	basecode "github.com/douyin-backend/douyin/kitex_gen/base"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
-	favoriteapi "github.com/douyin-backend/douyin/kitex_gen/favorite"
-	relationapi "github.com/douyin-backend/douyin/kitex_gen/relation"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
@@ -37,7 +34,7 @@ func (g *Gateway) cardFeed(ctx context.Context, c *app.RequestContext, scope pag
 		}
 		page = cardPage{videoIDs: first.videos, authorIDs: first.users, nextTime: first.nextTime}
 	} else {
-		ids, next, err := g.feedIDs.FeedIDs(ctx, cursor, feedPageSize)
+		ids, next, err := g.inProcess.feedIDs.FeedIDs(ctx, cursor, feedPageSize)
 		if err != nil {
 			return false, wrap("feed", err)
 		}
@@ -140,9 +137,11 @@ func (g *Gateway) viewerFlags(ctx context.Context, scope pageScope, viewer int64
 		return liked, follows
 	}
 	g.fetch(func() {
-		g.optional(ctx, scope, partVideoLikes, func() error { return g.likedAmong(ctx, viewer, videoIDs, liked) })
+		g.optional(ctx, scope, partVideoLikes, func() error { return g.inProcess.likes.LikedAmong(ctx, viewer, videoIDs, liked) })
 	}, func() {
-		g.optional(ctx, scope, partRelations, func() error { return g.followingAmong(ctx, viewer, authorIDs, follows) })
+		g.optional(ctx, scope, partRelations, func() error {
+			return g.inProcess.follows.FollowingAmong(ctx, viewer, authorIDs, follows)
+		})
 	})
 	return liked, follows
 }
@@ -159,40 +158,6 @@ type likesAmong interface {
 // is false.
 type followsAmong interface {
 	FollowingAmong(ctx context.Context, viewerID int64, userIDs []int64, following []bool) error
-}
-
-// likedAmong sets liked[i] to whether viewer likes videoIDs[i], from MGetVideoFavorites
-// unless the favorite service answers in this process; on an error every flag stays false.
-func (g *Gateway) likedAmong(ctx context.Context, viewer int64, videoIDs []int64, liked []bool) error {
-	if local, ok := g.deps.Favorites.(likesAmong); ok {
-		return local.LikedAmong(ctx, viewer, videoIDs, liked)
-	}
-	r, err := g.deps.Favorites.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs})
-	if err != nil {
-		return err
-	}
-	for i, id := range videoIDs {
-		f := r.Videos[id]
-		liked[i] = f != nil && f.IsFavorite
-	}
-	return nil
-}
-
-// followingAmong sets follows[i] to whether viewer follows userIDs[i], from MGetRelations
-// unless the relation service answers in this process; on an error every flag stays false.
-func (g *Gateway) followingAmong(ctx context.Context, viewer int64, userIDs []int64, follows []bool) error {
-	if local, ok := g.deps.Relations.(followsAmong); ok {
-		return local.FollowingAmong(ctx, viewer, userIDs, follows)
-	}
-	r, err := g.deps.Relations.MGetRelations(ctx, &relationapi.MGetRelationsRequest{ViewerId: viewer, UserIds: ids.Unique(userIDs)})
-	if err != nil {
-		return err
-	}
-	for i, id := range userIDs {
-		u := r.Users[id]
-		follows[i] = u != nil && u.IsFollow
-	}
-	return nil
 }
 
 // oldestCard is the oldest publish time of cards, 0 when there is none.
@@ -325,15 +290,20 @@ func (g *Gateway) useCards() error {
 	if g.deps.Events == nil {
 		return fmt.Errorf("gateway: Deps.WritesHere needs Deps.Events")
 	}
-	feedIDs, ok := g.deps.Videos.(feedIDLister)
-	if !ok {
-		return fmt.Errorf("gateway: Deps.WritesHere needs the video service in this process (FeedIDs)")
+	// Card pages read what only the services in this process answer: a page's ids and the
+	// viewer's flags without the records and counters the RPCs carry.
+	feedIDs, videosHere := g.deps.Videos.(feedIDLister)
+	likes, favoritesHere := g.deps.Favorites.(likesAmong)
+	follows, relationsHere := g.deps.Relations.(followsAmong)
+	if !videosHere || !favoritesHere || !relationsHere {
+		return fmt.Errorf("gateway: Deps.WritesHere needs the video, favorite and relation services in this process (FeedIDs, LikedAmong, FollowingAmong)")
 	}
+	g.inProcess.feedIDs, g.inProcess.likes, g.inProcess.follows = feedIDs, likes, follows
 	head, err := feedHeadOf()
 	if err != nil {
 		return err
 	}
-	g.cards, g.feedHead, g.feedIDs = newCardCache(), head, feedIDs
+	g.cards, g.feedHead = newCardCache(), head
 	return g.deps.Events.Subscribe(mq.TopicActivity, cardsConsumerGroup, g.onActivity)
 }
 

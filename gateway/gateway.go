@@ -248,8 +248,12 @@ type Gateway struct {
 	// feedHead starts every such page.
 	cards    *cardCache
 	feedHead []byte
-	// feedIDs lists the ids of feed pages spliced from cards.
-	feedIDs feedIDLister
+	// inProcess are the services' calls that card pages make (set with cards).
+	inProcess struct {
+		feedIDs feedIDLister
+		likes   likesAmong
+		follows followsAmong
+	}
 }
 
 var _ api.Handlers = (*Gateway)(nil)
