@@ -1197,21 +1197,29 @@ func TestReadModelRedeliveryRepairsALostSettle(t *testing.T) {
 	})
 }
 
+// likedUncommitted is a read model in which user 1, whose set is cached, liked video 10 of
+// author 2: the step is applied, the like not committed, no counter cached.
+func likedUncommitted(t *testing.T, kind string) (ReadModel, Change) {
+	t.Helper()
+	ctx := context.Background()
+	rm := newRMFixture(t, kind, &heldQueue{}, &heldQueue{}).rm
+	c := Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true}
+	if err := rm.FillLiked(ctx, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := step(ctx, rm, c); err != nil {
+		t.Fatal(err)
+	}
+	return rm, c
+}
+
 // A fill whose SQL read came before a commit, and which lands after that commit's Settle,
 // would cache SQL's old count plus the pending deltas the Settle just took off: it is refused,
 // and the reader reads again.
 func TestReadModelRefusesAFillOlderThanASettle(t *testing.T) {
 	eachReadModel(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		f := newRMFixture(t, kind, &heldQueue{}, &heldQueue{})
-		rm := f.rm
-		c := Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true}
-		if err := rm.FillLiked(ctx, 1, nil); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := step(ctx, rm, c); err != nil {
-			t.Fatal(err)
-		}
+		rm, c := likedUncommitted(t, kind)
 		view, err := rm.VideoFavorites(ctx, 0, []int64{10})
 		if err != nil {
 			t.Fatal(err)
@@ -1324,15 +1332,7 @@ func TestSettleManyIsSettleInOneRoundTrip(t *testing.T) {
 func TestReadModelRefusesAFillDuringACommit(t *testing.T) {
 	eachReadModel(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		f := newRMFixture(t, kind, &heldQueue{}, &heldQueue{})
-		rm := f.rm
-		c := Change{UserID: 1, VideoID: 10, AuthorID: 2, Liked: true}
-		if err := rm.FillLiked(ctx, 1, nil); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := step(ctx, rm, c); err != nil {
-			t.Fatal(err)
-		}
+		rm, c := likedUncommitted(t, kind)
 		fill := func() (map[int64]int64, map[int64]UserCount) {
 			t.Helper()
 			view, err := rm.VideoFavorites(ctx, 0, []int64{10})
