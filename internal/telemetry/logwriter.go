@@ -90,9 +90,13 @@ type traceHandler struct {
 	slog.Handler
 }
 
+// Handle looks at the record's first attribute before the context: the access line, one per
+// request, names its ids already, and finding a span walks the context's chain.
 func (h traceHandler) Handle(ctx context.Context, r slog.Record) error {
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && !startsWithTraceID(r) {
-		SpanIDsOf(sc).AddTo(&r)
+	if !startsWithTraceID(r) {
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+			SpanIDsOf(sc).AddTo(&r)
+		}
 	}
 	return h.Handler.Handle(ctx, r)
 }
