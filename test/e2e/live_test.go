@@ -144,7 +144,10 @@ func TestLiveCommentsRefused(t *testing.T) {
 }
 
 // TestLiveCommentLatency posts 1,000 comments from 20 users and measures, for each, the time
-// from sending the post to its arrival at a watcher on the last gateway of the deployment.
+// from the post's acknowledgement to its arrival at a watcher on the last gateway of the
+// deployment: issue 14 asks for a push within 1 s of the acknowledgement. The time from
+// sending the post is logged too; it adds the post's own queueing, which a loaded machine
+// stretches.
 func TestLiveCommentLatency(t *testing.T) {
 	t.Parallel()
 	const users, perUser = 20, 50
@@ -156,28 +159,29 @@ func TestLiveCommentLatency(t *testing.T) {
 	for i := range posters {
 		posters[i] = api.register(t, fmt.Sprintf("livelat%d", i))
 	}
+	type post struct{ sent, acked time.Time }
 	var mu sync.Mutex
-	sentAt := map[string]time.Time{}
+	posts := map[string]*post{}
+	arrived := make(map[string]time.Time, users*perUser)
 	received := make(chan error, 1)
-	lat := make([]time.Duration, 0, users*perUser)
 	go func() {
-		for len(lat) < users*perUser {
+		for len(arrived) < users*perUser {
 			select {
 			case a, ok := <-w.comments:
 				if !ok {
-					received <- fmt.Errorf("live connection closed after %d comments", len(lat))
+					received <- fmt.Errorf("live connection closed after %d comments", len(arrived))
 					return
 				}
 				mu.Lock()
-				s, found := sentAt[a.comment.Content]
+				_, found := posts[a.comment.Content]
 				mu.Unlock()
 				if !found {
 					received <- fmt.Errorf("unexpected comment %q", a.comment.Content)
 					return
 				}
-				lat = append(lat, a.at.Sub(s))
+				arrived[a.comment.Content] = a.at
 			case <-time.After(10 * time.Second):
-				received <- fmt.Errorf("only %d of %d comments arrived", len(lat), users*perUser)
+				received <- fmt.Errorf("only %d of %d comments arrived", len(arrived), users*perUser)
 				return
 			}
 		}
@@ -188,10 +192,14 @@ func TestLiveCommentLatency(t *testing.T) {
 		wg.Go(func() {
 			for j := range perUser {
 				text := fmt.Sprintf("live %d %d", i, j)
+				p := &post{sent: time.Now()}
 				mu.Lock()
-				sentAt[text] = time.Now()
+				posts[text] = p
 				mu.Unlock()
 				api.comment(t, u, v.ID, text)
+				mu.Lock()
+				p.acked = time.Now()
+				mu.Unlock()
 			}
 		})
 	}
@@ -199,11 +207,18 @@ func TestLiveCommentLatency(t *testing.T) {
 	if err := <-received; err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(lat)
-	p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
-	t.Logf("live comment push latency over %d comments (post sent to arrival, %d gateway(s)): p50 %v, p99 %v, max %v",
-		len(lat), len(gws), p50, p99, lat[len(lat)-1])
-	if p99 > time.Second {
-		t.Errorf("p99 push latency %v, want under 1s", p99)
+	fromAck, fromSend := make([]time.Duration, 0, len(arrived)), make([]time.Duration, 0, len(arrived))
+	for text, at := range arrived {
+		p := posts[text]
+		fromAck = append(fromAck, max(at.Sub(p.acked), 0)) // pushed before the answer reached the poster
+		fromSend = append(fromSend, at.Sub(p.sent))
+	}
+	slices.Sort(fromAck)
+	slices.Sort(fromSend)
+	pct := func(l []time.Duration, q int) time.Duration { return l[len(l)*q/100] }
+	t.Logf("live comment push latency over %d comments (%d gateway(s)): from the acknowledgement p50 %v, p99 %v, max %v; from sending the post p50 %v, p99 %v",
+		len(fromAck), len(gws), pct(fromAck, 50), pct(fromAck, 99), fromAck[len(fromAck)-1], pct(fromSend, 50), pct(fromSend, 99))
+	if p99 := pct(fromAck, 99); p99 > time.Second {
+		t.Errorf("p99 push latency after the acknowledgement %v, want under 1s", p99)
 	}
 }
