@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -90,6 +91,9 @@ type Model struct {
 	// pendingLikers are the likers of videos not known yet.
 	pendingLikers map[int64]map[int64]int64
 
+	// rankWork pools the rankings' working memory (*rankWork).
+	rankWork sync.Pool
+
 	trendMu sync.Mutex
 	// trending is the whole catalogue ordered by popularity and freshness.
 	trending   []candidate
@@ -107,6 +111,7 @@ func NewModel(epochMillis int64) *Model {
 		comments:      map[int64]int64{},
 		pendingHeat:   map[int64]float64{},
 		pendingLikers: map[int64]map[int64]int64{},
+		rankWork:      sync.Pool{New: func() any { return new(rankWork) }},
 	}
 }
 
@@ -292,34 +297,35 @@ func (m *Model) Taste(viewerID int64) map[int64]float64 {
 // RankWithTaste is Rank with the viewer's taste scores given (from Taste).
 func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis int64, want int, keep func(int64) bool) []int64 {
 	m.refreshTrending(nowMillis)
+	work := m.rankWork.Get().(*rankWork)
+	defer m.rankWork.Put(work)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var u *userState
 	if viewerID > 0 {
 		u = m.users[viewerID]
 	}
-	candidates := make([]tasted, 0, tasteCandidates+trendingPool+want)
-	var picked idSet
-	// keep first: past the head of the trending list, most videos a deep scroller meets are
-	// ones they have seen.
-	add := func(id int64, v *videoState, taste float64) {
+	candidates := slices.Grow(work.candidates[:0], tasteCandidates+trendingPool+want)
+	// eligible checks keep first: past the head of the trending list, most videos a deep
+	// scroller meets are ones they have seen.
+	eligible := func(id int64, v *videoState) bool {
 		if keep != nil && !keep(id) {
-			return
+			return false
 		}
 		if v == nil || v.author == viewerID {
-			return
+			return false
 		}
 		if u != nil {
 			if _, liked := u.likes[id]; liked {
-				return
+				return false
 			}
 		}
-		if picked.Add(id) {
-			candidates = append(candidates, tasted{candidate{id, v}, taste})
-		}
+		return true
 	}
 	for id, sc := range taste {
-		add(id, m.videos[id], sc)
+		if v := m.videos[id]; eligible(id, v) {
+			candidates = append(candidates, tasted{candidate{id, v}, sc})
+		}
 	}
 	m.trendMu.Lock()
 	trending := m.trending
@@ -331,26 +337,51 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 		if i >= trendingPool && (want == 0 || len(candidates) >= want) {
 			break
 		}
-		add(c.id, c.v, 0) // not reached by the walk: what it reached was added above
+		// Not reached by the walk (the taste loop judged those): the list holds each video once.
+		if !eligible(c.id, c.v) {
+			continue
+		}
+		if _, reached := taste[c.id]; !reached {
+			candidates = append(candidates, tasted{c, 0})
+		}
 	}
 	// Too few, and the list does not have every video yet (the first request, or videos
 	// newer than the list): rank the whole catalogue.
 	if want > 0 && len(candidates) < min(want, pageSize) && len(trending) < len(m.videos) {
+		picked := &work.picked
+		picked.Clear()
+		for _, c := range candidates {
+			picked.Add(c.id)
+		}
 		for id, v := range m.videos {
-			add(id, v, 0)
+			if eligible(id, v) && picked.Add(id) {
+				candidates = append(candidates, tasted{candidate{id, v}, 0})
+			}
 		}
 	}
-	return m.order(candidates, u, nowMillis, want)
+	work.candidates = candidates
+	return m.order(work, u, nowMillis, want)
 }
 
-// order scores candidates and returns the best want (0: all), ties broken by newer id.
-func (m *Model) order(candidates []tasted, u *userState, nowMillis int64, want int) []int64 {
+// rankWork is one ranking's working memory, pooled: a deep scroller's ranking holds
+// thousands of candidates, and rankings run every few pages.
+type rankWork struct {
+	candidates []tasted
+	picked     idSet
+	list       []scored
+	keys       []uint64
+	sorted     []scored
+}
+
+// order scores work's candidates and returns the best want (0: all), ties broken by newer id.
+func (m *Model) order(work *rankWork, u *userState, nowMillis int64, want int) []int64 {
+	candidates := work.candidates
 	maxTaste, maxHeat := 0.0, 0.0
 	for _, c := range candidates {
 		maxTaste = max(maxTaste, c.taste)
 		maxHeat = max(maxHeat, c.v.heat)
 	}
-	list := make([]scored, 0, len(candidates))
+	list := slices.Grow(work.list[:0], len(candidates))
 	for _, c := range candidates {
 		v := c.v
 		s := weightFresh * freshness(v.createdAt, nowMillis)
@@ -365,6 +396,7 @@ func (m *Model) order(candidates []tasted, u *userState, nowMillis int64, want i
 		}
 		list = append(list, scored{c.id, s})
 	}
+	work.list = list
 	if want > 0 && len(list) > 4*want {
 		// A catalogue-wide ranking: keep the best want in a heap before sorting them.
 		h := make(scoredHeap, 0, want)
@@ -379,7 +411,7 @@ func (m *Model) order(candidates []tasted, u *userState, nowMillis int64, want i
 		}
 		list = h
 	}
-	slices.SortFunc(list, byScore)
+	list = work.sortByScore(list)
 	if want > 0 && len(list) > want {
 		list = list[:want]
 	}
@@ -388,6 +420,43 @@ func (m *Model) order(candidates []tasted, u *userState, nowMillis int64, want i
 		out[i] = s.id
 	}
 	return out
+}
+
+// sortByScore returns list ordered as slices.SortFunc(list, byScore) orders it, in
+// work.sorted. It sorts integer keys instead, each a score's bits (their order is the
+// scores' for scores that are not negative) with the entry's index in its lowest bits:
+// a sort of machine integers compares inline, where byScore is called per comparison, and
+// a ranking sorts thousands of candidates. Entries whose scores differ only in those lowest
+// bits (or not at all) are ordered by byScore afterwards.
+func (work *rankWork) sortByScore(list []scored) []scored {
+	indexBits := bits.Len(uint(len(list)))
+	index := uint64(1)<<indexBits - 1
+	keys := slices.Grow(work.keys[:0], len(list))
+	for i, e := range list {
+		if math.Signbit(e.score) || math.IsNaN(e.score) { // not in the bits' order
+			slices.SortFunc(list, byScore)
+			return list
+		}
+		keys = append(keys, ^math.Float64bits(e.score)&^index|uint64(i)) // best first
+	}
+	work.keys = keys
+	slices.Sort(keys)
+	sorted := slices.Grow(work.sorted[:0], len(list))
+	for _, k := range keys {
+		sorted = append(sorted, list[k&index])
+	}
+	work.sorted = sorted
+	for start := 0; start < len(keys); {
+		end := start + 1
+		for end < len(keys) && keys[end]&^index == keys[start]&^index {
+			end++
+		}
+		if end-start > 1 {
+			slices.SortFunc(sorted[start:end], byScore)
+		}
+		start = end
+	}
+	return sorted
 }
 
 // best returns the up to n keys of scores with the highest scores, in no particular order:
