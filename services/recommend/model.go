@@ -370,6 +370,7 @@ type rankWork struct {
 	picked     idSet
 	list       []scored
 	keys       []uint64
+	spare      []uint64
 	sorted     []scored
 }
 
@@ -423,13 +424,16 @@ func (m *Model) order(work *rankWork, u *userState, nowMillis int64, want int) [
 }
 
 // sortByScore returns list ordered as slices.SortFunc(list, byScore) orders it, in
-// work.sorted. It sorts integer keys instead, each a score's bits (their order is the
-// scores' for scores that are not negative) with the entry's index in its lowest bits:
-// a sort of machine integers compares inline, where byScore is called per comparison, and
-// a ranking sorts thousands of candidates. Entries whose scores differ only in those lowest
-// bits (or not at all) are ordered by byScore afterwards.
+// work.sorted. A ranking sorts thousands of candidates, every few pages of a scrolling viewer,
+// so it sorts integer keys by radix instead of calling byScore per comparison: each key is a
+// score's bits (ordered as the scores are, for scores that are not negative), inverted for
+// best first, with the entry's index in its lowest bits. Entries whose scores differ only in
+// those lowest bits (or not at all) are ordered by byScore afterwards.
 func (work *rankWork) sortByScore(list []scored) []scored {
-	indexBits := bits.Len(uint(len(list)))
+	if len(list) < 2 {
+		return list
+	}
+	indexBits := uint(bits.Len(uint(len(list))))
 	index := uint64(1)<<indexBits - 1
 	keys := slices.Grow(work.keys[:0], len(list))
 	for i, e := range list {
@@ -437,10 +441,11 @@ func (work *rankWork) sortByScore(list []scored) []scored {
 			slices.SortFunc(list, byScore)
 			return list
 		}
-		keys = append(keys, ^math.Float64bits(e.score)&^index|uint64(i)) // best first
+		keys = append(keys, ^math.Float64bits(e.score)&^index|uint64(i))
 	}
-	work.keys = keys
-	slices.Sort(keys)
+	spare := slices.Grow(work.spare[:0], len(keys))[:len(keys)]
+	work.keys, work.spare = keys, spare
+	keys = radixSort(keys, spare, indexBits)
 	sorted := slices.Grow(work.sorted[:0], len(list))
 	for _, k := range keys {
 		sorted = append(sorted, list[k&index])
@@ -457,6 +462,34 @@ func (work *rankWork) sortByScore(list []scored) []scored {
 		start = end
 	}
 	return sorted
+}
+
+// radixSort sorts keys by their bits from the lowest'th up, a byte at a time (least
+// significant first, so keys equal there keep their order), using spare (as long as keys) and
+// returning whichever of the two holds the result. A byte every key shares is skipped: the
+// sign and most of the exponent of the scores.
+func radixSort(keys, spare []uint64, lowest uint) []uint64 {
+	for shift := lowest; shift < 64; shift += 8 {
+		var at [256]int
+		for _, k := range keys {
+			at[k>>shift&0xff]++
+		}
+		if at[keys[0]>>shift&0xff] == len(keys) {
+			continue
+		}
+		sum := 0
+		for digit, n := range at {
+			at[digit] = sum
+			sum += n
+		}
+		for _, k := range keys {
+			digit := k >> shift & 0xff
+			spare[at[digit]] = k
+			at[digit]++
+		}
+		keys, spare = spare, keys
+	}
+	return keys
 }
 
 // best returns the up to n keys of scores with the highest scores, in no particular order:

@@ -2,6 +2,8 @@ package recommend
 
 import (
 	"context"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"syscall"
 	"testing"
@@ -252,4 +254,34 @@ func processCPU(b *testing.B) int64 {
 		b.Fatal(err)
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// TestSortByScoreMatchesByScore: the radix sort of a ranking orders candidates exactly as
+// byScore does, ties (equal scores, and scores differing only in the bits the index takes)
+// included, and falls back to byScore for scores whose bits are out of order.
+func TestSortByScoreMatchesByScore(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var work rankWork
+	for round := range 300 {
+		n := rng.IntN(3000)
+		list := make([]scored, n)
+		for i := range list {
+			s := 0.25*rng.Float64() + 0.4*rng.Float64()*rng.Float64()
+			switch rng.IntN(4) {
+			case 0:
+				s = float64(rng.IntN(5)) / 4 // exact ties, broken by id
+			case 1:
+				s = math.Nextafter(0.5, float64(rng.IntN(3))) // apart in the lowest bits only
+			}
+			if round%50 == 49 && i == n/2 {
+				s = -s - 1 // a negative score: the general sort
+			}
+			list[i] = scored{id: rng.Int64N(1 << 40), score: s}
+		}
+		want := slices.Clone(list)
+		slices.SortFunc(want, byScore)
+		if got := work.sortByScore(list); !slices.Equal(got, want) {
+			t.Fatalf("round %d (%d entries): the sort differs from byScore's", round, n)
+		}
+	}
 }

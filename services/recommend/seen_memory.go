@@ -105,8 +105,7 @@ func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, l
 		if len(out) == limit {
 			break
 		}
-		if !set.has.Has(id) {
-			set.add(id, now, s.maxSeen)
+		if set.add(id, now, s.maxSeen) {
 			out = append(out, id)
 		}
 	}
@@ -149,14 +148,17 @@ type seenSet struct {
 
 type seenEntry struct{ id, at int64 }
 
-// add records id, which is not in the set, as returned at now, forgetting the oldest past
-// maxSeen.
-func (s *seenSet) add(id, now int64, maxSeen int) {
+// add records id as returned at now unless the set has it, forgetting the oldest past
+// maxSeen, and reports whether it did.
+func (s *seenSet) add(id, now int64, maxSeen int) bool {
+	if !s.has.Add(id) {
+		return false
+	}
 	if s.order.len() >= maxSeen {
 		s.has.Delete(s.order.pop().id)
 	}
-	s.has.Add(id)
 	s.order.push(seenEntry{id, now}, maxSeen)
+	return true
 }
 
 // expire forgets what was returned before cutoff.

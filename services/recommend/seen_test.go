@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"context"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -135,5 +136,58 @@ func TestMemorySeenBound(t *testing.T) {
 	}
 	if got := store.Sizes()[0].Entries; got != 25 {
 		t.Errorf("%d ids held, want 25", got)
+	}
+}
+
+// TestMemorySeenForgetsInOrder: a viewer's set keeps what was returned in the order it was,
+// through its ring's growth and wrap: the oldest go first past the bound, and those returned
+// before the cutoff are forgotten, as a plain list of the returns would say.
+func TestMemorySeenForgetsInOrder(t *testing.T) {
+	const maxSeen = 45
+	store := NewMemorySeen(maxSeen, 1000)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(5, 6))
+	type returned struct{ id, at int64 }
+	var want []returned
+	for step := range 400 {
+		now := testNow + int64(step)*10
+		cutoff := now - int64(rng.IntN(2000))
+		candidates := make([]int64, 1+rng.IntN(40))
+		for i := range candidates {
+			candidates[i] = 1 + rng.Int64N(120)
+		}
+		limit := 1 + rng.IntN(len(candidates))
+		got, err := store.Take(ctx, 1, candidates, limit, now, cutoff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The plain list: forget before the cutoff, pick the unseen, each keeping the newest maxSeen.
+		want = slices.DeleteFunc(want, func(r returned) bool { return r.at < cutoff })
+		var picked []int64
+		for _, id := range candidates {
+			if len(picked) == limit {
+				break
+			}
+			if !slices.ContainsFunc(want, func(r returned) bool { return r.id == id }) {
+				picked = append(picked, id)
+				want = append(want, returned{id, now})
+				want = want[max(len(want)-maxSeen, 0):]
+			}
+		}
+		if !slices.Equal(got, picked) {
+			t.Fatalf("step %d: took %v, want %v", step, got, picked)
+		}
+		if err := store.Seen(ctx, 1, cutoff, func(seen func(int64) bool, n int) {
+			if n != len(want) {
+				t.Fatalf("step %d: %d seen, want %d", step, n, len(want))
+			}
+			for _, r := range want {
+				if !seen(r.id) {
+					t.Fatalf("step %d: %d not seen", step, r.id)
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
