@@ -306,26 +306,29 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 		u = m.users[viewerID]
 	}
 	candidates := slices.Grow(work.candidates[:0], tasteCandidates+trendingPool+want)
+	// skip holds what the walk of the trending list passes over: the viewer's likes, and the
+	// videos of the taste scores (judged before the walk). One table, not map lookups per video
+	// walked.
+	skip := &work.skip
+	skip.reset()
+	if u != nil {
+		for id := range u.likes {
+			skip.Add(id)
+		}
+	}
 	// eligible checks keep first: past the head of the trending list, most videos a deep
 	// scroller meets are ones they have seen.
 	eligible := func(id int64, v *videoState) bool {
 		if keep != nil && !keep(id) {
 			return false
 		}
-		if v == nil || v.author == viewerID {
-			return false
-		}
-		if u != nil {
-			if _, liked := u.likes[id]; liked {
-				return false
-			}
-		}
-		return true
+		return v != nil && v.author != viewerID && !skip.Has(id)
 	}
 	for id, sc := range taste {
 		if v := m.videos[id]; eligible(id, v) {
 			candidates = append(candidates, tasted{candidate{id, v}, sc})
 		}
+		skip.Add(id)
 	}
 	m.trendMu.Lock()
 	trending := m.trending
@@ -337,24 +340,19 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 		if i >= trendingPool && (want == 0 || len(candidates) >= want) {
 			break
 		}
-		// Not reached by the walk (the taste loop judged those): the list holds each video once.
-		if !eligible(c.id, c.v) {
-			continue
-		}
-		if _, reached := taste[c.id]; !reached {
+		if eligible(c.id, c.v) { // the list holds each video once
 			candidates = append(candidates, tasted{c, 0})
 		}
 	}
 	// Too few, and the list does not have every video yet (the first request, or videos
 	// newer than the list): rank the whole catalogue.
 	if want > 0 && len(candidates) < min(want, pageSize) && len(trending) < len(m.videos) {
-		picked := &work.picked
-		picked.Clear()
 		for _, c := range candidates {
-			picked.Add(c.id)
+			skip.Add(c.id)
 		}
 		for id, v := range m.videos {
-			if eligible(id, v) && picked.Add(id) {
+			if eligible(id, v) {
+				skip.Add(id)
 				candidates = append(candidates, tasted{candidate{id, v}, 0})
 			}
 		}
@@ -367,7 +365,7 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 // thousands of candidates, and rankings run every few pages.
 type rankWork struct {
 	candidates []tasted
-	picked     idSet
+	skip       idSet
 	list       []scored
 	keys       []uint64
 	spare      []uint64
