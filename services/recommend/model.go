@@ -266,12 +266,11 @@ type tasted struct {
 	taste float64
 }
 
-// Rank returns every candidate for viewerID (0: anonymous) that keep accepts, best first,
-// at most want of them (0: no limit). Candidates are the taste walk's and the trending
-// list's, which orders the whole catalogue. The viewer's own and liked videos are never
-// candidates.
-func (m *Model) Rank(viewerID, nowMillis int64, want int, keep func(int64) bool) []int64 {
-	return m.RankWithTaste(viewerID, m.Taste(viewerID), nowMillis, want, keep)
+// Rank returns every candidate for viewerID (0: anonymous), best first, at most want of them
+// (0: no limit). Candidates are the taste walk's and the trending list's, which orders the
+// whole catalogue. The viewer's own and liked videos are never candidates.
+func (m *Model) Rank(viewerID, nowMillis int64, want int) []int64 {
+	return m.RankWithTaste(viewerID, m.Taste(viewerID), nowMillis, want, nil)
 }
 
 // Taste is the viewer's taste scores (the collaborative-filtering walk): the up to
@@ -294,8 +293,9 @@ func (m *Model) Taste(viewerID int64) map[int64]float64 {
 	return top
 }
 
-// RankWithTaste is Rank with the viewer's taste scores given (from Taste).
-func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis int64, want int, keep func(int64) bool) []int64 {
+// RankWithTaste is Rank with the viewer's taste scores given (from Taste), leaving out the
+// videos in seen (nil: none).
+func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis int64, want int, seen *idSet) []int64 {
 	m.refreshTrending(nowMillis)
 	work := m.rankWork.Get().(*rankWork)
 	defer m.rankWork.Put(work)
@@ -316,10 +316,10 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 			skip.Add(id)
 		}
 	}
-	// eligible checks keep first: past the head of the trending list, most videos a deep
+	// eligible checks seen first: past the head of the trending list, most videos a deep
 	// scroller meets are ones they have seen.
 	eligible := func(id int64, v *videoState) bool {
-		if keep != nil && !keep(id) {
+		if seen != nil && seen.Has(id) {
 			return false
 		}
 		return v != nil && v.author != viewerID && !skip.Has(id)

@@ -115,11 +115,11 @@ func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, l
 
 // Seen calls rank with the viewer's set locked: it blocks only this viewer's pages, which
 // their ranking serialises anyway.
-func (s *MemorySeen) Seen(_ context.Context, viewer, cutoff int64, rank func(seen func(int64) bool, n int)) error {
+func (s *MemorySeen) Seen(_ context.Context, viewer, cutoff int64, rank func(seen *idSet)) error {
 	set := s.lock(viewer, 0)
 	size := set.has.Len()
 	set.expire(cutoff)
-	rank(set.has.Has, set.has.Len())
+	rank(&set.has)
 	s.unlock(set, size)
 	return nil
 }

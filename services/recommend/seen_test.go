@@ -41,9 +41,9 @@ func TestSeenStores(t *testing.T) {
 			}
 			// At most 5 are kept, the oldest forgotten first.
 			take([]int64{5, 6}, 2, testNow+2)
-			if err := store.Seen(ctx, 1, testNow-1000, func(seen func(int64) bool, n int) {
-				if n != 5 || !seen(6) || seen(1) || seen(7) {
-					t.Errorf("seen %d videos, 6: %v, 1: %v, 7: %v; want 5 videos, 6 but not 1 (the oldest) or 7", n, seen(6), seen(1), seen(7))
+			if err := store.Seen(ctx, 1, testNow-1000, func(seen *idSet) {
+				if seen.Len() != 5 || !seen.Has(6) || seen.Has(1) || seen.Has(7) {
+					t.Errorf("seen %d videos, 6: %v, 1: %v, 7: %v; want 5 videos, 6 but not 1 (the oldest) or 7", seen.Len(), seen.Has(6), seen.Has(1), seen.Has(7))
 				}
 			}); err != nil {
 				t.Fatal(err)
@@ -55,9 +55,9 @@ func TestSeenStores(t *testing.T) {
 			if err := store.Reset(ctx, 1); err != nil {
 				t.Fatal(err)
 			}
-			if err := store.Seen(ctx, 1, 0, func(seen func(int64) bool, n int) {
-				if n != 0 || seen(6) {
-					t.Errorf("after a reset: %d seen, 6: %v; want nothing", n, seen(6))
+			if err := store.Seen(ctx, 1, 0, func(seen *idSet) {
+				if seen.Len() != 0 || seen.Has(6) {
+					t.Errorf("after a reset: %d seen, 6: %v; want nothing", seen.Len(), seen.Has(6))
 				}
 			}); err != nil {
 				t.Fatal(err)
@@ -126,9 +126,9 @@ func TestMemorySeenBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	for viewer, want := range map[int64]int{1: 10, 2: 0, 3: 10, 4: 5} {
-		if err := store.Seen(ctx, viewer, 0, func(_ func(int64) bool, n int) {
-			if n != want {
-				t.Errorf("viewer %d has %d seen, want %d", viewer, n, want)
+		if err := store.Seen(ctx, viewer, 0, func(seen *idSet) {
+			if seen.Len() != want {
+				t.Errorf("viewer %d has %d seen, want %d", viewer, seen.Len(), want)
 			}
 		}); err != nil {
 			t.Fatal(err)
@@ -177,12 +177,12 @@ func TestMemorySeenForgetsInOrder(t *testing.T) {
 		if !slices.Equal(got, picked) {
 			t.Fatalf("step %d: took %v, want %v", step, got, picked)
 		}
-		if err := store.Seen(ctx, 1, cutoff, func(seen func(int64) bool, n int) {
-			if n != len(want) {
-				t.Fatalf("step %d: %d seen, want %d", step, n, len(want))
+		if err := store.Seen(ctx, 1, cutoff, func(seen *idSet) {
+			if seen.Len() != len(want) {
+				t.Fatalf("step %d: %d seen, want %d", step, seen.Len(), len(want))
 			}
 			for _, r := range want {
-				if !seen(r.id) {
+				if !seen.Has(r.id) {
 					t.Fatalf("step %d: %d not seen", step, r.id)
 				}
 			}
