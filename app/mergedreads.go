@@ -143,7 +143,8 @@ func newMergedVideos(remote videoapi.VideoService) *mergedVideos {
 	return m
 }
 
-// MGetVideos answers from the next merged call, with the caller's own videos alone.
+// MGetVideos answers from the next merged call, with the caller's own videos alone. The
+// records are shared among the callers of that call: they only read them.
 func (m *mergedVideos) MGetVideos(ctx context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
 	if len(req.VideoIds) > ids.MaxBatch {
 		return m.VideoService.MGetVideos(ctx, req) // the service's own refusal
