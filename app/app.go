@@ -348,7 +348,7 @@ func (a *App) initVideo() (err error) {
 		if err != nil {
 			return err
 		}
-		a.videos = newMergedNewestFeed(remoteVideos)
+		a.videos = newMergedVideos(newMergedNewestFeed(remoteVideos))
 		return nil
 	}
 	opts := []video.Option{video.WithLogger(a.log.With("module", Video)), video.WithRecordCache(a.shared.videoRecords),

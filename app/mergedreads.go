@@ -128,3 +128,81 @@ func (m *mergedNewestFeed) newestPages(ctx context.Context, reqs []*videoapi.Fee
 	}
 	return results, errs
 }
+
+// mergedVideos is a remote video service whose concurrent MGetVideos calls share one call: a
+// recommended page is 30 scattered videos of its own, and under load many pages ask at once.
+// Every field of the request takes part: a field added to it must be handled here.
+type mergedVideos struct {
+	videoapi.VideoService
+	records *batch.Batcher[*videoapi.MGetVideosRequest, *videoapi.MGetVideosResponse]
+}
+
+func newMergedVideos(remote videoapi.VideoService) *mergedVideos {
+	m := &mergedVideos{VideoService: remote}
+	m.records = batch.New(maxMergedPages, m.recordsOfAll)
+	return m
+}
+
+// MGetVideos answers from the next merged call, with the caller's own videos alone. The
+// records are shared among the callers of that call: they only read them.
+func (m *mergedVideos) MGetVideos(ctx context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
+	if len(req.VideoIds) > ids.MaxBatch {
+		return m.VideoService.MGetVideos(ctx, req) // the service's own refusal
+	}
+	return m.records.Do(ctx, req)
+}
+
+// recordsOfAll asks for every caller's videos, with their authors' work counts as an
+// anonymous viewer sees them when a caller wants them, in as few calls as ids.MaxBatch allows.
+func (m *mergedVideos) recordsOfAll(ctx context.Context, reqs []*videoapi.MGetVideosRequest) ([]*videoapi.MGetVideosResponse, []error) {
+	results := make([]*videoapi.MGetVideosResponse, len(reqs))
+	errs := make([]error, len(reqs))
+	for first := 0; first < len(reqs); {
+		union := make([]int64, 0, ids.MaxBatch)
+		last := first
+		for last < len(reqs) && len(union)+len(reqs[last].VideoIds) <= ids.MaxBatch {
+			union = append(union, reqs[last].VideoIds...)
+			last++
+		}
+		withCounts := slices.ContainsFunc(reqs[first:last], (*videoapi.MGetVideosRequest).GetWithWorkCounts)
+		all, err := m.VideoService.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ids.Unique(union), WithWorkCounts: withCounts})
+		for i := first; i < last; i++ {
+			if err != nil {
+				errs[i] = err
+			} else {
+				results[i] = shareOf(reqs[i], all)
+			}
+		}
+		first = last
+	}
+	return results, errs
+}
+
+// shareOf is the part of a merged answer all that req asked for. A caller whose viewer is an
+// author of its videos gets no work counts (their own count is one only they see): it then
+// asks MGetWorkCounts, as of a service that does not answer them.
+func shareOf(req *videoapi.MGetVideosRequest, all *videoapi.MGetVideosResponse) *videoapi.MGetVideosResponse {
+	share := &videoapi.MGetVideosResponse{Videos: make(map[int64]*videoapi.VideoRecord, len(req.VideoIds))}
+	withCounts := req.WithWorkCounts && all.IsSetWorkCounts()
+	var counts map[int64]int64
+	if withCounts {
+		counts = make(map[int64]int64, len(req.VideoIds))
+	}
+	for _, id := range req.VideoIds {
+		r, ok := all.Videos[id]
+		if !ok {
+			continue
+		}
+		share.Videos[id] = r
+		if req.ViewerId != 0 && r.AuthorId == req.ViewerId {
+			withCounts = false
+		}
+		if n, ok := all.WorkCounts[r.AuthorId]; ok && withCounts {
+			counts[r.AuthorId] = n
+		}
+	}
+	if withCounts {
+		share.WorkCounts = counts
+	}
+	return share
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -169,6 +170,99 @@ func TestMergedNewestFeed(t *testing.T) {
 		}
 		if last := remote.calls[len(remote.calls)-1]; last.LatestTime != 5 || last.ViewerId != 9 {
 			t.Errorf("an older page was asked as %+v, want the caller's own request", last)
+		}
+	})
+}
+
+// recordsVideos answers MGetVideos with video id's author 100+id (video 7's author is 7), and
+// each author's work count 1 when asked, recording every call; while gate is open (not nil)
+// a call waits for it.
+type recordsVideos struct {
+	videoapi.VideoService
+	gate chan struct{}
+	fail error
+
+	mu    sync.Mutex
+	calls []*videoapi.MGetVideosRequest
+}
+
+func (g *recordsVideos) MGetVideos(_ context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
+	g.mu.Lock()
+	g.calls = append(g.calls, req)
+	gate := g.gate
+	g.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	if g.fail != nil {
+		return nil, g.fail
+	}
+	resp := &videoapi.MGetVideosResponse{Videos: map[int64]*videoapi.VideoRecord{}}
+	if req.WithWorkCounts {
+		resp.WorkCounts = map[int64]int64{}
+	}
+	for _, id := range req.VideoIds {
+		author := 100 + id
+		if id == 7 {
+			author = 7
+		}
+		resp.Videos[id] = &videoapi.VideoRecord{Id: id, AuthorId: author}
+		if req.WithWorkCounts {
+			resp.WorkCounts[author] = 1
+		}
+	}
+	return resp, nil
+}
+
+// MGetVideos calls asked while one is in flight share the next call; each caller gets its own
+// videos and their authors' work counts alone, none when its viewer is an author of them (the
+// gateway then asks for their own count) or when it did not ask; a failed call fails each of
+// its callers.
+func TestMergedVideos(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		remote := &recordsVideos{gate: make(chan struct{})}
+		m := newMergedVideos(remote)
+		ctx := context.Background()
+		ask := func(viewer int64, withCounts bool, videoIDs ...int64) {
+			resp, err := m.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: videoIDs, WithWorkCounts: withCounts, ViewerId: viewer})
+			if err != nil {
+				t.Errorf("viewer %d: %v", viewer, err)
+				return
+			}
+			if got := slices.Sorted(maps.Keys(resp.Videos)); !slices.Equal(got, slices.Sorted(slices.Values(videoIDs))) {
+				t.Errorf("viewer %d asked for %v, got %v", viewer, videoIDs, got)
+			}
+			wantCounts := withCounts && !(viewer == 7 && slices.Contains(videoIDs, 7)) // the author of video 7
+			if resp.IsSetWorkCounts() != wantCounts || wantCounts && len(resp.WorkCounts) != len(videoIDs) {
+				t.Errorf("viewer %d (%v): work counts %v, want them: %v", viewer, videoIDs, resp.WorkCounts, wantCounts)
+			}
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { ask(1, true, 1, 2) })
+		synctest.Wait() // the first call is in flight
+		wg.Go(func() { ask(2, true, 2, 3) })
+		wg.Go(func() { ask(7, true, 4, 7) })
+		wg.Go(func() { ask(0, false, 5) })
+		synctest.Wait() // the others wait for it
+		close(remote.gate)
+		wg.Wait()
+		if len(remote.calls) != 2 || !slices.Equal(slices.Sorted(slices.Values(remote.calls[1].VideoIds)), []int64{2, 3, 4, 5, 7}) {
+			t.Fatalf("calls %v, want 2, the second for videos 2, 3, 4, 5 and 7", remote.calls)
+		}
+		for _, c := range remote.calls {
+			if c.ViewerId != 0 || !c.WithWorkCounts {
+				t.Errorf("merged call %+v, want an anonymous one with work counts", c)
+			}
+		}
+		remote.gate = nil
+		ask(0, false, 9)
+		if last := remote.calls[len(remote.calls)-1]; last.WithWorkCounts {
+			t.Errorf("a call no caller wanted work counts of asked for them: %+v", last)
+		}
+		boom := errors.New("no instance")
+		remote.fail = boom
+		if _, err := m.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: []int64{1}}); !errors.Is(err, boom) {
+			t.Errorf("failed call: %v, want %v", err, boom)
 		}
 	})
 }

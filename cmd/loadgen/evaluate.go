@@ -181,7 +181,7 @@ func evaluate(cfg evalConfig) evalResult {
 	rankTimes := make([]time.Duration, 0, res.Measured)
 	for u := range res.Measured {
 		t0 := time.Now()
-		recs := model.Rank(userID(u), now, cfg.K, nil)
+		recs := model.Rank(userID(u), now, cfg.K)
 		rankTimes = append(rankTimes, time.Since(t0))
 		if anyIn(recs, heldOut[u]) {
 			hits++

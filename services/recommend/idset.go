@@ -91,6 +91,19 @@ func (s *idSet) Clear() {
 	s.n = 0
 }
 
+// reset empties the set for reuse. A table grown past idSetReuseSlots (a ranking of the
+// whole catalogue) is dropped rather than cleared each time.
+func (s *idSet) reset() {
+	if len(s.slots) > idSetReuseSlots {
+		*s = idSet{}
+		return
+	}
+	s.Clear()
+}
+
+// idSetReuseSlots: reset clears tables up to this size (64 KiB).
+const idSetReuseSlots = 1 << 13
+
 func (s *idSet) resize(slots int) {
 	old := s.slots
 	s.slots, s.n = make([]int64, slots), 0

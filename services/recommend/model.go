@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -90,6 +91,9 @@ type Model struct {
 	// pendingLikers are the likers of videos not known yet.
 	pendingLikers map[int64]map[int64]int64
 
+	// rankWork pools the rankings' working memory (*rankWork).
+	rankWork sync.Pool
+
 	trendMu sync.Mutex
 	// trending is the whole catalogue ordered by popularity and freshness.
 	trending   []candidate
@@ -107,6 +111,7 @@ func NewModel(epochMillis int64) *Model {
 		comments:      map[int64]int64{},
 		pendingHeat:   map[int64]float64{},
 		pendingLikers: map[int64]map[int64]int64{},
+		rankWork:      sync.Pool{New: func() any { return new(rankWork) }},
 	}
 }
 
@@ -261,12 +266,11 @@ type tasted struct {
 	taste float64
 }
 
-// Rank returns every candidate for viewerID (0: anonymous) that keep accepts, best first,
-// at most want of them (0: no limit). Candidates are the taste walk's and the trending
-// list's, which orders the whole catalogue. The viewer's own and liked videos are never
-// candidates.
-func (m *Model) Rank(viewerID, nowMillis int64, want int, keep func(int64) bool) []int64 {
-	return m.RankWithTaste(viewerID, m.Taste(viewerID), nowMillis, want, keep)
+// Rank returns every candidate for viewerID (0: anonymous), best first, at most want of them
+// (0: no limit). Candidates are the taste walk's and the trending list's, which orders the
+// whole catalogue. The viewer's own and liked videos are never candidates.
+func (m *Model) Rank(viewerID, nowMillis int64, want int) []int64 {
+	return m.RankWithTaste(viewerID, m.Taste(viewerID), nowMillis, want, nil)
 }
 
 // Taste is the viewer's taste scores (the collaborative-filtering walk): the up to
@@ -289,37 +293,42 @@ func (m *Model) Taste(viewerID int64) map[int64]float64 {
 	return top
 }
 
-// RankWithTaste is Rank with the viewer's taste scores given (from Taste).
-func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis int64, want int, keep func(int64) bool) []int64 {
+// RankWithTaste is Rank with the viewer's taste scores given (from Taste), leaving out the
+// videos in seen (nil: none).
+func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis int64, want int, seen *idSet) []int64 {
 	m.refreshTrending(nowMillis)
+	work := m.rankWork.Get().(*rankWork)
+	defer m.rankWork.Put(work)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var u *userState
 	if viewerID > 0 {
 		u = m.users[viewerID]
 	}
-	candidates := make([]tasted, 0, tasteCandidates+trendingPool+want)
-	var picked idSet
-	// keep first: past the head of the trending list, most videos a deep scroller meets are
-	// ones they have seen.
-	add := func(id int64, v *videoState, taste float64) {
-		if keep != nil && !keep(id) {
-			return
-		}
-		if v == nil || v.author == viewerID {
-			return
-		}
-		if u != nil {
-			if _, liked := u.likes[id]; liked {
-				return
-			}
-		}
-		if picked.Add(id) {
-			candidates = append(candidates, tasted{candidate{id, v}, taste})
+	candidates := slices.Grow(work.candidates[:0], tasteCandidates+trendingPool+want)
+	// skip holds what the walk of the trending list passes over: the viewer's likes, and the
+	// videos of the taste scores (judged before the walk). One table, not map lookups per video
+	// walked.
+	skip := &work.skip
+	skip.reset()
+	if u != nil {
+		for id := range u.likes {
+			skip.Add(id)
 		}
 	}
+	// eligible checks seen first: past the head of the trending list, most videos a deep
+	// scroller meets are ones they have seen.
+	eligible := func(id int64, v *videoState) bool {
+		if seen != nil && seen.Has(id) {
+			return false
+		}
+		return v != nil && v.author != viewerID && !skip.Has(id)
+	}
 	for id, sc := range taste {
-		add(id, m.videos[id], sc)
+		if v := m.videos[id]; eligible(id, v) {
+			candidates = append(candidates, tasted{candidate{id, v}, sc})
+		}
+		skip.Add(id)
 	}
 	m.trendMu.Lock()
 	trending := m.trending
@@ -331,26 +340,47 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 		if i >= trendingPool && (want == 0 || len(candidates) >= want) {
 			break
 		}
-		add(c.id, c.v, 0) // not reached by the walk: what it reached was added above
+		if eligible(c.id, c.v) { // the list holds each video once
+			candidates = append(candidates, tasted{c, 0})
+		}
 	}
 	// Too few, and the list does not have every video yet (the first request, or videos
 	// newer than the list): rank the whole catalogue.
 	if want > 0 && len(candidates) < min(want, pageSize) && len(trending) < len(m.videos) {
+		for _, c := range candidates {
+			skip.Add(c.id)
+		}
 		for id, v := range m.videos {
-			add(id, v, 0)
+			if eligible(id, v) {
+				skip.Add(id)
+				candidates = append(candidates, tasted{candidate{id, v}, 0})
+			}
 		}
 	}
-	return m.order(candidates, u, nowMillis, want)
+	work.candidates = candidates
+	return m.order(work, u, nowMillis, want)
 }
 
-// order scores candidates and returns the best want (0: all), ties broken by newer id.
-func (m *Model) order(candidates []tasted, u *userState, nowMillis int64, want int) []int64 {
+// rankWork is one ranking's working memory, pooled: a deep scroller's ranking holds
+// thousands of candidates, and rankings run every few pages.
+type rankWork struct {
+	candidates []tasted
+	skip       idSet
+	list       []scored
+	keys       []uint64
+	spare      []uint64
+	sorted     []scored
+}
+
+// order scores work's candidates and returns the best want (0: all), ties broken by newer id.
+func (m *Model) order(work *rankWork, u *userState, nowMillis int64, want int) []int64 {
+	candidates := work.candidates
 	maxTaste, maxHeat := 0.0, 0.0
 	for _, c := range candidates {
 		maxTaste = max(maxTaste, c.taste)
 		maxHeat = max(maxHeat, c.v.heat)
 	}
-	list := make([]scored, 0, len(candidates))
+	list := slices.Grow(work.list[:0], len(candidates))
 	for _, c := range candidates {
 		v := c.v
 		s := weightFresh * freshness(v.createdAt, nowMillis)
@@ -365,6 +395,7 @@ func (m *Model) order(candidates []tasted, u *userState, nowMillis int64, want i
 		}
 		list = append(list, scored{c.id, s})
 	}
+	work.list = list
 	if want > 0 && len(list) > 4*want {
 		// A catalogue-wide ranking: keep the best want in a heap before sorting them.
 		h := make(scoredHeap, 0, want)
@@ -379,7 +410,7 @@ func (m *Model) order(candidates []tasted, u *userState, nowMillis int64, want i
 		}
 		list = h
 	}
-	slices.SortFunc(list, byScore)
+	list = work.sortByScore(list)
 	if want > 0 && len(list) > want {
 		list = list[:want]
 	}
@@ -388,6 +419,75 @@ func (m *Model) order(candidates []tasted, u *userState, nowMillis int64, want i
 		out[i] = s.id
 	}
 	return out
+}
+
+// sortByScore returns list ordered as slices.SortFunc(list, byScore) orders it, in
+// work.sorted. A ranking sorts thousands of candidates, every few pages of a scrolling viewer,
+// so it sorts integer keys by radix instead of calling byScore per comparison: each key is a
+// score's bits (ordered as the scores are, for scores that are not negative), inverted for
+// best first, with the entry's index in its lowest bits. Entries whose scores differ only in
+// those lowest bits (or not at all) are ordered by byScore afterwards.
+func (work *rankWork) sortByScore(list []scored) []scored {
+	if len(list) < 2 {
+		return list
+	}
+	indexBits := uint(bits.Len(uint(len(list))))
+	index := uint64(1)<<indexBits - 1
+	keys := slices.Grow(work.keys[:0], len(list))
+	for i, e := range list {
+		if math.Signbit(e.score) || math.IsNaN(e.score) { // not in the bits' order
+			slices.SortFunc(list, byScore)
+			return list
+		}
+		keys = append(keys, ^math.Float64bits(e.score)&^index|uint64(i))
+	}
+	spare := slices.Grow(work.spare[:0], len(keys))[:len(keys)]
+	work.keys, work.spare = keys, spare
+	keys = radixSort(keys, spare, indexBits)
+	sorted := slices.Grow(work.sorted[:0], len(list))
+	for _, k := range keys {
+		sorted = append(sorted, list[k&index])
+	}
+	work.sorted = sorted
+	for start := 0; start < len(keys); {
+		end := start + 1
+		for end < len(keys) && keys[end]&^index == keys[start]&^index {
+			end++
+		}
+		if end-start > 1 {
+			slices.SortFunc(sorted[start:end], byScore)
+		}
+		start = end
+	}
+	return sorted
+}
+
+// radixSort sorts keys by their bits from the lowest'th up, a byte at a time (least
+// significant first, so keys equal there keep their order), using spare (as long as keys) and
+// returning whichever of the two holds the result. A byte every key shares is skipped: the
+// sign and most of the exponent of the scores.
+func radixSort(keys, spare []uint64, lowest uint) []uint64 {
+	for shift := lowest; shift < 64; shift += 8 {
+		var at [256]int
+		for _, k := range keys {
+			at[k>>shift&0xff]++
+		}
+		if at[keys[0]>>shift&0xff] == len(keys) {
+			continue
+		}
+		sum := 0
+		for digit, n := range at {
+			at[digit] = sum
+			sum += n
+		}
+		for _, k := range keys {
+			digit := k >> shift & 0xff
+			spare[at[digit]] = k
+			at[digit]++
+		}
+		keys, spare = spare, keys
+	}
+	return keys
 }
 
 // best returns the up to n keys of scores with the highest scores, in no particular order:

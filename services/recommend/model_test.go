@@ -2,6 +2,8 @@ package recommend
 
 import (
 	"context"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"syscall"
 	"testing"
@@ -54,7 +56,7 @@ func TestTasteBeatsPopularity(t *testing.T) {
 	viewer := int64(500)
 	likeAll(m, []int64{viewer}, taste[:2])
 
-	got := m.Rank(viewer, testNow, 30, nil)
+	got := m.Rank(viewer, testNow, 30)
 	for _, want := range taste[2:] {
 		for _, p := range popular {
 			if position(got, want) > position(got, p) {
@@ -69,7 +71,7 @@ func TestTasteBeatsPopularity(t *testing.T) {
 	}
 	// Anonymous and cold-start viewers get the popular videos first.
 	for _, cold := range []int64{0, 777} {
-		got := m.Rank(cold, testNow, 30, nil)
+		got := m.Rank(cold, testNow, 30)
 		if len(got) < 3 || !slices.Contains(popular, got[0]) || !slices.Contains(popular, got[1]) || !slices.Contains(popular, got[2]) {
 			t.Errorf("viewer %d (no likes): ranking %v, want the three popular videos first", cold, got)
 		}
@@ -86,7 +88,7 @@ func TestFreshVideoIsShown(t *testing.T) {
 		likeAll(m, span(1000, i+1), []int64{id})
 	}
 	m.AddVideo(999, 2, testNow-1000)
-	got := m.Rank(0, testNow, 30, nil)
+	got := m.Rank(0, testNow, 30)
 	if !slices.Contains(got, 999) {
 		t.Errorf("first page %v lacks the new video 999", got)
 	}
@@ -96,7 +98,7 @@ func TestOwnVideosAreExcluded(t *testing.T) {
 	m := NewModel(testNow)
 	m.AddVideo(1, 42, testNow)
 	m.AddVideo(2, 43, testNow)
-	if got := m.Rank(42, testNow, 30, nil); !slices.Equal(got, []int64{2}) {
+	if got := m.Rank(42, testNow, 30); !slices.Equal(got, []int64{2}) {
 		t.Errorf("viewer 42's ranking = %v, want [2] (1 is their own)", got)
 	}
 }
@@ -156,7 +158,7 @@ func TestPopularityDecays(t *testing.T) {
 	for u := range int64(3) {
 		m.ApplyLike(200+u, 2, true, 1, testNow)
 	}
-	if got := m.Rank(0, testNow, 2, nil); !slices.Equal(got, []int64{2, 1}) {
+	if got := m.Rank(0, testNow, 2); !slices.Equal(got, []int64{2, 1}) {
 		t.Errorf("ranking %v: want the video liked today before the one liked more nine days ago", got)
 	}
 }
@@ -187,7 +189,7 @@ func BenchmarkRank(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := range b.N {
-		m.Rank(int64(1+i%1000), testNow, rankDepth, nil)
+		m.Rank(int64(1+i%1000), testNow, rankDepth)
 	}
 }
 
@@ -252,4 +254,34 @@ func processCPU(b *testing.B) int64 {
 		b.Fatal(err)
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// TestSortByScoreMatchesByScore: the radix sort of a ranking orders candidates exactly as
+// byScore does, ties (equal scores, and scores differing only in the bits the index takes)
+// included, and falls back to byScore for scores whose bits are out of order.
+func TestSortByScoreMatchesByScore(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var work rankWork
+	for round := range 300 {
+		n := rng.IntN(3000)
+		list := make([]scored, n)
+		for i := range list {
+			s := 0.25*rng.Float64() + 0.4*rng.Float64()*rng.Float64()
+			switch rng.IntN(4) {
+			case 0:
+				s = float64(rng.IntN(5)) / 4 // exact ties, broken by id
+			case 1:
+				s = math.Nextafter(0.5, float64(rng.IntN(3))) // apart in the lowest bits only
+			}
+			if round%50 == 49 && i == n/2 {
+				s = -s - 1 // a negative score: the general sort
+			}
+			list[i] = scored{id: rng.Int64N(1 << 40), score: s}
+		}
+		want := slices.Clone(list)
+		slices.SortFunc(want, byScore)
+		if got := work.sortByScore(list); !slices.Equal(got, want) {
+			t.Fatalf("round %d (%d entries): the sort differs from byScore's", round, n)
+		}
+	}
 }

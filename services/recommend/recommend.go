@@ -62,7 +62,7 @@ func (s *Service) Recommend(ctx context.Context, req *recommendapi.RecommendRequ
 		ids := m.Trending(now, limit, nil)
 		if len(ids) < limit {
 			// The trending list is being built for the first time, or the catalogue is small.
-			ids = m.Rank(0, now, limit, nil)
+			ids = m.Rank(0, now, limit)
 		}
 		return &recommendapi.RecommendResponse{VideoIds: ids}, nil
 	}
@@ -106,11 +106,11 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 	}
 	if len(ids) < limit {
 		// The catalogue is exhausted for this viewer: start over, this page's picks first.
-		picked := make(map[int64]bool, len(ids))
+		var picked idSet
 		for _, id := range ids {
-			picked[id] = true
+			picked.Add(id)
 		}
-		rest := m.RankWithTaste(viewer, r.taste, now, limit-len(ids), func(id int64) bool { return !picked[id] })
+		rest := m.RankWithTaste(viewer, r.taste, now, limit-len(ids), &picked)
 		if err := s.seen.Reset(ctx, viewer); err != nil {
 			return nil, err
 		}
@@ -133,9 +133,9 @@ func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, c
 		taste = m.Taste(viewer)
 	}
 	var ids []int64
-	err := s.seen.Seen(ctx, viewer, cutoff, func(seen func(int64) bool, n int) {
-		depth := max(rankDepth, n/seenPerRankedVideo)
-		ids = m.RankWithTaste(viewer, taste, now, depth, func(id int64) bool { return !seen(id) })
+	err := s.seen.Seen(ctx, viewer, cutoff, func(seen *idSet) {
+		depth := max(rankDepth, seen.Len()/seenPerRankedVideo)
+		ids = m.RankWithTaste(viewer, taste, now, depth, seen)
 	})
 	if err != nil {
 		return err

@@ -105,8 +105,7 @@ func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, l
 		if len(out) == limit {
 			break
 		}
-		if !set.has.Has(id) {
-			set.add(id, now, s.maxSeen)
+		if set.add(id, now, s.maxSeen) {
 			out = append(out, id)
 		}
 	}
@@ -116,11 +115,11 @@ func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, l
 
 // Seen calls rank with the viewer's set locked: it blocks only this viewer's pages, which
 // their ranking serialises anyway.
-func (s *MemorySeen) Seen(_ context.Context, viewer, cutoff int64, rank func(seen func(int64) bool, n int)) error {
+func (s *MemorySeen) Seen(_ context.Context, viewer, cutoff int64, rank func(seen *idSet)) error {
 	set := s.lock(viewer, 0)
 	size := set.has.Len()
 	set.expire(cutoff)
-	rank(set.has.Has, set.has.Len())
+	rank(&set.has)
 	s.unlock(set, size)
 	return nil
 }
@@ -130,7 +129,7 @@ func (s *MemorySeen) Reset(_ context.Context, viewer int64) error {
 	set := s.lock(viewer, 0)
 	size := set.has.Len()
 	set.has.Clear()
-	set.order = set.order[:0]
+	set.order.clear()
 	s.unlock(set, size)
 	return nil
 }
@@ -139,7 +138,7 @@ func (s *MemorySeen) Reset(_ context.Context, viewer int64) error {
 type seenSet struct {
 	mu    sync.Mutex
 	has   idSet
-	order []seenEntry
+	order seenRing
 	// lastUsed is when the viewer was last given a page (Unix ms): the idlest are forgotten
 	// first when the store is over its bound.
 	lastUsed int64
@@ -149,23 +148,58 @@ type seenSet struct {
 
 type seenEntry struct{ id, at int64 }
 
-// add records id, which is not in the set, as returned at now, forgetting the oldest past
-// maxSeen.
-func (s *seenSet) add(id, now int64, maxSeen int) {
-	s.has.Add(id)
-	s.order = append(s.order, seenEntry{id, now})
-	for len(s.order) > maxSeen {
-		s.has.Delete(s.order[0].id)
-		s.order = s.order[1:]
+// add records id as returned at now unless the set has it, forgetting the oldest past
+// maxSeen, and reports whether it did.
+func (s *seenSet) add(id, now int64, maxSeen int) bool {
+	if !s.has.Add(id) {
+		return false
 	}
+	if s.order.len() >= maxSeen {
+		s.has.Delete(s.order.pop().id)
+	}
+	s.order.push(seenEntry{id, now}, maxSeen)
+	return true
 }
 
 // expire forgets what was returned before cutoff.
 func (s *seenSet) expire(cutoff int64) {
-	n := 0
-	for n < len(s.order) && s.order[n].at < cutoff {
-		s.has.Delete(s.order[n].id)
-		n++
+	for s.order.len() > 0 && s.order.oldest().at < cutoff {
+		s.has.Delete(s.order.pop().id)
 	}
-	s.order = s.order[n:]
 }
+
+// seenRing is a seen set's entries, oldest first, in a ring: a set at its bound (a deep
+// scroller's: every page adds and forgets a page's worth) reuses its slots instead of sliding
+// and reallocating a slice of up to maxSeen entries.
+type seenRing struct {
+	entries []seenEntry
+	head, n int
+}
+
+func (r *seenRing) len() int { return r.n }
+
+// oldest is the oldest entry; the ring is not empty.
+func (r *seenRing) oldest() seenEntry { return r.entries[r.head] }
+
+// pop removes and returns the oldest entry; the ring is not empty.
+func (r *seenRing) pop() seenEntry {
+	e := r.entries[r.head]
+	r.head = (r.head + 1) % len(r.entries)
+	r.n--
+	return e
+}
+
+// push appends e as the newest, growing the ring up to limit entries (the caller pops first
+// when it holds limit).
+func (r *seenRing) push(e seenEntry, limit int) {
+	if r.n == len(r.entries) {
+		grown := make([]seenEntry, min(max(2*r.n, pageSize), max(limit, r.n+1)))
+		copy(grown, r.entries[r.head:])
+		copy(grown[len(r.entries)-r.head:], r.entries[:r.head])
+		r.entries, r.head = grown, 0
+	}
+	r.entries[(r.head+r.n)%len(r.entries)] = e
+	r.n++
+}
+
+func (r *seenRing) clear() { r.head, r.n = 0, 0 }

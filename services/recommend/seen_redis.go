@@ -80,22 +80,22 @@ func (s *RedisSeen) Take(ctx context.Context, viewer int64, candidates []int64, 
 
 // Seen reads the ids of the viewer's set since cutoff (not their times: half the reply) and
 // calls rank with them.
-func (s *RedisSeen) Seen(ctx context.Context, viewer, cutoff int64, rank func(seen func(int64) bool, n int)) error {
+func (s *RedisSeen) Seen(ctx context.Context, viewer, cutoff int64, rank func(seen *idSet)) error {
 	members, err := s.r.Client().ZRangeByScore(ctx, s.key(viewer), &redis.ZRangeBy{
 		Min: strconv.FormatInt(cutoff, 10), Max: "+inf",
 	}).Result()
 	if err != nil {
 		return fmt.Errorf("read seen videos: %w", err)
 	}
-	set := make(map[int64]struct{}, len(members))
+	var set idSet
 	for _, member := range members {
 		id, err := strconv.ParseInt(member, 10, 64)
-		if err != nil {
+		if err != nil || id <= 0 {
 			return fmt.Errorf("read seen videos: bad id %q", member)
 		}
-		set[id] = struct{}{}
+		set.Add(id)
 	}
-	rank(func(id int64) bool { _, ok := set[id]; return ok }, len(set))
+	rank(&set)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"context"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -40,9 +41,9 @@ func TestSeenStores(t *testing.T) {
 			}
 			// At most 5 are kept, the oldest forgotten first.
 			take([]int64{5, 6}, 2, testNow+2)
-			if err := store.Seen(ctx, 1, testNow-1000, func(seen func(int64) bool, n int) {
-				if n != 5 || !seen(6) || seen(1) || seen(7) {
-					t.Errorf("seen %d videos, 6: %v, 1: %v, 7: %v; want 5 videos, 6 but not 1 (the oldest) or 7", n, seen(6), seen(1), seen(7))
+			if err := store.Seen(ctx, 1, testNow-1000, func(seen *idSet) {
+				if seen.Len() != 5 || !seen.Has(6) || seen.Has(1) || seen.Has(7) {
+					t.Errorf("seen %d videos, 6: %v, 1: %v, 7: %v; want 5 videos, 6 but not 1 (the oldest) or 7", seen.Len(), seen.Has(6), seen.Has(1), seen.Has(7))
 				}
 			}); err != nil {
 				t.Fatal(err)
@@ -54,9 +55,9 @@ func TestSeenStores(t *testing.T) {
 			if err := store.Reset(ctx, 1); err != nil {
 				t.Fatal(err)
 			}
-			if err := store.Seen(ctx, 1, 0, func(seen func(int64) bool, n int) {
-				if n != 0 || seen(6) {
-					t.Errorf("after a reset: %d seen, 6: %v; want nothing", n, seen(6))
+			if err := store.Seen(ctx, 1, 0, func(seen *idSet) {
+				if seen.Len() != 0 || seen.Has(6) {
+					t.Errorf("after a reset: %d seen, 6: %v; want nothing", seen.Len(), seen.Has(6))
 				}
 			}); err != nil {
 				t.Fatal(err)
@@ -125,9 +126,9 @@ func TestMemorySeenBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	for viewer, want := range map[int64]int{1: 10, 2: 0, 3: 10, 4: 5} {
-		if err := store.Seen(ctx, viewer, 0, func(_ func(int64) bool, n int) {
-			if n != want {
-				t.Errorf("viewer %d has %d seen, want %d", viewer, n, want)
+		if err := store.Seen(ctx, viewer, 0, func(seen *idSet) {
+			if seen.Len() != want {
+				t.Errorf("viewer %d has %d seen, want %d", viewer, seen.Len(), want)
 			}
 		}); err != nil {
 			t.Fatal(err)
@@ -135,5 +136,58 @@ func TestMemorySeenBound(t *testing.T) {
 	}
 	if got := store.Sizes()[0].Entries; got != 25 {
 		t.Errorf("%d ids held, want 25", got)
+	}
+}
+
+// TestMemorySeenForgetsInOrder: a viewer's set keeps what was returned in the order it was,
+// through its ring's growth and wrap: the oldest go first past the bound, and those returned
+// before the cutoff are forgotten, as a plain list of the returns would say.
+func TestMemorySeenForgetsInOrder(t *testing.T) {
+	const maxSeen = 45
+	store := NewMemorySeen(maxSeen, 1000)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(5, 6))
+	type returned struct{ id, at int64 }
+	var want []returned
+	for step := range 400 {
+		now := testNow + int64(step)*10
+		cutoff := now - int64(rng.IntN(2000))
+		candidates := make([]int64, 1+rng.IntN(40))
+		for i := range candidates {
+			candidates[i] = 1 + rng.Int64N(120)
+		}
+		limit := 1 + rng.IntN(len(candidates))
+		got, err := store.Take(ctx, 1, candidates, limit, now, cutoff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The plain list: forget before the cutoff, pick the unseen, each keeping the newest maxSeen.
+		want = slices.DeleteFunc(want, func(r returned) bool { return r.at < cutoff })
+		var picked []int64
+		for _, id := range candidates {
+			if len(picked) == limit {
+				break
+			}
+			if !slices.ContainsFunc(want, func(r returned) bool { return r.id == id }) {
+				picked = append(picked, id)
+				want = append(want, returned{id, now})
+				want = want[max(len(want)-maxSeen, 0):]
+			}
+		}
+		if !slices.Equal(got, picked) {
+			t.Fatalf("step %d: took %v, want %v", step, got, picked)
+		}
+		if err := store.Seen(ctx, 1, cutoff, func(seen *idSet) {
+			if seen.Len() != len(want) {
+				t.Fatalf("step %d: %d seen, want %d", step, seen.Len(), len(want))
+			}
+			for _, r := range want {
+				if !seen.Has(r.id) {
+					t.Fatalf("step %d: %d not seen", step, r.id)
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -230,7 +230,7 @@ func TestRedisStateApplyIsIdempotent(t *testing.T) {
 	}
 	// A fresh instance loads exactly what the first one's model holds.
 	fresh := startRedisState(t, r, nil)
-	if got, want := fresh.Model().Rank(0, testNow, 10, nil), st.Model().Rank(0, testNow, 10, nil); !slices.Equal(got, want) {
+	if got, want := fresh.Model().Rank(0, testNow, 10), st.Model().Rank(0, testNow, 10); !slices.Equal(got, want) {
 		t.Errorf("reloaded ranking %v, want %v", got, want)
 	}
 	if got := likesOf(fresh.Model(), 7); !slices.Equal(got, []int64{1}) {
