@@ -3,6 +3,7 @@ package db
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -32,7 +33,8 @@ func AddCounters(tx *gorm.DB, table, keyColumn string, key int64, deltas map[str
 //
 // The statement is written by hand rather than through GORM's Create of maps: on the like
 // writer's hot path GORM spent more time failing to parse a map as a model (an error built
-// with fmt on every call) than the database spent running the upsert.
+// with fmt on every call) than the database spent running the upsert. On SQLite, rows after
+// the first travel as one JSON parameter (JSONRows), so the text stays short.
 func AddCounterRows(tx *gorm.DB, table, keyColumn string, columns []string, deltas map[int64][]int64) error {
 	keys := make([]int64, 0, len(deltas))
 	for k, ds := range deltas {
@@ -54,21 +56,15 @@ func AddCounterRows(tx *gorm.DB, table, keyColumn string, columns []string, delt
 		sql.WriteString(",")
 		quote(&sql, col)
 	}
-	sql.WriteString(") VALUES ")
-	placeholders := "(?" + strings.Repeat(",?", len(columns)) + ")"
-	args := make([]any, 0, len(keys)*(len(columns)+1))
-	for i, k := range keys {
-		if i > 0 {
-			sql.WriteString(",")
-		}
-		sql.WriteString(placeholders)
-		args = append(args, k)
-		for c := range columns {
-			args = append(args, deltas[k][c])
-		}
+	sql.WriteString(")")
+	mysql := tx.Dialector.Name() == DriverMySQL
+	var args []any
+	if mysql || len(keys) == 1 {
+		args = valuesList(&sql, columns, keys, deltas)
+	} else {
+		args = jsonRowsOf(&sql, columns, keys, deltas)
 	}
 	// The inserted row's value is the delta: add it to the stored one.
-	mysql := tx.Dialector.Name() == DriverMySQL
 	if mysql {
 		sql.WriteString(" ON DUPLICATE KEY UPDATE ")
 	} else {
@@ -96,4 +92,43 @@ func AddCounterRows(tx *gorm.DB, table, keyColumn string, columns []string, delt
 		return fmt.Errorf("add counters to %s: %w", table, err)
 	}
 	return nil
+}
+
+// valuesList writes the rows of keys as a VALUES list, a parameter per value, and returns
+// the parameters.
+func valuesList(sql *strings.Builder, columns []string, keys []int64, deltas map[int64][]int64) []any {
+	sql.WriteString(" VALUES ")
+	placeholders := "(?" + strings.Repeat(",?", len(columns)) + ")"
+	args := make([]any, 0, len(keys)*(len(columns)+1))
+	for i, k := range keys {
+		if i > 0 {
+			sql.WriteString(",")
+		}
+		sql.WriteString(placeholders)
+		args = append(args, k)
+		for c := range columns {
+			args = append(args, deltas[k][c])
+		}
+	}
+	return args
+}
+
+// jsonRowsOf writes the rows of keys as a SELECT over json_each of one parameter (see
+// JSONRows: SQLite parses a long VALUES list on every run) and returns that parameter. The
+// WHERE clause is SQLite's rule for an upsert whose rows come from a SELECT.
+func jsonRowsOf(sql *strings.Builder, columns []string, keys []int64, deltas map[int64][]int64) []any {
+	sql.WriteString(" SELECT value->>0")
+	for c := range columns {
+		sql.WriteString(",value->>")
+		sql.WriteString(strconv.Itoa(c + 1))
+	}
+	sql.WriteString(" FROM json_each(?) WHERE true")
+	var rows JSONRows
+	row := make([]int64, len(columns)+1)
+	for _, k := range keys {
+		row[0] = k
+		copy(row[1:], deltas[k])
+		rows.Add(row...)
+	}
+	return []any{rows.String()}
 }

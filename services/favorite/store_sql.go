@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -132,9 +131,9 @@ type likeRow struct {
 	readSeq         int64
 }
 
-// applyLikes applies events in order inside tx with a constant number of statements whatever
-// the batch size: one read of every pair's row, one insert of the new rows, one update per
-// changed existing row, and one counter upsert per table. Per pair it is the rule of one
+// applyLikes applies events in order inside tx with few statements whatever the batch size:
+// one read of every pair's row, one insert of the new rows, the updates of changed stored
+// rows (one statement on SQLite, one per row on MySQL), and one counter upsert per table. Per pair it is the rule of one
 // event: an event not newer (seq) than the pair's row changes nothing, and the counters move
 // only when the liked state flips; out[i] reports whether events[i] flipped it, and its
 // pair's state at the end of the batch.
@@ -182,12 +181,36 @@ func applyLikes(tx *gorm.DB, events []event.LikeEvent, out []Committed) error {
 	if err := insertLikeRows(tx, fresh); err != nil {
 		return err
 	}
+	if err := updateLikeRows(tx, rows); err != nil {
+		return err
+	}
+	if err := db.AddCounterRows(tx, VideoCount{}.TableName(), "video_id", []string{"favorite_count"}, videoDeltas); err != nil {
+		return err
+	}
+	return db.AddCounterRows(tx, UserCount{}.TableName(), "user_id", []string{"favorite_count", "total_favorited"}, userDeltas)
+}
+
+// updateLikeRowsSQLite updates the rows of one JSON parameter, [id, liked, seq, updated_at,
+// the seq read] each.
+const updateLikeRowsSQLite = "UPDATE favorites SET liked = j.value->>1, seq = j.value->>2, updated_at = j.value->>3" +
+	" FROM json_each(?) AS j WHERE favorites.id = j.value->>0 AND favorites.seq = j.value->>4"
+
+// updateLikeRows writes the changed stored rows, each a compare-and-swap on seq: a plain read
+// does not lock the row on every database, so an update only lands if nobody applied another
+// event since the batch read it. SQLite takes them all in one statement (see db.JSONRows),
+// MySQL one statement each.
+func updateLikeRows(tx *gorm.DB, rows map[likePair]*likeRow) error {
+	var changed db.JSONRows
+	n := 0
 	for _, r := range rows {
 		if !r.changed {
 			continue
 		}
-		// Compare-and-swap on seq: a plain read does not lock the row on every database, so
-		// the update only lands if nobody applied another event since we read it.
+		if tx.Dialector.Name() == db.DriverSQLite {
+			changed.Add(r.row.ID, boolCount(r.row.Liked), r.row.Seq, r.row.UpdatedAt, r.readSeq)
+			n++
+			continue
+		}
 		res := tx.Exec("UPDATE favorites SET liked = ?, seq = ?, updated_at = ? WHERE id = ? AND seq = ?",
 			r.row.Liked, r.row.Seq, r.row.UpdatedAt, r.row.ID, r.readSeq)
 		if res.Error != nil {
@@ -197,18 +220,35 @@ func applyLikes(tx *gorm.DB, events []event.LikeEvent, out []Committed) error {
 			return errConflict
 		}
 	}
-	if err := db.AddCounterRows(tx, VideoCount{}.TableName(), "video_id", []string{"favorite_count"}, videoDeltas); err != nil {
-		return err
+	if n == 0 {
+		return nil
 	}
-	return db.AddCounterRows(tx, UserCount{}.TableName(), "user_id", []string{"favorite_count", "total_favorited"}, userDeltas)
+	res := tx.Exec(updateLikeRowsSQLite, changed.String())
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != int64(n) {
+		return errConflict
+	}
+	return nil
 }
 
 // insertLikeRows inserts the new rows in one statement. It is written by hand: GORM's Create
 // of a slice reflects over every row and reads the ids back, which nothing here needs, and
-// this statement runs once per group commit on the like writer's hot path.
+// this statement runs once per group commit on the like writer's hot path. On SQLite the
+// rows travel as one JSON parameter (see db.JSONRows).
 func insertLikeRows(tx *gorm.DB, fresh []*likeRow) error {
 	if len(fresh) == 0 {
 		return nil
+	}
+	if tx.Dialector.Name() == db.DriverSQLite {
+		var rows db.JSONRows
+		for _, r := range fresh {
+			f := r.row
+			rows.Add(f.UserID, f.VideoID, f.AuthorID, boolCount(f.Liked), f.Seq, f.UpdatedAt)
+		}
+		return tx.Exec("INSERT INTO favorites (user_id, video_id, author_id, liked, seq, updated_at)"+
+			" SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 FROM json_each(?)", rows.String()).Error
 	}
 	var sql strings.Builder
 	sql.WriteString("INSERT INTO favorites (user_id, video_id, author_id, liked, seq, updated_at) VALUES ")
@@ -252,27 +292,17 @@ func readLikeRows(tx *gorm.DB, events []event.LikeEvent) (map[likePair]*likeRow,
 	return rows, nil
 }
 
-// readPairsSQLite passes the pairs as one JSON array and joins it to the unique index: the
-// statement stays short whatever the batch size, where SQLite spends more time parsing and
-// planning a long OR than running it.
+// readPairsSQLite passes the pairs as one JSON array (db.JSONRows) and joins it to the unique
+// index: SQLite spent more time parsing and planning a long OR than running it.
 func readPairsSQLite(tx *gorm.DB, pairs []likePair) ([]Favorite, error) {
-	list := make([]byte, 0, 24*len(pairs))
-	list = append(list, '[')
-	for i, p := range pairs {
-		if i > 0 {
-			list = append(list, ',')
-		}
-		list = append(list, '[')
-		list = strconv.AppendInt(list, p.userID, 10)
-		list = append(list, ',')
-		list = strconv.AppendInt(list, p.videoID, 10)
-		list = append(list, ']')
+	var list db.JSONRows
+	for _, p := range pairs {
+		list.Add(p.userID, p.videoID)
 	}
-	list = append(list, ']')
 	var stored []Favorite
 	// CROSS JOIN fixes the order: the pairs outside, one unique-index probe each.
 	err := tx.Raw("SELECT f.* FROM json_each(?) AS j CROSS JOIN favorites AS f"+
-		" ON f.user_id = j.value->>0 AND f.video_id = j.value->>1", string(list)).Scan(&stored).Error
+		" ON f.user_id = j.value->>0 AND f.video_id = j.value->>1", list.String()).Scan(&stored).Error
 	return stored, err
 }
 

@@ -391,3 +391,10 @@ func testHotQueriesUseIndexes(t *testing.T, open dbtest.Opener) {
 		return errors.Join(errs...)
 	})
 }
+
+// On SQLite a batch updates its changed rows in one statement, which must find each row by its
+// id, not scan the table.
+func TestBatchUpdateFindsRowsByID(t *testing.T) {
+	gdb := dbtest.Opener(dbtest.OpenSQLite).Migrated(t, Migrate)
+	dbtest.RequireIndexedOnSQLite(t, gdb, "like batch update", dbtest.Query{SQL: updateLikeRowsSQLite, Vars: []any{"[[1,1,2,3,1]]"}})
+}

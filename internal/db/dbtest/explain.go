@@ -163,6 +163,14 @@ func Analyze(t testing.TB, gdb *gorm.DB, tables ...string) {
 	}
 }
 
+// RequireIndexedOnSQLite is RequireIndexed for one statement on SQLite given as is: for the
+// writes that find their rows themselves (an UPDATE … FROM), which RequireIndexed does not
+// capture.
+func RequireIndexedOnSQLite(t testing.TB, gdb *gorm.DB, name string, q Query) {
+	t.Helper()
+	requireIndexedSQLite(t, gdb, name, q, false)
+}
+
 // requireIndexedSQLite is RequireIndexed on SQLite, from EXPLAIN QUERY PLAN: no step may scan
 // a table or a whole index ("SCAN t", "SCAN t USING INDEX …"; scanning the constant rows of
 // an IN list, a subquery's result or a table-valued function such as json_each over the
