@@ -40,7 +40,8 @@ type Settlement struct {
 	Committed Committed
 }
 
-// manySettler is a read model settling a batch in one round trip (RedisReadModel).
+// manySettler is a read model settling a batch in one step: one round trip
+// (RedisReadModel), one lock (MemoryReadModel).
 type manySettler interface {
 	SettleMany(ctx context.Context, settlements []Settlement) []error
 }

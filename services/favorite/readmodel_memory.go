@@ -379,6 +379,23 @@ func countDown(counts map[int64]int, id int64) {
 func (m *MemoryReadModel) Settle(_ context.Context, c Change, committed Committed) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.settle(c, committed)
+	return nil
+}
+
+// SettleMany runs Settle for each settlement, in order, under one lock: the consumer settles
+// a whole batch while request handlers wait for the lock only once.
+func (m *MemoryReadModel) SettleMany(_ context.Context, settlements []Settlement) []error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, st := range settlements {
+		m.settle(st.Change, st.Committed)
+	}
+	return make([]error, len(settlements))
+}
+
+// settle is Settle's step; the caller holds the lock.
+func (m *MemoryReadModel) settle(c Change, committed Committed) {
 	m.committed(c)
 	pair := likePair{c.UserID, c.VideoID}
 	seq := committed.Seq / 1000
@@ -423,7 +440,6 @@ func (m *MemoryReadModel) Settle(_ context.Context, c Change, committed Committe
 			m.userEpochs.Put(u, e+1, ttl)
 		}
 	}
-	return nil
 }
 
 // Forget drops the user's set, the counters c touches, and the pair's pending delta and
