@@ -52,14 +52,8 @@ func (m *mergedCommentCounts) MGetCommentCounts(ctx context.Context, req *commen
 func (m *mergedCommentCounts) countsOfAll(ctx context.Context, asks [][]int64) ([]map[int64]int64, []error) {
 	results := make([]map[int64]int64, len(asks))
 	errs := make([]error, len(asks))
-	for first := 0; first < len(asks); {
-		union := make([]int64, 0, ids.MaxBatch)
-		last := first
-		for last < len(asks) && len(union)+len(asks[last]) <= ids.MaxBatch {
-			union = append(union, asks[last]...)
-			last++
-		}
-		resp, err := m.CommentService.MGetCommentCounts(ctx, &commentapi.MGetCommentCountsRequest{VideoIds: ids.Unique(union)})
+	inUnions(len(asks), func(i int) []int64 { return asks[i] }, func(first, last int, union []int64) {
+		resp, err := m.CommentService.MGetCommentCounts(ctx, &commentapi.MGetCommentCountsRequest{VideoIds: union})
 		for i := first; i < last; i++ {
 			if err != nil {
 				errs[i] = err
@@ -67,9 +61,24 @@ func (m *mergedCommentCounts) countsOfAll(ctx context.Context, asks [][]int64) (
 				results[i] = resp.CommentCounts
 			}
 		}
+	})
+	return results, errs
+}
+
+// inUnions splits n callers, in order, into runs whose ids (idsOf; each caller's at most
+// ids.MaxBatch) fit together into one call, and calls call with each run's bounds and the
+// union of its ids.
+func inUnions(n int, idsOf func(i int) []int64, call func(first, last int, union []int64)) {
+	for first := 0; first < n; {
+		union := make([]int64, 0, ids.MaxBatch)
+		last := first
+		for last < n && len(union)+len(idsOf(last)) <= ids.MaxBatch {
+			union = append(union, idsOf(last)...)
+			last++
+		}
+		call(first, last, ids.Unique(union))
 		first = last
 	}
-	return results, errs
 }
 
 // mergedNewestFeed is a remote video service whose concurrent Feed calls for the newest page
@@ -157,15 +166,9 @@ func (m *mergedVideos) MGetVideos(ctx context.Context, req *videoapi.MGetVideosR
 func (m *mergedVideos) recordsOfAll(ctx context.Context, reqs []*videoapi.MGetVideosRequest) ([]*videoapi.MGetVideosResponse, []error) {
 	results := make([]*videoapi.MGetVideosResponse, len(reqs))
 	errs := make([]error, len(reqs))
-	for first := 0; first < len(reqs); {
-		union := make([]int64, 0, ids.MaxBatch)
-		last := first
-		for last < len(reqs) && len(union)+len(reqs[last].VideoIds) <= ids.MaxBatch {
-			union = append(union, reqs[last].VideoIds...)
-			last++
-		}
+	inUnions(len(reqs), func(i int) []int64 { return reqs[i].VideoIds }, func(first, last int, union []int64) {
 		withCounts := slices.ContainsFunc(reqs[first:last], (*videoapi.MGetVideosRequest).GetWithWorkCounts)
-		all, err := m.VideoService.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ids.Unique(union), WithWorkCounts: withCounts})
+		all, err := m.VideoService.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: union, WithWorkCounts: withCounts})
 		for i := first; i < last; i++ {
 			if err != nil {
 				errs[i] = err
@@ -173,8 +176,7 @@ func (m *mergedVideos) recordsOfAll(ctx context.Context, reqs []*videoapi.MGetVi
 				results[i] = shareOf(reqs[i], all)
 			}
 		}
-		first = last
-	}
+	})
 	return results, errs
 }
 
