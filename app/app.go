@@ -59,6 +59,8 @@ type App struct {
 	log       *slog.Logger
 	inProcess bool     // -target=all: every component here, calls stay in-process
 	targets   []string // the components this process runs
+	// serving: a Kitex server was built (the process's netpoll runner is set then).
+	serving bool
 
 	gdb        *gorm.DB
 	kv         cache.KV
@@ -456,6 +458,12 @@ func (a *App) serve(component string, register func(server.Server) error) error 
 	}
 	if a.tracing.Enabled() {
 		opts = append(opts, rpc.ServerTracing())
+	}
+	if !a.serving {
+		if err := rpc.KeepHandlerGoroutines(a.log.With("module", "rpc")); err != nil {
+			return fmt.Errorf("rpc handler runner: %w", err)
+		}
+		a.serving = true
 	}
 	srv, err := rpc.NewServer(a.cfg.RPC, component, register, opts...)
 	if err != nil {
