@@ -1213,6 +1213,22 @@ func likedUncommitted(t *testing.T, kind string) (ReadModel, Change) {
 	return rm, c
 }
 
+// fillEpochs reads video 10's count and users 1 and 2's stats, missing, for the epochs a
+// fill of them carries: the reader's read before it goes to SQL.
+func fillEpochs(t *testing.T, rm ReadModel) (videoEpochs, userEpochs map[int64]int64) {
+	t.Helper()
+	ctx := context.Background()
+	view, err := rm.VideoFavorites(ctx, 0, []int64{10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, userEpochs, err = rm.UserStats(ctx, []int64{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return view.Epochs, userEpochs
+}
+
 // A fill whose SQL read came before a commit, and which lands after that commit's Settle,
 // would cache SQL's old count plus the pending deltas the Settle just took off: it is refused,
 // and the reader reads again.
@@ -1220,19 +1236,12 @@ func TestReadModelRefusesAFillOlderThanASettle(t *testing.T) {
 	eachReadModel(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
 		rm, c := likedUncommitted(t, kind)
-		view, err := rm.VideoFavorites(ctx, 0, []int64{10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _, userEpochs, err := rm.UserStats(ctx, []int64{1, 2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		videoEpochs, userEpochs := fillEpochs(t, rm)
 		// SQL is read now (no like yet); then the like commits and settles.
 		if err := rm.Settle(ctx, c, Committed{Flipped: true, Liked: true, Seq: time.Now().Add(time.Hour).UnixNano()}); err != nil {
 			t.Fatal(err)
 		}
-		filled, err := rm.FillVideoCounts(ctx, map[int64]int64{10: 0}, view.Epochs)
+		filled, err := rm.FillVideoCounts(ctx, map[int64]int64{10: 0}, videoEpochs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1247,11 +1256,10 @@ func TestReadModelRefusesAFillOlderThanASettle(t *testing.T) {
 			t.Fatalf("user stats read before the Settle were accepted: %v", stats)
 		}
 		// Read again: the committed count, cached.
-		view, _ = rm.VideoFavorites(ctx, 0, []int64{10})
-		if filled, _ = rm.FillVideoCounts(ctx, map[int64]int64{10: 1}, view.Epochs); filled[10] != 1 {
+		videoEpochs, userEpochs = fillEpochs(t, rm)
+		if filled, _ = rm.FillVideoCounts(ctx, map[int64]int64{10: 1}, videoEpochs); filled[10] != 1 {
 			t.Fatalf("the fill after the Settle = %v, want count 1", filled)
 		}
-		_, _, userEpochs, _ = rm.UserStats(ctx, []int64{1, 2})
 		stats, _ = rm.FillUserStats(ctx, map[int64]UserCount{1: {UserID: 1, FavoriteCount: 1}, 2: {UserID: 2, TotalFavorited: 1}}, userEpochs)
 		if stats[1].FavoriteCount != 1 || stats[2].TotalFavorited != 1 {
 			t.Fatalf("the stats fill after the Settle = %v", stats)
@@ -1344,16 +1352,9 @@ func TestReadModelRefusesAFillDuringACommit(t *testing.T) {
 		rm, c := likedUncommitted(t, kind)
 		fill := func() (map[int64]int64, map[int64]UserCount) {
 			t.Helper()
-			view, err := rm.VideoFavorites(ctx, 0, []int64{10})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _, userEpochs, err := rm.UserStats(ctx, []int64{1, 2})
-			if err != nil {
-				t.Fatal(err)
-			}
+			videoEpochs, userEpochs := fillEpochs(t, rm)
 			// SQL is read now: the like is committed.
-			counts, err := rm.FillVideoCounts(ctx, map[int64]int64{10: 1}, view.Epochs)
+			counts, err := rm.FillVideoCounts(ctx, map[int64]int64{10: 1}, videoEpochs)
 			if err != nil {
 				t.Fatal(err)
 			}
