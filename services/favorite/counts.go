@@ -13,43 +13,51 @@ import (
 
 // MGetVideoFavorites returns the like count of every requested video and whether the viewer
 // (0: anonymous) likes it, in at most two queries; with user_ids also those users' counters,
-// as MGetUserFavoriteStats answers them.
+// as MGetUserFavoriteStats answers them, read from the read model in the same round trip.
 func (s *Service) MGetVideoFavorites(ctx context.Context, req *favoriteapi.MGetVideoFavoritesRequest) (*favoriteapi.MGetVideoFavoritesResponse, error) {
 	want := ids.Unique(req.VideoIds)
 	users := ids.Unique(req.UserIds)
 	if len(want) > ids.MaxBatch || len(users) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d video_ids and %d user_ids per request", ids.MaxBatch, ids.MaxBatch)
 	}
-	resp, err := s.videoFavorites(ctx, req.ViewerId, want)
-	if err != nil || len(users) == 0 {
-		return resp, err
-	}
-	// The users' counters are an optional part of a page: without them the caller asks
-	// MGetUserFavoriteStats, whose failure it handles as it always did.
-	if resp.Users, err = s.userStats(ctx, users); err != nil {
-		s.log.WarnContext(ctx, "video favorites answered without the users' counters", "err", err)
-	}
-	return resp, nil
-}
-
-// videoFavorites is the answer of MGetVideoFavorites for videoIDs (unique) without users.
-func (s *Service) videoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (*favoriteapi.MGetVideoFavoritesResponse, error) {
-	if len(videoIDs) > 0 && s.readModel != nil {
-		if resp, served, err := s.cachedVideoFavorites(ctx, viewerID, videoIDs); served {
+	if len(want) > 0 && s.readModel != nil {
+		if resp, served, err := s.cachedVideoFavorites(ctx, req.ViewerId, want, users); served {
 			return resp, err
 		}
 	}
-	counts, err := s.store.MGetVideoCounts(ctx, videoIDs)
+	counts, err := s.store.MGetVideoCounts(ctx, want)
 	if err != nil {
 		return nil, err
 	}
 	liked := map[int64]bool{}
-	if viewerID > 0 {
-		if liked, err = s.store.LikedAmong(ctx, viewerID, videoIDs); err != nil {
+	if req.ViewerId > 0 {
+		if liked, err = s.store.LikedAmong(ctx, req.ViewerId, want); err != nil {
 			return nil, err
 		}
 	}
-	return videoFavorites(videoIDs, counts, liked), nil
+	resp := videoFavorites(want, counts, liked)
+	if len(users) > 0 {
+		s.withUsers(ctx, resp, users, nil)
+	}
+	return resp, nil
+}
+
+// withUsers sets the users' counters of resp, from cached when it is set, else read. They are
+// an optional part of a page: without them the caller asks MGetUserFavoriteStats, whose
+// failure it handles as it always did.
+func (s *Service) withUsers(ctx context.Context, resp *favoriteapi.MGetVideoFavoritesResponse, users []int64, cached *CachedUserStats) {
+	var err error
+	if cached != nil {
+		var counts map[int64]UserCount
+		if counts, err = s.fillUserStats(ctx, *cached); err == nil {
+			resp.Users = userFavoriteStats(users, counts)
+		}
+	} else {
+		resp.Users, err = s.userStats(ctx, users)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "video favorites answered without the users' counters", "err", err)
+	}
 }
 
 // MGetUserFavoriteStats returns the like counters of every requested user, zero for users
@@ -71,9 +79,12 @@ func (s *Service) userStats(ctx context.Context, want []int64) (map[int64]*favor
 	var counts map[int64]UserCount
 	served := false
 	if len(want) > 0 && s.readModel != nil {
-		var err error
-		if counts, served, err = s.cachedUserStats(ctx, want); err != nil {
+		if cached, err := s.readModel.UserStats(ctx, want); err != nil {
+			s.log.WarnContext(ctx, "favorite read model read failed; reading SQL", "err", err)
+		} else if counts, err = s.fillUserStats(ctx, cached); err != nil {
 			return nil, err
+		} else {
+			served = true
 		}
 	}
 	if !served {
@@ -82,14 +93,20 @@ func (s *Service) userStats(ctx context.Context, want []int64) (map[int64]*favor
 			return nil, err
 		}
 	}
-	stats := make([]favoriteapi.UserFavoriteStats, len(want)) // one allocation for every entry
+	return userFavoriteStats(want, counts), nil
+}
+
+// userFavoriteStats is the answer for want from counts, zero for users without any, its
+// entries allocated at once.
+func userFavoriteStats(want []int64, counts map[int64]UserCount) map[int64]*favoriteapi.UserFavoriteStats {
+	stats := make([]favoriteapi.UserFavoriteStats, len(want))
 	out := make(map[int64]*favoriteapi.UserFavoriteStats, len(want))
 	for i, id := range want {
 		c := counts[id]
 		stats[i] = favoriteapi.UserFavoriteStats{FavoriteCount: c.FavoriteCount, TotalFavorited: c.TotalFavorited}
 		out[id] = &stats[i]
 	}
-	return out, nil
+	return out
 }
 
 // maxFillAttempts bounds the reads of a counter whose fills keep meeting commits; the n-th
@@ -101,10 +118,10 @@ const (
 )
 
 // cachedVideoFavorites answers MGetVideoFavorites from the read model, loading what it lacks
-// from SQL (one query for the counts, one for the viewer's set). served is false when the read
-// model failed and the caller should answer from SQL alone.
-func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (resp *favoriteapi.MGetVideoFavoritesResponse, served bool, err error) {
-	view, err := s.readModel.VideoFavorites(ctx, viewerID, videoIDs)
+// from SQL (one query for the counts, one for the viewer's set, one for the users' counters).
+// served is false when the read model failed and the caller should answer from SQL alone.
+func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, videoIDs, users []int64) (resp *favoriteapi.MGetVideoFavoritesResponse, served bool, err error) {
+	view, err := s.readModel.VideoFavorites(ctx, viewerID, videoIDs, users)
 	if err != nil {
 		s.log.WarnContext(ctx, "favorite read model read failed; reading SQL", "err", err)
 		return nil, false, nil
@@ -124,7 +141,7 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 		},
 		s.readModel.FillVideoCounts,
 		func(ctx context.Context, ids []int64) (map[int64]int64, []int64, map[int64]int64, error) {
-			again, err := s.readModel.VideoFavorites(ctx, 0, ids)
+			again, err := s.readModel.VideoFavorites(ctx, 0, ids, nil)
 			return again.Counts, again.MissingCounts, again.Epochs, err
 		})
 	if err != nil {
@@ -134,7 +151,11 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 	if err != nil {
 		return nil, true, err
 	}
-	return videoFavorites(videoIDs, counts, liked), true, nil
+	resp = videoFavorites(videoIDs, counts, liked)
+	if len(users) > 0 {
+		s.withUsers(ctx, resp, users, &view.Users)
+	}
+	return resp, true, nil
 }
 
 // videoFavorites is the answer for videoIDs, its entries allocated at once.
@@ -261,15 +282,11 @@ func (s *Service) LikedAmong(ctx context.Context, viewerID int64, videoIDs []int
 	return err
 }
 
-// cachedUserStats returns the counters of userIDs from the read model, the misses loaded
-// from SQL in one query. served is false when the read model failed.
-func (s *Service) cachedUserStats(ctx context.Context, userIDs []int64) (counts map[int64]UserCount, served bool, err error) {
-	found, missing, epochs, err := s.readModel.UserStats(ctx, userIDs)
-	if err != nil {
-		s.log.WarnContext(ctx, "favorite read model read failed; reading SQL", "err", err)
-		return nil, false, nil
-	}
-	err = fillMissing(ctx, s.log, found, missing, epochs,
+// fillUserStats completes cached, a read-model read, with the counters it lacks, loaded
+// from SQL in one query.
+func (s *Service) fillUserStats(ctx context.Context, cached CachedUserStats) (map[int64]UserCount, error) {
+	found := cached.Found
+	err := fillMissing(ctx, s.log, found, cached.Missing, cached.Epochs,
 		func(ctx context.Context, ids []int64) (map[int64]UserCount, error) {
 			stored, err := s.store.MGetUserCounts(ctx, ids)
 			if err != nil {
@@ -283,11 +300,15 @@ func (s *Service) cachedUserStats(ctx context.Context, userIDs []int64) (counts 
 			}
 			return fill, nil
 		},
-		s.readModel.FillUserStats, s.readModel.UserStats)
+		s.readModel.FillUserStats,
+		func(ctx context.Context, ids []int64) (map[int64]UserCount, []int64, map[int64]int64, error) {
+			again, err := s.readModel.UserStats(ctx, ids)
+			return again.Found, again.Missing, again.Epochs, err
+		})
 	if err != nil {
-		return nil, true, err
+		return nil, err
 	}
-	return found, true, nil
+	return found, nil
 }
 
 // boolCount is 1 for true: a pair's share of a count.

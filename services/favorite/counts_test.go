@@ -75,31 +75,74 @@ func TestBatchReadsUseConstantQueries(t *testing.T) {
 	}
 }
 
-// settlingReadModel is a read model on which a commit settles between every read and fill
-// (fills take nothing), or whose fills fail (failFills), counting the reads.
-type settlingReadModel struct {
+// countingReadModel counts the reads of its memory read model.
+type countingReadModel struct {
 	*MemoryReadModel
-	failFills             bool
 	videoReads, userReads int
 }
 
-var errFillFailed = errors.New("fill failed")
-
-func (m *settlingReadModel) VideoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error) {
+func (m *countingReadModel) VideoFavorites(ctx context.Context, viewerID int64, videoIDs, userIDs []int64) (CachedVideoFavorites, error) {
 	m.videoReads++
-	return m.MemoryReadModel.VideoFavorites(ctx, viewerID, videoIDs)
+	return m.MemoryReadModel.VideoFavorites(ctx, viewerID, videoIDs, userIDs)
 }
+
+func (m *countingReadModel) UserStats(ctx context.Context, userIDs []int64) (CachedUserStats, error) {
+	m.userReads++
+	return m.MemoryReadModel.UserStats(ctx, userIDs)
+}
+
+// A page's video favorites and its authors' counters are one read of a warm read model, and
+// the counters are those MGetUserFavoriteStats answers.
+func TestVideoFavoritesWithUsersReadTheReadModelOnce(t *testing.T) {
+	s, gdb := newService(t)
+	act(t, s, 1, 10, favoriteapi.FavoriteActionType_Like)
+	rm := &countingReadModel{MemoryReadModel: newTestMemoryReadModel()}
+	cached := New(NewSQLStore(gdb), testVideos, mq.NewMemory(), WithReadModel(rm))
+	ctx := context.Background()
+	req := &favoriteapi.MGetVideoFavoritesRequest{ViewerId: 1, VideoIds: []int64{10, 11}, UserIds: []int64{1, 2, 3}}
+	if _, err := cached.MGetVideoFavorites(ctx, req); err != nil { // fills the read model
+		t.Fatal(err)
+	}
+	rm.videoReads, rm.userReads = 0, 0
+	queries := countQueries(t, gdb)
+	vf, err := cached.MGetVideoFavorites(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rm.videoReads != 1 || rm.userReads != 0 || *queries != 0 {
+		t.Fatalf("warm MGetVideoFavorites with user_ids: %d video reads, %d user reads, %d queries; want 1, 0, 0", rm.videoReads, rm.userReads, *queries)
+	}
+	if !vf.Videos[10].IsFavorite || vf.Videos[10].FavoriteCount != 1 || vf.Videos[11].FavoriteCount != 0 {
+		t.Errorf("videos %v / %v, want video 10 liked once by the viewer, 11 not", vf.Videos[10], vf.Videos[11])
+	}
+	alone, err := cached.MGetUserFavoriteStats(ctx, &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: req.UserIds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range req.UserIds {
+		if got, want := vf.Users[id], alone.Users[id]; got == nil || *got != *want {
+			t.Errorf("user %d: %+v with the videos, %+v alone", id, got, want)
+		}
+	}
+	if vf.Users[1].FavoriteCount != 1 || vf.Users[2].TotalFavorited != 1 {
+		t.Errorf("users 1/2: %+v / %+v, want user 1 to have liked one video of user 2", vf.Users[1], vf.Users[2])
+	}
+}
+
+// settlingReadModel is a read model on which a commit settles between every read and fill
+// (fills take nothing), or whose fills fail (failFills), counting the reads.
+type settlingReadModel struct {
+	countingReadModel
+	failFills bool
+}
+
+var errFillFailed = errors.New("fill failed")
 
 func (m *settlingReadModel) FillVideoCounts(context.Context, map[int64]int64, map[int64]int64) (map[int64]int64, error) {
 	if m.failFills {
 		return nil, errFillFailed
 	}
 	return map[int64]int64{}, nil
-}
-
-func (m *settlingReadModel) UserStats(ctx context.Context, userIDs []int64) (map[int64]UserCount, []int64, map[int64]int64, error) {
-	m.userReads++
-	return m.MemoryReadModel.UserStats(ctx, userIDs)
 }
 
 func (m *settlingReadModel) FillUserStats(context.Context, map[int64]UserCount, map[int64]int64) (map[int64]UserCount, error) {
@@ -115,7 +158,7 @@ func TestCountersServedFromSQLWhenFillsDoNotTake(t *testing.T) {
 	s, gdb := newService(t)
 	act(t, s, 1, 10, favoriteapi.FavoriteActionType_Like)
 	for _, failFills := range []bool{false, true} {
-		rm := &settlingReadModel{MemoryReadModel: newTestMemoryReadModel(), failFills: failFills}
+		rm := &settlingReadModel{countingReadModel: countingReadModel{MemoryReadModel: newTestMemoryReadModel()}, failFills: failFills}
 		cached := New(NewSQLStore(gdb), testVideos, mq.NewMemory(), WithReadModel(rm))
 		ctx := context.Background()
 		vf, err := cached.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{VideoIds: []int64{10, 11}})

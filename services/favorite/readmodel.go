@@ -63,9 +63,9 @@ type ReadModel interface {
 	// Liked returns the user's cached liked set with the seqs of the steps that changed it;
 	// loaded is false when no set is cached.
 	Liked(ctx context.Context, userID int64) (set LikedSet, loaded bool, err error)
-	// VideoFavorites reads the cached counts of videoIDs and, for a viewer (> 0), which of
-	// them the viewer likes, in one round trip.
-	VideoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error)
+	// VideoFavorites reads the cached counts of videoIDs, for a viewer (> 0) which of them
+	// the viewer likes, and what UserStats reads of userIDs, in one round trip.
+	VideoFavorites(ctx context.Context, viewerID int64, videoIDs, userIDs []int64) (CachedVideoFavorites, error)
 	// LikedAmong sets liked[i] (len(videoIDs) of them) to whether viewerID likes videoIDs[i],
 	// reading no counter; loaded is false, liked untouched, when the viewer's set is not cached.
 	LikedAmong(ctx context.Context, viewerID int64, videoIDs []int64, liked []bool) (loaded bool, err error)
@@ -77,7 +77,7 @@ type ReadModel interface {
 	FillVideoCounts(ctx context.Context, counts, epochs map[int64]int64) (map[int64]int64, error)
 	// UserStats reads the cached counters of userIDs in one round trip, and the epochs of
 	// the missing ones.
-	UserStats(ctx context.Context, userIDs []int64) (found map[int64]UserCount, missing []int64, epochs map[int64]int64, err error)
+	UserStats(ctx context.Context, userIDs []int64) (CachedUserStats, error)
 	// FillUserStats is FillVideoCounts for users' counters.
 	FillUserStats(ctx context.Context, stats map[int64]UserCount, epochs map[int64]int64) (map[int64]UserCount, error)
 	// Committing marks the video and the users each of changes touches as being committed,
@@ -136,4 +136,15 @@ type CachedVideoFavorites struct {
 	// Liked holds the requested videos the viewer likes; valid only when LikedLoaded.
 	Liked       map[int64]bool
 	LikedLoaded bool
+	// Users is what UserStats reads of the requested users.
+	Users CachedUserStats
+}
+
+// CachedUserStats is what the read model holds for a batch of users: the cached counters
+// (Found), the users whose counters are not (Missing) and their epochs (absent: zero), for
+// FillUserStats.
+type CachedUserStats struct {
+	Found   map[int64]UserCount
+	Missing []int64
+	Epochs  map[int64]int64
 }

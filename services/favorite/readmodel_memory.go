@@ -231,10 +231,11 @@ func (m *MemoryReadModel) Liked(_ context.Context, userID int64) (LikedSet, bool
 
 // VideoFavorites reads the counts and, when the viewer's set is cached, which of the videos
 // the viewer likes. It allocates only the result.
-func (m *MemoryReadModel) VideoFavorites(_ context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error) {
+func (m *MemoryReadModel) VideoFavorites(_ context.Context, viewerID int64, videoIDs, userIDs []int64) (CachedVideoFavorites, error) {
 	out := CachedVideoFavorites{Counts: make(map[int64]int64, len(videoIDs))}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	out.Users = m.userStats(userIDs)
 	out.MissingCounts = m.videos.Lookup(videoIDs, func(id, n int64) { out.Counts[id] = n })
 	for _, id := range out.MissingCounts {
 		if e, ok := m.videoEpochs.Get(id); ok && e != 0 {
@@ -293,23 +294,30 @@ func (m *MemoryReadModel) FillVideoCounts(_ context.Context, counts, epochs map[
 }
 
 // UserStats reads every user's counters; the users without cached counters are missing.
-func (m *MemoryReadModel) UserStats(_ context.Context, userIDs []int64) (map[int64]UserCount, []int64, map[int64]int64, error) {
-	found := make(map[int64]UserCount, len(userIDs))
+func (m *MemoryReadModel) UserStats(_ context.Context, userIDs []int64) (CachedUserStats, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	missing := m.stats.Lookup(userIDs, func(id int64, s memoryStats) {
-		found[id] = UserCount{UserID: id, FavoriteCount: s.favoriteCount, TotalFavorited: s.totalFavorited}
+	return m.userStats(userIDs), nil
+}
+
+// userStats is UserStats under m.mu.
+func (m *MemoryReadModel) userStats(userIDs []int64) CachedUserStats {
+	if len(userIDs) == 0 {
+		return CachedUserStats{}
+	}
+	out := CachedUserStats{Found: make(map[int64]UserCount, len(userIDs))}
+	out.Missing = m.stats.Lookup(userIDs, func(id int64, s memoryStats) {
+		out.Found[id] = UserCount{UserID: id, FavoriteCount: s.favoriteCount, TotalFavorited: s.totalFavorited}
 	})
-	var epochs map[int64]int64
-	for _, id := range missing {
+	for _, id := range out.Missing {
 		if e, ok := m.userEpochs.Get(id); ok && e != 0 {
-			if epochs == nil {
-				epochs = map[int64]int64{}
+			if out.Epochs == nil {
+				out.Epochs = map[int64]int64{}
 			}
-			epochs[id] = e
+			out.Epochs[id] = e
 		}
 	}
-	return found, missing, epochs, nil
+	return out
 }
 
 // FillUserStats caches each user's counters, SQL's plus the user's pending deltas as liker

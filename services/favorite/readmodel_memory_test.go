@@ -157,7 +157,7 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 		for _, viewer := range append([]int64{0}, users...) {
 			var views [2]CachedVideoFavorites
 			for i, impl := range impls {
-				v, err := impl.rm.VideoFavorites(ctx, viewer, videos)
+				v, err := impl.rm.VideoFavorites(ctx, viewer, videos, users)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -170,11 +170,11 @@ func TestMemoryReadModelMatchesRedis(t *testing.T) {
 		var found [2]map[int64]UserCount
 		var missing [2][]int64
 		for i, impl := range impls {
-			f, m, _, err := impl.rm.UserStats(ctx, users)
+			u, err := impl.rm.UserStats(ctx, users)
 			if err != nil {
 				t.Fatal(err)
 			}
-			found[i], missing[i] = f, m
+			found[i], missing[i] = u.Found, u.Missing
 		}
 		if !reflect.DeepEqual(found[0], found[1]) || !slices.Equal(missing[0], missing[1]) {
 			t.Fatalf("step %d %s: user stats redis %v missing %v, memory %v missing %v", step, what, found[0], missing[0], found[1], missing[1])
@@ -200,7 +200,7 @@ func TestMemoryReadModelIsBounded(t *testing.T) {
 			t.Fatalf("after %d fills: %d sets, %d counts, %d stats held, bound %d", id, liked, videos, stats, bound)
 		}
 		// What was just filled is there: eviction makes room before a write.
-		v, _ := m.VideoFavorites(ctx, id, []int64{id})
+		v, _ := m.VideoFavorites(ctx, id, []int64{id}, nil)
 		if !v.LikedLoaded || !v.Liked[id] || v.Counts[id] != id {
 			t.Fatalf("fill %d not readable right after: %+v", id, v)
 		}
@@ -209,7 +209,7 @@ func TestMemoryReadModelIsBounded(t *testing.T) {
 	// not silently recreated by a step.
 	loaded := 0
 	for id := int64(1); id <= 10*bound; id++ {
-		v, _ := m.VideoFavorites(ctx, id, []int64{id, id + 1})
+		v, _ := m.VideoFavorites(ctx, id, []int64{id, id + 1}, nil)
 		if !v.LikedLoaded {
 			if _, err := step(ctx, m, Change{UserID: id, VideoID: id + 1, AuthorID: 1, Liked: true}); !errors.Is(err, ErrNotLoaded) {
 				t.Fatalf("Apply on the evicted set of user %d = %v, want ErrNotLoaded", id, err)
@@ -239,9 +239,9 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	polltest.Until(t, 10*time.Second, "the set and the counters expire", func() bool {
-		v, _ := m.VideoFavorites(ctx, 1, []int64{10})
-		_, missing, _, _ := m.UserStats(ctx, []int64{1, 2})
-		return !v.LikedLoaded && slices.Equal(v.MissingCounts, []int64{10}) && len(missing) == 2
+		v, _ := m.VideoFavorites(ctx, 1, []int64{10}, nil)
+		u, _ := m.UserStats(ctx, []int64{1, 2})
+		return !v.LikedLoaded && slices.Equal(v.MissingCounts, []int64{10}) && len(u.Missing) == 2
 	})
 
 	// An expired set is not loaded: a step is refused, and a fill replaces it.
@@ -258,13 +258,13 @@ func TestMemoryReadModelEntriesExpire(t *testing.T) {
 	if err != nil || !a.Changed {
 		t.Fatalf("Apply after the refill = %+v, %v", a, err)
 	}
-	v, _ := m.VideoFavorites(ctx, 1, []int64{10, 20})
+	v, _ := m.VideoFavorites(ctx, 1, []int64{10, 20}, nil)
 	if !v.LikedLoaded || !reflect.DeepEqual(v.Liked, map[int64]bool{10: true, 20: true}) || v.Counts[10] != 9 {
 		t.Fatalf("after refilling the expired entries and a like: %+v", v)
 	}
 	// The expired user counters were not recreated from the step's delta.
-	if found, missing, _, _ := m.UserStats(ctx, []int64{1, 2}); len(found) != 0 || len(missing) != 2 {
-		t.Fatalf("expired stats came back from a delta: found %v, missing %v", found, missing)
+	if u, _ := m.UserStats(ctx, []int64{1, 2}); len(u.Found) != 0 || len(u.Missing) != 2 {
+		t.Fatalf("expired stats came back from a delta: found %v, missing %v", u.Found, u.Missing)
 	}
 }
 
@@ -326,7 +326,7 @@ func TestMemoryReadModelSeqStrictlyIncreasesUnderConcurrency(t *testing.T) {
 					return
 				}
 				seqs[w] = append(seqs[w], seq)
-				if _, err := m.VideoFavorites(ctx, user, []int64{10, 11, 12}); err != nil {
+				if _, err := m.VideoFavorites(ctx, user, []int64{10, 11, 12}, nil); err != nil {
 					t.Error(err)
 					return
 				}
@@ -361,7 +361,7 @@ func TestMemoryReadModelSharesNoState(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids[0] = 99
-	before, _ := m.VideoFavorites(ctx, 1, []int64{10, 11, 12, 99})
+	before, _ := m.VideoFavorites(ctx, 1, []int64{10, 11, 12, 99}, nil)
 	if want := map[int64]bool{10: true, 11: true}; !reflect.DeepEqual(before.Liked, want) {
 		t.Fatalf("liked %v, want %v", before.Liked, want)
 	}
@@ -370,7 +370,7 @@ func TestMemoryReadModelSharesNoState(t *testing.T) {
 	if _, err := step(ctx, m, Change{UserID: 1, VideoID: 13, AuthorID: 2, Liked: true}); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := m.VideoFavorites(ctx, 1, []int64{10, 11, 12, 13})
+	after, _ := m.VideoFavorites(ctx, 1, []int64{10, 11, 12, 13}, nil)
 	if want := map[int64]bool{10: true, 11: true, 13: true}; !reflect.DeepEqual(after.Liked, want) {
 		t.Fatalf("liked %v after the caller edited a result, want %v", after.Liked, want)
 	}
@@ -404,7 +404,7 @@ func TestMemoryReadModelVideoFavoritesAllocatesOnlyTheResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := testing.AllocsPerRun(200, func() {
-		sinkVideoFavorites, _ = m.VideoFavorites(ctx, 1, videos)
+		sinkVideoFavorites, _ = m.VideoFavorites(ctx, 1, videos, nil)
 	})
 	// The same result maps built by hand.
 	want := testing.AllocsPerRun(200, func() {
@@ -440,7 +440,7 @@ func BenchmarkMemoryReadModelVideoFavorites(b *testing.B) {
 		u := int64(0)
 		for pb.Next() {
 			u = u%1000 + 1
-			if _, err := m.VideoFavorites(ctx, u, videos); err != nil {
+			if _, err := m.VideoFavorites(ctx, u, videos, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

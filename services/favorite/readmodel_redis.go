@@ -229,28 +229,33 @@ func (m *RedisReadModel) Liked(ctx context.Context, userID int64) (LikedSet, boo
 	return set, true, nil
 }
 
-// VideoFavorites reads the counts with one MGET and the viewer's likes with one SMISMEMBER
-// (its first member is the loaded sentinel), both in one pipeline.
-func (m *RedisReadModel) VideoFavorites(ctx context.Context, viewerID int64, videoIDs []int64) (CachedVideoFavorites, error) {
-	keys := make([]string, len(videoIDs))
+// VideoFavorites reads the counts with one MGET, their epochs with another, the viewer's likes
+// with one SMISMEMBER (its first member is the loaded sentinel) and the users' counters as
+// UserStats does, all in one pipeline.
+func (m *RedisReadModel) VideoFavorites(ctx context.Context, viewerID int64, videoIDs, userIDs []int64) (CachedVideoFavorites, error) {
+	keys := make([]string, 2*len(videoIDs))
 	for i, id := range videoIDs {
 		keys[i] = m.countKey(id)
-	}
-	epochKeys := make([]string, len(videoIDs))
-	for i, id := range videoIDs {
-		epochKeys[i] = m.key("ev", id)
+		keys[len(videoIDs)+i] = m.key("ev", id)
 	}
 	pipe := m.r.Client().Pipeline()
-	countsCmd := pipe.MGet(ctx, keys...)
-	epochsCmd := pipe.MGet(ctx, epochKeys...)
+	var countsCmd, epochsCmd *redis.SliceCmd
+	if len(videoIDs) > 0 {
+		countsCmd = pipe.MGet(ctx, keys[:len(videoIDs)]...)
+		epochsCmd = pipe.MGet(ctx, keys[len(videoIDs):]...)
+	}
 	var likedCmd *redis.BoolSliceCmd
-	if viewerID > 0 {
+	if viewerID > 0 && len(videoIDs) > 0 {
 		likedCmd = cache.MembersOfLoaded(ctx, pipe, m.likedKey(viewerID), videoIDs)
 	}
+	users := m.queueUserStats(ctx, pipe, userIDs)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return CachedVideoFavorites{}, fmt.Errorf("read video favorites from redis: %w", err)
 	}
-	out := CachedVideoFavorites{Counts: make(map[int64]int64, len(videoIDs))}
+	out := CachedVideoFavorites{Counts: make(map[int64]int64, len(videoIDs)), Users: users()}
+	if countsCmd == nil {
+		return out, nil
+	}
 	epochs := epochsCmd.Val()
 	for i, v := range countsCmd.Val() {
 		if n, ok := cache.ParseCounter(v); ok {
@@ -353,45 +358,48 @@ func (m *RedisReadModel) FillVideoCounts(ctx context.Context, counts, epochs map
 
 // UserStats reads every user's hash with HMGET, and the epochs with one MGET, in one
 // pipeline.
-func (m *RedisReadModel) UserStats(ctx context.Context, userIDs []int64) (map[int64]UserCount, []int64, map[int64]int64, error) {
+func (m *RedisReadModel) UserStats(ctx context.Context, userIDs []int64) (CachedUserStats, error) {
+	pipe := m.r.Client().Pipeline()
+	users := m.queueUserStats(ctx, pipe, userIDs)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return CachedUserStats{}, fmt.Errorf("read favorite stats from redis: %w", err)
+	}
+	return users(), nil
+}
+
+// queueUserStats queues UserStats' commands on pipe; the returned read gives their answer
+// once pipe has run without an error.
+func (m *RedisReadModel) queueUserStats(ctx context.Context, pipe redis.Pipeliner, userIDs []int64) (read func() CachedUserStats) {
+	if len(userIDs) == 0 {
+		return func() CachedUserStats { return CachedUserStats{} }
+	}
 	cmds := make([]*redis.SliceCmd, len(userIDs))
 	epochKeys := make([]string, len(userIDs))
 	for i, id := range userIDs {
+		cmds[i] = pipe.HMGet(ctx, m.statsKey(id), fieldFavoriteCount, fieldTotalFavorited)
 		epochKeys[i] = m.key("es", id)
 	}
-	var epochsCmd *redis.SliceCmd
-	_, err := m.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
+	epochsCmd := pipe.MGet(ctx, epochKeys...)
+	return func() CachedUserStats {
+		out := CachedUserStats{Found: make(map[int64]UserCount, len(userIDs))}
 		for i, id := range userIDs {
-			cmds[i] = p.HMGet(ctx, m.statsKey(id), fieldFavoriteCount, fieldTotalFavorited)
-		}
-		if len(epochKeys) > 0 {
-			epochsCmd = p.MGet(ctx, epochKeys...)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read favorite stats from redis: %w", err)
-	}
-	found := make(map[int64]UserCount, len(userIDs))
-	var missing []int64
-	var epochs map[int64]int64
-	for i, id := range userIDs {
-		vals := cmds[i].Val()
-		fav, ok1 := cache.ParseCounter(vals[0])
-		total, ok2 := cache.ParseCounter(vals[1])
-		if ok1 && ok2 {
-			found[id] = UserCount{UserID: id, FavoriteCount: fav, TotalFavorited: total}
-			continue
-		}
-		missing = append(missing, id)
-		if e, ok := cache.ParseCounter(epochsCmd.Val()[i]); ok && e != 0 {
-			if epochs == nil {
-				epochs = map[int64]int64{}
+			vals := cmds[i].Val()
+			fav, ok1 := cache.ParseCounter(vals[0])
+			total, ok2 := cache.ParseCounter(vals[1])
+			if ok1 && ok2 {
+				out.Found[id] = UserCount{UserID: id, FavoriteCount: fav, TotalFavorited: total}
+				continue
 			}
-			epochs[id] = e
+			out.Missing = append(out.Missing, id)
+			if e, ok := cache.ParseCounter(epochsCmd.Val()[i]); ok && e != 0 {
+				if out.Epochs == nil {
+					out.Epochs = map[int64]int64{}
+				}
+				out.Epochs[id] = e
+			}
 		}
+		return out
 	}
-	return found, missing, epochs, nil
 }
 
 // fillStatsScript creates each user's hash from SQL's counters plus the user's pending deltas

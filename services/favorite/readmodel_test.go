@@ -1214,19 +1214,14 @@ func likedUncommitted(t *testing.T, kind string) (ReadModel, Change) {
 }
 
 // fillEpochs reads video 10's count and users 1 and 2's stats, missing, for the epochs a
-// fill of them carries: the reader's read before it goes to SQL.
+// fill of them carries: the reader's read before it goes to SQL, as MGetVideoFavorites reads.
 func fillEpochs(t *testing.T, rm ReadModel) (videoEpochs, userEpochs map[int64]int64) {
 	t.Helper()
-	ctx := context.Background()
-	view, err := rm.VideoFavorites(ctx, 0, []int64{10})
+	view, err := rm.VideoFavorites(context.Background(), 0, []int64{10}, []int64{1, 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, userEpochs, err = rm.UserStats(ctx, []int64{1, 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return view.Epochs, userEpochs
+	return view.Epochs, view.Users.Epochs
 }
 
 // A fill whose SQL read came before a commit, and which lands after that commit's Settle,
@@ -1384,7 +1379,7 @@ func TestReadModelRefusesAFillDuringACommit(t *testing.T) {
 		if err := rm.Release(ctx, []Change{other}); err != nil {
 			t.Fatal(err)
 		}
-		view, _ := rm.VideoFavorites(ctx, 0, []int64{20})
+		view, _ := rm.VideoFavorites(ctx, 0, []int64{20}, nil)
 		if filled, _ := rm.FillVideoCounts(ctx, map[int64]int64{20: 0}, view.Epochs); len(filled) != 0 {
 			t.Fatalf("a fill with one of two commits still under way was cached: %v", filled)
 		}

@@ -225,25 +225,18 @@ func (s *sqlStore) MGetWorkCounts(ctx context.Context, userIDs []int64) (map[int
 }
 
 func (s *sqlStore) OwnWorkCount(ctx context.Context, authorID int64, unreadyLimit int) (int64, error) {
+	// One statement reads both tables in one snapshot, as a transaction would in four round
+	// trips: a video turning ready leaves the unready ones and joins the work count in one
+	// commit, so it is counted once.
+	gdb := s.db.WithContext(ctx)
+	ready := gdb.Model(&WorkCount{}).Select("work_count").Where("user_id = ?", authorID)
+	unready := gdb.Model(&Video{}).Select("id").
+		Where("author_id = ? AND status IN ?", authorID, []int8{statusProcessing, statusFailed}).Limit(unreadyLimit)
 	var total int64
-	err := db.Transact(ctx, s.db, func(tx *gorm.DB) error {
-		var ready []WorkCount
-		if err := tx.Where("user_id = ?", authorID).Find(&ready).Error; err != nil {
-			return fmt.Errorf("get work count of %d: %w", authorID, err)
-		}
-		var unready int64
-		page := tx.Model(&Video{}).Select("id").
-			Where("author_id = ? AND status IN ?", authorID, []int8{statusProcessing, statusFailed}).Limit(unreadyLimit)
-		if err := tx.Table("(?) AS unready", page).Count(&unready).Error; err != nil {
-			return fmt.Errorf("count unready videos of %d: %w", authorID, err)
-		}
-		total = unready
-		for _, r := range ready {
-			total += r.WorkCount
-		}
-		return nil
-	})
-	return total, err
+	if err := gdb.Raw("SELECT COALESCE((?), 0) + (SELECT COUNT(*) FROM (?) AS unready)", ready, unready).Scan(&total).Error; err != nil {
+		return 0, fmt.Errorf("count own works of %d: %w", authorID, err)
+	}
+	return total, nil
 }
 
 func (s *sqlStore) ListStuck(ctx context.Context, beforeMillis int64, limit int) ([]Video, error) {
