@@ -55,6 +55,9 @@ export DOUYIN_CACHE_BACKEND=redis DOUYIN_CACHE_REDIS_ADDR=127.0.0.1:6379 DOUYIN_
 # what an earlier deployment left unconsumed.
 export DOUYIN_MQ_BACKEND=rocketmq DOUYIN_MQ_ROCKETMQ_NAMESERVERS=127.0.0.1:9876 DOUYIN_MQ_ROCKETMQ_ORIGIN="$database"
 export DOUYIN_RPC_DISCOVERY=consul DOUYIN_RPC_CONSUL_ADDR=127.0.0.1:8500
+# The Go collector's pace the chart gives every container (goRuntime.gcPercent), so this
+# deployment costs what a cluster's does; an exported GOGC wins.
+export GOGC=${GOGC:-$(sed -n 's/^  gcPercent: *\([0-9]*\).*/\1/p' charts/douyin/values.yaml)}
 # Every process exports its spans to the Jaeger deps.sh runs, all of them (a deployment for
 # tests and debugging); DOUYIN_TELEMETRY_OTLP_ENDPOINT= (empty) turns tracing off.
 export DOUYIN_TELEMETRY_OTLP_ENDPOINT=${DOUYIN_TELEMETRY_OTLP_ENDPOINT-127.0.0.1:4317}
@@ -88,7 +91,7 @@ for target in "${targets[@]}"; do
     cat >"$state/start-$target-$i.sh" <<START
 #!/usr/bin/env bash
 set -euo pipefail
-$(export -p | grep ' DOUYIN_')
+$(export -p | grep -E ' (DOUYIN_|GOGC=)')
 export DOUYIN_RPC_LISTEN_ADDR=127.0.0.1:$port DOUYIN_HTTP_ADDR=127.0.0.1:$http DOUYIN_ADMIN_ADDR=127.0.0.1:$admin
 nohup "$state/douyin" -target=$target >>"$log" 2>&1 &
 echo "\$! $target" >>"$state/pids"

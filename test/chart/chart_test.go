@@ -704,3 +704,60 @@ func TestChartTracing(t *testing.T) {
 		})
 	}
 }
+
+// TestChartGoRuntime: every component's container gets GOGC from goRuntime.gcPercent and, unless
+// turned off, GOMEMLIMIT from its own memory limit.
+func TestChartGoRuntime(t *testing.T) {
+	ch := loadChart(t)
+	for _, c := range []struct {
+		set      string
+		override map[string]any
+		gogc     string
+		memLimit bool
+	}{
+		{"distributed-consul", nil, "200", true},
+		{"distributed-evaluation", nil, "200", true},
+		{"single-embedded", map[string]any{"gcPercent": 150, "memoryLimitFromContainer": false}, "150", false},
+	} {
+		t.Run(c.set, func(t *testing.T) {
+			vals := loadValues(t, c.set)
+			if c.override != nil {
+				vals["goRuntime"] = c.override
+			}
+			manifest, err := render(ch, vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var containers int
+			for _, o := range decodeAll(t, manifest) {
+				d, ok := o.typed.(*appsv1.Deployment)
+				if !ok {
+					continue
+				}
+				for _, ctr := range d.Spec.Template.Spec.Containers {
+					if ctr.Name != "douyin" {
+						continue // the evaluation backends: not Go programs of ours
+					}
+					containers++
+					env := map[string]corev1.EnvVar{}
+					for _, e := range ctr.Env {
+						env[e.Name] = e
+					}
+					if got := env["GOGC"].Value; got != c.gogc {
+						t.Errorf("%s/%s: GOGC %q, want %q", d.Name, ctr.Name, got, c.gogc)
+					}
+					limit, has := env["GOMEMLIMIT"]
+					if has != c.memLimit {
+						t.Errorf("%s/%s: GOMEMLIMIT set %v, want %v", d.Name, ctr.Name, has, c.memLimit)
+					}
+					if has && (limit.ValueFrom == nil || limit.ValueFrom.ResourceFieldRef == nil || limit.ValueFrom.ResourceFieldRef.Resource != "limits.memory") {
+						t.Errorf("%s/%s: GOMEMLIMIT %+v, want the container's limits.memory", d.Name, ctr.Name, limit)
+					}
+				}
+			}
+			if containers == 0 {
+				t.Fatal("no douyin container rendered")
+			}
+		})
+	}
+}
