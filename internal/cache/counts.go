@@ -41,7 +41,7 @@ type redisCounts struct {
 func (c *redisCounts) keys(ids []int64) []string {
 	keys := make([]string, len(ids))
 	for i, id := range ids {
-		keys[i] = c.r.Key(c.space + ":" + strconv.FormatInt(id, 10))
+		keys[i] = c.r.IDKey(id, c.space, ":")
 	}
 	return keys
 }

@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/bytedance/sonic"
@@ -38,7 +37,7 @@ func (c *Records[T]) Observe(o LookupObserver) *Records[T] {
 }
 
 func (c *Records[T]) key(id int64) string {
-	return c.r.Key(c.space + ":" + strconv.FormatInt(id, 10))
+	return c.r.IDKey(id, c.space, ":")
 }
 
 func (c *Records[T]) keys(ids []int64) []string {

@@ -324,3 +324,23 @@ func TestRedisGetMany(t *testing.T) {
 		t.Fatalf("GetMany = %q %v, want [1 '' 3] [true false true]", vals, found)
 	}
 }
+
+// IDKey builds what Key of the concatenation does, in one allocation for keys that fit its
+// buffer, and stays right for those that do not.
+func TestIDKey(t *testing.T) {
+	r := cache.NewRedis(nil, "douyin:douyin_up:")
+	for _, c := range []struct {
+		id    int64
+		names []string
+	}{
+		{0, nil}, {7, []string{"rel:c:"}}, {-12, []string{"fav:", "ev", ":"}},
+		{math.MaxInt64, []string{strings.Repeat("x", 120), ":"}},
+	} {
+		if got, want := r.IDKey(c.id, c.names...), r.Key(strings.Join(c.names, "")+strconv.FormatInt(c.id, 10)); got != want {
+			t.Errorf("IDKey(%d, %q) = %q, want %q", c.id, c.names, got, want)
+		}
+	}
+	if allocs := testing.AllocsPerRun(100, func() { _ = r.IDKey(1234567, "fav:", "v", ":") }); allocs != 1 {
+		t.Errorf("IDKey allocates %v times, want 1", allocs)
+	}
+}

@@ -60,7 +60,7 @@ func NewRedisReadModel(r *cache.Redis, setTTL, counterTTL time.Duration) *RedisR
 }
 
 func (m *RedisReadModel) key(kind string, id int64) string {
-	return m.r.Key("fav:" + kind + ":" + strconv.FormatInt(id, 10))
+	return m.r.IDKey(id, "fav:", kind, ":")
 }
 
 func (m *RedisReadModel) likedKey(userID int64) string  { return m.key("u", userID) }

@@ -3,7 +3,6 @@ package relation
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -36,11 +35,11 @@ func NewRedisCache(r *cache.Redis, setTTL, counterTTL time.Duration) *RedisCache
 }
 
 func (c *RedisCache) followingKey(userID int64) string {
-	return c.r.Key("rel:f:" + strconv.FormatInt(userID, 10))
+	return c.r.IDKey(userID, "rel:f:")
 }
 
 func (c *RedisCache) countsKey(userID int64) string {
-	return c.r.Key("rel:c:" + strconv.FormatInt(userID, 10))
+	return c.r.IDKey(userID, "rel:c:")
 }
 
 // applyFollowScript is the atomic post-commit step. KEYS: follower's set, follower's counts,
