@@ -3,6 +3,8 @@ package relation
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -10,16 +12,13 @@ import (
 	"github.com/douyin-backend/douyin/internal/cache"
 )
 
-// Fields of the per-user counter hash.
-const (
-	fieldFollowCount   = "follow_count"
-	fieldFollowerCount = "follower_count"
-)
-
 // RedisCache is the Cache on Redis. Keys, under the deployment's prefix:
 //
-//	rel:f:{user} SET of the ids the user follows, plus cache.SetLoaded once loaded from SQL
-//	rel:c:{user} HASH follow_count, follower_count
+//	rel:f:{user}      SET of the ids the user follows, plus cache.SetLoaded once loaded from SQL
+//	rel:counts:{user} STRING "follow_count:follower_count"
+//
+// A user's two counters are one string, not a hash, so a page's authors are one MGET rather
+// than an HMGET each (rel:c:{user}, the hash of earlier versions, is no longer read; it expires).
 type RedisCache struct {
 	r          *cache.Redis
 	setTTL     time.Duration
@@ -39,14 +38,15 @@ func (c *RedisCache) followingKey(userID int64) string {
 }
 
 func (c *RedisCache) countsKey(userID int64) string {
-	return c.r.IDKey(userID, "rel:c:")
+	return c.r.IDKey(userID, "rel:counts:")
 }
 
 // applyFollowScript is the atomic post-commit step. KEYS: follower's set, follower's counts,
 // followee's counts. ARGV: followee id, 1|0, the loaded sentinel. A cached set decides
 // idempotence (an unchanged set means the change is already there); without one the commit's
-// own report that SQL changed does. Only counters that exist move: creating one from a delta
-// would make it a wrong absolute value.
+// own report that SQL changed does. Only counters that exist move, keeping their expiry:
+// creating one from a delta would make it a wrong absolute value. A malformed counter fails
+// the script, whose caller then drops the keys.
 var applyFollowScript = redis.NewScript(`
 local changed = 1
 if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then
@@ -59,8 +59,16 @@ end
 if changed == 0 then return 0 end
 local d = 1
 if ARGV[2] ~= '1' then d = -1 end
-if redis.call('HEXISTS', KEYS[2], 'follow_count') == 1 then redis.call('HINCRBY', KEYS[2], 'follow_count', d) end
-if redis.call('HEXISTS', KEYS[3], 'follower_count') == 1 then redis.call('HINCRBY', KEYS[3], 'follower_count', d) end
+-- One user after the other, so the step stays right even if both are the same user.
+local function move(key, field)
+  local v = redis.call('GET', key)
+  if not v then return end
+  local c = {string.match(v, '^(-?%d+):(-?%d+)$')}
+  c[field] = tonumber(c[field]) + d
+  redis.call('SET', key, string.format('%d:%d', c[1], c[2]), 'KEEPTTL')
+end
+move(KEYS[2], 1)
+move(KEYS[3], 2)
 return 1
 `)
 
@@ -86,14 +94,19 @@ func (c *RedisCache) Forget(ctx context.Context, followerID, followeeID int64) e
 	return nil
 }
 
-// Relations reads every user's counters with HMGET and the viewer's follows with one
-// SMISMEMBER (its first member is the loaded sentinel), all in one pipeline.
+// Relations reads every user's counters with one MGET and the viewer's follows with one
+// SMISMEMBER (its first member is the loaded sentinel), in one pipeline.
 func (c *RedisCache) Relations(ctx context.Context, viewerID int64, userIDs []int64) (CachedRelations, error) {
-	pipe := c.r.Client().Pipeline()
-	countCmds := make([]*redis.SliceCmd, len(userIDs))
-	for i, id := range userIDs {
-		countCmds[i] = pipe.HMGet(ctx, c.countsKey(id), fieldFollowCount, fieldFollowerCount)
+	out := CachedRelations{Counts: make(map[int64]Counts, len(userIDs))}
+	if len(userIDs) == 0 {
+		return out, nil
 	}
+	keys := make([]string, len(userIDs))
+	for i, id := range userIDs {
+		keys[i] = c.countsKey(id)
+	}
+	pipe := c.r.Client().Pipeline()
+	countsCmd := pipe.MGet(ctx, keys...)
 	var followCmd *redis.BoolSliceCmd
 	if viewerID > 0 {
 		followCmd = cache.MembersOfLoaded(ctx, pipe, c.followingKey(viewerID), userIDs)
@@ -101,16 +114,15 @@ func (c *RedisCache) Relations(ctx context.Context, viewerID int64, userIDs []in
 	if _, err := pipe.Exec(ctx); err != nil {
 		return CachedRelations{}, fmt.Errorf("read relations from redis: %w", err)
 	}
-	out := CachedRelations{Counts: make(map[int64]Counts, len(userIDs))}
-	for i, id := range userIDs {
-		vals := countCmds[i].Val()
-		follows, ok1 := cache.ParseCounter(vals[0])
-		followers, ok2 := cache.ParseCounter(vals[1])
-		if !ok1 || !ok2 {
+	for i, v := range countsCmd.Val() {
+		id := userIDs[i]
+		n, ok := parseCounts(v)
+		if !ok {
 			out.MissingCounts = append(out.MissingCounts, id)
 			continue
 		}
-		out.Counts[id] = Counts{UserID: id, FollowCount: follows, FollowerCount: followers}
+		n.UserID = id
+		out.Counts[id] = n
 	}
 	if followCmd != nil {
 		if flags, loaded := cache.LoadedMembers(followCmd, len(userIDs)); loaded {
@@ -126,6 +138,25 @@ func (c *RedisCache) Relations(ctx context.Context, viewerID int64, userIDs []in
 	return out, nil
 }
 
+// formatCounts is the cached value of n: "follow_count:follower_count".
+func formatCounts(n Counts) string {
+	return strconv.FormatInt(n.FollowCount, 10) + ":" + strconv.FormatInt(n.FollowerCount, 10)
+}
+
+// parseCounts reads a cached value (an MGET reply); ok is false for a missing or malformed
+// one, which callers treat as a miss.
+func parseCounts(v any) (n Counts, ok bool) {
+	s, isString := v.(string)
+	if !isString {
+		return Counts{}, false
+	}
+	follows, followers, found := strings.Cut(s, ":")
+	var err1, err2 error
+	n.FollowCount, err1 = strconv.ParseInt(follows, 10, 64)
+	n.FollowerCount, err2 = strconv.ParseInt(followers, 10, 64)
+	return n, found && err1 == nil && err2 == nil
+}
+
 // FollowingAmong is Relations' SMISMEMBER alone.
 func (c *RedisCache) FollowingAmong(ctx context.Context, viewerID int64, userIDs []int64, following []bool) (bool, error) {
 	cmd := cache.MembersOfLoaded(ctx, c.r.Client(), c.followingKey(viewerID), userIDs)
@@ -137,15 +168,15 @@ func (c *RedisCache) FollowingAmong(ctx context.Context, viewerID int64, userIDs
 	return loaded, nil
 }
 
-// FillCounts creates each user's hash unless it exists, in one pipeline.
+// FillCounts caches each user's counters unless they are cached (they would be newer), in
+// one pipeline.
 func (c *RedisCache) FillCounts(ctx context.Context, counts map[int64]Counts) error {
 	if len(counts) == 0 {
 		return nil
 	}
 	_, err := c.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
 		for id, n := range counts {
-			cache.FillHash(ctx, p, c.countsKey(id), cache.TTL(c.counterTTL),
-				map[string]int64{fieldFollowCount: n.FollowCount, fieldFollowerCount: n.FollowerCount})
+			p.SetNX(ctx, c.countsKey(id), formatCounts(n), cache.TTL(c.counterTTL))
 		}
 		return nil
 	})

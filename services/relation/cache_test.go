@@ -157,7 +157,7 @@ func (f *relFixture) assertMatchesRows(t *testing.T, viewers, users []int64) {
 
 func (f *relFixture) rawCounts(t *testing.T, u int64) string {
 	t.Helper()
-	return fmt.Sprint(f.r.Client().HGetAll(context.Background(), f.rc.countsKey(u)).Val())
+	return f.r.Client().Get(context.Background(), f.rc.countsKey(u)).Val()
 }
 
 // assertCacheHoldsRows checks that the cache itself (not a reload behind it) holds every
@@ -217,8 +217,12 @@ func testRelationCacheFollowFlow(t *testing.T, backend string) {
 	// Counters and sets stay cached and are moved in place, not reloaded.
 	f.assertCacheHoldsRows(t, []int64{1, 2, 3}, users)
 	if f.r != nil {
-		if got := f.rawCounts(t, 1); got != "map[follow_count:2 follower_count:1]" {
+		if got := f.rawCounts(t, 1); got != "2:1" {
 			t.Fatalf("cached counters of user 1 = %s", got)
+		}
+		// Moved in place, they keep the expiry of their fill.
+		if ttl := f.r.Client().PTTL(context.Background(), f.rc.countsKey(1)).Val(); ttl <= 0 {
+			t.Fatalf("cached counters of user 1 have TTL %v after the steps, want their fill's", ttl)
 		}
 	}
 
@@ -263,8 +267,8 @@ func TestRelationCacheFailureDropsKeys(t *testing.T) {
 	ctx := context.Background()
 	f := newRelFixture(t, "redis", 10)
 	f.assertMatchesRows(t, []int64{1}, []int64{1, 2})
-	// A corrupt counter makes HINCRBY, and with it the whole script, fail on the real server.
-	f.r.Client().HSet(ctx, f.rc.countsKey(2), fieldFollowerCount, "not a number")
+	// A corrupt counter makes the script fail on the real server.
+	f.r.Client().Set(ctx, f.rc.countsKey(2), "not a number", 0)
 	f.mustAct(t, 1, 2, true)
 	for _, k := range []string{f.rc.followingKey(1), f.rc.countsKey(1), f.rc.countsKey(2)} {
 		if f.r.Client().Exists(ctx, k).Val() != 0 {
@@ -316,7 +320,7 @@ func testRelationCacheConcurrentFollowsMatchSQL(t *testing.T, backend string) {
 			t.Fatal(err)
 		}
 		for _, u := range everyone {
-			want := fmt.Sprintf("map[follow_count:%d follower_count:%d]", stored[u].FollowCount, stored[u].FollowerCount)
+			want := fmt.Sprintf("%d:%d", stored[u].FollowCount, stored[u].FollowerCount)
 			if got := f.rawCounts(t, u); got != want {
 				t.Errorf("redis counters of user %d = %s, SQL says %s", u, got, want)
 			}
