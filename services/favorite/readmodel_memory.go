@@ -21,7 +21,7 @@ import (
 //
 //	liked   user  → the set of liked video ids; present means loaded from SQL (fav:u:{user})
 //	videos  video → favorite_count (fav:v:{video})
-//	stats   user  → favorite_count, total_favorited (fav:s:{user})
+//	stats   user  → favorite_count, total_favorited (fav:sp:{user})
 //	lastSeq the last seq handed out, in microseconds (fav:seq)
 //	steps     (user, video) → seq of the user's last step that changed it, µs (fav:q:{user})
 //	applied   (user, video) → seq of the newest step applied, changed or not ("a:" fields)
@@ -54,7 +54,7 @@ type MemoryReadModel struct {
 	counterTTL                        time.Duration
 }
 
-// memoryStats is one user's cached counters (the Redis hash fav:s:{user}).
+// memoryStats is one user's cached counters (the Redis pair fav:sp:{user}).
 type memoryStats struct {
 	favoriteCount, totalFavorited int64
 }

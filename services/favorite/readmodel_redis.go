@@ -12,17 +12,13 @@ import (
 	"github.com/douyin-backend/douyin/internal/cache"
 )
 
-// Fields of the per-user counter hash.
-const (
-	fieldFavoriteCount  = "favorite_count"
-	fieldTotalFavorited = "total_favorited"
-)
-
 // RedisReadModel is the ReadModel on Redis. Keys, under the deployment's prefix:
 //
 //	fav:u:{user}   SET of the liked video ids, plus cache.SetLoaded once loaded from SQL
 //	fav:v:{video}  STRING the video's favorite_count
-//	fav:s:{user}   HASH favorite_count (likes given), total_favorited (likes received)
+//	fav:sp:{user}  STRING the cache pair "favorite_count:total_favorited" (likes given, likes
+//	               received), one MGET for a page's authors (fav:s:{user}, the hash of earlier
+//	               versions, is no longer read; it expires)
 //	fav:seq        STRING the last seq handed out, in microseconds
 //	fav:q:{user}   HASH video id → seq (µs) of the user's last step that changed its membership;
 //	               "a:" video id → the seq of the newest step applied to the pair, changed or not;
@@ -65,7 +61,7 @@ func (m *RedisReadModel) key(kind string, id int64) string {
 
 func (m *RedisReadModel) likedKey(userID int64) string  { return m.key("u", userID) }
 func (m *RedisReadModel) countKey(videoID int64) string { return m.key("v", videoID) }
-func (m *RedisReadModel) statsKey(userID int64) string  { return m.key("s", userID) }
+func (m *RedisReadModel) statsKey(userID int64) string  { return m.key("sp", userID) }
 func (m *RedisReadModel) stepsKey(userID int64) string  { return m.key("q", userID) }
 
 // pendingKeys are the pending-delta hashes of c: by video, by liker, by author.
@@ -131,7 +127,7 @@ func (m *RedisReadModel) Reserve(ctx context.Context, userID int64) (int64, erro
 // once it settles). Only counters that exist move: a missing one is loaded from SQL (plus the
 // pending deltas) on its next read, and creating it from a delta would make it a wrong
 // absolute value.
-var applyScript = redis.NewScript(setPendingLua + `
+var applyScript = redis.NewScript(setPendingLua + cache.MovePairLua + `
 if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 0 then return -1 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 local seq = tonumber(ARGV[5])
@@ -151,8 +147,8 @@ redis.call('HSET', KEYS[5], ARGV[1], ARGV[5])
 local d = 1
 if ARGV[2] ~= '1' then d = -1 end
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCRBY', KEYS[2], d) end
-if redis.call('HEXISTS', KEYS[3], 'favorite_count') == 1 then redis.call('HINCRBY', KEYS[3], 'favorite_count', d) end
-if redis.call('HEXISTS', KEYS[4], 'total_favorited') == 1 then redis.call('HINCRBY', KEYS[4], 'total_favorited', d) end
+movePair(KEYS[3], 1, d)
+movePair(KEYS[4], 2, d)
 local pending = tonumber(redis.call('HGET', KEYS[6], ARGV[6]) or '0') + d
 setPending(6, 6, pending, ARGV[4])
 return 1
@@ -356,7 +352,7 @@ func (m *RedisReadModel) FillVideoCounts(ctx context.Context, counts, epochs map
 	return out, nil
 }
 
-// UserStats reads every user's hash with HMGET, and the epochs with one MGET, in one
+// UserStats reads the users' pairs with one MGET, and the epochs with another, in one
 // pipeline.
 func (m *RedisReadModel) UserStats(ctx context.Context, userIDs []int64) (CachedUserStats, error) {
 	pipe := m.r.Client().Pipeline()
@@ -367,31 +363,30 @@ func (m *RedisReadModel) UserStats(ctx context.Context, userIDs []int64) (Cached
 	return users(), nil
 }
 
-// queueUserStats queues UserStats' commands on pipe; the returned read gives their answer
-// once pipe has run without an error.
+// queueUserStats queues UserStats' commands on pipe: one MGET of the users' pairs and one of
+// their epochs. The returned read gives their answer once pipe has run without an error.
 func (m *RedisReadModel) queueUserStats(ctx context.Context, pipe redis.Pipeliner, userIDs []int64) (read func() CachedUserStats) {
 	if len(userIDs) == 0 {
 		return func() CachedUserStats { return CachedUserStats{} }
 	}
-	cmds := make([]*redis.SliceCmd, len(userIDs))
-	epochKeys := make([]string, len(userIDs))
+	keys := make([]string, 2*len(userIDs))
 	for i, id := range userIDs {
-		cmds[i] = pipe.HMGet(ctx, m.statsKey(id), fieldFavoriteCount, fieldTotalFavorited)
-		epochKeys[i] = m.key("es", id)
+		keys[i] = m.statsKey(id)
+		keys[len(userIDs)+i] = m.key("es", id)
 	}
-	epochsCmd := pipe.MGet(ctx, epochKeys...)
+	statsCmd := pipe.MGet(ctx, keys[:len(userIDs)]...)
+	epochsCmd := pipe.MGet(ctx, keys[len(userIDs):]...)
 	return func() CachedUserStats {
 		out := CachedUserStats{Found: make(map[int64]UserCount, len(userIDs))}
-		for i, id := range userIDs {
-			vals := cmds[i].Val()
-			fav, ok1 := cache.ParseCounter(vals[0])
-			total, ok2 := cache.ParseCounter(vals[1])
-			if ok1 && ok2 {
-				out.Found[id] = UserCount{UserID: id, FavoriteCount: fav, TotalFavorited: total}
+		epochs := epochsCmd.Val()
+		for i, v := range statsCmd.Val() {
+			id := userIDs[i]
+			if given, received, ok := cache.ParsePair(v); ok {
+				out.Found[id] = UserCount{UserID: id, FavoriteCount: given, TotalFavorited: received}
 				continue
 			}
 			out.Missing = append(out.Missing, id)
-			if e, ok := cache.ParseCounter(epochsCmd.Val()[i]); ok && e != 0 {
+			if e, ok := cache.ParseCounter(epochs[i]); ok && e != 0 {
 				if out.Epochs == nil {
 					out.Epochs = map[int64]int64{}
 				}
@@ -402,8 +397,8 @@ func (m *RedisReadModel) queueUserStats(ctx context.Context, pipe redis.Pipeline
 	}
 }
 
-// fillStatsScript creates each user's hash from SQL's counters plus the user's pending deltas
-// (as liker, as author), unless the hash exists, and returns {1, favorite_count,
+// fillStatsScript creates each user's pair from SQL's counters plus the user's pending deltas
+// (as liker, as author), unless the pair exists, and returns {1, favorite_count,
 // total_favorited} per user as cached; {0, 0, 0} when the user's epoch moved since the read
 // or a commit is under way. KEYS: stats, pending by liker, pending by author, epoch,
 // committing mark, for each user. ARGV: ttl ms, then favorite_count, total_favorited and the
@@ -417,16 +412,15 @@ for i = 1, #KEYS, 5 do
     out[#out + 1] = 0
     out[#out + 1] = 0
   else
-    if redis.call('EXISTS', KEYS[i]) == 0 then
-      redis.call('HSET', KEYS[i],
-        'favorite_count', tonumber(ARGV[a]) + sumHash(KEYS[i + 1]),
-        'total_favorited', tonumber(ARGV[a + 1]) + sumHash(KEYS[i + 2]))
-      redis.call('PEXPIRE', KEYS[i], ARGV[1])
+    local v = redis.call('GET', KEYS[i])
+    if not v then
+      v = string.format('%d:%d', tonumber(ARGV[a]) + sumHash(KEYS[i + 1]), tonumber(ARGV[a + 1]) + sumHash(KEYS[i + 2]))
+      redis.call('SET', KEYS[i], v, 'PX', ARGV[1])
     end
-    local v = redis.call('HMGET', KEYS[i], 'favorite_count', 'total_favorited')
+    local given, received = string.match(v, '^(-?%d+):(-?%d+)$')
     out[#out + 1] = 1
-    out[#out + 1] = tonumber(v[1])
-    out[#out + 1] = tonumber(v[2])
+    out[#out + 1] = tonumber(given)
+    out[#out + 1] = tonumber(received)
   end
 end
 return out

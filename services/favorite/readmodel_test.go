@@ -349,7 +349,7 @@ func (f *rmFixture) snapshot(t *testing.T, users, videos []int64) map[string]str
 		m := c.SMembers(ctx, f.redis.likedKey(u)).Val()
 		sort.Strings(m)
 		out[fmt.Sprintf("liked %d", u)] = strings.Join(m, ",")
-		out[fmt.Sprintf("stats %d", u)] = fmt.Sprint(c.HGetAll(ctx, f.redis.statsKey(u)).Val())
+		out[fmt.Sprintf("stats %d", u)] = c.Get(ctx, f.redis.statsKey(u)).Val()
 	}
 	for _, v := range videos {
 		out[fmt.Sprintf("count %d", v)] = c.Get(ctx, f.redis.countKey(v)).Val()
@@ -372,12 +372,10 @@ func (m *MemoryReadModel) snapshot(users, videos []int64) map[string]string {
 		}
 		sort.Strings(members)
 		out[fmt.Sprintf("liked %d", u)] = strings.Join(members, ",")
-		hash := map[string]string{}
+		out[fmt.Sprintf("stats %d", u)] = ""
 		if s, ok := m.stats.Get(u); ok {
-			hash[fieldFavoriteCount] = strconv.FormatInt(s.favoriteCount, 10)
-			hash[fieldTotalFavorited] = strconv.FormatInt(s.totalFavorited, 10)
+			out[fmt.Sprintf("stats %d", u)] = cache.FormatPair(s.favoriteCount, s.totalFavorited)
 		}
-		out[fmt.Sprintf("stats %d", u)] = fmt.Sprint(hash)
 	}
 	for _, v := range videos {
 		out[fmt.Sprintf("count %d", v)] = ""
@@ -405,7 +403,7 @@ func testReadModelLikeTwiceCountsOnceAndUnlikeOfNothingIsANoop(t *testing.T, kin
 	}
 	f.assertAPIMatchesSQL(t, []int64{1, 2}, users)
 	snap := f.snapshot(t, users, allVideos)
-	if snap["count 10"] != "1" || snap["stats 1"] != "map[favorite_count:1 total_favorited:0]" || snap["stats 2"] != "map[favorite_count:0 total_favorited:1]" {
+	if snap["count 10"] != "1" || snap["stats 1"] != "1:0" || snap["stats 2"] != "0:1" {
 		t.Fatalf("read model after liking twice (and reading): %v", snap)
 	}
 
@@ -590,8 +588,8 @@ func testReadModelConcurrentLikesMatchSQL(t *testing.T, kind string) {
 		}
 	}
 	for _, u := range everyone {
-		want := fmt.Sprintf("map[favorite_count:%d total_favorited:%d]", tr.users[u].FavoriteCount, tr.users[u].TotalFavorited)
-		if got := snap[fmt.Sprintf("stats %d", u)]; got != "map[]" && got != want {
+		want := cache.FormatPair(tr.users[u].FavoriteCount, tr.users[u].TotalFavorited)
+		if got := snap[fmt.Sprintf("stats %d", u)]; got != "" && got != want {
 			t.Errorf("read-model stats of user %d = %s, rows say %s", u, got, want)
 		}
 	}

@@ -28,7 +28,7 @@ type MemoryCache struct {
 	counterTTL time.Duration
 }
 
-// memoryCounts is one user's cached counters (the Redis hash rel:c:{user}).
+// memoryCounts is one user's cached counters (the Redis pair rel:counts:{user}).
 type memoryCounts struct {
 	follows, followers int64
 }

@@ -3,8 +3,6 @@ package relation
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,8 +15,8 @@ import (
 //	rel:f:{user}      SET of the ids the user follows, plus cache.SetLoaded once loaded from SQL
 //	rel:counts:{user} STRING "follow_count:follower_count"
 //
-// A user's two counters are one string, not a hash, so a page's authors are one MGET rather
-// than an HMGET each (rel:c:{user}, the hash of earlier versions, is no longer read; it expires).
+// A user's two counters are one string (a cache pair), not a hash, so a page's authors are one
+// MGET (rel:c:{user}, the hash of earlier versions, is no longer read; it expires).
 type RedisCache struct {
 	r          *cache.Redis
 	setTTL     time.Duration
@@ -47,7 +45,7 @@ func (c *RedisCache) countsKey(userID int64) string {
 // own report that SQL changed does. Only counters that exist move, keeping their expiry:
 // creating one from a delta would make it a wrong absolute value. A malformed counter fails
 // the script, whose caller then drops the keys.
-var applyFollowScript = redis.NewScript(`
+var applyFollowScript = redis.NewScript(cache.MovePairLua + `
 local changed = 1
 if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then
   if ARGV[2] == '1' then
@@ -60,15 +58,8 @@ if changed == 0 then return 0 end
 local d = 1
 if ARGV[2] ~= '1' then d = -1 end
 -- One user after the other, so the step stays right even if both are the same user.
-local function move(key, field)
-  local v = redis.call('GET', key)
-  if not v then return end
-  local c = {string.match(v, '^(-?%d+):(-?%d+)$')}
-  c[field] = tonumber(c[field]) + d
-  redis.call('SET', key, string.format('%d:%d', c[1], c[2]), 'KEEPTTL')
-end
-move(KEYS[2], 1)
-move(KEYS[3], 2)
+movePair(KEYS[2], 1, d)
+movePair(KEYS[3], 2, d)
 return 1
 `)
 
@@ -116,13 +107,12 @@ func (c *RedisCache) Relations(ctx context.Context, viewerID int64, userIDs []in
 	}
 	for i, v := range countsCmd.Val() {
 		id := userIDs[i]
-		n, ok := parseCounts(v)
+		follows, followers, ok := cache.ParsePair(v)
 		if !ok {
 			out.MissingCounts = append(out.MissingCounts, id)
 			continue
 		}
-		n.UserID = id
-		out.Counts[id] = n
+		out.Counts[id] = Counts{UserID: id, FollowCount: follows, FollowerCount: followers}
 	}
 	if followCmd != nil {
 		if flags, loaded := cache.LoadedMembers(followCmd, len(userIDs)); loaded {
@@ -136,25 +126,6 @@ func (c *RedisCache) Relations(ctx context.Context, viewerID int64, userIDs []in
 		}
 	}
 	return out, nil
-}
-
-// formatCounts is the cached value of n: "follow_count:follower_count".
-func formatCounts(n Counts) string {
-	return strconv.FormatInt(n.FollowCount, 10) + ":" + strconv.FormatInt(n.FollowerCount, 10)
-}
-
-// parseCounts reads a cached value (an MGET reply); ok is false for a missing or malformed
-// one, which callers treat as a miss.
-func parseCounts(v any) (n Counts, ok bool) {
-	s, isString := v.(string)
-	if !isString {
-		return Counts{}, false
-	}
-	follows, followers, found := strings.Cut(s, ":")
-	var err1, err2 error
-	n.FollowCount, err1 = strconv.ParseInt(follows, 10, 64)
-	n.FollowerCount, err2 = strconv.ParseInt(followers, 10, 64)
-	return n, found && err1 == nil && err2 == nil
 }
 
 // FollowingAmong is Relations' SMISMEMBER alone.
@@ -176,7 +147,7 @@ func (c *RedisCache) FillCounts(ctx context.Context, counts map[int64]Counts) er
 	}
 	_, err := c.r.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
 		for id, n := range counts {
-			p.SetNX(ctx, c.countsKey(id), formatCounts(n), cache.TTL(c.counterTTL))
+			p.SetNX(ctx, c.countsKey(id), cache.FormatPair(n.FollowCount, n.FollowerCount), cache.TTL(c.counterTTL))
 		}
 		return nil
 	})
