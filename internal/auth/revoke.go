@@ -13,6 +13,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/douyin-backend/douyin/internal/batch"
 	"github.com/douyin-backend/douyin/internal/cache"
 )
 
@@ -37,13 +38,38 @@ func userKey(userID int64) string { return "revoked-user:" + strconv.FormatInt(u
 
 // kvRevocations keeps revocations in the cache: Redis when components run in several
 // processes, so every gateway sees a logout at once.
-type kvRevocations struct{ kv cache.KV }
+type kvRevocations struct {
+	kv cache.KV
+	// reads shares one read among the checks that arrive while another is in flight, over a
+	// kv that reads many keys at once (Redis): every signed-in request checks its token, and
+	// under load one MGET answers all the checks waiting. A check is answered by a read that
+	// starts after it arrived, so it sees every revocation acknowledged before it. nil: one
+	// key at a time.
+	reads *batch.Batcher[[]string, revocationRead]
+}
+
+// revocationRead is one check's share of a merged read.
+type revocationRead struct {
+	values []int64
+	found  []bool
+}
+
+// maxMergedRevocationChecks bounds the token checks one merged read answers.
+const maxMergedRevocationChecks = 128
 
 // NewKVRevocations keeps revocations in kv (which must be shared, i.e. Redis, when several
 // gateways verify tokens, and persistent for revocations to survive its restart).
-func NewKVRevocations(kv cache.KV) RevocationStore { return kvRevocations{kv} }
+func NewKVRevocations(kv cache.KV) RevocationStore {
+	r := &kvRevocations{kv: kv}
+	if many, ok := kv.(manyGetter); ok {
+		r.reads = batch.New(maxMergedRevocationChecks, func(ctx context.Context, checks [][]string) ([]revocationRead, []error) {
+			return readMerged(ctx, many, checks)
+		})
+	}
+	return r
+}
 
-func (r kvRevocations) Get(ctx context.Context, key string) (int64, bool, error) {
+func (r *kvRevocations) Get(ctx context.Context, key string) (int64, bool, error) {
 	v, ok, err := r.kv.Get(ctx, key)
 	if err != nil || !ok {
 		return 0, false, err
@@ -60,27 +86,43 @@ type manyGetter interface {
 	GetMany(ctx context.Context, keys ...string) ([]string, []bool, error)
 }
 
-// getMany reads several revocations at once: a token's check reads two (its user's and its
-// own) on every request, and over Redis one round trip costs half of two.
-func (r kvRevocations) getMany(ctx context.Context, keys ...string) ([]int64, []bool, error) {
-	kv, ok := r.kv.(manyGetter)
-	if !ok {
+// getMany reads several revocations at once (a token's check reads two, its user's and its
+// own), in the next merged read when kv reads many keys at once.
+func (r *kvRevocations) getMany(ctx context.Context, keys ...string) ([]int64, []bool, error) {
+	if r.reads == nil {
 		return getEach(ctx, r, keys...)
 	}
-	vals, found, err := kv.GetMany(ctx, keys...)
-	if err != nil {
-		return nil, nil, err
+	read, err := r.reads.Do(ctx, keys)
+	return read.values, read.found, err
+}
+
+// readMerged answers every check of checks (the keys each reads) with one GetMany.
+func readMerged(ctx context.Context, kv manyGetter, checks [][]string) ([]revocationRead, []error) {
+	var all []string
+	for _, keys := range checks {
+		all = append(all, keys...)
 	}
-	out := make([]int64, len(keys))
-	for i, v := range vals {
-		if !found[i] {
+	out, errs := make([]revocationRead, len(checks)), make([]error, len(checks))
+	vals, found, err := kv.GetMany(ctx, all...)
+	for i, keys := range checks {
+		if err != nil {
+			errs[i] = err
 			continue
 		}
-		if out[i], err = strconv.ParseInt(v, 10, 64); err != nil {
-			return nil, nil, fmt.Errorf("revocation %s: %q is not a time", keys[i], v)
+		read := revocationRead{values: make([]int64, len(keys)), found: found[:len(keys):len(keys)]}
+		for j, v := range vals[:len(keys)] {
+			if !read.found[j] {
+				continue
+			}
+			if read.values[j], errs[i] = strconv.ParseInt(v, 10, 64); errs[i] != nil {
+				errs[i] = fmt.Errorf("revocation %s: %q is not a time", keys[j], v)
+				break
+			}
 		}
+		out[i] = read
+		vals, found = vals[len(keys):], found[len(keys):]
 	}
-	return out, found, nil
+	return out, errs
 }
 
 // batchReader is a store that reads several revocations in one call: a token's check reads
@@ -109,7 +151,7 @@ func revocations(ctx context.Context, store RevocationStore, keys ...string) ([]
 	return getEach(ctx, store, keys...)
 }
 
-func (r kvRevocations) SetIfGreater(ctx context.Context, key string, value int64, ttl time.Duration) error {
+func (r *kvRevocations) SetIfGreater(ctx context.Context, key string, value int64, ttl time.Duration) error {
 	return r.kv.SetIfGreater(ctx, key, value, ttl)
 }
 

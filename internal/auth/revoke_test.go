@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -166,4 +167,73 @@ func TestTokensReportTheirRememberedEntries(t *testing.T) {
 	if sizes := tokens.Sizes(); len(sizes) != 1 || sizes[0].Name != "auth:verified" {
 		t.Errorf("Sizes with revocations in a key-value store = %+v, want auth:verified only", sizes)
 	}
+}
+
+// Concurrent token checks on Redis share reads, each gets its own answer, and a check that
+// starts after a logout was acknowledged refuses the token even while reads are in flight.
+func TestConcurrentVerifiesShareReadsAndSeeLogouts(t *testing.T) {
+	r, rt := cachetest.New(t)
+	key := []byte(strings.Repeat("k", 32))
+	store := auth.NewKVRevocations(r)
+	tokens := auth.NewTokens(key, time.Hour, auth.WithRevocations(store))
+	ctx := context.Background()
+	const users, rounds = 40, 5
+	issued := make([]string, users)
+	for i := range issued {
+		var err error
+		if issued[i], err = tokens.Issue(int64(i + 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	before := rt.Count()
+	var wg sync.WaitGroup
+	for i, token := range issued {
+		wg.Go(func() {
+			for range rounds {
+				if user, err := tokens.Verify(ctx, token); err != nil || user != int64(i+1) {
+					t.Errorf("Verify(token of %d) = %d, %v", i+1, user, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if trips := rt.Count() - before; trips >= users*rounds {
+		t.Errorf("%d checks took %d Redis round trips, want fewer: concurrent checks share reads", users*rounds, trips)
+	}
+
+	// Logouts while other checks keep reads in flight: the logged-out token is refused at once.
+	stop := make(chan struct{})
+	for _, token := range issued[1:] {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := tokens.Verify(ctx, token); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for i := range 50 {
+		token, err := tokens.Issue(int64(1000 + i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tokens.Verify(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		if err := tokens.Revoke(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tokens.Verify(ctx, token); !errors.Is(err, auth.ErrInvalidToken) {
+			t.Fatalf("Verify right after the logout = %v, want ErrInvalidToken", err)
+		}
+	}
+	close(stop)
+	wg.Wait()
 }

@@ -3,10 +3,13 @@ package auth_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/douyin-backend/douyin/internal/auth"
+	"github.com/douyin-backend/douyin/internal/benchtest"
+	"github.com/douyin-backend/douyin/internal/cache/cachetest"
 	"github.com/douyin-backend/douyin/internal/db/dbtest"
 )
 
@@ -36,4 +39,37 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkVerifyOnRedis checks tokens of 64 users against the multi-process mode's
+// revocations (Redis) from 64 goroutines at once, as a loaded gateway does. cpu-ns/op is this
+// process's CPU (Redis's is not counted).
+//
+//	go test ./internal/auth/ -run '^$' -bench VerifyOnRedis
+func BenchmarkVerifyOnRedis(b *testing.B) {
+	r, rt := cachetest.New(b)
+	tokens := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour, auth.WithRevocations(auth.NewKVRevocations(r)))
+	issued := make([]string, 64)
+	for i := range issued {
+		var err error
+		if issued[i], err = tokens.Issue(int64(i + 1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	var next atomic.Int64
+	before, cpu := rt.Count(), benchtest.ProcessCPU(b)
+	b.ReportAllocs()
+	b.SetParallelism(32) // 64 goroutines on 2 cores
+	b.RunParallel(func(pb *testing.PB) {
+		token := issued[next.Add(1)%int64(len(issued))]
+		for pb.Next() {
+			if _, err := tokens.Verify(ctx, token); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	benchtest.ReportCPU(b, cpu)
+	b.ReportMetric(float64(rt.Count()-before)/float64(b.N), "roundtrips/op")
 }
