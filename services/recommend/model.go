@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"container/heap"
 	"math"
-	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -455,16 +454,22 @@ func (m *Model) order(work *rankWork, u *userState, nowMillis, trendAt int64, wa
 
 // sortByScore returns list ordered as slices.SortFunc(list, byScore) orders it, in
 // work.sorted. A ranking sorts thousands of candidates, every few pages of a scrolling viewer,
-// so it sorts integer keys by radix instead of calling byScore per comparison: each key is a
-// score's bits (ordered as the scores are, for scores that are not negative), inverted for
-// best first, with the entry's index in its lowest bits. Entries whose scores differ only in
-// those lowest bits (or not at all) are ordered by byScore afterwards.
+// so it sorts integer keys by radix instead of calling byScore per comparison: each key is the
+// top half of a score's bits (ordered as the scores are, for scores that are not negative:
+// sign, exponent and 20 bits of mantissa, so scores a millionth apart differ there), inverted
+// for best first, with the entry's index in its lower half. Entries whose scores differ only
+// beyond that half (or not at all) are ordered by byScore afterwards. Half the bits take half
+// the radix passes.
 func (work *rankWork) sortByScore(list []scored) []scored {
 	if len(list) < 2 {
 		return list
 	}
-	indexBits := uint(bits.Len(uint(len(list))))
-	index := uint64(1)<<indexBits - 1
+	const scoreBits = 32
+	index := uint64(1)<<scoreBits - 1
+	if uint64(len(list)) > index {
+		slices.SortFunc(list, byScore) // the index would not fit
+		return list
+	}
 	keys := slices.Grow(work.keys[:0], len(list))
 	for i, e := range list {
 		if math.Signbit(e.score) || math.IsNaN(e.score) { // not in the bits' order
@@ -475,7 +480,7 @@ func (work *rankWork) sortByScore(list []scored) []scored {
 	}
 	spare := slices.Grow(work.spare[:0], len(keys))[:len(keys)]
 	work.keys, work.spare = keys, spare
-	keys = radixSort(keys, spare, indexBits)
+	keys = radixSort(keys, spare, scoreBits)
 	sorted := slices.Grow(work.sorted[:0], len(list))
 	for _, k := range keys {
 		sorted = append(sorted, list[k&index])
