@@ -59,6 +59,16 @@ func (s *idSet) Add(id int64) bool {
 	}
 }
 
+// peek reads id's home slot. Peeks depend on nothing before them, so a run of them has all
+// their cache misses in flight at once, and the probes that follow find the slots in cache
+// (see seenSet.warm).
+func (s *idSet) peek(id int64) int64 {
+	if s.n == 0 {
+		return 0
+	}
+	return s.slots[s.slot(id)]
+}
+
 // Delete removes id if present: the ids after it in its probe run move back into the hole
 // when their home slot allows, so every run stays unbroken without tombstones.
 func (s *idSet) Delete(id int64) {
