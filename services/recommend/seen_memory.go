@@ -146,7 +146,7 @@ type seenSet struct {
 	// forgotten: dropped from the store; a caller that locked it late takes the new one.
 	forgotten bool
 	// warmth keeps what warm read, so that the reads are made.
-	warmth int64
+	warmth uint32
 }
 
 type seenEntry struct{ id, at int64 }
@@ -168,7 +168,7 @@ func (s *seenSet) add(id, now int64, maxSeen int) bool {
 // entries they push out past maxSeen, before adding any: the viewer's other pages have let the
 // table go cold, and these reads' misses overlap where the probes' came one after another.
 func (s *seenSet) warm(picks []int64, maxSeen int) {
-	var x int64
+	var x uint32
 	for _, id := range picks {
 		x ^= s.has.peek(id)
 	}
