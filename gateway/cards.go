@@ -15,6 +15,8 @@ const (
 	maxCards       = 16384
 	maxCardAuthors = 1 << 18
 	maxCardWrites  = 1 << 18
+	// maxCardBases bounds the URL bases the cards share one copy of (allowed hosts, schemes).
+	maxCardBases = 64
 )
 
 // The viewer's two fields of a card, as anonymous viewers see them.
@@ -41,6 +43,10 @@ type cardCache struct {
 	userWrite  map[int64]*writeMark
 	// floor: cards built before it are stale (the write maps were cleared to stay bounded).
 	floor uint64
+	// bases holds one copy of each URL base the kept cards have: a lookup compares a card's
+	// base with the request's by pointer (strings sharing their bytes compare equal without
+	// reading them), where each request's own copy made it read every card's.
+	bases map[string]string
 }
 
 // writeMark is the sequence number of the last write touching a user, guarded by the cache's
@@ -62,7 +68,20 @@ type card struct {
 
 func newCardCache() *cardCache {
 	return &cardCache{cards: map[int64]*card{}, authors: map[int64]int64{},
-		videoWrite: map[int64]uint64{}, userWrite: map[int64]*writeMark{}}
+		videoWrite: map[int64]uint64{}, userWrite: map[int64]*writeMark{}, bases: map[string]string{}}
+}
+
+// base is the copy of urlBase the cards share, made on first use while there are fewer than
+// maxCardBases (past that a card keeps its own: its lookups only read its bytes); the caller
+// holds the write lock.
+func (cc *cardCache) base(urlBase string) string {
+	if shared, ok := cc.bases[urlBase]; ok {
+		return shared
+	}
+	if len(cc.bases) < maxCardBases {
+		cc.bases[urlBase] = urlBase
+	}
+	return urlBase
 }
 
 // markOf is user's write mark, made on first use; the caller holds the write lock.
@@ -127,6 +146,9 @@ func (cc *cardCache) wroteAny() {
 func (cc *cardCache) lookup(urlBase string, videoIDs []int64, out []*card) {
 	cc.mu.RLock()
 	defer cc.mu.RUnlock()
+	if shared, ok := cc.bases[urlBase]; ok {
+		urlBase = shared
+	}
 	for i, id := range videoIDs {
 		c := cc.cards[id]
 		if c != nil && (c.urlBase != urlBase || c.built < cc.floor || c.built < c.authorWrite.seq) {
@@ -163,6 +185,7 @@ func (cc *cardCache) keep(cards []*card) {
 			continue
 		}
 		if old := cc.cards[c.video]; old == nil || old.built <= c.built {
+			c.urlBase = cc.base(c.urlBase)
 			c.authorWrite = cc.markOf(c.author)
 			cc.cards[c.video] = c
 		}

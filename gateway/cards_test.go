@@ -635,3 +635,25 @@ func BenchmarkCardLookup(b *testing.B) {
 		b.Fatal("a live card was not found")
 	}
 }
+
+// TestCardLookupByBase: a card counts only for the URL base it was built for, whichever copy
+// of the base a request holds, past the number of bases the cache shares a copy of too.
+func TestCardLookupByBase(t *testing.T) {
+	cc := newCardCache()
+	built := cc.begin()
+	var kept []*card
+	for i := range maxCardBases + 2 {
+		kept = append(kept, &card{urlBase: "http://h" + strconv.Itoa(i), built: built, video: int64(i + 1), author: 7})
+	}
+	cc.keep(kept)
+	for i := range maxCardBases + 2 {
+		out := make([]*card, 1)
+		own := string([]byte("http://h" + strconv.Itoa(i))) // a request's own copy
+		if cc.lookup(own, []int64{int64(i + 1)}, out); out[0] == nil {
+			t.Errorf("card %d not found for its own base", i+1)
+		}
+		if cc.lookup("http://other", []int64{int64(i + 1)}, out); out[0] != nil {
+			t.Errorf("card %d found for another base", i+1)
+		}
+	}
+}

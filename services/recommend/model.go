@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"container/heap"
 	"math"
-	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -95,8 +94,10 @@ type Model struct {
 	rankWork sync.Pool
 
 	trendMu sync.Mutex
-	// trending is the whole catalogue ordered by popularity and freshness.
+	// trending is the whole catalogue ordered by popularity and freshness, each video with its
+	// freshness at trendAt.
 	trending   []candidate
+	trendAt    int64
 	trendBuilt int64
 	// trendEvery is how long the list is kept before it is rebuilt (ms).
 	trendEvery int64
@@ -258,6 +259,10 @@ type scored struct {
 type candidate struct {
 	id int64
 	v  *videoState
+	// fresh is its freshness when the trending list holding it was built, negative when
+	// unknown (not from that list, or published after it was built). Freshness only decays,
+	// by the same factor for every video, so a ranking scales it instead of computing each.
+	fresh float64
 }
 
 // tasted is a candidate of one ranking with its taste score (0 for one the walk did not reach).
@@ -265,6 +270,11 @@ type tasted struct {
 	candidate
 	taste float64
 }
+
+// Taste is a viewer's taste scores: the videos the collaborative-filtering walk reached,
+// each with its score, in no particular order. It holds the model's video states: it ranks
+// with the model it came from only.
+type Taste []tasted
 
 // Rank returns every candidate for viewerID (0: anonymous), best first, at most want of them
 // (0: no limit). Candidates are the taste walk's and the trending list's, which orders the
@@ -276,26 +286,28 @@ func (m *Model) Rank(viewerID, nowMillis int64, want int) []int64 {
 // Taste is the viewer's taste scores (the collaborative-filtering walk): the up to
 // tasteCandidates best videos it reaches. A caller ranking one viewer several times keeps
 // them while the viewer's likes and the model stay the same.
-func (m *Model) Taste(viewerID int64) map[int64]float64 {
+func (m *Model) Taste(viewerID int64) Taste {
 	if viewerID <= 0 {
 		return nil
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	scores := m.tasteScores(m.users[viewerID])
-	if len(scores) <= tasteCandidates {
-		return scores
+	if len(scores) == 0 {
+		return nil
 	}
-	top := make(map[int64]float64, tasteCandidates)
-	for _, id := range best(scores, tasteCandidates) {
-		top[id] = scores[id]
+	top := best(scores, tasteCandidates)
+	taste := make(Taste, len(top))
+	for i, id := range top {
+		// tasteScores scores only videos the model holds, and it never forgets one.
+		taste[i] = tasted{candidate{id, m.videos[id], -1}, scores[id]}
 	}
-	return top
+	return taste
 }
 
 // RankWithTaste is Rank with the viewer's taste scores given (from Taste), leaving out the
 // videos in seen (nil: none).
-func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis int64, want int, seen *idSet) []int64 {
+func (m *Model) RankWithTaste(viewerID int64, taste Taste, nowMillis int64, want int, seen *idSet) []int64 {
 	m.refreshTrending(nowMillis)
 	work := m.rankWork.Get().(*rankWork)
 	defer m.rankWork.Put(work)
@@ -324,14 +336,14 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 		}
 		return v != nil && v.author != viewerID && !skip.Has(id)
 	}
-	for id, sc := range taste {
-		if v := m.videos[id]; eligible(id, v) {
-			candidates = append(candidates, tasted{candidate{id, v}, sc})
+	for _, t := range taste {
+		if eligible(t.id, t.v) {
+			candidates = append(candidates, t)
 		}
-		skip.Add(id)
+		skip.Add(t.id)
 	}
 	m.trendMu.Lock()
-	trending := m.trending
+	trending, trendAt := m.trending, m.trendAt
 	m.trendMu.Unlock()
 	for i, c := range trending {
 		// The head of the list, deeper only while the ranking is short: the viewer has seen
@@ -353,12 +365,12 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 		for id, v := range m.videos {
 			if eligible(id, v) {
 				skip.Add(id)
-				candidates = append(candidates, tasted{candidate{id, v}, 0})
+				candidates = append(candidates, tasted{candidate{id, v, -1}, 0})
 			}
 		}
 	}
 	work.candidates = candidates
-	return m.order(work, u, nowMillis, want)
+	return m.order(work, u, nowMillis, trendAt, want)
 }
 
 // rankWork is one ranking's working memory, pooled: a deep scroller's ranking holds
@@ -366,6 +378,7 @@ func (m *Model) RankWithTaste(viewerID int64, taste map[int64]float64, nowMillis
 type rankWork struct {
 	candidates []tasted
 	skip       idSet
+	followed   idSet
 	list       []scored
 	keys       []uint64
 	spare      []uint64
@@ -373,24 +386,42 @@ type rankWork struct {
 }
 
 // order scores work's candidates and returns the best want (0: all), ties broken by newer id.
-func (m *Model) order(work *rankWork, u *userState, nowMillis int64, want int) []int64 {
+// trendAt is when the candidates' known freshness was computed.
+func (m *Model) order(work *rankWork, u *userState, nowMillis, trendAt int64, want int) []int64 {
 	candidates := work.candidates
 	maxTaste, maxHeat := 0.0, 0.0
 	for _, c := range candidates {
 		maxTaste = max(maxTaste, c.taste)
 		maxHeat = max(maxHeat, c.v.heat)
 	}
+	// The followed authors in one table: a lookup per candidate, not a map read.
+	followed := &work.followed
+	followed.reset()
+	if u != nil {
+		for author, at := range u.followees {
+			if at > 0 {
+				followed.Add(author)
+			}
+		}
+	}
+	// freshness(createdAt, now) = freshness(createdAt, trendAt)·decay for a video published
+	// by then.
+	decay := math.Exp2(-float64(nowMillis-trendAt) / freshHalfLife)
 	list := slices.Grow(work.list[:0], len(candidates))
 	for _, c := range candidates {
 		v := c.v
-		s := weightFresh * freshness(v.createdAt, nowMillis)
+		fresh := c.fresh * decay
+		if c.fresh < 0 || v.createdAt > nowMillis {
+			fresh = freshness(v.createdAt, nowMillis)
+		}
+		s := weightFresh * fresh
 		if maxTaste > 0 {
 			s += weightTaste * c.taste / maxTaste
 		}
 		if maxHeat > 0 {
 			s += weightPopular * v.heat / maxHeat
 		}
-		if u != nil && u.followees[v.author] > 0 {
+		if followed.Has(v.author) {
 			s += weightFollowed
 		}
 		list = append(list, scored{c.id, s})
@@ -423,16 +454,22 @@ func (m *Model) order(work *rankWork, u *userState, nowMillis int64, want int) [
 
 // sortByScore returns list ordered as slices.SortFunc(list, byScore) orders it, in
 // work.sorted. A ranking sorts thousands of candidates, every few pages of a scrolling viewer,
-// so it sorts integer keys by radix instead of calling byScore per comparison: each key is a
-// score's bits (ordered as the scores are, for scores that are not negative), inverted for
-// best first, with the entry's index in its lowest bits. Entries whose scores differ only in
-// those lowest bits (or not at all) are ordered by byScore afterwards.
+// so it sorts integer keys by radix instead of calling byScore per comparison: each key is the
+// top half of a score's bits (ordered as the scores are, for scores that are not negative:
+// sign, exponent and 20 bits of mantissa, so scores a millionth apart differ there), inverted
+// for best first, with the entry's index in its lower half. Entries whose scores differ only
+// beyond that half (or not at all) are ordered by byScore afterwards. Half the bits take half
+// the radix passes.
 func (work *rankWork) sortByScore(list []scored) []scored {
 	if len(list) < 2 {
 		return list
 	}
-	indexBits := uint(bits.Len(uint(len(list))))
-	index := uint64(1)<<indexBits - 1
+	const scoreBits = 32
+	index := uint64(1)<<scoreBits - 1
+	if uint64(len(list)) > index {
+		slices.SortFunc(list, byScore) // the index would not fit
+		return list
+	}
 	keys := slices.Grow(work.keys[:0], len(list))
 	for i, e := range list {
 		if math.Signbit(e.score) || math.IsNaN(e.score) { // not in the bits' order
@@ -443,7 +480,7 @@ func (work *rankWork) sortByScore(list []scored) []scored {
 	}
 	spare := slices.Grow(work.spare[:0], len(keys))[:len(keys)]
 	work.keys, work.spare = keys, spare
-	keys = radixSort(keys, spare, indexBits)
+	keys = radixSort(keys, spare, scoreBits)
 	sorted := slices.Grow(work.sorted[:0], len(list))
 	for _, k := range keys {
 		sorted = append(sorted, list[k&index])
@@ -648,24 +685,28 @@ func (m *Model) refreshTrending(nowMillis int64) {
 	// The same score as order's without taste or follows.
 	type entry struct {
 		scored
-		v *videoState
+		c candidate
 	}
 	list := make([]entry, 0, len(m.videos))
 	for id, v := range m.videos {
-		sc := weightFresh * freshness(v.createdAt, nowMillis)
+		fresh := freshness(v.createdAt, nowMillis)
+		sc := weightFresh * fresh
 		if maxHeat > 0 {
 			sc += weightPopular * v.heat / maxHeat
 		}
-		list = append(list, entry{scored{id, sc}, v})
+		if v.createdAt > nowMillis {
+			fresh = -1 // its freshness stays 1 until it is published
+		}
+		list = append(list, entry{scored{id, sc}, candidate{id, v, fresh}})
 	}
 	m.mu.RUnlock()
 	slices.SortFunc(list, func(a, b entry) int { return byScore(a.scored, b.scored) })
 	ordered := make([]candidate, len(list))
 	for i, e := range list {
-		ordered[i] = candidate{e.id, e.v}
+		ordered[i] = e.c
 	}
 	m.trendMu.Lock()
-	m.trending = ordered
+	m.trending, m.trendAt = ordered, nowMillis
 	m.trendEvery = trendingBuildShare * time.Since(started).Milliseconds()
 	m.trendMu.Unlock()
 }

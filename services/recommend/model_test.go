@@ -272,6 +272,8 @@ func TestSortByScoreMatchesByScore(t *testing.T) {
 				s = float64(rng.IntN(5)) / 4 // exact ties, broken by id
 			case 1:
 				s = math.Nextafter(0.5, float64(rng.IntN(3))) // apart in the lowest bits only
+			case 2:
+				s = 0.5 + float64(rng.IntN(64))*0x1p-40 // apart beyond the keys' half of the bits
 			}
 			if round%50 == 49 && i == n/2 {
 				s = -s - 1 // a negative score: the general sort

@@ -212,7 +212,7 @@ type ranking struct {
 	mu       sync.Mutex
 	ids      []int64
 	next     int
-	taste    map[int64]float64
+	taste    Taste
 	model    *Model
 	version  uint64
 	at       int64

@@ -101,6 +101,7 @@ func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, l
 	size := set.has.Len()
 	set.expire(cutoff)
 	out := make([]int64, 0, min(limit, len(candidates)))
+	set.warm(candidates[:min(limit, len(candidates))], s.maxSeen)
 	for _, id := range candidates {
 		if len(out) == limit {
 			break
@@ -144,6 +145,8 @@ type seenSet struct {
 	lastUsed int64
 	// forgotten: dropped from the store; a caller that locked it late takes the new one.
 	forgotten bool
+	// warmth keeps what warm read, so that the reads are made.
+	warmth uint32
 }
 
 type seenEntry struct{ id, at int64 }
@@ -159,6 +162,20 @@ func (s *seenSet) add(id, now int64, maxSeen int) bool {
 	}
 	s.order.push(seenEntry{id, now}, maxSeen)
 	return true
+}
+
+// warm reads the table slots that adding picks will probe, theirs and those of the oldest
+// entries they push out past maxSeen, before adding any: the viewer's other pages have let the
+// table go cold, and these reads' misses overlap where the probes' came one after another.
+func (s *seenSet) warm(picks []int64, maxSeen int) {
+	var x uint32
+	for _, id := range picks {
+		x ^= s.has.peek(id)
+	}
+	for i := range min(s.order.len()+len(picks)-maxSeen, s.order.len()) {
+		x ^= s.has.peek(s.order.at(i).id)
+	}
+	s.warmth = x
 }
 
 // expire forgets what was returned before cutoff.
@@ -180,6 +197,9 @@ func (r *seenRing) len() int { return r.n }
 
 // oldest is the oldest entry; the ring is not empty.
 func (r *seenRing) oldest() seenEntry { return r.entries[r.head] }
+
+// at is the i-th oldest entry, i < len.
+func (r *seenRing) at(i int) seenEntry { return r.entries[(r.head+i)%len(r.entries)] }
 
 // pop removes and returns the oldest entry; the ring is not empty.
 func (r *seenRing) pop() seenEntry {

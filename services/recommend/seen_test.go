@@ -191,3 +191,33 @@ func TestMemorySeenForgetsInOrder(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMemorySeenTake takes pages for 512 viewers at their bound of 5 000 seen, in turn:
+// each viewer's table has gone cold by its next page, as in a loaded server.
+func BenchmarkMemorySeenTake(b *testing.B) {
+	const viewers, maxSeen = 512, 5000
+	store := NewMemorySeen(maxSeen, viewers*maxSeen)
+	ctx := context.Background()
+	next := make([]int64, viewers+1)
+	page := func(viewer int64) {
+		ids := make([]int64, pageSize)
+		for i := range ids {
+			next[viewer]++
+			ids[i] = next[viewer]
+		}
+		if _, err := store.Take(ctx, viewer, ids, pageSize, testNow, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range maxSeen / pageSize {
+		for v := int64(1); v <= viewers; v++ {
+			page(v)
+		}
+	}
+	b.ResetTimer()
+	cpu := processCPU(b)
+	for i := range b.N {
+		page(int64(1 + i%viewers))
+	}
+	b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+}
