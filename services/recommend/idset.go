@@ -30,9 +30,10 @@ func (s *idSet) slot(id uint32) int {
 	return int((uint64(id) * 0x9E3779B97F4A7C15) >> s.shift)
 }
 
-// narrow is id as a table entry, false when it does not fit in one.
+// narrow is id as a table entry, false when it does not fit in one (an id past 32 bits, or
+// one that is not positive and so would alias one that is).
 func narrow(id int64) (uint32, bool) {
-	return uint32(id), id <= math.MaxUint32
+	return uint32(id), id > 0 && id <= math.MaxUint32
 }
 
 // Len is the number of ids held.

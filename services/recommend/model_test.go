@@ -5,9 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"syscall"
 	"testing"
 
+	"github.com/douyin-backend/douyin/internal/benchtest"
 	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 )
 
@@ -235,25 +235,16 @@ func BenchmarkPage(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := processCPU(b)
+			cpu := benchtest.ProcessCPU(b)
 			for i := range b.N {
 				if _, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: int64(1 + i%128)}); err != nil {
 					b.Fatal(err)
 				}
 			}
 			// CPU time, not wall time: the machine is shared, and other work stretches ns/op.
-			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+			benchtest.ReportCPU(b, cpu)
 		})
 	}
-}
-
-// processCPU is the CPU time this process used so far (user and system), in ns.
-func processCPU(b *testing.B) int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // TestSortByScoreMatchesByScore: the radix sort of a ranking orders candidates exactly as

@@ -30,7 +30,7 @@ func NewRedisSeen(r *cache.Redis, maxSeen int, window time.Duration) *RedisSeen 
 }
 
 func (s *RedisSeen) key(viewer int64) string {
-	return s.r.Key("rec:s:" + strconv.FormatInt(viewer, 10))
+	return s.r.IDKey(viewer, "rec:s:")
 }
 
 // takeScript expires what is older than the cutoff, then picks and records the first limit

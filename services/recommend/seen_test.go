@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/douyin-backend/douyin/internal/benchtest"
 	"github.com/douyin-backend/douyin/internal/cache/cachetest"
 	"github.com/douyin-backend/douyin/internal/polltest"
 	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
@@ -215,9 +216,9 @@ func BenchmarkMemorySeenTake(b *testing.B) {
 		}
 	}
 	b.ResetTimer()
-	cpu := processCPU(b)
+	cpu := benchtest.ProcessCPU(b)
 	for i := range b.N {
 		page(int64(1 + i%viewers))
 	}
-	b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+	benchtest.ReportCPU(b, cpu)
 }

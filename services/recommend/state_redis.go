@@ -79,7 +79,7 @@ func NewRedisState(r *cache.Redis, log *slog.Logger) *RedisState {
 func (s *RedisState) key(name string) string { return s.r.Key("rec:" + name) }
 
 func (s *RedisState) userKey(kind string, user int64) string {
-	return s.key(kind + ":" + strconv.FormatInt(user, 10))
+	return s.r.IDKey(user, "rec:", kind, ":")
 }
 
 // Model returns the instance's current model.
