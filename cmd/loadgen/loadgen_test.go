@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -206,4 +207,38 @@ func waitReady(t *testing.T, base, logPath string) {
 	}
 	log, _ := os.ReadFile(logPath)
 	t.Fatalf("server at %s not ready within 30 s; log:\n%s", base, log)
+}
+
+// A login the server refuses with 503 ("retry later") is tried again, up to loginRetries
+// attempts; any other refusal fails at once.
+func TestLoginRetriesWhatTheServerAsksToRetry(t *testing.T) {
+	var calls, refuseFirst atomic.Int32
+	refuseFirst.Store(2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		switch {
+		case r.URL.Query().Get("username") == "bad":
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"status_code":10003,"status_msg":"wrong password"}`))
+		case n <= refuseFirst.Load():
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status_code":10013,"status_msg":"the service did not answer in time, please retry later"}`))
+		default:
+			_, _ = w.Write([]byte(`{"status_code":0,"token":"tok"}`))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := &client{base: srv.URL, http: srv.Client()}
+	if tok, err := c.loginOne(context.Background(), "ok"); err != nil || tok != "tok" || calls.Load() != 3 {
+		t.Fatalf("login after 2 refusals = %q, %v in %d calls; want the token in 3", tok, err, calls.Load())
+	}
+	calls.Store(0)
+	if _, err := c.loginOne(context.Background(), "bad"); err == nil || calls.Load() != 1 {
+		t.Fatalf("login refused with 400 = %v in %d calls; want the error at once", err, calls.Load())
+	}
+	calls.Store(0)
+	refuseFirst.Store(loginRetries + 1)
+	if _, err := c.loginOne(context.Background(), "ok"); err == nil || calls.Load() != loginRetries {
+		t.Fatalf("login refused every time = %v in %d calls; want the error after %d", err, calls.Load(), loginRetries)
+	}
 }

@@ -344,15 +344,39 @@ func (c *client) login(ctx context.Context, path string) error {
 	return nil
 }
 
+// loginRetries bounds the attempts of one login the server answered 503 ("retry later"): on a
+// loaded machine a burst of logins (bcrypt, tens of ms of CPU each) can outlast the login
+// RPC's timeout, and a client of the app would try again.
+const (
+	loginRetries   = 4
+	loginRetryWait = 250 * time.Millisecond
+)
+
+// loginOne logs name in, trying again after a growing wait when the server answers 503.
 func (c *client) loginOne(ctx context.Context, name string) (string, error) {
+	for attempt := 1; ; attempt++ {
+		token, retry, err := c.tryLogin(ctx, name)
+		if !retry || attempt == loginRetries {
+			return token, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(loginRetryWait << (attempt - 1)):
+		}
+	}
+}
+
+// tryLogin is one login attempt; retry reports a refusal worth trying again (HTTP 503).
+func (c *client) tryLogin(ctx context.Context, name string) (token string, retry bool, err error) {
 	q := url.Values{"username": {name}, "password": {c.m.Password}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/douyin/user/login/?"+q.Encode(), nil)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("log in %s: %w", name, err)
+		return "", false, fmt.Errorf("log in %s: %w", name, err)
 	}
 	defer resp.Body.Close()
 	var body struct {
@@ -361,10 +385,10 @@ func (c *client) loginOne(ctx context.Context, name string) (string, error) {
 		Token      string `json:"token"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return "", fmt.Errorf("log in %s: decode: %w", name, err)
+		return "", false, fmt.Errorf("log in %s: decode: %w", name, err)
 	}
 	if body.StatusCode != 0 || body.Token == "" {
-		return "", fmt.Errorf("log in %s: HTTP %d status_code %d %s (is the server started with -http.auth-rate-per-minute=0 on the seeded data?)", name, resp.StatusCode, body.StatusCode, body.StatusMsg)
+		return "", resp.StatusCode == http.StatusServiceUnavailable, fmt.Errorf("log in %s: HTTP %d status_code %d %s (is the server started with -http.auth-rate-per-minute=0 on the seeded data?)", name, resp.StatusCode, body.StatusCode, body.StatusMsg)
 	}
-	return body.Token, nil
+	return body.Token, false, nil
 }
