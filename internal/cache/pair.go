@@ -27,15 +27,25 @@ func ParsePair(v any) (a, b int64, ok bool) {
 	return a, b, found && errA == nil && errB == nil
 }
 
-// MovePairLua defines, for scripts, movePair(key, i, d): adds d to the i-th (1 or 2) counter
-// of the pair at key, keeping its expiry. A missing pair stays missing (created from a delta
-// it would be a wrong absolute value); a malformed one fails the script.
-const MovePairLua = `
+// PairLua defines the same format for scripts:
+//
+//	formatPair(a, b)  the cached value of the pair (a, b)
+//	parsePair(v)      a, b of a cached value; nil, nil for a malformed one
+//	movePair(key, i, d)
+//	                  adds d to the i-th (1 or 2) counter of the pair at key, keeping its
+//	                  expiry; a missing pair stays missing (created from a delta it would be a
+//	                  wrong absolute value), a malformed one fails the script
+const PairLua = `
+local function formatPair(a, b) return string.format('%d:%d', a, b) end
+local function parsePair(v)
+  local a, b = string.match(v, '^(-?%d+):(-?%d+)$')
+  return tonumber(a), tonumber(b)
+end
 local function movePair(key, i, d)
   local v = redis.call('GET', key)
   if not v then return end
-  local c = {string.match(v, '^(-?%d+):(-?%d+)$')}
-  c[i] = tonumber(c[i]) + d
-  redis.call('SET', key, string.format('%d:%d', c[1], c[2]), 'KEEPTTL')
+  local c = {parsePair(v)}
+  c[i] = c[i] + d
+  redis.call('SET', key, formatPair(c[1], c[2]), 'KEEPTTL')
 end
 `

@@ -26,12 +26,25 @@ func TestPairRoundTrips(t *testing.T) {
 	}
 }
 
-// movePair moves one side of a cached pair in place, keeping its expiry, leaves a missing pair
-// missing, and fails the script on a malformed one.
-func TestMovePairLua(t *testing.T) {
+// The scripts write and read FormatPair's format; movePair moves one side of a cached pair
+// in place, keeping its expiry, leaves a missing pair missing, and fails the script on a
+// malformed one.
+func TestPairLua(t *testing.T) {
 	r, _ := cachetest.New(t)
 	ctx := context.Background()
-	move := redis.NewScript(cache.MovePairLua + `movePair(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])) return 1`)
+	roundTrip := redis.NewScript(cache.PairLua + `
+local a, b = parsePair(ARGV[3])
+return {formatPair(tonumber(ARGV[1]), tonumber(ARGV[2])), a, b}`)
+	for _, p := range [][2]int64{{0, 0}, {12, 3456}, {-1, 7}} {
+		got, err := roundTrip.Run(ctx, r.Client(), nil, p[0], p[1], cache.FormatPair(p[0], p[1])).Slice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 || got[0] != cache.FormatPair(p[0], p[1]) || got[1] != p[0] || got[2] != p[1] {
+			t.Errorf("formatPair and parsePair of %v = %v, want %q, %d, %d", p, got, cache.FormatPair(p[0], p[1]), p[0], p[1])
+		}
+	}
+	move := redis.NewScript(cache.PairLua + `movePair(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])) return 1`)
 	c := r.Client()
 	pair, missing, bad := r.Key("pair"), r.Key("missing"), r.Key("bad")
 	c.Set(ctx, pair, cache.FormatPair(4, 9), time.Minute)

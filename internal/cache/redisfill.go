@@ -65,28 +65,7 @@ func LoadedMembers(cmd *redis.BoolSliceCmd, n int) (members []bool, loaded bool)
 	return flags[1:], true
 }
 
-// fillHashScript creates a hash of counters only if it does not exist, so a counter that a
-// concurrent write already moved is never overwritten by an older SQL read. ARGV: ttl ms,
-// then field, value pairs.
-var fillHashScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1
-`)
-
-// FillHash creates key as a hash of the given fields, expiring after ttl, unless key already
-// exists. It returns the command so it can be queued on a pipeline.
-func FillHash(ctx context.Context, c redis.Scripter, key string, ttl time.Duration, fields map[string]int64) *redis.Cmd {
-	args := make([]any, 0, 2*len(fields)+1)
-	args = append(args, ttl.Milliseconds())
-	for f, v := range fields {
-		args = append(args, f, v)
-	}
-	return fillHashScript.Eval(ctx, c, []string{key}, args...)
-}
-
-// ParseCounter reads an optional integer reply (GET, HMGET): ok is false for a missing or
+// ParseCounter reads an optional integer reply (GET, MGET): ok is false for a missing or
 // malformed value, which callers treat as a miss.
 func ParseCounter(v any) (n int64, ok bool) {
 	s, isString := v.(string)

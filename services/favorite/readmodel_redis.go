@@ -127,7 +127,7 @@ func (m *RedisReadModel) Reserve(ctx context.Context, userID int64) (int64, erro
 // once it settles). Only counters that exist move: a missing one is loaded from SQL (plus the
 // pending deltas) on its next read, and creating it from a delta would make it a wrong
 // absolute value.
-var applyScript = redis.NewScript(setPendingLua + cache.MovePairLua + `
+var applyScript = redis.NewScript(setPendingLua + cache.PairLua + `
 if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 0 then return -1 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 local seq = tonumber(ARGV[5])
@@ -258,13 +258,7 @@ func (m *RedisReadModel) VideoFavorites(ctx context.Context, viewerID int64, vid
 			out.Counts[videoIDs[i]] = n
 			continue
 		}
-		out.MissingCounts = append(out.MissingCounts, videoIDs[i])
-		if e, ok := cache.ParseCounter(epochs[i]); ok && e != 0 {
-			if out.Epochs == nil {
-				out.Epochs = map[int64]int64{}
-			}
-			out.Epochs[videoIDs[i]] = e
-		}
+		noteMissing(&out.MissingCounts, &out.Epochs, videoIDs[i], epochs[i])
 	}
 	if likedCmd != nil {
 		if flags, loaded := cache.LoadedMembers(likedCmd, len(videoIDs)); loaded {
@@ -278,6 +272,18 @@ func (m *RedisReadModel) VideoFavorites(ctx context.Context, viewerID int64, vid
 		}
 	}
 	return out, nil
+}
+
+// noteMissing adds id, whose counter is not cached, to missing, and its epoch (an MGET reply)
+// to epochs unless it is absent or zero, for the fill that follows.
+func noteMissing(missing *[]int64, epochs *map[int64]int64, id int64, epoch any) {
+	*missing = append(*missing, id)
+	if e, ok := cache.ParseCounter(epoch); ok && e != 0 {
+		if *epochs == nil {
+			*epochs = map[int64]int64{}
+		}
+		(*epochs)[id] = e
+	}
 }
 
 // LikedAmong is VideoFavorites' SMISMEMBER alone.
@@ -385,13 +391,7 @@ func (m *RedisReadModel) queueUserStats(ctx context.Context, pipe redis.Pipeline
 				out.Found[id] = UserCount{UserID: id, FavoriteCount: given, TotalFavorited: received}
 				continue
 			}
-			out.Missing = append(out.Missing, id)
-			if e, ok := cache.ParseCounter(epochs[i]); ok && e != 0 {
-				if out.Epochs == nil {
-					out.Epochs = map[int64]int64{}
-				}
-				out.Epochs[id] = e
-			}
+			noteMissing(&out.Missing, &out.Epochs, id, epochs[i])
 		}
 		return out
 	}
@@ -403,7 +403,7 @@ func (m *RedisReadModel) queueUserStats(ctx context.Context, pipe redis.Pipeline
 // or a commit is under way. KEYS: stats, pending by liker, pending by author, epoch,
 // committing mark, for each user. ARGV: ttl ms, then favorite_count, total_favorited and the
 // epoch read, per user.
-var fillStatsScript = redis.NewScript(sumHashLua + `
+var fillStatsScript = redis.NewScript(sumHashLua + cache.PairLua + `
 local out = {}
 for i = 1, #KEYS, 5 do
   local a = (i - 1) / 5 * 3 + 2
@@ -414,13 +414,13 @@ for i = 1, #KEYS, 5 do
   else
     local v = redis.call('GET', KEYS[i])
     if not v then
-      v = string.format('%d:%d', tonumber(ARGV[a]) + sumHash(KEYS[i + 1]), tonumber(ARGV[a + 1]) + sumHash(KEYS[i + 2]))
+      v = formatPair(tonumber(ARGV[a]) + sumHash(KEYS[i + 1]), tonumber(ARGV[a + 1]) + sumHash(KEYS[i + 2]))
       redis.call('SET', KEYS[i], v, 'PX', ARGV[1])
     end
-    local given, received = string.match(v, '^(-?%d+):(-?%d+)$')
+    local given, received = parsePair(v)
     out[#out + 1] = 1
-    out[#out + 1] = tonumber(given)
-    out[#out + 1] = tonumber(received)
+    out[#out + 1] = given
+    out[#out + 1] = received
   end
 end
 return out

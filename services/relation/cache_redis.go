@@ -45,7 +45,7 @@ func (c *RedisCache) countsKey(userID int64) string {
 // own report that SQL changed does. Only counters that exist move, keeping their expiry:
 // creating one from a delta would make it a wrong absolute value. A malformed counter fails
 // the script, whose caller then drops the keys.
-var applyFollowScript = redis.NewScript(cache.MovePairLua + `
+var applyFollowScript = redis.NewScript(cache.PairLua + `
 local changed = 1
 if redis.call('SISMEMBER', KEYS[1], ARGV[3]) == 1 then
   if ARGV[2] == '1' then
