@@ -20,10 +20,12 @@ func (s *Service) MGetVideoFavorites(ctx context.Context, req *favoriteapi.MGetV
 	if len(want) > ids.MaxBatch || len(users) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d video_ids and %d user_ids per request", ids.MaxBatch, ids.MaxBatch)
 	}
+	readModelFailed := false
 	if len(want) > 0 && s.readModel != nil {
 		if resp, served, err := s.cachedVideoFavorites(ctx, req.ViewerId, want, users); served {
 			return resp, err
 		}
+		readModelFailed = true
 	}
 	counts, err := s.store.MGetVideoCounts(ctx, want)
 	if err != nil {
@@ -37,27 +39,25 @@ func (s *Service) MGetVideoFavorites(ctx context.Context, req *favoriteapi.MGetV
 	}
 	resp := videoFavorites(want, counts, liked)
 	if len(users) > 0 {
-		s.withUsers(ctx, resp, users, nil)
+		read := func() (map[int64]UserCount, error) { return s.userCounts(ctx, users) }
+		if readModelFailed { // it just failed: not again for the users
+			read = func() (map[int64]UserCount, error) { return s.store.MGetUserCounts(ctx, users) }
+		}
+		s.withUsers(ctx, resp, users, read)
 	}
 	return resp, nil
 }
 
-// withUsers sets the users' counters of resp, from cached when it is set, else read. They are
-// an optional part of a page: without them the caller asks MGetUserFavoriteStats, whose
-// failure it handles as it always did.
-func (s *Service) withUsers(ctx context.Context, resp *favoriteapi.MGetVideoFavoritesResponse, users []int64, cached *CachedUserStats) {
-	var err error
-	if cached != nil {
-		var counts map[int64]UserCount
-		if counts, err = s.fillUserStats(ctx, *cached); err == nil {
-			resp.Users = userFavoriteStats(users, counts)
-		}
-	} else {
-		resp.Users, err = s.userStats(ctx, users)
-	}
+// withUsers sets the users' counters of resp to what read returns. They are an optional part
+// of a page: without them the caller asks MGetUserFavoriteStats, whose failure it handles as
+// it always did.
+func (s *Service) withUsers(ctx context.Context, resp *favoriteapi.MGetVideoFavoritesResponse, users []int64, read func() (map[int64]UserCount, error)) {
+	counts, err := read()
 	if err != nil {
 		s.log.WarnContext(ctx, "video favorites answered without the users' counters", "err", err)
+		return
 	}
+	resp.Users = userFavoriteStats(users, counts)
 }
 
 // MGetUserFavoriteStats returns the like counters of every requested user, zero for users
@@ -67,33 +67,24 @@ func (s *Service) MGetUserFavoriteStats(ctx context.Context, req *favoriteapi.MG
 	if len(want) > ids.MaxBatch {
 		return nil, errs.Invalid("at most %d user_ids per request", ids.MaxBatch)
 	}
-	out, err := s.userStats(ctx, want)
+	counts, err := s.userCounts(ctx, want)
 	if err != nil {
 		return nil, err
 	}
-	return &favoriteapi.MGetUserFavoriteStatsResponse{Users: out}, nil
+	return &favoriteapi.MGetUserFavoriteStatsResponse{Users: userFavoriteStats(want, counts)}, nil
 }
 
-// userStats are the counters of every user of want (unique ids), zero for users without any.
-func (s *Service) userStats(ctx context.Context, want []int64) (map[int64]*favoriteapi.UserFavoriteStats, error) {
-	var counts map[int64]UserCount
-	served := false
+// userCounts are the counters of the users of want (unique ids) that have any: from the read
+// model, its misses from SQL, or all from SQL when the read model fails.
+func (s *Service) userCounts(ctx context.Context, want []int64) (map[int64]UserCount, error) {
 	if len(want) > 0 && s.readModel != nil {
-		if cached, err := s.readModel.UserStats(ctx, want); err != nil {
-			s.log.WarnContext(ctx, "favorite read model read failed; reading SQL", "err", err)
-		} else if counts, err = s.fillUserStats(ctx, cached); err != nil {
-			return nil, err
-		} else {
-			served = true
+		cached, err := s.readModel.UserStats(ctx, want)
+		if err == nil {
+			return s.fillUserStats(ctx, cached)
 		}
+		s.log.WarnContext(ctx, "favorite read model read failed; reading SQL", "err", err)
 	}
-	if !served {
-		var err error
-		if counts, err = s.store.MGetUserCounts(ctx, want); err != nil {
-			return nil, err
-		}
-	}
-	return userFavoriteStats(want, counts), nil
+	return s.store.MGetUserCounts(ctx, want)
 }
 
 // userFavoriteStats is the answer for want from counts, zero for users without any, its
@@ -153,7 +144,7 @@ func (s *Service) cachedVideoFavorites(ctx context.Context, viewerID int64, vide
 	}
 	resp = videoFavorites(videoIDs, counts, liked)
 	if len(users) > 0 {
-		s.withUsers(ctx, resp, users, &view.Users)
+		s.withUsers(ctx, resp, users, func() (map[int64]UserCount, error) { return s.fillUserStats(ctx, view.Users) })
 	}
 	return resp, true, nil
 }

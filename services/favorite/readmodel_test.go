@@ -840,6 +840,19 @@ func TestReadModelDownDegradesToSQL(t *testing.T) {
 	if v := resp.Videos[10]; v.FavoriteCount != 2 || !v.IsFavorite || resp.Videos[20].FavoriteCount != 0 {
 		t.Fatalf("read with Redis down = %v", resp.Videos)
 	}
+	// A page with its authors tries the dead read model once, then reads SQL for all of it.
+	attempts := &cachetest.RoundTrips{}
+	dead.AddHook(attempts)
+	page, err := s.MGetVideoFavorites(context.Background(), &favoriteapi.MGetVideoFavoritesRequest{ViewerId: 1, VideoIds: []int64{10}, UserIds: []int64{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Videos[10].FavoriteCount != 2 || page.Users[1].GetFavoriteCount() != 1 || page.Users[2].GetTotalFavorited() != 2 {
+		t.Fatalf("page with Redis down: videos %v, users %v", page.Videos, page.Users)
+	}
+	if n := attempts.Count(); n != 1 {
+		t.Errorf("page with Redis down tried Redis %d times, want 1", n)
+	}
 	stats, err := s.MGetUserFavoriteStats(context.Background(), &favoriteapi.MGetUserFavoriteStatsRequest{UserIds: []int64{1, 2}})
 	if err != nil || stats.Users[2].TotalFavorited != 2 || stats.Users[1].FavoriteCount != 1 {
 		t.Fatalf("stats with Redis down = %v, %v", stats, err)
