@@ -169,22 +169,27 @@ func TestTokensReportTheirRememberedEntries(t *testing.T) {
 	}
 }
 
-// Concurrent token checks on Redis share reads, each gets its own answer, and a check that
-// starts after a logout was acknowledged refuses the token even while reads are in flight.
-func TestConcurrentVerifiesShareReadsAndSeeLogouts(t *testing.T) {
-	r, rt := cachetest.New(t)
-	key := []byte(strings.Repeat("k", 32))
-	store := auth.NewKVRevocations(r)
-	tokens := auth.NewTokens(key, time.Hour, auth.WithRevocations(store))
-	ctx := context.Background()
-	const users, rounds = 40, 5
+// redisTokens are tokens whose revocations live on r, and a token of each user 1..users.
+func redisTokens(tb testing.TB, r *cache.Redis, users int) (*auth.Tokens, []string) {
+	tb.Helper()
+	tokens := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour, auth.WithRevocations(auth.NewKVRevocations(r)))
 	issued := make([]string, users)
 	for i := range issued {
 		var err error
 		if issued[i], err = tokens.Issue(int64(i + 1)); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
+	return tokens, issued
+}
+
+// Concurrent token checks on Redis share reads, each gets its own answer, and a check that
+// starts after a logout was acknowledged refuses the token even while reads are in flight.
+func TestConcurrentVerifiesShareReadsAndSeeLogouts(t *testing.T) {
+	r, rt := cachetest.New(t)
+	const users, rounds = 40, 5
+	tokens, issued := redisTokens(t, r, users)
+	ctx := context.Background()
 
 	before := rt.Count()
 	var wg sync.WaitGroup

@@ -48,14 +48,7 @@ func BenchmarkVerify(b *testing.B) {
 //	go test ./internal/auth/ -run '^$' -bench VerifyOnRedis
 func BenchmarkVerifyOnRedis(b *testing.B) {
 	r, rt := cachetest.New(b)
-	tokens := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour, auth.WithRevocations(auth.NewKVRevocations(r)))
-	issued := make([]string, 64)
-	for i := range issued {
-		var err error
-		if issued[i], err = tokens.Issue(int64(i + 1)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	tokens, issued := redisTokens(b, r, 64)
 	ctx := context.Background()
 	var next atomic.Int64
 	before, cpu := rt.Count(), benchtest.ProcessCPU(b)
