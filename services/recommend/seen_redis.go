@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/douyin-backend/douyin/internal/batch"
 	"github.com/douyin-backend/douyin/internal/cache"
 )
 
@@ -20,13 +21,23 @@ type RedisSeen struct {
 	r       *cache.Redis
 	maxSeen int
 	window  time.Duration
+	// takes shares one pipelined round trip among the Takes of concurrent pages: each script
+	// still runs atomically.
+	takes *batch.Batcher[cache.ScriptCall, *redis.Cmd]
 }
+
+// maxPipelinedTakes bounds the Takes of one round trip.
+const maxPipelinedTakes = 64
 
 var _ SeenStore = (*RedisSeen)(nil)
 
 // NewRedisSeen returns the store on r keeping at most maxSeen videos per viewer, each for window.
 func NewRedisSeen(r *cache.Redis, maxSeen int, window time.Duration) *RedisSeen {
-	return &RedisSeen{r: r, maxSeen: maxSeen, window: window}
+	s := &RedisSeen{r: r, maxSeen: maxSeen, window: window}
+	s.takes = batch.New(maxPipelinedTakes, func(ctx context.Context, calls []cache.ScriptCall) ([]*redis.Cmd, []error) {
+		return cache.RunPipelined(ctx, r.Client(), calls), make([]error, len(calls)) // each command carries its own error
+	})
+	return s
 }
 
 func (s *RedisSeen) key(viewer int64) string {
@@ -55,7 +66,8 @@ end
 return out
 `)
 
-// Take picks and records the first limit unseen candidates in one round trip.
+// Take picks and records the first limit unseen candidates in one round trip, shared with
+// the Takes of other pages under way.
 func (s *RedisSeen) Take(ctx context.Context, viewer int64, candidates []int64, limit int, now, cutoff int64) ([]int64, error) {
 	if len(candidates) == 0 || limit <= 0 {
 		return nil, nil
@@ -65,7 +77,11 @@ func (s *RedisSeen) Take(ctx context.Context, viewer int64, candidates []int64, 
 	for _, id := range candidates {
 		args = append(args, id)
 	}
-	picked, err := takeScript.Run(ctx, s.r.Client(), []string{s.key(viewer)}, args...).StringSlice()
+	cmd, err := s.takes.Do(ctx, cache.ScriptCall{Script: takeScript, Keys: []string{s.key(viewer)}, Args: args})
+	var picked []string
+	if err == nil {
+		picked, err = cmd.StringSlice()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("take unseen videos: %w", err)
 	}

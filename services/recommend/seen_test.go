@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,6 +65,55 @@ func TestSeenStores(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestConcurrentRedisTakesShareRoundTrips: the Takes of concurrent pages share pipelined
+// round trips, and each still runs alone: one viewer's concurrent takes never hand out a
+// video twice, and each viewer gets its own.
+func TestConcurrentRedisTakesShareRoundTrips(t *testing.T) {
+	r, rt := cachetest.New(t)
+	store := NewRedisSeen(r, 1000, time.Hour)
+	ctx := context.Background()
+	const viewers, takesEach, limit = 20, 10, 3
+	candidates := span(1, 100)
+	before := rt.Count()
+	var mu sync.Mutex
+	served := map[int64]map[int64]int{} // viewer → video → times served
+	var wg sync.WaitGroup
+	for viewer := int64(1); viewer <= viewers; viewer++ {
+		served[viewer] = map[int64]int{}
+		for range takesEach {
+			wg.Go(func() {
+				got, err := store.Take(ctx, viewer, candidates, limit, testNow, testNow-1000)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) != limit {
+					t.Errorf("viewer %d took %v, want %d videos", viewer, got, limit)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, id := range got {
+					served[viewer][id]++
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for viewer, videos := range served {
+		if len(videos) != takesEach*limit {
+			t.Errorf("viewer %d was served %d distinct videos, want %d", viewer, len(videos), takesEach*limit)
+		}
+		for id, n := range videos {
+			if n > 1 {
+				t.Errorf("viewer %d was served video %d %d times", viewer, id, n)
+			}
+		}
+	}
+	if trips := rt.Count() - before; trips >= viewers*takesEach {
+		t.Errorf("%d takes took %d Redis round trips, want fewer: concurrent takes share them", viewers*takesEach, trips)
 	}
 }
 
