@@ -475,8 +475,12 @@ func (a *App) serve(component string, register func(server.Server) error) error 
 
 func (a *App) initRecommend() (err error) {
 	if !a.local(Recommend) {
-		a.recommend, err = remote(a, Recommend, recommendservice.NewClient, recommendservice.NewServiceAdapter)
-		return err
+		remoteRecommend, err := remote(a, Recommend, recommendservice.NewClient, recommendservice.NewServiceAdapter)
+		if err != nil {
+			return err
+		}
+		a.recommend = newMergedRecommend(remoteRecommend)
+		return nil
 	}
 	log := a.log.With("module", Recommend)
 	svc, err := recommend.New(context.Background(), a.cfg.Recommend, recommend.NewSQLSource(a.gdb), recommend.WithLogger(log),

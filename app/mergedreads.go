@@ -2,11 +2,17 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
+	"sync"
+
+	kitexremote "github.com/cloudwego/kitex/pkg/remote"
 
 	"github.com/douyin-backend/douyin/internal/batch"
 	"github.com/douyin-backend/douyin/internal/ids"
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
+	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
@@ -207,4 +213,72 @@ func shareOf(req *videoapi.MGetVideosRequest, all *videoapi.MGetVideosResponse) 
 		share.WorkCounts = counts
 	}
 	return share
+}
+
+// mergedRecommend is a remote recommend service whose concurrent Recommend calls share one
+// RecommendMany call: every recommended page asks for its own viewer's ids, so unlike the
+// reads above nothing is shared but the call, whose fixed cost (two processes' RPC work and
+// the seen store's round trip) is most of a page's. Pages are not cached: each caller's page
+// is cut by a call that starts after it asked.
+type mergedRecommend struct {
+	recommendapi.RecommendService
+	pages *batch.Batcher[*recommendapi.RecommendRequest, *recommendapi.RecommendResponse]
+}
+
+// maxMergedRecommends bounds the pages of one merged call (the service's RecommendMany
+// takes at most 64).
+const maxMergedRecommends = 64
+
+func newMergedRecommend(remote recommendapi.RecommendService) *mergedRecommend {
+	m := &mergedRecommend{RecommendService: remote}
+	m.pages = batch.New(maxMergedRecommends, m.pagesOfAll)
+	return m
+}
+
+// Recommend answers from the next merged call; a request the service would refuse is sent
+// alone, so that the refusal is its own.
+func (m *mergedRecommend) Recommend(ctx context.Context, req *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
+	if req.ViewerId < 0 || req.Limit < 0 {
+		return m.RecommendService.Recommend(ctx, req)
+	}
+	return m.pages.Do(ctx, req)
+}
+
+// pagesOfAll cuts every caller's page: a lone caller's with Recommend, several in one
+// RecommendMany call, or, from a recommend service older than RecommendMany, each with its
+// own Recommend call, concurrently.
+func (m *mergedRecommend) pagesOfAll(ctx context.Context, reqs []*recommendapi.RecommendRequest) ([]*recommendapi.RecommendResponse, []error) {
+	pages := make([]*recommendapi.RecommendResponse, len(reqs))
+	errs := make([]error, len(reqs))
+	if len(reqs) == 1 {
+		pages[0], errs[0] = m.RecommendService.Recommend(ctx, reqs[0])
+		return pages, errs
+	}
+	resp, err := m.RecommendService.RecommendMany(ctx, &recommendapi.RecommendManyRequest{Requests: reqs})
+	switch {
+	case isUnknownMethod(err):
+		var wg sync.WaitGroup
+		for i, req := range reqs {
+			wg.Go(func() { pages[i], errs[i] = m.RecommendService.Recommend(ctx, req) })
+		}
+		wg.Wait()
+	case err == nil && len(resp.Pages) != len(reqs):
+		err = fmt.Errorf("recommend many: %d pages for %d requests", len(resp.Pages), len(reqs))
+		fallthrough
+	case err != nil:
+		for i := range errs {
+			errs[i] = err
+		}
+	default:
+		copy(pages, resp.Pages)
+	}
+	return pages, errs
+}
+
+// isUnknownMethod reports whether err is a Kitex server's refusal of a method it does not
+// have (a service older than this gateway): UnknownService when the request names no service
+// (Kitex then looks the method up in every service it serves), UnknownMethod when it does.
+func isUnknownMethod(err error) bool {
+	var te *kitexremote.TransError
+	return errors.As(err, &te) && (te.TypeID() == kitexremote.UnknownMethod || te.TypeID() == kitexremote.UnknownService)
 }

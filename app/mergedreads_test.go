@@ -1,15 +1,21 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 
+	kitexremote "github.com/cloudwego/kitex/pkg/remote"
+
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
+	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
 )
 
@@ -265,4 +271,136 @@ func TestMergedVideos(t *testing.T) {
 			t.Errorf("failed call: %v, want %v", err, boom)
 		}
 	})
+}
+
+// gatedRecommend answers viewer v's page as v*100+1, v*100+2, ... (limit ids, 0: 30),
+// recording every call as "one v" or "many v,v,..."; while gate is open (not nil) a call
+// waits for it. many, when set, answers RecommendMany instead.
+type gatedRecommend struct {
+	recommendapi.RecommendService
+	gate chan struct{}
+	many func(*recommendapi.RecommendManyRequest) (*recommendapi.RecommendManyResponse, error)
+
+	mu    sync.Mutex
+	calls []string
+}
+
+func pageOf(req *recommendapi.RecommendRequest) *recommendapi.RecommendResponse {
+	n := cmp.Or(req.Limit, 30)
+	page := &recommendapi.RecommendResponse{}
+	for i := range int64(n) {
+		page.VideoIds = append(page.VideoIds, req.ViewerId*100+i+1)
+	}
+	return page
+}
+
+func (g *gatedRecommend) record(call string) {
+	g.mu.Lock()
+	g.calls = append(g.calls, call)
+	gate := g.gate
+	g.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+}
+
+func (g *gatedRecommend) Recommend(_ context.Context, req *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
+	g.record(fmt.Sprint("one ", req.ViewerId))
+	if req.ViewerId < 0 {
+		return nil, errors.New("refused by the service")
+	}
+	return pageOf(req), nil
+}
+
+func (g *gatedRecommend) RecommendMany(_ context.Context, req *recommendapi.RecommendManyRequest) (*recommendapi.RecommendManyResponse, error) {
+	viewers := make([]string, len(req.Requests))
+	for i, r := range req.Requests {
+		viewers[i] = fmt.Sprint(r.ViewerId)
+	}
+	g.record("many " + strings.Join(viewers, ","))
+	if g.many != nil {
+		return g.many(req)
+	}
+	resp := &recommendapi.RecommendManyResponse{}
+	for _, r := range req.Requests {
+		resp.Pages = append(resp.Pages, pageOf(r))
+	}
+	return resp, nil
+}
+
+// Pages asked while one is in flight share the next call, a RecommendMany, and each caller
+// gets its own viewer's page; a lone page and a request the service refuses go alone.
+func TestMergedRecommendShareTheNextCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		remote := &gatedRecommend{gate: make(chan struct{})}
+		m := newMergedRecommend(remote)
+		ctx := context.Background()
+		ask := func(viewer int64, limit int32) {
+			req := &recommendapi.RecommendRequest{ViewerId: viewer, Limit: limit}
+			got, err := m.Recommend(ctx, req)
+			if err != nil {
+				t.Errorf("viewer %d: %v", viewer, err)
+				return
+			}
+			if want := pageOf(req).VideoIds; !slices.Equal(got.VideoIds, want) {
+				t.Errorf("viewer %d got %v, want %v", viewer, got.VideoIds, want)
+			}
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { ask(1, 0) })
+		synctest.Wait() // the first call is in flight
+		for v := range int64(4) {
+			wg.Go(func() { ask(2+v, int32(v)) })
+		}
+		synctest.Wait() // the others wait for it
+		close(remote.gate)
+		wg.Wait()
+		if _, err := m.Recommend(ctx, &recommendapi.RecommendRequest{ViewerId: -1}); err == nil {
+			t.Error("a negative viewer was not refused")
+		}
+		if len(remote.calls) != 3 || remote.calls[0] != "one 1" || !strings.HasPrefix(remote.calls[1], "many ") || remote.calls[2] != "one -1" {
+			t.Fatalf("calls %q, want one 1, one many of viewers 2-5, one -1", remote.calls)
+		}
+		viewers := strings.Split(strings.TrimPrefix(remote.calls[1], "many "), ",")
+		if slices.Sort(viewers); !slices.Equal(viewers, []string{"2", "3", "4", "5"}) {
+			t.Errorf("merged call of viewers %v, want 2-5", viewers)
+		}
+	})
+}
+
+// A failed merged call fails each of its callers, as does an answer with a page missing; a
+// recommend service without RecommendMany (older than this gateway) answers each page alone.
+func TestMergedRecommendFailures(t *testing.T) {
+	reqs := []*recommendapi.RecommendRequest{{ViewerId: 1}, {ViewerId: 2, Limit: 3}}
+	boom := errors.New("no instance")
+	for name, tc := range map[string]struct {
+		many    func(*recommendapi.RecommendManyRequest) (*recommendapi.RecommendManyResponse, error)
+		wantErr bool
+	}{
+		"failed": {many: func(*recommendapi.RecommendManyRequest) (*recommendapi.RecommendManyResponse, error) {
+			return nil, boom
+		}, wantErr: true},
+		"page missing": {many: func(req *recommendapi.RecommendManyRequest) (*recommendapi.RecommendManyResponse, error) {
+			return &recommendapi.RecommendManyResponse{Pages: []*recommendapi.RecommendResponse{pageOf(req.Requests[0])}}, nil
+		}, wantErr: true},
+		"older service": {many: func(*recommendapi.RecommendManyRequest) (*recommendapi.RecommendManyResponse, error) {
+			return nil, kitexremote.NewTransErrorWithMsg(kitexremote.UnknownMethod, "unknown method RecommendMany")
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			remote := &gatedRecommend{many: tc.many}
+			pages, errs := newMergedRecommend(remote).pagesOfAll(context.Background(), reqs)
+			for i, req := range reqs {
+				switch {
+				case tc.wantErr && errs[i] == nil:
+					t.Errorf("page %d: no error", i)
+				case !tc.wantErr && (errs[i] != nil || !slices.Equal(pages[i].VideoIds, pageOf(req).VideoIds)):
+					t.Errorf("page %d: %v, %v; want %v", i, pages[i], errs[i], pageOf(req).VideoIds)
+				}
+			}
+			if !tc.wantErr && len(remote.calls) != 3 {
+				t.Errorf("calls %q, want the merged one, then one each", remote.calls)
+			}
+		})
+	}
 }

@@ -16,6 +16,21 @@ struct RecommendResponse {
     1: list<i64> video_ids
 }
 
+// RecommendManyRequest is the pages of several viewers at once (a gateway merging the
+// Recommend calls under way): at most 64 requests, each as Recommend takes it; one viewer may
+// appear more than once, and then gets consecutive pages.
+struct RecommendManyRequest {
+    1: list<RecommendRequest> requests
+}
+
+struct RecommendManyResponse {
+    // pages answer requests, in order.
+    1: list<RecommendResponse> pages
+}
+
 service RecommendService {
     RecommendResponse Recommend(1: RecommendRequest req)
+    // RecommendMany is Recommend for each request, in one call; it fails as a whole when any
+    // page would (a bad request, the seen store down).
+    RecommendManyResponse RecommendMany(1: RecommendManyRequest req)
 }

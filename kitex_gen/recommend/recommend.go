@@ -74,8 +74,68 @@ var fieldIDToName_RecommendResponse = map[int16]string{
 	1: "video_ids",
 }
 
+type RecommendManyRequest struct {
+	Requests []*RecommendRequest `thrift:"requests,1" frugal:"1,default,list<RecommendRequest>" json:"requests"`
+}
+
+func NewRecommendManyRequest() *RecommendManyRequest {
+	return &RecommendManyRequest{}
+}
+
+func (p *RecommendManyRequest) InitDefault() {
+}
+
+func (p *RecommendManyRequest) GetRequests() (v []*RecommendRequest) {
+	return p.Requests
+}
+func (p *RecommendManyRequest) SetRequests(val []*RecommendRequest) {
+	p.Requests = val
+}
+
+func (p *RecommendManyRequest) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RecommendManyRequest(%+v)", *p)
+}
+
+var fieldIDToName_RecommendManyRequest = map[int16]string{
+	1: "requests",
+}
+
+type RecommendManyResponse struct {
+	Pages []*RecommendResponse `thrift:"pages,1" frugal:"1,default,list<RecommendResponse>" json:"pages"`
+}
+
+func NewRecommendManyResponse() *RecommendManyResponse {
+	return &RecommendManyResponse{}
+}
+
+func (p *RecommendManyResponse) InitDefault() {
+}
+
+func (p *RecommendManyResponse) GetPages() (v []*RecommendResponse) {
+	return p.Pages
+}
+func (p *RecommendManyResponse) SetPages(val []*RecommendResponse) {
+	p.Pages = val
+}
+
+func (p *RecommendManyResponse) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RecommendManyResponse(%+v)", *p)
+}
+
+var fieldIDToName_RecommendManyResponse = map[int16]string{
+	1: "pages",
+}
+
 type RecommendService interface {
 	Recommend(ctx context.Context, req *RecommendRequest) (r *RecommendResponse, err error)
+
+	RecommendMany(ctx context.Context, req *RecommendManyRequest) (r *RecommendManyResponse, err error)
 }
 
 type RecommendServiceRecommendArgs struct {
@@ -151,5 +211,81 @@ func (p *RecommendServiceRecommendResult) String() string {
 }
 
 var fieldIDToName_RecommendServiceRecommendResult = map[int16]string{
+	0: "success",
+}
+
+type RecommendServiceRecommendManyArgs struct {
+	Req *RecommendManyRequest `thrift:"req,1" frugal:"1,default,RecommendManyRequest" json:"req"`
+}
+
+func NewRecommendServiceRecommendManyArgs() *RecommendServiceRecommendManyArgs {
+	return &RecommendServiceRecommendManyArgs{}
+}
+
+func (p *RecommendServiceRecommendManyArgs) InitDefault() {
+}
+
+var RecommendServiceRecommendManyArgs_Req_DEFAULT *RecommendManyRequest
+
+func (p *RecommendServiceRecommendManyArgs) GetReq() (v *RecommendManyRequest) {
+	if !p.IsSetReq() {
+		return RecommendServiceRecommendManyArgs_Req_DEFAULT
+	}
+	return p.Req
+}
+func (p *RecommendServiceRecommendManyArgs) SetReq(val *RecommendManyRequest) {
+	p.Req = val
+}
+
+func (p *RecommendServiceRecommendManyArgs) IsSetReq() bool {
+	return p.Req != nil
+}
+
+func (p *RecommendServiceRecommendManyArgs) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RecommendServiceRecommendManyArgs(%+v)", *p)
+}
+
+var fieldIDToName_RecommendServiceRecommendManyArgs = map[int16]string{
+	1: "req",
+}
+
+type RecommendServiceRecommendManyResult struct {
+	Success *RecommendManyResponse `thrift:"success,0,optional" frugal:"0,optional,RecommendManyResponse" json:"success,omitempty"`
+}
+
+func NewRecommendServiceRecommendManyResult() *RecommendServiceRecommendManyResult {
+	return &RecommendServiceRecommendManyResult{}
+}
+
+func (p *RecommendServiceRecommendManyResult) InitDefault() {
+}
+
+var RecommendServiceRecommendManyResult_Success_DEFAULT *RecommendManyResponse
+
+func (p *RecommendServiceRecommendManyResult) GetSuccess() (v *RecommendManyResponse) {
+	if !p.IsSetSuccess() {
+		return RecommendServiceRecommendManyResult_Success_DEFAULT
+	}
+	return p.Success
+}
+func (p *RecommendServiceRecommendManyResult) SetSuccess(x interface{}) {
+	p.Success = x.(*RecommendManyResponse)
+}
+
+func (p *RecommendServiceRecommendManyResult) IsSetSuccess() bool {
+	return p.Success != nil
+}
+
+func (p *RecommendServiceRecommendManyResult) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("RecommendServiceRecommendManyResult(%+v)", *p)
+}
+
+var fieldIDToName_RecommendServiceRecommendManyResult = map[int16]string{
 	0: "success",
 }

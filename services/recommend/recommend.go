@@ -46,19 +46,32 @@ const maxRankings = 4096
 // this viewer within the seen window; when fewer remain, the seen-set starts over and the
 // page is filled from the rest. Anonymous viewers get the popular-and-fresh ranking.
 func (s *Service) Recommend(ctx context.Context, req *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
+	limit, err := pageLimit(req)
+	if err != nil {
+		return nil, err
+	}
+	return s.recommend(ctx, req.ViewerId, limit)
+}
+
+// pageLimit checks req and returns the most ids it wants.
+func pageLimit(req *recommendapi.RecommendRequest) (int, error) {
 	if req.ViewerId < 0 {
-		return nil, errs.Negative("viewer_id")
+		return 0, errs.Negative("viewer_id")
 	}
 	limit := int(req.Limit)
 	switch {
 	case limit == 0 || limit > pageSize:
-		limit = pageSize
+		return pageSize, nil
 	case limit < 0:
-		return nil, errs.Negative("limit")
+		return 0, errs.Negative("limit")
 	}
+	return limit, nil
+}
+
+func (s *Service) recommend(ctx context.Context, viewer int64, limit int) (*recommendapi.RecommendResponse, error) {
 	m := s.state.Model()
 	now := s.now()
-	if req.ViewerId == 0 {
+	if viewer == 0 {
 		ids := m.Trending(now, limit, nil)
 		if len(ids) < limit {
 			// The trending list is being built for the first time, or the catalogue is small.
@@ -66,12 +79,48 @@ func (s *Service) Recommend(ctx context.Context, req *recommendapi.RecommendRequ
 		}
 		return &recommendapi.RecommendResponse{VideoIds: ids}, nil
 	}
-	ids, err := s.page(ctx, m, req.ViewerId, limit, now)
+	ids, err := s.page(ctx, m, viewer, limit, now)
 	if err != nil {
 		s.log.WarnContext(ctx, "recommended page refused", "err", err)
 		return nil, fmt.Errorf("recommend a page: %w (%w)", errUnavailable, err)
 	}
 	return &recommendapi.RecommendResponse{VideoIds: ids}, nil
+}
+
+// maxManyPages bounds the requests of one RecommendMany call.
+const maxManyPages = 64
+
+// RecommendMany answers each request as Recommend does. The pages are cut concurrently, so
+// their seen-store Takes share round trips; one viewer's requests still run one after another
+// (each waits for the viewer's ranking), in no set order.
+func (s *Service) RecommendMany(ctx context.Context, req *recommendapi.RecommendManyRequest) (*recommendapi.RecommendManyResponse, error) {
+	if len(req.Requests) > maxManyPages {
+		return nil, errs.Invalid("at most %d requests", maxManyPages)
+	}
+	// Every request is checked before any page is cut: a bad one changes nothing.
+	limits := make([]int, len(req.Requests))
+	for i, r := range req.Requests {
+		if r == nil {
+			return nil, errs.Invalid("request %d is missing", i)
+		}
+		var err error
+		if limits[i], err = pageLimit(r); err != nil {
+			return nil, err
+		}
+	}
+	pages := make([]*recommendapi.RecommendResponse, len(req.Requests))
+	failed := make([]error, len(req.Requests))
+	var wg sync.WaitGroup
+	for i, r := range req.Requests {
+		wg.Go(func() { pages[i], failed[i] = s.recommend(ctx, r.ViewerId, limits[i]) })
+	}
+	wg.Wait()
+	for _, err := range failed {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &recommendapi.RecommendManyResponse{Pages: pages}, nil
 }
 
 // page cuts the viewer's next page from their cached ranking, ranking again when it is

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -271,4 +272,34 @@ func BenchmarkMemorySeenTake(b *testing.B) {
 		page(int64(1 + i%viewers))
 	}
 	benchtest.ReportCPU(b, cpu)
+}
+
+// BenchmarkRedisSeenPages serves pages of the small model to 256 viewers from 64 concurrent
+// callers, with the seen sets in the real Redis, as a loaded recommend instance does. cpu-ns/op
+// is this process's CPU per page (Redis's own is not in it).
+func BenchmarkRedisSeenPages(b *testing.B) {
+	r, rt := cachetest.New(b)
+	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
+		withClock(func() int64 { return testNow }), WithState(NewMemoryState(benchModel(10_000, 1000, 100))),
+		WithSeen(NewRedisSeen(r, DefaultConfig().MaxSeen, time.Hour)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.ResetTimer()
+	trips, cpu := rt.Count(), benchtest.ProcessCPU(b)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			viewer := 1 + next.Add(1)%256
+			if _, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	benchtest.ReportCPU(b, cpu)
+	b.ReportMetric(float64(rt.Count()-trips)/float64(b.N), "round-trips/op")
 }

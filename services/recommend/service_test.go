@@ -171,6 +171,56 @@ func TestRecommendBadInput(t *testing.T) {
 	}
 }
 
+// TestRecommendMany: each request gets the page Recommend would give, a viewer asking twice
+// gets two pages without a repeat, and a bad request refuses the call and changes nothing.
+func TestRecommendMany(t *testing.T) {
+	s := newService(t, Config{SeenWindow: time.Hour, MaxSeen: 1000}, nil)
+	for id := int64(1); id <= 100; id++ {
+		s.Model().AddVideo(id, 1000, testNow-id*1000)
+	}
+	ctx := context.Background()
+	bad := []*recommendapi.RecommendRequest{{ViewerId: 7}, {ViewerId: 5, Limit: -1}}
+	if _, err := s.RecommendMany(ctx, &recommendapi.RecommendManyRequest{Requests: bad}); !errs.Is(err, base.ErrCode_InvalidParam) {
+		t.Fatalf("a batch with a bad request = %v, want InvalidParam", err)
+	}
+	tooMany := make([]*recommendapi.RecommendRequest, maxManyPages+1)
+	for i := range tooMany {
+		tooMany[i] = &recommendapi.RecommendRequest{ViewerId: 7}
+	}
+	if _, err := s.RecommendMany(ctx, &recommendapi.RecommendManyRequest{Requests: tooMany}); !errs.Is(err, base.ErrCode_InvalidParam) {
+		t.Fatalf("%d requests = %v, want InvalidParam", len(tooMany), err)
+	}
+	if got := recommendIDs(t, s, 7); got[0] != 1 {
+		t.Fatalf("after the refused batches viewer 7's first page starts with %d, want 1: they took pages", got[0])
+	}
+	resp, err := s.RecommendMany(ctx, &recommendapi.RecommendManyRequest{Requests: []*recommendapi.RecommendRequest{
+		{ViewerId: 5}, {ViewerId: 0, Limit: 3}, {ViewerId: 5, Limit: 10}, {ViewerId: 6, Limit: 2},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Pages) != 4 {
+		t.Fatalf("%d pages, want 4", len(resp.Pages))
+	}
+	sizes := []int{30, 3, 10, 2}
+	for i, page := range resp.Pages {
+		if len(page.VideoIds) != sizes[i] {
+			t.Errorf("page %d: %d videos, want %d", i, len(page.VideoIds), sizes[i])
+		}
+	}
+	if both := append(slices.Clone(resp.Pages[0].VideoIds), resp.Pages[2].VideoIds...); len(slices.Compact(slices.Sorted(slices.Values(both)))) != 40 {
+		t.Errorf("viewer 5's two pages %v and %v repeat a video", resp.Pages[0].VideoIds, resp.Pages[2].VideoIds)
+	}
+	if !slices.Equal(resp.Pages[1].VideoIds, []int64{1, 2, 3}) || !slices.Equal(resp.Pages[3].VideoIds, []int64{1, 2}) {
+		t.Errorf("anonymous page %v and viewer 6's %v, want [1 2 3] and [1 2] (the freshest)", resp.Pages[1].VideoIds, resp.Pages[3].VideoIds)
+	}
+	if next := recommendIDs(t, s, 5); slices.ContainsFunc(next, func(id int64) bool {
+		return slices.Contains(resp.Pages[0].VideoIds, id) || slices.Contains(resp.Pages[2].VideoIds, id)
+	}) {
+		t.Errorf("viewer 5's next page %v repeats the batch's pages", next)
+	}
+}
+
 // TestRebuildFromSQL: an empty model is rebuilt from the committed rows of the four tables.
 func TestRebuildFromSQL(t *testing.T) { dbtest.Run(t, testRebuildFromSQL) }
 

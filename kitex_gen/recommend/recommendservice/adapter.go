@@ -17,3 +17,7 @@ type serviceAdapter struct{ client Client }
 func (a serviceAdapter) Recommend(ctx context.Context, req *recommend.RecommendRequest) (r *recommend.RecommendResponse, err error) {
 	return a.client.Recommend(ctx, req)
 }
+
+func (a serviceAdapter) RecommendMany(ctx context.Context, req *recommend.RecommendManyRequest) (r *recommend.RecommendManyResponse, err error) {
+	return a.client.RecommendMany(ctx, req)
+}

@@ -12,6 +12,7 @@ import (
 // Client is designed to provide IDL-compatible methods with call-option parameter for kitex framework.
 type Client interface {
 	Recommend(ctx context.Context, req *recommend.RecommendRequest, callOptions ...callopt.Option) (r *recommend.RecommendResponse, err error)
+	RecommendMany(ctx context.Context, req *recommend.RecommendManyRequest, callOptions ...callopt.Option) (r *recommend.RecommendManyResponse, err error)
 }
 
 // NewClient creates a client for the service defined in IDL.
@@ -46,4 +47,9 @@ type kRecommendServiceClient struct {
 func (p *kRecommendServiceClient) Recommend(ctx context.Context, req *recommend.RecommendRequest, callOptions ...callopt.Option) (r *recommend.RecommendResponse, err error) {
 	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
 	return p.kClient.Recommend(ctx, req)
+}
+
+func (p *kRecommendServiceClient) RecommendMany(ctx context.Context, req *recommend.RecommendManyRequest, callOptions ...callopt.Option) (r *recommend.RecommendManyResponse, err error) {
+	ctx = client.NewCtxWithCallOptions(ctx, callOptions)
+	return p.kClient.RecommendMany(ctx, req)
 }

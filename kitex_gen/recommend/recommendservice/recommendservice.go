@@ -20,6 +20,13 @@ var serviceMethods = map[string]kitex.MethodInfo{
 		false,
 		kitex.WithStreamingMode(kitex.StreamingNone),
 	),
+	"RecommendMany": kitex.NewMethodInfo(
+		recommendManyHandler,
+		newRecommendServiceRecommendManyArgs,
+		newRecommendServiceRecommendManyResult,
+		false,
+		kitex.WithStreamingMode(kitex.StreamingNone),
+	),
 }
 
 var (
@@ -104,6 +111,24 @@ func newRecommendServiceRecommendResult() interface{} {
 	return recommend.NewRecommendServiceRecommendResult()
 }
 
+func recommendManyHandler(ctx context.Context, handler interface{}, arg, result interface{}) error {
+	realArg := arg.(*recommend.RecommendServiceRecommendManyArgs)
+	realResult := result.(*recommend.RecommendServiceRecommendManyResult)
+	success, err := handler.(recommend.RecommendService).RecommendMany(ctx, realArg.Req)
+	if err != nil {
+		return err
+	}
+	realResult.Success = success
+	return nil
+}
+func newRecommendServiceRecommendManyArgs() interface{} {
+	return recommend.NewRecommendServiceRecommendManyArgs()
+}
+
+func newRecommendServiceRecommendManyResult() interface{} {
+	return recommend.NewRecommendServiceRecommendManyResult()
+}
+
 type kClient struct {
 	c client.Client
 }
@@ -119,6 +144,16 @@ func (p *kClient) Recommend(ctx context.Context, req *recommend.RecommendRequest
 	_args.Req = req
 	var _result recommend.RecommendServiceRecommendResult
 	if err = p.c.Call(ctx, "Recommend", &_args, &_result); err != nil {
+		return
+	}
+	return _result.GetSuccess(), nil
+}
+
+func (p *kClient) RecommendMany(ctx context.Context, req *recommend.RecommendManyRequest) (r *recommend.RecommendManyResponse, err error) {
+	var _args recommend.RecommendServiceRecommendManyArgs
+	_args.Req = req
+	var _result recommend.RecommendServiceRecommendManyResult
+	if err = p.c.Call(ctx, "RecommendMany", &_args, &_result); err != nil {
 		return
 	}
 	return _result.GetSuccess(), nil
