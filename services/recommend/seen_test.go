@@ -81,9 +81,11 @@ func TestConcurrentRedisTakesShareRoundTrips(t *testing.T) {
 	before := rt.Count()
 	var mu sync.Mutex
 	served := map[int64]map[int64]int{} // viewer → video → times served
-	var wg sync.WaitGroup
 	for viewer := int64(1); viewer <= viewers; viewer++ {
 		served[viewer] = map[int64]int{}
+	}
+	var wg sync.WaitGroup
+	for viewer := int64(1); viewer <= viewers; viewer++ {
 		for range takesEach {
 			wg.Go(func() {
 				got, err := store.Take(ctx, viewer, candidates, limit, testNow, testNow-1000)
@@ -276,7 +278,7 @@ func BenchmarkMemorySeenTake(b *testing.B) {
 
 // BenchmarkRedisSeenPages serves pages of the small model to 256 viewers from 64 concurrent
 // callers, with the seen sets in the real Redis, as a loaded recommend instance does. cpu-ns/op
-// is this process's CPU per page (Redis's own is not in it).
+// is this process's CPU per page, redis-cpu-ns/op the Redis server's.
 func BenchmarkRedisSeenPages(b *testing.B) {
 	r, rt := cachetest.New(b)
 	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
@@ -290,7 +292,7 @@ func BenchmarkRedisSeenPages(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(32)
 	b.ResetTimer()
-	trips, cpu := rt.Count(), benchtest.ProcessCPU(b)
+	trips, cpu, redisCPU := rt.Count(), benchtest.ProcessCPU(b), cachetest.ServerCPU(b, r)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			viewer := 1 + next.Add(1)%256
@@ -301,5 +303,25 @@ func BenchmarkRedisSeenPages(b *testing.B) {
 		}
 	})
 	benchtest.ReportCPU(b, cpu)
+	b.ReportMetric(float64(cachetest.ServerCPU(b, r)-redisCPU)/float64(b.N), "redis-cpu-ns/op")
 	b.ReportMetric(float64(rt.Count()-trips)/float64(b.N), "round-trips/op")
+}
+
+// TestScriptIDs: ids go to the Redis scripts and come back as one comma-separated string;
+// anything but positive ids in a reply is refused.
+func TestScriptIDs(t *testing.T) {
+	var got []int64
+	collect := func(id int64) { got = append(got, id) }
+	if err := splitIDs(joinIDs([]int64{7, 1, 1 << 40}), collect); err != nil || !slices.Equal(got, []int64{7, 1, 1 << 40}) {
+		t.Errorf("round trip: %v, %v", got, err)
+	}
+	got = nil
+	if err := splitIDs("", collect); err != nil || got != nil {
+		t.Errorf("empty reply: %v, %v; want nothing", got, err)
+	}
+	for _, bad := range []string{"1,x", "0", "1,,2", "-3"} {
+		if err := splitIDs(bad, func(int64) {}); err == nil {
+			t.Errorf("reply %q accepted", bad)
+		}
+	}
 }
