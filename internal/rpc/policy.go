@@ -35,8 +35,9 @@ var idempotentMethods = map[string][]string{
 	"comment":  {"ListComments", "MGetCommentCounts"},
 	"relation": {"RelationAction", "FollowList", "FollowerList", "FriendList", "FolloweeIDs", "MGetRelations"},
 	"message":  {"Chat", "MGetLatestMessages"},
-	// A retried Recommend may mark a second page seen: the viewer skips it, nothing is lost.
-	"recommend": {"Recommend"},
+	// A retried Recommend (or RecommendMany) may mark a second page seen: the viewer skips
+	// it, nothing is lost.
+	"recommend": {"Recommend", "RecommendMany"},
 }
 
 // onceOnlyMethods are never retried by the client: a second call could apply twice (a second
