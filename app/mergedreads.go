@@ -14,6 +14,7 @@ import (
 	commentapi "github.com/douyin-backend/douyin/kitex_gen/comment"
 	recommendapi "github.com/douyin-backend/douyin/kitex_gen/recommend"
 	videoapi "github.com/douyin-backend/douyin/kitex_gen/video"
+	"github.com/douyin-backend/douyin/services/recommend"
 )
 
 // Merged reads: a remote service whose concurrent identical-kind reads share one call. A call
@@ -225,13 +226,9 @@ type mergedRecommend struct {
 	pages *batch.Batcher[*recommendapi.RecommendRequest, *recommendapi.RecommendResponse]
 }
 
-// maxMergedRecommends bounds the pages of one merged call (the service's RecommendMany
-// takes at most 64).
-const maxMergedRecommends = 64
-
 func newMergedRecommend(remote recommendapi.RecommendService) *mergedRecommend {
 	m := &mergedRecommend{RecommendService: remote}
-	m.pages = batch.New(maxMergedRecommends, m.pagesOfAll)
+	m.pages = batch.New(recommend.MaxManyPages, m.pagesOfAll)
 	return m
 }
 

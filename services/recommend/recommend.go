@@ -87,15 +87,16 @@ func (s *Service) recommend(ctx context.Context, viewer int64, limit int) (*reco
 	return &recommendapi.RecommendResponse{VideoIds: ids}, nil
 }
 
-// maxManyPages bounds the requests of one RecommendMany call.
-const maxManyPages = 64
+// MaxManyPages bounds the requests of one RecommendMany call (a merging client batches at
+// most this many).
+const MaxManyPages = 64
 
 // RecommendMany answers each request as Recommend does. The pages are cut concurrently, so
 // their seen-store Takes share round trips; one viewer's requests still run one after another
 // (each waits for the viewer's ranking), in no set order.
 func (s *Service) RecommendMany(ctx context.Context, req *recommendapi.RecommendManyRequest) (*recommendapi.RecommendManyResponse, error) {
-	if len(req.Requests) > maxManyPages {
-		return nil, errs.Invalid("at most %d requests", maxManyPages)
+	if len(req.Requests) > MaxManyPages {
+		return nil, errs.Invalid("at most %d requests", MaxManyPages)
 	}
 	// Every request is checked before any page is cut: a bad one changes nothing.
 	limits := make([]int, len(req.Requests))

@@ -183,7 +183,7 @@ func TestRecommendMany(t *testing.T) {
 	if _, err := s.RecommendMany(ctx, &recommendapi.RecommendManyRequest{Requests: bad}); !errs.Is(err, base.ErrCode_InvalidParam) {
 		t.Fatalf("a batch with a bad request = %v, want InvalidParam", err)
 	}
-	tooMany := make([]*recommendapi.RecommendRequest, maxManyPages+1)
+	tooMany := make([]*recommendapi.RecommendRequest, MaxManyPages+1)
 	for i := range tooMany {
 		tooMany[i] = &recommendapi.RecommendRequest{ViewerId: 7}
 	}
