@@ -304,6 +304,15 @@ func (g *gatedRecommend) record(call string) {
 	}
 }
 
+// takeCalls returns the calls recorded so far and forgets them.
+func (g *gatedRecommend) takeCalls() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	calls := g.calls
+	g.calls = nil
+	return calls
+}
+
 func (g *gatedRecommend) Recommend(_ context.Context, req *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
 	g.record(fmt.Sprint("one ", req.ViewerId))
 	if req.ViewerId < 0 {
