@@ -2,7 +2,6 @@ package favorite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/douyin-backend/douyin/internal/mq"
@@ -22,15 +21,15 @@ func (s *Service) Subscribe(c mq.Consumer) error {
 
 // handleLike applies one event; an error asks the queue to redeliver it.
 func (s *Service) handleLike(ctx context.Context, body []byte) error {
-	var e event.LikeEvent
-	if err := json.Unmarshal(body, &e); err != nil {
+	e, err := decodeLikeEvent(body)
+	if err != nil {
 		return fmt.Errorf("decode like event: %w", err)
 	}
 	if e.UserId <= 0 || e.VideoId <= 0 || e.AuthorId <= 0 || e.Seq <= 0 {
 		return fmt.Errorf("malformed like event %s", body)
 	}
 	// The batch settles the read model too (applyLikes).
-	_, err := s.likes.Do(ctx, e)
+	_, err = s.likes.Do(ctx, e)
 	return err
 }
 
