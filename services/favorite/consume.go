@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/douyin-backend/douyin/internal/likeevent"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
 )
@@ -21,7 +22,7 @@ func (s *Service) Subscribe(c mq.Consumer) error {
 
 // handleLike applies one event; an error asks the queue to redeliver it.
 func (s *Service) handleLike(ctx context.Context, body []byte) error {
-	e, err := decodeLikeEvent(body)
+	e, err := likeevent.Decode(body)
 	if err != nil {
 		return fmt.Errorf("decode like event: %w", err)
 	}

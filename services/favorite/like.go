@@ -9,6 +9,7 @@ import (
 
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
+	"github.com/douyin-backend/douyin/internal/likeevent"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
@@ -91,7 +92,7 @@ func (s *Service) lookUpAuthors(ctx context.Context, videoIDs []int64) ([]int64,
 
 // publish hands the change to the consumer that writes it to SQL.
 func (s *Service) publish(ctx context.Context, c Change, seq int64, now time.Time) error {
-	body := appendLikeEvent(make([]byte, 0, 128), event.LikeEvent{
+	body := likeevent.Append(make([]byte, 0, 128), event.LikeEvent{
 		UserId:   c.UserID,
 		VideoId:  c.VideoID,
 		AuthorId: c.AuthorID,

@@ -1,4 +1,4 @@
-package favorite
+package likeevent
 
 import (
 	"encoding/json"
@@ -9,9 +9,9 @@ import (
 	"github.com/douyin-backend/douyin/kitex_gen/event"
 )
 
-// TestLikeEventCodecIsEncodingJSON holds the hand-written codec to encoding/json's bytes
+// TestCodecIsEncodingJSON holds the hand-written codec to encoding/json's bytes
 // (what RocketMQ consumers of any version read) and checks the direct parse takes them.
-func TestLikeEventCodecIsEncodingJSON(t *testing.T) {
+func TestCodecIsEncodingJSON(t *testing.T) {
 	events := []event.LikeEvent{
 		{},
 		{UserId: 1, VideoId: 2, AuthorId: 3, Liked: true, Seq: 4, At: 5},
@@ -30,20 +30,20 @@ func TestLikeEventCodecIsEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := appendLikeEvent(nil, e)
+		got := Append(nil, e)
 		if string(got) != string(want) {
-			t.Fatalf("appendLikeEvent(%+v) = %s, encoding/json gives %s", e, got, want)
+			t.Fatalf("Append(%+v) = %s, encoding/json gives %s", e, got, want)
 		}
-		parsed, ok := parseLikeEvent(got)
+		parsed, ok := parse(got)
 		if !ok || parsed != e {
-			t.Fatalf("parseLikeEvent(%s) = %+v, %v; want %+v, true", got, parsed, ok, e)
+			t.Fatalf("parse(%s) = %+v, %v; want %+v, true", got, parsed, ok, e)
 		}
 	}
 }
 
-// TestDecodeLikeEventReadsWhatEncodingJSONReads gives the decoder other forms of an event:
+// TestDecodeReadsWhatEncodingJSONReads gives the decoder other forms of an event:
 // it must read each as encoding/json does, and refuse what it refuses.
-func TestDecodeLikeEventReadsWhatEncodingJSONReads(t *testing.T) {
+func TestDecodeReadsWhatEncodingJSONReads(t *testing.T) {
 	bodies := []string{
 		`{"user_id":1,"video_id":2,"author_id":3,"liked":true,"seq":4,"at":5}`,
 		`{"user_id":-0,"video_id":2,"author_id":3,"liked":false,"seq":4,"at":5}`,
@@ -71,19 +71,19 @@ func TestDecodeLikeEventReadsWhatEncodingJSONReads(t *testing.T) {
 	for _, body := range bodies {
 		var want event.LikeEvent
 		wantErr := json.Unmarshal([]byte(body), &want)
-		got, err := decodeLikeEvent([]byte(body))
+		got, err := Decode([]byte(body))
 		if (err != nil) != (wantErr != nil) || (err == nil && got != want) {
-			t.Errorf("decodeLikeEvent(%s) = %+v, %v; encoding/json gives %+v, %v", body, got, err, want, wantErr)
+			t.Errorf("Decode(%s) = %+v, %v; encoding/json gives %+v, %v", body, got, err, want, wantErr)
 		}
 	}
 }
 
-// BenchmarkLikeEventCodec is one like's encode and decode.
-func BenchmarkLikeEventCodec(b *testing.B) {
+// BenchmarkCodec is one like's encode and decode.
+func BenchmarkCodec(b *testing.B) {
 	e := event.LikeEvent{UserId: 123, VideoId: 4567, AuthorId: 89, Liked: true, Seq: 1_765_080_000_123_456_789, At: 1_765_080_000_123}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := decodeLikeEvent(appendLikeEvent(make([]byte, 0, 128), e)); err != nil {
+		if _, err := Decode(Append(make([]byte, 0, 128), e)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,9 @@
-package favorite
+// Package likeevent is the wire form of a like event (event.LikeEvent) on the favorite topic:
+// the JSON encoding/json gives it, which every consumer, RocketMQ's of any version included,
+// reads. It is written and read here by hand because in the embedded mode an event is
+// encoded and decoded on every like (the in-process queue passes bytes), and encoding/json's
+// reflection cost more than the rest of the hand-off.
+package likeevent
 
 import (
 	"bytes"
@@ -9,13 +14,8 @@ import (
 	"github.com/douyin-backend/douyin/kitex_gen/event"
 )
 
-// A like event travels as the JSON encoding/json gives event.LikeEvent: every consumer,
-// RocketMQ's included, reads it so. It is written and read here by hand because in the
-// embedded mode the event is encoded and decoded on every like (the in-process queue passes
-// bytes), and encoding/json's reflection cost more than the rest of the hand-off.
-
-// appendLikeEvent appends e to b exactly as json.Marshal(e) writes it.
-func appendLikeEvent(b []byte, e event.LikeEvent) []byte {
+// Append appends e to b exactly as json.Marshal(e) writes it.
+func Append(b []byte, e event.LikeEvent) []byte {
 	b = append(b, `{"user_id":`...)
 	b = strconv.AppendInt(b, e.UserId, 10)
 	b = append(b, `,"video_id":`...)
@@ -31,10 +31,10 @@ func appendLikeEvent(b []byte, e event.LikeEvent) []byte {
 	return append(b, '}')
 }
 
-// decodeLikeEvent reads an event: the form appendLikeEvent writes directly, anything else
+// Decode reads an event: the form Append writes directly, anything else
 // (other spacing or field order, a producer of another version) through encoding/json.
-func decodeLikeEvent(body []byte) (event.LikeEvent, error) {
-	if e, ok := parseLikeEvent(body); ok {
+func Decode(body []byte) (event.LikeEvent, error) {
+	if e, ok := parse(body); ok {
 		return e, nil
 	}
 	var e event.LikeEvent
@@ -42,9 +42,9 @@ func decodeLikeEvent(body []byte) (event.LikeEvent, error) {
 	return e, err
 }
 
-// parseLikeEvent parses exactly appendLikeEvent's form; ok is false for anything else.
-func parseLikeEvent(b []byte) (e event.LikeEvent, ok bool) {
-	p := likeEventParser{rest: b}
+// parse parses exactly Append's form; ok is false for anything else.
+func parse(b []byte) (e event.LikeEvent, ok bool) {
+	p := parser{rest: b}
 	e.UserId = p.int(`{"user_id":`)
 	e.VideoId = p.int(`,"video_id":`)
 	e.AuthorId = p.int(`,"author_id":`)
@@ -63,15 +63,15 @@ func parseLikeEvent(b []byte) (e event.LikeEvent, ok bool) {
 	return e, true
 }
 
-// likeEventParser consumes the canonical form piece by piece; after a mismatch every step
+// parser consumes the canonical form piece by piece; after a mismatch every step
 // fails.
-type likeEventParser struct {
+type parser struct {
 	rest   []byte
 	failed bool
 }
 
 // literal consumes s if the input continues with it (and nothing failed before).
-func (p *likeEventParser) literal(s string) bool {
+func (p *parser) literal(s string) bool {
 	if p.failed || !bytes.HasPrefix(p.rest, []byte(s)) {
 		return false
 	}
@@ -81,7 +81,7 @@ func (p *likeEventParser) literal(s string) bool {
 
 // int consumes the field name and an integer in JSON's form (an optional minus, no leading
 // zero, no sign or exponent otherwise) that fits in an int64.
-func (p *likeEventParser) int(name string) int64 {
+func (p *parser) int(name string) int64 {
 	if !p.literal(name) {
 		p.failed = true
 		return 0
