@@ -260,3 +260,42 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteSettings checks the settings every connection of the pool runs with: the WAL
+// with synchronous NORMAL (the durability of an acknowledged write) and the checkpoint
+// interval the like writer relies on.
+func TestSQLiteSettings(t *testing.T) {
+	gdb, err := Open(Config{Driver: DriverSQLite, MaxOpenConns: 3, MaxIdleConns: 3}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(gdb)
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	// Hold three connections at once, so each setting is read on distinct connections.
+	for i := range 3 {
+		conn, err := sqlDB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var mode string
+		var synchronous, checkpoint int
+		if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&synchronous); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&checkpoint); err != nil {
+			t.Fatal(err)
+		}
+		if mode != "wal" || synchronous != 1 || checkpoint != 10000 {
+			t.Errorf("connection %d: journal_mode %s, synchronous %d, wal_autocheckpoint %d; want wal, 1 (NORMAL), 10000",
+				i, mode, synchronous, checkpoint)
+		}
+	}
+}

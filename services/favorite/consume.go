@@ -2,9 +2,9 @@ package favorite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
+	"github.com/douyin-backend/douyin/internal/likeevent"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
 )
@@ -22,15 +22,15 @@ func (s *Service) Subscribe(c mq.Consumer) error {
 
 // handleLike applies one event; an error asks the queue to redeliver it.
 func (s *Service) handleLike(ctx context.Context, body []byte) error {
-	var e event.LikeEvent
-	if err := json.Unmarshal(body, &e); err != nil {
+	e, err := likeevent.Decode(body)
+	if err != nil {
 		return fmt.Errorf("decode like event: %w", err)
 	}
 	if e.UserId <= 0 || e.VideoId <= 0 || e.AuthorId <= 0 || e.Seq <= 0 {
 		return fmt.Errorf("malformed like event %s", body)
 	}
 	// The batch settles the read model too (applyLikes).
-	_, err := s.likes.Do(ctx, e)
+	_, err = s.likes.Do(ctx, e)
 	return err
 }
 

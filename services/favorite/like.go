@@ -2,13 +2,14 @@ package favorite
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/douyin-backend/douyin/internal/errs"
 	"github.com/douyin-backend/douyin/internal/ids"
+	"github.com/douyin-backend/douyin/internal/likeevent"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/base"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
@@ -91,7 +92,7 @@ func (s *Service) lookUpAuthors(ctx context.Context, videoIDs []int64) ([]int64,
 
 // publish hands the change to the consumer that writes it to SQL.
 func (s *Service) publish(ctx context.Context, c Change, seq int64, now time.Time) error {
-	body, err := json.Marshal(event.LikeEvent{
+	body := likeevent.Append(make([]byte, 0, 128), event.LikeEvent{
 		UserId:   c.UserID,
 		VideoId:  c.VideoID,
 		AuthorId: c.AuthorID,
@@ -99,12 +100,9 @@ func (s *Service) publish(ctx context.Context, c Change, seq int64, now time.Tim
 		Seq:      seq,
 		At:       now.UnixMilli(),
 	})
-	if err != nil {
-		return fmt.Errorf("encode like event: %w", err)
-	}
 	// Keyed by the pair (operators find a pair's events by it); the seq, not the queue or
 	// the delivery order, orders a pair's events.
-	key := fmt.Sprintf("%d:%d", c.UserID, c.VideoID)
+	key := strconv.FormatInt(c.UserID, 10) + ":" + strconv.FormatInt(c.VideoID, 10)
 	if err := s.queue.Publish(ctx, mq.TopicFavorite, key, body); err != nil {
 		// Nothing was applied: a clean refusal to repeat later. (The broker may have stored
 		// the event all the same, its reply lost; then the consumer applies it, and the
