@@ -92,7 +92,7 @@ func (s *Service) lookUpAuthors(ctx context.Context, videoIDs []int64) ([]int64,
 
 // publish hands the change to the consumer that writes it to SQL.
 func (s *Service) publish(ctx context.Context, c Change, seq int64, now time.Time) error {
-	body := likeevent.Append(make([]byte, 0, 128), event.LikeEvent{
+	body, err := likeevent.Encode(event.LikeEvent{
 		UserId:   c.UserID,
 		VideoId:  c.VideoID,
 		AuthorId: c.AuthorID,
@@ -100,6 +100,9 @@ func (s *Service) publish(ctx context.Context, c Change, seq int64, now time.Tim
 		Seq:      seq,
 		At:       now.UnixMilli(),
 	})
+	if err != nil {
+		return fmt.Errorf("encode like event: %w", err)
+	}
 	// Keyed by the pair (operators find a pair's events by it); the seq, not the queue or
 	// the delivery order, orders a pair's events.
 	key := strconv.FormatInt(c.UserID, 10) + ":" + strconv.FormatInt(c.VideoID, 10)

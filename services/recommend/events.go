@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/douyin-backend/douyin/internal/likeevent"
 	"github.com/douyin-backend/douyin/internal/mq"
 	"github.com/douyin-backend/douyin/kitex_gen/event"
 )
@@ -63,8 +64,8 @@ func (s *Service) Subscribe(c mq.Consumer) error {
 // handleLike applies a like event; a malformed one is dropped (redelivering cannot fix it).
 // An error of the state (Redis down) is returned, so the queue redelivers the event.
 func (s *Service) handleLike(ctx context.Context, body []byte) error {
-	var e event.LikeEvent
-	if err := json.Unmarshal(body, &e); err != nil || e.UserId <= 0 || e.VideoId <= 0 {
+	e, err := likeevent.Decode(body)
+	if err != nil || e.UserId <= 0 || e.VideoId <= 0 {
 		s.log.WarnContext(ctx, "malformed like event dropped", "err", err)
 		return nil
 	}
