@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -337,6 +338,8 @@ func TestClientPolicyChangesAtRunTimeFromConsul(t *testing.T) {
 	})
 	put(categoryBreaker, `{}`)
 	polltest.UntilEvery(t, 15*time.Second, 50*time.Millisecond, "the default breaker back", func() bool { return breakerOf() == p.defaultBreaker })
+	// The client's finalizer closes the breaker suite these polls read: keep it reachable.
+	runtime.KeepAlive(users)
 }
 
 // A call the caller cancelled does not count against the called method's breaker; a real
