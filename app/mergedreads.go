@@ -235,7 +235,7 @@ func newMergedRecommend(remote recommendapi.RecommendService) *mergedRecommend {
 // Recommend answers from the next merged call; a request the service would refuse is sent
 // alone, so that the refusal is its own.
 func (m *mergedRecommend) Recommend(ctx context.Context, req *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
-	if req.ViewerId < 0 || req.Limit < 0 {
+	if _, err := recommend.PageLimit(req); err != nil {
 		return m.RecommendService.Recommend(ctx, req)
 	}
 	return m.pages.Do(ctx, req)

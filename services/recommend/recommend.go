@@ -46,15 +46,16 @@ const maxRankings = 4096
 // this viewer within the seen window; when fewer remain, the seen-set starts over and the
 // page is filled from the rest. Anonymous viewers get the popular-and-fresh ranking.
 func (s *Service) Recommend(ctx context.Context, req *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
-	limit, err := pageLimit(req)
+	limit, err := PageLimit(req)
 	if err != nil {
 		return nil, err
 	}
 	return s.recommend(ctx, req.ViewerId, limit)
 }
 
-// pageLimit checks req and returns the most ids it wants.
-func pageLimit(req *recommendapi.RecommendRequest) (int, error) {
+// PageLimit checks req and returns the most ids it wants: the one judge of a valid request,
+// for merging clients too.
+func PageLimit(req *recommendapi.RecommendRequest) (int, error) {
 	if req.ViewerId < 0 {
 		return 0, errs.Negative("viewer_id")
 	}
@@ -105,7 +106,7 @@ func (s *Service) RecommendMany(ctx context.Context, req *recommendapi.Recommend
 			return nil, errs.Invalid("request %d is missing", i)
 		}
 		var err error
-		if limits[i], err = pageLimit(r); err != nil {
+		if limits[i], err = PageLimit(r); err != nil {
 			return nil, err
 		}
 	}
