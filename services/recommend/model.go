@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"math"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 )
@@ -96,8 +97,12 @@ type Model struct {
 	trendMu sync.Mutex
 	// trending is the whole catalogue ordered by popularity and freshness, each video with its
 	// freshness at trendAt.
-	trending   []candidate
-	trendAt    int64
+	trending []candidate
+	// trendScores are the list's scores, in its order.
+	trendScores []float64
+	trendAt     int64
+	// trendHeat is the hottest video's heat at trendAt: popularity is scaled by it.
+	trendHeat  float64
 	trendBuilt int64
 	// trendEvery is how long the list is kept before it is rebuilt (ms).
 	trendEvery int64
@@ -254,15 +259,22 @@ type scored struct {
 	score float64
 }
 
-// candidate is a video a ranking may return, with its state: a ranking reads each
-// candidate's author, age and heat without looking it up again (mu held for reading).
+// candidate is a video a ranking may return, with what a ranking reads of its state, copied
+// when the candidate was made: a ranking walks thousands of candidates, and a pointer to each
+// video's state would cost a cache miss apiece (and the model's lock).
 type candidate struct {
-	id int64
-	v  *videoState
+	id, author, createdAt int64
+	// heat is the video's heat (videoState.heat) when the candidate was made.
+	heat float64
 	// fresh is its freshness when the trending list holding it was built, negative when
 	// unknown (not from that list, or published after it was built). Freshness only decays,
 	// by the same factor for every video, so a ranking scales it instead of computing each.
 	fresh float64
+}
+
+// candidateOf is the candidate of video id with state v (mu held).
+func candidateOf(id int64, v *videoState, fresh float64) candidate {
+	return candidate{id: id, author: v.author, createdAt: v.createdAt, heat: v.heat, fresh: fresh}
 }
 
 // tasted is a candidate of one ranking with its taste score (0 for one the walk did not reach).
@@ -272,8 +284,7 @@ type tasted struct {
 }
 
 // Taste is a viewer's taste scores: the videos the collaborative-filtering walk reached,
-// each with its score, in no particular order. It holds the model's video states: it ranks
-// with the model it came from only.
+// each with its score, in no particular order, and the videos' state as of the walk.
 type Taste []tasted
 
 // Rank returns every candidate for viewerID (0: anonymous), best first, at most want of them
@@ -300,7 +311,7 @@ func (m *Model) Taste(viewerID int64) Taste {
 	taste := make(Taste, len(top))
 	for i, id := range top {
 		// tasteScores scores only videos the model holds, and it never forgets one.
-		taste[i] = tasted{candidate{id, m.videos[id], -1}, scores[id]}
+		taste[i] = tasted{candidateOf(id, m.videos[id], -1), scores[id]}
 	}
 	return taste
 }
@@ -308,123 +319,178 @@ func (m *Model) Taste(viewerID int64) Taste {
 // RankWithTaste is Rank with the viewer's taste scores given (from Taste), leaving out the
 // videos in seen (nil: none).
 func (m *Model) RankWithTaste(viewerID int64, taste Taste, nowMillis int64, want int, seen *idSet) []int64 {
+	ids, _ := m.RankAfter(viewerID, taste, nowMillis, want, seen, scored{})
+	return ids
+}
+
+// RankAfter is RankWithTaste walking the trending list from below from (zero: from its head),
+// and returns with the ranking where its walk stopped: the last video of the list that it
+// returned, with its score in the list (from when it returned none). A ranking that ran out
+// continues from there instead of walking again past everything the viewer has seen: a deep
+// scroller's next ranking costs what it returns. The list may have been rebuilt meanwhile:
+// scores move a little, so a video may rise above the mark and be skipped until a ranking
+// starts from the head again.
+//
+// The trending list is in the order of popularity plus freshness, which is the whole score of
+// a video that the taste walk did not reach and whose author the viewer does not follow. So
+// only the others (the taste walk's, and the followed authors' met on the walk of the list: a
+// few hundred) are scored and sorted, and merged into the walk's run of the list: a deep
+// scroller's ranking of thousands costs the walk, not a sort of thousands.
+func (m *Model) RankAfter(viewerID int64, taste Taste, nowMillis int64, want int, seen *idSet, from scored) ([]int64, scored) {
 	m.refreshTrending(nowMillis)
 	work := m.rankWork.Get().(*rankWork)
 	defer m.rankWork.Put(work)
+	m.trendMu.Lock()
+	trending, scores, trendAt, hottest := m.trending, m.trendScores, m.trendAt, m.trendHeat
+	m.trendMu.Unlock()
+	start := 0
+	if from.id != 0 {
+		start = sort.Search(len(trending), func(i int) bool { return byScore(scored{trending[i].id, scores[i]}, from) > 0 })
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var u *userState
 	if viewerID > 0 {
 		u = m.users[viewerID]
 	}
-	candidates := slices.Grow(work.candidates[:0], tasteCandidates+trendingPool+want)
 	// skip holds what the walk of the trending list passes over: the viewer's likes, and the
-	// videos of the taste scores (judged before the walk). One table, not map lookups per video
-	// walked.
-	skip := &work.skip
+	// videos of the taste scores (judged before the walk). followed holds the authors the
+	// viewer follows. Tables, not map lookups per video walked.
+	skip, followed := &work.skip, &work.followed
 	skip.reset()
+	followed.reset()
 	if u != nil {
 		for id := range u.likes {
 			skip.Add(id)
 		}
-	}
-	// eligible checks seen first: past the head of the trending list, most videos a deep
-	// scroller meets are ones they have seen.
-	eligible := func(id int64, v *videoState) bool {
-		if seen != nil && seen.Has(id) {
-			return false
-		}
-		return v != nil && v.author != viewerID && !skip.Has(id)
-	}
-	for _, t := range taste {
-		if eligible(t.id, t.v) {
-			candidates = append(candidates, t)
-		}
-		skip.Add(t.id)
-	}
-	m.trendMu.Lock()
-	trending, trendAt := m.trending, m.trendAt
-	m.trendMu.Unlock()
-	for i, c := range trending {
-		// The head of the list, deeper only while the ranking is short: the viewer has seen
-		// the head. The walk costs what the viewer has seen plus want, however large the
-		// catalogue.
-		if i >= trendingPool && (want == 0 || len(candidates) >= want) {
-			break
-		}
-		if eligible(c.id, c.v) { // the list holds each video once
-			candidates = append(candidates, tasted{c, 0})
-		}
-	}
-	// Too few, and the list does not have every video yet (the first request, or videos
-	// newer than the list): rank the whole catalogue.
-	if want > 0 && len(candidates) < min(want, pageSize) && len(trending) < len(m.videos) {
-		for _, c := range candidates {
-			skip.Add(c.id)
-		}
-		for id, v := range m.videos {
-			if eligible(id, v) {
-				skip.Add(id)
-				candidates = append(candidates, tasted{candidate{id, v, -1}, 0})
-			}
-		}
-	}
-	work.candidates = candidates
-	return m.order(work, u, nowMillis, trendAt, want)
-}
-
-// rankWork is one ranking's working memory, pooled: a deep scroller's ranking holds
-// thousands of candidates, and rankings run every few pages.
-type rankWork struct {
-	candidates []tasted
-	skip       idSet
-	followed   idSet
-	list       []scored
-	keys       []uint64
-	spare      []uint64
-	sorted     []scored
-}
-
-// order scores work's candidates and returns the best want (0: all), ties broken by newer id.
-// trendAt is when the candidates' known freshness was computed.
-func (m *Model) order(work *rankWork, u *userState, nowMillis, trendAt int64, want int) []int64 {
-	candidates := work.candidates
-	maxTaste, maxHeat := 0.0, 0.0
-	for _, c := range candidates {
-		maxTaste = max(maxTaste, c.taste)
-		maxHeat = max(maxHeat, c.v.heat)
-	}
-	// The followed authors in one table: a lookup per candidate, not a map read.
-	followed := &work.followed
-	followed.reset()
-	if u != nil {
 		for author, at := range u.followees {
 			if at > 0 {
 				followed.Add(author)
 			}
 		}
 	}
-	// freshness(createdAt, now) = freshness(createdAt, trendAt)·decay for a video published
-	// by then.
-	decay := math.Exp2(-float64(nowMillis-trendAt) / freshHalfLife)
-	list := slices.Grow(work.list[:0], len(candidates))
-	for _, c := range candidates {
-		v := c.v
-		fresh := c.fresh * decay
-		if c.fresh < 0 || v.createdAt > nowMillis {
-			fresh = freshness(v.createdAt, nowMillis)
+	// eligible checks seen first: past the head of the trending list, most videos a deep
+	// scroller meets are ones they have seen.
+	eligible := func(c *candidate) bool {
+		if seen != nil && seen.Has(c.id) {
+			return false
 		}
-		s := weightFresh * fresh
-		if maxTaste > 0 {
-			s += weightTaste * c.taste / maxTaste
+		return c.author != viewerID && !skip.Has(c.id)
+	}
+	scoredAlone := work.scoredAlone[:0]
+	for i := range taste {
+		if eligible(&taste[i].candidate) {
+			scoredAlone = append(scoredAlone, taste[i])
 		}
-		if maxHeat > 0 {
-			s += weightPopular * v.heat / maxHeat
+		skip.Add(taste[i].id)
+	}
+	// run holds the positions in the trending list of the rest of the walk.
+	run := work.run[:0]
+	for i := start; i < len(trending); i++ {
+		// The head of the list, deeper only while the ranking is short: the viewer has seen
+		// the head. The walk costs what the viewer has seen plus want, however large the
+		// catalogue.
+		if i >= trendingPool && (want == 0 || len(scoredAlone)+len(run) >= want) {
+			break
 		}
-		if followed.Has(v.author) {
-			s += weightFollowed
+		switch c := &trending[i]; {
+		case !eligible(c): // the list holds each video once
+		case followed.Has(c.author):
+			scoredAlone = append(scoredAlone, tasted{*c, 0})
+		default:
+			run = append(run, int32(i))
 		}
-		list = append(list, scored{c.id, s})
+	}
+	// Too few from the head, and the list does not have every video yet (the first request,
+	// or videos newer than the list): score the whole catalogue.
+	if start == 0 && want > 0 && len(scoredAlone)+len(run) < min(want, pageSize) && len(trending) < len(m.videos) {
+		for _, i := range run {
+			scoredAlone = append(scoredAlone, tasted{trending[i], 0})
+		}
+		run = run[:0]
+		for _, t := range scoredAlone {
+			skip.Add(t.id)
+		}
+		for id, v := range m.videos {
+			hottest = max(hottest, v.heat)
+			if c := candidateOf(id, v, -1); eligible(&c) {
+				skip.Add(id)
+				scoredAlone = append(scoredAlone, tasted{c, 0})
+			}
+		}
+	}
+	work.scoredAlone, work.run = scoredAlone, run
+	score := scorer{now: nowMillis, decay: math.Exp2(-float64(nowMillis-trendAt) / freshHalfLife), hottest: hottest, followed: followed}
+	ids, last := work.merge(&score, trending, want)
+	if last < 0 {
+		return ids, from
+	}
+	return ids, scored{trending[last].id, scores[last]}
+}
+
+// rankWork is one ranking's working memory, pooled: a deep scroller's ranking holds
+// thousands of candidates, and rankings run every few pages.
+type rankWork struct {
+	scoredAlone []tasted
+	run         []int32
+	skip        idSet
+	followed    idSet
+	list        []scored
+	keys        []uint64
+	spare       []uint64
+	sorted      []scored
+}
+
+// scorer scores candidates as of now (docs/feeds.md says how in plain words).
+type scorer struct {
+	now int64
+	// decay scales the freshness the trending list holds to now.
+	decay float64
+	// hottest is the heat popularity is scaled by: the hottest video's at the trending list's build.
+	hottest float64
+	// maxTaste is the taste score scaled to 1: the best of the ranking's candidates.
+	maxTaste float64
+	followed *idSet
+}
+
+// popularFresh is c's popularity and freshness: its whole score unless the taste walk reached
+// it or the viewer follows its author, and the trending list's order.
+func (s *scorer) popularFresh(c *candidate) float64 {
+	fresh := c.fresh * s.decay
+	if c.fresh < 0 || c.createdAt > s.now {
+		fresh = freshness(c.createdAt, s.now)
+	}
+	sc := weightFresh * fresh
+	if s.hottest > 0 {
+		sc += weightPopular * c.heat / s.hottest
+	}
+	return sc
+}
+
+// score is t's whole score.
+func (s *scorer) score(t *tasted) float64 {
+	sc := s.popularFresh(&t.candidate)
+	if s.maxTaste > 0 {
+		sc += weightTaste * t.taste / s.maxTaste
+	}
+	if s.followed.Has(t.author) {
+		sc += weightFollowed
+	}
+	return sc
+}
+
+// merge returns the best want (0: all) of work's candidates, ties broken by newer id: those
+// scored alone, sorted, merged into the run of the trending list, which is in order already;
+// and the position in the list of the last it returned from the run (-1: none).
+func (work *rankWork) merge(score *scorer, trending []candidate, want int) ([]int64, int) {
+	alone := work.scoredAlone
+	score.maxTaste = 0
+	for _, t := range alone {
+		score.maxTaste = max(score.maxTaste, t.taste)
+	}
+	list := slices.Grow(work.list[:0], len(alone))
+	for i := range alone {
+		list = append(list, scored{alone[i].id, score.score(&alone[i])})
 	}
 	work.list = list
 	if want > 0 && len(list) > 4*want {
@@ -442,14 +508,28 @@ func (m *Model) order(work *rankWork, u *userState, nowMillis, trendAt int64, wa
 		list = h
 	}
 	list = work.sortByScore(list)
-	if want > 0 && len(list) > want {
-		list = list[:want]
+	run := work.run
+	n := len(list) + len(run)
+	if want > 0 {
+		n = min(n, want)
 	}
-	out := make([]int64, len(list))
-	for i, s := range list {
-		out[i] = s.id
+	out := make([]int64, n)
+	last := int32(-1)
+	var next scored // the run's next, scored
+	if len(run) > 0 {
+		next = scored{trending[run[0]].id, score.popularFresh(&trending[run[0]])}
 	}
-	return out
+	for k := range out {
+		if len(run) == 0 || len(list) > 0 && byScore(list[0], next) < 0 {
+			out[k], list = list[0].id, list[1:]
+			continue
+		}
+		out[k], last, run = next.id, run[0], run[1:]
+		if len(run) > 0 {
+			next = scored{trending[run[0]].id, score.popularFresh(&trending[run[0]])}
+		}
+	}
+	return out, int(last)
 }
 
 // sortByScore returns list ordered as slices.SortFunc(list, byScore) orders it, in
@@ -697,16 +777,16 @@ func (m *Model) refreshTrending(nowMillis int64) {
 		if v.createdAt > nowMillis {
 			fresh = -1 // its freshness stays 1 until it is published
 		}
-		list = append(list, entry{scored{id, sc}, candidate{id, v, fresh}})
+		list = append(list, entry{scored{id, sc}, candidateOf(id, v, fresh)})
 	}
 	m.mu.RUnlock()
 	slices.SortFunc(list, func(a, b entry) int { return byScore(a.scored, b.scored) })
-	ordered := make([]candidate, len(list))
+	ordered, scores := make([]candidate, len(list)), make([]float64, len(list))
 	for i, e := range list {
-		ordered[i] = e.c
+		ordered[i], scores[i] = e.c, e.score
 	}
 	m.trendMu.Lock()
-	m.trending, m.trendAt = ordered, nowMillis
+	m.trending, m.trendScores, m.trendAt, m.trendHeat = ordered, scores, nowMillis, maxHeat
 	m.trendEvery = trendingBuildShare * time.Since(started).Milliseconds()
 	m.trendMu.Unlock()
 }

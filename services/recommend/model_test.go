@@ -278,3 +278,43 @@ func TestSortByScoreMatchesByScore(t *testing.T) {
 		}
 	}
 }
+
+// TestRankAfterContinues: a ranking that continues from where the last one's walk stopped
+// returns what a walk from the head would, given what was returned as seen, with the viewer's
+// taste and followed authors' videos merged in as from the head.
+func TestRankAfterContinues(t *testing.T) {
+	m := benchModel(3000, 200, 20)
+	const viewer = 5
+	for author := int64(1_000_000); author < 1_000_000+500; author += 50 {
+		m.ApplyFollow(viewer, author, true, testNow)
+	}
+	taste := m.Taste(viewer)
+	if len(taste) == 0 {
+		t.Fatal("the viewer has no taste scores: the test would not merge any")
+	}
+	var seen idSet
+	var from scored
+	returned, continued := 0, 0
+	for round := range 12 {
+		got, walked := m.RankAfter(viewer, taste, testNow, 200, &seen, from)
+		if want := m.RankWithTaste(viewer, taste, testNow, 200, &seen); !slices.Equal(got, want) {
+			t.Fatalf("round %d: continuing from %+v returned %d videos, from the head %d; they differ", round, from, len(got), len(want))
+		}
+		if len(got) != 200 {
+			t.Fatalf("round %d: %d videos, want 200", round, len(got))
+		}
+		if from.id != 0 {
+			continued++
+		}
+		for _, id := range got {
+			if !seen.Add(id) {
+				t.Fatalf("round %d returned video %d again", round, id)
+			}
+		}
+		returned += len(got)
+		from = walked
+	}
+	if returned != 2400 || continued < 10 {
+		t.Errorf("%d returned, want 2400; %d rankings continued a walk, want at least 10", returned, continued)
+	}
+}

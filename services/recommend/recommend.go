@@ -39,7 +39,7 @@ var errUnavailable = errs.New(base.ErrCode_Unavailable, "recommendations are una
 
 // maxRankings bounds the rankings an instance keeps for viewers gone quiet: past it, those
 // unused for rankTTL (which would be recomputed anyway) are dropped. A ranking with its taste
-// scores is about 15 KB (25 KB for a viewer who has seen the most, MaxSeen/seenPerRankedVideo ids).
+// scores is about 20 KB (30 KB for a viewer who has seen the most, MaxSeen/seenPerRankedVideo ids).
 const maxRankings = 4096
 
 // Recommend returns up to limit video ids ranked for the viewer, none of them returned to
@@ -135,7 +135,7 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 	version := m.UserVersion(viewer)
 	fresh := r.ids == nil || r.model != m || r.version != version // a first ranking, or the viewer acted
 	if fresh || now-r.at > rankTTL.Milliseconds() || (r.settling && now-r.at > rankSettle.Milliseconds()) {
-		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, true); err != nil {
+		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, false); err != nil {
 			return nil, err
 		}
 		r.settling = fresh
@@ -146,7 +146,7 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 	}
 	if len(ids) < limit {
 		// The ranking is used up: rank what is still unseen, with the same taste scores.
-		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, r.taste == nil); err != nil {
+		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, true); err != nil {
 			return nil, err
 		}
 		more, err := s.take(ctx, r, viewer, limit-len(ids), now, cutoff)
@@ -175,23 +175,30 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 	return ids, nil
 }
 
-// rank computes the viewer's ranking of what they have not seen, walking their taste again
-// when retaste (a first ranking, a stale one, or one after their own action), else with the
-// taste scores of the last walk (the ranking was used up).
-func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, cutoff int64, version uint64, retaste bool) error {
-	taste := r.taste
-	if retaste {
-		taste = m.Taste(viewer)
+// rank computes the viewer's ranking of what they have not seen. A ranking that continues
+// one used up keeps its taste scores and walks the trending list on from where it stopped,
+// and from the head only once that runs short; any other (a first ranking, a stale one, or
+// one after the viewer's own action) walks their taste again and the list from its head.
+func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, cutoff int64, version uint64, continues bool) error {
+	taste, from := r.taste, r.walked
+	if !continues || r.model != m {
+		taste, from = m.Taste(viewer), scored{}
 	}
 	var ids []int64
+	var walked scored
 	err := s.seen.Seen(ctx, viewer, cutoff, func(seen *idSet) {
 		depth := max(rankDepth, seen.Len()/seenPerRankedVideo)
-		ids = m.RankWithTaste(viewer, taste, now, depth, seen)
+		ids, walked = m.RankAfter(viewer, taste, now, depth, seen, from)
+		if len(ids) < depth && from.id != 0 {
+			// The rest of the list is short: what the seen set has forgotten since the
+			// head was walked is new again.
+			ids, walked = m.RankAfter(viewer, taste, now, depth, seen, scored{})
+		}
 	})
 	if err != nil {
 		return err
 	}
-	r.ids, r.taste = ids, taste
+	r.ids, r.taste, r.walked = ids, taste, walked
 	r.next, r.model, r.version, r.at = 0, m, version, now
 	return nil
 }
@@ -260,10 +267,12 @@ func (rs *rankings) of(viewer, now int64) *ranking {
 // ranking is one viewer's cached ranking: the ids, the next one to serve, and the model,
 // the viewer's version in it and the time it was computed at.
 type ranking struct {
-	mu       sync.Mutex
-	ids      []int64
-	next     int
-	taste    Taste
+	mu    sync.Mutex
+	ids   []int64
+	next  int
+	taste Taste
+	// walked is where the ranking's walk of the trending list stopped (Model.RankAfter).
+	walked   scored
 	model    *Model
 	version  uint64
 	at       int64
