@@ -29,6 +29,8 @@ multi=${BENCH_MULTI:-1}
 # The tracing-cost servers (see tracing_cost) and its rounds.
 tracing_modes=(off offb 10pct)
 tracing_rounds=3
+# Issue 13's comparison of a recommended page with a logged-in feed page: its rounds (see recommend_pairs).
+recommend_rounds=3
 if [ "$large" = small ]; then
   echo "bench: BENCH_LARGE must name another preset than small (tiny or large): the scale check compares the two" >&2
   exit 2
@@ -128,6 +130,19 @@ run() {
   "$lg" run -label "$label" -json "$work/runs/$label.json" -md "$work/runs/$label.md" "$@" >/dev/null
 }
 
+# recommend_pairs PREFIX ARGS… (issue 13): feed-auth and feed-recommend alternated on one
+# server, recommend_rounds rounds of each, pooled in the report: one pair back to back swung
+# by ±10 % on this box, as much as the difference it measures.
+recommend_pairs() {
+  local prefix=$1 round s
+  shift
+  for round in $(seq "$recommend_rounds"); do
+    for s in feed-auth feed-recommend; do
+      run "$prefix-pair-$s-$round" "$@" -scenario "$s" -duration "$dur"
+    done
+  done
+}
+
 # reference URL DIR WHEN (issue 15): a minimal Hertz handler on the framework's defaults answers
 # the exact bytes of the server's anonymous first page; the same load generator measures it as
 # the anonymous feed. It is the fastest any handler here can answer such a page: every endpoint
@@ -180,6 +195,7 @@ embedded() {
       run "embedded-$s" "${common[@]}" -scenario "$s" -duration "$dur"
     done
     reference "$url" "$dir" after
+    recommend_pairs embedded-small "${common[@]}"
     run "embedded-mix" "${common[@]}" -duration "$mixdur"
     run "embedded-mix-open" "${common[@]}" -rate "$rate" -duration "$dur"
   fi
@@ -187,11 +203,8 @@ embedded() {
   # tables, not how long the first touch of a cold record takes (that is the miss path).
   run "embedded-scale-$preset" "${common[@]}" -mix "$scale_mix" -warmup "$dur" -duration "$dur"
   if [ "$preset" != small ]; then
-    # Issue 13: a recommended page against a logged-in feed page at the large data set too,
-    # back to back on one server so that their ratio means something on a shared machine.
-    for s in feed-auth feed-recommend; do
-      run "embedded-$preset-$s" "${common[@]}" -scenario "$s" -duration "$dur"
-    done
+    # Issue 13: a recommended page against a logged-in feed page at the large data set too.
+    recommend_pairs "embedded-$preset" "${common[@]}"
   fi
   # Issue 15: the in-process caches after every run on this data set, against their bounds.
   curl -sf "http://127.0.0.1:$admin_port/metrics" | grep -E '^douyin_cache_(max_)?entries\{' >"$work/cache-sizes-$preset.txt" || true
@@ -301,6 +314,7 @@ if [ "$multi" = 1 ]; then
     # it catch up, or the next run would measure its backlog instead of its own endpoint.
     if [ "$s" = like ]; then wait_drained; fi
   done
+  recommend_pairs multi "${common[@]}"
   run "multi-mix" "${common[@]}" -duration "$mixdur"
   DOUYIN_UP_DIR="$up_dir" scripts/down.sh >/dev/null 2>&1 || true
   up_started=""
@@ -352,16 +366,20 @@ target_row() {
     | "| \($mode) | \($s) | ≥ \($want) req/s\(if $p99max != "" then ", p99 ≤ \($p99max) ms" else "" end) | \($t.rps|floor) req/s, p99 \($t.p99_ms|floor) ms, \($t.errors) errors | \(.server.cores*100|floor/100) cores, \($cpu*1000|floor/1000) ms/req | \($lcpu*1000|floor/1000) ms/req | \(2000/($cpu+$lcpu)|floor) req/s | \(if $ok then "met" else "**not met**" end) |"' "$f"
 }
 
-# recommend_row LABEL AUTH-RUN RECOMMEND-RUN: one line of the recommended-page table.
+# recommend_row LABEL PREFIX: one line of the recommended-page table, from recommend_pairs'
+# rounds under PREFIX, pooled (requests over time, server CPU over requests, p99 the median round).
 recommend_row() {
-  local a="$work/runs/$2.json" r="$work/runs/$3.json"
-  [ -f "$a" ] && [ -f "$r" ] || return 0
-  jq -r -s --arg name "$1" '
-    def cpu: .server.cpu_seconds * 1000 / (.total.requests|if . == 0 then 1 else . end);
-    def fig: "\(.total.rps|floor) req/s, p99 \(.total.p99_ms|floor) ms, \(cpu*1000|floor/1000) ms CPU/req, \(.total.errors) errors";
-    def ratio(a; b): if b == 0 then "n/a" else (a / b * 100 | floor / 100 | tostring) end;
-    .[0] as $a | .[1] as $r
-    | "| \($name) | \($a|fig) | \($r|fig) | \(ratio($a.total.rps; $r.total.rps)) | \(ratio($r.total.p99_ms; $a.total.p99_ms)) | \(ratio($r|cpu; $a|cpu)) |"' "$a" "$r"
+  local auths=("$work"/runs/"$2"-pair-feed-auth-*.json) recs=("$work"/runs/"$2"-pair-feed-recommend-*.json)
+  [ -f "${auths[0]}" ] && [ -f "${recs[0]}" ] || return 0
+  jq -rn --arg name "$1" --argjson a "$(jq -s . "${auths[@]}")" --argjson r "$(jq -s . "${recs[@]}")" '
+    def pooled: {rps: ((map(.total.requests) | add) / (map(.duration_seconds) | add)),
+      cpu: ((map(.server.cpu_seconds) | add) * 1e6 / (map(.total.requests) | add)),
+      p99: (map(.total.p99_ms) | sort | .[length / 2 | floor]), errors: (map(.total.errors) | add)};
+    def fig: "\(.rps|floor) req/s, p99 \(.p99*10|floor/10) ms, \(.cpu|round) µs CPU/req, \(.errors) errors";
+    def ratio(x; y): if y == 0 then "n/a" else (x / y * 100 | round / 100 | tostring) end;
+    ($a | pooled) as $pa | ($r | pooled) as $pr
+    | ([range(0; [($a | length), ($r | length)] | min)] | map(ratio($a[.].total.rps; $r[.].total.rps)) | join(", ")) as $rounds
+    | "| \($name) | \($pa|fig) | \($pr|fig) | \(ratio($pa.rps; $pr.rps)) (rounds: \($rounds)) | \(ratio($pr.p99; $pa.p99)) | \(ratio($pr.cpu; $pa.cpu)) |"'
 }
 
 # The hand-written profile findings at the end of the report survive regeneration.
@@ -509,14 +527,15 @@ fi
   fi
   echo "## A recommended page against a logged-in feed page (issue 13, 64 connections)"
   echo
-  echo "The same server, the two runs back to back: a ratio above 1 means the recommended page costs"
-  echo "more. Every loadgen account scrolls many pages a second, far past its ranking."
+  echo "The same server, the two scenarios alternated, $recommend_rounds rounds of $dur each, pooled (requests over"
+  echo "time, server CPU over requests; p99 the median round): a ratio above 1 means the recommended"
+  echo "page costs more. Every loadgen account scrolls many pages a second, far past its ranking."
   echo
   echo "| mode, data set | feed-auth | feed-recommend | req/s ratio (auth / recommend) | p99 ratio (recommend / auth) | server CPU per request ratio (recommend / auth) |"
   echo "|---|---|---|---:|---:|---:|"
-  recommend_row "embedded, small" embedded-feed-auth embedded-feed-recommend
-  recommend_row "embedded, $large" "embedded-$large-feed-auth" "embedded-$large-feed-recommend"
-  recommend_row "multi-process, small" multi-feed-auth multi-feed-recommend
+  recommend_row "embedded, small" embedded-small
+  recommend_row "embedded, $large" "embedded-$large"
+  recommend_row "multi-process, small" multi
   echo
   echo "## Tracing cost (issue 11): feeds with tracing off and at a 10 % sampling ratio (embedded)"
   echo
