@@ -60,7 +60,11 @@ func (s *MemorySeen) lock(viewer, now int64) *seenSet {
 // unlock releases set, counting the change of its size since the caller locked it, and
 // forgets idle viewers' sets when the store is over its bound.
 func (s *MemorySeen) unlock(set *seenSet, sizeAtLock int) {
-	s.ids.Add(int64(set.has.Len() - sizeAtLock))
+	// A set at its bound (a deep scroller's) stays the same size: no write to the counter
+	// every page shares.
+	if grown := set.has.Len() - sizeAtLock; grown != 0 {
+		s.ids.Add(int64(grown))
+	}
 	set.mu.Unlock()
 	if s.ids.Load() > int64(s.maxIDs) {
 		s.forgetIdle()
