@@ -277,13 +277,20 @@ func BenchmarkMemorySeenTake(b *testing.B) {
 }
 
 // BenchmarkRedisSeenPages serves pages of the small model to 256 viewers from 64 concurrent
-// callers, with the seen sets in the real Redis, as a loaded recommend instance does. cpu-ns/op
-// is this process's CPU per page, redis-cpu-ns/op the Redis server's.
+// callers, with the seen sets in the real Redis, as a loaded recommend instance does. Each
+// viewer has already been served MaxSeen videos (a page at a time, half the catalogue), so every
+// page's Take also forgets the oldest past the bound and every ranking reads a full set, as
+// for a deep scroller. cpu-ns/op is this process's CPU per page, redis-cpu-ns/op the Redis
+// server's.
 func BenchmarkRedisSeenPages(b *testing.B) {
+	const viewers = 256
 	r, rt := cachetest.New(b)
-	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
+	cfg := DefaultConfig()
+	store := NewRedisSeen(r, cfg.MaxSeen, time.Hour)
+	prefillSeen(b, store, viewers, cfg.MaxSeen+pageSize, 10_000)
+	s, err := New(context.Background(), cfg, nil, WithLogger(quietLog()),
 		withClock(func() int64 { return testNow }), WithState(NewMemoryState(benchModel(10_000, 1000, 100))),
-		WithSeen(NewRedisSeen(r, DefaultConfig().MaxSeen, time.Hour)))
+		WithSeen(store))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -292,10 +299,10 @@ func BenchmarkRedisSeenPages(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(32)
 	b.ResetTimer()
-	trips, cpu, redisCPU := rt.Count(), benchtest.ProcessCPU(b), cachetest.ServerCPU(b, r)
+	trips, cpu, redisCPU, stats := rt.Count(), benchtest.ProcessCPU(b), cachetest.ServerCPU(b, r), cachetest.CommandStats(b, r)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			viewer := 1 + next.Add(1)%256
+			viewer := 1 + next.Add(1)%viewers
 			if _, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer}); err != nil {
 				b.Error(err)
 				return
@@ -305,6 +312,61 @@ func BenchmarkRedisSeenPages(b *testing.B) {
 	benchtest.ReportCPU(b, cpu)
 	b.ReportMetric(float64(cachetest.ServerCPU(b, r)-redisCPU)/float64(b.N), "redis-cpu-ns/op")
 	b.ReportMetric(float64(rt.Count()-trips)/float64(b.N), "round-trips/op")
+	logCommandStats(b, stats, cachetest.CommandStats(b, r))
+}
+
+// logCommandStats logs, per page, the Redis commands run between two readings, the costliest
+// first.
+func logCommandStats(b *testing.B, before, after map[string]cachetest.CommandStat) {
+	type ran struct {
+		name        string
+		calls, usec int64
+	}
+	var all []ran
+	for name, st := range after {
+		if d := (ran{name, st.Calls - before[name].Calls, st.Usec - before[name].Usec}); d.calls > 0 {
+			all = append(all, d)
+		}
+	}
+	slices.SortFunc(all, func(x, y ran) int { return int(y.usec - x.usec) })
+	for _, c := range all {
+		b.Logf("%-16s %6.3f calls/page %8.2f µs/page %8.2f µs/call", c.name,
+			float64(c.calls)/float64(b.N), float64(c.usec)/float64(b.N), float64(c.usec)/float64(c.calls))
+	}
+}
+
+// prefillSeen serves each of viewers 1..viewers n distinct videos of 1..catalogue, a page at a
+// time in the minutes before testNow, from concurrent callers (so the Takes share round trips).
+func prefillSeen(b *testing.B, store SeenStore, viewers, n int, catalogue int64) {
+	b.Helper()
+	var wg sync.WaitGroup
+	for v := int64(1); v <= int64(viewers); v++ {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(v), 7))
+			ids := rng.Perm(int(catalogue))[:n]
+			pages := (n + pageSize - 1) / pageSize
+			for p := range pages {
+				page := make([]int64, 0, pageSize)
+				for _, i := range ids[p*pageSize : min((p+1)*pageSize, n)] {
+					page = append(page, int64(i)+1)
+				}
+				now := testNow - int64(pages-p)*1000
+				got, err := store.Take(context.Background(), v, page, len(page), now, now-time.Hour.Milliseconds())
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if len(got) != len(page) {
+					b.Errorf("prefill of viewer %d took %d of %d", v, len(got), len(page))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
 }
 
 // TestScriptIDs: ids go to the Redis scripts and come back as one comma-separated string;
