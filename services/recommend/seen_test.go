@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -156,6 +157,117 @@ func TestPagesContinueAcrossInstances(t *testing.T) {
 			}
 			seen[id] = true
 		}
+	}
+}
+
+// TestRedisSeenLayout: through random takes (repeated candidates, cutoffs expiring pages, the
+// bound cutting the oldest page) and resets, the Redis store answers as a plain list of the
+// returns says, and its keys stay consistent: the set holds exactly the ids of the list's
+// pages, each in one page, at most maxSeen, no page older than the cutoff, both keys expiring a
+// window after the last page. A list lost alone (evicted) starts the viewer over.
+func TestRedisSeenLayout(t *testing.T) {
+	const maxSeen, window = 45, time.Hour
+	r, _ := cachetest.New(t)
+	store := NewRedisSeen(r, maxSeen, window)
+	ctx := context.Background()
+	keys := store.keys(1)
+	check := func(step int, cutoff int64) {
+		t.Helper()
+		members, err := r.Client().SMembers(ctx, keys[0]).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages, err := r.Client().LRange(ctx, keys[1], 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		inPages := map[string]int{}
+		for _, page := range pages {
+			at, ids, err := parsePage(page)
+			if err != nil || at < cutoff {
+				t.Fatalf("step %d: page %q (%v), cutoff %d", step, page, err, cutoff)
+			}
+			for _, id := range strings.Split(ids, ",") {
+				inPages[id]++
+			}
+		}
+		if len(members) > maxSeen || len(members) != len(inPages) {
+			t.Fatalf("step %d: %d in the set, %d in the pages; want as many, at most %d", step, len(members), len(inPages), maxSeen)
+		}
+		for _, id := range members {
+			if inPages[id] != 1 {
+				t.Fatalf("step %d: %s of the set is in %d pages, want 1", step, id, inPages[id])
+			}
+		}
+		for _, key := range keys {
+			if ttl := r.Client().PTTL(ctx, key).Val(); len(pages) > 0 && (ttl <= 0 || ttl > window) {
+				t.Fatalf("step %d: %s expires in %v, want within %v", step, key, ttl, window)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	type returned struct{ id, at int64 }
+	var want []returned
+	for step := range 600 {
+		now := testNow + int64(step)*10
+		cutoff := now - int64(rng.IntN(3000))
+		switch rng.IntN(50) {
+		case 0:
+			if err := store.Reset(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			want = nil
+		case 1:
+			if err := r.Client().Del(ctx, keys[1]).Err(); err != nil { // the list alone evicted
+				t.Fatal(err)
+			}
+			want = nil
+		}
+		candidates := make([]int64, 1+rng.IntN(60))
+		for i := range candidates {
+			candidates[i] = 1 + rng.Int64N(150)
+		}
+		limit := 1 + rng.IntN(min(len(candidates), pageSize))
+		got, err := store.Take(ctx, 1, candidates, limit, now, cutoff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The plain list: forget before the cutoff; pick the first limit candidates not in it,
+		// each once; keep the newest maxSeen.
+		want = slices.DeleteFunc(want, func(r returned) bool { return r.at < cutoff })
+		seen := func(id int64) bool { return slices.ContainsFunc(want, func(r returned) bool { return r.id == id }) }
+		var picked []int64
+		for _, id := range candidates {
+			if len(picked) < limit && !seen(id) && !slices.Contains(picked, id) {
+				picked = append(picked, id)
+			}
+		}
+		for _, id := range picked {
+			want = append(want, returned{id, now})
+		}
+		want = want[max(len(want)-maxSeen, 0):]
+		if !slices.Equal(got, picked) {
+			t.Fatalf("step %d: took %v, want %v", step, got, picked)
+		}
+		check(step, cutoff)
+		if err := store.Seen(ctx, 1, cutoff, func(seen *idSet) {
+			if seen.Len() != len(want) {
+				t.Fatalf("step %d: %d seen, want %d", step, seen.Len(), len(want))
+			}
+			for _, r := range want {
+				if !seen.Has(r.id) {
+					t.Fatalf("step %d: %d not seen", step, r.id)
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Reset(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.Client().Exists(ctx, keys...).Val(); n != 0 {
+		t.Errorf("%d keys left after a reset", n)
 	}
 }
 
@@ -369,13 +481,14 @@ func prefillSeen(b *testing.B, store SeenStore, viewers, n int, catalogue int64)
 	}
 }
 
-// TestScriptIDs: ids go to the Redis scripts and come back as one comma-separated string;
-// anything but positive ids in a reply is refused.
+// TestScriptIDs: the take script's picks and the list's pages come back as comma-separated
+// ids, a page after its time; anything but positive ids, or a page without its time, is
+// refused. Repeated candidates are sent once, the first kept.
 func TestScriptIDs(t *testing.T) {
 	var got []int64
 	collect := func(id int64) { got = append(got, id) }
-	if err := splitIDs(joinIDs([]int64{7, 1, 1 << 40}), collect); err != nil || !slices.Equal(got, []int64{7, 1, 1 << 40}) {
-		t.Errorf("round trip: %v, %v", got, err)
+	if err := splitIDs("7,1,1099511627776", collect); err != nil || !slices.Equal(got, []int64{7, 1, 1 << 40}) {
+		t.Errorf("split: %v, %v", got, err)
 	}
 	got = nil
 	if err := splitIDs("", collect); err != nil || got != nil {
@@ -385,5 +498,21 @@ func TestScriptIDs(t *testing.T) {
 		if err := splitIDs(bad, func(int64) {}); err == nil {
 			t.Errorf("reply %q accepted", bad)
 		}
+	}
+	if at, ids, err := parsePage("1700000000000:5,6"); err != nil || at != 1700000000000 || ids != "5,6" {
+		t.Errorf("page: %d %q %v", at, ids, err)
+	}
+	for _, bad := range []string{"5,6", "x:5", ":5", "17:"} {
+		if _, _, err := parsePage(bad); err == nil {
+			t.Errorf("page %q accepted", bad)
+		}
+	}
+	once := []int64{3, 1, 2}
+	if got := distinct(once); !slices.Equal(got, once) || &got[0] != &once[0] {
+		t.Errorf("distinct ids: %v, want them as they are", got)
+	}
+	twice := []int64{3, 1, 3, 2, 1, 1 << 40, 1 << 40}
+	if got := distinct(twice); !slices.Equal(got, []int64{3, 1, 2, 1 << 40}) || twice[2] != 3 {
+		t.Errorf("repeated ids: %v (the caller's now %v), want [3 1 2 %d] and theirs unchanged", got, twice, int64(1<<40))
 	}
 }
