@@ -515,4 +515,25 @@ func TestScriptIDs(t *testing.T) {
 	if got := distinct(twice); !slices.Equal(got, []int64{3, 1, 2, 1 << 40}) || twice[2] != 3 {
 		t.Errorf("repeated ids: %v (the caller's now %v), want [3 1 2 %d] and theirs unchanged", got, twice, int64(1<<40))
 	}
+	// Many ids, most colliding in the small table: against a map, short and long lists alike.
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{1, 2, 63, 64, 65, 200} {
+		for range 50 {
+			ids, shift := make([]int64, n), rng.IntN(40) // wide ids too
+			for i := range ids {
+				ids[i] = (1 + rng.Int64N(int64(n)*3/2+1)) << shift
+			}
+			var want []int64
+			kept := map[int64]bool{}
+			for _, id := range ids {
+				if !kept[id] {
+					kept[id] = true
+					want = append(want, id)
+				}
+			}
+			if got := distinct(ids); !slices.Equal(got, want) {
+				t.Fatalf("distinct(%v) = %v, want %v", ids, got, want)
+			}
+		}
+	}
 }
