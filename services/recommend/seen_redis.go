@@ -61,10 +61,11 @@ func (s *RedisSeen) keys(viewer int64) []string {
 // limit, now, cutoff, max seen, TTL ms, the candidates, distinct (at most a few hundred: they
 // are unpacked onto Lua's stack). Returns the picks, comma-separated.
 //
-// The candidates come as separate arguments, and the ids of the pages forgotten are split
-// here: Lua splitting 60 ids cost Redis more than receiving them apart. SMISMEMBER checks as
-// many candidates as picks are still wanted, so a page none of whose first limit candidates
-// was seen (the usual one: its ranking left out what was seen) checks no spares.
+// The candidates come as separate arguments (the ids of the pages forgotten are split here):
+// Lua splitting 60 ids cost Redis about 9 µs, receiving them apart 1.5, for about 2 µs more
+// on this side writing them; Redis's CPU is the one shared by every instance. SMISMEMBER
+// checks as many candidates as picks are still wanted, so a page none of whose first limit
+// candidates was seen (the usual one: its ranking left out what was seen) checks no spares.
 var takeScript = redis.NewScript(`
 local set, pages = KEYS[1], KEYS[2]
 -- forget takes the first n ids (all if n is nil) of page, just popped from the head of the
