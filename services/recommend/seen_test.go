@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -159,6 +160,117 @@ func TestPagesContinueAcrossInstances(t *testing.T) {
 	}
 }
 
+// TestRedisSeenLayout: through random takes (repeated candidates, cutoffs expiring pages, the
+// bound cutting the oldest page) and resets, the Redis store answers as a plain list of the
+// returns says, and its keys stay consistent: the set holds exactly the ids of the list's
+// pages, each in one page, at most maxSeen, no page older than the cutoff, both keys expiring a
+// window after the last page. A list lost alone (evicted) starts the viewer over.
+func TestRedisSeenLayout(t *testing.T) {
+	const maxSeen, window = 45, time.Hour
+	r, _ := cachetest.New(t)
+	store := NewRedisSeen(r, maxSeen, window)
+	ctx := context.Background()
+	keys := store.keys(1)
+	check := func(step int, cutoff int64) {
+		t.Helper()
+		members, err := r.Client().SMembers(ctx, keys[0]).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages, err := r.Client().LRange(ctx, keys[1], 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		inPages := map[string]int{}
+		for _, page := range pages {
+			at, ids, err := parsePage(page)
+			if err != nil || at < cutoff {
+				t.Fatalf("step %d: page %q (%v), cutoff %d", step, page, err, cutoff)
+			}
+			for _, id := range strings.Split(ids, ",") {
+				inPages[id]++
+			}
+		}
+		if len(members) > maxSeen || len(members) != len(inPages) {
+			t.Fatalf("step %d: %d in the set, %d in the pages; want as many, at most %d", step, len(members), len(inPages), maxSeen)
+		}
+		for _, id := range members {
+			if inPages[id] != 1 {
+				t.Fatalf("step %d: %s of the set is in %d pages, want 1", step, id, inPages[id])
+			}
+		}
+		for _, key := range keys {
+			if ttl := r.Client().PTTL(ctx, key).Val(); len(pages) > 0 && (ttl <= 0 || ttl > window) {
+				t.Fatalf("step %d: %s expires in %v, want within %v", step, key, ttl, window)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	type returned struct{ id, at int64 }
+	var want []returned
+	for step := range 600 {
+		now := testNow + int64(step)*10
+		cutoff := now - int64(rng.IntN(3000))
+		switch rng.IntN(50) {
+		case 0:
+			if err := store.Reset(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			want = nil
+		case 1:
+			if err := r.Client().Del(ctx, keys[1]).Err(); err != nil { // the list alone evicted
+				t.Fatal(err)
+			}
+			want = nil
+		}
+		candidates := make([]int64, 1+rng.IntN(60))
+		for i := range candidates {
+			candidates[i] = 1 + rng.Int64N(150)
+		}
+		limit := 1 + rng.IntN(min(len(candidates), pageSize))
+		got, err := store.Take(ctx, 1, candidates, limit, now, cutoff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The plain list: forget before the cutoff; pick the first limit candidates not in it,
+		// each once; keep the newest maxSeen.
+		want = slices.DeleteFunc(want, func(r returned) bool { return r.at < cutoff })
+		seen := func(id int64) bool { return slices.ContainsFunc(want, func(r returned) bool { return r.id == id }) }
+		var picked []int64
+		for _, id := range candidates {
+			if len(picked) < limit && !seen(id) && !slices.Contains(picked, id) {
+				picked = append(picked, id)
+			}
+		}
+		for _, id := range picked {
+			want = append(want, returned{id, now})
+		}
+		want = want[max(len(want)-maxSeen, 0):]
+		if !slices.Equal(got, picked) {
+			t.Fatalf("step %d: took %v, want %v", step, got, picked)
+		}
+		check(step, cutoff)
+		if err := store.Seen(ctx, 1, cutoff, func(seen *idSet) {
+			if seen.Len() != len(want) {
+				t.Fatalf("step %d: %d seen, want %d", step, seen.Len(), len(want))
+			}
+			for _, r := range want {
+				if !seen.Has(r.id) {
+					t.Fatalf("step %d: %d not seen", step, r.id)
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Reset(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.Client().Exists(ctx, keys...).Val(); n != 0 {
+		t.Errorf("%d keys left after a reset", n)
+	}
+}
+
 // TestMemorySeenBound: past its bound over all viewers, the store forgets the sets of the
 // viewers idle longest, and reports its size.
 func TestMemorySeenBound(t *testing.T) {
@@ -277,13 +389,20 @@ func BenchmarkMemorySeenTake(b *testing.B) {
 }
 
 // BenchmarkRedisSeenPages serves pages of the small model to 256 viewers from 64 concurrent
-// callers, with the seen sets in the real Redis, as a loaded recommend instance does. cpu-ns/op
-// is this process's CPU per page, redis-cpu-ns/op the Redis server's.
+// callers, with the seen sets in the real Redis, as a loaded recommend instance does. Each
+// viewer has already been served MaxSeen videos (a page at a time, half the catalogue), so every
+// page's Take also forgets the oldest past the bound and every ranking reads a full set, as
+// for a deep scroller. cpu-ns/op is this process's CPU per page, redis-cpu-ns/op the Redis
+// server's.
 func BenchmarkRedisSeenPages(b *testing.B) {
+	const viewers = 256
 	r, rt := cachetest.New(b)
-	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
+	cfg := DefaultConfig()
+	store := NewRedisSeen(r, cfg.MaxSeen, time.Hour)
+	prefillSeen(b, store, viewers, cfg.MaxSeen+pageSize, 10_000)
+	s, err := New(context.Background(), cfg, nil, WithLogger(quietLog()),
 		withClock(func() int64 { return testNow }), WithState(NewMemoryState(benchModel(10_000, 1000, 100))),
-		WithSeen(NewRedisSeen(r, DefaultConfig().MaxSeen, time.Hour)))
+		WithSeen(store))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -292,10 +411,10 @@ func BenchmarkRedisSeenPages(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(32)
 	b.ResetTimer()
-	trips, cpu, redisCPU := rt.Count(), benchtest.ProcessCPU(b), cachetest.ServerCPU(b, r)
+	trips, cpu, redisCPU, stats := rt.Count(), benchtest.ProcessCPU(b), cachetest.ServerCPU(b, r), cachetest.CommandStats(b, r)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			viewer := 1 + next.Add(1)%256
+			viewer := 1 + next.Add(1)%viewers
 			if _, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer}); err != nil {
 				b.Error(err)
 				return
@@ -305,15 +424,71 @@ func BenchmarkRedisSeenPages(b *testing.B) {
 	benchtest.ReportCPU(b, cpu)
 	b.ReportMetric(float64(cachetest.ServerCPU(b, r)-redisCPU)/float64(b.N), "redis-cpu-ns/op")
 	b.ReportMetric(float64(rt.Count()-trips)/float64(b.N), "round-trips/op")
+	logCommandStats(b, stats, cachetest.CommandStats(b, r))
 }
 
-// TestScriptIDs: ids go to the Redis scripts and come back as one comma-separated string;
-// anything but positive ids in a reply is refused.
+// logCommandStats logs, per page, the Redis commands run between two readings, the costliest
+// first.
+func logCommandStats(b *testing.B, before, after map[string]cachetest.CommandStat) {
+	type ran struct {
+		name        string
+		calls, usec int64
+	}
+	var all []ran
+	for name, st := range after {
+		if d := (ran{name, st.Calls - before[name].Calls, st.Usec - before[name].Usec}); d.calls > 0 {
+			all = append(all, d)
+		}
+	}
+	slices.SortFunc(all, func(x, y ran) int { return int(y.usec - x.usec) })
+	for _, c := range all {
+		b.Logf("%-16s %6.3f calls/page %8.2f µs/page %8.2f µs/call", c.name,
+			float64(c.calls)/float64(b.N), float64(c.usec)/float64(b.N), float64(c.usec)/float64(c.calls))
+	}
+}
+
+// prefillSeen serves each of viewers 1..viewers n distinct videos of 1..catalogue, a page at a
+// time in the minutes before testNow, from concurrent callers (so the Takes share round trips).
+func prefillSeen(b *testing.B, store SeenStore, viewers, n int, catalogue int64) {
+	b.Helper()
+	var wg sync.WaitGroup
+	for v := int64(1); v <= int64(viewers); v++ {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(v), 7))
+			ids := rng.Perm(int(catalogue))[:n]
+			pages := (n + pageSize - 1) / pageSize
+			for p := range pages {
+				page := make([]int64, 0, pageSize)
+				for _, i := range ids[p*pageSize : min((p+1)*pageSize, n)] {
+					page = append(page, int64(i)+1)
+				}
+				now := testNow - int64(pages-p)*1000
+				got, err := store.Take(context.Background(), v, page, len(page), now, now-time.Hour.Milliseconds())
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if len(got) != len(page) {
+					b.Errorf("prefill of viewer %d took %d of %d", v, len(got), len(page))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
+}
+
+// TestScriptIDs: the take script's picks and the list's pages come back as comma-separated
+// ids, a page after its time; anything but positive ids, or a page without its time, is
+// refused. Repeated candidates are sent once, the first kept.
 func TestScriptIDs(t *testing.T) {
 	var got []int64
 	collect := func(id int64) { got = append(got, id) }
-	if err := splitIDs(joinIDs([]int64{7, 1, 1 << 40}), collect); err != nil || !slices.Equal(got, []int64{7, 1, 1 << 40}) {
-		t.Errorf("round trip: %v, %v", got, err)
+	if err := splitIDs("7,1,1099511627776", collect); err != nil || !slices.Equal(got, []int64{7, 1, 1 << 40}) {
+		t.Errorf("split: %v, %v", got, err)
 	}
 	got = nil
 	if err := splitIDs("", collect); err != nil || got != nil {
@@ -322,6 +497,43 @@ func TestScriptIDs(t *testing.T) {
 	for _, bad := range []string{"1,x", "0", "1,,2", "-3"} {
 		if err := splitIDs(bad, func(int64) {}); err == nil {
 			t.Errorf("reply %q accepted", bad)
+		}
+	}
+	if at, ids, err := parsePage("1700000000000:5,6"); err != nil || at != 1700000000000 || ids != "5,6" {
+		t.Errorf("page: %d %q %v", at, ids, err)
+	}
+	for _, bad := range []string{"5,6", "x:5", ":5", "17:"} {
+		if _, _, err := parsePage(bad); err == nil {
+			t.Errorf("page %q accepted", bad)
+		}
+	}
+	once := []int64{3, 1, 2}
+	if got := distinct(once); !slices.Equal(got, once) || &got[0] != &once[0] {
+		t.Errorf("distinct ids: %v, want them as they are", got)
+	}
+	twice := []int64{3, 1, 3, 2, 1, 1 << 40, 1 << 40}
+	if got := distinct(twice); !slices.Equal(got, []int64{3, 1, 2, 1 << 40}) || twice[2] != 3 {
+		t.Errorf("repeated ids: %v (the caller's now %v), want [3 1 2 %d] and theirs unchanged", got, twice, int64(1<<40))
+	}
+	// Many ids, most colliding in the small table: against a map, short and long lists alike.
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{1, 2, 63, 64, 65, 200} {
+		for range 50 {
+			ids, shift := make([]int64, n), rng.IntN(40) // wide ids too
+			for i := range ids {
+				ids[i] = (1 + rng.Int64N(int64(n)*3/2+1)) << shift
+			}
+			var want []int64
+			kept := map[int64]bool{}
+			for _, id := range ids {
+				if !kept[id] {
+					kept[id] = true
+					want = append(want, id)
+				}
+			}
+			if got := distinct(ids); !slices.Equal(got, want) {
+				t.Fatalf("distinct(%v) = %v, want %v", ids, got, want)
+			}
 		}
 	}
 }

@@ -146,3 +146,42 @@ func ServerCPU(tb testing.TB, r *cache.Redis) int64 {
 	}
 	return int64(total * 1e9)
 }
+
+// CommandStat is one command's count and time in Redis (INFO commandstats). A script's
+// EVALSHA counts the commands it calls, which are also counted on their own.
+type CommandStat struct {
+	Calls, Usec int64
+}
+
+// CommandStats returns what the Redis server has run, by command (lower case, as INFO names
+// them): a benchmark diffs two readings to say where Redis's CPU went. Redis serves every test
+// on the box, so a reading covers theirs too.
+func CommandStats(tb testing.TB, r *cache.Redis) map[string]CommandStat {
+	tb.Helper()
+	info, err := r.Client().Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string]CommandStat{}
+	for line := range strings.SplitSeq(info, "\r\n") {
+		name, fields, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
+		if !ok || len(name) == len(line) {
+			continue
+		}
+		var st CommandStat
+		for field := range strings.SplitSeq(fields, ",") {
+			key, value, _ := strings.Cut(field, "=")
+			switch key {
+			case "calls":
+				st.Calls, err = strconv.ParseInt(value, 10, 64)
+			case "usec":
+				st.Usec, err = strconv.ParseInt(value, 10, 64)
+			}
+			if err != nil {
+				tb.Fatalf("INFO commandstats %s: %v", line, err)
+			}
+		}
+		out[name] = st
+	}
+	return out
+}
