@@ -206,7 +206,6 @@ func TestRedisSeenLayout(t *testing.T) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
-	type returned struct{ id, at int64 }
 	var want []returned
 	for step := range 600 {
 		now := testNow + int64(step)*10
@@ -250,24 +249,33 @@ func TestRedisSeenLayout(t *testing.T) {
 			t.Fatalf("step %d: took %v, want %v", step, got, picked)
 		}
 		check(step, cutoff)
-		if err := store.Seen(ctx, 1, cutoff, func(seen *idSet) {
-			if seen.Len() != len(want) {
-				t.Fatalf("step %d: %d seen, want %d", step, seen.Len(), len(want))
-			}
-			for _, r := range want {
-				if !seen.Has(r.id) {
-					t.Fatalf("step %d: %d not seen", step, r.id)
-				}
-			}
-		}); err != nil {
-			t.Fatal(err)
-		}
+		checkSeen(t, store, step, cutoff, want)
 	}
 	if err := store.Reset(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	if n := r.Client().Exists(ctx, keys...).Val(); n != 0 {
 		t.Errorf("%d keys left after a reset", n)
+	}
+}
+
+// returned is a video returned to a viewer at a time, in a test's model of a seen set.
+type returned struct{ id, at int64 }
+
+// checkSeen fails the test unless viewer 1's seen set since cutoff is exactly want's videos.
+func checkSeen(t *testing.T, store SeenStore, step int, cutoff int64, want []returned) {
+	t.Helper()
+	if err := store.Seen(context.Background(), 1, cutoff, func(seen *idSet) {
+		if seen.Len() != len(want) {
+			t.Fatalf("step %d: %d seen, want %d", step, seen.Len(), len(want))
+		}
+		for _, r := range want {
+			if !seen.Has(r.id) {
+				t.Fatalf("step %d: %d not seen", step, r.id)
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -313,7 +321,6 @@ func TestMemorySeenForgetsInOrder(t *testing.T) {
 	store := NewMemorySeen(maxSeen, 1000)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(5, 6))
-	type returned struct{ id, at int64 }
 	var want []returned
 	for step := range 400 {
 		now := testNow + int64(step)*10
@@ -343,18 +350,7 @@ func TestMemorySeenForgetsInOrder(t *testing.T) {
 		if !slices.Equal(got, picked) {
 			t.Fatalf("step %d: took %v, want %v", step, got, picked)
 		}
-		if err := store.Seen(ctx, 1, cutoff, func(seen *idSet) {
-			if seen.Len() != len(want) {
-				t.Fatalf("step %d: %d seen, want %d", step, seen.Len(), len(want))
-			}
-			for _, r := range want {
-				if !seen.Has(r.id) {
-					t.Fatalf("step %d: %d not seen", step, r.id)
-				}
-			}
-		}); err != nil {
-			t.Fatal(err)
-		}
+		checkSeen(t, store, step, cutoff, want)
 	}
 }
 
