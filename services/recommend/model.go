@@ -98,9 +98,7 @@ type Model struct {
 	// trending is the whole catalogue ordered by popularity and freshness, each video with its
 	// freshness at trendAt.
 	trending []candidate
-	// trendScores are the list's scores, in its order.
-	trendScores []float64
-	trendAt     int64
+	trendAt  int64
 	// trendHeat is the hottest video's heat at trendAt: popularity is scaled by it.
 	trendHeat  float64
 	trendBuilt int64
@@ -341,11 +339,14 @@ func (m *Model) RankAfter(viewerID int64, taste Taste, nowMillis int64, want int
 	work := m.rankWork.Get().(*rankWork)
 	defer m.rankWork.Put(work)
 	m.trendMu.Lock()
-	trending, scores, trendAt, hottest := m.trending, m.trendScores, m.trendAt, m.trendHeat
+	trending, trendAt, hottest := m.trending, m.trendAt, m.trendHeat
 	m.trendMu.Unlock()
+	// listed is each video's score in the list, the order it was built in.
+	built := scorer{now: trendAt, decay: 1, hottest: hottest}
+	listed := func(i int) scored { return scored{trending[i].id, built.popularFresh(&trending[i])} }
 	start := 0
 	if from.id != 0 {
-		start = sort.Search(len(trending), func(i int) bool { return byScore(scored{trending[i].id, scores[i]}, from) > 0 })
+		start = sort.Search(len(trending), func(i int) bool { return byScore(listed(i), from) > 0 })
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -425,7 +426,7 @@ func (m *Model) RankAfter(viewerID int64, taste Taste, nowMillis int64, want int
 	if last < 0 {
 		return ids, from
 	}
-	return ids, scored{trending[last].id, scores[last]}
+	return ids, listed(last)
 }
 
 // rankWork is one ranking's working memory, pooled: a deep scroller's ranking holds
@@ -762,31 +763,29 @@ func (m *Model) refreshTrending(nowMillis int64) {
 	for _, v := range m.videos {
 		maxHeat = max(maxHeat, v.heat)
 	}
-	// The same score as order's without taste or follows.
+	// A ranking's score without taste or follows: a ranking merges the list in this order.
+	built := scorer{now: nowMillis, decay: 1, hottest: maxHeat}
 	type entry struct {
 		scored
 		c candidate
 	}
 	list := make([]entry, 0, len(m.videos))
 	for id, v := range m.videos {
-		fresh := freshness(v.createdAt, nowMillis)
-		sc := weightFresh * fresh
-		if maxHeat > 0 {
-			sc += weightPopular * v.heat / maxHeat
+		fresh := -1.0 // for a video not published yet: its freshness stays 1 until it is
+		if v.createdAt <= nowMillis {
+			fresh = freshness(v.createdAt, nowMillis)
 		}
-		if v.createdAt > nowMillis {
-			fresh = -1 // its freshness stays 1 until it is published
-		}
-		list = append(list, entry{scored{id, sc}, candidateOf(id, v, fresh)})
+		c := candidateOf(id, v, fresh)
+		list = append(list, entry{scored{id, built.popularFresh(&c)}, c})
 	}
 	m.mu.RUnlock()
 	slices.SortFunc(list, func(a, b entry) int { return byScore(a.scored, b.scored) })
-	ordered, scores := make([]candidate, len(list)), make([]float64, len(list))
+	ordered := make([]candidate, len(list))
 	for i, e := range list {
-		ordered[i], scores[i] = e.c, e.score
+		ordered[i] = e.c
 	}
 	m.trendMu.Lock()
-	m.trending, m.trendScores, m.trendAt, m.trendHeat = ordered, scores, nowMillis, maxHeat
+	m.trending, m.trendAt, m.trendHeat = ordered, nowMillis, maxHeat
 	m.trendEvery = trendingBuildShare * time.Since(started).Milliseconds()
 	m.trendMu.Unlock()
 }
