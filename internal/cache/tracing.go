@@ -33,8 +33,8 @@ func (r *Redis) Trace(tp trace.TracerProvider) error {
 		return fmt.Errorf("trace redis: %w", err)
 	}
 	attrs := []attribute.KeyValue{attribute.String("db.system", "redis")} // the key redisotel's command spans carry
-	if opts, ok := r.client.(*redis.Client); ok {
-		if host, port, err := net.SplitHostPort(opts.Options().Addr); err == nil {
+	if client, ok := r.client.(*redis.Client); ok {
+		if host, port, err := net.SplitHostPort(client.Options().Addr); err == nil {
 			attrs = append(attrs, semconv.ServerAddress(host))
 			if n, err := strconv.Atoi(port); err == nil {
 				attrs = append(attrs, semconv.ServerPort(n))

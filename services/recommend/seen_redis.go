@@ -116,34 +116,16 @@ return picked
 `)
 
 // distinct is ids without repeats, the first of each kept: ids itself when it has none (a
-// ranking's candidates never have), found without allocating for up to 64 ids.
+// ranking's candidates never have). A page's candidates are a few dozen, so each is looked for
+// among those before it: no table to build or allocate.
 func distinct(ids []int64) []int64 {
-	if len(ids) > 64 {
-		return withoutRepeats(ids)
-	}
-	var table [128]uint8 // open addressing: 1 + the index in ids of an id, 0 for an empty slot
-	for i, id := range ids {
-		h := (uint64(id) * 0x9E3779B97F4A7C15) >> 57
-		for ; table[h] != 0; h = (h + 1) & 127 {
-			if ids[table[h]-1] == id {
-				return withoutRepeats(ids)
-			}
-		}
-		table[h] = uint8(i + 1)
-	}
-	return ids
-}
-
-// withoutRepeats is distinct for any number of ids, allocating.
-func withoutRepeats(ids []int64) []int64 {
-	var seen idSet
-	for i, id := range ids {
-		if seen.Add(id) {
+	for i := 1; i < len(ids); i++ {
+		if !slices.Contains(ids[:i], ids[i]) {
 			continue
 		}
 		out := slices.Clone(ids[:i])
 		for _, id := range ids[i+1:] {
-			if seen.Add(id) {
+			if !slices.Contains(out, id) {
 				out = append(out, id)
 			}
 		}

@@ -511,7 +511,7 @@ func TestScriptIDs(t *testing.T) {
 	if got := distinct(twice); !slices.Equal(got, []int64{3, 1, 2, 1 << 40}) || twice[2] != 3 {
 		t.Errorf("repeated ids: %v (the caller's now %v), want [3 1 2 %d] and theirs unchanged", got, twice, int64(1<<40))
 	}
-	// Many ids, most colliding in the small table: against a map, short and long lists alike.
+	// Many ids, many repeated, wide ones too: against a map, short and long lists alike.
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, n := range []int{1, 2, 63, 64, 65, 200} {
 		for range 50 {
