@@ -161,7 +161,7 @@ func TestFeedPageCallsEachServiceOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log := &callLog{}
-			g, err := New(Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20},
+			g, err := New(testConfig(0),
 				Deps{Videos: callVideos{log: log, combined: tc.combined}, Users: &pageUsers{}, Favorites: callFavorites{log: log, combined: tc.combined},
 					Comments: callComments{log: log}, Relations: callRelations{log: log},
 					Tokens: tokens, Logger: slog.New(slog.DiscardHandler), Metrics: &degradations{}, InProcess: tc.inProcess})
@@ -204,7 +204,7 @@ func TestRecommendPageCallsEachServiceOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log := &callLog{}
-			g, err := New(Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20},
+			g, err := New(testConfig(0),
 				Deps{Videos: callVideos{log: log, combined: tc.combined}, Users: callUsers{log: log}, Favorites: callFavorites{log: log, combined: tc.combined},
 					Comments: callComments{log: log}, Relations: callRelations{log: log}, Recommend: callRecommend{log: log},
 					Tokens: tokens, Logger: slog.New(slog.DiscardHandler), Metrics: &degradations{}})

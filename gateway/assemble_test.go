@@ -89,7 +89,7 @@ func testFeedServedWithoutOptionalParts(t *testing.T, inProcess bool) {
 	var logs bytes.Buffer
 	metrics := &degradations{}
 	users := &pageUsers{}
-	g, err := New(Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20},
+	g, err := New(testConfig(0),
 		Deps{Videos: pageVideos{}, Users: users, Favorites: unreachableFavorites{}, Comments: downComments{}, Relations: downRelations{},
 			Tokens: tokens, Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: metrics, InProcess: inProcess})
 	if err != nil {
@@ -138,4 +138,9 @@ func testFeedServedWithoutOptionalParts(t *testing.T, inProcess bool) {
 	if resp.StatusCode() != http.StatusServiceUnavailable {
 		t.Errorf("feed without profiles: HTTP %d, want 503", resp.StatusCode())
 	}
+}
+
+// testConfig is an edge on a free port with the anonymous first page kept for anonymousTTL.
+func testConfig(anonymousTTL time.Duration) Config {
+	return Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20, AnonymousFeedTTL: anonymousTTL}
 }

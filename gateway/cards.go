@@ -10,11 +10,14 @@ import (
 	"github.com/douyin-backend/douyin/internal/cache"
 )
 
-// Bounds of the card cache's maps, in entries. A card is ~1 KB.
+// Bounds of the card cache's bookkeeping maps, in entries (the cards' own bound is
+// Config.CardCacheEntries).
 const (
-	maxCards       = 16384
 	maxCardAuthors = 1 << 18
 	maxCardWrites  = 1 << 18
+	// defaultCardCacheEntries holds every video of the large bench data set (100 000).
+	defaultCardCacheEntries = 1 << 17
+	minCardCacheEntries     = 256
 	// maxCardBases bounds the URL bases the cards share one copy of (allowed hosts, schemes).
 	maxCardBases = 64
 )
@@ -35,6 +38,8 @@ const (
 // checks a card with one map read.
 type cardCache struct {
 	seq atomic.Uint64
+	// maxCards bounds cards; a card is ~700 bytes.
+	maxCards int
 
 	mu         sync.RWMutex
 	cards      map[int64]*card
@@ -66,8 +71,8 @@ type card struct {
 	follow, favorite int
 }
 
-func newCardCache() *cardCache {
-	return &cardCache{cards: map[int64]*card{}, authors: map[int64]int64{},
+func newCardCache(maxCards int) *cardCache {
+	return &cardCache{maxCards: maxCards, cards: map[int64]*card{}, authors: map[int64]int64{},
 		videoWrite: map[int64]uint64{}, userWrite: map[int64]*writeMark{}, bases: map[string]string{}}
 }
 
@@ -169,10 +174,10 @@ func (cc *cardCache) keep(cards []*card) {
 	for _, c := range cards {
 		cc.authors[c.video] = c.author
 	}
-	if len(cc.cards)+len(cards) > maxCards {
+	if len(cc.cards)+len(cards) > cc.maxCards {
 		for id := range cc.cards { // map order: an arbitrary eighth goes
 			delete(cc.cards, id)
-			if len(cc.cards) <= maxCards*7/8 {
+			if len(cc.cards) <= cc.maxCards*7/8 {
 				break
 			}
 		}
@@ -197,7 +202,7 @@ func (cc *cardCache) Sizes() []cache.Size {
 	cc.mu.RLock()
 	defer cc.mu.RUnlock()
 	return []cache.Size{
-		{Name: "gateway:cards", Entries: len(cc.cards), MaxEntries: maxCards},
+		{Name: "gateway:cards", Entries: len(cc.cards), MaxEntries: cc.maxCards},
 		{Name: "gateway:card-authors", Entries: len(cc.authors), MaxEntries: maxCardAuthors},
 		{Name: "gateway:card-writes", Entries: max(len(cc.videoWrite), len(cc.userWrite)), MaxEntries: maxCardWrites},
 	}
@@ -208,10 +213,11 @@ func (cc *cardCache) Sizes() []cache.Size {
 // its viewer's fields. Neither field's text can occur inside an encoded string (a quote there
 // is always escaped), so the first occurrence is the field.
 func encodeCard(v *base.Video, createdAt int64, urlBase string, built uint64, scratch *[]byte) (*card, error) {
-	body, err := appendJSON(nil, scratch, v)
+	escaped, err := appendJSON(nil, scratch, v)
 	if err != nil {
 		return nil, err
 	}
+	body := bytes.Clone(escaped) // escaping leaves half as much room again; a kept card holds its bytes only
 	follow := bytes.Index(body, []byte(followField))
 	favorite := bytes.Index(body, []byte(favoriteField))
 	if follow < 0 || favorite < follow {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -322,7 +323,7 @@ func (w *world) deps(tokens *auth.Tokens) Deps {
 func TestCardPagesEqualFullAssembly(t *testing.T) {
 	w := newWorld()
 	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
-	cfg := Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20, AnonymousFeedTTL: time.Minute}
+	cfg := testConfig(time.Minute)
 	events := mq.NewMemory()
 	cardDeps := w.deps(tokens)
 	cardDeps.WritesHere, cardDeps.Events = true, events
@@ -439,7 +440,7 @@ func TestCardPagesEqualFullAssembly(t *testing.T) {
 func TestCardsNeedTheServicesInProcess(t *testing.T) {
 	w := newWorld()
 	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
-	cfg := Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20}
+	cfg := testConfig(0)
 	for name, hide := range map[string]func(*Deps){
 		"video":    func(d *Deps) { d.Videos = rpcOnlyVideos{d.Videos} },
 		"favorite": func(d *Deps) { d.Favorites = rpcOnlyFavorites{d.Favorites} },
@@ -479,7 +480,7 @@ func TestCardPageWithoutFlags(t *testing.T) {
 	deps := w.deps(tokens)
 	metrics := &degradations{}
 	deps.WritesHere, deps.Events, deps.Metrics = true, mq.NewMemory(), metrics
-	g, err := New(Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20, AnonymousFeedTTL: time.Minute}, deps)
+	g, err := New(testConfig(time.Minute), deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,7 +515,7 @@ func TestCardPageWithoutFlags(t *testing.T) {
 
 // TestCardCacheRace: reads, builds and writes at once keep the cache consistent (go test -race).
 func TestCardCacheRace(t *testing.T) {
-	cc := newCardCache()
+	cc := newCardCache(defaultCardCacheEntries)
 	var wg sync.WaitGroup
 	for worker := range 4 {
 		wg.Go(func() {
@@ -588,7 +589,7 @@ func BenchmarkFeedPage(b *testing.B) {
 	for i := range int64(30) { // scattered over every video
 		w.ranked[viewer] = append(w.ranked[viewer], 10+i*7%40)
 	}
-	cfg := Config{Addr: "127.0.0.1:0", TimeZone: "UTC", ShutdownGrace: time.Second, MaxUploadBytes: 1 << 20, AnonymousFeedTTL: time.Minute}
+	cfg := testConfig(time.Minute)
 	for _, page := range []string{"feed", "recommend"} {
 		path := map[string]string{"feed": "/douyin/feed/?token=", "recommend": "/douyin/feed/recommend/?token="}[page] + token
 		for _, cards := range []bool{true, false} {
@@ -614,7 +615,7 @@ func BenchmarkFeedPage(b *testing.B) {
 
 // BenchmarkCardLookup: a page's 30 cards checked out of a cache of 10 000 by 1 000 authors.
 func BenchmarkCardLookup(b *testing.B) {
-	cc := newCardCache()
+	cc := newCardCache(defaultCardCacheEntries)
 	built := cc.begin()
 	cards := make([]*card, 10000)
 	for i := range cards {
@@ -639,7 +640,7 @@ func BenchmarkCardLookup(b *testing.B) {
 // TestCardLookupByBase: a card counts only for the URL base it was built for, whichever copy
 // of the base a request holds, past the number of bases the cache shares a copy of too.
 func TestCardLookupByBase(t *testing.T) {
-	cc := newCardCache()
+	cc := newCardCache(defaultCardCacheEntries)
 	built := cc.begin()
 	var kept []*card
 	for i := range maxCardBases + 2 {
@@ -654,6 +655,43 @@ func TestCardLookupByBase(t *testing.T) {
 		}
 		if cc.lookup("http://other", []int64{int64(i + 1)}, out); out[0] != nil {
 			t.Errorf("card %d found for another base", i+1)
+		}
+	}
+}
+
+// TestCardCacheBound: the cards stay within their bound, and a page just kept is all there.
+func TestCardCacheBound(t *testing.T) {
+	cc := newCardCache(minCardCacheEntries)
+	const base = "http://127.0.0.1:8080"
+	for page := range 40 {
+		built := cc.begin()
+		cards := make([]*card, 30)
+		ids := make([]int64, len(cards))
+		for i := range cards {
+			ids[i] = int64(page*len(cards) + i + 1)
+			cards[i] = &card{urlBase: base, built: built, video: ids[i], author: 1}
+		}
+		cc.keep(cards)
+		if n := cc.Sizes()[0].Entries; n > minCardCacheEntries {
+			t.Fatalf("page %d: %d cards kept, bound %d", page, n, minCardCacheEntries)
+		}
+		out := make([]*card, len(ids))
+		cc.lookup(base, ids, out)
+		if slices.Contains(out, nil) {
+			t.Fatalf("page %d: a card just kept is missing", page)
+		}
+	}
+}
+
+// TestCardCacheEntriesSetting: a bound below a few pages is refused with the setting's name;
+// 0 takes the default.
+func TestCardCacheEntriesSetting(t *testing.T) {
+	for entries, ok := range map[int]bool{0: true, minCardCacheEntries: true, minCardCacheEntries - 1: false, -1: false} {
+		cfg := testConfig(0)
+		cfg.CardCacheEntries = entries
+		err := cfg.Validate()
+		if (err == nil) != ok || (err != nil && !strings.Contains(err.Error(), "http.card-cache-entries")) {
+			t.Errorf("%d entries: %v", entries, err)
 		}
 	}
 }

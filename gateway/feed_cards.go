@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -303,7 +304,7 @@ func (g *Gateway) useCards() error {
 	if err != nil {
 		return err
 	}
-	g.cards, g.feedHead = newCardCache(), head
+	g.cards, g.feedHead = newCardCache(cmp.Or(g.cfg.CardCacheEntries, defaultCardCacheEntries)), head
 	return g.deps.Events.Subscribe(mq.TopicActivity, cardsConsumerGroup, g.onActivity)
 }
 

@@ -86,6 +86,9 @@ type Config struct {
 	MaxConnections int
 	// AnonymousFeedTTL is how long the anonymous first feed page is served from memory.
 	AnonymousFeedTTL time.Duration
+	// CardCacheEntries bounds the encoded videos a gateway keeps where every write passes
+	// through its process (the embedded mode); 0: defaultCardCacheEntries.
+	CardCacheEntries int
 	// CORSAllowedOrigins lists the web origins that may call the API ("*": any; empty: none).
 	CORSAllowedOrigins string
 	// Live comments: comments queued per watcher before it is dropped as too slow, open
@@ -109,6 +112,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.AuthPerMinute, "http.auth-rate-per-minute", 30, "registrations and logins allowed per client IP per minute, in bursts of up to 10 (0: unlimited)")
 	fs.Float64Var(&c.WritesPerMinute, "http.write-rate-per-minute", 1200, "likes, comments, follows, messages and uploads allowed per user per minute, in bursts of up to 100 (0: unlimited)")
 	fs.DurationVar(&c.AnonymousFeedTTL, "http.anonymous-feed-ttl", time.Second, "how long the first feed page of anonymous viewers (the same for all of them) is served from memory; its counts lag by up to this (0: build it for every request)")
+	fs.IntVar(&c.CardCacheEntries, "http.card-cache-entries", defaultCardCacheEntries, "encoded videos (about 700 bytes each) feed and recommended pages are spliced from, in the embedded mode; size it to the videos viewers page through (0: the default)")
 	fs.StringVar(&c.CORSAllowedOrigins, "http.cors-allowed-origins", "*", "web origins allowed to call the API from a browser: * for any, or a comma-separated list such as https://app.example.com (empty: none; tokens never travel in cookies, so credentials mode stays off)")
 	fs.Float64Var(&c.ReadsPerMinute, "http.read-rate-per-minute", 1200, "other /douyin/ calls allowed per client IP per minute, in bursts of up to 200 (0: unlimited)")
 	fs.IntVar(&c.LoginFreeFailures, "http.login-free-failures", 5, "failed logins of one account from one client IP before each further attempt waits 1s, 2s, 4s … (0: no backoff)")
@@ -160,6 +164,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AnonymousFeedTTL < 0 || c.AnonymousFeedTTL > time.Minute {
 		return fmt.Errorf("http.anonymous-feed-ttl must be between 0 and 1m")
+	}
+	if c.CardCacheEntries != 0 && c.CardCacheEntries < minCardCacheEntries {
+		return fmt.Errorf("http.card-cache-entries must be at least %d (or 0: the default)", minCardCacheEntries)
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		return fmt.Errorf("http.time-zone: %w", err)
