@@ -74,6 +74,7 @@ func (g *Gateway) writeCardPage(ctx context.Context, c *app.RequestContext, scop
 			return false, err
 		}
 	}
+	_ = touch(cards)
 	videoIDs, authorIDs, nextTime := page.videoIDs, page.authorIDs, page.nextTime
 	if page.recommended {
 		cards = slices.DeleteFunc(cards, func(cd *card) bool { return cd == nil })
