@@ -109,20 +109,23 @@ func (g *Gateway) fetchUsers(ctx context.Context, scope pageScope, viewer int64,
 		calls = append(calls, func() { g.userFavoriteStats(ctx, scope, userIDs, parts) })
 	}
 	if !parts.haveWorks {
-		calls = append(calls, func() {
-			g.optional(ctx, scope, partWorkCounts, func() error {
-				r, err := g.deps.Videos.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs, ViewerId: viewer})
-				if err == nil {
-					parts.works = r.WorkCounts
-				}
-				return err
-			})
-		})
+		calls = append(calls, func() { g.workCounts(ctx, scope, viewer, userIDs, parts) })
 	}
 	g.fetch(func() {
 		parts.profiles, err = g.deps.Users.MGetUsers(ctx, &userapi.MGetUsersRequest{UserIds: userIDs})
 	}, calls...)
 	return wrap("get users", err)
+}
+
+// workCounts fetches the work counts part of userIDs on its own.
+func (g *Gateway) workCounts(ctx context.Context, scope pageScope, viewer int64, userIDs []int64, parts *userParts) {
+	g.optional(ctx, scope, partWorkCounts, func() error {
+		r, err := g.deps.Videos.MGetWorkCounts(ctx, &videoapi.MGetWorkCountsRequest{UserIds: userIDs, ViewerId: viewer})
+		if err == nil {
+			parts.works = r.WorkCounts
+		}
+		return err
+	})
 }
 
 // userFavoriteStats fetches the favorite stats part of userIDs on its own.
@@ -207,23 +210,74 @@ func (g *Gateway) videos(ctx context.Context, scope pageScope, viewer int64, rec
 // videosWith is videos given the parts of the authors the caller already has. The authors'
 // favorite stats come with the videos' favorites, in one call.
 func (g *Gateway) videosWith(ctx context.Context, scope pageScope, viewer int64, records []*videoapi.VideoRecord, authors userParts) ([]*base.Video, error) {
-	out := make([]*base.Video, 0, len(records))
 	if len(records) == 0 {
-		return out, nil
+		return []*base.Video{}, nil
 	}
 	videoIDs := make([]int64, len(records))
 	authorIDs := make([]int64, len(records))
 	for i, r := range records {
 		videoIDs[i], authorIDs[i] = r.Id, r.AuthorId
 	}
+	return g.assembleVideos(ctx, scope, viewer, videoIDs, authorIDs, authors, func() recordsRead { return recordsRead{records: records} }, false)
+}
+
+// videosAlong is videos for videoIDs whose authors (authorIDs, aligned) the caller knows
+// ahead: the records, with the authors' work counts, are read alongside the other parts
+// instead of before them. Videos that are not ready (or gone) are left out; the records read
+// come back too.
+func (g *Gateway) videosAlong(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64) ([]*base.Video, []*videoapi.VideoRecord, error) {
+	if len(videoIDs) == 0 {
+		return []*base.Video{}, nil, nil
+	}
+	var records []*videoapi.VideoRecord
+	read := func() recordsRead {
+		found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: videoIDs, WithWorkCounts: true, ViewerId: viewer})
+		if err != nil {
+			return recordsRead{err: wrap("get videos", err)}
+		}
+		records = recordsInOrder(found, videoIDs)
+		return recordsRead{records: records, works: found.WorkCounts, haveWorks: found.IsSetWorkCounts()}
+	}
+	videos, err := g.assembleVideos(ctx, scope, viewer, videoIDs, authorIDs, userParts{haveWorks: true}, read, true)
+	return videos, records, err
+}
+
+// recordsInOrder is the records found of videoIDs, in their order.
+func recordsInOrder(found *videoapi.MGetVideosResponse, videoIDs []int64) []*videoapi.VideoRecord {
+	records := make([]*videoapi.VideoRecord, 0, len(videoIDs))
+	for _, id := range videoIDs {
+		if r, ok := found.Videos[id]; ok {
+			records = append(records, r)
+		}
+	}
+	return records
+}
+
+// recordsRead is a page's records and, when the video service brings them, their authors'
+// work counts.
+type recordsRead struct {
+	records   []*videoapi.VideoRecord
+	works     map[int64]int64
+	haveWorks bool
+	err       error
+}
+
+// assembleVideos builds the Video of each record read returns, in order, from the parts of
+// videoIDs and their authors (authorIDs, aligned). With along, read is made alongside the
+// parts' calls, and authors.haveWorks promises the work counts it brings (a video service older
+// than with_work_counts is asked for them after); else read is made first.
+func (g *Gateway) assembleVideos(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64, authors userParts,
+	read func() recordsRead, along bool) ([]*base.Video, error) {
+	var got recordsRead
+	if !along {
+		got = read()
+	}
 	authorIDs = ids.Unique(authorIDs)
 	authors.haveFavorites = true
 	favorites := &favoriteapi.MGetVideoFavoritesResponse{}
 	comments := &commentapi.MGetCommentCountsResponse{}
 	var favoritesErr, err error
-	g.fetch(func() {
-		err = g.fetchUsers(ctx, scope, viewer, authorIDs, &authors)
-	}, func() {
+	parts := []func(){func() {
 		g.optional(ctx, scope, partVideoLikes, func() error {
 			r, err := g.deps.Favorites.MGetVideoFavorites(ctx, &favoriteapi.MGetVideoFavoritesRequest{ViewerId: viewer, VideoIds: videoIDs, UserIds: authorIDs})
 			if err == nil {
@@ -240,10 +294,26 @@ func (g *Gateway) videosWith(ctx context.Context, scope pageScope, viewer int64,
 			}
 			return err
 		})
-	})
+	}}
+	if along {
+		parts = append([]func(){func() { got = read() }}, parts...) // the longest call goes out first
+	}
+	g.fetch(func() {
+		err = g.fetchUsers(ctx, scope, viewer, authorIDs, &authors)
+	}, parts...)
+	if err == nil {
+		err = got.err
+	}
 	if err != nil {
 		return nil, err
 	}
+	if along {
+		authors.works = got.works
+		if !got.haveWorks {
+			g.workCounts(ctx, scope, viewer, authorIDs, &authors)
+		}
+	}
+	records := got.records
 	switch {
 	case favorites.IsSetUsers():
 		authors.favorites = favorites.Users
@@ -254,6 +324,7 @@ func (g *Gateway) videosWith(ctx context.Context, scope pageScope, viewer int64,
 		g.userFavoriteStats(ctx, scope, authorIDs, &authors)
 	}
 	byID := authors.build(scope, viewer, authorIDs)
+	out := make([]*base.Video, 0, len(records))
 	all := make([]base.Video, len(records)) // one allocation for every video
 	for _, r := range records {
 		author, ok := byID[r.AuthorId]

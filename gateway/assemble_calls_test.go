@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -46,6 +47,9 @@ type callVideos struct {
 	videoapi.VideoService
 	log      *callLog
 	combined bool
+	// profilesAsked, when set, holds MGetVideos until the profiles are asked for: the records
+	// must be read alongside the authors' parts, not before them.
+	profilesAsked <-chan struct{}
 }
 
 func (v callVideos) Feed(_ context.Context, req *videoapi.FeedRequest) (*videoapi.FeedResponse, error) {
@@ -62,6 +66,13 @@ func (v callVideos) Feed(_ context.Context, req *videoapi.FeedRequest) (*videoap
 
 func (v callVideos) MGetVideos(_ context.Context, req *videoapi.MGetVideosRequest) (*videoapi.MGetVideosResponse, error) {
 	v.log.add("MGetVideos")
+	if v.profilesAsked != nil {
+		select {
+		case <-v.profilesAsked:
+		case <-time.After(10 * time.Second):
+			return nil, errors.New("the records were read before the authors' profiles were asked for")
+		}
+	}
 	resp := &videoapi.MGetVideosResponse{Videos: map[int64]*videoapi.VideoRecord{
 		8: {Id: 8, AuthorId: 3, Title: "eight", Status: videoapi.VideoStatus_Ready, CreatedAt: 2},
 		7: {Id: 7, AuthorId: 3, Title: "seven", Status: videoapi.VideoStatus_Ready, CreatedAt: 1},
@@ -80,21 +91,32 @@ func (v callVideos) MGetWorkCounts(context.Context, *videoapi.MGetWorkCountsRequ
 type callUsers struct {
 	userapi.UserService
 	log *callLog
+	// asked, when set, is called on every MGetUsers.
+	asked func()
 }
 
 func (u callUsers) MGetUsers(context.Context, *userapi.MGetUsersRequest) (*userapi.MGetUsersResponse, error) {
 	u.log.add("MGetUsers")
+	if u.asked != nil {
+		u.asked()
+	}
 	return &userapi.MGetUsersResponse{Users: map[int64]*userapi.UserProfile{3: {Id: 3, Name: "author"}}}, nil
 }
 
 type callRecommend struct {
 	recommendapi.RecommendService
 	log *callLog
+	// authors: a service that answers with_author_ids.
+	authors bool
 }
 
-func (r callRecommend) Recommend(context.Context, *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
+func (r callRecommend) Recommend(_ context.Context, req *recommendapi.RecommendRequest) (*recommendapi.RecommendResponse, error) {
 	r.log.add("Recommend")
-	return &recommendapi.RecommendResponse{VideoIds: []int64{8, 7}}, nil
+	resp := &recommendapi.RecommendResponse{VideoIds: []int64{8, 7}}
+	if r.authors && req.WithAuthorIds {
+		resp.AuthorIds = []int64{3, 3}
+	}
+	return resp, nil
 }
 
 type callFavorites struct {
@@ -185,6 +207,8 @@ func TestFeedPageCallsEachServiceOnce(t *testing.T) {
 // A recommended page assembled in full (no card cache: the multi-process placement) gets
 // the authors' work counts with the records: six calls, one per service, where a video
 // service older than with_work_counts takes seven (a favorite service older than user_ids, eight).
+// With the authors in the ranking the records are read alongside the authors' parts: two
+// rounds of calls instead of three.
 func TestRecommendPageCallsEachServiceOnce(t *testing.T) {
 	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
 	token, err := tokens.Issue(42)
@@ -194,19 +218,28 @@ func TestRecommendPageCallsEachServiceOnce(t *testing.T) {
 	// Video 7 is liked by the viewer: a recommended page leaves it out.
 	want := pageWithoutTimes(t, []byte(`{"status_code":0,"status_msg":"success","video_list":[`+
 		`{"id":8,"author":{"id":3,"name":"author","follow_count":10,"follower_count":11,"is_follow":true,"total_favorited":6,"work_count":2,"favorite_count":5},"comment_count":9,"title":"eight"}]}`))
+	combined := []string{"MGetCommentCounts", "MGetRelations", "MGetUsers", "MGetVideoFavorites", "MGetVideos", "Recommend"}
+	older := []string{"MGetCommentCounts", "MGetRelations", "MGetUserFavoriteStats", "MGetUsers", "MGetVideoFavorites", "MGetVideos", "MGetWorkCounts", "Recommend"}
 	for _, tc := range []struct {
-		name     string
-		combined bool
-		calls    []string
+		name              string
+		combined, authors bool
+		calls             []string
 	}{
-		{"combined", true, []string{"MGetCommentCounts", "MGetRelations", "MGetUsers", "MGetVideoFavorites", "MGetVideos", "Recommend"}},
-		{"older services", false, []string{"MGetCommentCounts", "MGetRelations", "MGetUserFavoriteStats", "MGetUsers", "MGetVideoFavorites", "MGetVideos", "MGetWorkCounts", "Recommend"}},
+		{"combined", true, false, combined},
+		{"older services", false, false, older},
+		{"authors ranked, combined", true, true, combined},
+		{"authors ranked, older services", false, true, older},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log := &callLog{}
+			videos, users := callVideos{log: log, combined: tc.combined}, callUsers{log: log}
+			if tc.authors {
+				profilesAsked := make(chan struct{})
+				videos.profilesAsked, users.asked = profilesAsked, sync.OnceFunc(func() { close(profilesAsked) })
+			}
 			g, err := New(testConfig(0),
-				Deps{Videos: callVideos{log: log, combined: tc.combined}, Users: callUsers{log: log}, Favorites: callFavorites{log: log, combined: tc.combined},
-					Comments: callComments{log: log}, Relations: callRelations{log: log}, Recommend: callRecommend{log: log},
+				Deps{Videos: videos, Users: users, Favorites: callFavorites{log: log, combined: tc.combined},
+					Comments: callComments{log: log}, Relations: callRelations{log: log}, Recommend: callRecommend{log: log, authors: tc.authors},
 					Tokens: tokens, Logger: slog.New(slog.DiscardHandler), Metrics: &degradations{}})
 			if err != nil {
 				t.Fatal(err)

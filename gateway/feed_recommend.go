@@ -29,7 +29,8 @@ func (g *Gateway) RecommendFeed(ctx context.Context, c *app.RequestContext) {
 	}
 	var ranked *recommendapi.RecommendResponse
 	if err == nil {
-		ranked, err = g.deps.Recommend.Recommend(ctx, &recommendapi.RecommendRequest{ViewerId: viewer, Limit: feedPageSize})
+		// A page assembled in full reads its records alongside the authors' parts.
+		ranked, err = g.deps.Recommend.Recommend(ctx, &recommendapi.RecommendRequest{ViewerId: viewer, Limit: feedPageSize, WithAuthorIds: g.cards == nil})
 		err = wrap("recommend", err)
 	}
 	scope := g.scopeOf(c)
@@ -43,32 +44,37 @@ func (g *Gateway) RecommendFeed(ctx context.Context, c *app.RequestContext) {
 		}
 	}
 	if err == nil && len(ranked.VideoIds) > 0 {
-		err = g.fillRecommended(ctx, scope, viewer, ranked.VideoIds, resp)
+		err = g.fillRecommended(ctx, scope, viewer, ranked, resp)
 	}
 	g.reply(ctx, c, resp, err)
 }
 
-// fillRecommended assembles the ready videos among videoIDs as viewer sees them into resp.
-func (g *Gateway) fillRecommended(ctx context.Context, scope pageScope, viewer int64, videoIDs []int64, resp *api.FeedResponse) error {
-	// The authors' work counts come with the records; a video service older than
-	// with_work_counts leaves them unset, and the authors' own calls ask.
-	found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: videoIDs, WithWorkCounts: true, ViewerId: viewer})
-	if err != nil {
-		return wrap("get videos", err)
-	}
-	records := make([]*videoapi.VideoRecord, 0, len(videoIDs))
-	for _, id := range videoIDs {
-		if r, ok := found.Videos[id]; ok {
-			records = append(records, r)
-			if resp.NextTime == 0 || r.CreatedAt < resp.NextTime {
-				resp.NextTime = r.CreatedAt
-			}
+// fillRecommended assembles the ready videos of ranked as viewer sees them into resp. With
+// the ranking's authors the records are read alongside the rest; from a recommend service
+// older than author_ids, first.
+func (g *Gateway) fillRecommended(ctx context.Context, scope pageScope, viewer int64, ranked *recommendapi.RecommendResponse, resp *api.FeedResponse) error {
+	var videos []*base.Video
+	var records []*videoapi.VideoRecord
+	var err error
+	if len(ranked.AuthorIds) == len(ranked.VideoIds) {
+		videos, records, err = g.videosAlong(ctx, scope, viewer, ranked.VideoIds, ranked.AuthorIds)
+	} else {
+		// The authors' work counts come with the records; a video service older than
+		// with_work_counts leaves them unset, and the authors' own calls ask.
+		var found *videoapi.MGetVideosResponse
+		if found, err = g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ranked.VideoIds, WithWorkCounts: true, ViewerId: viewer}); err != nil {
+			return wrap("get videos", err)
 		}
+		records = recordsInOrder(found, ranked.VideoIds)
+		videos, err = g.videosWith(ctx, scope, viewer, records, userParts{works: found.WorkCounts, haveWorks: found.IsSetWorkCounts()})
 	}
-	authors := userParts{works: found.WorkCounts, haveWorks: found.IsSetWorkCounts()}
-	videos, err := g.videosWith(ctx, scope, viewer, records, authors)
 	if err != nil {
 		return err
+	}
+	for _, r := range records {
+		if resp.NextTime == 0 || r.CreatedAt < resp.NextTime {
+			resp.NextTime = r.CreatedAt
+		}
 	}
 	resp.VideoList = withoutOwnOrLiked(videos, viewer)
 	return nil

@@ -8,8 +8,9 @@ import (
 )
 
 type RecommendRequest struct {
-	ViewerId int64 `thrift:"viewer_id,1" frugal:"1,default,i64" json:"viewer_id"`
-	Limit    int32 `thrift:"limit,2" frugal:"2,default,i32" json:"limit"`
+	ViewerId      int64 `thrift:"viewer_id,1" frugal:"1,default,i64" json:"viewer_id"`
+	Limit         int32 `thrift:"limit,2" frugal:"2,default,i32" json:"limit"`
+	WithAuthorIds bool  `thrift:"with_author_ids,3" frugal:"3,default,bool" json:"with_author_ids"`
 }
 
 func NewRecommendRequest() *RecommendRequest {
@@ -26,11 +27,18 @@ func (p *RecommendRequest) GetViewerId() (v int64) {
 func (p *RecommendRequest) GetLimit() (v int32) {
 	return p.Limit
 }
+
+func (p *RecommendRequest) GetWithAuthorIds() (v bool) {
+	return p.WithAuthorIds
+}
 func (p *RecommendRequest) SetViewerId(val int64) {
 	p.ViewerId = val
 }
 func (p *RecommendRequest) SetLimit(val int32) {
 	p.Limit = val
+}
+func (p *RecommendRequest) SetWithAuthorIds(val bool) {
+	p.WithAuthorIds = val
 }
 
 func (p *RecommendRequest) String() string {
@@ -43,10 +51,12 @@ func (p *RecommendRequest) String() string {
 var fieldIDToName_RecommendRequest = map[int16]string{
 	1: "viewer_id",
 	2: "limit",
+	3: "with_author_ids",
 }
 
 type RecommendResponse struct {
-	VideoIds []int64 `thrift:"video_ids,1" frugal:"1,default,list<i64>" json:"video_ids"`
+	VideoIds  []int64 `thrift:"video_ids,1" frugal:"1,default,list<i64>" json:"video_ids"`
+	AuthorIds []int64 `thrift:"author_ids,2,optional" frugal:"2,optional,list<i64>" json:"author_ids,omitempty"`
 }
 
 func NewRecommendResponse() *RecommendResponse {
@@ -59,8 +69,24 @@ func (p *RecommendResponse) InitDefault() {
 func (p *RecommendResponse) GetVideoIds() (v []int64) {
 	return p.VideoIds
 }
+
+var RecommendResponse_AuthorIds_DEFAULT []int64
+
+func (p *RecommendResponse) GetAuthorIds() (v []int64) {
+	if !p.IsSetAuthorIds() {
+		return RecommendResponse_AuthorIds_DEFAULT
+	}
+	return p.AuthorIds
+}
 func (p *RecommendResponse) SetVideoIds(val []int64) {
 	p.VideoIds = val
+}
+func (p *RecommendResponse) SetAuthorIds(val []int64) {
+	p.AuthorIds = val
+}
+
+func (p *RecommendResponse) IsSetAuthorIds() bool {
+	return p.AuthorIds != nil
 }
 
 func (p *RecommendResponse) String() string {
@@ -72,6 +98,7 @@ func (p *RecommendResponse) String() string {
 
 var fieldIDToName_RecommendResponse = map[int16]string{
 	1: "video_ids",
+	2: "author_ids",
 }
 
 type RecommendManyRequest struct {

@@ -244,6 +244,22 @@ func (m *Model) UserVersion(userID int64) uint64 {
 	return 0
 }
 
+// AuthorsOf is the author of each of videoIDs, in order, false when the model does not know
+// one of them.
+func (m *Model) AuthorsOf(videoIDs []int64) ([]int64, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	authors := make([]int64, len(videoIDs))
+	for i, id := range videoIDs {
+		v := m.videos[id]
+		if v == nil {
+			return nil, false
+		}
+		authors[i] = v.author
+	}
+	return authors, true
+}
+
 func abs(x int64) int64 {
 	if x < 0 {
 		return -x

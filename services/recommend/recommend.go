@@ -50,7 +50,7 @@ func (s *Service) Recommend(ctx context.Context, req *recommendapi.RecommendRequ
 	if err != nil {
 		return nil, err
 	}
-	return s.recommend(ctx, req.ViewerId, limit)
+	return s.recommend(ctx, req, limit)
 }
 
 // PageLimit checks req and returns the most ids it wants: the one judge of a valid request,
@@ -69,23 +69,30 @@ func PageLimit(req *recommendapi.RecommendRequest) (int, error) {
 	return limit, nil
 }
 
-func (s *Service) recommend(ctx context.Context, viewer int64, limit int) (*recommendapi.RecommendResponse, error) {
+func (s *Service) recommend(ctx context.Context, req *recommendapi.RecommendRequest, limit int) (*recommendapi.RecommendResponse, error) {
 	m := s.state.Model()
 	now := s.now()
-	if viewer == 0 {
-		ids := m.Trending(now, limit, nil)
+	var ids []int64
+	if req.ViewerId == 0 {
+		ids = m.Trending(now, limit, nil)
 		if len(ids) < limit {
 			// The trending list is being built for the first time, or the catalogue is small.
 			ids = m.Rank(0, now, limit)
 		}
-		return &recommendapi.RecommendResponse{VideoIds: ids}, nil
+	} else {
+		var err error
+		if ids, err = s.page(ctx, m, req.ViewerId, limit, now); err != nil {
+			s.log.WarnContext(ctx, "recommended page refused", "err", err)
+			return nil, fmt.Errorf("recommend a page: %w (%w)", errUnavailable, err)
+		}
 	}
-	ids, err := s.page(ctx, m, viewer, limit, now)
-	if err != nil {
-		s.log.WarnContext(ctx, "recommended page refused", "err", err)
-		return nil, fmt.Errorf("recommend a page: %w (%w)", errUnavailable, err)
+	resp := &recommendapi.RecommendResponse{VideoIds: ids}
+	if req.WithAuthorIds {
+		if authors, ok := m.AuthorsOf(ids); ok {
+			resp.AuthorIds = authors
+		}
 	}
-	return &recommendapi.RecommendResponse{VideoIds: ids}, nil
+	return resp, nil
 }
 
 // MaxManyPages bounds the requests of one RecommendMany call (a merging client batches at
@@ -114,7 +121,7 @@ func (s *Service) RecommendMany(ctx context.Context, req *recommendapi.Recommend
 	failed := make([]error, len(req.Requests))
 	var wg sync.WaitGroup
 	for i, r := range req.Requests {
-		wg.Go(func() { pages[i], failed[i] = s.recommend(ctx, r.ViewerId, limits[i]) })
+		wg.Go(func() { pages[i], failed[i] = s.recommend(ctx, r, limits[i]) })
 	}
 	wg.Wait()
 	for _, err := range failed {

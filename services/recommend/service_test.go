@@ -3,6 +3,7 @@ package recommend
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -173,6 +174,43 @@ func TestRecommendBadInput(t *testing.T) {
 
 // TestRecommendMany: each request gets the page Recommend would give, a viewer asking twice
 // gets two pages without a repeat, and a bad request refuses the call and changes nothing.
+// TestRecommendAuthors: asked for, each video comes with its author, for a viewer and an
+// anonymous one, in a merged call too; not asked for, none come.
+func TestRecommendAuthors(t *testing.T) {
+	s := newService(t, Config{SeenWindow: time.Hour, MaxSeen: 1000}, nil)
+	for id := int64(1); id <= 40; id++ {
+		s.Model().AddVideo(id, 1000+id%3, testNow-id*1000)
+	}
+	ctx := context.Background()
+	check := func(name string, page *recommendapi.RecommendResponse) {
+		t.Helper()
+		if len(page.VideoIds) == 0 || len(page.AuthorIds) != len(page.VideoIds) {
+			t.Fatalf("%s: %d videos, %d authors", name, len(page.VideoIds), len(page.AuthorIds))
+		}
+		for i, id := range page.VideoIds {
+			if page.AuthorIds[i] != 1000+id%3 {
+				t.Errorf("%s: video %d by %d, want %d", name, id, page.AuthorIds[i], 1000+id%3)
+			}
+		}
+	}
+	for _, viewer := range []int64{5, 0} {
+		page, err := s.Recommend(ctx, &recommendapi.RecommendRequest{ViewerId: viewer, Limit: 10, WithAuthorIds: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(fmt.Sprintf("viewer %d", viewer), page)
+	}
+	many, err := s.RecommendMany(ctx, &recommendapi.RecommendManyRequest{Requests: []*recommendapi.RecommendRequest{
+		{ViewerId: 5, Limit: 10, WithAuthorIds: true}, {ViewerId: 6, Limit: 10}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("merged", many.Pages[0])
+	if many.Pages[1].AuthorIds != nil {
+		t.Errorf("authors not asked for: %v", many.Pages[1].AuthorIds)
+	}
+}
+
 func TestRecommendMany(t *testing.T) {
 	s := newService(t, Config{SeenWindow: time.Hour, MaxSeen: 1000}, nil)
 	for id := int64(1); id <= 100; id++ {
