@@ -218,28 +218,7 @@ func (g *Gateway) videosWith(ctx context.Context, scope pageScope, viewer int64,
 	for i, r := range records {
 		videoIDs[i], authorIDs[i] = r.Id, r.AuthorId
 	}
-	return g.assembleVideos(ctx, scope, viewer, videoIDs, authorIDs, authors, func() recordsRead { return recordsRead{records: records} }, false)
-}
-
-// videosAlong is videos for videoIDs whose authors (authorIDs, aligned) the caller knows
-// ahead: the records, with the authors' work counts, are read alongside the other parts
-// instead of before them. Videos that are not ready (or gone) are left out; the records read
-// come back too.
-func (g *Gateway) videosAlong(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64) ([]*base.Video, []*videoapi.VideoRecord, error) {
-	if len(videoIDs) == 0 {
-		return []*base.Video{}, nil, nil
-	}
-	var records []*videoapi.VideoRecord
-	read := func() recordsRead {
-		found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: videoIDs, WithWorkCounts: true, ViewerId: viewer})
-		if err != nil {
-			return recordsRead{err: wrap("get videos", err)}
-		}
-		records = recordsInOrder(found, videoIDs)
-		return recordsRead{records: records, works: found.WorkCounts, haveWorks: found.IsSetWorkCounts()}
-	}
-	videos, err := g.assembleVideos(ctx, scope, viewer, videoIDs, authorIDs, userParts{haveWorks: true}, read, true)
-	return videos, records, err
+	return g.assembleVideos(ctx, scope, viewer, videoIDs, authorIDs, authors, records, nil)
 }
 
 // recordsInOrder is the records found of videoIDs, in their order.
@@ -262,16 +241,12 @@ type recordsRead struct {
 	err       error
 }
 
-// assembleVideos builds the Video of each record read returns, in order, from the parts of
-// videoIDs and their authors (authorIDs, aligned). With along, read is made alongside the
-// parts' calls, and authors.haveWorks promises the work counts it brings (a video service older
-// than with_work_counts is asked for them after); else read is made first.
+// assembleVideos builds the Video of each record, in order, from the parts of videoIDs and
+// their authors (authorIDs, aligned). With alongside, the records are those it reads, a call
+// made alongside the parts' calls: authors.haveWorks then promises the work counts it brings
+// (a video service older than with_work_counts is asked for them after).
 func (g *Gateway) assembleVideos(ctx context.Context, scope pageScope, viewer int64, videoIDs, authorIDs []int64, authors userParts,
-	read func() recordsRead, along bool) ([]*base.Video, error) {
-	var got recordsRead
-	if !along {
-		got = read()
-	}
+	records []*videoapi.VideoRecord, alongside func() recordsRead) ([]*base.Video, error) {
 	authorIDs = ids.Unique(authorIDs)
 	authors.haveFavorites = true
 	favorites := &favoriteapi.MGetVideoFavoritesResponse{}
@@ -295,8 +270,9 @@ func (g *Gateway) assembleVideos(ctx context.Context, scope pageScope, viewer in
 			return err
 		})
 	}}
-	if along {
-		parts = append([]func(){func() { got = read() }}, parts...) // the longest call goes out first
+	var got recordsRead
+	if alongside != nil {
+		parts = append([]func(){func() { got = alongside() }}, parts...) // the longest call goes out first
 	}
 	g.fetch(func() {
 		err = g.fetchUsers(ctx, scope, viewer, authorIDs, &authors)
@@ -307,13 +283,12 @@ func (g *Gateway) assembleVideos(ctx context.Context, scope pageScope, viewer in
 	if err != nil {
 		return nil, err
 	}
-	if along {
-		authors.works = got.works
+	if alongside != nil {
+		records, authors.works = got.records, got.works
 		if !got.haveWorks {
 			g.workCounts(ctx, scope, viewer, authorIDs, &authors)
 		}
 	}
-	records := got.records
 	switch {
 	case favorites.IsSetUsers():
 		authors.favorites = favorites.Users

@@ -49,24 +49,30 @@ func (g *Gateway) RecommendFeed(ctx context.Context, c *app.RequestContext) {
 	g.reply(ctx, c, resp, err)
 }
 
-// fillRecommended assembles the ready videos of ranked as viewer sees them into resp. With
-// the ranking's authors the records are read alongside the rest; from a recommend service
-// older than author_ids, first.
+// fillRecommended assembles the ready videos of ranked as viewer sees them into resp. The
+// authors' work counts come with the records (a video service older than with_work_counts
+// leaves them unset, and the authors' own calls ask); with the ranking's authors the records
+// are read alongside the rest, from a recommend service older than author_ids first.
 func (g *Gateway) fillRecommended(ctx context.Context, scope pageScope, viewer int64, ranked *recommendapi.RecommendResponse, resp *api.FeedResponse) error {
-	var videos []*base.Video
 	var records []*videoapi.VideoRecord
-	var err error
-	if len(ranked.AuthorIds) == len(ranked.VideoIds) {
-		videos, records, err = g.videosAlong(ctx, scope, viewer, ranked.VideoIds, ranked.AuthorIds)
-	} else {
-		// The authors' work counts come with the records; a video service older than
-		// with_work_counts leaves them unset, and the authors' own calls ask.
-		var found *videoapi.MGetVideosResponse
-		if found, err = g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ranked.VideoIds, WithWorkCounts: true, ViewerId: viewer}); err != nil {
-			return wrap("get videos", err)
+	read := func() recordsRead {
+		found, err := g.deps.Videos.MGetVideos(ctx, &videoapi.MGetVideosRequest{VideoIds: ranked.VideoIds, WithWorkCounts: true, ViewerId: viewer})
+		if err != nil {
+			return recordsRead{err: wrap("get videos", err)}
 		}
 		records = recordsInOrder(found, ranked.VideoIds)
-		videos, err = g.videosWith(ctx, scope, viewer, records, userParts{works: found.WorkCounts, haveWorks: found.IsSetWorkCounts()})
+		return recordsRead{records: records, works: found.WorkCounts, haveWorks: found.IsSetWorkCounts()}
+	}
+	var videos []*base.Video
+	var err error
+	if len(ranked.AuthorIds) == len(ranked.VideoIds) {
+		videos, err = g.assembleVideos(ctx, scope, viewer, ranked.VideoIds, ranked.AuthorIds, userParts{haveWorks: true}, nil, read)
+	} else {
+		got := read()
+		if got.err != nil {
+			return got.err
+		}
+		videos, err = g.videosWith(ctx, scope, viewer, got.records, userParts{works: got.works, haveWorks: got.haveWorks})
 	}
 	if err != nil {
 		return err
