@@ -2,8 +2,8 @@ package recommend
 
 import (
 	"cmp"
-	"container/heap"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"sync"
@@ -56,6 +56,9 @@ type videoState struct {
 	createdAt int64
 	// likers are the users liking it now, with when they liked.
 	likers map[int64]int64
+	// likerCount is len(likers), kept beside it: the taste walk reads it for thousands of
+	// videos, and the map's header would cost a cache miss more each.
+	likerCount int
 	// heat is the decayed popularity: the sum over likes and comments of
 	// weight·2^((at−epoch)/popularHalfLife); multiplied by 2^(−(now−epoch)/popularHalfLife) when read.
 	heat float64
@@ -159,6 +162,7 @@ func (m *Model) AddVideo(videoID, authorID, createdAt int64) {
 	if v.likers == nil {
 		v.likers = map[int64]int64{}
 	}
+	v.likerCount = len(v.likers)
 	v.heat = max(m.pendingHeat[videoID], 0)
 	delete(m.pendingHeat, videoID)
 	delete(m.pendingLikers, videoID)
@@ -180,8 +184,9 @@ func (m *Model) ApplyLike(userID, videoID int64, liked bool, seq, atMillis int64
 		return false
 	}
 	u.version++
+	v := m.videos[videoID]
 	likers := m.pendingLikers[videoID]
-	if v := m.videos[videoID]; v != nil {
+	if v != nil {
 		likers = v.likers
 	} else if likers == nil {
 		likers = map[int64]int64{}
@@ -195,6 +200,9 @@ func (m *Model) ApplyLike(userID, videoID int64, liked bool, seq, atMillis int64
 		delete(u.likes, videoID)
 		delete(likers, userID)
 		m.addHeat(videoID, -m.heatOf(1, prevAt))
+	}
+	if v != nil {
+		v.likerCount = len(likers)
 	}
 	return true
 }
@@ -315,17 +323,19 @@ func (m *Model) Taste(viewerID int64) Taste {
 	if viewerID <= 0 {
 		return nil
 	}
+	work := m.rankWork.Get().(*rankWork)
+	defer m.rankWork.Put(work)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	scores := m.tasteScores(m.users[viewerID])
+	scores := m.tasteScores(m.users[viewerID], &work.tasteScores)
 	if len(scores) == 0 {
 		return nil
 	}
-	top := best(scores, tasteCandidates)
+	top := bestScored(scores, tasteCandidates)
 	taste := make(Taste, len(top))
-	for i, id := range top {
+	for i, t := range top {
 		// tasteScores scores only videos the model holds, and it never forgets one.
-		taste[i] = tasted{candidateOf(id, m.videos[id], -1), scores[id]}
+		taste[i] = tasted{candidateOf(t.id, m.videos[t.id], -1), t.score}
 	}
 	return taste
 }
@@ -445,9 +455,68 @@ func (m *Model) RankAfter(viewerID int64, taste Taste, nowMillis int64, want int
 	return ids, listed(last)
 }
 
+// scoreTable sums scores by id for the taste walk: a flat table of positions in entries
+// (open addressing, linear probing), pooled with its ranking's working memory, where a map of
+// the walk's reach (thousands of ids) grew and rehashed on every ranking. Its sample buffers
+// hold the walk's samples of likers and likes.
+type scoreTable struct {
+	slots   []int32 // 0: empty, else 1 + a position in entries; len is a power of two
+	shift   uint    // 64 - log2(len(slots))
+	entries []scored
+	likers  []int64
+	likes   []int64
+}
+
+// scoreTableMinSlots is the table's starting size: twice the walk's bound, which it then
+// never outgrows.
+var scoreTableMinSlots = 1 << bits.Len(uint(2*tasteSeeds*(tasteNeighbours+1)*tasteNeighbourLikes))
+
+// reset empties the table.
+func (t *scoreTable) reset() {
+	if t.slots == nil {
+		t.grow(scoreTableMinSlots)
+	}
+	clear(t.slots)
+	t.entries = t.entries[:0]
+}
+
+// add adds score to id's sum.
+func (t *scoreTable) add(id int64, score float64) {
+	mask := len(t.slots) - 1
+	for i := int((uint64(id) * 0x9E3779B97F4A7C15) >> t.shift); ; i = (i + 1) & mask {
+		switch at := t.slots[i]; {
+		case at == 0:
+			t.entries = append(t.entries, scored{id, score})
+			t.slots[i] = int32(len(t.entries))
+			if 2*len(t.entries) > len(t.slots) {
+				t.grow(2 * len(t.slots))
+			}
+			return
+		case t.entries[at-1].id == id:
+			t.entries[at-1].score += score
+			return
+		}
+	}
+}
+
+// grow makes the table size slots and places the entries again.
+func (t *scoreTable) grow(slots int) {
+	t.slots, t.shift = make([]int32, slots), uint(64-bits.Len(uint(slots-1)))
+	mask := slots - 1
+	for at, e := range t.entries {
+		i := int((uint64(e.id) * 0x9E3779B97F4A7C15) >> t.shift)
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = int32(at + 1)
+	}
+}
+
 // rankWork is one ranking's working memory, pooled: a deep scroller's ranking holds
 // thousands of candidates, and rankings run every few pages.
 type rankWork struct {
+	// tasteScores sums the taste walk's scores (Model.Taste).
+	tasteScores scoreTable
 	scoredAlone []tasted
 	run         []int32
 	skip        idSet
@@ -511,18 +580,8 @@ func (work *rankWork) merge(score *scorer, trending []candidate, want int) ([]in
 	}
 	work.list = list
 	if want > 0 && len(list) > 4*want {
-		// A catalogue-wide ranking: keep the best want in a heap before sorting them.
-		h := make(scoredHeap, 0, want)
-		for _, e := range list {
-			switch {
-			case len(h) < want:
-				heap.Push(&h, e)
-			case e.score > h[0].score:
-				h[0] = e
-				heap.Fix(&h, 0)
-			}
-		}
-		list = h
+		// A catalogue-wide ranking: select the best want before sorting them.
+		list = bestScored(list, want)
 	}
 	list = work.sortByScore(list)
 	run := work.run
@@ -624,45 +683,53 @@ func radixSort(keys, spare []uint64, lowest uint) []uint64 {
 	return keys
 }
 
-// best returns the up to n keys of scores with the highest scores, in no particular order:
-// a min-heap of n, so the walk's reach costs O(reach·log n), not a full sort.
-func best(scores map[int64]float64, n int) []int64 {
-	if len(scores) <= n {
-		out := make([]int64, 0, len(scores))
-		for id := range scores {
-			out = append(out, id)
-		}
-		return out
+// bestScored reorders list so that its first min(n, len) entries are the first n in byScore
+// order (in no particular order among them), and returns them: a selection in O(len), not a
+// sort, nor a heap of n over the walk's reach.
+func bestScored(list []scored, n int) []scored {
+	if len(list) <= n {
+		return list
 	}
-	h := make(scoredHeap, 0, n)
-	for id, sc := range scores {
+	lo, hi := 0, len(list)-1 // the n-th is somewhere in list[lo:hi+1]
+	for lo < hi {
+		// The median of three as the pivot: the walk's scores come in no order, often equal.
+		a, b, c := list[lo], list[lo+(hi-lo)/2], list[hi]
+		if byScore(a, b) > 0 {
+			a, b = b, a
+		}
+		pivot := b // a ≤ b; the pivot is the middle of a, b, c
+		if byScore(b, c) > 0 {
+			pivot = c
+			if byScore(a, c) > 0 {
+				pivot = a
+			}
+		}
+		i, j := lo, hi
+		for i <= j {
+			for byScore(list[i], pivot) < 0 {
+				i++
+			}
+			for byScore(list[j], pivot) > 0 {
+				j--
+			}
+			if i <= j {
+				list[i], list[j] = list[j], list[i]
+				i++
+				j--
+			}
+		}
+		// Now list[lo:j+1] come no later than the pivot, list[i:hi+1] no earlier, and what
+		// lies between is the pivot itself.
 		switch {
-		case len(h) < n:
-			heap.Push(&h, scored{id, sc})
-		case sc > h[0].score:
-			h[0] = scored{id, sc}
-			heap.Fix(&h, 0)
+		case n-1 <= j:
+			hi = j
+		case n-1 >= i:
+			lo = i
+		default:
+			return list[:n]
 		}
 	}
-	out := make([]int64, len(h))
-	for i, e := range h {
-		out[i] = e.id
-	}
-	return out
-}
-
-// scoredHeap is a min-heap by score.
-type scoredHeap []scored
-
-func (h scoredHeap) Len() int           { return len(h) }
-func (h scoredHeap) Less(i, j int) bool { return h[i].score < h[j].score }
-func (h scoredHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *scoredHeap) Push(x any)        { *h = append(*h, x.(scored)) }
-func (h *scoredHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+	return list[:n]
 }
 
 // Trending returns up to want videos of the popular-and-fresh list, best first, skipping
@@ -696,30 +763,43 @@ func freshness(createdAt, nowMillis int64) float64 {
 // the square root) damps what everybody likes without burying it: the offline evaluation's
 // hit rate at the large size rose from 0.23 to 0.87 with it. The walk is bounded
 // (tasteSeeds·tasteNeighbours·tasteNeighbourLikes).
-func (m *Model) tasteScores(u *userState) map[int64]float64 {
+func (m *Model) tasteScores(u *userState, table *scoreTable) []scored {
 	if u == nil || len(u.likes) == 0 {
 		return nil
 	}
-	seeds := newest(u.likes, tasteSeeds)
-	scores := map[int64]float64{}
-	for _, seed := range seeds {
+	table.reset()
+	for _, seed := range newest(u.likes, tasteSeeds) {
 		sv := m.videos[seed]
-		if sv == nil || len(sv.likers) < 2 {
+		if sv == nil || sv.likerCount < 2 {
 			continue
 		}
-		for _, liker := range sample(sv.likers, tasteNeighbours+1) {
+		shared := 1 / math.Sqrt(float64(sv.likerCount))
+		table.likers = sample(table.likers, sv.likers, tasteNeighbours+1)
+		for _, liker := range table.likers {
 			lu := m.users[liker]
 			if lu == nil || lu == u {
 				continue
 			}
-			for _, id := range sample(lu.likes, tasteNeighbourLikes) {
-				v := m.videos[id]
-				if v == nil || id == seed {
-					continue
+			table.likes = sample(table.likes, lu.likes, tasteNeighbourLikes)
+			for _, id := range table.likes {
+				if id != seed {
+					table.add(id, shared)
 				}
-				scores[id] += 1 / (math.Sqrt(float64(len(sv.likers))) * math.Sqrt(math.Sqrt(float64(len(v.likers)))))
 			}
 		}
+	}
+	// The candidate's root divides each of its shares alike: once per video reached, not per
+	// share, and in a loop of its own, whose lookups do not wait on one another.
+	scores := table.entries
+	for i := 0; i < len(scores); {
+		v := m.videos[scores[i].id]
+		if v == nil { // a like of a video not known yet (its ready event is late)
+			scores[i] = scores[len(scores)-1]
+			scores = scores[:len(scores)-1]
+			continue
+		}
+		scores[i].score /= math.Sqrt(math.Sqrt(float64(v.likerCount)))
+		i++
 	}
 	return scores
 }
@@ -747,10 +827,11 @@ func newest(m map[int64]int64, n int) []int64 {
 	return out
 }
 
-// sample returns up to n keys of m in no particular order: Go's map iteration order is
-// randomised, so a popular video's likers are sampled at O(n) rather than sorted at O(likers).
-func sample(m map[int64]int64, n int) []int64 {
-	out := make([]int64, 0, min(len(m), n))
+// sample returns up to n keys of m in no particular order, in buf's memory: Go's map
+// iteration order is randomised, so a popular video's likers are sampled at O(n) rather than
+// sorted at O(likers).
+func sample(buf []int64, m map[int64]int64, n int) []int64 {
+	out := buf[:0]
 	for k := range m {
 		if len(out) == n {
 			break

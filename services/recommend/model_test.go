@@ -116,7 +116,7 @@ func TestUpdatesAreIdempotent(t *testing.T) {
 		t.Error("a redelivered like or an older unlike changed the model")
 	}
 	heat := m.videos[1].heat
-	if len(m.videos[1].likers) != 1 || heat <= 0 {
+	if len(m.videos[1].likers) != 1 || m.videos[1].likerCount != 1 || heat <= 0 {
 		t.Fatalf("likers %v heat %v after one like", m.videos[1].likers, heat)
 	}
 	m.ApplyComment(7, 2, true, testNow)
@@ -130,13 +130,13 @@ func TestUpdatesAreIdempotent(t *testing.T) {
 	if got := m.videos[2].heat; got != 0 {
 		t.Errorf("heat after the comment was deleted = %v, want 0", got)
 	}
-	if !m.ApplyLike(5, 1, false, 3, testNow) || len(m.videos[1].likers) != 0 || m.videos[1].heat != 0 {
+	if !m.ApplyLike(5, 1, false, 3, testNow) || len(m.videos[1].likers) != 0 || m.videos[1].likerCount != 0 || m.videos[1].heat != 0 {
 		t.Errorf("unlike: likers %v heat %v, want none and 0", m.videos[1].likers, m.videos[1].heat)
 	}
 	// A like of a video not known yet counts once the video arrives.
 	m.ApplyLike(6, 3, true, 1, testNow)
 	m.AddVideo(3, 9, testNow)
-	if len(m.videos[3].likers) != 1 || m.videos[3].heat <= 0 {
+	if len(m.videos[3].likers) != 1 || m.videos[3].likerCount != 1 || m.videos[3].heat <= 0 {
 		t.Errorf("early like lost: likers %v heat %v", m.videos[3].likers, m.videos[3].heat)
 	}
 	// Follows: the later event wins whatever the order they arrive in.
@@ -219,31 +219,46 @@ func benchModel(videos, users, likesPerUser int64) *Model {
 	return m
 }
 
-// BenchmarkPage serves pages to 128 scrolling viewers, as scripts/bench.sh's feed-recommend
-// does: each reads far past its ranking and the trending list.
+// BenchmarkPage serves pages to 128 viewers: "deep" scrollers as scripts/bench.sh's
+// feed-recommend does (each reads far past its ranking and the trending list within
+// seconds), and "slow" ones, each back only once its ranking is stale, as a person reading a
+// page of thirty videos would be. The clock stands still (a moving one would rebuild the
+// trending list every few pages, a cost of time, not of pages): a slow viewer's ranking is
+// aged by rankTTL before each of their pages instead.
 func BenchmarkPage(b *testing.B) {
 	for _, size := range []struct {
 		name                 string
 		videos, users, likes int64
 	}{{"small", 10_000, 1000, 100}, {"large", 100_000, 10_000, 100}} {
-		b.Run(size.name, func(b *testing.B) {
-			m := benchModel(size.videos, size.users, size.likes)
-			s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
-				withClock(func() int64 { return testNow }), WithState(NewMemoryState(m)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := benchtest.ProcessCPU(b)
-			for i := range b.N {
-				if _, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: int64(1 + i%128)}); err != nil {
+		for _, slow := range []bool{false, true} {
+			pace := map[bool]string{false: "deep", true: "slow"}[slow]
+			b.Run(size.name+"/"+pace, func(b *testing.B) {
+				m := benchModel(size.videos, size.users, size.likes)
+				s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
+					withClock(func() int64 { return testNow }), WithState(NewMemoryState(m)))
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			// CPU time, not wall time: the machine is shared, and other work stretches ns/op.
-			benchtest.ReportCPU(b, cpu)
-		})
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu := benchtest.ProcessCPU(b)
+				for i := range b.N {
+					viewer := int64(1 + i%128)
+					if slow {
+						r := s.rankings.of(viewer, testNow)
+						r.mu.Lock()
+						r.at -= rankTTL.Milliseconds() + 1
+						r.tasteAt -= rankTTL.Milliseconds() + 1
+						r.mu.Unlock()
+					}
+					if _, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				// CPU time, not wall time: the machine is shared, and other work stretches ns/op.
+				benchtest.ReportCPU(b, cpu)
+			})
+		}
 	}
 }
 
@@ -316,5 +331,50 @@ func TestRankAfterContinues(t *testing.T) {
 	}
 	if returned != 2400 || continued < 10 {
 		t.Errorf("%d returned, want 2400; %d rankings continued a walk, want at least 10", returned, continued)
+	}
+}
+
+// TestBestScoredSelectsFirstInByScoreOrder: the selection keeps exactly the first n entries in
+// byScore order, ties in score included, whatever the order they come in.
+func TestBestScoredSelectsFirstInByScoreOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := range 500 {
+		list := make([]scored, rng.IntN(400))
+		for i := range list {
+			// Few distinct scores: most comparisons are ties broken by id.
+			list[i] = scored{int64(i + 1), float64(rng.IntN(1 + round%20))}
+		}
+		rng.Shuffle(len(list), func(i, j int) { list[i], list[j] = list[j], list[i] })
+		n := rng.IntN(len(list) + 2)
+		want := slices.SortedFunc(slices.Values(list), byScore)[:min(n, len(list))]
+		got := slices.Clone(bestScored(slices.Clone(list), n))
+		slices.SortFunc(got, byScore)
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: %d of %d selected %v, want %v", round, n, len(list), got, want)
+		}
+	}
+}
+
+// TestScoreTableSums: the table sums each id's scores as a map would, across resets and past
+// the size it starts at.
+func TestScoreTableSums(t *testing.T) {
+	var table scoreTable
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 10, 3 * scoreTableMinSlots} {
+		table.reset()
+		sums := map[int64]float64{}
+		for range n {
+			id := 1 + rng.Int64N(int64(max(n/3, 1)))
+			table.add(id, float64(id%7))
+			sums[id] += float64(id % 7)
+		}
+		if len(table.entries) != len(sums) {
+			t.Fatalf("%d adds: %d entries, want %d", n, len(table.entries), len(sums))
+		}
+		for _, e := range table.entries {
+			if sums[e.id] != e.score {
+				t.Fatalf("%d adds: id %d sums to %v, want %v", n, e.id, e.score, sums[e.id])
+			}
+		}
 	}
 }

@@ -28,6 +28,12 @@ const seenPerRankedVideo = 4
 // people's likes reach it then; the viewer's own likes and follows make it stale at once).
 const rankTTL = 30 * time.Second
 
+// tasteTTL is how long a viewer's taste walk serves their rankings while they do nothing
+// themselves (their own likes and follows redo it at once): a ranking stale by rankTTL is
+// made again with the same taste scores, a walk of the trending list alone. A viewer reading
+// a page every minute would otherwise pay the whole walk, most of a ranking's cost, on each.
+const tasteTTL = 5 * time.Minute
+
 // rankSettle: a viewer's first ranking, or one made because of their own like or follow, is
 // made once more this long after. Other users' events from just before it may still be on
 // their way through other queues (consumption is concurrent), and they are what "people who
@@ -141,8 +147,13 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 	cutoff := now - s.cfg.SeenWindow.Milliseconds()
 	version := m.UserVersion(viewer)
 	fresh := r.ids == nil || r.model != m || r.version != version // a first ranking, or the viewer acted
-	if fresh || now-r.at > rankTTL.Milliseconds() || (r.settling && now-r.at > rankSettle.Milliseconds()) {
-		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, false); err != nil {
+	settled := r.settling && now-r.at > rankSettle.Milliseconds()
+	if fresh || settled || now-r.at > rankTTL.Milliseconds() {
+		again := rankSameTaste // stale: other people's likes since reach the ranking
+		if fresh || settled {
+			again = rankAnew
+		}
+		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, again); err != nil {
 			return nil, err
 		}
 		r.settling = fresh
@@ -153,7 +164,7 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 	}
 	if len(ids) < limit {
 		// The ranking is used up: rank what is still unseen, with the same taste scores.
-		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, true); err != nil {
+		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, rankOn); err != nil {
 			return nil, err
 		}
 		more, err := s.take(ctx, r, viewer, limit-len(ids), now, cutoff)
@@ -182,14 +193,31 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 	return ids, nil
 }
 
-// rank computes the viewer's ranking of what they have not seen. A ranking that continues
-// one used up keeps its taste scores and walks the trending list on from where it stopped,
-// and from the head only once that runs short; any other (a first ranking, a stale one, or
-// one after the viewer's own action) walks their taste again and the list from its head.
-func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, cutoff int64, version uint64, continues bool) error {
-	taste, from := r.taste, r.walked
-	if !continues || r.model != m {
-		taste, from = m.Taste(viewer), scored{}
+// reranking is how a ranking is made again.
+type reranking int
+
+const (
+	// rankAnew walks the viewer's taste and the trending list from its head.
+	rankAnew reranking = iota
+	// rankSameTaste keeps the taste scores (up to tasteTTL) and walks the trending list from
+	// its head.
+	rankSameTaste
+	// rankOn keeps the taste scores (up to tasteTTL) and continues the walk of the list where
+	// it stopped.
+	rankOn
+)
+
+// rank computes the viewer's ranking of what they have not seen, as again says. A ranking
+// that continues one used up walks the trending list on from where it stopped, and from the
+// head only once that runs short. The taste scores are walked again for rankAnew, when the
+// model was rebuilt since, and past tasteTTL.
+func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, cutoff int64, version uint64, again reranking) error {
+	taste, tasteAt, from := r.taste, r.tasteAt, r.walked
+	if again == rankAnew || r.model != m || now-r.tasteAt > tasteTTL.Milliseconds() {
+		taste, tasteAt = m.Taste(viewer), now
+	}
+	if again != rankOn || r.model != m {
+		from = scored{}
 	}
 	var ids []int64
 	var walked scored
@@ -205,7 +233,7 @@ func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, c
 	if err != nil {
 		return err
 	}
-	r.ids, r.taste, r.walked = ids, taste, walked
+	r.ids, r.taste, r.tasteAt, r.walked = ids, taste, tasteAt, walked
 	r.next, r.model, r.version, r.at = 0, m, version, now
 	return nil
 }
@@ -278,6 +306,8 @@ type ranking struct {
 	ids   []int64
 	next  int
 	taste Taste
+	// tasteAt is when taste was walked.
+	tasteAt int64
 	// walked is where the ranking's walk of the trending list stopped (Model.RankAfter).
 	walked   scored
 	model    *Model

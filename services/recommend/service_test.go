@@ -325,3 +325,61 @@ func TestDeepScrollerRanksDeeper(t *testing.T) {
 		t.Errorf("ranking of %d ids after 3000 seen, want at least %d (more than rankDepth %d)", len(r.ids), want, rankDepth)
 	}
 }
+
+// TestStaleRankingKeepsItsTaste: a ranking stale by rankTTL is made again with the viewer's
+// taste scores of up to tasteTTL ago (a viewer reading a page a minute would otherwise pay the
+// taste walk on every page); past tasteTTL, or at once after the viewer's own like, the taste
+// is walked again.
+func TestStaleRankingKeepsItsTaste(t *testing.T) {
+	now := int64(testNow)
+	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
+		withClock(func() int64 { return now }), WithState(NewMemoryState(NewModel(testNow))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.Model()
+	for v := int64(1); v <= 100; v++ {
+		m.AddVideo(v, 1000, testNow-v*1000)
+	}
+	const viewer = 1
+	for u := int64(2); u <= 10; u++ { // others who like what the viewer likes, and more
+		m.ApplyLike(u, 1, true, 1, testNow)
+		m.ApplyLike(u, 10+u, true, 1, testNow)
+	}
+	m.ApplyLike(viewer, 1, true, 1, testNow)
+	walked := func(step string) int64 {
+		t.Helper()
+		if ids := recommendIDs(t, s, viewer); len(ids) == 0 {
+			t.Fatalf("%s: an empty page", step)
+		}
+		r := s.rankings.of(viewer, now)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.at != now {
+			t.Fatalf("%s: the ranking was made at %d, want a new one at %d", step, r.at, now)
+		}
+		if len(r.taste) == 0 {
+			t.Fatalf("%s: no taste scores", step)
+		}
+		return r.tasteAt
+	}
+	first := walked("first page")
+	now += rankSettle.Milliseconds() + 1
+	if got := walked("settling"); got != now {
+		t.Errorf("the settling ranking kept the taste of %d, want it walked again at %d", got, now)
+	}
+	settled := now
+	now += rankTTL.Milliseconds() + 1
+	if got := walked("stale by rankTTL"); got != settled {
+		t.Errorf("a stale ranking walked the taste at %d, want the one of %d kept (first %d)", got, settled, first)
+	}
+	now = settled + tasteTTL.Milliseconds() + 1
+	if got := walked("past tasteTTL"); got != now {
+		t.Errorf("past tasteTTL the taste of %d was kept, want it walked again at %d", got, now)
+	}
+	now += rankTTL.Milliseconds() + 1
+	m.ApplyLike(viewer, 12, true, 1, now)
+	if got := walked("after the viewer's like"); got != now {
+		t.Errorf("after the viewer's own like the taste of %d was kept, want it walked again at %d", got, now)
+	}
+}
