@@ -30,7 +30,7 @@ multi=${BENCH_MULTI:-1}
 tracing_modes=(off offb 10pct)
 tracing_rounds=3
 # Issue 13's comparison of a recommended page with a logged-in feed page: its rounds (see recommend_pairs).
-recommend_rounds=3
+recommend_rounds=4
 if [ "$large" = small ]; then
   echo "bench: BENCH_LARGE must name another preset than small (tiny or large): the scale check compares the two" >&2
   exit 2
@@ -132,12 +132,16 @@ run() {
 
 # recommend_pairs PREFIX ARGS… (issue 13): feed-auth and feed-recommend alternated on one
 # server, recommend_rounds rounds of each, pooled in the report: one pair back to back swung
-# by ±10 % on this box, as much as the difference it measures.
+# by ±10 % on this box, as much as the difference it measures. The order flips every round
+# (auth first, then recommend first), so that a drift of the machine's load during the rounds
+# (or what the runs before left to settle) weighs on both alike.
 recommend_pairs() {
-  local prefix=$1 round s
+  local prefix=$1 round s order
   shift
   for round in $(seq "$recommend_rounds"); do
-    for s in feed-auth feed-recommend; do
+    order="feed-auth feed-recommend"
+    if ((round % 2 == 0)); then order="feed-recommend feed-auth"; fi
+    for s in $order; do
       run "$prefix-pair-$s-$round" "$@" -scenario "$s" -duration "$dur"
     done
   done
@@ -378,8 +382,12 @@ recommend_row() {
     def fig: "\(.rps|floor) req/s, p99 \(.p99*10|floor/10) ms, \(.cpu|round) µs CPU/req, \(.errors) errors";
     def ratio(x; y): if y == 0 then "n/a" else (x / y * 100 | round / 100 | tostring) end;
     ($a | pooled) as $pa | ($r | pooled) as $pr
-    | ([range(0; [($a | length), ($r | length)] | min)] | map(ratio($a[.].total.rps; $r[.].total.rps)) | join(", ")) as $rounds
-    | "| \($name) | \($pa|fig) | \($pr|fig) | \(ratio($pa.rps; $pr.rps)) (rounds: \($rounds)) | \(ratio($pr.p99; $pa.p99)) | \(ratio($pr.cpu; $pa.cpu)) |"'
+    | [range(0; [($a | length), ($r | length)] | min)] as $n
+    | def median: sort | if length == 0 then 0 elif length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+      ($n | map($a[.].total.rps / $r[.].total.rps)) as $rps
+    | ($n | map(($r[.].server.cpu_seconds / $r[.].total.requests) / ($a[.].server.cpu_seconds / $a[.].total.requests))) as $cpu
+    | def list: map(. * 100 | round / 100 | tostring) | join(", ");
+      "| \($name) | \($pa|fig) | \($pr|fig) | \(ratio($pa.rps; $pr.rps)) (rounds: \($rps|list); median \($rps|median * 100 | round / 100)) | \(ratio($pr.p99; $pa.p99)) | \(ratio($pr.cpu; $pa.cpu)) (rounds: \($cpu|list); median \($cpu|median * 100 | round / 100)) |"'
 }
 
 # The hand-written profile findings at the end of the report survive regeneration.
@@ -527,9 +535,10 @@ fi
   fi
   echo "## A recommended page against a logged-in feed page (issue 13, 64 connections)"
   echo
-  echo "The same server, the two scenarios alternated, $recommend_rounds rounds of $dur each, pooled (requests over"
-  echo "time, server CPU over requests; p99 the median round): a ratio above 1 means the recommended"
-  echo "page costs more. Every loadgen account scrolls many pages a second, far past its ranking."
+  echo "The same server, the two scenarios alternated, $recommend_rounds rounds of $dur each (the order flipping every"
+  echo "round), pooled (requests over time, server CPU over requests; p99 the median round), with each"
+  echo "round's ratio and their median: a ratio above 1 means the recommended page costs more. Every"
+  echo "loadgen account scrolls many pages a second, far past its ranking."
   echo
   echo "| mode, data set | feed-auth | feed-recommend | req/s ratio (auth / recommend) | p99 ratio (recommend / auth) | server CPU per request ratio (recommend / auth) |"
   echo "|---|---|---|---:|---:|---:|"
