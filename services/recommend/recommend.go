@@ -3,6 +3,7 @@ package recommend
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -180,6 +181,7 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 			picked.Add(id)
 		}
 		rest := m.RankWithTaste(viewer, r.taste, now, limit-len(ids), &picked)
+		r.unrecorded = r.unrecorded[:0] // forgotten with the rest
 		if err := s.seen.Reset(ctx, viewer); err != nil {
 			return nil, err
 		}
@@ -219,6 +221,7 @@ func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, c
 	if again != rankOn || r.model != m {
 		from = scored{}
 	}
+	s.record(viewer, r)
 	var ids []int64
 	var walked scored
 	err := s.seen.Seen(ctx, viewer, cutoff, func(seen *idSet) {
@@ -238,9 +241,28 @@ func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, c
 	return nil
 }
 
+// record records the pages of r cut without a Take, with the seen store only this process
+// writes (exclusiveSeen); r is locked.
+func (s *Service) record(viewer int64, r *ranking) {
+	if store, ok := s.seen.(exclusiveSeen); ok && len(r.unrecorded) > 0 {
+		store.Record(viewer, r.ids, r.unrecorded)
+	}
+	r.unrecorded = r.unrecorded[:0]
+}
+
 // take returns the next up to limit videos of the ranking that the seen store agrees are
-// unseen (another instance may have served some of them meanwhile).
+// unseen (another instance may have served some of them meanwhile). With a store only this
+// process writes, they are the next of the ranking, recorded later (see exclusiveSeen).
 func (s *Service) take(ctx context.Context, r *ranking, viewer int64, limit int, now, cutoff int64) ([]int64, error) {
+	if _, ok := s.seen.(exclusiveSeen); ok {
+		n := min(limit, len(r.ids)-r.next)
+		out := slices.Clone(r.ids[r.next : r.next+n])
+		if n > 0 {
+			r.next += n
+			r.unrecorded = append(r.unrecorded, pageEnd{r.next, now})
+		}
+		return out, nil
+	}
 	var out []int64
 	for len(out) < limit && r.next < len(r.ids) {
 		want := limit - len(out)
@@ -272,9 +294,13 @@ func (s *Service) take(ctx context.Context, r *ranking, viewer int64, limit int,
 type rankings struct {
 	mu     sync.Mutex
 	byUser map[int64]*ranking
+	// dropping is called, with the ranking locked, for each ranking dropped.
+	dropping func(viewer int64, r *ranking)
 }
 
-func newRankings() *rankings { return &rankings{byUser: map[int64]*ranking{}} }
+func newRankings(dropping func(viewer int64, r *ranking)) *rankings {
+	return &rankings{byUser: map[int64]*ranking{}, dropping: dropping}
+}
 
 // of returns the viewer's ranking, created empty. Past maxRankings, rankings older than
 // rankTTL (which would be recomputed anyway) are dropped first.
@@ -289,6 +315,10 @@ func (rs *rankings) of(viewer, now int64) *ranking {
 	if len(rs.byUser) >= maxRankings {
 		for id, old := range rs.byUser {
 			if now-old.lastUsed.Load() > rankTTL.Milliseconds() {
+				// Idle for rankTTL: no page holds it (of marks a ranking used as it returns it).
+				old.mu.Lock()
+				rs.dropping(id, old)
+				old.mu.Unlock()
 				delete(rs.byUser, id)
 			}
 		}
@@ -302,10 +332,13 @@ func (rs *rankings) of(viewer, now int64) *ranking {
 // ranking is one viewer's cached ranking: the ids, the next one to serve, and the model,
 // the viewer's version in it and the time it was computed at.
 type ranking struct {
-	mu    sync.Mutex
-	ids   []int64
-	next  int
-	taste Taste
+	mu   sync.Mutex
+	ids  []int64
+	next int
+	// unrecorded are the pages cut from ids and not recorded yet (exclusiveSeen): the ranking
+	// is recorded before the seen store is read again, or when it is dropped.
+	unrecorded []pageEnd
+	taste      Taste
 	// tasteAt is when taste was walked.
 	tasteAt int64
 	// walked is where the ranking's walk of the trending list stopped (Model.RankAfter).

@@ -17,3 +17,21 @@ type SeenStore interface {
 	// Reset forgets everything returned to viewer: the catalogue was exhausted.
 	Reset(ctx context.Context, viewer int64) error
 }
+
+// exclusiveSeen is a SeenStore that only this process writes (the in-process one). A
+// ranking's pages then need no Take: the ranking left out what was seen, and only pages cut
+// from it are served meanwhile. Their ids are recorded in bulk before the store is read again
+// (the next ranking) or the ranking is dropped: the viewer's set is warmed once for a whole
+// ranking's pages instead of missing the cache on every page.
+type exclusiveSeen interface {
+	SeenStore
+	// Record records ids as returned to viewer, page by page, oldest first: pages[i] are the
+	// ids up to pages[i].end (from the previous page's end), returned at pages[i].at.
+	Record(viewer int64, ids []int64, pages []pageEnd)
+}
+
+// pageEnd is where a page of a ranking ends, and when it was returned.
+type pageEnd struct {
+	end int
+	at  int64
+}

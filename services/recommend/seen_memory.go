@@ -23,8 +23,8 @@ type MemorySeen struct {
 }
 
 var (
-	_ SeenStore   = (*MemorySeen)(nil)
-	_ cache.Sized = (*MemorySeen)(nil)
+	_ exclusiveSeen = (*MemorySeen)(nil)
+	_ cache.Sized   = (*MemorySeen)(nil)
 )
 
 // NewMemorySeen returns an empty store keeping at most maxSeen videos per viewer and maxIDs
@@ -116,6 +116,23 @@ func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, l
 	}
 	s.unlock(set, size)
 	return out, nil
+}
+
+// Record records pages cut without a Take (see exclusiveSeen).
+func (s *MemorySeen) Record(viewer int64, ids []int64, pages []pageEnd) {
+	if len(pages) == 0 {
+		return
+	}
+	set := s.lock(viewer, pages[len(pages)-1].at)
+	size := set.has.Len()
+	from := 0
+	for _, p := range pages {
+		for _, id := range ids[from:p.end] {
+			set.add(id, p.at, s.maxSeen)
+		}
+		from = p.end
+	}
+	s.unlock(set, size)
 }
 
 // Seen calls rank with the viewer's set locked: it blocks only this viewer's pages, which

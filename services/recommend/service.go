@@ -79,7 +79,8 @@ func New(ctx context.Context, cfg Config, source Source, opts ...Option) (*Servi
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, rankings: newRankings(), now: db.NowMillis, log: slog.Default()}
+	s := &Service{cfg: cfg, now: db.NowMillis, log: slog.Default()}
+	s.rankings = newRankings(s.record)
 	for _, o := range opts {
 		o(s)
 	}

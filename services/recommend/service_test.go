@@ -383,3 +383,42 @@ func TestStaleRankingKeepsItsTaste(t *testing.T) {
 		t.Errorf("after the viewer's own like the taste of %d was kept, want it walked again at %d", got, now)
 	}
 }
+
+// TestPagesAreRecordedBeforeTheSeenSetIsRead: with the in-process seen store a ranking's
+// pages are recorded in bulk, not page by page; a ranking made again from the head, and a
+// ranking of a viewer whose last one was dropped, still leave out every video served.
+func TestPagesAreRecordedBeforeTheSeenSetIsRead(t *testing.T) {
+	now := int64(testNow)
+	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
+		withClock(func() int64 { return now }), WithState(NewMemoryState(NewModel(testNow))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := int64(1); v <= 2000; v++ {
+		s.Model().AddVideo(v, 1000, testNow-v*1000)
+	}
+	const viewer = 7
+	served := map[int64]bool{}
+	pages := func(step string, n int) {
+		t.Helper()
+		for page := range n {
+			for _, id := range recommendIDs(t, s, viewer) {
+				if served[id] {
+					t.Fatalf("%s, page %d: video %d again", step, page, id)
+				}
+				served[id] = true
+			}
+		}
+	}
+	pages("first ranking", 3)
+	now += rankTTL.Milliseconds() + 1
+	pages("stale ranking, made again from the head", 3)
+	now += rankTTL.Milliseconds() + 1
+	for v := int64(1000); len(s.rankings.byUser) <= maxRankings; v++ {
+		s.rankings.of(v, now) // other viewers, until viewer 7's idle ranking is dropped
+	}
+	if _, kept := s.rankings.byUser[viewer]; kept {
+		t.Fatal("viewer 7's idle ranking was not dropped")
+	}
+	pages("after the ranking was dropped", 3)
+}
