@@ -27,8 +27,15 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 
 func newService(t *testing.T, cfg Config, source Source) *Service {
 	t.Helper()
+	now := int64(testNow)
+	return newServiceAt(t, cfg, source, &now)
+}
+
+// newServiceAt is newService with its clock reading *now (Unix ms), which the test moves.
+func newServiceAt(t *testing.T, cfg Config, source Source, now *int64) *Service {
+	t.Helper()
 	s, err := New(context.Background(), cfg, source, WithLogger(quietLog()),
-		withClock(func() int64 { return testNow }), WithState(NewMemoryState(NewModel(testNow))))
+		withClock(func() int64 { return *now }), WithState(NewMemoryState(NewModel(testNow))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,11 +339,7 @@ func TestDeepScrollerRanksDeeper(t *testing.T) {
 // is walked again.
 func TestStaleRankingKeepsItsTaste(t *testing.T) {
 	now := int64(testNow)
-	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
-		withClock(func() int64 { return now }), WithState(NewMemoryState(NewModel(testNow))))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newServiceAt(t, DefaultConfig(), nil, &now)
 	m := s.Model()
 	for v := int64(1); v <= 100; v++ {
 		m.AddVideo(v, 1000, testNow-v*1000)
@@ -389,11 +392,7 @@ func TestStaleRankingKeepsItsTaste(t *testing.T) {
 // ranking of a viewer whose last one was dropped, still leave out every video served.
 func TestPagesAreRecordedBeforeTheSeenSetIsRead(t *testing.T) {
 	now := int64(testNow)
-	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
-		withClock(func() int64 { return now }), WithState(NewMemoryState(NewModel(testNow))))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newServiceAt(t, DefaultConfig(), nil, &now)
 	for v := int64(1); v <= 2000; v++ {
 		s.Model().AddVideo(v, 1000, testNow-v*1000)
 	}
