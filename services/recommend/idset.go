@@ -30,11 +30,12 @@ type idSet struct {
 // idSetMinSlots is the smallest table: a viewer's first page fits without growing.
 const idSetMinSlots = 64
 
-// slot spreads ids (often consecutive) over the table: Fibonacci hashing, the top bits of the
-// product.
-func (s *idSet) slot(id uint32) int {
-	return int((uint64(id) * 0x9E3779B97F4A7C15) >> s.shift)
-}
+// slot spreads ids (often consecutive) over the table.
+func (s *idSet) slot(id uint32) int { return spread(uint64(id), s.shift) }
+
+// spread is x's slot in a table of 2^(64-shift) slots: Fibonacci hashing, the top bits of the
+// product, which spreads consecutive ids apart.
+func spread(x uint64, shift uint) int { return int((x * 0x9E3779B97F4A7C15) >> shift) }
 
 // narrow is id as a table entry, false when it does not fit in one (an id past 32 bits, or
 // one that is not positive and so would alias one that is).

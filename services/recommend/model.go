@@ -467,9 +467,12 @@ type scoreTable struct {
 	likes   []int64
 }
 
-// scoreTableMinSlots is the table's starting size: twice the walk's bound, which it then
-// never outgrows.
-var scoreTableMinSlots = 1 << bits.Len(uint(2*tasteSeeds*(tasteNeighbours+1)*tasteNeighbourLikes))
+// scoreTableMinSlots is the table's starting size: at least twice the walk's bound
+// (tasteWalkBound), so that it never grows in a walk.
+const scoreTableMinSlots = 1 << 15
+
+// tasteWalkBound is the most videos one taste walk reaches.
+const tasteWalkBound = tasteSeeds * (tasteNeighbours + 1) * tasteNeighbourLikes
 
 // reset empties the table.
 func (t *scoreTable) reset() {
@@ -483,7 +486,7 @@ func (t *scoreTable) reset() {
 // add adds score to id's sum.
 func (t *scoreTable) add(id int64, score float64) {
 	mask := len(t.slots) - 1
-	for i := int((uint64(id) * 0x9E3779B97F4A7C15) >> t.shift); ; i = (i + 1) & mask {
+	for i := spread(uint64(id), t.shift); ; i = (i + 1) & mask {
 		switch at := t.slots[i]; {
 		case at == 0:
 			t.entries = append(t.entries, scored{id, score})
@@ -504,7 +507,7 @@ func (t *scoreTable) grow(slots int) {
 	t.slots, t.shift = make([]int32, slots), uint(64-bits.Len(uint(slots-1)))
 	mask := slots - 1
 	for at, e := range t.entries {
-		i := int((uint64(e.id) * 0x9E3779B97F4A7C15) >> t.shift)
+		i := spread(uint64(e.id), t.shift)
 		for t.slots[i] != 0 {
 			i = (i + 1) & mask
 		}

@@ -358,6 +358,9 @@ func TestBestScoredSelectsFirstInByScoreOrder(t *testing.T) {
 // TestScoreTableSums: the table sums each id's scores as a map would, across resets and past
 // the size it starts at.
 func TestScoreTableSums(t *testing.T) {
+	if scoreTableMinSlots < 2*tasteWalkBound {
+		t.Errorf("a score table starts at %d slots, less than twice the walk's bound %d: walks grow it", scoreTableMinSlots, tasteWalkBound)
+	}
 	var table scoreTable
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, n := range []int{0, 10, 3 * scoreTableMinSlots} {

@@ -25,8 +25,8 @@ type SeenStore interface {
 // ranking's pages instead of missing the cache on every page.
 type exclusiveSeen interface {
 	SeenStore
-	// Record records ids as returned to viewer, page by page, oldest first: pages[i] are the
-	// ids up to pages[i].end (from the previous page's end), returned at pages[i].at.
+	// Record records ids as returned to viewer, page by page, oldest first: page i is
+	// ids[pages[i-1].end:pages[i].end] (from 0 for the first), returned at pages[i].at.
 	Record(viewer int64, ids []int64, pages []pageEnd)
 }
 
