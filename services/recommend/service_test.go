@@ -179,8 +179,6 @@ func TestRecommendBadInput(t *testing.T) {
 	}
 }
 
-// TestRecommendMany: each request gets the page Recommend would give, a viewer asking twice
-// gets two pages without a repeat, and a bad request refuses the call and changes nothing.
 // TestRecommendAuthors: asked for, each video comes with its author, for a viewer and an
 // anonymous one, in a merged call too; not asked for, none come.
 func TestRecommendAuthors(t *testing.T) {
@@ -218,6 +216,8 @@ func TestRecommendAuthors(t *testing.T) {
 	}
 }
 
+// TestRecommendMany: each request gets the page Recommend would give, a viewer asking twice
+// gets two pages without a repeat, and a bad request refuses the call and changes nothing.
 func TestRecommendMany(t *testing.T) {
 	s := newService(t, Config{SeenWindow: time.Hour, MaxSeen: 1000}, nil)
 	for id := int64(1); id <= 100; id++ {
