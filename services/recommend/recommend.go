@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -159,7 +160,7 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 		}
 		r.settling = fresh
 	}
-	ids, err := s.take(ctx, r, viewer, limit, now, cutoff)
+	ids, err := s.take(ctx, m, r, viewer, limit, now, cutoff, version)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +169,7 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 		if err := s.rank(ctx, m, r, viewer, now, cutoff, version, rankOn); err != nil {
 			return nil, err
 		}
-		more, err := s.take(ctx, r, viewer, limit-len(ids), now, cutoff)
+		more, err := s.take(ctx, m, r, viewer, limit-len(ids), now, cutoff, version)
 		if err != nil {
 			return nil, err
 		}
@@ -186,11 +187,14 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 			return nil, err
 		}
 		// Recorded again after the reset, so the next page does not repeat them.
-		all := append(ids, rest...)
-		if ids, err = s.seen.Take(ctx, viewer, all, len(all), now, cutoff); err != nil {
+		t, err := s.seen.Take(ctx, viewer, 0, append(ids, rest...), limit, now, cutoff)
+		if err == nil && t.behind {
+			err = errSeenChanging
+		}
+		if err != nil {
 			return nil, err
 		}
-		r.ids = nil
+		ids, r.ids = t.ids, nil
 	}
 	return ids, nil
 }
@@ -224,7 +228,7 @@ func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, c
 	s.record(viewer, r)
 	var ids []int64
 	var walked scored
-	err := s.seen.Seen(ctx, viewer, cutoff, func(seen *idSet) {
+	seen, err := s.seen.Seen(ctx, viewer, cutoff, func(seen *idSet) {
 		depth := max(rankDepth, seen.Len()/seenPerRankedVideo)
 		ids, walked = m.RankAfter(viewer, taste, now, depth, seen, from)
 		if len(ids) < depth && from.id != 0 {
@@ -236,7 +240,7 @@ func (s *Service) rank(ctx context.Context, m *Model, r *ranking, viewer, now, c
 	if err != nil {
 		return err
 	}
-	r.ids, r.taste, r.tasteAt, r.walked = ids, taste, tasteAt, walked
+	r.ids, r.taste, r.tasteAt, r.walked, r.seen = ids, taste, tasteAt, walked, seen
 	r.next, r.model, r.version, r.at = 0, m, version, now
 	return nil
 }
@@ -250,10 +254,17 @@ func (s *Service) record(viewer int64, r *ranking) {
 	r.unrecorded = r.unrecorded[:0]
 }
 
+// maxBehind bounds the rankings one page makes again because other instances served the
+// viewer more than the seen store keeps apart since the ranking read it.
+const maxBehind = 2
+
+// errSeenChanging refuses a page whose viewer's seen videos kept changing under it.
+var errSeenChanging = errors.New("the viewer's seen videos keep changing under this page")
+
 // take returns the next up to limit videos of the ranking that the seen store agrees are
 // unseen (another instance may have served some of them meanwhile). With a store only this
 // process writes, they are the next of the ranking, recorded later (see exclusiveSeen).
-func (s *Service) take(ctx context.Context, r *ranking, viewer int64, limit int, now, cutoff int64) ([]int64, error) {
+func (s *Service) take(ctx context.Context, m *Model, r *ranking, viewer int64, limit int, now, cutoff int64, version uint64) ([]int64, error) {
 	if _, ok := s.seen.(exclusiveSeen); ok {
 		n := min(limit, len(r.ids)-r.next)
 		out := slices.Clone(r.ids[r.next : r.next+n])
@@ -264,18 +275,29 @@ func (s *Service) take(ctx context.Context, r *ranking, viewer int64, limit int,
 		return out, nil
 	}
 	var out []int64
-	for len(out) < limit && r.next < len(r.ids) {
+	for behind := 0; len(out) < limit && r.next < len(r.ids); {
 		want := limit - len(out)
 		// A page's worth of spare candidates, in case some were served elsewhere.
 		end := min(r.next+2*want, len(r.ids))
 		candidates := r.ids[r.next:end]
-		got, err := s.seen.Take(ctx, viewer, candidates, want, now, cutoff)
+		t, err := s.seen.Take(ctx, viewer, r.seen, candidates, want, now, cutoff)
 		if err != nil {
 			return out, err
 		}
-		if len(got) == want {
+		if t.behind {
+			if behind++; behind > maxBehind {
+				return out, errSeenChanging
+			}
+			// The ranking's read of the seen store is too old to check against: rank again
+			// (this page's picks so far are recorded, so left out).
+			if err := s.rank(ctx, m, r, viewer, now, cutoff, version, rankSameTaste); err != nil {
+				return out, err
+			}
+			continue
+		}
+		if len(t.ids) == want {
 			// Take stopped at its last pick: what follows it was not examined.
-			last := got[len(got)-1]
+			last := t.ids[len(t.ids)-1]
 			for i, id := range candidates {
 				if id == last {
 					end = r.next + i + 1
@@ -284,7 +306,9 @@ func (s *Service) take(ctx context.Context, r *ranking, viewer int64, limit int,
 			}
 		}
 		r.next = end
-		out = append(out, got...)
+		r.leaveOut(t.others)
+		r.seen = t.version
+		out = append(out, t.ids...)
 	}
 	return out, nil
 }
@@ -329,6 +353,19 @@ func (rs *rankings) of(viewer, now int64) *ranking {
 	return r
 }
 
+// leaveOut removes ids from the ranking's candidates not served yet.
+func (r *ranking) leaveOut(ids []int64) {
+	if len(ids) == 0 {
+		return
+	}
+	var out idSet
+	for _, id := range ids {
+		out.Add(id)
+	}
+	rest := slices.DeleteFunc(r.ids[r.next:], out.Has)
+	r.ids = r.ids[:r.next+len(rest)]
+}
+
 // ranking is one viewer's cached ranking: the ids, the next one to serve, and the model,
 // the viewer's version in it and the time it was computed at.
 type ranking struct {
@@ -342,7 +379,10 @@ type ranking struct {
 	// tasteAt is when taste was walked.
 	tasteAt int64
 	// walked is where the ranking's walk of the trending list stopped (Model.RankAfter).
-	walked   scored
+	walked scored
+	// seen is the version of the viewer's seen videos the ranking leaves out: the one it read,
+	// then the one after its last page.
+	seen     seenVersion
 	model    *Model
 	version  uint64
 	at       int64

@@ -99,8 +99,9 @@ func (s *MemorySeen) forgetIdle() {
 	}
 }
 
-// Take picks the first limit unseen candidates and records them.
-func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, limit int, now, cutoff int64) ([]int64, error) {
+// Take picks the first limit unseen candidates and records them. It checks them against the
+// whole set, whatever version they name: its versions are all 0.
+func (s *MemorySeen) Take(_ context.Context, viewer int64, _ seenVersion, candidates []int64, limit int, now, cutoff int64) (taken, error) {
 	set := s.lock(viewer, now)
 	size := set.has.Len()
 	set.expire(cutoff)
@@ -115,7 +116,7 @@ func (s *MemorySeen) Take(_ context.Context, viewer int64, candidates []int64, l
 		}
 	}
 	s.unlock(set, size)
-	return out, nil
+	return taken{ids: out}, nil
 }
 
 // Record records pages cut without a Take (see exclusiveSeen).
@@ -137,13 +138,13 @@ func (s *MemorySeen) Record(viewer int64, ids []int64, pages []pageEnd) {
 
 // Seen calls rank with the viewer's set locked: it blocks only this viewer's pages, which
 // their ranking serialises anyway.
-func (s *MemorySeen) Seen(_ context.Context, viewer, cutoff int64, rank func(seen *idSet)) error {
+func (s *MemorySeen) Seen(_ context.Context, viewer, cutoff int64, rank func(seen *idSet)) (seenVersion, error) {
 	set := s.lock(viewer, 0)
 	size := set.has.Len()
 	set.expire(cutoff)
 	rank(&set.has)
 	s.unlock(set, size)
-	return nil
+	return 0, nil
 }
 
 // Reset empties the viewer's set.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,11 +28,12 @@ func TestSeenStores(t *testing.T) {
 			ctx := context.Background()
 			take := func(candidates []int64, limit int, now int64) []int64 {
 				t.Helper()
-				got, err := store.Take(ctx, 1, candidates, limit, now, now-1000)
+				// Version 0: checked against everything held.
+				got, err := store.Take(ctx, 1, 0, candidates, limit, now, now-1000)
 				if err != nil {
 					t.Fatal(err)
 				}
-				return got
+				return got.ids
 			}
 			if got := take([]int64{1, 2, 3}, 2, testNow); !slices.Equal(got, []int64{1, 2}) {
 				t.Errorf("first take %v, want [1 2] (stops at the limit)", got)
@@ -40,12 +42,12 @@ func TestSeenStores(t *testing.T) {
 				t.Errorf("second take %v, want [3 4] (seen and repeated candidates skipped)", got)
 			}
 			// Another viewer is unaffected.
-			if got, _ := store.Take(ctx, 2, []int64{1}, 1, testNow, testNow-1000); !slices.Equal(got, []int64{1}) {
+			if got, _ := store.Take(ctx, 2, 0, []int64{1}, 1, testNow, testNow-1000); !slices.Equal(got.ids, []int64{1}) {
 				t.Errorf("another viewer took %v, want [1]", got)
 			}
 			// At most 5 are kept, the oldest forgotten first.
 			take([]int64{5, 6}, 2, testNow+2)
-			if err := store.Seen(ctx, 1, testNow-1000, func(seen *idSet) {
+			if _, err := store.Seen(ctx, 1, testNow-1000, func(seen *idSet) {
 				if seen.Len() != 5 || !seen.Has(6) || seen.Has(1) || seen.Has(7) {
 					t.Errorf("seen %d videos, 6: %v, 1: %v, 7: %v; want 5 videos, 6 but not 1 (the oldest) or 7", seen.Len(), seen.Has(6), seen.Has(1), seen.Has(7))
 				}
@@ -59,7 +61,7 @@ func TestSeenStores(t *testing.T) {
 			if err := store.Reset(ctx, 1); err != nil {
 				t.Fatal(err)
 			}
-			if err := store.Seen(ctx, 1, 0, func(seen *idSet) {
+			if _, err := store.Seen(ctx, 1, 0, func(seen *idSet) {
 				if seen.Len() != 0 || seen.Has(6) {
 					t.Errorf("after a reset: %d seen, 6: %v; want nothing", seen.Len(), seen.Has(6))
 				}
@@ -89,11 +91,12 @@ func TestConcurrentRedisTakesShareRoundTrips(t *testing.T) {
 	for viewer := int64(1); viewer <= viewers; viewer++ {
 		for range takesEach {
 			wg.Go(func() {
-				got, err := store.Take(ctx, viewer, candidates, limit, testNow, testNow-1000)
+				t1, err := store.Take(ctx, viewer, 0, candidates, limit, testNow, testNow-1000)
 				if err != nil {
 					t.Error(err)
 					return
 				}
+				got := t1.ids
 				if len(got) != limit {
 					t.Errorf("viewer %d took %v, want %d videos", viewer, got, limit)
 				}
@@ -160,76 +163,206 @@ func TestPagesContinueAcrossInstances(t *testing.T) {
 	}
 }
 
-// TestRedisSeenLayout: through random takes (repeated candidates, cutoffs expiring pages, the
-// bound cutting the oldest page) and resets, the Redis store answers as a plain list of the
-// returns says, and its keys stay consistent: the set holds exactly the ids of the list's
-// pages, each in one page, at most maxSeen, no page older than the cutoff, both keys expiring a
-// window after the last page. A list lost alone (evicted) starts the viewer over.
+// TestRankingLeavesOutOthersPages: another instance serves the viewer videos from further
+// down this instance's ranking. The next page's Take is checked and learns them; the ranking
+// leaves them out, so its following pages, appended unchecked, do not repeat them either.
+func TestRankingLeavesOutOthersPages(t *testing.T) {
+	r, _ := cachetest.New(t)
+	store := NewRedisSeen(r, 5000, time.Hour)
+	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
+		withClock(func() int64 { return testNow }), WithState(NewMemoryState(benchModel(1000, 100, 10))), WithSeen(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	const viewer = 7
+	page := func() []int64 {
+		t.Helper()
+		resp, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer})
+		if err != nil || len(resp.VideoIds) != pageSize {
+			t.Fatalf("page: %v, %v; want %d videos", resp, err, pageSize)
+		}
+		return resp.VideoIds
+	}
+	shown := page()
+	ranked := s.rankings.of(viewer, testNow)
+	elsewhere := slices.Clone(ranked.ids[4*pageSize : 5*pageSize]) // the ranking's 5th page
+	if _, err := store.Take(context.Background(), viewer, 0, elsewhere, pageSize, testNow, 0); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		shown = append(shown, page()...)
+	}
+	for _, id := range shown {
+		if slices.Contains(elsewhere, id) {
+			t.Fatalf("video %d, served by another instance, was shown again", id)
+		}
+	}
+	if got := len(distinct(shown)); got != len(shown) {
+		t.Fatalf("%d pages repeat videos: %d distinct of %d", len(shown)/pageSize, got, len(shown))
+	}
+}
+
+// TestRankingBehindRanksAgain: another instance serves the viewer more pages than a Take
+// checks against; the next page's Take is behind, and the instance ranks again from the
+// seen store instead of repeating them.
+func TestRankingBehindRanksAgain(t *testing.T) {
+	r, _ := cachetest.New(t)
+	store := NewRedisSeen(r, 5000, time.Hour)
+	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
+		withClock(func() int64 { return testNow }), WithState(NewMemoryState(benchModel(1000, 100, 10))), WithSeen(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	const viewer = 7
+	if _, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer}); err != nil {
+		t.Fatal(err)
+	}
+	ranked := s.rankings.of(viewer, testNow)
+	elsewhere := slices.Clone(ranked.ids[pageSize : pageSize+maxCheckedPages+1])
+	var since seenVersion
+	for _, id := range elsewhere { // one video a page
+		got, err := store.Take(context.Background(), viewer, since, []int64{id}, 1, testNow, 0)
+		if err != nil || len(got.ids) != 1 {
+			t.Fatalf("page elsewhere: %+v, %v", got, err)
+		}
+		since = got.version
+	}
+	resp, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer})
+	if err != nil || len(resp.VideoIds) != pageSize {
+		t.Fatalf("page after: %v, %v; want %d videos", resp, err, pageSize)
+	}
+	for _, id := range resp.VideoIds {
+		if slices.Contains(elsewhere, id) {
+			t.Fatalf("video %d, served by another instance, was shown again", id)
+		}
+	}
+	if ranked.seen != since+1 {
+		t.Errorf("the ranking names version %d, want %d: ranked again from the store, then the page", ranked.seen, since+1)
+	}
+}
+
+// TestRedisSeenLayout: two instances serve one viewer in random turns, each as a ranking
+// does: its candidates leave out what it read (Seen), took, and was told others took, and its
+// Takes name the version it last knew. Through cutoffs expiring pages, the bound cutting the
+// oldest page, resets and either key lost alone (evicted), the store answers as a plain list of
+// the returns says, and its keys stay consistent: the list holds the pages of versions b+1..v,
+// each id once, n of them and at most maxSeen, none older than the cutoff after a Take, both
+// keys expiring a window after the last page. A Take is behind only when the other instance
+// recorded more than maxCheckedPages pages since the version it names.
 func TestRedisSeenLayout(t *testing.T) {
-	const maxSeen, window = 45, time.Hour
+	const maxSeen, window, catalogue = 120, time.Hour, 400
 	r, _ := cachetest.New(t)
 	store := NewRedisSeen(r, maxSeen, window)
 	ctx := context.Background()
 	keys := store.keys(1)
 	check := func(step int, cutoff int64) {
 		t.Helper()
-		members, err := r.Client().SMembers(ctx, keys[0]).Result()
+		pages, err := r.Client().LRange(ctx, keys[0], 0, -1).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		pages, err := r.Client().LRange(ctx, keys[1], 0, -1).Result()
+		meta, err := r.Client().HGetAll(ctx, keys[1]).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		inPages := map[string]int{}
+		ids := map[string]int{}
 		for _, page := range pages {
-			at, ids, err := parsePage(page)
+			at, list, err := parsePage(page)
 			if err != nil || at < cutoff {
 				t.Fatalf("step %d: page %q (%v), cutoff %d", step, page, err, cutoff)
 			}
-			for _, id := range strings.Split(ids, ",") {
-				inPages[id]++
+			for _, id := range strings.Split(list, ",") {
+				if ids[id]++; ids[id] > 1 {
+					t.Fatalf("step %d: %s is in two pages", step, id)
+				}
 			}
 		}
-		if len(members) > maxSeen || len(members) != len(inPages) {
-			t.Fatalf("step %d: %d in the set, %d in the pages; want as many, at most %d", step, len(members), len(inPages), maxSeen)
-		}
-		for _, id := range members {
-			if inPages[id] != 1 {
-				t.Fatalf("step %d: %s of the set is in %d pages, want 1", step, id, inPages[id])
-			}
+		v, _ := strconv.ParseInt(meta["v"], 10, 64)
+		b, _ := strconv.ParseInt(meta["b"], 10, 64)
+		if n, _ := strconv.Atoi(meta["n"]); n != len(ids) || n > maxSeen || v-b != int64(len(pages)) {
+			t.Fatalf("step %d: meta %v, %d pages of %d ids; want n the ids, at most %d, and v-b the pages", step, meta, len(pages), len(ids), maxSeen)
 		}
 		for _, key := range keys {
-			if ttl := r.Client().PTTL(ctx, key).Val(); len(pages) > 0 && (ttl <= 0 || ttl > window) {
+			if ttl := r.Client().PTTL(ctx, key).Val(); ttl <= 0 || ttl > window {
 				t.Fatalf("step %d: %s expires in %v, want within %v", step, key, ttl, window)
 			}
 		}
 	}
+	// instance is one instance's knowledge of the viewer, as its ranking holds it.
+	type instance struct {
+		since seenVersion
+		known map[int64]bool
+		// pagesSince counts the pages recorded since it last knew the version.
+		pagesSince int
+	}
+	var instances [2]instance
+	read := func(in *instance, cutoff int64) {
+		in.known = map[int64]bool{}
+		var err error
+		if in.since, err = store.Seen(ctx, 1, cutoff, func(seen *idSet) {
+			for id := int64(1); id <= catalogue; id++ {
+				if seen.Has(id) {
+					in.known[id] = true
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		in.pagesSince = 0
+	}
+	for i := range instances {
+		read(&instances[i], 0)
+	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	var want []returned
-	for step := range 600 {
+	var cutoff int64
+	behinds, checked := 0, 0
+	for step := range 1500 {
 		now := testNow + int64(step)*10
-		cutoff := now - int64(rng.IntN(3000))
-		switch rng.IntN(50) {
+		cutoff = max(cutoff, now-int64(rng.IntN(30000)))
+		switch rng.IntN(200) {
 		case 0:
 			if err := store.Reset(ctx, 1); err != nil {
 				t.Fatal(err)
 			}
 			want = nil
-		case 1:
-			if err := r.Client().Del(ctx, keys[1]).Err(); err != nil { // the list alone evicted
+		case 1, 2:
+			if err := r.Client().Del(ctx, keys[rng.IntN(2)]).Err(); err != nil { // one key evicted
 				t.Fatal(err)
 			}
 			want = nil
 		}
-		candidates := make([]int64, 1+rng.IntN(60))
-		for i := range candidates {
-			candidates[i] = 1 + rng.Int64N(150)
+		// The second instance serves a page now and then: the first's pages pile up meanwhile.
+		in := &instances[0]
+		if rng.IntN(50) == 0 {
+			in = &instances[1]
 		}
-		limit := 1 + rng.IntN(min(len(candidates), pageSize))
-		got, err := store.Take(ctx, 1, candidates, limit, now, cutoff)
+		if rng.IntN(4) == 0 {
+			read(in, cutoff)
+		}
+		var candidates []int64
+		for range 1 + rng.IntN(60) {
+			if id := 1 + rng.Int64N(catalogue); !in.known[id] {
+				candidates = append(candidates, id)
+			}
+		}
+		limit := 1 + rng.IntN(2) // small pages: the list holds more than maxCheckedPages
+		if rng.IntN(8) == 0 {
+			limit = 1 + rng.IntN(pageSize)
+		}
+		got, err := store.Take(ctx, 1, in.since, candidates, limit, now, cutoff)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if got.behind {
+			if in.pagesSince <= maxCheckedPages {
+				t.Fatalf("step %d: behind after %d pages elsewhere, want only past %d", step, in.pagesSince, maxCheckedPages)
+			}
+			behinds++
+			read(in, cutoff)
+			continue
 		}
 		// The plain list: forget before the cutoff; pick the first limit candidates not in it,
 		// each once; keep the newest maxSeen.
@@ -245,11 +378,26 @@ func TestRedisSeenLayout(t *testing.T) {
 			want = append(want, returned{id, now})
 		}
 		want = want[max(len(want)-maxSeen, 0):]
-		if !slices.Equal(got, picked) {
-			t.Fatalf("step %d: took %v, want %v", step, got, picked)
+		if !slices.Equal(got.ids, picked) {
+			t.Fatalf("step %d: took %v, want %v", step, got.ids, picked)
 		}
-		check(step, cutoff)
+		if len(got.others) > 0 {
+			checked++
+		}
+		for _, id := range slices.Concat(got.ids, got.others) {
+			in.known[id] = true
+		}
+		in.since, in.pagesSince = got.version, 0
+		if len(picked) > 0 {
+			instances[0].pagesSince++
+			instances[1].pagesSince++
+			in.pagesSince = 0
+			check(step, cutoff)
+		}
 		checkSeen(t, store, step, cutoff, want)
+	}
+	if behinds == 0 || checked == 0 {
+		t.Errorf("%d takes behind, %d checked against the other's pages: the scenario missed a path", behinds, checked)
 	}
 	if err := store.Reset(ctx, 1); err != nil {
 		t.Fatal(err)
@@ -265,7 +413,7 @@ type returned struct{ id, at int64 }
 // checkSeen fails the test unless viewer 1's seen set since cutoff is exactly want's videos.
 func checkSeen(t *testing.T, store SeenStore, step int, cutoff int64, want []returned) {
 	t.Helper()
-	if err := store.Seen(context.Background(), 1, cutoff, func(seen *idSet) {
+	if _, err := store.Seen(context.Background(), 1, cutoff, func(seen *idSet) {
 		if seen.Len() != len(want) {
 			t.Fatalf("step %d: %d seen, want %d", step, seen.Len(), len(want))
 		}
@@ -285,7 +433,7 @@ func TestMemorySeenBound(t *testing.T) {
 	store := NewMemorySeen(10, 30)
 	ctx := context.Background()
 	for viewer := int64(1); viewer <= 3; viewer++ {
-		if _, err := store.Take(ctx, viewer, span(1, 10), 10, testNow+viewer, 0); err != nil {
+		if _, err := store.Take(ctx, viewer, 0, span(1, 10), 10, testNow+viewer, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -293,14 +441,14 @@ func TestMemorySeenBound(t *testing.T) {
 		t.Fatalf("sizes %+v, want recommend:seen 30 of 30", got)
 	}
 	// Viewer 1 comes back; viewer 4 pushes the store over: viewer 2, idle longest, is forgotten.
-	if _, err := store.Take(ctx, 1, span(11, 1), 1, testNow+10, 0); err != nil {
+	if _, err := store.Take(ctx, 1, 0, span(11, 1), 1, testNow+10, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Take(ctx, 4, span(1, 5), 5, testNow+11, 0); err != nil {
+	if _, err := store.Take(ctx, 4, 0, span(1, 5), 5, testNow+11, 0); err != nil {
 		t.Fatal(err)
 	}
 	for viewer, want := range map[int64]int{1: 10, 2: 0, 3: 10, 4: 5} {
-		if err := store.Seen(ctx, viewer, 0, func(seen *idSet) {
+		if _, err := store.Seen(ctx, viewer, 0, func(seen *idSet) {
 			if seen.Len() != want {
 				t.Errorf("viewer %d has %d seen, want %d", viewer, seen.Len(), want)
 			}
@@ -330,10 +478,11 @@ func TestMemorySeenForgetsInOrder(t *testing.T) {
 			candidates[i] = 1 + rng.Int64N(120)
 		}
 		limit := 1 + rng.IntN(len(candidates))
-		got, err := store.Take(ctx, 1, candidates, limit, now, cutoff)
+		t1, err := store.Take(ctx, 1, 0, candidates, limit, now, cutoff)
 		if err != nil {
 			t.Fatal(err)
 		}
+		got := t1.ids
 		// The plain list: forget before the cutoff, pick the unseen, each keeping the newest maxSeen.
 		want = slices.DeleteFunc(want, func(r returned) bool { return r.at < cutoff })
 		var picked []int64
@@ -367,7 +516,7 @@ func BenchmarkMemorySeenTake(b *testing.B) {
 			next[viewer]++
 			ids[i] = next[viewer]
 		}
-		if _, err := store.Take(ctx, viewer, ids, pageSize, testNow, 0); err != nil {
+		if _, err := store.Take(ctx, viewer, 0, ids, pageSize, testNow, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -453,21 +602,23 @@ func prefillSeen(b *testing.B, store SeenStore, viewers, n int, catalogue int64)
 			rng := rand.New(rand.NewPCG(uint64(v), 7))
 			ids := rng.Perm(int(catalogue))[:n]
 			pages := (n + pageSize - 1) / pageSize
+			var since seenVersion
 			for p := range pages {
 				page := make([]int64, 0, pageSize)
 				for _, i := range ids[p*pageSize : min((p+1)*pageSize, n)] {
 					page = append(page, int64(i)+1)
 				}
 				now := testNow - int64(pages-p)*1000
-				got, err := store.Take(context.Background(), v, page, len(page), now, now-time.Hour.Milliseconds())
+				got, err := store.Take(context.Background(), v, since, page, len(page), now, now-time.Hour.Milliseconds())
 				if err != nil {
 					b.Error(err)
 					return
 				}
-				if len(got) != len(page) {
-					b.Errorf("prefill of viewer %d took %d of %d", v, len(got), len(page))
+				if len(got.ids) != len(page) {
+					b.Errorf("prefill of viewer %d took %d of %d", v, len(got.ids), len(page))
 					return
 				}
+				since = got.version
 			}
 		})
 	}
