@@ -163,10 +163,10 @@ func TestPagesContinueAcrossInstances(t *testing.T) {
 	}
 }
 
-// TestRankingLeavesOutOthersPages: another instance serves the viewer videos from further
-// down this instance's ranking. The next page's Take is checked and learns them; the ranking
-// leaves them out, so its following pages, appended unchecked, do not repeat them either.
-func TestRankingLeavesOutOthersPages(t *testing.T) {
+// newRedisSeenService is a recommend instance on a model of 1 000 videos, with its seen videos
+// in the test's Redis.
+func newRedisSeenService(t *testing.T) (*Service, *RedisSeen) {
+	t.Helper()
 	r, _ := cachetest.New(t)
 	store := NewRedisSeen(r, 5000, time.Hour)
 	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
@@ -175,23 +175,33 @@ func TestRankingLeavesOutOthersPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	const viewer = 7
-	page := func() []int64 {
-		t.Helper()
-		resp, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer})
-		if err != nil || len(resp.VideoIds) != pageSize {
-			t.Fatalf("page: %v, %v; want %d videos", resp, err, pageSize)
-		}
-		return resp.VideoIds
+	return s, store
+}
+
+// fullPage is the viewer's next recommended page, which must be a full one.
+func fullPage(t *testing.T, s *Service, viewer int64) []int64 {
+	t.Helper()
+	resp, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer})
+	if err != nil || len(resp.VideoIds) != pageSize {
+		t.Fatalf("page: %v, %v; want %d videos", resp, err, pageSize)
 	}
-	shown := page()
+	return resp.VideoIds
+}
+
+// TestRankingLeavesOutOthersPages: another instance serves the viewer videos from further
+// down this instance's ranking. The next page's Take is checked and learns them; the ranking
+// leaves them out, so its following pages, appended unchecked, do not repeat them either.
+func TestRankingLeavesOutOthersPages(t *testing.T) {
+	s, store := newRedisSeenService(t)
+	const viewer = 7
+	shown := fullPage(t, s, viewer)
 	ranked := s.rankings.of(viewer, testNow)
 	elsewhere := slices.Clone(ranked.ids[4*pageSize : 5*pageSize]) // the ranking's 5th page
 	if _, err := store.Take(context.Background(), viewer, 0, elsewhere, pageSize, testNow, 0); err != nil {
 		t.Fatal(err)
 	}
 	for range 4 {
-		shown = append(shown, page()...)
+		shown = append(shown, fullPage(t, s, viewer)...)
 	}
 	for _, id := range shown {
 		if slices.Contains(elsewhere, id) {
@@ -207,18 +217,9 @@ func TestRankingLeavesOutOthersPages(t *testing.T) {
 // checks against; the next page's Take is behind, and the instance ranks again from the
 // seen store instead of repeating them.
 func TestRankingBehindRanksAgain(t *testing.T) {
-	r, _ := cachetest.New(t)
-	store := NewRedisSeen(r, 5000, time.Hour)
-	s, err := New(context.Background(), DefaultConfig(), nil, WithLogger(quietLog()),
-		withClock(func() int64 { return testNow }), WithState(NewMemoryState(benchModel(1000, 100, 10))), WithSeen(store))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s, store := newRedisSeenService(t)
 	const viewer = 7
-	if _, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer}); err != nil {
-		t.Fatal(err)
-	}
+	fullPage(t, s, viewer)
 	ranked := s.rankings.of(viewer, testNow)
 	elsewhere := slices.Clone(ranked.ids[pageSize : pageSize+maxCheckedPages+1])
 	var since seenVersion
@@ -229,11 +230,7 @@ func TestRankingBehindRanksAgain(t *testing.T) {
 		}
 		since = got.version
 	}
-	resp, err := s.Recommend(context.Background(), &recommendapi.RecommendRequest{ViewerId: viewer})
-	if err != nil || len(resp.VideoIds) != pageSize {
-		t.Fatalf("page after: %v, %v; want %d videos", resp, err, pageSize)
-	}
-	for _, id := range resp.VideoIds {
+	for _, id := range fullPage(t, s, viewer) {
 		if slices.Contains(elsewhere, id) {
 			t.Fatalf("video %d, served by another instance, was shown again", id)
 		}
