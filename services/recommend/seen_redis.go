@@ -237,11 +237,14 @@ func (s *RedisSeen) Take(ctx context.Context, viewer int64, since seenVersion, c
 
 // parseTake reads the take script's reply to a Take of page.
 func parseTake(reply []any, page []int64) (taken, error) {
+	if len(reply) != 4 {
+		return taken{}, fmt.Errorf("bad reply %v", reply)
+	}
 	version, _ := reply[0].(int64)
 	how, _ := reply[1].(int64)
 	picks, _ := reply[2].(string)
 	others, _ := reply[3].(string)
-	if len(reply) != 4 || version <= 0 {
+	if version <= 0 {
 		return taken{}, fmt.Errorf("bad reply %v", reply)
 	}
 	t := taken{version: seenVersion(version)}

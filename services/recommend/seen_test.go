@@ -627,7 +627,8 @@ func prefillSeen(b *testing.B, store SeenStore, viewers, n int, catalogue int64)
 
 // TestScriptIDs: the take script's picks and the list's pages come back as comma-separated
 // ids, a page after its time; anything but positive ids, or a page without its time, is
-// refused. Repeated candidates are sent once, the first kept.
+// refused, and so is a take reply that is short, has no version or an unknown outcome.
+// Repeated candidates are sent once, the first kept.
 func TestScriptIDs(t *testing.T) {
 	var got []int64
 	collect := func(id int64) { got = append(got, id) }
@@ -649,6 +650,15 @@ func TestScriptIDs(t *testing.T) {
 	for _, bad := range []string{"5,6", "x:5", ":5", "17:"} {
 		if _, _, err := parsePage(bad); err == nil {
 			t.Errorf("page %q accepted", bad)
+		}
+	}
+	if got, err := parseTake([]any{int64(7), int64(takeChecked), "5,6", "1,2"}, []int64{4, 5, 6}); err != nil ||
+		got.version != 7 || !slices.Equal(got.ids, []int64{5, 6}) || !slices.Equal(got.others, []int64{1, 2}) || got.behind {
+		t.Errorf("a checked take's reply: %+v, %v", got, err)
+	}
+	for _, bad := range [][]any{nil, {int64(7), int64(0), ""}, {int64(0), int64(0), "", ""}, {int64(7), int64(9), "", ""}, {int64(7), int64(1), "x", ""}} {
+		if got, err := parseTake(bad, []int64{1}); err == nil {
+			t.Errorf("take reply %v accepted as %+v", bad, got)
 		}
 	}
 	once := []int64{3, 1, 2}
