@@ -194,7 +194,9 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 		if err != nil {
 			return nil, err
 		}
-		ids, r.ids = t.ids, nil
+		// The ranking is used up; its taste scores are not: the next page ranks what is unseen
+		// with them (rankOn walks from the head when the rest of the list runs short).
+		ids, r.ids, r.next = t.ids, r.ids[:0], 0
 	}
 	return ids, nil
 }

@@ -139,6 +139,19 @@ func TestSeenSetContinuesThenStartsOver(t *testing.T) {
 	if len(third) != 30 || fresh != 10 || !slices.Equal(third[:10], filter(third[:10], func(id int64) bool { return !seen[id] })) {
 		t.Errorf("third page %v: want the 10 unseen videos first, then 20 from the start over", third)
 	}
+	// Starting over keeps the viewer's taste scores: the next page ranks with them, a moment
+	// later, instead of walking the viewer's taste again.
+	r := s.rankings.of(5, testNow)
+	tasteAt := r.tasteAt
+	s.now = func() int64 { return testNow + 1 }
+	fourth := recommendIDs(t, s, 5)
+	if len(fourth) != 30 || slices.ContainsFunc(fourth, func(id int64) bool { return slices.Contains(third, id) }) {
+		t.Errorf("fourth page %v repeats the third page %v", fourth, third)
+	}
+	if r.tasteAt != tasteAt {
+		t.Errorf("the page after starting over walked the viewer's taste again (at %d, before %d)", r.tasteAt, tasteAt)
+	}
+	s.now = func() int64 { return testNow }
 	// Another viewer is unaffected, and an anonymous one has no seen-set.
 	if got := recommendIDs(t, s, 6); len(got) != 30 || got[0] != 1 {
 		t.Errorf("another viewer's first page starts with %v, want video 1 (the freshest)", got[:1])
