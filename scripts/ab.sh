@@ -49,19 +49,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port FROM: a port from FROM up to 29999 that no socket uses (below the kernel's
-# ephemeral range, as in bench.sh).
-free_port() {
-  local p
-  for p in $(seq "$1" 29999); do
-    if [ -z "$(ss -Htan "sport = :$p")" ]; then
-      echo "$p"
-      return
-    fi
-  done
-  log "no free port in $1-29999"
-  exit 1
-}
+# Ports from 29500, above scripts/bench.sh's.
+# shellcheck source=scripts/free-port.sh
+source "$root/scripts/free-port.sh"
 
 # The same warm-up as bench.sh's servers: every scenario, then the scale mix.
 scale_mix="feed-anon=1,feed-auth=1,feed-recommend=1,publish-list=1,favorite-list=1,comment-list=1,follow-list=1,follower-list=1"
@@ -72,8 +62,8 @@ for i in "${!bins[@]}"; do
   rm -rf "$dir"
   mkdir -p "$dir"
   cp -r "$data/db" "$dir/data"
-  port=$(free_port $((port + 2)))
-  admin=$(free_port $((port + 1)))
+  port=$(free_port $((port + 2)) 29999)
+  admin=$(free_port $((port + 1)) 29999)
   "${bins[$i]}" -data.dir "$dir/data" -http.addr "127.0.0.1:$port" -admin.addr "127.0.0.1:$admin" -seed.enabled=false \
     -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0 -http.read-rate-per-minute=0 >"$dir/server.log" 2>&1 &
   pids+=($!)

@@ -71,21 +71,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port [FROM] prints a port from FROM (default 29100) up to 29400, below the kernel's
-# ephemeral range (32768-60999 by default), that no socket uses: a port inside that range may be
-# the local end of some outgoing connection, which refuses our listener although nothing
-# listens on it.
-free_port() {
-  local p
-  for p in $(seq "${1:-29100}" 29400); do
-    if [ -z "$(ss -Htan "sport = :$p")" ]; then
-      echo "$p"
-      return
-    fi
-  done
-  echo "bench: no free port in ${1:-29100}-29400" >&2
-  exit 1
-}
+# free_port FROM TO: the benchmark servers take ports 29100-29400.
+# shellcheck source=scripts/free-port.sh
+source "$root/scripts/free-port.sh"
 
 wait_ready() {
   local url=$1 deadline=$((SECONDS + 60))
@@ -154,7 +142,7 @@ recommend_pairs() {
 reference() {
   local url=$1 dir=$2 when=$3 port ref_pid
   curl -sf -o "$dir/first-page.json" "$url/douyin/feed/"
-  port=$(free_port)
+  port=$(free_port 29100 29400)
   echo "curl -o first-page.json <server>/douyin/feed/; loadgen reference -addr 127.0.0.1:$port -body first-page.json" >>"$work/commands.txt"
   "$lg" reference -addr "127.0.0.1:$port" -body "$dir/first-page.json" >"$dir/reference.log" 2>&1 &
   ref_pid=$!
@@ -179,8 +167,8 @@ embedded() {
   log "seeding $preset into SQLite"
   echo "loadgen seed -size $preset -data.dir \$BENCH_DIR/embedded-$preset/data -manifest …" >>"$work/commands.txt"
   "$lg" seed -size "$preset" -data.dir "$dir/data" -manifest "$dir/manifest.json" 2>"$dir/seed.log"
-  port=$(free_port)
-  admin_port=$(free_port $((port + 1)))
+  port=$(free_port 29100 29400)
+  admin_port=$(free_port $((port + 1)) 29400)
   url="http://127.0.0.1:$port"
   # The admin port (/metrics, /debug/pprof/) too: the default :9090 may be taken.
   echo "douyin -data.dir \$BENCH_DIR/embedded-$preset/data -http.addr 127.0.0.1:$port -admin.addr 127.0.0.1:$admin_port -admin.pprof -seed.enabled=false -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0 -http.read-rate-per-minute=0" >>"$work/commands.txt"
@@ -232,8 +220,8 @@ tracing_cost() {
     [ "$mode" != 10pct ] || flags=(-telemetry.otlp-endpoint 127.0.0.1:4317 -telemetry.sample-ratio 0.1)
     rm -rf "$dir/data-tracing-$mode"
     cp -r "$dir/data" "$dir/data-tracing-$mode"
-    port=$(free_port)
-    admin_port=$(free_port $((port + 1)))
+    port=$(free_port 29100 29400)
+    admin_port=$(free_port $((port + 1)) 29400)
     url[$mode]="http://127.0.0.1:$port"
     echo "cp -r \$BENCH_DIR/embedded-small/data data-tracing-$mode; douyin -data.dir data-tracing-$mode -http.addr 127.0.0.1:$port -admin.addr 127.0.0.1:$admin_port -seed.enabled=false -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0 -http.read-rate-per-minute=0 ${flags[*]}" >>"$work/commands.txt"
     "$work/douyin" -data.dir "$dir/data-tracing-$mode" -http.addr "127.0.0.1:$port" -admin.addr "127.0.0.1:$admin_port" -seed.enabled=false \
