@@ -148,7 +148,7 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 	defer r.mu.Unlock()
 	cutoff := now - s.cfg.SeenWindow.Milliseconds()
 	version := m.UserVersion(viewer)
-	fresh := r.ids == nil || r.model != m || r.version != version // a first ranking, or the viewer acted
+	fresh := r.model != m || r.version != version // a first ranking, or the viewer acted
 	settled := r.settling && now-r.at > rankSettle.Milliseconds()
 	if fresh || settled || now-r.at > rankTTL.Milliseconds() {
 		again := rankSameTaste // stale: other people's likes since reach the ranking
@@ -196,7 +196,7 @@ func (s *Service) page(ctx context.Context, m *Model, viewer int64, limit int, n
 		}
 		// The ranking is used up; its taste scores are not: the next page ranks what is unseen
 		// with them (rankOn walks from the head when the rest of the list runs short).
-		ids, r.ids, r.next = t.ids, r.ids[:0], 0
+		ids, r.ids, r.next = t.ids, nil, 0
 	}
 	return ids, nil
 }
