@@ -49,12 +49,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Ports from 29500, above scripts/bench.sh's.
-# shellcheck source=scripts/free-port.sh
-source "$root/scripts/free-port.sh"
+# scale_mix, free_port and wait_ready, as bench.sh has them.
+# shellcheck source=scripts/bench-lib.sh
+source "$root/scripts/bench-lib.sh"
 
-# The same warm-up as bench.sh's servers: every scenario, then the scale mix.
-scale_mix="feed-anon=1,feed-auth=1,feed-recommend=1,publish-list=1,favorite-list=1,comment-list=1,follow-list=1,follower-list=1"
+# The same warm-up as bench.sh's servers: every scenario, then the scale mix. Ports from
+# 29500, above bench.sh's.
 urls=()
 port=29500
 for i in "${!bins[@]}"; do
@@ -68,14 +68,7 @@ for i in "${!bins[@]}"; do
     -http.auth-rate-per-minute=0 -http.write-rate-per-minute=0 -http.read-rate-per-minute=0 >"$dir/server.log" 2>&1 &
   pids+=($!)
   urls+=("http://127.0.0.1:$port")
-  deadline=$((SECONDS + 60))
-  until curl -sf "${urls[$i]}/readyz" >/dev/null; do
-    if [ $SECONDS -ge $deadline ]; then
-      log "server $i (${bins[$i]}) never became ready; see $dir/server.log"
-      exit 1
-    fi
-    sleep 0.2
-  done
+  wait_ready "${urls[$i]}"
   log "warming up server $i (${bins[$i]}) on ${urls[$i]}"
   common=(-target "${urls[$i]}" -manifest "$data/manifest.json" -tokens "$dir/tokens.json" -concurrency 64)
   "$lg" run "${common[@]}" -duration 3s >/dev/null

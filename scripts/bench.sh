@@ -37,8 +37,9 @@ if [ "$large" = small ]; then
 fi
 # The per-endpoint runs behind the issues' targets.
 targets=(feed-anon feed-auth feed-recommend user-info comment-list chat-poll like)
-# The scale check: feed and lists, small data set versus large.
-scale_mix="feed-anon=1,feed-auth=1,feed-recommend=1,publish-list=1,favorite-list=1,comment-list=1,follow-list=1,follower-list=1"
+# The scale check (feed and lists, small data set versus large), free_port and wait_ready.
+# shellcheck source=scripts/bench-lib.sh
+source "$root/scripts/bench-lib.sh"
 
 # Other work on the machine skews every figure: the load averages are in the report.
 loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -70,21 +71,6 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-
-# free_port FROM TO: the benchmark servers take ports 29100-29400.
-# shellcheck source=scripts/free-port.sh
-source "$root/scripts/free-port.sh"
-
-wait_ready() {
-  local url=$1 deadline=$((SECONDS + 60))
-  until curl -sf "$url/readyz" >/dev/null; do
-    if [ $SECONDS -ge $deadline ]; then
-      echo "bench: $url never became ready" >&2
-      exit 1
-    fi
-    sleep 0.2
-  done
-}
 
 # wait_drained: until the favorite service has consumed every like it published (its admin
 # /metrics), at most two minutes.
